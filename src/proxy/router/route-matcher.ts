@@ -1,0 +1,87 @@
+// Router compile stage: one route's RouteMatch (path specifier, headers, query, grpc, runtime fraction) compiled once.
+import type { RouteMatch } from '../config/types.js';
+import type { RouteRequest } from './types.js';
+import type { Errors } from './compile-errors.js';
+import { CompiledHeaderMatcher, matchAllHeaders } from './header-matcher.js';
+import { CompiledQueryMatcher } from './query-matcher.js';
+import { compileFullMatch } from './regex.js';
+import { asciiLower, equalsRange, startsWithRange } from './path.js';
+import { firstHeader } from './header-value.js';
+
+export const PM_PREFIX = 0;
+export const PM_PATH = 1;
+export const PM_REGEX = 2;
+export const PM_SEPARATED = 3;
+
+const GRPC = 'application/grpc';
+
+/** Envoy's Grpc::Common::hasGrpcContentType: exactly application/grpc or application/grpc+<codec>. */
+export function isGrpcContentType(ct: string | undefined): boolean {
+  return ct !== undefined && ct.startsWith(GRPC) && (ct.length === GRPC.length || ct.charCodeAt(GRPC.length) === 43);
+}
+
+export class CompiledRouteMatch {
+  readonly kind: number;
+  /** The configured prefix/path (lower-cased when case-insensitive). */
+  readonly value: string;
+  readonly ignoreCase: boolean;
+  /** True when matching needs the path as its own string (regex). */
+  readonly needsPathString: boolean;
+  /** Fraction in [0,1] or -1 when the route has no runtime_fraction. */
+  readonly runtimeFraction: number;
+  private readonly re: RegExp | undefined;
+  private readonly headers: readonly CompiledHeaderMatcher[];
+  private readonly query: readonly CompiledQueryMatcher[];
+  private readonly grpc: boolean;
+
+  constructor(m: RouteMatch, path: string, errs: Errors) {
+    const ps = m.path_specifier;
+    this.ignoreCase = !m.case_sensitive && ps.kind !== 'safe_regex';
+    this.kind = ps.kind === 'prefix' ? PM_PREFIX : ps.kind === 'path' ? PM_PATH : ps.kind === 'safe_regex' ? PM_REGEX : PM_SEPARATED;
+    if (ps.kind === 'safe_regex') {
+      this.value = '';
+      this.re = compileFullMatch(ps.regex, `${path}.safe_regex.regex`, errs);
+    } else {
+      this.value = this.ignoreCase ? asciiLower(ps.value) : ps.value;
+      this.re = undefined;
+    }
+    this.needsPathString = this.re !== undefined;
+    this.headers = m.headers.map((h, i) => new CompiledHeaderMatcher(h, `${path}.headers[${i}]`, errs));
+    this.query = m.query_parameters.map((q, i) => new CompiledQueryMatcher(q, `${path}.query_parameters[${i}]`, errs));
+    this.grpc = m.grpc;
+    this.runtimeFraction = m.runtime_fraction ? m.runtime_fraction.fraction : -1;
+  }
+
+  /** Path specifier against raw[0..end) (the path without its query); `pathOnly` is set when needsPathString. */
+  matchPath(raw: string, end: number, pathOnly: string | undefined): boolean {
+    switch (this.kind) {
+      case PM_PREFIX:
+        return startsWithRange(raw, end, this.value, this.ignoreCase);
+      case PM_PATH:
+        return equalsRange(raw, end, this.value, this.ignoreCase);
+      case PM_SEPARATED:
+        // Exactly the prefix, or the prefix followed by '/': /api/dev matches /api/dev/x but not /api/developer.
+        return (
+          startsWithRange(raw, end, this.value, this.ignoreCase) &&
+          (end === this.value.length || raw.charCodeAt(this.value.length) === 47)
+        );
+      default:
+        return this.re!.test(pathOnly!);
+    }
+  }
+
+  /**
+   * Everything but the path: headers, query parameters, grpc, runtime fraction.
+   * `draw` is the request's one random value in [0,1) (Envoy uses one per stream for all routes).
+   */
+  matchRest(req: RouteRequest, raw: string, end: number, draw: number): boolean {
+    if (this.headers.length !== 0 && !matchAllHeaders(this.headers, req)) return false;
+    if (this.query.length !== 0) {
+      const qs = end < raw.length ? end + 1 : raw.length;
+      for (let i = 0; i < this.query.length; i++) if (!this.query[i]!.matches(raw, qs)) return false;
+    }
+    if (this.grpc && !isGrpcContentType(firstHeader(req.headers, 'content-type'))) return false;
+    if (this.runtimeFraction >= 0 && !(draw < this.runtimeFraction)) return false;
+    return true;
+  }
+}

@@ -1,0 +1,179 @@
+// Router compile stage: compileRouteTable turns a RouteConfiguration into the RouteTable the connection manager reads per request.
+import type { HttpFilterConfig, Route, RouteConfiguration, VirtualHost } from '../config/types.js';
+import type { Result } from '../../common/result.js';
+import type {
+  CompiledRoute,
+  CompiledVirtualHost,
+  HeaderMutation,
+  RouteMatchResult,
+  RouteRequest,
+  RouteTable,
+} from './types.js';
+import { RouteCompileError, type Errors } from './compile-errors.js';
+import { CompiledRouteMatch, PM_REGEX } from './route-matcher.js';
+import { VirtualHostIndex } from './vhost-index.js';
+import { chainMutations, compileHeaderMutation } from './header-mutation.js';
+import { compileRouteAction, type VhostDefaults } from './route-action.js';
+import { compileRetryPolicy } from './retry.js';
+import { PathRewriter } from './rewrite.js';
+import { RedirectImpl } from './redirect.js';
+
+export interface CompileOptions {
+  /** Random source in [0,1) for runtime_fraction, weighted clusters and retry backoff (tests pass a seeded one). */
+  random?: () => number;
+}
+
+interface Entry {
+  readonly matcher: CompiledRouteMatch;
+  readonly result: RouteMatchResult;
+}
+
+interface CompiledVhostEntry {
+  readonly routes: readonly Entry[];
+}
+
+const EMPTY_FILTER_CONFIG: ReadonlyMap<string, HttpFilterConfig> = new Map();
+
+function mergeFilterConfig(
+  vhost: ReadonlyMap<string, HttpFilterConfig>,
+  route: Record<string, HttpFilterConfig>,
+): ReadonlyMap<string, HttpFilterConfig> {
+  const keys = Object.keys(route);
+  if (keys.length === 0) return vhost;
+  const m = new Map(vhost);
+  for (const k of keys) m.set(k, route[k]!); // the route's config replaces the virtual host's for that filter
+  return m;
+}
+
+interface Level {
+  readonly req: HeaderMutation;
+  readonly resp: HeaderMutation;
+}
+
+function levelMutations(
+  x: Pick<Route, 'request_headers_to_add' | 'request_headers_to_remove' | 'response_headers_to_add' | 'response_headers_to_remove'>,
+  path: string,
+  errs: Errors,
+): Level {
+  return {
+    req: compileHeaderMutation(x.request_headers_to_add, x.request_headers_to_remove, path, 'request_headers_to_add', errs),
+    resp: compileHeaderMutation(x.response_headers_to_add, x.response_headers_to_remove, path, 'response_headers_to_add', errs),
+  };
+}
+
+function compileRoute(
+  r: Route,
+  vhost: CompiledVirtualHost,
+  vhLevel: Level,
+  rcLevel: Level,
+  vhFilters: ReadonlyMap<string, HttpFilterConfig>,
+  defaults: VhostDefaults,
+  random: () => number,
+  path: string,
+  errs: Errors,
+): Entry {
+  const matcher = new CompiledRouteMatch(r.match, `${path}.match`, errs);
+  // Length of what prefix_rewrite replaces; -1 = the whole path without query (regex routes).
+  const matchedLen = matcher.kind === PM_REGEX ? -1 : matcher.value.length;
+  let action: CompiledRoute['action'];
+  switch (r.action.kind) {
+    case 'route':
+      action = { kind: 'route', route: compileRouteAction(r.action.route, matchedLen, defaults, random, `${path}.route`, errs) };
+      break;
+    case 'redirect': {
+      const rd = r.action.redirect;
+      const rw = new PathRewriter(rd.prefix_rewrite, rd.regex_rewrite, matchedLen, `${path}.redirect`, errs);
+      action = new RedirectImpl(rd, rw);
+      break;
+    }
+    default:
+      action = Object.freeze({
+        kind: 'direct_response' as const,
+        status: r.action.direct_response.status,
+        ...(r.action.direct_response.body !== undefined ? { body: r.action.direct_response.body } : {}),
+      });
+  }
+  const own = levelMutations(r, path, errs);
+  // Default (most_specific_header_mutations_wins: false): route, then virtual host, then route configuration.
+  const route: CompiledRoute = Object.freeze({
+    name: r.name,
+    statName: r.name,
+    action,
+    requestHeaders: chainMutations([own.req, vhLevel.req, rcLevel.req]),
+    responseHeaders: chainMutations([own.resp, vhLevel.resp, rcLevel.resp]),
+    perFilterConfig: mergeFilterConfig(vhFilters, r.typed_per_filter_config),
+  });
+  return { matcher, result: Object.freeze({ virtualHost: vhost, route }) };
+}
+
+function compileVirtualHost(vh: VirtualHost, rcLevel: Level, random: () => number, path: string, errs: Errors): CompiledVhostEntry {
+  const vhost: CompiledVirtualHost = Object.freeze({ name: vh.name, requireTls: vh.require_tls });
+  const level = levelMutations(vh, path, errs);
+  const filters = Object.keys(vh.typed_per_filter_config).length
+    ? new Map(Object.entries(vh.typed_per_filter_config))
+    : EMPTY_FILTER_CONFIG;
+  const retry = vh.retry_policy ? compileRetryPolicy(vh.retry_policy, random, `${path}.retry_policy`, errs) : undefined;
+  const defaults: VhostDefaults = { hashPolicy: vh.hash_policy, ...(retry ? { retry } : {}) };
+  const routes = vh.routes.map((r, i) =>
+    compileRoute(r, vhost, level, rcLevel, filters, defaults, random, `${path}.routes[${i}]`, errs),
+  );
+  return { routes };
+}
+
+class RouteTableImpl implements RouteTable {
+  constructor(
+    readonly name: string,
+    private readonly index: VirtualHostIndex<CompiledVhostEntry>,
+    readonly internalOnlyHeaders: readonly string[],
+    private readonly random: () => number,
+  ) {}
+
+  match(req: RouteRequest): RouteMatchResult | null {
+    const vh = this.index.find(req.authority);
+    if (vh === undefined) return null;
+    const raw = req.path;
+    let end = raw.indexOf('?');
+    if (end < 0) end = raw.length;
+    let pathOnly: string | undefined;
+    // One random value per request shared by every runtime_fraction route, as Envoy uses the stream's.
+    let draw = -1;
+    const routes = vh.routes;
+    for (let i = 0; i < routes.length; i++) {
+      const e = routes[i]!;
+      const m = e.matcher;
+      if (m.needsPathString && pathOnly === undefined) pathOnly = end === raw.length ? raw : raw.slice(0, end);
+      if (!m.matchPath(raw, end, pathOnly)) continue;
+      if (m.runtimeFraction >= 0 && draw < 0) draw = this.random();
+      if (!m.matchRest(req, raw, end, draw)) continue;
+      return e.result;
+    }
+    return null;
+  }
+}
+
+/** Compiles a validated RouteConfiguration; throws RouteCompileError listing every problem (e.g. an invalid regex). */
+export function compileRouteTable(rc: RouteConfiguration, opts?: CompileOptions): RouteTable {
+  const random = opts?.random ?? Math.random;
+  const errs: Errors = [];
+  const rcLevel = levelMutations(rc, '', errs);
+  const entries: [string, CompiledVhostEntry][] = [];
+  rc.virtual_hosts.forEach((vh, i) => {
+    const c = compileVirtualHost(vh, rcLevel, random, `virtual_hosts[${i}]`, errs);
+    for (const d of vh.domains) entries.push([d, c]);
+  });
+  // Errors at route-config level carry a leading '.' from the empty base path.
+  for (const e of errs) if (e.path.startsWith('.')) e.path = e.path.slice(1);
+  if (errs.length > 0) throw new RouteCompileError(errs);
+  const internal = Object.freeze(rc.internal_only_headers.map((h) => h.toLowerCase()));
+  return new RouteTableImpl(rc.name, new VirtualHostIndex(entries), internal, random);
+}
+
+/** compileRouteTable returning a Result instead of throwing (for NACK messages). */
+export function tryCompileRouteTable(rc: RouteConfiguration, opts?: CompileOptions): Result<RouteTable> {
+  try {
+    return { ok: true, value: compileRouteTable(rc, opts) };
+  } catch (e) {
+    if (e instanceof RouteCompileError) return { ok: false, errors: e.errors };
+    throw e;
+  }
+}
