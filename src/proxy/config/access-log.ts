@@ -1,0 +1,112 @@
+// Config stage: validates access_log entries (file/stdout/stderr loggers with text or JSON formats).
+import type { AccessLog } from './types.js';
+import { Ctx, Msg, TYPE_PREFIX, join, typeName, unpackAny } from './reader.js';
+import { readDataSource } from './common.js';
+
+/** Envoy's default access log format. */
+export const DEFAULT_ACCESS_LOG_FORMAT =
+  '[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" ' +
+  '%RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% ' +
+  '%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" ' +
+  '"%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%"\n';
+
+const FILE_TYPE = `${TYPE_PREFIX}envoy.extensions.access_loggers.file.v3.FileAccessLog`;
+const STDOUT_TYPE = `${TYPE_PREFIX}envoy.extensions.access_loggers.stream.v3.StdoutAccessLog`;
+const STDERR_TYPE = `${TYPE_PREFIX}envoy.extensions.access_loggers.stream.v3.StderrAccessLog`;
+
+const BY_NAME: Record<string, string> = {
+  'envoy.access_loggers.file': FILE_TYPE,
+  'envoy.file_access_log': FILE_TYPE,
+  'envoy.access_loggers.stdout': STDOUT_TYPE,
+  'envoy.access_loggers.stderr': STDERR_TYPE,
+};
+
+type Format = AccessLog['format'];
+
+/** core.v3.SubstitutionFormatString. */
+function validateFormatString(ctx: Ctx, raw: unknown, path: string): Format | undefined {
+  const m = Msg.open(ctx, raw, path, {
+    type: 'config.core.v3.SubstitutionFormatString',
+    fields: ['text_format', 'json_format', 'text_format_source'],
+    ignored: ['omit_empty_values', 'content_type', 'json_format_options'], // output cosmetics
+  });
+  if (m === undefined) return undefined;
+  switch (m.oneof(['text_format', 'json_format', 'text_format_source'], true)) {
+    case 'text_format': {
+      const t = m.str('text_format');
+      return t === undefined ? undefined : { kind: 'text', text: t };
+    }
+    case 'text_format_source': {
+      const t = m.msg('text_format_source', (r, p) => readDataSource(ctx, r, p));
+      return t === undefined ? undefined : { kind: 'text', text: t };
+    }
+    case 'json_format': {
+      const j = m.struct('json_format');
+      return j === undefined ? undefined : { kind: 'json', json: j };
+    }
+    default:
+      return undefined;
+  }
+}
+
+function validateFileLog(ctx: Ctx, body: Record<string, unknown>, path: string): Pick<AccessLog, 'sink' | 'format'> | undefined {
+  const m = Msg.open(ctx, body, path, {
+    type: 'extensions.access_loggers.file.v3.FileAccessLog',
+    fields: ['path', 'format', 'json_format', 'typed_json_format', 'log_format'],
+  });
+  if (m === undefined) return undefined;
+  const file = m.reqStr('path');
+  let format: Format | undefined = { kind: 'text', text: DEFAULT_ACCESS_LOG_FORMAT };
+  switch (m.oneof(['format', 'json_format', 'typed_json_format', 'log_format'], false)) {
+    case 'format': {
+      const t = m.str('format');
+      format = t === undefined ? undefined : { kind: 'text', text: t === '' ? DEFAULT_ACCESS_LOG_FORMAT : t };
+      break;
+    }
+    case 'json_format':
+    case 'typed_json_format': {
+      const j = m.struct(m.has('json_format') ? 'json_format' : 'typed_json_format');
+      format = j === undefined ? undefined : { kind: 'json', json: j };
+      break;
+    }
+    case 'log_format':
+      format = m.msg('log_format', (r, p) => validateFormatString(ctx, r, p));
+      break;
+  }
+  if (format === undefined || file === '') return undefined;
+  return { sink: { kind: 'file', path: file }, format };
+}
+
+function validateStreamLog(ctx: Ctx, body: Record<string, unknown>, path: string, stream: 'stdout' | 'stderr'): Pick<AccessLog, 'sink' | 'format'> | undefined {
+  const m = Msg.open(ctx, body, path, {
+    type: `extensions.access_loggers.stream.v3.${stream === 'stdout' ? 'Stdout' : 'Stderr'}AccessLog`,
+    fields: ['log_format'],
+  });
+  if (m === undefined) return undefined;
+  const format = m.msg('log_format', (r, p) => validateFormatString(ctx, r, p)) ?? { kind: 'text', text: DEFAULT_ACCESS_LOG_FORMAT };
+  return { sink: { kind: stream }, format };
+}
+
+export function validateAccessLog(ctx: Ctx, raw: unknown, path: string): AccessLog | undefined {
+  const m = Msg.open(ctx, raw, path, { type: 'config.accesslog.v3.AccessLog', fields: ['name', 'typed_config'] });
+  if (m === undefined) return undefined;
+  const name = m.strOr('name', '');
+  const expected = BY_NAME[name];
+  if (!m.require('typed_config')) return undefined;
+  const any = unpackAny(ctx, m.raw('typed_config'), m.at('typed_config'));
+  if (any === undefined) return undefined;
+  const typeAt = join(m.at('typed_config'), '@type');
+  if (expected !== undefined && expected !== any.typeUrl && [FILE_TYPE, STDOUT_TYPE, STDERR_TYPE].includes(any.typeUrl)) {
+    ctx.err(typeAt, `${any.typeUrl} does not match access logger name "${name}" (expected ${expected})`);
+    return undefined;
+  }
+  let parts: Pick<AccessLog, 'sink' | 'format'> | undefined;
+  if (any.typeUrl === FILE_TYPE) parts = validateFileLog(ctx, any.body, any.path);
+  else if (any.typeUrl === STDOUT_TYPE) parts = validateStreamLog(ctx, any.body, any.path, 'stdout');
+  else if (any.typeUrl === STDERR_TYPE) parts = validateStreamLog(ctx, any.body, any.path, 'stderr');
+  else {
+    ctx.err(typeAt, `access logger ${typeName(any.typeUrl)} is not supported by trellis; supported: envoy.access_loggers.file, envoy.access_loggers.stdout, envoy.access_loggers.stderr`);
+    return undefined;
+  }
+  return parts === undefined ? undefined : { name, ...parts };
+}

@@ -1,0 +1,227 @@
+// Config stage: Envoy v3 field names per message (facts from Envoy's .proto files), so an Envoy field trellis does not implement is told apart from a typo.
+// Listed from node_modules/@grpc/grpc-js-xds/deps/envoy-api; keys are proto message names without the 'envoy.' prefix.
+
+export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
+  'config.bootstrap.v3.Bootstrap.StaticResources':
+    'listeners clusters secrets',
+  'config.bootstrap.v3.Bootstrap.DynamicResources':
+    'lds_config lds_resources_locator cds_config cds_resources_locator ads_config',
+  'config.bootstrap.v3.Bootstrap':
+    'node node_context_params static_resources dynamic_resources cluster_manager hds_config flags_path stats_sinks deferred_stat_options stats_config stats_flush_interval stats_flush_on_admin watchdog watchdogs tracing layered_runtime admin overload_manager enable_dispatcher_stats header_prefix stats_server_version_override use_tcp_for_dns_lookups dns_resolution_config typed_dns_resolver_config bootstrap_extensions fatal_actions config_sources default_config_source default_socket_interface certificate_provider_instances inline_headers perf_tracing_file_path default_regex_engine xds_delegate_extension xds_config_tracker_extension listener_manager application_log_config grpc_async_client_manager_config memory_allocator_manager',
+  'config.bootstrap.v3.Admin':
+    'access_log access_log_path profile_path address socket_options ignore_global_conn_limit',
+  'config.core.v3.Locality':
+    'region zone sub_zone',
+  'config.core.v3.Node':
+    'id cluster metadata dynamic_parameters locality user_agent_name user_agent_version user_agent_build_version extensions client_features listening_addresses',
+  'config.core.v3.HeaderValue':
+    'key value raw_value',
+  'config.core.v3.HeaderValueOption':
+    'header append append_action keep_empty_value',
+  'config.core.v3.DataSource':
+    'filename inline_bytes inline_string environment_variable watched_directory',
+  'config.core.v3.TransportSocket':
+    'name typed_config',
+  'config.core.v3.RuntimeFractionalPercent':
+    'default_value runtime_key',
+  'config.core.v3.SocketAddress':
+    'protocol address port_value named_port resolver_name ipv4_compat',
+  'config.core.v3.Address':
+    'socket_address pipe envoy_internal_address',
+  'config.core.v3.CidrRange':
+    'address_prefix prefix_len',
+  'config.core.v3.AggregatedConfigSource': '',
+  'config.core.v3.ApiConfigSource':
+    'api_type transport_api_version cluster_names grpc_services refresh_delay request_timeout rate_limit_settings set_node_on_first_message_only config_validators',
+  'config.core.v3.ConfigSource':
+    'authorities path path_config_source api_config_source ads self initial_fetch_timeout resource_api_version',
+  'config.core.v3.GrpcService.EnvoyGrpc':
+    'cluster_name authority retry_policy max_receive_message_length skip_envoy_headers',
+  'config.core.v3.GrpcService':
+    'envoy_grpc google_grpc timeout initial_metadata retry_policy',
+  'config.core.v3.HealthCheck.Payload':
+    'text binary',
+  'config.core.v3.HealthCheck.HttpHealthCheck':
+    'host path send receive response_buffer_size request_headers_to_add request_headers_to_remove expected_statuses retriable_statuses codec_client_type service_name_matcher method',
+  'config.core.v3.HealthCheck.TcpHealthCheck':
+    'send receive proxy_protocol_config',
+  'config.core.v3.HealthCheck':
+    'timeout interval initial_jitter interval_jitter interval_jitter_percent unhealthy_threshold healthy_threshold alt_port reuse_connection http_health_check tcp_health_check grpc_health_check custom_health_check no_traffic_interval no_traffic_healthy_interval unhealthy_interval unhealthy_edge_interval healthy_edge_interval event_log_path event_logger event_service always_log_health_check_failures always_log_health_check_success tls_options transport_socket_match_criteria',
+  'config.core.v3.HttpProtocolOptions':
+    'idle_timeout max_connection_duration max_headers_count max_stream_duration headers_with_underscores_action max_requests_per_connection',
+  'config.core.v3.Http1ProtocolOptions':
+    'allow_absolute_url accept_http_10 default_host_for_http_10 header_key_format enable_trailers allow_chunked_length override_stream_error_on_invalid_http_message send_fully_qualified_url use_balsa_parser allow_custom_methods',
+  'config.core.v3.Http2ProtocolOptions':
+    'hpack_table_size max_concurrent_streams initial_stream_window_size initial_connection_window_size allow_connect allow_metadata max_outbound_frames max_outbound_control_frames max_consecutive_inbound_frames_with_empty_payload max_inbound_priority_frames_per_stream max_inbound_window_update_frames_per_data_frame_sent stream_error_on_invalid_http_messaging override_stream_error_on_invalid_http_message custom_settings_parameters connection_keepalive use_oghttp2_codec',
+  'config.core.v3.SubstitutionFormatString':
+    'text_format json_format text_format_source omit_empty_values content_type formatters json_format_options',
+  'type.v3.Percent':
+    'value',
+  'type.v3.FractionalPercent':
+    'numerator denominator',
+  'type.v3.Int64Range':
+    'start end',
+  'type.matcher.v3.StringMatcher':
+    'exact prefix suffix safe_regex contains custom ignore_case',
+  'type.matcher.v3.RegexMatcher.GoogleRE2':
+    'max_program_size',
+  'type.matcher.v3.RegexMatcher':
+    'google_re2 regex',
+  'type.matcher.v3.RegexMatchAndSubstitute':
+    'pattern substitution',
+  'config.route.v3.RouteConfiguration':
+    'name virtual_hosts vhds internal_only_headers response_headers_to_add response_headers_to_remove request_headers_to_add request_headers_to_remove most_specific_header_mutations_wins validate_clusters max_direct_response_body_size_bytes cluster_specifier_plugins request_mirror_policies ignore_port_in_host_matching ignore_path_parameters_in_path_matching typed_per_filter_config metadata',
+  'config.route.v3.VirtualHost':
+    'name domains routes matcher require_tls virtual_clusters rate_limits request_headers_to_add request_headers_to_remove response_headers_to_add response_headers_to_remove cors typed_per_filter_config include_request_attempt_count include_attempt_count_in_response retry_policy retry_policy_typed_config hedge_policy include_is_timeout_retry_header per_request_buffer_limit_bytes request_mirror_policies metadata',
+  'config.route.v3.Route':
+    'name match route redirect direct_response filter_action non_forwarding_action metadata decorator typed_per_filter_config request_headers_to_add request_headers_to_remove response_headers_to_add response_headers_to_remove tracing per_request_buffer_limit_bytes stat_prefix',
+  'config.route.v3.WeightedCluster.ClusterWeight':
+    'name cluster_header weight metadata_match request_headers_to_add request_headers_to_remove response_headers_to_add response_headers_to_remove typed_per_filter_config host_rewrite_literal',
+  'config.route.v3.WeightedCluster':
+    'clusters total_weight runtime_key_prefix header_name',
+  'config.route.v3.RouteMatch':
+    'prefix path safe_regex connect_matcher path_separated_prefix path_match_policy case_sensitive runtime_fraction headers query_parameters grpc tls_context dynamic_metadata',
+  'config.route.v3.RouteAction.RequestMirrorPolicy':
+    'cluster cluster_header runtime_fraction trace_sampled disable_shadow_host_suffix_append',
+  'config.route.v3.RouteAction.HashPolicy.Header':
+    'header_name regex_rewrite',
+  'config.route.v3.RouteAction.HashPolicy.Cookie':
+    'name ttl path attributes',
+  'config.route.v3.RouteAction.HashPolicy.ConnectionProperties':
+    'source_ip',
+  'config.route.v3.RouteAction.HashPolicy.QueryParameter':
+    'name',
+  'config.route.v3.RouteAction.HashPolicy.FilterState':
+    'key',
+  'config.route.v3.RouteAction.HashPolicy':
+    'header cookie connection_properties query_parameter filter_state terminal',
+  'config.route.v3.RouteAction.UpgradeConfig':
+    'upgrade_type enabled connect_config',
+  'config.route.v3.RouteAction.MaxStreamDuration':
+    'max_stream_duration grpc_timeout_header_max grpc_timeout_header_offset',
+  'config.route.v3.RouteAction':
+    'cluster cluster_header weighted_clusters cluster_specifier_plugin inline_cluster_specifier_plugin cluster_not_found_response_code metadata_match prefix_rewrite regex_rewrite path_rewrite_policy host_rewrite_literal auto_host_rewrite host_rewrite_header host_rewrite_path_regex append_x_forwarded_host timeout idle_timeout early_data_policy retry_policy retry_policy_typed_config request_mirror_policies priority rate_limits include_vh_rate_limits hash_policy cors max_grpc_timeout grpc_timeout_offset upgrade_configs internal_redirect_policy internal_redirect_action max_internal_redirects hedge_policy max_stream_duration',
+  'config.route.v3.RetryPolicy.RetryHostPredicate':
+    'name typed_config',
+  'config.route.v3.RetryPolicy.RetryBackOff':
+    'base_interval max_interval',
+  'config.route.v3.RetryPolicy':
+    'retry_on num_retries per_try_timeout per_try_idle_timeout retry_priority retry_host_predicate retry_options_predicates host_selection_retry_max_attempts retriable_status_codes retry_back_off rate_limited_retry_back_off retriable_headers retriable_request_headers',
+  'config.route.v3.RedirectAction':
+    'https_redirect scheme_redirect host_redirect port_redirect path_redirect prefix_rewrite regex_rewrite response_code strip_query',
+  'config.route.v3.DirectResponseAction':
+    'status body',
+  'config.route.v3.HeaderMatcher':
+    'name exact_match safe_regex_match range_match present_match prefix_match suffix_match contains_match string_match invert_match treat_missing_header_as_empty',
+  'config.route.v3.QueryParameterMatcher':
+    'name string_match present_match',
+  'extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.UpgradeConfig':
+    'upgrade_type filters enabled',
+  'extensions.filters.network.http_connection_manager.v3.HttpConnectionManager':
+    'codec_type stat_prefix rds route_config scoped_routes http_filters add_user_agent tracing common_http_protocol_options http_protocol_options http2_protocol_options http3_protocol_options server_name server_header_transformation scheme_header_transformation max_request_headers_kb stream_idle_timeout request_timeout request_headers_timeout drain_timeout delayed_close_timeout access_log access_log_flush_interval flush_access_log_on_new_request access_log_options use_remote_address xff_num_trusted_hops original_ip_detection_extensions early_header_mutation_extensions internal_address_config skip_xff_append via generate_request_id preserve_external_request_id always_set_request_id_in_response forward_client_cert_details set_current_client_cert_details proxy_100_continue represent_ipv4_remote_address_as_ipv4_mapped_ipv6 upgrade_configs normalize_path merge_slashes path_with_escaped_slashes_action request_id_extension local_reply_config strip_matching_host_port strip_any_host_port stream_error_on_invalid_http_message path_normalization_options strip_trailing_host_dot proxy_status_config typed_header_validation_config append_x_forwarded_port append_local_overload add_proxy_protocol_connection_state',
+  'extensions.filters.network.http_connection_manager.v3.Rds':
+    'config_source route_config_name',
+  'extensions.filters.network.http_connection_manager.v3.HttpFilter':
+    'name typed_config config_discovery is_optional disabled',
+  'extensions.filters.network.tcp_proxy.v3.TcpProxy.WeightedCluster.ClusterWeight':
+    'name weight metadata_match',
+  'extensions.filters.network.tcp_proxy.v3.TcpProxy.WeightedCluster':
+    'clusters',
+  'extensions.filters.network.tcp_proxy.v3.TcpProxy':
+    'stat_prefix cluster weighted_clusters on_demand metadata_match idle_timeout downstream_idle_timeout upstream_idle_timeout access_log max_connect_attempts hash_policy tunneling_config max_downstream_connection_duration access_log_flush_interval flush_access_log_on_connected access_log_options',
+  'extensions.filters.http.fault.v3.FaultAbort.HeaderAbort': '',
+  'extensions.filters.http.fault.v3.FaultAbort':
+    'http_status grpc_status header_abort percentage',
+  'extensions.filters.http.fault.v3.HTTPFault':
+    'delay abort upstream_cluster headers downstream_nodes max_active_faults response_rate_limit delay_percent_runtime abort_percent_runtime delay_duration_runtime abort_http_status_runtime max_active_faults_runtime response_rate_limit_percent_runtime abort_grpc_status_runtime disable_downstream_cluster_stats filter_metadata',
+  'extensions.filters.common.fault.v3.FaultDelay.HeaderDelay': '',
+  'extensions.filters.common.fault.v3.FaultDelay':
+    'fixed_delay header_delay percentage',
+  'extensions.filters.http.router.v3.Router':
+    'dynamic_stats start_child_span upstream_log upstream_log_options suppress_envoy_headers strict_check_headers respect_expected_rq_timeout suppress_grpc_request_failure_code_stats upstream_http_filters',
+  'config.accesslog.v3.AccessLog':
+    'name filter typed_config',
+  'extensions.access_loggers.file.v3.FileAccessLog':
+    'path format json_format typed_json_format log_format',
+  'extensions.access_loggers.stream.v3.StdoutAccessLog':
+    'log_format',
+  'extensions.access_loggers.stream.v3.StderrAccessLog':
+    'log_format',
+  'extensions.transport_sockets.tls.v3.UpstreamTlsContext':
+    'common_tls_context sni allow_renegotiation max_session_keys enforce_rsa_key_usage',
+  'extensions.transport_sockets.tls.v3.DownstreamTlsContext':
+    'common_tls_context require_client_certificate require_sni session_ticket_keys session_ticket_keys_sds_secret_config disable_stateless_session_resumption disable_stateful_session_resumption session_timeout ocsp_staple_policy full_scan_certs_on_sni_mismatch',
+  'extensions.transport_sockets.tls.v3.CommonTlsContext':
+    'tls_params tls_certificates tls_certificate_sds_secret_configs tls_certificate_provider_instance tls_certificate_certificate_provider tls_certificate_certificate_provider_instance validation_context validation_context_sds_secret_config combined_validation_context validation_context_certificate_provider validation_context_certificate_provider_instance alpn_protocols custom_handshaker key_log',
+  'extensions.transport_sockets.tls.v3.TlsParameters':
+    'tls_minimum_protocol_version tls_maximum_protocol_version cipher_suites ecdh_curves signature_algorithms',
+  'extensions.transport_sockets.tls.v3.TlsCertificate':
+    'certificate_chain private_key pkcs12 watched_directory private_key_provider password ocsp_staple signed_certificate_timestamp',
+  'extensions.transport_sockets.tls.v3.SubjectAltNameMatcher':
+    'san_type matcher oid',
+  'extensions.transport_sockets.tls.v3.CertificateValidationContext':
+    'trusted_ca ca_certificate_provider_instance system_root_certs watched_directory verify_certificate_spki verify_certificate_hash match_typed_subject_alt_names match_subject_alt_names require_signed_certificate_timestamp crl allow_expired_certificate trust_chain_verification custom_validator_config only_verify_leaf_cert_crl max_verify_depth',
+  'extensions.transport_sockets.tls.v3.SdsSecretConfig':
+    'name sds_config',
+  'extensions.transport_sockets.tls.v3.Secret':
+    'name tls_certificate session_ticket_keys validation_context generic_secret',
+  'config.listener.v3.Listener':
+    'name address additional_addresses stat_prefix filter_chains filter_chain_matcher use_original_dst default_filter_chain per_connection_buffer_limit_bytes metadata deprecated_v1 drain_type listener_filters listener_filters_timeout continue_on_listener_filters_timeout transparent freebind socket_options tcp_fast_open_queue_length traffic_direction udp_listener_config api_listener connection_balance_config reuse_port enable_reuse_port access_log tcp_backlog_size max_connections_to_accept_per_socket_event bind_to_port internal_listener enable_mptcp ignore_global_conn_limit bypass_overload_manager',
+  'config.listener.v3.Filter':
+    'name typed_config config_discovery',
+  'config.listener.v3.FilterChainMatch':
+    'destination_port prefix_ranges address_suffix suffix_len direct_source_prefix_ranges source_type source_prefix_ranges source_ports server_names transport_protocol application_protocols',
+  'config.listener.v3.FilterChain':
+    'filter_chain_match filters use_proxy_proto metadata transport_socket transport_socket_connect_timeout name on_demand_configuration',
+  'config.listener.v3.ListenerFilter':
+    'name typed_config config_discovery filter_disabled',
+  'config.endpoint.v3.ClusterLoadAssignment.Policy.DropOverload':
+    'category drop_percentage',
+  'config.endpoint.v3.ClusterLoadAssignment.Policy':
+    'drop_overloads overprovisioning_factor endpoint_stale_after weighted_priority_health',
+  'config.endpoint.v3.ClusterLoadAssignment':
+    'cluster_name endpoints named_endpoints policy',
+  'config.endpoint.v3.Endpoint.HealthCheckConfig':
+    'port_value hostname address disable_active_health_check',
+  'config.endpoint.v3.Endpoint':
+    'address health_check_config hostname additional_addresses',
+  'config.endpoint.v3.LbEndpoint':
+    'endpoint endpoint_name health_status metadata load_balancing_weight',
+  'config.endpoint.v3.LocalityLbEndpoints':
+    'locality metadata lb_endpoints load_balancer_endpoints leds_cluster_locality_config load_balancing_weight priority proximity',
+  'config.cluster.v3.Cluster.EdsClusterConfig':
+    'eds_config service_name',
+  'config.cluster.v3.Cluster.RoundRobinLbConfig':
+    'slow_start_config',
+  'config.cluster.v3.Cluster.LeastRequestLbConfig':
+    'choice_count active_request_bias slow_start_config',
+  'config.cluster.v3.Cluster.RingHashLbConfig':
+    'minimum_ring_size hash_function maximum_ring_size',
+  'config.cluster.v3.Cluster.MaglevLbConfig':
+    'table_size',
+  'config.cluster.v3.Cluster.CommonLbConfig':
+    'healthy_panic_threshold zone_aware_lb_config locality_weighted_lb_config update_merge_window ignore_new_hosts_until_first_hc close_connections_on_host_set_change consistent_hashing_lb_config override_host_status',
+  'config.cluster.v3.Cluster':
+    'transport_socket_matches name alt_stat_name type cluster_type eds_cluster_config connect_timeout per_connection_buffer_limit_bytes lb_policy load_assignment health_checks max_requests_per_connection circuit_breakers upstream_http_protocol_options common_http_protocol_options http_protocol_options http2_protocol_options typed_extension_protocol_options dns_refresh_rate dns_failure_refresh_rate respect_dns_ttl dns_lookup_family dns_resolvers use_tcp_for_dns_lookups dns_resolution_config typed_dns_resolver_config wait_for_warm_on_init outlier_detection cleanup_interval upstream_bind_config lb_subset_config ring_hash_lb_config maglev_lb_config original_dst_lb_config least_request_lb_config round_robin_lb_config common_lb_config transport_socket metadata protocol_selection upstream_connection_options close_connections_on_host_health_failure ignore_health_on_host_removal filters load_balancing_policy lrs_server lrs_report_endpoint_metrics track_timeout_budgets upstream_config track_cluster_stats preconnect_policy connection_pool_per_downstream_connection',
+  'config.cluster.v3.CircuitBreakers.Thresholds.RetryBudget':
+    'budget_percent min_retry_concurrency',
+  'config.cluster.v3.CircuitBreakers.Thresholds':
+    'priority max_connections max_pending_requests max_requests max_retries retry_budget track_remaining max_connection_pools',
+  'config.cluster.v3.CircuitBreakers':
+    'thresholds per_host_thresholds',
+  'config.cluster.v3.OutlierDetection':
+    'consecutive_5xx interval base_ejection_time max_ejection_percent enforcing_consecutive_5xx enforcing_success_rate success_rate_minimum_hosts success_rate_request_volume success_rate_stdev_factor consecutive_gateway_failure enforcing_consecutive_gateway_failure split_external_local_origin_errors consecutive_local_origin_failure enforcing_consecutive_local_origin_failure enforcing_local_origin_success_rate failure_percentage_threshold enforcing_failure_percentage enforcing_failure_percentage_local_origin failure_percentage_minimum_hosts failure_percentage_request_volume max_ejection_time max_ejection_time_jitter successful_active_health_check_uneject_host monitors always_eject_one_host',
+  'extensions.upstreams.http.v3.HttpProtocolOptions.ExplicitHttpConfig':
+    'http_protocol_options http2_protocol_options http3_protocol_options',
+  'extensions.upstreams.http.v3.HttpProtocolOptions.UseDownstreamHttpConfig':
+    'http_protocol_options http2_protocol_options http3_protocol_options',
+  'extensions.upstreams.http.v3.HttpProtocolOptions':
+    'common_http_protocol_options upstream_http_protocol_options explicit_http_config use_downstream_protocol_config auto_config http_filters header_validation_config',
+  'extensions.filters.listener.tls_inspector.v3.TlsInspector':
+    'enable_ja3_fingerprinting initial_read_buffer_size',
+  'extensions.filters.listener.http_inspector.v3.HttpInspector': '',
+  'config.route.v3.RouteMatch.GrpcRouteMatchOptions': '',
+  'extensions.filters.listener.original_dst.v3.OriginalDst': '',
+  'config.core.v3.RuntimeDouble': 'default_value runtime_key',
+  'udpa.type.v1.TypedStruct': 'type_url value',
+};

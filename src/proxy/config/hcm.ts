@@ -1,0 +1,163 @@
+// Config stage: validates the envoy.filters.network.http_connection_manager filter config.
+import type { HttpConnectionManager, RouteConfiguration } from './types.js';
+import { Ctx, Msg, Raw, TYPE_PREFIX } from './reader.js';
+import { validateAccessLog } from './access-log.js';
+import { validateHttpFilters } from './http-filters.js';
+import { routeConfiguration } from './route.js';
+import type { ClusterRef } from './route-action.js';
+
+export const HCM_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager` as const;
+
+/** Route clusters of an inline route config, to be checked against static clusters (Envoy's validate_clusters). */
+export interface InlineRouteRefs {
+  refs: ClusterRef[];
+  validateClusters: boolean;
+}
+
+type H = HttpConnectionManager;
+
+function commonHttpOptions(ctx: Ctx, raw: unknown, path: string): H['common_http_protocol_options'] {
+  const m = Msg.open(ctx, raw, path, {
+    type: 'config.core.v3.HttpProtocolOptions',
+    fields: ['idle_timeout', 'max_connection_duration', 'max_headers_count', 'max_stream_duration'],
+  });
+  const out: H['common_http_protocol_options'] = {};
+  if (m === undefined) return out;
+  const a = m.dur('idle_timeout');
+  if (a !== undefined) out.idle_timeout = a;
+  const b = m.dur('max_connection_duration');
+  if (b !== undefined) out.max_connection_duration = b;
+  const c = m.num('max_headers_count', { int: true, min: 1 });
+  if (c !== undefined) out.max_headers_count = c;
+  const d = m.dur('max_stream_duration');
+  if (d !== undefined) out.max_stream_duration = d;
+  return out;
+}
+
+/** Tuning knobs of HTTP/2 that do not change request semantics. */
+export const HTTP2_TUNING = [
+  'hpack_table_size',
+  'max_outbound_frames',
+  'max_outbound_control_frames',
+  'max_consecutive_inbound_frames_with_empty_payload',
+  'max_inbound_priority_frames_per_stream',
+  'max_inbound_window_update_frames_per_data_frame_sent',
+  'connection_keepalive',
+  'use_oghttp2_codec',
+];
+
+export function http2Options(ctx: Ctx, raw: unknown, path: string): H['http2_protocol_options'] {
+  const m = Msg.open(ctx, raw, path, {
+    type: 'config.core.v3.Http2ProtocolOptions',
+    fields: ['max_concurrent_streams', 'initial_stream_window_size', 'initial_connection_window_size'],
+    ignored: HTTP2_TUNING,
+  });
+  const out: H['http2_protocol_options'] = {};
+  if (m === undefined) return out;
+  const a = m.num('max_concurrent_streams', { int: true, min: 1, max: 2147483647 });
+  if (a !== undefined) out.max_concurrent_streams = a;
+  const b = m.num('initial_stream_window_size', { int: true, min: 65535, max: 2147483647 });
+  if (b !== undefined) out.initial_stream_window_size = b;
+  const c = m.num('initial_connection_window_size', { int: true, min: 65535, max: 2147483647 });
+  if (c !== undefined) out.initial_connection_window_size = c;
+  return out;
+}
+
+export function http1Options(ctx: Ctx, raw: unknown, path: string): H['http_protocol_options'] {
+  const m = Msg.open(ctx, raw, path, { type: 'config.core.v3.Http1ProtocolOptions', fields: ['accept_http_10'] });
+  return { accept_http_10: m?.boolOr('accept_http_10', false) ?? false };
+}
+
+function upgradeConfig(ctx: Ctx, raw: unknown, path: string): { upgrade_type: string; enabled: boolean } | undefined {
+  const m = Msg.open(ctx, raw, path, { type: 'extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.UpgradeConfig', fields: ['upgrade_type', 'enabled'] });
+  if (m === undefined) return undefined;
+  return { upgrade_type: m.reqStr('upgrade_type').toLowerCase(), enabled: m.boolOr('enabled', true) };
+}
+
+function rds(ctx: Ctx, raw: unknown, path: string): string | undefined {
+  const m = Msg.open(ctx, raw, path, { type: 'extensions.filters.network.http_connection_manager.v3.Rds', fields: ['config_source', 'route_config_name'] });
+  if (m === undefined) return undefined;
+  // structure only: the xDS client resolves the source; only ADS is implemented
+  if (m.require('config_source')) {
+    m.msg('config_source', (r, p) => {
+      const c = Msg.open(ctx, r, p, { type: 'config.core.v3.ConfigSource', fields: ['ads', 'resource_api_version'], ignored: ['initial_fetch_timeout'] });
+      c?.enumOr('resource_api_version', ['V3'], 'V3');
+      if (c !== undefined && !c.has('ads')) ctx.err(p, 'only config_source {ads: {}} is supported by trellis');
+      return undefined;
+    });
+  }
+  return m.reqStr('route_config_name');
+}
+
+export function validateHcm(ctx: Ctx, body: Raw, path: string, inline: InlineRouteRefs[]): HttpConnectionManager | undefined {
+  const m = Msg.open(ctx, body, path, {
+    type: 'extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+    fields: [
+      'codec_type', 'stat_prefix', 'rds', 'route_config', 'http_filters', 'common_http_protocol_options', 'http_protocol_options',
+      'http2_protocol_options', 'server_name', 'server_header_transformation', 'stream_idle_timeout', 'request_timeout',
+      'request_headers_timeout', 'drain_timeout', 'access_log', 'use_remote_address', 'xff_num_trusted_hops', 'skip_xff_append',
+      'via', 'generate_request_id', 'preserve_external_request_id', 'upgrade_configs', 'normalize_path', 'merge_slashes',
+    ],
+    // observability only, or timing of connection close
+    ignored: ['tracing', 'access_log_flush_interval', 'flush_access_log_on_new_request', 'access_log_options', 'delayed_close_timeout'],
+  });
+  if (m === undefined) return undefined;
+  const statPrefix = m.reqStr('stat_prefix');
+  let routeSpec: H['route_specifier'] | undefined;
+  switch (m.oneof(['route_config', 'rds'], true)) {
+    case 'route_config': {
+      const refs: ClusterRef[] = [];
+      const rc = m.msg('route_config', (r, p) => routeConfiguration(ctx, r, p, refs));
+      if (rc !== undefined) {
+        routeSpec = { kind: 'route_config', route_config: rc.config };
+        inline.push({ refs, validateClusters: rc.validateClusters ?? true });
+      }
+      break;
+    }
+    case 'rds': {
+      const name = m.msg('rds', (r, p) => rds(ctx, r, p));
+      if (name !== undefined && name !== '') routeSpec = { kind: 'rds', route_config_name: name };
+      break;
+    }
+  }
+  const out: HttpConnectionManager = {
+    '@type': HCM_TYPE,
+    codec_type: m.enumOr('codec_type', ['AUTO', 'HTTP1', 'HTTP2'], 'AUTO'),
+    stat_prefix: statPrefix,
+    route_specifier: routeSpec ?? { kind: 'route_config', route_config: emptyRouteConfig() },
+    http_filters: validateHttpFilters(ctx, m),
+    use_remote_address: m.boolOr('use_remote_address', false),
+    xff_num_trusted_hops: m.numOr('xff_num_trusted_hops', 0, { int: true, min: 0 }),
+    skip_xff_append: m.boolOr('skip_xff_append', false),
+    generate_request_id: m.boolOr('generate_request_id', true),
+    preserve_external_request_id: m.boolOr('preserve_external_request_id', false),
+    stream_idle_timeout: m.durOr('stream_idle_timeout', 300000),
+    request_timeout: m.durOr('request_timeout', 0),
+    request_headers_timeout: m.durOr('request_headers_timeout', 0),
+    drain_timeout: m.durOr('drain_timeout', 5000),
+    common_http_protocol_options: m.msg('common_http_protocol_options', (r, p) => commonHttpOptions(ctx, r, p)) ?? {},
+    http_protocol_options: m.msg('http_protocol_options', (r, p) => http1Options(ctx, r, p)) ?? { accept_http_10: false },
+    http2_protocol_options: m.msg('http2_protocol_options', (r, p) => http2Options(ctx, r, p)) ?? {},
+    upgrade_configs: m.list('upgrade_configs', (r, p) => upgradeConfig(ctx, r, p)),
+    server_name: m.strOr('server_name', 'envoy'),
+    server_header_transformation: m.enumOr('server_header_transformation', ['OVERWRITE', 'APPEND_IF_ABSENT', 'PASS_THROUGH'], 'OVERWRITE'),
+    access_log: m.list('access_log', (r, p) => validateAccessLog(ctx, r, p)),
+    normalize_path: m.boolOr('normalize_path', false),
+    merge_slashes: m.boolOr('merge_slashes', false),
+  };
+  const via = m.str('via');
+  if (via !== undefined) out.via = via;
+  return out;
+}
+
+function emptyRouteConfig(): RouteConfiguration {
+  return {
+    name: '',
+    virtual_hosts: [],
+    request_headers_to_add: [],
+    request_headers_to_remove: [],
+    response_headers_to_add: [],
+    response_headers_to_remove: [],
+    internal_only_headers: [],
+  };
+}

@@ -1,0 +1,181 @@
+// Config stage: turns a raw Envoy v3 bootstrap document into the validated Bootstrap model, with cross-resource checks.
+import type { Result } from '../../common/result.js';
+import type { Admin, Bootstrap, Cluster, Listener } from './types.js';
+import { Ctx, Msg } from './reader.js';
+import { validateAddress, validateNode } from './common.js';
+import { DEFAULT_ACCESS_LOG_FORMAT, validateAccessLog } from './access-log.js';
+import { listener } from './listener.js';
+import { cluster } from './cluster.js';
+import { validateTlsCertificate, validateValidationContext } from './tls.js';
+import { type Refs, newRefs } from './refs.js';
+
+type Secrets = Bootstrap['static_resources']['secrets'];
+type Dynamic = NonNullable<Bootstrap['dynamic_resources']>;
+
+function admin(ctx: Ctx, raw: unknown, path: string): Admin | undefined {
+  const m = Msg.open(ctx, raw, path, {
+    type: 'config.bootstrap.v3.Admin',
+    fields: ['access_log', 'access_log_path', 'address'],
+    ignored: ['profile_path', 'ignore_global_conn_limit'], // CPU profiler output; connection accounting
+  });
+  if (m === undefined) return undefined;
+  const out: Admin = { access_log: m.list('access_log', (r, p) => validateAccessLog(ctx, r, p)) };
+  // deprecated access_log_path: a file logger with the default format
+  const alp = m.str('access_log_path');
+  if (alp !== undefined && alp !== '') {
+    if (out.access_log.length > 0) m.err('access_log_path', 'cannot be combined with access_log');
+    out.access_log.push({ name: 'envoy.access_loggers.file', sink: { kind: 'file', path: alp }, format: { kind: 'text', text: DEFAULT_ACCESS_LOG_FORMAT } });
+  }
+  const addr = m.msg('address', (r, p) => validateAddress(ctx, r, p));
+  if (addr !== undefined) out.address = addr;
+  return out;
+}
+
+function secret(ctx: Ctx, raw: unknown, path: string): Secrets[number] | undefined {
+  const m = Msg.open(ctx, raw, path, { type: 'extensions.transport_sockets.tls.v3.Secret', fields: ['name', 'tls_certificate', 'validation_context'] });
+  if (m === undefined) return undefined;
+  const out: Secrets[number] = { name: m.reqStr('name') };
+  const which = m.oneof(['tls_certificate', 'validation_context'], true);
+  if (which === 'tls_certificate') {
+    const c = m.msg(which, (r, p) => validateTlsCertificate(ctx, r, p));
+    if (c !== undefined) out.tls_certificate = c;
+  } else if (which === 'validation_context') {
+    const v = m.msg(which, (r, p) => validateValidationContext(ctx, r, p));
+    if (v !== undefined) out.validation_context = v;
+  }
+  return out;
+}
+
+function adsOnly(ctx: Ctx, raw: unknown, path: string): { ads: true } | undefined {
+  const m = Msg.open(ctx, raw, path, { type: 'config.core.v3.ConfigSource', fields: ['ads', 'resource_api_version'], ignored: ['initial_fetch_timeout'] });
+  if (m === undefined) return undefined;
+  m.enumOr('resource_api_version', ['V3'], 'V3');
+  if (!m.has('ads')) {
+    ctx.err(path, 'only {ads: {}} config sources are supported by trellis');
+    return undefined;
+  }
+  Msg.open(ctx, m.raw('ads'), m.at('ads'), { type: 'config.core.v3.AggregatedConfigSource', fields: [] });
+  return { ads: true };
+}
+
+function adsConfig(ctx: Ctx, raw: unknown, path: string): Dynamic['ads_config'] {
+  const m = Msg.open(ctx, raw, path, {
+    type: 'config.core.v3.ApiConfigSource',
+    fields: ['api_type', 'transport_api_version', 'grpc_services'],
+    ignored: ['set_node_on_first_message_only', 'refresh_delay', 'request_timeout'],
+  });
+  if (m === undefined) return undefined;
+  const apiType = m.enumOpt('api_type', ['GRPC', 'DELTA_GRPC']) ?? (m.has('api_type') ? 'GRPC' : undefined);
+  if (!m.has('api_type')) m.err('api_type', 'is required (GRPC or DELTA_GRPC)');
+  const version = m.enumOr('transport_api_version', ['V3'], 'V3');
+  const clusters = m.list('grpc_services', (r, p) => {
+    const g = Msg.open(ctx, r, p, { type: 'config.core.v3.GrpcService', fields: ['envoy_grpc'], ignored: ['timeout', 'initial_metadata'] });
+    if (g === undefined || !g.require('envoy_grpc')) return undefined;
+    return g.msg('envoy_grpc', (er, ep) => {
+      const e = Msg.open(ctx, er, ep, { type: 'config.core.v3.GrpcService.EnvoyGrpc', fields: ['cluster_name'], ignored: ['authority', 'max_receive_message_length'] });
+      return e?.reqStr('cluster_name');
+    });
+  });
+  if (clusters.length !== 1) {
+    m.err('grpc_services', `ads_config needs exactly one grpc_services entry with envoy_grpc.cluster_name (found ${clusters.length})`);
+    return undefined;
+  }
+  return apiType === undefined ? undefined : { api_type: apiType, cluster_name: clusters[0], transport_api_version: version };
+}
+
+function dynamicResources(ctx: Ctx, raw: unknown, path: string): Dynamic | undefined {
+  const m = Msg.open(ctx, raw, path, { type: 'config.bootstrap.v3.Bootstrap.DynamicResources', fields: ['ads_config', 'lds_config', 'cds_config'] });
+  if (m === undefined) return undefined;
+  const out: Dynamic = {};
+  const ads = m.msg('ads_config', (r, p) => adsConfig(ctx, r, p));
+  if (ads !== undefined) out.ads_config = ads;
+  const lds = m.msg('lds_config', (r, p) => adsOnly(ctx, r, p));
+  if (lds !== undefined) out.lds_config = lds;
+  const cds = m.msg('cds_config', (r, p) => adsOnly(ctx, r, p));
+  if (cds !== undefined) out.cds_config = cds;
+  if ((lds !== undefined || cds !== undefined) && !m.has('ads_config')) m.err('ads_config', 'lds_config/cds_config use ads, so ads_config is required');
+  return out;
+}
+
+function uniqueNames<T>(ctx: Ctx, items: T[], path: string, what: string, keyOf: (t: T) => string, field: string): void {
+  const seen = new Map<string, number>();
+  items.forEach((t, i) => {
+    const k = keyOf(t);
+    if (k === '') return;
+    const first = seen.get(k);
+    if (first !== undefined) ctx.err(`${path}[${i}].${field}`, `duplicate ${what} ${k} (also ${path}[${first}])`);
+    else seen.set(k, i);
+  });
+}
+
+/** Envoy's bootstrap-time checks that span resources. */
+function crossCheck(ctx: Ctx, b: Bootstrap, refs: Refs): void {
+  const { listeners, clusters, secrets } = b.static_resources;
+  uniqueNames<Listener>(ctx, listeners, 'static_resources.listeners', 'listener name', (l) => l.name, 'name');
+  uniqueNames<Listener>(ctx, listeners, 'static_resources.listeners', 'listener address', (l) => {
+    const a = l.address.socket_address;
+    return a.address === '' || a.port_value === 0 ? '' : `${a.protocol} ${a.address}:${a.port_value}`;
+  }, 'address');
+  uniqueNames<Cluster>(ctx, clusters, 'static_resources.clusters', 'cluster name', (c) => c.name, 'name');
+  uniqueNames(ctx, secrets, 'static_resources.secrets', 'secret name', (s) => s.name, 'name');
+  const clusterNames = new Set(clusters.map((c) => c.name));
+  // with CDS, clusters arrive later, so Envoy cannot (and we do not) check route targets at load
+  if (b.dynamic_resources?.cds_config === undefined) {
+    for (const rc of refs.inlineRoutes) {
+      if (!rc.validateClusters) continue;
+      for (const r of rc.refs) {
+        if (!clusterNames.has(r.name)) ctx.err(r.path, `unknown cluster "${r.name}"; static clusters are: ${[...clusterNames].join(', ') || '(none)'}`);
+      }
+    }
+  }
+  const secretNames = new Set(secrets.map((s) => s.name));
+  for (const s of refs.secrets) {
+    if (!secretNames.has(s.name)) ctx.err(s.path, `unknown secret "${s.name}"; without sds_config it must be one of static_resources.secrets`);
+  }
+  const ads = b.dynamic_resources?.ads_config;
+  if (ads !== undefined && !clusterNames.has(ads.cluster_name)) {
+    ctx.err('dynamic_resources.ads_config.grpc_services[0].envoy_grpc.cluster_name', `unknown cluster "${ads.cluster_name}"; the ADS cluster must be a static cluster`);
+  }
+  if (ads === undefined) {
+    clusters.forEach((c, i) => {
+      if (c.type === 'EDS') ctx.err(`static_resources.clusters[${i}].eds_cluster_config.eds_config`, 'EDS over ads needs dynamic_resources.ads_config');
+    });
+  }
+}
+
+/** Validates a whole bootstrap document; `baseDir` resolves relative `filename:` data sources. */
+export function parseBootstrap(raw: unknown, opts: { baseDir: string }): Result<Bootstrap> {
+  const ctx = new Ctx(opts.baseDir);
+  const refs = newRefs();
+  const m = Msg.open(ctx, raw, '', {
+    type: 'config.bootstrap.v3.Bootstrap',
+    fields: ['node', 'admin', 'static_resources', 'dynamic_resources', 'stats_flush_interval', 'overload_manager', 'layered_runtime'],
+    // stats, tracing, watchdog and logging settings: observability only
+    ignored: [
+      'stats_sinks', 'stats_config', 'stats_flush_on_admin', 'deferred_stat_options', 'stats_server_version_override', 'enable_dispatcher_stats',
+      'watchdog', 'watchdogs', 'tracing', 'application_log_config', 'perf_tracing_file_path', 'fatal_actions',
+    ],
+  });
+  const b: Bootstrap = { node: { id: '', cluster: '', metadata: {} }, static_resources: { listeners: [], clusters: [], secrets: [] } };
+  if (m === undefined) return { ok: false, errors: ctx.errors.map((e) => ({ path: e.path || '(root)', message: e.message })) };
+  if (m.has('node')) b.node = validateNode(ctx, m.raw('node'), m.at('node'));
+  const ad = m.msg('admin', (r, p) => admin(ctx, r, p));
+  if (ad !== undefined) b.admin = ad;
+  m.msg('static_resources', (r, p) => {
+    const s = Msg.open(ctx, r, p, { type: 'config.bootstrap.v3.Bootstrap.StaticResources', fields: ['listeners', 'clusters', 'secrets'] });
+    if (s === undefined) return undefined;
+    b.static_resources.listeners = s.list('listeners', (lr, lp) => listener(ctx, lr, lp, refs, false));
+    b.static_resources.clusters = s.list('clusters', (cr, cp) => cluster(ctx, cr, cp, refs));
+    b.static_resources.secrets = s.list('secrets', (sr, sp) => secret(ctx, sr, sp));
+    return undefined;
+  });
+  const dyn = m.msg('dynamic_resources', (r, p) => dynamicResources(ctx, r, p));
+  if (dyn !== undefined) b.dynamic_resources = dyn;
+  const sfi = m.dur('stats_flush_interval');
+  if (sfi !== undefined) b.stats_flush_interval = sfi;
+  // passed through unvalidated: no trellis component reads them yet
+  if (m.has('overload_manager')) b.overload_manager = m.raw('overload_manager');
+  if (m.has('layered_runtime')) b.layered_runtime = m.raw('layered_runtime');
+  crossCheck(ctx, b, refs);
+  return ctx.errors.length > 0 ? { ok: false, errors: ctx.errors } : { ok: true, value: b };
+}

@@ -1,0 +1,199 @@
+// Config stage: validates TLS contexts, certificates, validation contexts, secrets and transport sockets.
+import type {
+  CertificateValidationContext,
+  CommonTlsContext,
+  DownstreamTlsContext,
+  SubjectAltNameMatcher,
+  TlsCertificate,
+  TransportSocket,
+  UpstreamTlsContext,
+} from './types.js';
+import { Ctx, Msg, TYPE_PREFIX, join, typeName, unpackAny } from './reader.js';
+import { readDataSource } from './common.js';
+import { validateStringMatcher } from './matchers.js';
+
+export const DOWNSTREAM_TLS_TYPE = `${TYPE_PREFIX}envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext` as const;
+export const UPSTREAM_TLS_TYPE = `${TYPE_PREFIX}envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext` as const;
+const TLS_NAMES = ['envoy.transport_sockets.tls', 'tls'];
+const RAW_BUFFER_NAMES = ['envoy.transport_sockets.raw_buffer', 'raw_buffer'];
+const RAW_BUFFER_TYPE = `${TYPE_PREFIX}envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer`;
+
+const TLS_VERSIONS = ['TLS_AUTO', 'TLSv1_0', 'TLSv1_1', 'TLSv1_2', 'TLSv1_3'] as const;
+
+/** A static secret name referenced through SDS without an sds_config, for the bootstrap's existence check. */
+export interface SecretRef {
+  name: string;
+  path: string;
+}
+
+export function validateTlsCertificate(ctx: Ctx, raw: unknown, path: string): TlsCertificate | undefined {
+  const m = Msg.open(ctx, raw, path, { type: 'extensions.transport_sockets.tls.v3.TlsCertificate', fields: ['certificate_chain', 'private_key'] });
+  if (m === undefined) return undefined;
+  m.require('certificate_chain');
+  m.require('private_key');
+  const chain = m.msg('certificate_chain', (r, p) => readDataSource(ctx, r, p));
+  const key = m.msg('private_key', (r, p) => readDataSource(ctx, r, p));
+  if (chain === undefined || key === undefined) return undefined;
+  return { certificate_chain: chain, private_key: key };
+}
+
+const SAN_TYPES = ['EMAIL', 'DNS', 'URI', 'IP_ADDRESS'] as const;
+
+function validateSanMatcher(ctx: Ctx, raw: unknown, path: string): SubjectAltNameMatcher | undefined {
+  const m = Msg.open(ctx, raw, path, { type: 'extensions.transport_sockets.tls.v3.SubjectAltNameMatcher', fields: ['san_type', 'matcher'] });
+  if (m === undefined) return undefined;
+  if (!m.require('san_type') || !m.require('matcher')) return undefined;
+  const sanType = m.enumOpt('san_type', SAN_TYPES);
+  const matcher = m.msg('matcher', (r, p) => validateStringMatcher(ctx, r, p));
+  return sanType === undefined || matcher === undefined ? undefined : { san_type: sanType, matcher };
+}
+
+export function validateValidationContext(ctx: Ctx, raw: unknown, path: string): CertificateValidationContext | undefined {
+  const m = Msg.open(ctx, raw, path, {
+    type: 'extensions.transport_sockets.tls.v3.CertificateValidationContext',
+    fields: ['trusted_ca', 'match_typed_subject_alt_names', 'verify_certificate_spki', 'verify_certificate_hash', 'trust_chain_verification'],
+  });
+  if (m === undefined) return undefined;
+  // only the default (verify) is implemented; ACCEPT_UNTRUSTED would weaken security silently
+  m.enumOr('trust_chain_verification', ['VERIFY_TRUST_CHAIN'], 'VERIFY_TRUST_CHAIN');
+  const out: CertificateValidationContext = {
+    match_typed_subject_alt_names: m.list('match_typed_subject_alt_names', (r, p) => validateSanMatcher(ctx, r, p)),
+    verify_certificate_spki: m.strList('verify_certificate_spki'),
+    verify_certificate_hash: m.strList('verify_certificate_hash'),
+  };
+  const ca = m.msg('trusted_ca', (r, p) => readDataSource(ctx, r, p));
+  if (ca !== undefined) out.trusted_ca = ca;
+  return out;
+}
+
+function validateSdsRef(ctx: Ctx, raw: unknown, path: string, secretRefs: SecretRef[]): { name: string } | undefined {
+  const m = Msg.open(ctx, raw, path, { type: 'extensions.transport_sockets.tls.v3.SdsSecretConfig', fields: ['name', 'sds_config'] });
+  if (m === undefined) return undefined;
+  const name = m.reqStr('name');
+  if (m.has('sds_config')) {
+    m.msg('sds_config', (r, p) => {
+      const c = Msg.open(ctx, r, p, { type: 'config.core.v3.ConfigSource', fields: ['ads', 'resource_api_version'], ignored: ['initial_fetch_timeout'] });
+      c?.enumOr('resource_api_version', ['V3'], 'V3');
+      if (c !== undefined && !c.has('ads')) ctx.err(p, 'only sds_config {ads: {}} is supported by trellis');
+      return undefined;
+    });
+  } else if (name !== '') {
+    secretRefs.push({ name, path: m.at('name') });
+  }
+  return name === '' ? undefined : { name };
+}
+
+export function validateCommonTlsContext(ctx: Ctx, raw: unknown, path: string, secretRefs: SecretRef[]): CommonTlsContext | undefined {
+  const m = Msg.open(ctx, raw, path, {
+    type: 'extensions.transport_sockets.tls.v3.CommonTlsContext',
+    fields: ['tls_params', 'tls_certificates', 'tls_certificate_sds_secret_configs', 'validation_context', 'validation_context_sds_secret_config', 'alpn_protocols'],
+  });
+  if (m === undefined) return undefined;
+  const params = m.msg('tls_params', (r, p) => {
+    const t = Msg.open(ctx, r, p, {
+      type: 'extensions.transport_sockets.tls.v3.TlsParameters',
+      fields: ['tls_minimum_protocol_version', 'tls_maximum_protocol_version', 'cipher_suites', 'ecdh_curves'],
+    });
+    if (t === undefined) return undefined;
+    const min = t.enumOr('tls_minimum_protocol_version', TLS_VERSIONS, 'TLS_AUTO');
+    const max = t.enumOr('tls_maximum_protocol_version', TLS_VERSIONS, 'TLS_AUTO');
+    if (min !== 'TLS_AUTO' && max !== 'TLS_AUTO' && TLS_VERSIONS.indexOf(min) > TLS_VERSIONS.indexOf(max)) {
+      t.err('tls_maximum_protocol_version', `${max} is lower than tls_minimum_protocol_version ${min}`);
+    }
+    return { tls_minimum_protocol_version: min, tls_maximum_protocol_version: max, cipher_suites: t.strList('cipher_suites'), ecdh_curves: t.strList('ecdh_curves') };
+  });
+  const out: CommonTlsContext = {
+    tls_certificates: m.list('tls_certificates', (r, p) => validateTlsCertificate(ctx, r, p)),
+    alpn_protocols: m.strList('alpn_protocols'),
+    tls_params: params ?? { tls_minimum_protocol_version: 'TLS_AUTO', tls_maximum_protocol_version: 'TLS_AUTO', cipher_suites: [], ecdh_curves: [] },
+    tls_certificate_sds_secret_configs: m.list('tls_certificate_sds_secret_configs', (r, p) => validateSdsRef(ctx, r, p, secretRefs)),
+  };
+  switch (m.oneof(['validation_context', 'validation_context_sds_secret_config'], false)) {
+    case 'validation_context': {
+      const vc = m.msg('validation_context', (r, p) => validateValidationContext(ctx, r, p));
+      if (vc !== undefined) out.validation_context = vc;
+      break;
+    }
+    case 'validation_context_sds_secret_config': {
+      const s = m.msg('validation_context_sds_secret_config', (r, p) => validateSdsRef(ctx, r, p, secretRefs));
+      if (s !== undefined) out.validation_context_sds_secret_config = s;
+      break;
+    }
+  }
+  return out;
+}
+
+function validateDownstream(ctx: Ctx, body: Record<string, unknown>, path: string, secretRefs: SecretRef[]): DownstreamTlsContext | undefined {
+  const m = Msg.open(ctx, body, path, {
+    type: 'extensions.transport_sockets.tls.v3.DownstreamTlsContext',
+    fields: ['common_tls_context', 'require_client_certificate'],
+    ignored: ['session_timeout', 'disable_stateless_session_resumption', 'disable_stateful_session_resumption'], // resumption tuning
+  });
+  if (m === undefined) return undefined;
+  const common = m.msg('common_tls_context', (r, p) => validateCommonTlsContext(ctx, r, p, secretRefs));
+  const requireClient = m.boolOr('require_client_certificate', false);
+  if (common !== undefined) {
+    if (common.tls_certificates.length === 0 && common.tls_certificate_sds_secret_configs.length === 0) {
+      ctx.err(join(path, 'common_tls_context.tls_certificates'), 'a server TLS context needs at least one certificate');
+    }
+    if (requireClient && common.validation_context === undefined && common.validation_context_sds_secret_config === undefined) {
+      m.err('require_client_certificate', 'require_client_certificate needs common_tls_context.validation_context (a trusted_ca to verify clients)');
+    }
+  } else {
+    m.err('common_tls_context', 'is required');
+  }
+  if (common === undefined) return undefined;
+  return { '@type': DOWNSTREAM_TLS_TYPE, common_tls_context: common, require_client_certificate: requireClient };
+}
+
+function validateUpstream(ctx: Ctx, body: Record<string, unknown>, path: string, secretRefs: SecretRef[]): UpstreamTlsContext | undefined {
+  const m = Msg.open(ctx, body, path, {
+    type: 'extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+    fields: ['common_tls_context', 'sni', 'allow_renegotiation'],
+    ignored: ['max_session_keys'], // session cache size
+  });
+  if (m === undefined) return undefined;
+  const common = m.msg('common_tls_context', (r, p) => validateCommonTlsContext(ctx, r, p, secretRefs)) ?? {
+    tls_certificates: [],
+    alpn_protocols: [],
+    tls_params: { tls_minimum_protocol_version: 'TLS_AUTO', tls_maximum_protocol_version: 'TLS_AUTO', cipher_suites: [], ecdh_curves: [] },
+    tls_certificate_sds_secret_configs: [],
+  };
+  const out: UpstreamTlsContext = { '@type': UPSTREAM_TLS_TYPE, common_tls_context: common, allow_renegotiation: m.boolOr('allow_renegotiation', false) };
+  const sni = m.str('sni');
+  if (sni !== undefined) out.sni = sni;
+  return out;
+}
+
+/** A transport_socket: TLS (returned) or raw_buffer (plain text, returns undefined). */
+export function validateTransportSocket<D extends 'downstream' | 'upstream'>(
+  ctx: Ctx,
+  raw: unknown,
+  path: string,
+  side: D,
+  secretRefs: SecretRef[],
+): TransportSocket<D extends 'downstream' ? DownstreamTlsContext : UpstreamTlsContext> | undefined {
+  const m = Msg.open(ctx, raw, path, { type: 'config.core.v3.TransportSocket', fields: ['name', 'typed_config'] });
+  if (m === undefined) return undefined;
+  const name = m.reqStr('name');
+  const expected = side === 'downstream' ? DOWNSTREAM_TLS_TYPE : UPSTREAM_TLS_TYPE;
+  if (!m.has('typed_config')) {
+    if (RAW_BUFFER_NAMES.includes(name)) return undefined;
+    if (TLS_NAMES.includes(name)) m.err('typed_config', `is required for ${name}`);
+    else if (name !== '') m.err('name', `transport socket "${name}" is not supported by trellis; supported: envoy.transport_sockets.tls, envoy.transport_sockets.raw_buffer`);
+    return undefined;
+  }
+  const any = unpackAny(ctx, m.raw('typed_config'), m.at('typed_config'));
+  if (any === undefined) return undefined;
+  if (any.typeUrl === RAW_BUFFER_TYPE) return undefined;
+  if (any.typeUrl !== expected) {
+    const other = side === 'downstream' ? UPSTREAM_TLS_TYPE : DOWNSTREAM_TLS_TYPE;
+    const why = any.typeUrl === other ? `a ${side} transport socket needs ${typeName(expected)}` : `transport socket ${typeName(any.typeUrl)} is not supported by trellis`;
+    ctx.err(join(m.at('typed_config'), '@type'), why);
+    return undefined;
+  }
+  if (name !== '' && !TLS_NAMES.includes(name)) ctx.err(m.at('name'), `${typeName(expected)} does not match transport socket name "${name}" (expected envoy.transport_sockets.tls)`);
+  const tc = side === 'downstream' ? validateDownstream(ctx, any.body, any.path, secretRefs) : validateUpstream(ctx, any.body, any.path, secretRefs);
+  if (tc === undefined) return undefined;
+  return { name, typed_config: tc } as TransportSocket<D extends 'downstream' ? DownstreamTlsContext : UpstreamTlsContext>;
+}

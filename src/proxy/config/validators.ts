@@ -1,0 +1,41 @@
+// Config stage: per-resource validators (Listener, Cluster, RouteConfiguration, ClusterLoadAssignment) for the xDS client.
+import type { Result } from '../../common/result.js';
+import type { Cluster, ClusterLoadAssignment, Listener, RouteConfiguration } from './types.js';
+import { Ctx } from './reader.js';
+import { listener } from './listener.js';
+import { cluster } from './cluster.js';
+import { routeConfiguration } from './route.js';
+import { clusterLoadAssignment } from './endpoint.js';
+import { newRefs } from './refs.js';
+
+/** Options for a standalone resource: where relative `filename:` data sources resolve (default: the process cwd). */
+export interface ResourceOptions {
+  baseDir?: string;
+}
+
+function run<T>(opts: ResourceOptions | undefined, fn: (ctx: Ctx) => T | undefined, path: string): Result<T> {
+  const ctx = new Ctx(opts?.baseDir);
+  const v = fn(ctx);
+  if (ctx.errors.length > 0) return { ok: false, errors: ctx.errors };
+  if (v === undefined) return { ok: false, errors: [{ path: path || '(root)', message: 'invalid resource' }] };
+  return { ok: true, value: v };
+}
+
+// Cross-resource references (route clusters, static secrets) are not checked here: over xDS they
+// resolve against other resources, exactly as Envoy does for dynamic resources.
+
+export function validateListener(raw: unknown, path: string, opts?: ResourceOptions): Result<Listener> {
+  return run(opts, (ctx) => listener(ctx, raw, path, newRefs(), true), path);
+}
+
+export function validateCluster(raw: unknown, path: string, opts?: ResourceOptions): Result<Cluster> {
+  return run(opts, (ctx) => cluster(ctx, raw, path, newRefs()), path);
+}
+
+export function validateRouteConfiguration(raw: unknown, path: string, opts?: ResourceOptions): Result<RouteConfiguration> {
+  return run(opts, (ctx) => routeConfiguration(ctx, raw, path, [])?.config, path);
+}
+
+export function validateClusterLoadAssignment(raw: unknown, path: string, opts?: ResourceOptions): Result<ClusterLoadAssignment> {
+  return run(opts, (ctx) => clusterLoadAssignment(ctx, raw, path), path);
+}
