@@ -1,5 +1,5 @@
 // Upstream: interfaces between the cluster manager, load balancers and the HTTP router filter.
-import type { Cluster, Locality } from '../config/types.js';
+import type { Cluster, ClusterLoadAssignment, Locality } from '../config/types.js';
 import type { StatsScope } from '../telemetry/stats.js';
 
 export type HostHealth = 'healthy' | 'unhealthy' | 'degraded';
@@ -19,7 +19,7 @@ export interface Host {
   health: HostHealth;
   /** Set by outlier detection while the host is ejected. */
   ejected: boolean;
-  /** Per-host stats for /clusters (rq_total, rq_success, rq_error, cx_active…). */
+  /** Per-host stats for /clusters. The router and pools count rq_total / cx_*; reportResult counts the rest. */
   readonly stats: HostStats;
 }
 
@@ -50,6 +50,8 @@ export interface PickContext {
   attempt: number;
   /** Hosts already tried by this request that a retry should avoid (retry_previous_hosts). */
   excluded?: ReadonlySet<Host>;
+  /** Route retry_policy.host_selection_retry_max_attempts: re-picks allowed to avoid `excluded`. */
+  hostSelectionRetryMaxAttempts?: number;
 }
 
 export type Pick = { kind: 'complete'; host: Host } | { kind: 'fail' };
@@ -67,7 +69,8 @@ export type UpstreamFailure =
   | 'connect-failure' // could not connect (UF)
   | 'reset' // connection reset / closed before a full response (UR)
   | 'timeout' // per-try or global timeout (UT)
-  | 'refused-stream'; // HTTP/2 REFUSED_STREAM
+  | 'refused-stream' // HTTP/2 REFUSED_STREAM
+  | 'overflow'; // circuit breaker (pending requests or connections) overflowed (UO)
 
 /** Circuit-breaker accounting for one cluster (Envoy's DEFAULT priority thresholds). */
 export interface CircuitBreakers {
@@ -91,10 +94,12 @@ export interface UpstreamCluster {
   readonly breakers: CircuitBreakers;
   /** Chooses a host; null = no healthy upstream (UH). */
   chooseHost(ctx: PickContext): Host | null;
-  /** Outlier detection input: the final outcome of one request to a host. */
+  /** Outlier detection input: the final outcome of one request to a host (also counts its rq_success/rq_error/rq_timeout). */
   reportResult(host: Host, outcome: { status?: number; localFailure?: UpstreamFailure }): void;
   /** Current priority set (for /clusters and tests). */
   prioritySet(): PrioritySet;
+  /** EDS: replaces the endpoints of this cluster. */
+  setLoadAssignment(cla: ClusterLoadAssignment): void;
 }
 
 export interface ClusterManager {
@@ -102,5 +107,9 @@ export interface ClusterManager {
   all(): readonly UpstreamCluster[];
   /** Replace the set of clusters; clusters whose config is unchanged keep their hosts and state. */
   update(clusters: readonly Cluster[]): void;
+  /** EDS: endpoints for the cluster named by cla.cluster_name; false if no such cluster. */
+  setLoadAssignment(cla: ClusterLoadAssignment): boolean;
+  /** Resolves once every cluster is warm: DNS answered and first health checks done. */
+  ready(): Promise<void>;
   close(): void;
 }
