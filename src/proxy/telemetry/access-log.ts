@@ -1,0 +1,84 @@
+// Telemetry: the per-request access log record and the compiled access loggers the HTTP connection manager calls.
+import type { AccessLog } from '../config/types.js';
+import { compileJsonFormat, compileTextFormat, type Formatter } from './access-log-format.js';
+import { fileSink, stderrSink, stdoutSink, type LogSink } from './access-log-sink.js';
+
+export interface AccessLogEntry {
+  startTime: number /* epoch ms */;
+  durationMs: number;
+  method: string;
+  path: string /* original, with query */;
+  authority: string;
+  protocol: string /* HTTP/1.1, HTTP/2 */;
+  responseCode: number;
+  responseFlags: string /* Envoy short flags joined by ',' e.g. 'UF,URX' or '-' */;
+  bytesReceived: number;
+  bytesSent: number;
+  upstreamHost: string /* ip:port or '-' */;
+  upstreamCluster: string;
+  upstreamServiceTimeMs: number | undefined;
+  downstreamRemoteAddress: string /* ip:port */;
+  downstreamLocalAddress: string;
+  requestHeaders: Record<string, string | string[] | undefined>;
+  responseHeaders: Record<string, string | string[] | undefined>;
+  responseTrailers?: Record<string, string | string[] | undefined>;
+  routeName: string;
+  requestId: string;
+  upstreamTransportFailureReason?: string;
+  connectionTerminationDetails?: string;
+}
+
+export interface AccessLogger {
+  /** False when no access log is configured, so callers can skip building entries. */
+  readonly enabled: boolean;
+  /** Formats now, writes later: never blocks the request path. */
+  log(entry: AccessLogEntry): void;
+  /** Flushes buffered lines and closes files. */
+  close(): Promise<void>;
+}
+
+/** Envoy's default format string (used when an access log has no format). */
+export const DEFAULT_ACCESS_LOG_FORMAT =
+  '[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" ' +
+  '%RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% ' +
+  '%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" ' +
+  '"%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%"\n';
+
+function formatterFor(log: AccessLog): Formatter {
+  const f = log.format;
+  if (f.kind === 'json') return compileJsonFormat(f.json);
+  return compileTextFormat(f.text === '' ? DEFAULT_ACCESS_LOG_FORMAT : f.text);
+}
+
+function sinkFor(log: AccessLog): LogSink {
+  switch (log.sink.kind) {
+    case 'file':
+      return fileSink(log.sink.path);
+    case 'stdout':
+      return stdoutSink();
+    case 'stderr':
+      return stderrSink();
+  }
+}
+
+/** Compiles formats and opens sinks once (config time); throws on an unsupported operator. */
+export function compileAccessLogs(logs: readonly AccessLog[]): AccessLogger {
+  const formats = logs.map(formatterFor); // all formats first: a bad one must not leave files open
+  const compiled = logs.map((l, i) => ({ format: formats[i], sink: sinkFor(l) }));
+  return {
+    enabled: compiled.length > 0,
+    log(entry: AccessLogEntry): void {
+      for (const c of compiled) {
+        try {
+          c.sink.write(c.format(entry));
+        } catch (err) {
+          // A formatting bug must not break the request that is being logged.
+          process.emitWarning(`access log format failed: ${String(err)}`);
+        }
+      }
+    },
+    async close(): Promise<void> {
+      await Promise.all(compiled.map((c) => c.sink.close()));
+    },
+  };
+}
