@@ -1,0 +1,290 @@
+// HTTP: one request through the connection manager — sanitize, route, run filters, reply, log, count.
+import { randomUUID } from 'node:crypto';
+import type { ClusterChoice, CompiledRoute, HeaderFormatContext, HeaderMap, RouteMatchResult, RouteRequest } from '../router/types.js';
+import type { AccessLogEntry } from '../telemetry/access-log.js';
+import type { DownstreamConnectionInfo } from './types.js';
+import type { DownstreamStream } from './downstream.js';
+import type { ConnectionManager } from './connection-manager.js';
+import { grpcStatusForHttp, type ResponseFlag } from './local-reply.js';
+
+const GRPC_CT = 'application/grpc';
+
+export class ActiveStream implements RouteRequest {
+  readonly startTime = Date.now();
+  readonly startHr = performance.now();
+  // RouteRequest
+  authority: string;
+  path: string;
+  readonly method: string;
+  readonly headers: HeaderMap;
+  readonly scheme: 'http' | 'https';
+
+  match: RouteMatchResult | null = null;
+  route: CompiledRoute | null = null;
+  private choice: ClusterChoice | undefined | null = null; // null = not chosen yet
+  private filterIndex = 0;
+  flags: ResponseFlag[] | null = null;
+  responseCode = 0;
+  bytesReceived = 0;
+  bytesSent = 0;
+  upstreamHost = '';
+  upstreamCluster = '';
+  upstreamServiceTime: number | undefined;
+  responseHeaders: HeaderMap | undefined;
+  responseTrailers: HeaderMap | undefined;
+  finished = false;
+  readonly isGrpc: boolean;
+  readonly originalPath: string;
+  requestId = '';
+  faultTimer: NodeJS.Timeout | undefined;
+  /** Set by the router filter: aborts its upstream work when the stream is destroyed. */
+  onReset: (() => void) | undefined;
+
+  constructor(
+    readonly cm: ConnectionManager,
+    readonly ds: DownstreamStream,
+    readonly conn: DownstreamConnectionInfo,
+  ) {
+    this.method = ds.method;
+    this.headers = ds.headers;
+    this.authority = ds.authority;
+    this.path = ds.rawPath;
+    this.originalPath = ds.rawPath;
+    this.scheme = conn.tls !== undefined ? 'https' : 'http';
+    const ct = ds.headers['content-type'];
+    this.isGrpc = typeof ct === 'string' && ct.startsWith(GRPC_CT);
+  }
+
+  /** Entry point: validates and sanitizes the request, matches a route, runs the filter chain. */
+  start(): void {
+    const cm = this.cm;
+    const stats = cm.stats;
+    stats.rqTotal.inc();
+    stats.rqActive.add(1);
+    if (this.ds.protocol === 'HTTP/2') stats.rqHttp2Total.inc();
+    else stats.rqHttp1Total.inc();
+    this.ds.onAbort(this.onDownstreamAbort);
+
+    if (!this.normalizeTarget()) {
+      this.sendLocalReply(400, 'Bad Request');
+      return;
+    }
+    this.sanitizeHeaders();
+    const table = cm.routeTable;
+    this.match = table === null ? null : table.match(this);
+    if (this.match === null) {
+      stats.noRoute.inc();
+      this.addFlag('NR');
+      this.sendLocalReply(404, '');
+      return;
+    }
+    this.route = this.match.route;
+    const requireTls = this.match.virtualHost.requireTls;
+    if (requireTls !== 'NONE' && this.scheme === 'http') {
+      this.redirectToHttps();
+      return;
+    }
+    this.continueDecoding();
+  }
+
+  /** Runs the remaining filters; a filter that returned 'stop' calls this again to resume. */
+  continueDecoding(): void {
+    const filters = this.cm.filters;
+    while (this.filterIndex < filters.length && !this.finished && !this.ds.responseStarted) {
+      const f = filters[this.filterIndex++];
+      if (f.decodeHeaders(this) === 'stop') return;
+    }
+  }
+
+  /** The route's cluster choice, drawn once per request (weighted splits draw at random). */
+  chooseCluster(): ClusterChoice | undefined {
+    if (this.choice === null) {
+      const action = this.route?.action;
+      this.choice = action !== undefined && action.kind === 'route' ? action.route.chooseCluster(this) : undefined;
+    }
+    return this.choice;
+  }
+
+  addFlag(flag: ResponseFlag): void {
+    (this.flags ??= []).push(flag);
+  }
+
+  formatContext(upstreamHost?: string): HeaderFormatContext {
+    const c = this.conn;
+    return {
+      downstreamRemoteAddress: `${c.remoteAddress}:${c.remotePort}`,
+      downstreamLocalAddress: `${c.localAddress}:${c.localPort}`,
+      upstreamHost,
+      requestHeaders: this.headers,
+      protocol: this.ds.protocol,
+    };
+  }
+
+  /** Envoy-style local reply; gRPC requests get a trailers-only gRPC response instead. */
+  sendLocalReply(status: number, body: string, extraHeaders?: HeaderMap): void {
+    if (this.finished) return;
+    if (this.ds.responseStarted) {
+      this.resetStream();
+      return;
+    }
+    if (this.isGrpc) {
+      this.sendGrpcLocalReply(grpcStatusForHttp(status), body || String(status));
+      return;
+    }
+    const headers: HeaderMap = extraHeaders ?? {};
+    if (body.length > 0) {
+      headers['content-type'] ??= 'text/plain';
+      headers['content-length'] = String(Buffer.byteLength(body));
+    } else if (headers['content-length'] === undefined) {
+      headers['content-length'] = '0';
+    }
+    this.finalizeResponseHeaders(headers);
+    this.responseCode = status;
+    this.responseHeaders = headers;
+    const empty = body.length === 0 || this.method === 'HEAD';
+    this.ds.respondHeaders(status, headers, empty, false);
+    if (!empty) {
+      const buf = Buffer.from(body);
+      this.bytesSent += buf.length;
+      this.ds.respondData(buf);
+      this.ds.respondEnd(undefined);
+    }
+    this.complete();
+  }
+
+  sendGrpcLocalReply(grpcStatus: number, message: string): void {
+    if (this.finished) return;
+    const headers: HeaderMap = {
+      'content-type': GRPC_CT,
+      'grpc-status': String(grpcStatus),
+      'grpc-message': encodeURIComponent(message),
+    };
+    this.finalizeResponseHeaders(headers);
+    this.responseCode = 200;
+    this.responseHeaders = headers;
+    this.ds.respondHeaders(200, headers, true, false);
+    this.complete();
+  }
+
+  /** Route (and weighted-cluster) response header mutations plus the server header. */
+  finalizeResponseHeaders(headers: HeaderMap, upstreamHost?: string): void {
+    const route = this.route;
+    if (route !== null) {
+      const choice = this.choice;
+      if (choice?.responseHeaders !== undefined && !choice.responseHeaders.empty) {
+        choice.responseHeaders.apply(headers, this.formatContext(upstreamHost));
+      }
+      if (!route.responseHeaders.empty) route.responseHeaders.apply(headers, this.formatContext(upstreamHost));
+    }
+    const cm = this.cm;
+    if (cm.serverHeader === 'OVERWRITE' || (cm.serverHeader === 'APPEND_IF_ABSENT' && headers.server === undefined)) {
+      headers.server = cm.serverName;
+    }
+    if (cm.draining && this.ds.protocol !== 'HTTP/2') headers.connection = 'close';
+  }
+
+  /** The stream is done: stats, access log, filter cleanup. Idempotent. */
+  complete(): void {
+    if (this.finished) return;
+    this.finished = true;
+    const stats = this.cm.stats;
+    stats.rqActive.sub(1);
+    stats.rqCompleted.inc();
+    const cls = (this.responseCode / 100) | 0;
+    if (cls >= 1 && cls <= 5) stats.rqXx[cls].inc();
+    const duration = performance.now() - this.startHr;
+    stats.rqTime.record(duration);
+    const filters = this.cm.filters;
+    for (let i = 0; i < this.filterIndex && i < filters.length; i++) filters[i].onDestroy?.(this);
+    const log = this.cm.accessLog;
+    if (log !== null) log.log(this.accessLogEntry(duration));
+  }
+
+  /** Abort the downstream (used once a response has started and the upstream failed). */
+  resetStream(): void {
+    this.cm.stats.rqTxReset.inc();
+    this.ds.reset();
+    this.complete();
+  }
+
+  private readonly onDownstreamAbort = (): void => {
+    if (this.finished) return;
+    this.cm.stats.rqRxReset.inc();
+    this.addFlag('DC');
+    this.onReset?.();
+    this.complete();
+  };
+
+  private accessLogEntry(durationMs: number): AccessLogEntry {
+    const c = this.conn;
+    return {
+      startTime: this.startTime,
+      durationMs,
+      method: this.method,
+      path: this.originalPath,
+      authority: this.authority,
+      protocol: this.ds.protocol,
+      responseCode: this.responseCode,
+      responseFlags: this.flags === null ? '-' : this.flags.join(','),
+      bytesReceived: this.bytesReceived,
+      bytesSent: this.bytesSent,
+      upstreamHost: this.upstreamHost || '-',
+      upstreamCluster: this.upstreamCluster || '-',
+      upstreamServiceTimeMs: this.upstreamServiceTime,
+      downstreamRemoteAddress: `${c.remoteAddress}:${c.remotePort}`,
+      downstreamLocalAddress: `${c.localAddress}:${c.localPort}`,
+      requestHeaders: this.headers,
+      responseHeaders: this.responseHeaders ?? {},
+      responseTrailers: this.responseTrailers,
+      routeName: this.route?.name ?? '',
+      requestId: this.requestId,
+    };
+  }
+
+  /** Absolute-form targets (proxy requests) become authority + path; anything else must be origin-form. */
+  private normalizeTarget(): boolean {
+    const p = this.path;
+    if (p.charCodeAt(0) === 47 /* '/' */) return this.authority.length > 0;
+    if (p === '*' && this.method === 'OPTIONS') return this.authority.length > 0;
+    if (p.startsWith('http://') || p.startsWith('https://')) {
+      const start = p.indexOf('//') + 2;
+      let end = p.indexOf('/', start);
+      const q = p.indexOf('?', start);
+      if (end < 0 || (q >= 0 && q < end)) end = q;
+      this.authority = end < 0 ? p.slice(start) : p.slice(start, end);
+      this.path = end < 0 ? '/' : p[end] === '?' ? '/' + p.slice(end) : p.slice(end);
+      return this.authority.length > 0;
+    }
+    return false;
+  }
+
+  /** x-forwarded-for / -proto and x-request-id, as Envoy's connection manager sets them. */
+  private sanitizeHeaders(): void {
+    const cm = this.cm;
+    const h = this.headers;
+    if (cm.useRemoteAddress) {
+      if (!cm.skipXffAppend) {
+        const xff = h['x-forwarded-for'];
+        const ip = this.conn.remoteAddress;
+        h['x-forwarded-for'] = typeof xff === 'string' && xff.length > 0 ? `${xff}, ${ip}` : ip;
+      }
+      h['x-forwarded-proto'] = this.scheme;
+    } else if (h['x-forwarded-proto'] === undefined) {
+      h['x-forwarded-proto'] = this.scheme;
+    }
+    const id = h['x-request-id'];
+    if (typeof id === 'string' && id.length > 0 && (cm.preserveExternalRequestId || !cm.useRemoteAddress)) {
+      this.requestId = id;
+    } else if (cm.generateRequestId) {
+      this.requestId = randomUUID();
+      h['x-request-id'] = this.requestId;
+    }
+    const internal = cm.routeTable?.internalOnlyHeaders;
+    if (internal !== undefined) for (let i = 0; i < internal.length; i++) delete h[internal[i]];
+  }
+
+  private redirectToHttps(): void {
+    const host = this.authority.replace(/:\d+$/, '');
+    this.sendLocalReply(301, '', { location: `https://${host}${this.path}` });
+  }
+}

@@ -1,0 +1,185 @@
+// HTTP: envoy.filters.network.http_connection_manager — owns the HTTP/1.1 and HTTP/2 codecs for one filter chain.
+import http from 'node:http';
+import http2 from 'node:http2';
+import type { Duplex } from 'node:stream';
+import type { HttpConnectionManager } from '../config/types.js';
+import type { RouteMatchResult, RouteTable } from '../router/types.js';
+import type { ClusterManager } from '../upstream/types.js';
+import type { PoolManager } from '../upstream/pool/pool-manager.js';
+import type { StatsScope } from '../telemetry/stats.js';
+import type { AccessLogger } from '../telemetry/access-log.js';
+import type { DownstreamConnectionInfo, HttpConnectionHandler } from './types.js';
+import type { HttpFilter } from './filter.js';
+import { HcmStats, StatsCache } from './request-stats.js';
+import { ActiveStream } from './active-stream.js';
+import { H1Downstream, H2Downstream } from './downstream.js';
+import { proxyUpgrade } from './upgrade.js';
+import { FaultFilter } from './filters/fault.js';
+import { RouterFilter } from './filters/router.js';
+
+/** What a connection manager needs from the rest of the proxy. */
+export interface HcmContext {
+  stats: StatsScope;
+  clusters: ClusterManager;
+  pools: PoolManager;
+  /** Route table for an inline route_config, or the current RDS table by name (null until known). */
+  routeTable(hcm: HttpConnectionManager): () => RouteTable | null;
+  accessLogger(hcm: HttpConnectionManager): AccessLogger | null;
+  random?: () => number;
+}
+
+const kInfo = Symbol('trellis.downstreamInfo');
+type TaggedSocket = Duplex & { [kInfo]?: DownstreamConnectionInfo };
+
+export class ConnectionManager implements HttpConnectionHandler {
+  readonly stats: HcmStats;
+  readonly filters: HttpFilter[];
+  readonly accessLog: AccessLogger | null;
+  readonly useRemoteAddress: boolean;
+  readonly skipXffAppend: boolean;
+  readonly generateRequestId: boolean;
+  readonly preserveExternalRequestId: boolean;
+  readonly serverName: string;
+  readonly serverHeader: HttpConnectionManager['server_header_transformation'];
+  readonly websocket: boolean;
+  readonly streamIdleTimeout: number;
+  readonly clusterStats: StatsCache<object>;
+  readonly routeStats: StatsCache<RouteMatchResult>;
+  draining = false;
+  private readonly currentRoutes: () => RouteTable | null;
+  private readonly h1: http.Server;
+  private readonly h2: http2.Http2Server;
+  private readonly sessions = new Set<http2.ServerHttp2Session>();
+  private readonly sockets = new Set<Duplex>();
+
+  constructor(
+    readonly config: HttpConnectionManager,
+    readonly ctx: HcmContext,
+  ) {
+    this.stats = new HcmStats(ctx.stats, config.stat_prefix);
+    this.accessLog = ctx.accessLogger(config);
+    this.currentRoutes = ctx.routeTable(config);
+    this.useRemoteAddress = config.use_remote_address;
+    this.skipXffAppend = config.skip_xff_append;
+    this.generateRequestId = config.generate_request_id;
+    this.preserveExternalRequestId = config.preserve_external_request_id;
+    this.serverName = config.server_name;
+    this.serverHeader = config.server_header_transformation;
+    this.websocket = config.upgrade_configs.some((u) => u.upgrade_type.toLowerCase() === 'websocket' && u.enabled);
+    this.streamIdleTimeout = config.stream_idle_timeout;
+    this.clusterStats = new StatsCache((c: object) => (c as { stats: StatsScope }).stats);
+    // Keyed by the (prebuilt, per-route) match result, which names both the virtual host and the route.
+    this.routeStats = new StatsCache((m: RouteMatchResult) => {
+      const route = m.route.statName || m.route.name;
+      return ctx.stats.scope('vhost', ['envoy_virtual_host', m.virtualHost.name], 'route', ['envoy_route', route]);
+    });
+    this.filters = config.http_filters.map((f) => {
+      const tc = f.typed_config;
+      if (tc['@type'] === 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault') return new FaultFilter(f.name, tc, ctx.random);
+      return new RouterFilter(f.name, tc, ctx.random);
+    });
+
+    const common = config.common_http_protocol_options;
+    this.h1 = http.createServer({
+      requestTimeout: config.request_timeout,
+      headersTimeout: config.request_headers_timeout > 0 ? config.request_headers_timeout : 60_000,
+      keepAliveTimeout: common.idle_timeout ?? 3_600_000,
+      maxHeaderSize: 60 * 1024,
+      noDelay: true,
+    });
+    this.h1.maxHeadersCount = common.max_headers_count ?? 100;
+    this.h1.on('request', this.onH1Request);
+    this.h1.on('upgrade', this.onH1Upgrade);
+    this.h1.on('clientError', this.onClientError);
+
+    const h2o = config.http2_protocol_options;
+    this.h2 = http2.createServer({
+      settings: {
+        maxConcurrentStreams: h2o.max_concurrent_streams ?? 2147483647,
+        initialWindowSize: h2o.initial_stream_window_size ?? 65535,
+      },
+    });
+    this.h2.on('session', (session: http2.ServerHttp2Session) => {
+      this.sessions.add(session);
+      session.on('close', () => this.sessions.delete(session));
+      session.on('error', () => {});
+      if (this.draining) session.goaway();
+    });
+    this.h2.on('stream', this.onH2Stream);
+  }
+
+  get routeTable(): RouteTable | null {
+    return this.currentRoutes();
+  }
+
+  handleConnection(socket: Duplex, info: DownstreamConnectionInfo, protocol: 'h2' | 'http/1.1'): void {
+    const tagged = socket as TaggedSocket;
+    tagged[kInfo] = info;
+    const stats = this.stats;
+    stats.cxTotal.inc();
+    stats.cxActive.add(1);
+    this.sockets.add(socket);
+    socket.once('close', () => {
+      stats.cxActive.sub(1);
+      this.sockets.delete(socket);
+    });
+    const codec = this.config.codec_type;
+    if (codec === 'HTTP2' || (codec === 'AUTO' && protocol === 'h2')) {
+      stats.cxHttp2Total.inc();
+      this.h2.emit('connection', socket);
+    } else {
+      stats.cxHttp1Total.inc();
+      this.h1.emit('connection', socket);
+    }
+  }
+
+  private readonly onH1Request = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const info = (req.socket as TaggedSocket)[kInfo];
+    if (info === undefined) {
+      res.destroy();
+      return;
+    }
+    new ActiveStream(this, new H1Downstream(req, res), info).start();
+  };
+
+  private readonly onH2Stream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number): void => {
+    const info = (stream.session?.socket as TaggedSocket | undefined)?.[kInfo];
+    if (info === undefined) {
+      stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      return;
+    }
+    stream.on('error', () => {});
+    new ActiveStream(this, new H2Downstream(stream, headers, flags), info).start();
+  };
+
+  private readonly onH1Upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const info = (socket as TaggedSocket)[kInfo];
+    if (info === undefined) {
+      socket.destroy();
+      return;
+    }
+    proxyUpgrade(this, req, socket, head, info);
+  };
+
+  private readonly onClientError = (err: NodeJS.ErrnoException, socket: Duplex): void => {
+    this.stats.cxProtocolError.inc();
+    if (!socket.writable || err.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
+  };
+
+  async drain(timeoutMs: number): Promise<void> {
+    this.draining = true;
+    for (const s of this.sessions) s.goaway();
+    this.h1.closeIdleConnections();
+    const deadline = Date.now() + timeoutMs;
+    while (this.sockets.size > 0 && Date.now() < deadline) {
+      this.h1.closeIdleConnections();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    for (const s of this.sockets) s.destroy();
+  }
+}

@@ -1,0 +1,38 @@
+// Proxy runtime: one process serving listeners and the admin interface (`--concurrency 1`).
+import type { Bootstrap } from '../config/types.js';
+import { Proxy } from '../proxy.js';
+import { startAdminServer, clusterStatusFrom } from '../admin/admin-server.js';
+import { announce, onShutdownSignals } from './lifecycle.js';
+
+export async function runSingle(bootstrap: Bootstrap, drainMs: number): Promise<void> {
+  const proxy = new Proxy({ bootstrap });
+  await proxy.start();
+  announce(proxy.listeners.addresses());
+  let stopping = false;
+  let admin: { port: number; close(): Promise<void> } | undefined;
+  const quit = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await proxy.stop(drainMs);
+    await admin?.close();
+    process.exit(0);
+  };
+  const addr = bootstrap.admin?.address?.socket_address;
+  if (addr !== undefined) {
+    const server = await startAdminServer({
+      address: addr.address,
+      port: addr.port_value,
+      source: {
+        stats: async () => proxy.stats.snapshot(),
+        clusters: () => clusterStatusFrom(proxy.clusters),
+        configDump: () => proxy.configDump(),
+        serverInfo: () => proxy.serverInfo(1),
+        ready: () => !stopping,
+        quit,
+      },
+    });
+    admin = server;
+    process.stdout.write(`admin listening on ${addr.address}:${server.port}\n`);
+  }
+  onShutdownSignals(quit);
+}

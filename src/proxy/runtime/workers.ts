@@ -1,0 +1,124 @@
+// Proxy runtime: `--concurrency N` — N worker processes share the listeners; the primary serves admin and merges stats.
+import cluster, { type Worker } from 'node:cluster';
+import type { Bootstrap } from '../config/types.js';
+import { Proxy } from '../proxy.js';
+import { startAdminServer, clusterStatusFrom, type ClusterStatus } from '../admin/admin-server.js';
+import { StatsStore, type StatsSnapshot } from '../telemetry/stats-store.js';
+import { announce, onShutdownSignals, type BoundListener } from './lifecycle.js';
+
+type ToWorker = { t: 'ask'; id: number; what: 'stats' | 'clusters' } | { t: 'drain'; ms: number };
+type ToPrimary = { t: 'ready'; listeners: BoundListener[] } | { t: 'reply'; id: number; data: unknown };
+
+export async function runWorker(bootstrap: Bootstrap): Promise<void> {
+  const proxy = new Proxy({ bootstrap });
+  await proxy.start();
+  const send = (m: ToPrimary): void => {
+    process.send?.(m);
+  };
+  process.on('message', (m: ToWorker) => {
+    if (m.t === 'ask') {
+      const data = m.what === 'stats' ? proxy.stats.snapshot() : clusterStatusFrom(proxy.clusters);
+      send({ t: 'reply', id: m.id, data });
+    } else if (m.t === 'drain') {
+      void proxy.stop(m.ms).then(() => process.exit(0));
+    }
+  });
+  // The primary owns shutdown; a worker ignores terminal signals it receives as part of the group.
+  process.on('SIGINT', () => {});
+  process.on('SIGTERM', () => {});
+  send({ t: 'ready', listeners: proxy.listeners.addresses() });
+}
+
+export async function runPrimary(bootstrap: Bootstrap, concurrency: number, drainMs: number): Promise<void> {
+  const own = new StatsStore();
+  own.scope('server').gauge('concurrency').set(concurrency);
+  const workers = new Set<Worker>();
+  const waiting = new Map<number, { resolve(v: unknown): void; left: number; results: unknown[] }>();
+  let nextId = 1;
+  let stopping = false;
+  let firstReady: (() => void) | undefined;
+  const allReady = new Promise<void>((r) => (firstReady = r));
+  let ready = 0;
+
+  const fork = (): void => {
+    const w = cluster.fork();
+    workers.add(w);
+    w.on('message', (m: ToPrimary) => {
+      if (m.t === 'ready') {
+        ready++;
+        if (ready === concurrency) {
+          announce(m.listeners);
+          firstReady?.();
+        }
+      } else if (m.t === 'reply') {
+        const q = waiting.get(m.id);
+        if (q === undefined) return;
+        q.results.push(m.data);
+        if (--q.left === 0) {
+          waiting.delete(m.id);
+          q.resolve(q.results);
+        }
+      }
+    });
+    w.on('exit', () => {
+      workers.delete(w);
+      if (!stopping) fork(); // a crashed worker is replaced; its connections are lost, the listeners are not
+    });
+  };
+  for (let i = 0; i < concurrency; i++) fork();
+  await allReady;
+
+  const ask = (what: 'stats' | 'clusters', targets: Worker[]): Promise<unknown[]> =>
+    new Promise((resolve) => {
+      const id = nextId++;
+      waiting.set(id, { resolve, left: targets.length, results: [] });
+      for (const w of targets) w.send({ t: 'ask', id, what } satisfies ToWorker);
+      setTimeout(() => {
+        const q = waiting.get(id);
+        if (q !== undefined) {
+          waiting.delete(id);
+          resolve(q.results);
+        }
+      }, 2000).unref();
+    });
+
+  let admin: { port: number; close(): Promise<void> } | undefined;
+  const quit = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    const exits = [...workers].map((w) => new Promise<void>((r) => w.once('exit', () => r())));
+    for (const w of workers) w.send({ t: 'drain', ms: drainMs } satisfies ToWorker);
+    await Promise.all(exits);
+    await admin?.close();
+    process.exit(0);
+  };
+  const addr = bootstrap.admin?.address?.socket_address;
+  if (addr !== undefined) {
+    const startedAt = Date.now();
+    const server = await startAdminServer({
+      address: addr.address,
+      port: addr.port_value,
+      source: {
+        stats: async () => StatsStore.merge([own.snapshot(), ...((await ask('stats', [...workers])) as StatsSnapshot[])]),
+        clusters: async () => {
+          const first = [...workers][0];
+          const r = first === undefined ? [] : await ask('clusters', [first]);
+          return (r[0] as ClusterStatus[] | undefined) ?? [];
+        },
+        configDump: () => ({ bootstrap }),
+        serverInfo: () => ({
+          version: 'trellis',
+          state: stopping ? 'DRAINING' : 'LIVE',
+          command_line_options: { concurrency },
+          node: bootstrap.node,
+          uptime_current_epoch: `${Math.floor((Date.now() - startedAt) / 1000)}s`,
+        }),
+        ready: () => !stopping,
+        quit,
+      },
+    });
+    admin = server;
+    process.stdout.write(`admin listening on ${addr.address}:${server.port}\n`);
+  }
+  onShutdownSignals(quit);
+}
