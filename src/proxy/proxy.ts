@@ -28,7 +28,6 @@ export class Proxy {
   readonly startedAt = Date.now();
   private readonly routeTables = new WeakMap<HttpConnectionManager, RouteTable>();
   private readonly accessLoggers: AccessLogger[] = [];
-  private readonly handlers = new Set<ConnectionManager>();
   private bootstrap: Bootstrap;
 
   constructor(opts: ProxyOptions) {
@@ -64,11 +63,7 @@ export class Proxy {
     this.listeners = new ListenerManager({
       stats: this.stats,
       clusterManager: this.clusters,
-      createHttpHandler: (hcm) => {
-        const h = new ConnectionManager(hcm, ctx);
-        this.handlers.add(h);
-        return h;
-      },
+      createHttpHandler: (hcm) => new ConnectionManager(hcm, ctx),
     });
   }
 
@@ -100,8 +95,7 @@ export class Proxy {
 
   /** Graceful stop: stop accepting, let in-flight requests finish (up to drainMs), close everything. */
   async stop(drainMs: number): Promise<void> {
-    await this.listeners.close();
-    await Promise.all([...this.handlers].map((h) => h.drain(drainMs)));
+    await this.listeners.close(drainMs); // stops accepting and drains every connection manager
     this.pools.close();
     this.clusters.close();
     for (const l of this.accessLoggers) await l.close();

@@ -1,0 +1,153 @@
+// TCP proxy: envoy.filters.network.tcp_proxy — picks a cluster and host, connects with retries, splices bytes.
+import type { Duplex } from 'node:stream';
+import type { TcpProxy } from '../config/types.js';
+import type { DownstreamConnectionInfo } from '../http/types.js';
+import type { Counter, Gauge, StatsScope } from '../telemetry/stats.js';
+import type { ClusterManager, Host, UpstreamCluster } from '../upstream/types.js';
+import { upstreamTlsConnectOptions } from '../tls/tls-options.js';
+import { connectUpstream } from './upstream-connect.js';
+import { splice } from './splice.js';
+
+export interface TcpProxyDeps {
+  clusterManager: ClusterManager;
+  /** Root stats scope; this filter records under tcp.<stat_prefix>. */
+  stats: StatsScope;
+  /** Injectable for tests of weighted clusters. */
+  random?: () => number;
+}
+
+interface TcpStats {
+  cxTotal: Counter;
+  noRoute: Counter;
+  idleTimeout: Counter;
+  flushTotal: Counter;
+  rxBytes: Counter;
+  txBytes: Counter;
+  active: Gauge;
+}
+
+/** Built once per filter chain; handles every connection the chain receives. */
+export class TcpProxyFilter {
+  private readonly stats: TcpStats;
+  private readonly totalWeight: number;
+  private readonly live = new Set<Duplex>();
+  private readonly random: () => number;
+
+  constructor(
+    readonly config: TcpProxy,
+    private readonly deps: TcpProxyDeps,
+  ) {
+    const s = deps.stats.scope('tcp', ['envoy_tcp_prefix', config.stat_prefix]);
+    this.stats = {
+      cxTotal: s.counter('downstream_cx_total'),
+      noRoute: s.counter('downstream_cx_no_route'),
+      idleTimeout: s.counter('idle_timeout'),
+      flushTotal: s.counter('upstream_flush_total'),
+      rxBytes: s.counter('downstream_cx_rx_bytes_total'),
+      txBytes: s.counter('downstream_cx_tx_bytes_total'),
+      active: s.gauge('downstream_cx_active'),
+    };
+    const spec = config.cluster_specifier;
+    this.totalWeight = spec.kind === 'weighted_clusters' ? spec.clusters.reduce((a, c) => a + c.weight, 0) : 0;
+    this.random = deps.random ?? Math.random;
+  }
+
+  /** Open downstream connections (for drain and tests). */
+  activeConnections(): number {
+    return this.live.size;
+  }
+
+  /** Resets every connection (listener close after the drain period). */
+  closeAll(): void {
+    for (const s of this.live) s.destroy();
+  }
+
+  handleConnection(downstream: Duplex, _info: DownstreamConnectionInfo): void {
+    this.stats.cxTotal.inc();
+    this.stats.active.add(1);
+    this.live.add(downstream);
+    downstream.on('error', () => {});
+    downstream.once('close', () => {
+      this.live.delete(downstream);
+      this.stats.active.sub(1);
+    });
+    const cluster = this.deps.clusterManager.get(this.pickClusterName());
+    if (!cluster) {
+      this.stats.noRoute.inc();
+      downstream.destroy();
+      return;
+    }
+    this.attempt(downstream, cluster, 0);
+  }
+
+  private pickClusterName(): string {
+    const spec = this.config.cluster_specifier;
+    if (spec.kind === 'cluster') return spec.name;
+    let r = this.random() * this.totalWeight;
+    for (const c of spec.clusters) {
+      if (r < c.weight) return c.name;
+      r -= c.weight;
+    }
+    return spec.clusters[spec.clusters.length - 1]!.name;
+  }
+
+  /** Downstream bytes stay buffered (we do not read) until an upstream is connected, as Envoy's readDisable. */
+  private attempt(downstream: Duplex, cluster: UpstreamCluster, attempt: number): void {
+    if (downstream.destroyed) return;
+    const cs = cluster.stats;
+    const host = cluster.chooseHost({ attempt });
+    if (!host) {
+      cs.counter('upstream_cx_none_healthy').inc();
+      downstream.destroy();
+      return;
+    }
+    if (!cluster.breakers.tryOpenConnection()) {
+      cs.counter('upstream_cx_overflow').inc();
+      downstream.destroy();
+      return;
+    }
+    cs.counter('upstream_cx_total').inc();
+    host.stats.cx_total++;
+    const active = cs.gauge('upstream_cx_active');
+    active.add(1);
+    const release = (): void => {
+      active.sub(1);
+      cluster.breakers.closeConnection();
+    };
+    const ts = cluster.config.transport_socket;
+    const tlsOpts = ts ? upstreamTlsConnectOptions(ts.typed_config, host.hostname || undefined) : undefined;
+    connectUpstream({ host: host.address, port: host.port, timeoutMs: cluster.config.connect_timeout, tls: tlsOpts }, (err, upstream, timedOut) => {
+      if (err || !upstream) {
+        release();
+        this.connectFailed(cluster, host, timedOut);
+        if (attempt + 1 < Math.max(1, this.config.max_connect_attempts)) this.attempt(downstream, cluster, attempt + 1);
+        else {
+          cs.counter('upstream_cx_connect_attempts_exceeded').inc();
+          downstream.destroy();
+        }
+        return;
+      }
+      if (downstream.destroyed) {
+        release();
+        upstream.destroy();
+        return;
+      }
+      upstream.once('close', release);
+      splice(downstream, upstream, {
+        idleTimeoutMs: this.config.idle_timeout,
+        onIdleTimeout: () => this.stats.idleTimeout.inc(),
+        onRxBytes: (n) => this.stats.rxBytes.inc(n),
+        onTxBytes: (n) => this.stats.txBytes.inc(n),
+        onUpstreamFlush: () => this.stats.flushTotal.inc(),
+        onDone: () => {},
+      });
+    });
+  }
+
+  private connectFailed(cluster: UpstreamCluster, host: Host, timedOut: boolean): void {
+    cluster.stats.counter('upstream_cx_connect_fail').inc();
+    if (timedOut) cluster.stats.counter('upstream_cx_connect_timeout').inc();
+    host.stats.cx_connect_fail++;
+    cluster.reportResult(host, { localFailure: 'connect-failure' });
+  }
+}

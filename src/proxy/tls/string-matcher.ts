@@ -1,0 +1,24 @@
+// TLS: compiles an Envoy StringMatcher into a predicate (used for SAN matching).
+import type { StringMatcher } from '../config/types.js';
+
+export type StringPredicate = (value: string) => boolean;
+
+/** safe_regex is a full match, as RE2's FullMatch in Envoy; ignore_case does not apply to it (Envoy ignores it too). */
+export function compileStringMatcher(m: StringMatcher): StringPredicate {
+  if (m.kind === 'safe_regex') {
+    const re = new RegExp(`^(?:${m.regex})$`, 'u');
+    return (v) => re.test(v);
+  }
+  const want = m.ignore_case ? m.value.toLowerCase() : m.value;
+  const norm = m.ignore_case ? (v: string): string => v.toLowerCase() : (v: string): string => v;
+  switch (m.kind) {
+    case 'exact':
+      return (v) => norm(v) === want;
+    case 'prefix':
+      return (v) => norm(v).startsWith(want);
+    case 'suffix':
+      return (v) => norm(v).endsWith(want);
+    case 'contains':
+      return (v) => norm(v).includes(want);
+  }
+}
