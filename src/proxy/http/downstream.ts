@@ -32,6 +32,19 @@ export interface DownstreamStream {
 
 const EMPTY_TRAILERS: http2.OutgoingHttpHeaders = {};
 
+/**
+ * HTTP/1.1 responses are corked from their headers until the end of the current tick, so a small
+ * response (headers, body and end parsed from one upstream read) leaves in one write syscall.
+ * One shared microtask flushes every response still open at the end of the tick.
+ */
+const corkedResponses: H1Downstream[] = [];
+let flushScheduled = false;
+function flushCorked(): void {
+  flushScheduled = false;
+  for (let i = 0; i < corkedResponses.length; i++) corkedResponses[i].uncork();
+  corkedResponses.length = 0;
+}
+
 export class H1Downstream implements DownstreamStream {
   readonly protocol: 'HTTP/1.0' | 'HTTP/1.1';
   readonly method: string;
@@ -42,6 +55,7 @@ export class H1Downstream implements DownstreamStream {
   readonly contentLength: number;
   responseStarted = false;
   private ended = false;
+  private corked = false;
 
   constructor(
     readonly req: http.IncomingMessage,
@@ -96,9 +110,24 @@ export class H1Downstream implements DownstreamStream {
     if (endStream) {
       this.ended = true;
       res.end();
-    } else {
-      res.flushHeaders();
+      return;
     }
+    res.cork();
+    this.corked = true;
+    corkedResponses.push(this);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      queueMicrotask(flushCorked);
+    }
+  }
+
+  /** Sends whatever the tick produced (at least the headers) and stops batching. */
+  uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    const res = this.res;
+    if (!res.headersSent && !res.destroyed) res.flushHeaders();
+    res.uncork();
   }
 
   respondData(chunk: Buffer): boolean {
@@ -110,6 +139,7 @@ export class H1Downstream implements DownstreamStream {
     this.ended = true;
     if (trailers !== undefined && this.res.chunkedEncoding) this.res.addTrailers(trailers as http.OutgoingHttpHeaders);
     this.res.end();
+    this.uncork();
   }
 
   onResponseDrain(cb: () => void): void {

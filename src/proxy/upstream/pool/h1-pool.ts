@@ -110,6 +110,7 @@ class H1Connection {
   exchange: H1Exchange | null = null;
   served = 0;
   closed = false;
+  private executing = false;
   idleTimer: NodeJS.Timeout | null = null;
   private rawHeaders: string[] = [];
   private informational = false;
@@ -208,9 +209,16 @@ class H1Connection {
       return;
     }
     ex.responseStarted = true;
+    this.executing = true;
     const r = this.parser.execute(chunk);
+    this.executing = false;
+    if (this.closed) {
+      // Closed from inside a parser callback: the parser could only be freed now that execute returned.
+      this.parser.close();
+      return;
+    }
     if (r instanceof Error) {
-      ex.fail('reset', `upstream protocol error: ${r.message}`);
+      this.exchange?.fail('reset', `upstream protocol error: ${r.message}`);
       this.destroy();
     }
   };
@@ -265,6 +273,7 @@ class H1Connection {
       ex.finished = true;
       ex.handler.onEnd(trailers);
     }
+    if (this.closed) return;
     if (reusable) this.pool.release(this);
     else this.destroy();
   };
@@ -283,25 +292,21 @@ class H1Connection {
     this.closed = true;
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     const ex = this.exchange;
+    // A response delimited by connection close completes in finish() (its callbacks need this.exchange).
+    const r = ex !== null && !ex.finished && !this.executing ? this.parser.finish() : undefined;
     this.exchange = null;
-    if (ex !== null && !ex.finished) {
-      // A response delimited by connection close completes here.
-      const r = this.parser.finish();
-      if (!ex.finished) {
-        if (!ex.responseStarted && ex.reused && !ex.triedFresh && !ex.head.hasBody) {
-          // The server closed a keep-alive connection just as we reused it: resend once on a new one.
-          ex.conn = null;
-          ex.triedFresh = true;
-          this.pool.closed(this);
-          this.pool.enqueue(ex);
-          this.parser.close();
-          return;
-        }
-        ex.fail('reset', r instanceof Error ? r.message : 'upstream connection closed before the response completed');
-      }
-    }
-    this.parser.close();
+    // Freeing the parser inside its own execute() would crash the process; onData frees it afterwards.
+    if (!this.executing) this.parser.close();
     this.pool.closed(this);
+    if (ex === null || ex.finished) return;
+    ex.conn = null;
+    if (!ex.responseStarted && ex.reused && !ex.triedFresh && !ex.head.hasBody) {
+      // The server closed a keep-alive connection just as we reused it: resend once on a new one.
+      ex.triedFresh = true;
+      this.pool.enqueue(ex);
+      return;
+    }
+    ex.fail('reset', r instanceof Error ? r.message : 'upstream connection closed before the response completed');
   };
 }
 
