@@ -1,5 +1,4 @@
 // HTTP: envoy.filters.network.http_connection_manager — owns the HTTP/1.1 and HTTP/2 codecs for one filter chain.
-import http from 'node:http';
 import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { HttpConnectionManager } from '../config/types.js';
@@ -12,7 +11,8 @@ import type { DownstreamConnectionInfo, HttpConnectionHandler } from './types.js
 import type { HttpFilter } from './filter.js';
 import { HcmStats, StatsCache } from './request-stats.js';
 import { ActiveStream } from './active-stream.js';
-import { H1Downstream, H2Downstream } from './downstream.js';
+import { H2Downstream } from './downstream.js';
+import { H1Connection, type H1CodecCallbacks, type H1CodecOptions } from './h1-codec.js';
 import { proxyUpgrade } from './upgrade.js';
 import { FaultFilter } from './filters/fault.js';
 import { RouterFilter } from './filters/router.js';
@@ -47,7 +47,8 @@ export class ConnectionManager implements HttpConnectionHandler {
   readonly routeStats: StatsCache<RouteMatchResult>;
   draining = false;
   private readonly currentRoutes: () => RouteTable | null;
-  private readonly h1: http.Server;
+  private readonly h1Options: H1CodecOptions;
+  private readonly h1Connections = new Set<H1Connection>();
   private readonly h2: http2.Http2Server;
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   private readonly sockets = new Set<Duplex>();
@@ -80,17 +81,7 @@ export class ConnectionManager implements HttpConnectionHandler {
     });
 
     const common = config.common_http_protocol_options;
-    this.h1 = http.createServer({
-      requestTimeout: config.request_timeout,
-      headersTimeout: config.request_headers_timeout > 0 ? config.request_headers_timeout : 60_000,
-      keepAliveTimeout: common.idle_timeout ?? 3_600_000,
-      maxHeaderSize: 60 * 1024,
-      noDelay: true,
-    });
-    this.h1.maxHeadersCount = common.max_headers_count ?? 100;
-    this.h1.on('request', this.onH1Request);
-    this.h1.on('upgrade', this.onH1Upgrade);
-    this.h1.on('clientError', this.onClientError);
+    this.h1Options = { idleTimeoutMs: common.idle_timeout ?? 3_600_000, maxHeaderPairs: common.max_headers_count ?? 100 };
 
     const h2o = config.http2_protocol_options;
     this.h2 = http2.createServer({
@@ -129,17 +120,15 @@ export class ConnectionManager implements HttpConnectionHandler {
       this.h2.emit('connection', socket);
     } else {
       stats.cxHttp1Total.inc();
-      this.h1.emit('connection', socket);
+      this.h1Connections.add(new H1Connection(socket, info, this.h1Callbacks, this.h1Options));
     }
   }
 
-  private readonly onH1Request = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const info = (req.socket as TaggedSocket)[kInfo];
-    if (info === undefined) {
-      res.destroy();
-      return;
-    }
-    new ActiveStream(this, new H1Downstream(req, res), info).start();
+  private readonly h1Callbacks: H1CodecCallbacks = {
+    onRequest: (stream, info) => new ActiveStream(this, stream, info).start(),
+    onUpgrade: (req, socket, head, info) => proxyUpgrade(this, req, socket, head, info),
+    onProtocolError: () => this.stats.cxProtocolError.inc(),
+    onClose: (conn) => this.h1Connections.delete(conn),
   };
 
   private readonly onH2Stream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number): void => {
@@ -152,32 +141,12 @@ export class ConnectionManager implements HttpConnectionHandler {
     new ActiveStream(this, new H2Downstream(stream, headers, flags), info).start();
   };
 
-  private readonly onH1Upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const info = (socket as TaggedSocket)[kInfo];
-    if (info === undefined) {
-      socket.destroy();
-      return;
-    }
-    proxyUpgrade(this, req, socket, head, info);
-  };
-
-  private readonly onClientError = (err: NodeJS.ErrnoException, socket: Duplex): void => {
-    this.stats.cxProtocolError.inc();
-    if (!socket.writable || err.code === 'ECONNRESET') {
-      socket.destroy();
-      return;
-    }
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-    socket.end(`HTTP/1.1 ${status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
-  };
-
   async drain(timeoutMs: number): Promise<void> {
     this.draining = true;
     for (const s of this.sessions) s.goaway();
-    this.h1.closeIdleConnections();
     const deadline = Date.now() + timeoutMs;
     while (this.sockets.size > 0 && Date.now() < deadline) {
-      this.h1.closeIdleConnections();
+      for (const c of this.h1Connections) c.drainIdle();
       await new Promise((r) => setTimeout(r, 50));
     }
     for (const s of this.sockets) s.destroy();

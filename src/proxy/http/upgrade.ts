@@ -1,12 +1,9 @@
-// HTTP: HTTP/1.1 upgrades — WebSocket tunnelled to the routed upstream; h2c upgrade answered in HTTP/1.1 as Envoy does.
-import http from 'node:http';
-import type net from 'node:net';
+// HTTP: HTTP/1.1 upgrades — WebSocket tunnelled to the routed upstream (h2c is answered by the codec in HTTP/1.1).
 import type { Duplex } from 'node:stream';
 import type { DownstreamConnectionInfo } from './types.js';
 import type { ConnectionManager } from './connection-manager.js';
 import type { HeaderMap, RouteRequest } from '../router/types.js';
-import { ActiveStream } from './active-stream.js';
-import { H1Downstream } from './downstream.js';
+import type { UpgradeRequest } from './h1-codec.js';
 
 function rawReply(socket: Duplex, status: string, body = ''): void {
   socket.end(`HTTP/1.1 ${status}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
@@ -23,20 +20,8 @@ function serializeHead(method: string, path: string, authority: string, headers:
   return out + '\r\n';
 }
 
-export function proxyUpgrade(cm: ConnectionManager, req: http.IncomingMessage, socket: Duplex, head: Buffer, info: DownstreamConnectionInfo): void {
+export function proxyUpgrade(cm: ConnectionManager, req: UpgradeRequest, socket: Duplex, head: Buffer, info: DownstreamConnectionInfo): void {
   const type = String(req.headers.upgrade ?? '').toLowerCase();
-  if (type === 'h2c') {
-    // RFC 9113 retired the h2c upgrade; like Envoy we drop it and answer the request in HTTP/1.1.
-    delete req.headers.upgrade;
-    delete req.headers['http2-settings'];
-    delete req.headers.connection;
-    const res = new http.ServerResponse(req);
-    res.shouldKeepAlive = false;
-    res.assignSocket(socket as net.Socket);
-    res.on('finish', () => socket.end());
-    new ActiveStream(cm, new H1Downstream(req, res), info).start();
-    return;
-  }
   const stats = cm.stats;
   stats.rqTotal.inc();
   stats.rqHttp1Total.inc();
@@ -45,10 +30,11 @@ export function proxyUpgrade(cm: ConnectionManager, req: http.IncomingMessage, s
     const cls = (status / 100) | 0;
     if (cls >= 1 && cls <= 5) stats.rqXx[cls].inc();
   };
+  const hostHeader = req.headers.host;
   const rr: RouteRequest = {
-    authority: req.headers.host ?? '',
-    path: req.url ?? '/',
-    method: req.method ?? 'GET',
+    authority: typeof hostHeader === 'string' ? hostHeader : '',
+    path: req.url,
+    method: req.method,
     headers: req.headers,
     scheme: info.tls !== undefined ? 'https' : 'http',
   };

@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 
 export interface LlhttpParser {
-  initialize(type: number, resource: object): void;
+  initialize(type: number, resource: object, maxHeaderPairs?: number): void;
   execute(data: Buffer): number | Error;
   finish(): number | Error | undefined;
   close(): void;
