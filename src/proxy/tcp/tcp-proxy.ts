@@ -5,7 +5,7 @@ import type { DownstreamConnectionInfo } from '../http/types.js';
 import type { Counter, Gauge, StatsScope } from '../telemetry/stats.js';
 import type { ClusterManager, Host, UpstreamCluster } from '../upstream/types.js';
 import { upstreamTlsConnectOptions } from '../tls/tls-options.js';
-import { connectUpstream } from './upstream-connect.js';
+import { openConnection } from '../upstream/pool/connect.js';
 import { splice } from './splice.js';
 
 export interface TcpProxyDeps {
@@ -116,7 +116,7 @@ export class TcpProxyFilter {
     };
     const ts = cluster.config.transport_socket;
     const tlsOpts = ts ? upstreamTlsConnectOptions(ts.typed_config, host.hostname || undefined) : undefined;
-    connectUpstream({ host: host.address, port: host.port, timeoutMs: cluster.config.connect_timeout, tls: tlsOpts }, (err, upstream, timedOut) => {
+    openConnection({ host: host.address, port: host.port, timeoutMs: cluster.config.connect_timeout, tls: tlsOpts, allowHalfOpen: true }, (err, upstream, timedOut) => {
       if (err || !upstream) {
         release();
         this.connectFailed(cluster, host, timedOut);

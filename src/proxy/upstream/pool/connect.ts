@@ -1,7 +1,6 @@
 // Upstream pools: opens one TCP (optionally TLS) connection to a host within the cluster's connect_timeout.
 import net from 'node:net';
 import tls from 'node:tls';
-import type { Duplex } from 'node:stream';
 
 export interface ConnectTarget {
   host: string;
@@ -9,16 +8,19 @@ export interface ConnectTarget {
   timeoutMs: number;
   /** TLS options (SNI, CA, SAN check, ALPN) when the cluster has an UpstreamTlsContext. */
   tls?: tls.ConnectionOptions;
+  /** Raw TCP proxying passes a FIN on without closing the other direction (Node ends sockets on FIN otherwise). */
+  allowHalfOpen?: boolean;
 }
 
-export type ConnectCallback = (err: Error | null, socket: Duplex | undefined, timedOut: boolean) => void;
+export type ConnectCallback = (err: Error | null, socket: net.Socket | undefined, timedOut: boolean) => void;
 
 /** Connects and calls back exactly once; the socket has no timeout and no listeners left behind. */
 export function openConnection(target: ConnectTarget, cb: ConnectCallback): void {
   let done = false;
-  const socket: net.Socket = target.tls
-    ? tls.connect({ ...target.tls, host: target.host, port: target.port })
-    : net.connect({ host: target.host, port: target.port, noDelay: true });
+  const allowHalfOpen = target.allowHalfOpen ?? false;
+  // tls.connect honours allowHalfOpen at run time though @types/node's ConnectionOptions omits it.
+  const tlsOpts: tls.ConnectionOptions & { allowHalfOpen: boolean } = { ...target.tls, host: target.host, port: target.port, allowHalfOpen };
+  const socket: net.Socket = target.tls ? tls.connect(tlsOpts) : net.connect({ host: target.host, port: target.port, noDelay: true, allowHalfOpen });
   const readyEvent = target.tls ? 'secureConnect' : 'connect';
   const timer = target.timeoutMs > 0 ? setTimeout(onTimeout, target.timeoutMs) : undefined;
 
@@ -28,6 +30,7 @@ export function openConnection(target: ConnectTarget, cb: ConnectCallback): void
     if (timer) clearTimeout(timer);
     socket.removeListener(readyEvent, onReady);
     socket.removeListener('error', onError);
+    socket.removeListener('close', onClose);
     if (err) {
       socket.destroy();
       cb(err, undefined, timedOut);
@@ -42,9 +45,13 @@ export function openConnection(target: ConnectTarget, cb: ConnectCallback): void
   function onError(err: Error): void {
     finish(err, false);
   }
+  function onClose(): void {
+    finish(new Error('connection closed during connect'), false);
+  }
   function onTimeout(): void {
     finish(new Error(`connect timeout after ${target.timeoutMs}ms`), true);
   }
   socket.once(readyEvent, onReady);
   socket.once('error', onError);
+  socket.once('close', onClose);
 }
