@@ -69,7 +69,6 @@ export class UpstreamRqStats {
   readonly rqXx: Counter[];
   readonly rqRetry: Counter;
   readonly rqRetrySuccess: Counter;
-  readonly rqRetryOverflow: Counter;
   readonly rqRetryLimitExceeded: Counter;
   readonly rqTimeout: Counter;
   readonly rqPerTryTimeout: Counter;
@@ -87,7 +86,6 @@ export class UpstreamRqStats {
     this.rqXx = [0, 1, 2, 3, 4, 5].map((c) => scope.counter('upstream_rq_xx', ['envoy_response_code_class', String(c)]));
     this.rqRetry = scope.counter('upstream_rq_retry');
     this.rqRetrySuccess = scope.counter('upstream_rq_retry_success');
-    this.rqRetryOverflow = scope.counter('upstream_rq_retry_overflow');
     this.rqRetryLimitExceeded = scope.counter('upstream_rq_retry_limit_exceeded');
     this.rqTimeout = scope.counter('upstream_rq_timeout');
     this.rqPerTryTimeout = scope.counter('upstream_rq_per_try_timeout');

@@ -57,6 +57,8 @@ class Forwarder implements UpstreamResponseHandler {
   private upstream: UpstreamStream | null = null;
   private host: Host | null = null;
   private attempt = 0;
+  /** The current attempt goes over HTTP/2, where any response may end with trailers. */
+  private upstreamH2 = false;
   private retriesLeft: number;
   private tried: Set<Host> | undefined;
   /** Body kept for retries; null once it outgrew the buffer limit (then no retry may resend it). */
@@ -68,6 +70,7 @@ class Forwarder implements UpstreamResponseHandler {
   private tryTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  private requestTimer: NodeJS.Timeout | undefined;
   private tryStart = 0;
   private lastStatus = 0;
   /** True while an attempt is outstanding; cleared by its terminal callback (even a synchronous one). */
@@ -105,9 +108,12 @@ class Forwarder implements UpstreamResponseHandler {
     if (typeof te === 'string' && te.includes('trailers')) headers.te = 'trailers';
     const route = s.route!;
     const choice = s.chooseCluster();
-    const ctx = s.formatContext();
-    if (choice?.requestHeaders !== undefined && !choice.requestHeaders.empty) choice.requestHeaders.apply(headers, ctx);
-    if (!route.requestHeaders.empty) route.requestHeaders.apply(headers, ctx);
+    const clusterEdits = choice?.requestHeaders !== undefined && !choice.requestHeaders.empty ? choice.requestHeaders : undefined;
+    if (clusterEdits !== undefined || !route.requestHeaders.empty) {
+      const ctx = s.formatContext();
+      clusterEdits?.apply(headers, ctx);
+      if (!route.requestHeaders.empty) route.requestHeaders.apply(headers, ctx);
+    }
     const action = this.action;
     const path = action.rewritePath(s.path);
     if (path !== s.path && !this.filter.config.suppress_envoy_headers) headers['x-envoy-original-path'] = s.path;
@@ -130,7 +136,7 @@ class Forwarder implements UpstreamResponseHandler {
     s.onReset = this.onDownstreamReset;
     if (!this.cluster.breakers.tryStartRequest()) {
       s.addFlag(Flag.UpstreamOverflow);
-      s.sendLocalReply(503, LocalBody.overflow);
+      s.sendLocalReply(503, LocalBody.overflow, this.overloadedHeaders());
       return;
     }
     this.requestHeld = true;
@@ -139,6 +145,8 @@ class Forwarder implements UpstreamResponseHandler {
     if (timeout > 0) this.globalTimer = setTimeout(this.onGlobalTimeout, timeout);
     const idle = this.action.idleTimeout ?? s.cm.streamIdleTimeout;
     if (idle > 0) this.idleTimer = setTimeout(this.onIdleTimeout, idle);
+    const requestTimeout = s.cm.config.request_timeout;
+    if (requestTimeout > 0 && s.ds.hasBody) this.requestTimer = setTimeout(this.onRequestTimeout, requestTimeout);
     this.mirrors = startMirror(this.action.mirrors, s, this.head, this.filter.random);
     if (!this.sendAttempt()) return;
     s.ds.readBody(this.onRequestData, this.onRequestEnd);
@@ -173,6 +181,7 @@ class Forwarder implements UpstreamResponseHandler {
     const perTry = this.action.retry?.policy.per_try_timeout;
     if (perTry !== undefined && perTry > 0) this.tryTimer = setTimeout(this.onPerTryTimeout, perTry);
     this.inflight = true;
+    this.upstreamH2 = pool.protocol === 'h2';
     const up = pool.request(head, this);
     if (!this.inflight) return !this.done; // the pool failed it synchronously; onError handled it
     this.upstream = up;
@@ -201,6 +210,10 @@ class Forwarder implements UpstreamResponseHandler {
   };
 
   private readonly onRequestEnd = (trailers: HeaderMap | undefined): void => {
+    if (this.requestTimer !== undefined) {
+      clearTimeout(this.requestTimer);
+      this.requestTimer = undefined;
+    }
     this.bodyDone = true;
     this.bodyTrailers = trailers;
     const mirrors = this.mirrors;
@@ -220,15 +233,18 @@ class Forwarder implements UpstreamResponseHandler {
     }
     const s = this.stream;
     const retry = this.action.retry;
-    if (retry !== undefined && this.retriesLeft > 0) {
+    if (retry !== undefined) {
       const gs = headers['grpc-status'];
       const grpcStatus = typeof gs === 'string' ? Number(gs) : undefined;
-      if (retry.retriableResponse(status, headers, grpcStatus) && this.canRetry()) {
-        this.endAttempt(status);
-        this.inflight = false;
-        this.abortUpstream();
-        this.scheduleRetry();
-        return;
+      if (retry.retriableResponse(status, headers, grpcStatus)) {
+        if (this.retriesLeft === 0) this.markRetryLimitExceeded();
+        else if (this.canRetry()) {
+          this.endAttempt(status);
+          this.inflight = false;
+          this.abortUpstream();
+          this.scheduleRetry();
+          return;
+        }
       }
     }
     this.touch();
@@ -243,8 +259,15 @@ class Forwarder implements UpstreamResponseHandler {
     this.responding = true;
     this.lastStatus = status;
     const ct = out['content-type'];
-    const wantTrailers = s.isGrpc || (typeof ct === 'string' && ct.startsWith('application/grpc'));
+    // Trailers can follow gRPC, any HTTP/2 response, and HTTP/1.1 responses that announce them.
+    const wantTrailers = s.isGrpc || this.upstreamH2 || out.trailer !== undefined || (typeof ct === 'string' && ct.startsWith('application/grpc'));
     const headOnly = s.method === 'HEAD' || status === 204 || status === 304;
+    if (out['grpc-status'] !== undefined && wantTrailers) {
+      // gRPC Trailers-Only response (grpc-status in the headers): it must stay one HEADERS frame with
+      // END_STREAM, or clients read the status as initial metadata and report INTERNAL.
+      s.ds.respondHeaders(status, out, true, false);
+      return;
+    }
     s.ds.respondHeaders(status, out, false, wantTrailers && !headOnly);
     s.ds.onResponseDrain(this.onDownstreamDrain);
   }
@@ -299,10 +322,7 @@ class Forwarder implements UpstreamResponseHandler {
       this.scheduleRetry();
       return;
     }
-    if (retry !== undefined && this.attempt > 0 && this.retriesLeft === 0) {
-      s.addFlag(Flag.UpstreamRetryLimitExceeded);
-      this.clusterStats.rqRetryLimitExceeded.inc();
-    }
+    if (retry !== undefined && this.retriesLeft === 0 && kind !== 'overflow' && retry.retriableFailure(kind)) this.markRetryLimitExceeded();
     this.finish();
     switch (kind) {
       case 'connect-failure':
@@ -311,7 +331,7 @@ class Forwarder implements UpstreamResponseHandler {
         break;
       case 'overflow':
         s.addFlag(Flag.UpstreamOverflow);
-        s.sendLocalReply(503, LocalBody.overflow);
+        s.sendLocalReply(503, LocalBody.overflow, this.overloadedHeaders());
         break;
       case 'timeout':
         s.addFlag(Flag.UpstreamRequestTimeout);
@@ -343,11 +363,24 @@ class Forwarder implements UpstreamResponseHandler {
       this.retryHeld = false;
     }
     if (!this.cluster.breakers.tryStartRetry()) {
-      this.clusterStats.rqRetryOverflow.inc();
+      // The breaker itself counts upstream_rq_retry_overflow; Envoy flags the request UO.
+      this.stream.addFlag(Flag.UpstreamOverflow);
       return false;
     }
     this.retryHeld = true;
     return true;
+  }
+
+  /** Envoy marks replies for requests dropped by circuit breaking with x-envoy-overloaded: true. */
+  private overloadedHeaders(): HeaderMap | undefined {
+    return this.filter.config.suppress_envoy_headers ? undefined : { 'x-envoy-overloaded': 'true' };
+  }
+
+  /** Envoy: a retriable outcome with no retries left counts upstream_rq_retry_limit_exceeded and sets URX. */
+  private markRetryLimitExceeded(): void {
+    if (this.stream.ds.hasBody && this.body === null) return; // the body size had already ruled retries out
+    this.stream.addFlag(Flag.UpstreamRetryLimitExceeded);
+    this.clusterStats.rqRetryLimitExceeded.inc();
   }
 
   private scheduleRetry(): void {
@@ -389,6 +422,19 @@ class Forwarder implements UpstreamResponseHandler {
     this.clusterStats.rqPerTryTimeout.inc();
     this.abortUpstream();
     this.failAttempt('timeout', 'per-try timeout');
+  };
+
+  /** HCM request_timeout: the whole request (headers and body) must arrive in time, else 408. */
+  private readonly onRequestTimeout = (): void => {
+    this.requestTimer = undefined;
+    if (this.done) return;
+    const s = this.stream;
+    s.cm.stats.rqTimeout.inc();
+    this.abortUpstream();
+    this.releaseHost(undefined);
+    this.finish();
+    if (this.responding) s.resetStream();
+    else s.sendLocalReply(408, LocalBody.requestTimeout);
   };
 
   private readonly onIdleTimeout = (): void => {
@@ -439,6 +485,7 @@ class Forwarder implements UpstreamResponseHandler {
     if (this.tryTimer !== undefined) clearTimeout(this.tryTimer);
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    if (this.requestTimer !== undefined) clearTimeout(this.requestTimer);
     if (this.requestHeld) {
       this.requestHeld = false;
       this.cluster.breakers.endRequest();

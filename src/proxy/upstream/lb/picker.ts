@@ -36,7 +36,9 @@ class PriorityPicker implements Picker {
     let slot = this.once(hash, excluded);
     if (excluded !== undefined && excluded.size > 0) {
       // Try to avoid hosts this request already used; settle for the last choice when we run out of tries.
-      for (let i = 0; i < this.retries && excluded.has(slot.host); i++) slot = this.once(hash, excluded);
+      // The route's host_selection_retry_max_attempts wins over the cluster-wide default.
+      const retries = ctx.hostSelectionRetryMaxAttempts ?? this.retries;
+      for (let i = 0; i < retries && excluded.has(slot.host); i++) slot = this.once(hash, excluded);
     }
     return slot.result;
   }

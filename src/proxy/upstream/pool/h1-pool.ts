@@ -15,8 +15,6 @@ export interface PoolStats {
   cxHttp1Total: Counter;
   cxHttp2Total: Counter;
   rqPendingTotal: Counter;
-  rqPendingOverflow: Counter;
-  cxOverflow: Counter;
 }
 
 export interface PoolOptions {
@@ -30,6 +28,7 @@ export interface PoolOptions {
 
 const CRLF = '\r\n';
 const NO_BODY_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
 /** One request/response exchange; is the UpstreamStream the router filter writes the body into. */
 class H1Exchange implements UpstreamStream {
@@ -274,8 +273,11 @@ class H1Connection {
       ex.handler.onEnd(trailers);
     }
     if (this.closed) return;
-    if (reusable) this.pool.release(this);
-    else this.destroy();
+    if (reusable) {
+      // The exchange may have paused reading for downstream backpressure; that ends with it.
+      if (this.socket.isPaused()) this.socket.resume();
+      this.pool.release(this);
+    } else this.destroy();
   };
 
   private readonly onSocketDrain = (): void => {
@@ -300,8 +302,9 @@ class H1Connection {
     this.pool.closed(this);
     if (ex === null || ex.finished) return;
     ex.conn = null;
-    if (!ex.responseStarted && ex.reused && !ex.triedFresh && !ex.head.hasBody) {
-      // The server closed a keep-alive connection just as we reused it: resend once on a new one.
+    if (!ex.responseStarted && ex.reused && !ex.triedFresh && !ex.head.hasBody && SAFE_METHODS.has(ex.head.method)) {
+      // The server closed a keep-alive connection just as we reused it: a safe request (RFC 9110 §9.2.1)
+      // is resent once on a new connection; anything else fails as a reset, as Envoy reports it.
       ex.triedFresh = true;
       this.pool.enqueue(ex);
       return;
@@ -333,7 +336,7 @@ export class H1Pool implements ConnectionPool {
       return;
     }
     if (!this.opts.breakers.tryStartPending()) {
-      this.opts.stats.rqPendingOverflow.inc();
+      // (the breaker counts upstream_rq_pending_overflow)
       ex.fail('overflow', 'pending request limit reached');
       return;
     }
@@ -354,7 +357,7 @@ export class H1Pool implements ConnectionPool {
   connectRaw(cb: (err: UpstreamFailure | null, socket?: Duplex) => void): void {
     const { breakers, stats, host } = this.opts;
     if (!breakers.tryOpenConnection()) {
-      stats.cxOverflow.inc();
+      // (the breaker counts upstream_cx_overflow)
       cb('overflow');
       return;
     }
@@ -379,7 +382,7 @@ export class H1Pool implements ConnectionPool {
   private connect(): void {
     const { breakers, stats, host } = this.opts;
     if (!breakers.tryOpenConnection()) {
-      stats.cxOverflow.inc();
+      // (the breaker counts upstream_cx_overflow)
       // Pending requests wait for a busy connection to free up (Envoy queues them the same way).
       if (this.all.size === 0 && this.connecting === 0) this.failPending('overflow', 'connection limit reached');
       return;

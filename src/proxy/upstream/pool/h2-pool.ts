@@ -141,7 +141,7 @@ export class H2Pool implements ConnectionPool {
       return ex;
     }
     if (!this.opts.breakers.tryStartPending()) {
-      this.opts.stats.rqPendingOverflow.inc();
+      // (the breaker counts upstream_rq_pending_overflow)
       ex.fail('overflow', 'pending request limit reached');
       return ex;
     }
@@ -167,7 +167,7 @@ export class H2Pool implements ConnectionPool {
     if (this.connecting || this.closed) return;
     const { breakers, stats, host } = this.opts;
     if (!breakers.tryOpenConnection()) {
-      stats.cxOverflow.inc();
+      // (the breaker counts upstream_cx_overflow)
       this.failPending('overflow', 'connection limit reached');
       return;
     }

@@ -4,7 +4,8 @@
 import { createRequire } from 'node:module';
 
 export interface LlhttpParser {
-  initialize(type: number, resource: object, maxHeaderPairs?: number): void;
+  /** `maxHeaderSize` is the byte limit of a message head (0 = Node's default). */
+  initialize(type: number, resource: object, maxHeaderSize?: number): void;
   execute(data: Buffer): number | Error;
   finish(): number | Error | undefined;
   close(): void;

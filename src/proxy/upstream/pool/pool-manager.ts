@@ -75,8 +75,6 @@ export class PoolManager {
         cxHttp1Total: s.counter('upstream_cx_http1_total'),
         cxHttp2Total: s.counter('upstream_cx_http2_total'),
         rqPendingTotal: s.counter('upstream_rq_pending_total'),
-        rqPendingOverflow: s.counter('upstream_rq_pending_overflow'),
-        cxOverflow: s.counter('upstream_cx_overflow'),
       },
       tls: this.tlsOptionsFor(cluster),
       protocol: http?.upstream_protocol ?? 'HTTP1',
