@@ -65,6 +65,10 @@ export class ActiveStream implements RouteRequest {
     else stats.rqHttp1Total.inc();
     this.ds.onAbort(this.onDownstreamAbort);
 
+    if (this.ds.protocol === 'HTTP/1.0' && !cm.acceptHttp10) {
+      this.sendLocalReply(426, '');
+      return;
+    }
     if (!this.normalizeTarget()) {
       this.sendLocalReply(400, 'Bad Request');
       return;

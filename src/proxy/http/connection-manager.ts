@@ -42,6 +42,8 @@ export class ConnectionManager implements HttpConnectionHandler {
   readonly serverName: string;
   readonly serverHeader: HttpConnectionManager['server_header_transformation'];
   readonly websocket: boolean;
+  /** http_protocol_options.accept_http_10: otherwise HTTP/1.0 requests get 426, as in Envoy. */
+  readonly acceptHttp10: boolean;
   readonly streamIdleTimeout: number;
   readonly clusterStats: StatsCache<object>;
   readonly routeStats: StatsCache<RouteMatchResult>;
@@ -66,6 +68,7 @@ export class ConnectionManager implements HttpConnectionHandler {
     this.preserveExternalRequestId = config.preserve_external_request_id;
     this.serverName = config.server_name;
     this.serverHeader = config.server_header_transformation;
+    this.acceptHttp10 = config.http_protocol_options.accept_http_10;
     this.websocket = config.upgrade_configs.some((u) => u.upgrade_type.toLowerCase() === 'websocket' && u.enabled);
     this.streamIdleTimeout = config.stream_idle_timeout;
     this.clusterStats = new StatsCache((c: object) => (c as { stats: StatsScope }).stats);

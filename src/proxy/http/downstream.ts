@@ -70,7 +70,11 @@ export class H2Downstream implements DownstreamStream {
       trailers = { ...t };
     });
     s.on('data', onData);
-    s.on('end', () => onEnd(trailers));
+    // Node ends the readable side even when the client reset the stream (RST_STREAM before
+    // END_STREAM): that body is truncated, and onAbort's reset must reach the upstream instead.
+    s.on('end', () => {
+      if (!s.aborted) onEnd(trailers);
+    });
   }
 
   pauseBody(): void {

@@ -11,6 +11,8 @@ import type { DownstreamConnectionInfo } from './types.js';
 
 const methods = (createRequire(import.meta.url)('_http_common') as { methods: string[] }).methods;
 const CRLF = '\r\n';
+/** Envoy's default max_request_headers_kb (60 KiB); larger request heads get 431. */
+const MAX_REQUEST_HEADERS_BYTES = 60 * 1024;
 
 export interface UpgradeRequest {
   method: string;
@@ -62,7 +64,8 @@ export class H1Connection {
     private readonly opts: H1CodecOptions,
   ) {
     const p = new HTTPParser();
-    p.initialize(HTTPParser.REQUEST, {}, opts.maxHeaderPairs);
+    // The third argument is llhttp's header *size* limit (bytes), not a count: Envoy's max_request_headers_kb default.
+    p.initialize(HTTPParser.REQUEST, {}, MAX_REQUEST_HEADERS_BYTES);
     p[HTTPParser.kOnHeaders] = this.onHeaders;
     p[HTTPParser.kOnHeadersComplete] = this.onHeadersComplete;
     p[HTTPParser.kOnBody] = this.onBody;
@@ -112,7 +115,15 @@ export class H1Connection {
     upgrade: boolean,
     keepAlive: boolean,
   ): number => {
-    const headers = headersFromRaw(raw ?? this.rawHeaders);
+    if (this.closing) return 0; // a rejected request ended this connection: ignore what follows it
+    const rawList = raw ?? this.rawHeaders;
+    if (rawList.length > 2 * this.opts.maxHeaderPairs) {
+      // Envoy's max_headers_count: too many headers is a 431 like too many bytes.
+      this.rawHeaders = [];
+      this.protocolError('HPE_HEADER_OVERFLOW');
+      return 0;
+    }
+    const headers = headersFromRaw(rawList);
     this.rawHeaders = [];
     const m = methods[method] ?? 'GET';
     // RFC 9113 retired the h2c upgrade; like Envoy we answer such a request in HTTP/1.1, then close
@@ -131,7 +142,11 @@ export class H1Connection {
     const stream = new H1Stream(this, m, url, headers, minor === 0 ? 'HTTP/1.0' : 'HTTP/1.1', keepAlive && !h2c);
     this.current = stream;
     this.queue.push(stream);
-    if (headers.expect === '100-continue' && this.queue.length === 1) this.write('HTTP/1.1 100 Continue\r\n\r\n');
+    if (headers.expect === '100-continue') {
+      // Like Envoy (proxy_100_continue off): answer the expectation here and do not forward it.
+      if (this.queue.length === 1) this.write('HTTP/1.1 100 Continue\r\n\r\n');
+      delete headers.expect;
+    }
     this.cb.onRequest(stream, this.info);
     return 0;
   };
