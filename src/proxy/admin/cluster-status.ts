@@ -1,6 +1,7 @@
 // Admin: a plain, JSON-able picture of every cluster and host (what /clusters prints), taken from a ClusterManager.
 import type { CircuitBreakerThresholds, Locality } from '../config/types.js';
 import { HostImpl } from '../upstream/host.js';
+import { hostConnectionsActive } from '../upstream/host-connections.js';
 import type { ClusterManager, Host, UpstreamCluster } from '../upstream/types.js';
 
 export interface HostStatus {
@@ -111,7 +112,7 @@ export function hostStatus(host: Host, activeHc: boolean): HostStatus {
     ejected: host.ejected,
     stats: {
       cx_total: host.stats.cx_total,
-      cx_active: 0, // not tracked per host by the pools
+      cx_active: hostConnectionsActive(host),
       cx_connect_fail: host.stats.cx_connect_fail,
       rq_total: host.stats.rq_total,
       rq_timeout: host.stats.rq_timeout,
@@ -136,4 +137,35 @@ export function clusterStatusFrom(manager: ClusterManager, dynamicClusters?: Rea
       hosts: hostsOf(c).map((h) => hostStatus(h, activeHc)),
     };
   });
+}
+
+/**
+ * One picture from several workers' (`--concurrency N`): per-host counters and gauges are summed, as
+ * Envoy's /clusters sums its worker threads; everything else is taken from the first worker that has the host.
+ */
+export function mergeClusterStatuses(perWorker: readonly (readonly ClusterStatus[])[]): ClusterStatus[] {
+  const out: ClusterStatus[] = [];
+  const clusters = new Map<string, { status: ClusterStatus; hosts: Map<string, HostStatus> }>();
+  for (const list of perWorker) {
+    for (const c of list) {
+      let m = clusters.get(c.name);
+      if (m === undefined) {
+        m = { status: { ...c, hosts: [] }, hosts: new Map() };
+        clusters.set(c.name, m);
+        out.push(m.status);
+      }
+      for (const h of c.hosts) {
+        const key = `${h.address}|${h.port}|${h.priority}`;
+        const have = m.hosts.get(key);
+        if (have === undefined) {
+          const copy = { ...h, stats: { ...h.stats } };
+          m.hosts.set(key, copy);
+          m.status.hosts.push(copy);
+        } else {
+          for (const k of Object.keys(have.stats) as (keyof HostStatus['stats'])[]) have.stats[k] += h.stats[k];
+        }
+      }
+    }
+  }
+  return out;
 }

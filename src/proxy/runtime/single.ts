@@ -7,7 +7,6 @@ import { announce, onShutdownSignals } from './lifecycle.js';
 export async function runSingle(bootstrap: Bootstrap, drainMs: number): Promise<void> {
   const proxy = new Proxy({ bootstrap });
   await proxy.start();
-  announce(proxy.listeners.addresses());
   let stopping = false;
   let admin: { port: number; close(): Promise<void> } | undefined;
   const quit = async (): Promise<void> => {
@@ -17,6 +16,9 @@ export async function runSingle(bootstrap: Bootstrap, drainMs: number): Promise<
     await admin?.close();
     process.exit(0);
   };
+  // Before anything is announced: a SIGTERM right after the "listening" lines must drain, not kill.
+  onShutdownSignals(quit);
+  announce(proxy.listeners.addresses());
   const addr = bootstrap.admin?.address?.socket_address;
   if (addr !== undefined) {
     const server = await startAdminServer({
@@ -34,5 +36,4 @@ export async function runSingle(bootstrap: Bootstrap, drainMs: number): Promise<
     admin = server;
     process.stdout.write(`admin listening on ${addr.address}:${server.port}\n`);
   }
-  onShutdownSignals(quit);
 }

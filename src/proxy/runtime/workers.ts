@@ -3,6 +3,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Bootstrap } from '../config/types.js';
 import { Proxy } from '../proxy.js';
 import { startAdminServer, clusterStatusFrom, type ClusterStatus } from '../admin/admin-server.js';
+import { mergeClusterStatuses } from '../admin/cluster-status.js';
 import { StatsStore, type StatsSnapshot } from '../telemetry/stats-store.js';
 import { announce, onShutdownSignals, type BoundListener } from './lifecycle.js';
 
@@ -92,6 +93,8 @@ export async function runPrimary(bootstrap: Bootstrap, concurrency: number, drai
     await admin?.close();
     process.exit(0);
   };
+  // Before the admin line is printed (callers treat it as "ready"): a SIGTERM from then on must drain, not kill.
+  onShutdownSignals(quit);
   const addr = bootstrap.admin?.address?.socket_address;
   if (addr !== undefined) {
     const startedAt = Date.now();
@@ -100,11 +103,7 @@ export async function runPrimary(bootstrap: Bootstrap, concurrency: number, drai
       port: addr.port_value,
       source: {
         stats: async () => StatsStore.merge([own.snapshot(), ...((await ask('stats', [...workers])) as StatsSnapshot[])]),
-        clusters: async () => {
-          const first = [...workers][0];
-          const r = first === undefined ? [] : await ask('clusters', [first]);
-          return (r[0] as ClusterStatus[] | undefined) ?? [];
-        },
+        clusters: async () => mergeClusterStatuses((await ask('clusters', [...workers])) as ClusterStatus[][]),
         configDump: () => ({ bootstrap }),
         serverInfo: () => ({
           version: 'trellis',
@@ -120,5 +119,4 @@ export async function runPrimary(bootstrap: Bootstrap, concurrency: number, drai
     admin = server;
     process.stdout.write(`admin listening on ${addr.address}:${server.port}\n`);
   }
-  onShutdownSignals(quit);
 }

@@ -6,6 +6,7 @@ import type { Counter, Gauge, StatsScope } from '../telemetry/stats.js';
 import type { ClusterManager, Host, UpstreamCluster } from '../upstream/types.js';
 import { upstreamTlsConnectOptions } from '../tls/tls-options.js';
 import { openConnection } from '../upstream/pool/connect.js';
+import { trackHostConnection } from '../upstream/host-connections.js';
 import { splice } from './splice.js';
 
 export interface TcpProxyDeps {
@@ -133,6 +134,7 @@ export class TcpProxyFilter {
         return;
       }
       upstream.once('close', release);
+      trackHostConnection(host, upstream);
       splice(downstream, upstream, {
         idleTimeoutMs: this.config.idle_timeout,
         onIdleTimeout: () => this.stats.idleTimeout.inc(),

@@ -5,6 +5,7 @@ import type { Counter, Gauge } from '../../telemetry/stats.js';
 import type { ConnectionPool, HeaderMap, UpstreamRequestHead, UpstreamResponseHandler, UpstreamStream } from './types.js';
 import { HTTPParser, headersFromRaw, type LlhttpParser } from './http-parser.js';
 import { openConnection, type ConnectTarget } from './connect.js';
+import { trackHostConnection } from '../host-connections.js';
 
 export interface PoolStats {
   cxTotal: Counter;
@@ -371,6 +372,7 @@ export class H1Pool implements ConnectionPool {
         return;
       }
       stats.cxActive.add(1);
+      trackHostConnection(host, socket);
       socket.once('close', () => {
         stats.cxActive.sub(1);
         breakers.closeConnection();
@@ -405,6 +407,7 @@ export class H1Pool implements ConnectionPool {
         return;
       }
       stats.cxActive.add(1);
+      trackHostConnection(host, socket);
       const conn = new H1Connection(this, socket);
       this.all.add(conn);
       this.release(conn);

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { UpstreamFailure } from '../types.js';
 import type { ConnectionPool, HeaderMap, UpstreamRequestHead, UpstreamResponseHandler, UpstreamStream } from './types.js';
 import { openConnection } from './connect.js';
+import { trackHostConnection } from '../host-connections.js';
 import type { PoolOptions } from './h1-pool.js';
 
 const { NGHTTP2_REFUSED_STREAM, NGHTTP2_CANCEL } = http2.constants;
@@ -195,6 +196,7 @@ export class H2Pool implements ConnectionPool {
       const scheme = target.tls ? 'https' : 'http';
       const session = http2.connect(`${scheme}://${target.host}:${target.port}`, { createConnection: () => socket });
       stats.cxActive.add(1);
+      trackHostConnection(host, socket);
       this.sessions.add(session);
       this.session = session;
       const retire = (): void => {
