@@ -1,7 +1,6 @@
 // Admin: a plain, JSON-able picture of every cluster and host (what /clusters prints), taken from a ClusterManager.
 import type { CircuitBreakerThresholds, Locality } from '../config/types.js';
 import { HostImpl } from '../upstream/host.js';
-import { hostConnectionsActive } from '../upstream/host-connections.js';
 import type { ClusterManager, Host, UpstreamCluster } from '../upstream/types.js';
 
 export interface HostStatus {
@@ -112,7 +111,7 @@ export function hostStatus(host: Host, activeHc: boolean): HostStatus {
     ejected: host.ejected,
     stats: {
       cx_total: host.stats.cx_total,
-      cx_active: hostConnectionsActive(host),
+      cx_active: host.stats.cx_active,
       cx_connect_fail: host.stats.cx_connect_fail,
       rq_total: host.stats.rq_total,
       rq_timeout: host.stats.rq_timeout,

@@ -6,7 +6,7 @@ import type { Counter, Gauge, StatsScope } from '../telemetry/stats.js';
 import type { ClusterManager, Host, UpstreamCluster } from '../upstream/types.js';
 import { upstreamTlsConnectOptions } from '../tls/tls-options.js';
 import { openConnection } from '../upstream/pool/connect.js';
-import { trackHostConnection } from '../upstream/host-connections.js';
+import { trackHostConnection } from '../upstream/host.js';
 import { splice } from './splice.js';
 
 export interface TcpProxyDeps {

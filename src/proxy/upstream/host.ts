@@ -64,7 +64,7 @@ export class HostImpl implements Host {
   activeRequests = 0;
   health: HostHealth = 'healthy';
   ejected = false;
-  readonly stats: HostStats = { rq_total: 0, rq_success: 0, rq_error: 0, rq_timeout: 0, cx_total: 0, cx_connect_fail: 0 };
+  readonly stats: HostStats = { rq_total: 0, rq_success: 0, rq_error: 0, rq_timeout: 0, cx_total: 0, cx_active: 0, cx_connect_fail: 0 };
   edsHealth: HostHealth = 'healthy';
   /** Undefined while the cluster has no active health check. */
   hc: HcHostState | undefined;
@@ -139,4 +139,12 @@ export class HostImpl implements Host {
     this.health = h;
     return before !== h;
   }
+}
+
+/** Counts `socket` as an open connection of `host` (its cx_active) until the socket closes. */
+export function trackHostConnection(host: Host, socket: { once(event: 'close', listener: () => void): unknown }): void {
+  host.stats.cx_active++;
+  socket.once('close', () => {
+    host.stats.cx_active--;
+  });
 }

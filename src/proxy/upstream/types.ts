@@ -29,6 +29,7 @@ export interface HostStats {
   rq_error: number;
   rq_timeout: number;
   cx_total: number;
+  cx_active: number; // open connections right now, counted by the pools and tcp_proxy
   cx_connect_fail: number;
 }
 

@@ -119,7 +119,7 @@ test('clusterStatusFrom: a non-HostImpl host in a health-checked cluster is repo
     activeRequests: 0,
     health: 'unhealthy',
     ejected: false,
-    stats: { rq_total: 0, rq_success: 0, rq_error: 0, rq_timeout: 0, cx_total: 0, cx_connect_fail: 0 },
+    stats: { rq_total: 0, rq_success: 0, rq_error: 0, rq_timeout: 0, cx_total: 0, cx_active: 0, cx_connect_fail: 0 },
   };
   const cfg = clusterConfig('hc', {
     health_checks: [

@@ -54,7 +54,7 @@ export function fakeHost(address: string, port: number): Host {
     activeRequests: 0,
     health: 'healthy',
     ejected: false,
-    stats: { rq_total: 0, rq_success: 0, rq_error: 0, rq_timeout: 0, cx_total: 0, cx_connect_fail: 0 },
+    stats: { rq_total: 0, rq_success: 0, rq_error: 0, rq_timeout: 0, cx_total: 0, cx_active: 0, cx_connect_fail: 0 },
   };
 }
 

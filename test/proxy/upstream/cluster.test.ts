@@ -31,7 +31,7 @@ test('STATIC cluster builds priorities, localities with weights and the overprov
   const h2 = ps[0]!.hosts[1]!;
   assert.equal(h2.weight, 3);
   assert.equal(h2.priority, 0);
-  assert.deepEqual(h2.stats, { rq_total: 0, rq_success: 0, rq_error: 0, rq_timeout: 0, cx_total: 0, cx_connect_fail: 0 });
+  assert.deepEqual(h2.stats, { rq_total: 0, rq_success: 0, rq_error: 0, rq_timeout: 0, cx_total: 0, cx_active: 0, cx_connect_fail: 0 });
   assert.equal(stats.get('cluster.web.membership_total'), 4);
   assert.equal(stats.get('cluster.web.membership_healthy'), 4);
   assert.equal(c.chooseHost({ attempt: 0 })?.key, '10.0.0.1:80');

@@ -5,7 +5,7 @@ import type { Counter, Gauge } from '../../telemetry/stats.js';
 import type { ConnectionPool, HeaderMap, UpstreamRequestHead, UpstreamResponseHandler, UpstreamStream } from './types.js';
 import { HTTPParser, headersFromRaw, type LlhttpParser } from './http-parser.js';
 import { openConnection, type ConnectTarget } from './connect.js';
-import { trackHostConnection } from '../host-connections.js';
+import { trackHostConnection } from '../host.js';
 
 export interface PoolStats {
   cxTotal: Counter;

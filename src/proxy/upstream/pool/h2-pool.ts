@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { UpstreamFailure } from '../types.js';
 import type { ConnectionPool, HeaderMap, UpstreamRequestHead, UpstreamResponseHandler, UpstreamStream } from './types.js';
 import { openConnection } from './connect.js';
-import { trackHostConnection } from '../host-connections.js';
+import { trackHostConnection } from '../host.js';
 import type { PoolOptions } from './h1-pool.js';
 
 const { NGHTTP2_REFUSED_STREAM, NGHTTP2_CANCEL } = http2.constants;

@@ -25,7 +25,7 @@ export function mkHost(name: string, o: HostOpts = {}): Host {
     activeRequests: o.active ?? 0,
     health: o.health ?? 'healthy',
     ejected: o.ejected ?? false,
-    stats: { rq_total: 0, rq_success: 0, rq_error: 0, rq_timeout: 0, cx_total: 0, cx_connect_fail: 0 },
+    stats: { rq_total: 0, rq_success: 0, rq_error: 0, rq_timeout: 0, cx_total: 0, cx_active: 0, cx_connect_fail: 0 },
   };
 }
 
