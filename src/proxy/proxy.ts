@@ -1,6 +1,6 @@
 // Proxy assembly: wires config, clusters, pools, listeners, connection managers and admin into one running proxy.
 import os from 'node:os';
-import type { Bootstrap, HttpConnectionManager } from './config/types.js';
+import type { AccessLog, Bootstrap, HttpConnectionManager } from './config/types.js';
 import type { RouteTable } from './router/types.js';
 import { compileRouteTable } from './router/route-table.js';
 import { ClusterManagerImpl } from './upstream/cluster-manager.js';
@@ -53,18 +53,22 @@ export class Proxy {
         const fixed = table;
         return () => fixed;
       },
-      accessLogger: (hcm) => {
-        if (hcm.access_log.length === 0) return null;
-        const logger = compileAccessLogs(hcm.access_log);
-        this.accessLoggers.push(logger);
-        return logger;
-      },
+      accessLogger: (hcm) => this.accessLogger(hcm.access_log),
     };
     this.listeners = new ListenerManager({
       stats: this.stats,
       clusterManager: this.clusters,
       createHttpHandler: (hcm) => new ConnectionManager(hcm, ctx),
+      accessLogger: (logs) => this.accessLogger(logs),
     });
+  }
+
+  /** Compiles an access_log list once; the proxy flushes and closes every logger on stop. */
+  private accessLogger(logs: readonly AccessLog[]): AccessLogger | null {
+    if (logs.length === 0) return null;
+    const logger = compileAccessLogs([...logs]);
+    this.accessLoggers.push(logger);
+    return logger;
   }
 
   async start(): Promise<void> {

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { makeTestPki, type TestPki } from '../fixtures/certs.js';
-import { multiBootstrap, promValue, startProxy, staticCluster, type RunningProxy } from './harness.js';
+import { fileAccessLog, multiBootstrap, promValue, readLines, startProxy, staticCluster, waitFor, type RunningProxy } from './harness.js';
 
 const TCP_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
 
@@ -95,19 +95,23 @@ let dir: string;
 let pki: TestPki;
 let echoes: Echo[] = [];
 let proxy: RunningProxy;
+let accessLogFile: string;
+const TCP_LOG_FORMAT = '%UPSTREAM_CLUSTER% %UPSTREAM_HOST% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT%\n';
 
 before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-tcp-e2e-'));
   pki = makeTestPki(dir);
   echoes = await Promise.all(['e1', 'e2', 'e3', 'e4'].map((n) => startEcho(n)));
+  accessLogFile = path.join(dir, 'tcp-access.log');
+  const accessLog = [fileAccessLog(accessLogFile, TCP_LOG_FORMAT)];
   const [e1, e2, e3, e4] = echoes;
   proxy = await startProxy(
     multiBootstrap(
       [
-        tcpListener('echo', { stat_prefix: 'echo', cluster: 'echo' }),
+        tcpListener('echo', { stat_prefix: 'echo', cluster: 'echo', access_log: accessLog }),
         tcpListener('split', { stat_prefix: 'split', weighted_clusters: { clusters: [{ name: 'w1', weight: 1 }, { name: 'w3', weight: 3 }] } }),
         tcpListener('idle', { stat_prefix: 'idle', cluster: 'idle', idle_timeout: '0.4s' }),
-        tcpListener('empty', { stat_prefix: 'empty', cluster: 'empty' }),
+        tcpListener('empty', { stat_prefix: 'empty', cluster: 'empty', access_log: accessLog }),
         tcpListener('unhealthy', { stat_prefix: 'unhealthy', cluster: 'unhealthy' }),
         tcpListener(
           'tls',
@@ -235,4 +239,15 @@ test('TLS-terminating listener in front of tcp_proxy', async () => {
   // plaintext on the TLS port never reaches the echo server as bytes
   const plain = await timeToClose(port, { write: 'not tls at all\r\n\r\n', maxMs: 3000 });
   assert.ok(!plain.data.includes('not tls'), JSON.stringify(plain));
+});
+
+test('tcp_proxy access_log: one line per connection with cluster, host, flags and byte counts', async () => {
+  const echoPort = proxy.listeners.get('echo')!;
+  const payload = Buffer.from('x'.repeat(1000));
+  assert.deepEqual(await roundTrip(echoPort, payload), payload);
+  await timeToClose(proxy.listeners.get('empty')!, { write: 'hello', maxMs: 3000 });
+  await waitFor(() => readLines(accessLogFile).some((l) => l.startsWith('empty ')) && readLines(accessLogFile).some((l) => l.includes(' 1000 1000')), 5000);
+  const lines = readLines(accessLogFile);
+  assert.ok(lines.some((l) => new RegExp(`^echo 127\\.0\\.0\\.1:${echoes[0].port} - 1000 1000$`).test(l)), lines.join('\n'));
+  assert.ok(lines.some((l) => /^empty - UH 0 0$/.test(l)), lines.join('\n'));
 });

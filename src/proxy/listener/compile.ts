@@ -1,6 +1,7 @@
 // Listener: compiles a Listener's filter chains once per update (matchers, TLS servers, network filter handlers).
+import type { AccessLogger } from '../telemetry/access-log.js';
 import type { Socket } from 'node:net';
-import type { FilterChain, HttpConnectionManager, Listener, TcpProxy } from '../config/types.js';
+import type { AccessLog, FilterChain, HttpConnectionManager, Listener, TcpProxy } from '../config/types.js';
 import type { HttpConnectionHandler } from '../http/types.js';
 import type { StatsScope } from '../telemetry/stats.js';
 import type { ClusterManager } from '../upstream/types.js';
@@ -39,6 +40,8 @@ export interface CompileDeps {
   stats: StatsScope;
   clusterManager: ClusterManager;
   createHttpHandler(hcm: HttpConnectionManager, listener: Listener, chain: FilterChain): HttpConnectionHandler;
+  /** Builds (and owns the lifetime of) access loggers, e.g. tcp_proxy's access_log. */
+  accessLogger?(logs: readonly AccessLog[]): AccessLogger | null;
 }
 
 export function chainKey(c: FilterChain): string {
@@ -54,7 +57,14 @@ function compileTerminal(listener: Listener, chain: FilterChain, deps: CompileDe
       return { kind: 'http', hcm, handler: deps.createHttpHandler(hcm, listener, chain) };
     }
     if (t['@type'] === TCP_TYPE) {
-      return { kind: 'tcp', proxy: new TcpProxyFilter(t as TcpProxy, { clusterManager: deps.clusterManager, stats: deps.stats }) };
+      return {
+        kind: 'tcp',
+        proxy: new TcpProxyFilter(t as TcpProxy, {
+          clusterManager: deps.clusterManager,
+          stats: deps.stats,
+          accessLog: deps.accessLogger?.((t as TcpProxy).access_log) ?? null,
+        }),
+      };
     }
   }
   return { kind: 'none' };

@@ -1,6 +1,7 @@
 // Listener: binds, updates and drains listeners; swaps filter chains atomically for new connections.
 import net from 'node:net';
-import type { FilterChain, HttpConnectionManager, Listener } from '../config/types.js';
+import type { FilterChain, HttpConnectionManager, Listener, AccessLog } from '../config/types.js';
+import type { AccessLogger } from '../telemetry/access-log.js';
 import type { HttpConnectionHandler } from '../http/types.js';
 import type { StatsScope } from '../telemetry/stats.js';
 import type { ClusterManager } from '../upstream/types.js';
@@ -12,6 +13,8 @@ export interface ListenerManagerOptions {
   stats: StatsScope;
   clusterManager: ClusterManager;
   createHttpHandler(hcm: HttpConnectionManager, listener: Listener, chain: FilterChain): HttpConnectionHandler;
+  /** Builds access loggers for tcp_proxy filters (the proxy owns and closes them). */
+  accessLogger?(logs: readonly AccessLog[]): AccessLogger | null;
   /** How long connections of removed listeners / filter chains may live on (Envoy's --drain-time-s, default 600 s). */
   drainTimeMs?: number;
 }

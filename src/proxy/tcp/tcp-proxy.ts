@@ -8,6 +8,18 @@ import { upstreamTlsConnectOptions } from '../tls/tls-options.js';
 import { openConnection } from '../upstream/pool/connect.js';
 import { trackHostConnection } from '../upstream/host.js';
 import { splice } from './splice.js';
+import type { AccessLogger } from '../telemetry/access-log.js';
+
+/** What one TCP connection leaves for its access log line. */
+interface TcpSession {
+  start: number;
+  info: DownstreamConnectionInfo;
+  cluster: string;
+  upstreamHost: string;
+  flags: string;
+  rx: number;
+  tx: number;
+}
 
 export interface TcpProxyDeps {
   clusterManager: ClusterManager;
@@ -15,6 +27,8 @@ export interface TcpProxyDeps {
   stats: StatsScope;
   /** Injectable for tests of weighted clusters. */
   random?: () => number;
+  /** The filter's access_log, compiled by the proxy; null when none is configured. */
+  accessLog?: AccessLogger | null;
 }
 
 interface TcpStats {
@@ -63,22 +77,52 @@ export class TcpProxyFilter {
     for (const s of this.live) s.destroy();
   }
 
-  handleConnection(downstream: Duplex, _info: DownstreamConnectionInfo): void {
+  handleConnection(downstream: Duplex, info: DownstreamConnectionInfo): void {
     this.stats.cxTotal.inc();
     this.stats.active.add(1);
     this.live.add(downstream);
+    const clusterName = this.pickClusterName();
+    const session: TcpSession | null =
+      this.deps.accessLog != null ? { start: Date.now(), info, cluster: clusterName, upstreamHost: '-', flags: '-', rx: 0, tx: 0 } : null;
     downstream.on('error', () => {});
     downstream.once('close', () => {
       this.live.delete(downstream);
       this.stats.active.sub(1);
+      if (session !== null) this.log(session);
     });
-    const cluster = this.deps.clusterManager.get(this.pickClusterName());
+    const cluster = this.deps.clusterManager.get(clusterName);
     if (!cluster) {
       this.stats.noRoute.inc();
+      if (session !== null) session.flags = 'NR';
       downstream.destroy();
       return;
     }
-    this.attempt(downstream, cluster, 0);
+    this.attempt(downstream, cluster, 0, session);
+  }
+
+  private log(s: TcpSession): void {
+    const { info } = s;
+    this.deps.accessLog!.log({
+      startTime: s.start,
+      durationMs: Date.now() - s.start,
+      method: '',
+      path: '',
+      authority: '',
+      protocol: '',
+      responseCode: 0,
+      responseFlags: s.flags,
+      bytesReceived: s.rx,
+      bytesSent: s.tx,
+      upstreamHost: s.upstreamHost,
+      upstreamCluster: s.cluster,
+      upstreamServiceTimeMs: undefined,
+      downstreamRemoteAddress: `${info.remoteAddress}:${info.remotePort}`,
+      downstreamLocalAddress: `${info.localAddress}:${info.localPort}`,
+      requestHeaders: {},
+      responseHeaders: {},
+      routeName: '',
+      requestId: '',
+    });
   }
 
   private pickClusterName(): string {
@@ -93,20 +137,23 @@ export class TcpProxyFilter {
   }
 
   /** Downstream bytes stay buffered (we do not read) until an upstream is connected, as Envoy's readDisable. */
-  private attempt(downstream: Duplex, cluster: UpstreamCluster, attempt: number): void {
+  private attempt(downstream: Duplex, cluster: UpstreamCluster, attempt: number, session: TcpSession | null): void {
     if (downstream.destroyed) return;
     const cs = cluster.stats;
     const host = cluster.chooseHost({ attempt });
     if (!host) {
       cs.counter('upstream_cx_none_healthy').inc();
+      if (session !== null) session.flags = 'UH';
       downstream.destroy();
       return;
     }
     if (!cluster.breakers.tryOpenConnection()) {
       cs.counter('upstream_cx_overflow').inc();
+      if (session !== null) session.flags = 'UO';
       downstream.destroy();
       return;
     }
+    if (session !== null) session.upstreamHost = host.key;
     cs.counter('upstream_cx_total').inc();
     host.stats.cx_total++;
     const active = cs.gauge('upstream_cx_active');
@@ -121,9 +168,10 @@ export class TcpProxyFilter {
       if (err || !upstream) {
         release();
         this.connectFailed(cluster, host, timedOut);
-        if (attempt + 1 < Math.max(1, this.config.max_connect_attempts)) this.attempt(downstream, cluster, attempt + 1);
+        if (attempt + 1 < Math.max(1, this.config.max_connect_attempts)) this.attempt(downstream, cluster, attempt + 1, session);
         else {
           cs.counter('upstream_cx_connect_attempts_exceeded').inc();
+          if (session !== null) session.flags = 'UF';
           downstream.destroy();
         }
         return;
@@ -138,8 +186,14 @@ export class TcpProxyFilter {
       splice(downstream, upstream, {
         idleTimeoutMs: this.config.idle_timeout,
         onIdleTimeout: () => this.stats.idleTimeout.inc(),
-        onRxBytes: (n) => this.stats.rxBytes.inc(n),
-        onTxBytes: (n) => this.stats.txBytes.inc(n),
+        onRxBytes: (n) => {
+          this.stats.rxBytes.inc(n);
+          if (session !== null) session.rx += n;
+        },
+        onTxBytes: (n) => {
+          this.stats.txBytes.inc(n);
+          if (session !== null) session.tx += n;
+        },
         onUpstreamFlush: () => this.stats.flushTotal.inc(),
         onDone: () => {},
       });
