@@ -1,0 +1,100 @@
+// Model stage: builds an immutable Snapshot (sorted inputs plus lookup indexes) from services, instances and Istio resources.
+import type { DestinationRule, Gateway, Sidecar, VirtualService } from '../../api/types.js';
+import { fqdn, isWildcard } from '../../api/hosts.js';
+import type { InstanceInfo, ServiceInfo, Snapshot, SnapshotIndex } from './types.js';
+
+export interface SnapshotInput {
+  version: string;
+  rootNamespace?: string;
+  services?: readonly ServiceInfo[];
+  instances?: readonly InstanceInfo[];
+  virtualServices?: readonly VirtualService[];
+  destinationRules?: readonly DestinationRule[];
+  gateways?: readonly Gateway[];
+  sidecars?: readonly Sidecar[];
+}
+
+export const DEFAULT_ROOT_NAMESPACE = 'istio-system';
+
+const byKey = <T extends { metadata: { namespace: string; name: string } }>(a: T, b: T): number =>
+  cmp(a.metadata.namespace, b.metadata.namespace) || cmp(a.metadata.name, b.metadata.name);
+
+export function cmp(a: string | number, b: string | number): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const list = m.get(k);
+  if (list === undefined) m.set(k, [v]);
+  else list.push(v);
+}
+
+/**
+ * Sorts every input (so translation output does not depend on arrival order) and precomputes the indexes.
+ * Duplicate service hostnames keep the first after sorting by (origin Service before ServiceEntry, namespace).
+ */
+export function buildSnapshot(input: SnapshotInput): Snapshot {
+  const namespaces = new Set<string>();
+  const services = [...(input.services ?? [])].sort(
+    (a, b) => cmp(a.hostname, b.hostname) || cmp(a.origin, b.origin) || cmp(a.namespace, b.namespace),
+  );
+  const servicesByHost = new Map<string, ServiceInfo>();
+  for (const s of services) {
+    namespaces.add(s.namespace);
+    if (!servicesByHost.has(s.hostname)) servicesByHost.set(s.hostname, s);
+  }
+  const uniqueServices = [...servicesByHost.values()];
+
+  const instances = [...(input.instances ?? [])].sort(
+    (a, b) => cmp(a.service, b.service) || cmp(a.servicePort, b.servicePort) || cmp(a.address, b.address) || cmp(a.port, b.port),
+  );
+  const instancesByService = new Map<string, InstanceInfo[]>();
+  for (const i of instances) push(instancesByService, i.service, i);
+
+  const virtualServices = [...(input.virtualServices ?? [])].sort(byKey);
+  const destinationRules = [...(input.destinationRules ?? [])].sort(byKey);
+  const gateways = [...(input.gateways ?? [])].sort(byKey);
+  const sidecars = [...(input.sidecars ?? [])].sort(byKey);
+  for (const r of [...virtualServices, ...destinationRules, ...gateways, ...sidecars]) namespaces.add(r.metadata.namespace);
+
+  const virtualServicesByHost = new Map<string, VirtualService[]>();
+  for (const vs of virtualServices) {
+    const seen = new Set<string>();
+    for (const h of vs.spec.hosts ?? []) {
+      const host = fqdn(h, vs.metadata.namespace, namespaces);
+      if (!seen.has(host)) push(virtualServicesByHost, host, vs);
+      seen.add(host);
+    }
+  }
+  const destinationRulesByHost = new Map<string, DestinationRule[]>();
+  for (const dr of destinationRules) push(destinationRulesByHost, fqdn(dr.spec.host, dr.metadata.namespace, namespaces), dr);
+  const sidecarsByNamespace = new Map<string, Sidecar[]>();
+  for (const sc of sidecars) push(sidecarsByNamespace, sc.metadata.namespace, sc);
+  const gatewaysByName = new Map<string, Gateway>();
+  for (const gw of gateways) gatewaysByName.set(`${gw.metadata.namespace}/${gw.metadata.name}`, gw);
+
+  const wildcards = (m: ReadonlyMap<string, unknown>): string[] =>
+    [...m.keys()].filter(isWildcard).sort((a, b) => b.length - a.length || cmp(a, b));
+  const index: SnapshotIndex = {
+    servicesByHost,
+    instancesByService,
+    virtualServicesByHost,
+    destinationRulesByHost,
+    virtualServiceWildcards: wildcards(virtualServicesByHost),
+    destinationRuleWildcards: wildcards(destinationRulesByHost),
+    sidecarsByNamespace,
+    gatewaysByName,
+    namespaces,
+  };
+  return Object.freeze({
+    version: input.version,
+    rootNamespace: input.rootNamespace ?? DEFAULT_ROOT_NAMESPACE,
+    services: Object.freeze(uniqueServices),
+    instances: Object.freeze(instances),
+    virtualServices: Object.freeze(virtualServices),
+    destinationRules: Object.freeze(destinationRules),
+    gateways: Object.freeze(gateways),
+    sidecars: Object.freeze(sidecars),
+    index,
+  });
+}

@@ -1,0 +1,121 @@
+// Model stage: the immutable Snapshot (Istio's PushContext) and ProxyNode shapes that translation reads.
+import type { DestinationRule, Gateway, Sidecar, VirtualService } from '../../api/types.js';
+
+/** Istio's port protocols (case as Istio writes them); anything not HTTP-family is treated as opaque TCP. */
+export type PortProtocol = 'HTTP' | 'HTTP2' | 'GRPC' | 'TCP' | 'HTTPS' | 'TLS' | 'MONGO' | 'UDP' | 'UNKNOWN';
+
+export interface ServicePortInfo {
+  name: string;
+  /** The service port clients address (the `:9080` in `reviews:9080`, the port in cluster names). */
+  port: number;
+  protocol: PortProtocol;
+}
+
+/** Istio's ServiceEntry resolutions; core Services are STATIC (endpoints come from the registry). */
+export type Resolution = 'STATIC' | 'DNS' | 'DNS_ROUND_ROBIN' | 'NONE';
+
+export interface ServiceInfo {
+  /** FQDN, e.g. `reviews.default.svc.cluster.local`, or the ServiceEntry host (`api.example.com`, `*.example.com`). Unique in a Snapshot. */
+  hostname: string;
+  namespace: string;
+  /** Short name: the core Service's metadata.name, or the ServiceEntry's. */
+  name: string;
+  /** In the order the resource declared them; the first HTTP-family port owns the port-less Host forms. */
+  ports: readonly ServicePortInfo[];
+  resolution: Resolution;
+  origin: 'Service' | 'ServiceEntry';
+  /** ServiceEntry location; core Services are MESH_INTERNAL. */
+  meshExternal: boolean;
+  /** Istio exportTo ('*' all, '.' own namespace, or namespace names); absent = '*'. */
+  exportTo?: readonly string[];
+}
+
+export interface Locality {
+  region: string;
+  zone: string;
+  subzone: string;
+}
+
+/** One endpoint of one service port. */
+export interface InstanceInfo {
+  /** ServiceInfo.hostname this endpoint belongs to. */
+  service: string;
+  /** The service port (ServicePortInfo.port) it serves. */
+  servicePort: number;
+  /** IP, or a DNS name for DNS-resolved ServiceEntries. */
+  address: string;
+  /**
+   * Where peers connect: for a workload behind a Trellis sidecar this is the sidecar's inbound port
+   * (there are no iptables to redirect the target port); for WorkloadEntry/ServiceEntry endpoints the target port.
+   */
+  port: number;
+  labels: Readonly<Record<string, string>>;
+  locality?: Locality;
+  /** Load-balancing weight, >= 1 (default 1). */
+  weight: number;
+  serviceAccount?: string;
+  healthy: boolean;
+}
+
+/** A change class that triggers pushes: a resource kind, or 'endpoints' for registry-only changes. */
+export type ChangeKind = 'Service' | 'VirtualService' | 'DestinationRule' | 'Gateway' | 'ServiceEntry' | 'WorkloadEntry' | 'Sidecar' | 'endpoints';
+
+/** Lookups precomputed once per Snapshot so translation only does map reads. */
+export interface SnapshotIndex {
+  servicesByHost: ReadonlyMap<string, ServiceInfo>;
+  /** hostname → its instances, sorted by (servicePort, address, port). */
+  instancesByService: ReadonlyMap<string, readonly InstanceInfo[]>;
+  /** FQDN host or wildcard pattern (resolved in the VS namespace) → VirtualServices naming it, sorted by namespace/name. */
+  virtualServicesByHost: ReadonlyMap<string, readonly VirtualService[]>;
+  /** FQDN host or wildcard pattern (resolved in the DR namespace) → DestinationRules for it, sorted by namespace/name. */
+  destinationRulesByHost: ReadonlyMap<string, readonly DestinationRule[]>;
+  /** The wildcard keys of virtualServicesByHost, most specific (longest) first. */
+  virtualServiceWildcards: readonly string[];
+  /** The wildcard keys of destinationRulesByHost, most specific (longest) first. */
+  destinationRuleWildcards: readonly string[];
+  /** namespace → Sidecars in it, sorted by name. */
+  sidecarsByNamespace: ReadonlyMap<string, readonly Sidecar[]>;
+  /** 'namespace/name' → Gateway. */
+  gatewaysByName: ReadonlyMap<string, Gateway>;
+  /** Every namespace that has a service or resource, for short-name resolution (`reviews.prod`). */
+  namespaces: ReadonlySet<string>;
+}
+
+/** Immutable input of translation, built once per config/registry change (see buildSnapshot). */
+export interface Snapshot {
+  /** Opaque version of the inputs (e.g. the store revision plus a registry generation). */
+  readonly version: string;
+  /** Istio's root namespace: its Sidecar without a selector is the mesh-wide default. */
+  readonly rootNamespace: string;
+  /** Sorted by hostname. */
+  readonly services: readonly ServiceInfo[];
+  readonly instances: readonly InstanceInfo[];
+  readonly virtualServices: readonly VirtualService[];
+  readonly destinationRules: readonly DestinationRule[];
+  readonly gateways: readonly Gateway[];
+  readonly sidecars: readonly Sidecar[];
+  readonly index: SnapshotIndex;
+}
+
+export type ProxyType = 'sidecar' | 'router' | 'proxyless';
+
+/** The proxy a push is for, parsed from its xDS Node (see proxyNodeFromNode). */
+export interface ProxyNode {
+  id: string;
+  type: ProxyType;
+  namespace: string;
+  labels: Readonly<Record<string, string>>;
+  /** First of INSTANCE_IPS; '' when unknown. */
+  ip: string;
+  serviceAccount: string;
+  /** The Service this workload serves (short name in `namespace`, or an FQDN). */
+  serviceName?: string;
+  servicePort?: number;
+  /** Where the local app listens (on 127.0.0.1) for inbound traffic. */
+  appPort?: number;
+  /** Sidecar outbound listener port (default 15001). */
+  outboundPort: number;
+  /** Sidecar inbound listener port (default 15006). */
+  inboundPort: number;
+  locality?: Locality;
+}

@@ -1,0 +1,43 @@
+// Translate stage: EDS — a ClusterLoadAssignment per EDS cluster, endpoints grouped by locality with Istio's locality priorities.
+import type { ProxyNode, Snapshot } from '../model/types.js';
+import { type ClusterSpec, clusterInstances, clusterSpecsByName, outboundClusterSpecs } from './cluster-specs.js';
+import { socketAddress } from './envoy.js';
+import { ENDPOINT_TYPE, type Generator, type Json, type XdsResource, anyChanged } from './generator.js';
+import { applyLocalityLb, groupByLocality } from './locality.js';
+import { effectivePolicy } from './policy.js';
+
+/** Only STATIC-resolution services are EDS clusters; DNS ones carry their endpoints inline (see cds.ts). */
+export function isEdsCluster(spec: ClusterSpec): boolean {
+  return spec.service.resolution === 'STATIC';
+}
+
+/** The CLA for one cluster; unhealthy endpoints are left out (Istio's default). */
+export function loadAssignment(spec: ClusterSpec, proxy: ProxyNode, snap: Snapshot): Json {
+  const policy = effectivePolicy(spec.rule, spec.subset, spec.port.port);
+  const healthy = clusterInstances(spec, snap).filter((i) => i.healthy);
+  const groups = applyLocalityLb(groupByLocality(healthy), proxy.locality, policy.loadBalancer?.localityLbSetting, policy.outlierDetection !== undefined);
+  return {
+    '@type': ENDPOINT_TYPE,
+    cluster_name: spec.name,
+    endpoints: groups.map((g) => ({
+      locality: { region: g.locality.region, zone: g.locality.zone, sub_zone: g.locality.subzone },
+      lb_endpoints: g.instances.map((i) => ({
+        endpoint: { address: socketAddress(i.address, i.port) },
+        health_status: 'HEALTHY',
+        load_balancing_weight: Math.max(1, Math.round(i.weight)),
+      })),
+      // always set: grpc-js-xds ignores a locality without a weight
+      load_balancing_weight: Math.max(1, g.weight),
+      priority: g.priority,
+    })),
+  };
+}
+
+export const edsGenerator: Generator = {
+  typeUrl: ENDPOINT_TYPE,
+  needsPush: (changed) => anyChanged(changed, ['endpoints', 'WorkloadEntry', 'Service', 'ServiceEntry', 'DestinationRule', 'Sidecar']),
+  build(proxy: ProxyNode, snap: Snapshot, names?: readonly string[]): XdsResource[] {
+    const specs = names !== undefined && names.length > 0 ? clusterSpecsByName(proxy, snap, names) : outboundClusterSpecs(proxy, snap);
+    return specs.filter(isEdsCluster).map((spec) => ({ name: spec.name, resource: loadAssignment(spec, proxy, snap) }));
+  },
+};

@@ -1,0 +1,18 @@
+// Translate stage: the public surface — the four generators (in Envoy's make-before-break push order) and the helpers callers need.
+import { cdsGenerator } from './cds.js';
+import { edsGenerator } from './eds.js';
+import type { Generator } from './generator.js';
+import { ldsGenerator } from './lds.js';
+import { rdsGenerator } from './rds.js';
+
+export { cdsGenerator, edsGenerator, ldsGenerator, rdsGenerator };
+export * from './generator.js';
+export * from './names.js';
+
+/** CDS, EDS, LDS, RDS: clusters and their endpoints exist before listeners and routes point at them. */
+export const GENERATORS: readonly Generator[] = [cdsGenerator, edsGenerator, ldsGenerator, rdsGenerator];
+
+/** The generator for a type URL. */
+export function generatorFor(typeUrl: string): Generator | undefined {
+  return GENERATORS.find((g) => g.typeUrl === typeUrl);
+}

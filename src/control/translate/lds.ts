@@ -1,0 +1,25 @@
+// Translate stage: LDS — sidecar outbound/inbound listeners, gateway listeners per server port, proxyless api_listeners per target.
+import type { ProxyNode, Snapshot } from '../model/types.js';
+import { type Generator, LISTENER_TYPE, type XdsResource, anyChanged, filterNames } from './generator.js';
+import { gatewayListeners } from './gateway.js';
+import { proxylessListener, targets } from './proxyless.js';
+import { inboundListener, outboundListener } from './sidecar.js';
+
+export const ldsGenerator: Generator = {
+  typeUrl: LISTENER_TYPE,
+  needsPush: (changed) => anyChanged(changed, ['Service', 'ServiceEntry', 'Gateway', 'Sidecar']),
+  build(proxy: ProxyNode, snap: Snapshot, names?: readonly string[]): XdsResource[] {
+    switch (proxy.type) {
+      case 'proxyless':
+        return targets(proxy, snap, names).map(proxylessListener);
+      case 'router':
+        return filterNames(gatewayListeners(proxy, snap), names);
+      case 'sidecar': {
+        const out = [outboundListener(proxy)];
+        const inbound = inboundListener(proxy, snap);
+        if (inbound !== undefined) out.push(inbound);
+        return filterNames(out, names);
+      }
+    }
+  },
+};

@@ -1,0 +1,68 @@
+// Translate stage: a sidecar's listeners (outbound on 127.0.0.1, inbound to the local app) and its `outbound` route configuration.
+import type { ProxyNode, Snapshot } from '../model/types.js';
+import { isHttpProtocol } from './cluster-policy.js';
+import { serviceDomains } from './domains.js';
+import { ROUTE_TYPE, type Json, type XdsResource } from './generator.js';
+import { hcm, hcmFilter, listener, tcpProxyFilter } from './hcm.js';
+import { inboundService } from './inbound.js';
+import { MESH_GATEWAY, virtualServiceFor } from './lookup.js';
+import { INBOUND_LISTENER, OUTBOUND_LISTENER, OUTBOUND_ROUTE, inboundClusterName, outboundClusterName } from './names.js';
+import { type RouteContext, defaultRoute, virtualServiceRoutes } from './route.js';
+import { visibleServices } from './scope.js';
+
+/** The app's outbound listener: loopback only (nothing else may use the app's identity), all HTTP via RDS `outbound`. */
+export function outboundListener(proxy: ProxyNode): XdsResource {
+  const cfg = hcm(OUTBOUND_LISTENER, { rds: OUTBOUND_ROUTE }, { fault: true });
+  return { name: OUTBOUND_LISTENER, resource: listener(OUTBOUND_LISTENER, '127.0.0.1', proxy.outboundPort, 'OUTBOUND', hcmFilter(cfg)) };
+}
+
+/**
+ * The inbound listener on 0.0.0.0 (peers on other hosts connect to it: without iptables, endpoints of a sidecar'd
+ * workload are its inbound port) → `inbound|<servicePort>||` → 127.0.0.1:appPort. TCP service ports get tcp_proxy.
+ */
+export function inboundListener(proxy: ProxyNode, snap: Snapshot): XdsResource | undefined {
+  if (proxy.servicePort === undefined || proxy.appPort === undefined) return undefined;
+  const cluster = inboundClusterName(proxy.servicePort);
+  const protocol = inboundService(proxy, snap)?.port.protocol ?? 'HTTP';
+  let filter: Json;
+  if (isHttpProtocol(protocol)) {
+    const route: Json = {
+      name: `inbound|${proxy.servicePort}`,
+      // the inbound cluster arrives in the same push; there is nothing static to check against
+      validate_clusters: false,
+      virtual_hosts: [
+        {
+          name: `inbound|http|${proxy.servicePort}`,
+          domains: ['*'],
+          routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster, timeout: '0s' } }],
+        },
+      ],
+    };
+    filter = hcmFilter(hcm(INBOUND_LISTENER, { inline: route }, { fault: false }));
+  } else {
+    filter = tcpProxyFilter(INBOUND_LISTENER, cluster);
+  }
+  return { name: INBOUND_LISTENER, resource: listener(INBOUND_LISTENER, '0.0.0.0', proxy.inboundPort, 'INBOUND', filter) };
+}
+
+/**
+ * RDS `outbound`: one virtual host per visible service HTTP port, named `host:port`, routes from the VirtualService
+ * bound to 'mesh' for that host, else the default route. A domain already claimed by an earlier host is skipped.
+ */
+export function outboundRouteConfig(proxy: ProxyNode, snap: Snapshot): XdsResource {
+  const claimed = new Set<string>();
+  const vhosts: Json[] = [];
+  for (const svc of visibleServices(proxy, snap)) {
+    const vs = virtualServiceFor(svc.hostname, MESH_GATEWAY, proxy.namespace, snap);
+    for (const port of svc.ports) {
+      if (!isHttpProtocol(port.protocol)) continue;
+      const domains = serviceDomains(svc, port, proxy.namespace).filter((d) => !claimed.has(d));
+      if (domains.length === 0) continue;
+      for (const d of domains) claimed.add(d);
+      const ctx: RouteContext = { proxy, snap, namespace: vs?.metadata.namespace ?? svc.namespace, port: port.port, gateway: MESH_GATEWAY };
+      const routes = vs !== undefined ? virtualServiceRoutes(vs, ctx) : [defaultRoute(outboundClusterName(port.port, '', svc.hostname), svc.hostname, port.port, ctx)];
+      vhosts.push({ name: `${svc.hostname}:${port.port}`, domains, routes });
+    }
+  }
+  return { name: OUTBOUND_ROUTE, resource: { '@type': ROUTE_TYPE, name: OUTBOUND_ROUTE, virtual_hosts: vhosts, validate_clusters: false } };
+}
