@@ -1,0 +1,232 @@
+// Serving: the ADS gRPC server (SotW + Delta) — streams, connect/disconnect events, debounced pushes, proxy status.
+import * as grpc from '@grpc/grpc-js';
+import { adsServiceDefinition, type DeltaDiscoveryRequest, type DeltaDiscoveryResponse, type DiscoveryRequest, type DiscoveryResponse, type XdsNode } from '../../xds/ads-service.js';
+import { PUSH_ORDER } from '../../xds/type-urls.js';
+import { Connection, type ServingContext } from './connection.js';
+import { Debouncer, type PendingPush } from './debouncer.js';
+import { NOOP_METRICS, type XdsMetrics } from './metrics.js';
+import { PushQueue, type PushJob } from './push-queue.js';
+import { onSotwRequest, sendSotw } from './sotw.js';
+import { onDeltaRequest, sendDelta } from './delta.js';
+import type { ConnectedProxy, ProxyStatus, PushOptions, XdsGenerator } from './types.js';
+
+export interface AdsServerOptions {
+  generator: XdsGenerator;
+  /** Quiet period before a push goes out (Istio PILOT_DEBOUNCE_AFTER). Default 100 ms; 0 = next tick. */
+  debounceMs?: number;
+  /** Longest a push waits while changes keep coming (Istio PILOT_DEBOUNCE_MAX). Default 1000 ms. */
+  debounceMaxMs?: number;
+  /** Proxies pushed at once (Istio PILOT_PUSH_THROTTLE). Default 100. */
+  pushConcurrency?: number;
+  metrics?: XdsMetrics;
+  /** control_plane.identifier in every response. Default 'trellis'. */
+  identifier?: string;
+  log?: (msg: string) => void;
+}
+
+type Listener = (p: ConnectedProxy) => void;
+
+export class AdsServer {
+  private readonly conns = new Set<Connection>();
+  private readonly ctx: ServingContext;
+  private readonly debouncer: Debouncer;
+  private readonly queue: PushQueue;
+  private readonly connectListeners = new Set<Listener>();
+  private readonly disconnectListeners = new Set<Listener>();
+  private server: grpc.Server | undefined;
+  private connSeq = 0;
+  private connectedCount = 0;
+
+  constructor(private readonly opts: AdsServerOptions) {
+    const log = opts.log ?? (() => {});
+    this.ctx = { generator: opts.generator, metrics: opts.metrics ?? NOOP_METRICS, identifier: opts.identifier ?? 'trellis', log };
+    this.debouncer = new Debouncer(opts.debounceMs ?? 100, opts.debounceMaxMs ?? 1000, (b) => this.fire(b));
+    this.queue = new PushQueue(opts.pushConcurrency ?? 100, (c, j) => this.runJob(c, j));
+  }
+
+  /** Adds the AggregatedDiscoveryService to a server the caller owns (e.g. one that also serves the CA). */
+  addTo(server: grpc.Server): void {
+    server.addService(adsServiceDefinition(), {
+      StreamAggregatedResources: (call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>) => this.handle(call, 'sotw'),
+      DeltaAggregatedResources: (call: grpc.ServerDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>) => this.handle(call, 'delta'),
+    });
+  }
+
+  /** Starts an insecure gRPC server of its own; resolves with the bound port (port 0 = pick one). */
+  listen(port = 0, host = '127.0.0.1'): Promise<number> {
+    const server = new grpc.Server({ 'grpc.keepalive_permit_without_calls': 1, 'grpc.max_send_message_length': -1 });
+    this.addTo(server);
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err !== null ? reject(err) : resolve(bound)));
+    });
+  }
+
+  async close(): Promise<void> {
+    this.debouncer.close();
+    const server = this.server;
+    this.server = undefined;
+    if (server === undefined) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, 1000);
+      server.tryShutdown(() => {
+        clearTimeout(t);
+        resolve();
+      });
+      // open ADS streams never end on their own: cancel them so tryShutdown can finish
+      for (const c of this.conns) c.cancel?.();
+    });
+  }
+
+  /** Schedules a push (debounced and merged); endpoint-only changes pass `types: [ENDPOINT_TYPE]`. */
+  push(opts: PushOptions = {}): void {
+    this.debouncer.add(opts);
+  }
+
+  /** Sends debounced pushes now (tests, shutdown). */
+  flush(): void {
+    this.debouncer.flush();
+  }
+
+  /** Resolves when no push is queued or running (pushes still in the debounce window are not counted). */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  proxies(): ProxyStatus[] {
+    const out: ProxyStatus[] = [];
+    for (const c of this.conns) {
+      const s = c.status();
+      if (s !== undefined) out.push(s);
+    }
+    return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.connId < b.connId ? -1 : 1));
+  }
+
+  connected(): ConnectedProxy[] {
+    const out: ConnectedProxy[] = [];
+    for (const c of this.conns) if (c.proxy !== undefined) out.push(c.proxy);
+    return out;
+  }
+
+  /** Fires when a stream sends its first request (with the node), before that request is answered. */
+  onConnect(fn: Listener): () => void {
+    this.connectListeners.add(fn);
+    return () => this.connectListeners.delete(fn);
+  }
+
+  onDisconnect(fn: Listener): () => void {
+    this.disconnectListeners.add(fn);
+    return () => this.disconnectListeners.delete(fn);
+  }
+
+  private handle(call: grpc.ServerDuplexStream<DiscoveryRequest | DeltaDiscoveryRequest, DiscoveryResponse | DeltaDiscoveryResponse>, mode: 'sotw' | 'delta'): void {
+    const conn = new Connection(
+      mode,
+      call.getPeer(),
+      (msg) => call.write(msg as DiscoveryResponse),
+      () =>
+        new Promise<void>((resolve) => {
+          if (conn.closed) return resolve();
+          const done = (): void => {
+            call.off('drain', done);
+            call.off('close', done);
+            resolve();
+          };
+          call.on('drain', done);
+          call.on('close', done);
+        }),
+    );
+    conn.cancel = () => call.end();
+    this.conns.add(conn);
+    call.on('data', (req: DiscoveryRequest | DeltaDiscoveryRequest) => {
+      if (conn.closed) return;
+      if (conn.proxy === undefined) this.connect(conn, req.node ?? {});
+      try {
+        if (mode === 'sotw') onSotwRequest(this.ctx, conn, req as DiscoveryRequest);
+        else onDeltaRequest(this.ctx, conn, req as DeltaDiscoveryRequest);
+      } catch (e) {
+        this.ctx.log(`xds: request from ${conn.proxy?.connId ?? conn.peer} failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    });
+    const done = (): void => this.disconnect(conn);
+    call.on('end', () => {
+      done();
+      call.end();
+    });
+    call.on('error', done);
+    call.on('cancelled', done);
+    call.on('close', done);
+  }
+
+  private connect(conn: Connection, node: XdsNode): void {
+    const id = node.id ?? '';
+    const proxy: ConnectedProxy = {
+      connId: `${id}~${++this.connSeq}`,
+      id,
+      node,
+      metadata: node.metadata ?? {},
+      connectedAt: new Date(),
+      mode: conn.mode,
+      peer: conn.peer,
+    };
+    conn.proxy = proxy;
+    this.ctx.metrics.connected(++this.connectedCount);
+    for (const fn of this.connectListeners) this.safely(() => fn(proxy));
+  }
+
+  private disconnect(conn: Connection): void {
+    if (conn.closed) return;
+    conn.closed = true;
+    this.conns.delete(conn);
+    this.queue.remove(conn);
+    const proxy = conn.proxy;
+    if (proxy === undefined) return;
+    this.ctx.metrics.connected(--this.connectedCount);
+    for (const fn of this.disconnectListeners) this.safely(() => fn(proxy));
+  }
+
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.ctx.log(`xds: listener failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /** A debounced batch: per proxy, the union of the types its matching requests name. */
+  private fire(batch: PendingPush[]): void {
+    for (const conn of this.conns) {
+      const proxy = conn.proxy;
+      if (proxy === undefined || conn.closed) continue;
+      let matched = false;
+      let all = false;
+      let trigger = Infinity;
+      const types = new Set<string>();
+      for (const p of batch) {
+        if (p.opts.proxies !== undefined && !p.opts.proxies(proxy)) continue;
+        matched = true;
+        trigger = Math.min(trigger, p.at);
+        if (p.opts.types === undefined) all = true;
+        else for (const t of p.opts.types) types.add(t);
+      }
+      if (matched) this.queue.enqueue(conn, all ? undefined : types, trigger);
+    }
+  }
+
+  /** One proxy's push: its subscribed types in make-before-break order (CDS, EDS, LDS, RDS, SDS, then the rest). */
+  private async runJob(conn: Connection, job: PushJob): Promise<void> {
+    const watched = [...conn.watches.keys()];
+    const ordered = [...PUSH_ORDER.filter((t) => conn.watches.has(t)), ...watched.filter((t) => !PUSH_ORDER.includes(t)).sort()];
+    for (const t of ordered) {
+      if (conn.closed) return;
+      if (job.types !== undefined && !job.types.has(t)) continue;
+      const w = conn.watches.get(t);
+      if (w === undefined) continue;
+      const ok = conn.mode === 'sotw' ? sendSotw(this.ctx, conn, w, job.trigger, false) : sendDelta(this.ctx, conn, w, job.trigger, false);
+      if (!ok) await conn.drained();
+    }
+  }
+}

@@ -1,0 +1,129 @@
+// Serving: the state of one ADS stream — the proxy, per-type subscriptions, what was sent, ACKed and NACKed.
+import type { XdsMetrics } from './metrics.js';
+import { buildResource, type BuiltResource } from './resources.js';
+import type { ConnectedProxy, ProxyStatus, SyncStatus, TypeStatus, XdsGenerator } from './types.js';
+import { shortName } from '../../xds/type-urls.js';
+
+/** One subscribed type on one stream. */
+export class Watch {
+  names = new Set<string>();
+  wildcard = false;
+  sentVersion?: string;
+  sentNonce?: string;
+  ackedVersion?: string;
+  ackedNonce?: string;
+  nackedNonce?: string;
+  nackedVersion?: string;
+  nackError?: string;
+  generateError?: string;
+  resources = 0;
+  /** Delta: what the client holds, name -> version (from initial_resource_versions, then what we sent). */
+  readonly clientVersions = new Map<string, string>();
+
+  constructor(readonly typeUrl: string) {}
+
+  status(): SyncStatus {
+    if (this.sentNonce === undefined) return 'NOT SENT';
+    if (this.nackedNonce === this.sentNonce) return 'NACKED';
+    if (this.ackedNonce === this.sentNonce) return 'SYNCED';
+    return 'STALE';
+  }
+}
+
+/** A push waiting for ACKs: convergence time is recorded when every type it sent is ACKed. */
+interface PendingConvergence {
+  trigger: number;
+  remaining: Set<string>;
+}
+
+export interface ServingContext {
+  readonly generator: XdsGenerator;
+  readonly metrics: XdsMetrics;
+  readonly identifier: string;
+  log(msg: string): void;
+}
+
+export class Connection {
+  proxy?: ConnectedProxy;
+  readonly watches = new Map<string, Watch>();
+  closed = false;
+  /** Ends the stream from the server side (shutdown). */
+  cancel?: () => void;
+  private readonly converging: PendingConvergence[] = [];
+
+  constructor(
+    readonly mode: 'sotw' | 'delta',
+    readonly peer: string,
+    /** Writes one response; false = the stream's buffer is full (wait for drained()). */
+    readonly write: (msg: object) => boolean,
+    readonly drained: () => Promise<void>,
+  ) {}
+
+  /** Resources of `watch`'s type for this proxy, encoded; undefined if the generator or encoder failed. */
+  generate(ctx: ServingContext, watch: Watch): BuiltResource[] | undefined {
+    if (this.proxy === undefined) return undefined;
+    if (!watch.wildcard && watch.names.size === 0) return [];
+    const names = watch.wildcard ? [] : [...watch.names].sort();
+    try {
+      const seen = new Set<string>();
+      const out: BuiltResource[] = [];
+      for (const r of ctx.generator.generate(this.proxy, watch.typeUrl, names)) {
+        // the protocol promises exactly the subscribed names; a generator that over-delivers is filtered here
+        if (seen.has(r.name) || (!watch.wildcard && !watch.names.has(r.name))) continue;
+        seen.add(r.name);
+        out.push(buildResource(watch.typeUrl, r));
+      }
+      watch.generateError = undefined;
+      return out;
+    } catch (e) {
+      watch.generateError = e instanceof Error ? e.message : String(e);
+      ctx.log(`xds: generating ${shortName(watch.typeUrl)} for ${this.proxy.connId} failed: ${watch.generateError}`);
+      return undefined;
+    }
+  }
+
+  /** Remember that a push triggered at `trigger` (ms, performance.now) sent `typeUrl`. */
+  sentForPush(trigger: number | undefined, typeUrl: string): void {
+    if (trigger === undefined) return;
+    let p = this.converging.find((c) => c.trigger === trigger);
+    if (p === undefined) this.converging.push((p = { trigger, remaining: new Set() }));
+    p.remaining.add(typeUrl);
+  }
+
+  acked(ctx: ServingContext, typeUrl: string): void {
+    const now = performance.now();
+    for (let i = this.converging.length - 1; i >= 0; i--) {
+      const p = this.converging[i];
+      if (!p.remaining.delete(typeUrl) || p.remaining.size > 0) continue;
+      ctx.metrics.convergence((now - p.trigger) / 1000);
+      this.converging.splice(i, 1);
+    }
+  }
+
+  nacked(typeUrl: string): void {
+    for (let i = this.converging.length - 1; i >= 0; i--) if (this.converging[i].remaining.has(typeUrl)) this.converging.splice(i, 1);
+  }
+
+  status(): ProxyStatus | undefined {
+    const p = this.proxy;
+    if (p === undefined) return undefined;
+    const types: TypeStatus[] = [];
+    for (const w of this.watches.values()) {
+      types.push({
+        typeUrl: w.typeUrl,
+        type: shortName(w.typeUrl),
+        status: w.status(),
+        subscribed: w.wildcard ? '*' : [...w.names].sort(),
+        resources: w.resources,
+        sentVersion: w.sentVersion,
+        sentNonce: w.sentNonce,
+        ackedVersion: w.ackedVersion,
+        ackedNonce: w.ackedNonce,
+        nackError: w.nackError,
+        nackedVersion: w.nackedVersion,
+        generateError: w.generateError,
+      });
+    }
+    return { connId: p.connId, id: p.id, metadata: p.metadata, connectedSince: p.connectedAt.toISOString(), mode: p.mode, peer: p.peer, types };
+  }
+}
