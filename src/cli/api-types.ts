@@ -1,0 +1,66 @@
+// CLI: the JSON shapes of the control plane's HTTP API (/api/v1), as the contract between the CLI and `trellis control` defines them.
+import type { MeshResource } from '../api/types.js';
+
+export type ApplyOp = 'created' | 'updated' | 'unchanged';
+
+export interface ApplyResponse {
+  revision: number;
+  changes: { key: string; op: ApplyOp | string }[];
+}
+
+export interface DeleteResponse {
+  revision: number;
+  deleted: string[];
+}
+
+export interface RevisionEntry {
+  revision: number;
+  time: string;
+  author: string;
+  message: string;
+  changes: { key: string; op: string }[];
+}
+
+export interface RollbackResponse {
+  revision: number;
+}
+
+export interface DiffEntry {
+  key: string;
+  op: 'added' | 'removed' | 'changed';
+  before?: MeshResource;
+  after?: MeshResource;
+}
+
+export interface AnalyzeMessage {
+  code: string;
+  name: string;
+  level: string;
+  resource: string;
+  path?: string;
+  message: string;
+}
+
+export interface AnalyzeResponse {
+  messages: AnalyzeMessage[];
+}
+
+export type XdsShort = 'CDS' | 'LDS' | 'EDS' | 'RDS';
+
+export interface XdsTypeStatus {
+  status: string;
+  sentVersion?: string;
+  ackedVersion?: string;
+  error?: string;
+}
+
+export interface ProxyInfo {
+  id: string;
+  namespace: string;
+  labels?: Record<string, string>;
+  type?: string;
+  address?: string;
+  connectedAt?: string;
+  status?: string;
+  types?: Partial<Record<XdsShort, XdsTypeStatus>>;
+}

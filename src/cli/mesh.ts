@@ -1,0 +1,25 @@
+// CLI: registers the control-plane verbs (apply, get, delete, history, rollback, diff, analyze, proxy-status, proxy-config) on the `trellis` program.
+import type { Command } from 'commander';
+import { registerAnalyzeCommand } from './analyze.js';
+import { registerApplyCommand } from './apply.js';
+import { registerDeleteCommand } from './delete.js';
+import { registerDiffCommand } from './diff.js';
+import { registerGetCommand } from './get.js';
+import { registerHistoryCommand } from './history.js';
+import { processIo, type Io } from './io.js';
+import { registerProxyConfigCommand } from './proxy-config.js';
+import { registerProxyStatusCommand } from './proxy-status.js';
+import { registerRollbackCommand } from './rollback.js';
+
+/** `io` is the process by default; tests pass their own to run verbs in-process and read what they print. */
+export function registerMeshCommands(program: Command, io: Io = processIo()): void {
+  registerApplyCommand(program, io);
+  registerGetCommand(program, io);
+  registerDeleteCommand(program, io);
+  registerHistoryCommand(program, io);
+  registerRollbackCommand(program, io);
+  registerDiffCommand(program, io);
+  registerAnalyzeCommand(program, io);
+  registerProxyStatusCommand(program, io);
+  registerProxyConfigCommand(program, io);
+}
