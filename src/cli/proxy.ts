@@ -6,8 +6,9 @@ import { formatErrors } from '../common/result.js';
 import type { Bootstrap } from '../proxy/config/types.js';
 import { runSingle } from '../proxy/runtime/single.js';
 import { runPrimary, runWorker } from '../proxy/runtime/workers.js';
+import { sidecarBootstrap, type SidecarFlags } from '../proxy/xds/sidecar-bootstrap.js';
 
-interface ProxyFlags {
+interface ProxyFlags extends Partial<SidecarFlags> {
   configPath?: string;
   configYaml?: string;
   concurrency: string;
@@ -25,6 +26,12 @@ function loadConfig(flags: ProxyFlags): Bootstrap {
   return r.value;
 }
 
+async function controlPlaneConfig(flags: SidecarFlags): Promise<Bootstrap> {
+  const r = await sidecarBootstrap(flags);
+  if (!r.ok) throw new Error(`invalid flags:\n${formatErrors(r.errors)}`);
+  return r.value;
+}
+
 export function registerProxyCommand(program: Command): void {
   program
     .command('proxy')
@@ -35,11 +42,29 @@ export function registerProxyCommand(program: Command): void {
     .option('--mode <mode>', 'serve | validate (check the config and exit)', 'serve')
     .option('--drain-time-s <s>', 'seconds in-flight requests get to finish on shutdown', '5')
     .option('--admin-port <port>', 'override admin.address port (0 = pick a free port)')
+    .option('--control-plane <host:port>', 'get listeners, routes, clusters and endpoints over ADS from this control plane (instead of -c)')
+    .option('--service <name>', 'with --control-plane: the service this workload serves (env TRELLIS_SERVICE)')
+    .option('--namespace <ns>', 'with --control-plane: the workload namespace (env POD_NAMESPACE; default "default")')
+    .option('--labels <k=v,...>', 'with --control-plane: the workload labels (env TRELLIS_LABELS)')
+    .option('--service-port <port>', 'with --control-plane: the service port peers address (e.g. 9080)')
+    .option('--app-port <port>', 'with --control-plane: where the local app listens (inbound traffic goes there)')
+    .option('--outbound-port <port>', 'with --control-plane: outbound listener port for the app (0 = pick a free port)', '15001')
+    .option('--inbound-port <port>', 'with --control-plane: inbound listener port for peers (0 = pick a free port)', '15006')
+    .option('--node-id <id>', 'with --control-plane: the xDS node id (default sidecar~IP~SERVICE-PID.NS~NS.svc.cluster.local)')
+    .option('--service-account <sa>', 'with --control-plane: the workload service account (env SERVICE_ACCOUNT; default "default")')
+    .option('--proxy-type <type>', 'with --control-plane: sidecar | router', 'sidecar')
     .action(async (flags: ProxyFlags) => {
-      if (flags.configPath === undefined && flags.configYaml === undefined) throw new Error('proxy needs -c FILE (or --config-yaml)');
+      if (flags.controlPlane !== undefined && (flags.configPath !== undefined || flags.configYaml !== undefined)) {
+        throw new Error('--control-plane builds its own bootstrap; give it or -c/--config-yaml, not both');
+      }
+      if (flags.configPath === undefined && flags.configYaml === undefined && flags.controlPlane === undefined) {
+        throw new Error('proxy needs -c FILE (or --config-yaml, or --control-plane HOST:PORT)');
+      }
       const concurrency = Number(flags.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--concurrency must be a positive integer, got "${flags.concurrency}"`);
-      const bootstrap = loadConfig(flags);
+      // each worker would open its own ADS stream under the same node id (and pick its own free ports)
+      if (flags.controlPlane !== undefined && concurrency > 1) throw new Error('--control-plane supports --concurrency 1 only (for now)');
+      const bootstrap = flags.controlPlane !== undefined ? await controlPlaneConfig({ ...flags, controlPlane: flags.controlPlane }) : loadConfig(flags);
       if (flags.mode === 'validate') {
         process.stdout.write('configuration OK\n');
         return;

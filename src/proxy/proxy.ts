@@ -1,4 +1,5 @@
 // Proxy assembly: wires config, clusters, pools, listeners, connection managers and admin into one running proxy.
+import cluster from 'node:cluster';
 import os from 'node:os';
 import type { AccessLog, Bootstrap, HttpConnectionManager } from './config/types.js';
 import type { RouteTable } from './router/types.js';
@@ -10,6 +11,10 @@ import { ListenerManager } from './listener/listener-manager.js';
 import { ConnectionManager, type HcmContext } from './http/connection-manager.js';
 import { StatsStore } from './telemetry/stats-store.js';
 import { compileAccessLogs, type AccessLogger } from './telemetry/access-log.js';
+import { RouteRegistry } from './xds/route-registry.js';
+import type { AdsClient } from './xds/ads-client.js';
+import { adsClientFor } from './xds/bootstrap-ads.js';
+import { announce } from './runtime/lifecycle.js';
 
 export const VERSION = '0.1.0';
 
@@ -27,8 +32,16 @@ export class Proxy {
   readonly listeners: ListenerManager;
   readonly startedAt = Date.now();
   private readonly routeTables = new WeakMap<HttpConnectionManager, RouteTable>();
+  /** RDS: the current route table per route_config_name, fed by the ADS client. */
+  readonly rds = new RouteRegistry();
+  /** Set by start() when the bootstrap has dynamic_resources.ads_config. */
+  ads: AdsClient | undefined;
+  /** Listener lines printed so far (name -> port): LDS listeners bound after start-up are announced as they appear. */
+  private readonly announced = new Map<string, number>();
+  private started = false;
   private readonly accessLoggers: AccessLogger[] = [];
   private bootstrap: Bootstrap;
+  private readonly random: (() => number) | undefined;
 
   constructor(opts: ProxyOptions) {
     this.bootstrap = opts.bootstrap;
@@ -44,7 +57,7 @@ export class Proxy {
       random: opts.random,
       routeTable: (hcm) => {
         const spec = hcm.route_specifier;
-        if (spec.kind !== 'route_config') return () => null;
+        if (spec.kind === 'rds') return this.rds.getter(spec.route_config_name);
         let table = this.routeTables.get(hcm);
         if (table === undefined) {
           table = compileRouteTable(spec.route_config);
@@ -61,6 +74,14 @@ export class Proxy {
       createHttpHandler: (hcm) => new ConnectionManager(hcm, ctx),
       accessLogger: (logs) => this.accessLogger(logs),
     });
+    this.random = opts.random;
+  }
+
+  /** Prints listeners bound after start-up (start-up ones are printed by the runtime; workers leave it to the primary). */
+  private announceNew(bound: readonly { name: string; address: string; port: number }[]): void {
+    const fresh = bound.filter((l) => this.announced.get(l.name) !== l.port);
+    for (const l of bound) this.announced.set(l.name, l.port);
+    if (this.started && !cluster.isWorker) announce(fresh);
   }
 
   /** Compiles an access_log list once; the proxy flushes and closes every logger on stop. */
@@ -76,12 +97,24 @@ export class Proxy {
     this.clusters.update(s.clusters);
     // Like Envoy's init manager: clusters warm (DNS answered, first health checks done) before listeners open.
     await this.clusters.ready();
-    await this.listeners.update(s.listeners);
+    this.ads = await adsClientFor(this.bootstrap, VERSION, {
+      target: { clusters: this.clusters, listeners: this.listeners, routes: this.rds, staticClusters: s.clusters, staticListeners: s.listeners },
+      stats: this.stats,
+      random: this.random,
+      onListenersApplied: (bound) => this.announceNew(bound),
+    });
+    if (this.ads !== undefined) {
+      // Listeners (static and LDS) are bound by the ADS client once the first config is applied or initial_fetch_timeout passes.
+      this.ads.start();
+      await this.ads.initialized();
+    } else await this.listeners.update(s.listeners);
+    for (const l of this.listeners.addresses()) this.announced.set(l.name, l.port);
+    this.started = true;
     this.stats.gauge('server', 'concurrency').set(1);
   }
 
   configDump(): unknown {
-    return { bootstrap: this.bootstrap };
+    return this.ads === undefined ? { bootstrap: this.bootstrap } : { bootstrap: this.bootstrap, configs: this.ads.configDump() };
   }
 
   serverInfo(concurrency: number): object {
@@ -99,6 +132,7 @@ export class Proxy {
 
   /** Graceful stop: stop accepting, let in-flight requests finish (up to drainMs), close everything. */
   async stop(drainMs: number): Promise<void> {
+    this.ads?.close();
     await this.listeners.close(drainMs); // stops accepting and drains every connection manager
     this.pools.close();
     this.clusters.close();

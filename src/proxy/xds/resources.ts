@@ -1,0 +1,130 @@
+// xDS client: decodes and validates every resource of one DiscoveryResponse into domain objects, collecting every error for the NACK.
+import type { ConfigError, Result } from '../../common/result.js';
+import type { Cluster, ClusterLoadAssignment, Listener, RouteConfiguration } from '../config/types.js';
+import { validateCluster, validateClusterLoadAssignment, validateListener, validateRouteConfiguration } from '../config/validators.js';
+import { tryCompileRouteTable } from '../router/route-table.js';
+import type { RouteTable } from '../router/types.js';
+import { decodeResource, type Any, type Json } from '../../xds/codec.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, shortName } from '../../xds/type-urls.js';
+
+/** A RouteConfiguration is compiled at validation time: a bad regex must NACK, not fail later. */
+export interface CompiledRoutes {
+  config: RouteConfiguration;
+  table: RouteTable;
+}
+
+export interface ValidatedResource<T> {
+  name: string;
+  /** The encoded resource: equal bytes = unchanged resource (keeps its version and last_updated). */
+  bytes: Uint8Array;
+  /** Decoded proto-JSON, for config_dump. */
+  raw: Json;
+  value: T;
+}
+
+export interface ResourceSpec<T> {
+  typeUrl: string;
+  validate(json: Json, name: string): Result<T>;
+}
+
+export const CLUSTERS: ResourceSpec<Cluster> = { typeUrl: CLUSTER_TYPE, validate: (j, n) => validateCluster(j, n) };
+export const ENDPOINTS: ResourceSpec<ClusterLoadAssignment> = { typeUrl: ENDPOINT_TYPE, validate: (j, n) => validateClusterLoadAssignment(j, n) };
+export const LISTENERS: ResourceSpec<Listener> = { typeUrl: LISTENER_TYPE, validate: (j, n) => validateListener(j, n) };
+
+export function routesSpec(random?: () => number): ResourceSpec<CompiledRoutes> {
+  return {
+    typeUrl: ROUTE_TYPE,
+    validate: (j, n) => {
+      const v = validateRouteConfiguration(j, n);
+      if (!v.ok) return v;
+      const c = tryCompileRouteTable(v.value, { random });
+      if (!c.ok) return { ok: false, errors: c.errors.map((e) => ({ path: e.path === '' ? n : `${n}.${e.path}`, message: e.message })) };
+      return { ok: true, value: { config: v.value, table: c.value } };
+    },
+  };
+}
+
+/**
+ * Every resource of a response, or every error found in any of them (each path starts with the resource
+ * name, or with `resources[i]` when the resource has none). One bad resource rejects the whole response:
+ * the proxy keeps its last good config for that type, as the NACK says.
+ */
+export function validateResources<T>(spec: ResourceSpec<T>, anys: readonly Any[]): Result<ValidatedResource<T>[]> {
+  const errors: ConfigError[] = [];
+  const out: ValidatedResource<T>[] = [];
+  const seen = new Set<string>();
+  anys.forEach((any, i) => {
+    const at = `resources[${i}]`;
+    if (any.type_url !== spec.typeUrl) {
+      errors.push({ path: at, message: `${any.type_url} in a ${shortName(spec.typeUrl).toUpperCase()} response (expected ${spec.typeUrl})` });
+      return;
+    }
+    let decoded: { name: string; json: Json };
+    try {
+      decoded = decodeResource(any);
+    } catch (e) {
+      errors.push({ path: at, message: `cannot decode: ${(e as Error).message}` });
+      return;
+    }
+    const name = decoded.name;
+    if (name === '') {
+      errors.push({ path: at, message: 'resource has no name' });
+      return;
+    }
+    if (seen.has(name)) {
+      errors.push({ path: name, message: `duplicate resource name in one response (${at})` });
+      return;
+    }
+    seen.add(name);
+    const v = spec.validate(decoded.json, name);
+    if (!v.ok) errors.push(...v.errors);
+    else out.push({ name, bytes: any.value, raw: decoded.json, value: v.value });
+  });
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, value: out };
+}
+
+/** Envoy refuses CDS/LDS resources that would replace a static one ("… is a static cluster and cannot be updated"). */
+export function checkNotStatic(names: readonly string[], statics: ReadonlySet<string>, what: string): ConfigError[] {
+  return names.filter((n) => statics.has(n)).map((n) => ({ path: n, message: `${what} ${n} is static (bootstrap) and cannot be added or updated by xDS` }));
+}
+
+/** Two listeners on one address cannot both bind: Envoy rejects the update naming both. */
+export function checkListenerAddresses(dynamic: readonly Listener[], statics: readonly Listener[]): ConfigError[] {
+  const errors: ConfigError[] = [];
+  const owner = new Map<string, string>();
+  for (const l of [...statics, ...dynamic]) {
+    const a = l.address.socket_address;
+    if (a.port_value === 0) continue; // port 0 binds a fresh port each time
+    const key = `${a.protocol} ${a.address}:${a.port_value}`;
+    const first = owner.get(key);
+    if (first !== undefined) errors.push({ path: `${l.name}.address`, message: `${key} is also the address of listener ${first}` });
+    else owner.set(key, l.name);
+  }
+  return errors;
+}
+
+/** The EDS resource name of an EDS cluster (Envoy: eds_cluster_config.service_name, else the cluster name). */
+export function edsName(c: Cluster): string | undefined {
+  if (c.type !== 'EDS') return undefined;
+  const s = c.eds_cluster_config?.service_name;
+  return s !== undefined && s !== '' ? s : c.name;
+}
+
+/** route_config_name of every HCM with `rds` in these listeners. */
+export function rdsNames(listeners: readonly Listener[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>(); // name -> HCM stat prefixes (for http.<prefix>.rds.<name>.* stats)
+  for (const l of listeners) {
+    const chains = l.default_filter_chain === undefined ? l.filter_chains : [...l.filter_chains, l.default_filter_chain];
+    for (const ch of chains) {
+      for (const f of ch.filters) {
+        const tc = f.typed_config;
+        if (!('route_specifier' in tc) || tc.route_specifier.kind !== 'rds') continue;
+        const n = tc.route_specifier.route_config_name;
+        let s = out.get(n);
+        if (s === undefined) out.set(n, (s = new Set()));
+        s.add(tc.stat_prefix);
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,132 @@
+// xDS client: `trellis proxy --control-plane …` — builds the node identity (Istio-style id + metadata) and an ADS bootstrap from flags.
+import net from 'node:net';
+import type { Result } from '../../common/result.js';
+import type { Bootstrap } from '../config/types.js';
+import { parseBootstrap } from '../config/parse-bootstrap.js';
+
+export interface SidecarFlags {
+  controlPlane: string;
+  service?: string;
+  namespace?: string;
+  labels?: string;
+  servicePort?: string;
+  appPort?: string;
+  outboundPort?: string;
+  inboundPort?: string;
+  adminPort?: string;
+  nodeId?: string;
+  serviceAccount?: string;
+  proxyType?: string;
+}
+
+/** The static cluster the ADS stream goes through, as Istio's bootstrap names it. */
+export const XDS_CLUSTER = 'xds-grpc';
+const HTTP_OPTIONS = 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+
+function hostPort(s: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(s.trim());
+  if (m === null) return undefined;
+  const port = Number(m[3]);
+  return port > 0 && port <= 65535 ? { host: m[1] ?? m[2]!, port } : undefined;
+}
+
+function portFlag(name: string, v: string | undefined, dflt: number | undefined, errors: string[]): number | undefined {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    errors.push(`--${name} must be a port number (0 = pick a free one), got "${v}"`);
+    return undefined;
+  }
+  return n;
+}
+
+/** `k=v,k=v` → labels (the form proxy-node.ts also accepts as a string). */
+export function parseLabels(s: string | undefined, errors: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (s === undefined || s.trim() === '') return out;
+  for (const kv of s.split(',')) {
+    const i = kv.indexOf('=');
+    if (i <= 0) errors.push(`--labels: "${kv}" is not k=v`);
+    else out[kv.slice(0, i).trim()] = kv.slice(i + 1).trim();
+  }
+  return out;
+}
+
+/**
+ * A free port on `host`, for flags given as 0: the control plane writes the sidecar's listeners from the
+ * ports in the node metadata (and registers the inbound port as the workload's endpoint), so the proxy
+ * must know them before it connects. The port is released again right away; a race with another process
+ * is possible but short.
+ */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen({ host, port: 0 }, () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Bootstrap for `--control-plane`; every flag problem is listed. `env` supplies POD_NAMESPACE, SERVICE_ACCOUNT, INSTANCE_IP, TRELLIS_SERVICE, TRELLIS_LABELS. */
+export async function sidecarBootstrap(f: SidecarFlags, env: NodeJS.ProcessEnv = process.env): Promise<Result<Bootstrap>> {
+  const errors: string[] = [];
+  const cp = hostPort(f.controlPlane);
+  if (cp === undefined) errors.push(`--control-plane must be HOST:PORT, got "${f.controlPlane}"`);
+  const type = (f.proxyType ?? 'sidecar').toLowerCase();
+  if (type !== 'sidecar' && type !== 'router') errors.push(`--proxy-type must be sidecar or router, got "${f.proxyType}"`);
+  const namespace = f.namespace ?? env.POD_NAMESPACE ?? 'default';
+  const service = f.service ?? env.TRELLIS_SERVICE;
+  const labels = parseLabels(f.labels ?? env.TRELLIS_LABELS, errors);
+  const servicePort = portFlag('service-port', f.servicePort, undefined, errors);
+  const appPort = portFlag('app-port', f.appPort, undefined, errors);
+  let outbound = portFlag('outbound-port', f.outboundPort, 15001, errors);
+  let inbound = portFlag('inbound-port', f.inboundPort, 15006, errors);
+  const admin = portFlag('admin-port', f.adminPort, 15000, errors);
+  if (errors.length > 0 || cp === undefined) return { ok: false, errors: errors.map((message) => ({ path: 'flags', message })) };
+  if (outbound === 0) outbound = await freePort('127.0.0.1');
+  if (inbound === 0) inbound = await freePort('0.0.0.0');
+
+  const ip = env.INSTANCE_IP ?? '127.0.0.1';
+  const name = service ?? (type === 'router' ? 'gateway' : 'proxy');
+  // Istio's node id: type~ip~pod.namespace~namespace.svc.cluster.local (the pod name made unique by our pid)
+  const id = f.nodeId ?? `${type}~${ip}~${name}-${process.pid}.${namespace}~${namespace}.svc.cluster.local`;
+  const metadata: Record<string, unknown> = {
+    NAMESPACE: namespace,
+    LABELS: labels,
+    INSTANCE_IPS: ip,
+    SERVICE_ACCOUNT: f.serviceAccount ?? env.SERVICE_ACCOUNT ?? 'default',
+    TRELLIS_OUTBOUND_PORT: String(outbound),
+    TRELLIS_INBOUND_PORT: String(inbound),
+    PROXY_TYPE: type,
+  };
+  if (service !== undefined) metadata.TRELLIS_SERVICE = service;
+  if (servicePort !== undefined) metadata.TRELLIS_SERVICE_PORT = String(servicePort);
+  if (appPort !== undefined) metadata.TRELLIS_APP_PORT = String(appPort);
+
+  const raw = {
+    node: { id, cluster: `${name}.${namespace}`, metadata },
+    admin: { address: { socket_address: { address: '127.0.0.1', port_value: admin } } },
+    dynamic_resources: {
+      ads_config: { api_type: 'GRPC', transport_api_version: 'V3', grpc_services: [{ envoy_grpc: { cluster_name: XDS_CLUSTER } }], set_node_on_first_message_only: true },
+      cds_config: { ads: {}, resource_api_version: 'V3' },
+      lds_config: { ads: {}, resource_api_version: 'V3' },
+    },
+    static_resources: {
+      clusters: [
+        {
+          name: XDS_CLUSTER,
+          type: net.isIP(cp.host) === 0 ? 'STRICT_DNS' : 'STATIC',
+          connect_timeout: '1s',
+          load_assignment: {
+            cluster_name: XDS_CLUSTER,
+            endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: cp.host, port_value: cp.port } } } }] }],
+          },
+          typed_extension_protocol_options: { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': { '@type': HTTP_OPTIONS, explicit_http_config: { http2_protocol_options: {} } } },
+        },
+      ],
+    },
+  };
+  return parseBootstrap(raw, { baseDir: process.cwd() });
+}
