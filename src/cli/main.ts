@@ -1,13 +1,27 @@
 #!/usr/bin/env node
-// CLI: the `trellis` binary — one subcommand per verb.
+// CLI: the `trellis` binary — one subcommand per verb, each loaded only when it is the one being run,
+// so `trellis proxy` never pays for the control plane's store, gRPC server or CLI verbs.
 import { Command } from 'commander';
-import { registerProxyCommand } from './proxy.js';
-import { VERSION } from '../proxy/proxy.js';
+import { VERSION } from '../common/version.js';
 
-const program = new Command();
-program.name('trellis').description('Trellis service mesh: Envoy-compatible proxy and Istio-compatible control plane').version(VERSION);
-registerProxyCommand(program);
-program.parseAsync(process.argv).catch((err: unknown) => {
+type Register = (program: Command) => void;
+const MESH_VERBS = ['apply', 'get', 'delete', 'history', 'rollback', 'diff', 'analyze', 'proxy-status', 'ps', 'proxy-config', 'pc'];
+const loaders: Record<string, () => Promise<Register>> = {
+  proxy: async () => (await import('./proxy.js')).registerProxyCommand,
+  control: async () => (await import('./control.js')).registerControlCommand,
+  mesh: async () => (await import('./mesh.js')).registerMeshCommands,
+};
+
+async function main(): Promise<void> {
+  const program = new Command();
+  program.name('trellis').description('Trellis service mesh: Envoy-compatible proxy and Istio-compatible control plane').version(VERSION);
+  const verb = process.argv.slice(2).find((a) => !a.startsWith('-'));
+  const wanted = verb === 'proxy' || verb === 'control' ? [verb] : verb !== undefined && MESH_VERBS.includes(verb) ? ['mesh'] : Object.keys(loaders);
+  for (const name of wanted) (await loaders[name]())(program);
+  await program.parseAsync(process.argv);
+}
+
+main().catch((err: unknown) => {
   process.stderr.write(`trellis: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

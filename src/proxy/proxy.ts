@@ -16,7 +16,8 @@ import type { AdsClient } from './xds/ads-client.js';
 import { adsClientFor } from './xds/bootstrap-ads.js';
 import { announce } from './runtime/lifecycle.js';
 
-export const VERSION = '0.1.0';
+export { VERSION } from '../common/version.js';
+import { VERSION } from '../common/version.js';
 
 export interface ProxyOptions {
   bootstrap: Bootstrap;

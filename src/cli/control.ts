@@ -1,0 +1,67 @@
+// CLI: `trellis control` — runs the control plane (config store, registry, ADS on --xds-port, HTTP API on --http-port) until SIGTERM.
+import type { Command } from 'commander';
+import { parseDuration } from '../api/duration.js';
+import { DEFAULT_HTTP_PORT, DEFAULT_XDS_PORT, startControlPlane } from '../control/server.js';
+import { DEFAULT_REGISTRATION_GRACE_MS } from '../control/registry/registry.js';
+
+interface ControlFlags {
+  dataDir: string;
+  xdsPort: string;
+  httpPort: string;
+  host: string;
+  debounceMs: string;
+  registrationGrace: string;
+}
+
+function port(v: string, flag: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > 65535) throw new Error(`${flag} must be a port number (0 = pick a free one), got "${v}"`);
+  return n;
+}
+
+/** `10s`, `500ms`, `1m`, or a bare number of seconds. */
+function duration(v: string, flag: string): number {
+  const ms = /^\d+(\.\d+)?$/.test(v) ? Number(v) * 1000 : parseDuration(v);
+  if (ms === undefined || !Number.isFinite(ms) || ms <= 0) throw new Error(`${flag} must be a positive duration like "10s" or "500ms", got "${v}"`);
+  return Math.round(ms);
+}
+
+export function registerControlCommand(program: Command): void {
+  program
+    .command('control')
+    .description('run the control plane: config store with revisions, service registry, ADS (xDS) server and HTTP API')
+    .option('--data-dir <dir>', 'directory of the embedded config store (SQLite)', './.trellis')
+    .option('--xds-port <port>', 'ADS gRPC port (0 = pick a free port)', String(DEFAULT_XDS_PORT))
+    .option('--http-port <port>', 'HTTP API and metrics port (0 = pick a free port)', String(DEFAULT_HTTP_PORT))
+    .option('--host <addr>', 'address both servers bind to', '127.0.0.1')
+    .option('--debounce-ms <ms>', 'quiet period before changes are pushed', '100')
+    .option('--registration-grace <duration>', 'how long a workload stays registered after its proxy disconnects', `${DEFAULT_REGISTRATION_GRACE_MS / 1000}s`)
+    .action(async (flags: ControlFlags) => {
+      const debounceMs = Number(flags.debounceMs);
+      if (!/^\d+$/.test(flags.debounceMs)) throw new Error(`--debounce-ms must be a non-negative integer, got "${flags.debounceMs}"`);
+      const cp = await startControlPlane({
+        dataDir: flags.dataDir,
+        xdsPort: port(flags.xdsPort, '--xds-port'),
+        httpPort: port(flags.httpPort, '--http-port'),
+        host: flags.host,
+        debounceMs,
+        registrationGraceMs: duration(flags.registrationGrace, '--registration-grace'),
+        log: (msg) => void process.stderr.write(`${msg}\n`),
+      });
+      process.stdout.write(`xds listening on ${cp.host}:${cp.xdsPort}\nhttp listening on ${cp.host}:${cp.httpPort}\n`);
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const stop = (): void => {
+          if (stopping) return;
+          stopping = true;
+          cp.close().then(resolve, (e: unknown) => {
+            process.stderr.write(`trellis control: shutdown failed: ${e instanceof Error ? e.message : String(e)}\n`);
+            resolve();
+          });
+        };
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      });
+      process.exit(0);
+    });
+}

@@ -1,0 +1,91 @@
+// HTTP API: config routes — list/get resources, apply, delete, revisions, rollback, diff.
+import { KINDS } from '../../api/types.js';
+import { isStoreError, type CommitMeta } from '../store/index.js';
+import type { ApiDeps } from './deps.js';
+import { applyText, deleteKeys, keysToDelete } from './apply.js';
+import { HttpError, ok, optionalBoolean, optionalString, parseRevision, readJsonObject } from './io.js';
+import type { RequestContext, Router } from './router.js';
+
+/** Author: the body's, else the client's x-trellis-author header, else 'unknown'. */
+export function commitMeta(ctx: RequestContext, body: Record<string, unknown>, fallbackMessage: string): CommitMeta {
+  const header = ctx.req.headers['x-trellis-author'];
+  const fromHeader = Array.isArray(header) ? header[0] : header;
+  const author = optionalString(body, 'author') ?? (fromHeader !== undefined && fromHeader !== '' ? fromHeader : 'unknown');
+  return { author, message: optionalString(body, 'message') ?? fallbackMessage };
+}
+
+/** Kinds are matched case-insensitively (`virtualservice` = VirtualService); unknown kinds are passed through. */
+export function canonicalKind(kind: string): string {
+  return KINDS.find((k) => k.toLowerCase() === kind.toLowerCase()) ?? kind;
+}
+
+function storeErrorToHttp(e: unknown): never {
+  if (isStoreError(e, 'BAD_REVISION')) throw new HttpError(400, e.message);
+  if (isStoreError(e, 'INVALID')) throw new HttpError(400, 'invalid', e.errors);
+  if (isStoreError(e, 'CONFLICT')) throw new HttpError(409, e.message);
+  throw e;
+}
+
+export function addConfigRoutes(router: Router, deps: ApiDeps): void {
+  const { store } = deps;
+
+  router.add('GET', '/api/v1/resources', async ({ query }) => {
+    const kind = query.get('kind');
+    const namespace = query.get('namespace');
+    const list = await store.list({
+      ...(kind !== null && kind !== '' ? { kind: canonicalKind(kind) } : {}),
+      ...(namespace !== null && namespace !== '' ? { namespace } : {}),
+    });
+    return ok(list);
+  });
+
+  router.add('GET', '/api/v1/resources/:kind/:namespace/:name', async ({ params }) => {
+    const key = `${canonicalKind(params.kind!)}/${params.namespace}/${params.name}`;
+    const r = await store.get(key);
+    if (r === undefined) throw new HttpError(404, `${key} not found`);
+    return ok(r);
+  });
+
+  router.add('POST', '/api/v1/apply', async (ctx) => {
+    const body = await readJsonObject(ctx.req);
+    const text = optionalString(body, 'text');
+    if (text === undefined) throw new HttpError(400, '"text" (the YAML or JSON documents) is required');
+    const dryRun = optionalBoolean(body, 'dryRun') ?? false;
+    return ok(await applyText(store, text, commitMeta(ctx, body, 'apply'), dryRun));
+  });
+
+  router.add('POST', '/api/v1/delete', async (ctx) => {
+    const body = await readJsonObject(ctx.req);
+    const rawKeys = body.keys;
+    if (rawKeys !== undefined && !Array.isArray(rawKeys)) throw new HttpError(400, '"keys" must be an array of "Kind/namespace/name" strings');
+    const keys = keysToDelete(rawKeys as unknown[] | undefined, optionalString(body, 'text'));
+    return ok(await deleteKeys(store, keys, commitMeta(ctx, body, `delete ${keys.join(', ')}`)));
+  });
+
+  router.add('GET', '/api/v1/revisions', async ({ query }) => {
+    const limit = parseRevision(query.get('limit') ?? undefined, 'limit', false);
+    return ok(await store.history(limit !== undefined && limit > 0 ? { limit } : {}));
+  });
+
+  router.add('POST', '/api/v1/rollback', async (ctx) => {
+    const body = await readJsonObject(ctx.req);
+    const to = parseRevision(body.to, 'to', true)!;
+    const current = await store.revision();
+    if (to > current) throw new HttpError(400, `revision ${to} does not exist (the latest is ${current})`);
+    try {
+      return ok({ revision: await store.rollback(to, commitMeta(ctx, body, `rollback to ${to}`)) });
+    } catch (e) {
+      return storeErrorToHttp(e);
+    }
+  });
+
+  router.add('GET', '/api/v1/diff', async ({ query }) => {
+    const from = parseRevision(query.get('from') ?? undefined, 'from', true)!;
+    const to = parseRevision(query.get('to') ?? undefined, 'to', false) ?? (await store.revision());
+    try {
+      return ok(await store.diff(from, to));
+    } catch (e) {
+      return storeErrorToHttp(e);
+    }
+  });
+}

@@ -1,0 +1,21 @@
+// HTTP API: what the API reads and drives — the store, registry, ADS server status, the generator's record of what was sent.
+import type { Snapshot } from '../model/types.js';
+import type { WorkloadSource } from '../registry/types.js';
+import type { ConfigStore } from '../store/types.js';
+import type { XdsResource } from '../translate/generator.js';
+import type { ConnectedProxy, ProxyStatus } from '../xds/types.js';
+
+export interface ApiDeps {
+  store: ConfigStore;
+  registry: WorkloadSource;
+  ads: {
+    proxies(): ProxyStatus[];
+    connected(): ConnectedProxy[];
+  };
+  /** What a stream was last given for a type (SnapshotGenerator.lastSent). */
+  lastSent(connId: string, typeUrl: string): readonly XdsResource[] | undefined;
+  snapshot(): Snapshot;
+  /** Prometheus text of the ADS server's pilot_* metrics. */
+  xdsMetrics(): string;
+  ready(): boolean;
+}

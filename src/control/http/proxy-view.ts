@@ -1,0 +1,66 @@
+// HTTP API: one connected proxy as `trellis proxy-status` shows it — identity from its node, overall and per-type sync state.
+import { proxyNodeOf } from '../snapshot/generator.js';
+import type { ConnectedProxy, ProxyStatus, SyncStatus, TypeStatus } from '../xds/types.js';
+
+export interface TypeView {
+  status: SyncStatus;
+  sentVersion?: string;
+  ackedVersion?: string;
+  error?: string;
+}
+
+export interface ProxyView {
+  id: string;
+  namespace: string;
+  labels: Record<string, string>;
+  type: string;
+  address: string;
+  connectedAt: string;
+  status: SyncStatus;
+  types: Partial<Record<'CDS' | 'LDS' | 'EDS' | 'RDS', TypeView>>;
+}
+
+const SHOWN: Readonly<Record<string, 'CDS' | 'LDS' | 'EDS' | 'RDS'>> = { cds: 'CDS', lds: 'LDS', eds: 'EDS', rds: 'RDS' };
+
+/** A NACK anywhere wins, then anything unacknowledged; SYNCED once every type that was sent is ACKed. */
+export function overallStatus(types: readonly TypeStatus[]): SyncStatus {
+  if (types.some((t) => t.status === 'NACKED')) return 'NACKED';
+  if (types.some((t) => t.status === 'STALE')) return 'STALE';
+  return types.some((t) => t.status === 'SYNCED') ? 'SYNCED' : 'NOT SENT';
+}
+
+export function proxyView(s: ProxyStatus, p: ConnectedProxy): ProxyView {
+  const node = proxyNodeOf(p);
+  const types: ProxyView['types'] = {};
+  for (const t of s.types) {
+    const name = SHOWN[t.type];
+    if (name === undefined) continue;
+    const v: TypeView = { status: t.status };
+    if (t.sentVersion !== undefined) v.sentVersion = t.sentVersion;
+    if (t.ackedVersion !== undefined) v.ackedVersion = t.ackedVersion;
+    const error = t.status === 'NACKED' ? t.nackError : (t.generateError ?? undefined);
+    if (error !== undefined) v.error = error;
+    types[name] = v;
+  }
+  return {
+    id: s.id,
+    namespace: node.namespace,
+    labels: { ...node.labels },
+    type: node.type,
+    // the workload's own address when it declared one, else where its stream comes from
+    address: node.ip !== '' ? node.ip : s.peer,
+    connectedAt: s.connectedSince,
+    status: overallStatus(s.types),
+    types,
+  };
+}
+
+/** By node id (the newest stream when it reconnected) or by the stream's connId. */
+export function findConnection(conns: readonly ConnectedProxy[], id: string): ConnectedProxy | undefined {
+  let found: ConnectedProxy | undefined;
+  for (const c of conns) {
+    if (c.connId === id) return c;
+    if (c.id === id && (found === undefined || c.connectedAt >= found.connectedAt)) found = c;
+  }
+  return found;
+}

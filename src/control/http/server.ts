@@ -1,0 +1,59 @@
+// HTTP API: the server on --http-port — routes, JSON errors (400 malformed, 404 unknown), listen/close.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { addConfigRoutes } from './config-routes.js';
+import type { ApiDeps } from './deps.js';
+import { HttpError, errorReply, send, type Reply } from './io.js';
+import { Router } from './router.js';
+import { addStatusRoutes } from './status-routes.js';
+
+export class ApiServer {
+  private readonly router = new Router();
+  private readonly server: http.Server;
+
+  constructor(
+    deps: ApiDeps,
+    private readonly log: (msg: string) => void = () => {},
+  ) {
+    addConfigRoutes(this.router, deps);
+    addStatusRoutes(this.router, deps);
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server.keepAliveTimeout = 5000;
+  }
+
+  /** Resolves with the bound port (0 = pick one). */
+  listen(port: number, host = '127.0.0.1'): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve((this.server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    let reply: Reply;
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const { handler, params } = this.router.match(req.method ?? 'GET', url.pathname);
+      reply = await handler({ req, params, query: url.searchParams });
+    } catch (e) {
+      if (e instanceof HttpError) reply = errorReply(e);
+      else {
+        this.log(`http: ${req.method} ${req.url} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        reply = { status: 500, json: { error: e instanceof Error ? e.message : String(e) } };
+      }
+    }
+    // a body the handler did not read must not hang the connection
+    if (!req.complete) req.resume();
+    send(res, reply);
+  }
+}

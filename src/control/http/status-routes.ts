@@ -1,0 +1,72 @@
+// HTTP API: runtime routes — analyze, connected proxies with their sync status, the config each was sent, metrics, readiness.
+import { analyze, parseDocuments, type Workload } from '../../api/index.js';
+import type { MeshResource } from '../../api/types.js';
+import { resourceKey } from '../../api/types.js';
+import { toMeshResources } from '../snapshot/resources.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../translate/generator.js';
+import type { ApiDeps } from './deps.js';
+import { HttpError, ok, optionalString, readJsonObject } from './io.js';
+import { findConnection, proxyView } from './proxy-view.js';
+import type { Router } from './router.js';
+
+const CONFIG_TYPES: Readonly<Record<string, string>> = {
+  listeners: LISTENER_TYPE,
+  routes: ROUTE_TYPE,
+  clusters: CLUSTER_TYPE,
+  endpoints: ENDPOINT_TYPE,
+};
+
+export function addStatusRoutes(router: Router, deps: ApiDeps): void {
+  router.add('POST', '/api/v1/analyze', async (ctx) => {
+    const body = await readJsonObject(ctx.req);
+    const text = optionalString(body, 'text');
+    const byKey = new Map<string, MeshResource>();
+    for (const r of toMeshResources(await deps.store.list())) byKey.set(resourceKey(r), r);
+    if (text !== undefined) {
+      // invalid specs are the analyzer's to report (IST0106); only unreadable documents stop it
+      const parsed = parseDocuments(text);
+      if (parsed.errors.length > 0) throw new HttpError(400, 'invalid documents', parsed.errors);
+      for (const r of parsed.resources) byKey.set(resourceKey(r), r);
+    }
+    const workloads: Workload[] = deps.registry.workloads().map((w) => ({ labels: { ...w.labels }, namespace: w.namespace, name: w.name }));
+    return ok({ messages: analyze([...byKey.values()], workloads.length > 0 ? workloads : undefined) });
+  });
+
+  router.add('GET', '/api/v1/proxies', () => {
+    const streams = new Map(deps.ads.connected().map((p) => [p.connId, p]));
+    const out = [];
+    for (const s of deps.ads.proxies()) {
+      const p = streams.get(s.connId);
+      if (p !== undefined) out.push(proxyView(s, p));
+    }
+    return ok(out);
+  });
+
+  router.add('GET', '/api/v1/proxies/:id/config/:type', ({ params }) => {
+    const conn = findConnection(deps.ads.connected(), params.id!);
+    if (conn === undefined) throw new HttpError(404, `no connected proxy "${params.id}"`);
+    const sent = (typeUrl: string): unknown[] => (deps.lastSent(conn.connId, typeUrl) ?? []).map((r) => r.resource);
+    const type = params.type!;
+    if (type === 'all') {
+      return ok(Object.fromEntries(Object.entries(CONFIG_TYPES).map(([name, url]) => [name, sent(url)])));
+    }
+    const url = CONFIG_TYPES[type];
+    if (url === undefined) throw new HttpError(404, `unknown config type "${type}" (listeners, routes, clusters, endpoints or all)`);
+    return ok(sent(url));
+  });
+
+  router.add('GET', '/metrics', async () => {
+    const lines = [
+      deps.xdsMetrics().trimEnd(),
+      '# HELP pilot_services Total services known to pilot.',
+      '# TYPE pilot_services gauge',
+      `pilot_services ${deps.snapshot().services.length}`,
+      '# HELP trellis_config_revision The config store revision the control plane serves.',
+      '# TYPE trellis_config_revision gauge',
+      `trellis_config_revision ${await deps.store.revision()}`,
+    ];
+    return { status: 200, text: lines.join('\n') + '\n', contentType: 'text/plain; version=0.0.4; charset=utf-8' };
+  });
+
+  router.add('GET', '/ready', () => (deps.ready() ? { status: 200, text: 'ready\n' } : { status: 503, text: 'not ready\n' }));
+}

@@ -1,0 +1,160 @@
+// Registry stage: workloads registered by their ADS streams, kept as ephemeral store keys on a lease that outlives the stream by a grace period.
+import { canonicalJson } from '../store/json.js';
+import { isStoreError, type ConfigStore, type LeaseId } from '../store/index.js';
+import type { ConnectedProxy } from '../xds/types.js';
+import type { RegisteredWorkload, RegistryEvent, WorkloadSource } from './types.js';
+import { WORKLOAD_PREFIX, isRegisteredWorkload, workloadFromProxy } from './workload.js';
+
+export const DEFAULT_REGISTRATION_GRACE_MS = 10_000;
+
+export interface RegistryOptions {
+  /** How long a workload stays registered after its stream is gone (Istio's auto-registration grace period). */
+  graceMs?: number;
+  log?: (msg: string) => void;
+}
+
+/** Where the registry hears about streams: the ADS server's events. */
+export interface StreamEvents {
+  onConnect(fn: (p: ConnectedProxy) => void): () => void;
+  onDisconnect(fn: (p: ConnectedProxy) => void): () => void;
+}
+
+interface Registration {
+  workload: RegisteredWorkload;
+  lease?: LeaseId;
+  keepAlive?: NodeJS.Timeout;
+  closed: boolean;
+}
+
+/**
+ * One lease per stream, TTL = grace, kept alive while the stream is open. When the stream ends the keep-alive stops
+ * (after one last renewal, so the grace counts from the disconnect) and the store drops the key when the lease
+ * runs out. A reconnect puts the same key on its new lease, which takes it over, so the old lease's expiry no
+ * longer touches it — a brief stream break never removes an endpoint.
+ */
+export class WorkloadRegistry implements WorkloadSource {
+  private readonly graceMs: number;
+  private readonly log: (msg: string) => void;
+  private readonly byConn = new Map<string, Registration>();
+  /** Mirror of the ephemeral keys (key → value and its canonical JSON), so reads are synchronous. */
+  private readonly mirror = new Map<string, { workload: RegisteredWorkload; json: string }>();
+  private readonly listeners = new Set<(ev: RegistryEvent) => void>();
+  private sorted: RegisteredWorkload[] | undefined;
+  private unwatch: (() => void) | undefined;
+
+  constructor(
+    private readonly store: ConfigStore,
+    opts: RegistryOptions = {},
+  ) {
+    this.graceMs = opts.graceMs ?? DEFAULT_REGISTRATION_GRACE_MS;
+    this.log = opts.log ?? (() => {});
+  }
+
+  /** Loads what the store holds and follows it (list and watch in one tick, as the store asks). */
+  async start(): Promise<void> {
+    const existing = await this.store.listEphemeral(WORKLOAD_PREFIX);
+    this.unwatch = this.store.watchEphemeral(WORKLOAD_PREFIX, (ev) => this.apply(ev.key, ev.op === 'put' ? ev.value : undefined));
+    for (const e of existing) this.apply(e.key, e.value);
+  }
+
+  /** Subscribes to a stream source (the ADS server); returns the unsubscribe function. */
+  attach(events: StreamEvents): () => void {
+    const off1 = events.onConnect((p) => void this.register(p));
+    const off2 = events.onDisconnect((p) => this.unregister(p));
+    return () => {
+      off1();
+      off2();
+    };
+  }
+
+  /** A stream opened: grant its lease and put its workload (no-op for nodes that cannot be endpoints). */
+  async register(proxy: ConnectedProxy): Promise<void> {
+    const workload = workloadFromProxy(proxy);
+    if (workload === undefined) return;
+    const reg: Registration = { workload, closed: false };
+    this.byConn.set(proxy.connId, reg);
+    try {
+      reg.lease = await this.store.grantLease(this.graceMs);
+      await this.store.putWithLease(workload.key, workload, reg.lease);
+      // a stream that already ended still gets its grace period (the lease is simply not renewed)
+      if (!reg.closed) {
+        const every = Math.max(10, Math.floor(this.graceMs / 3));
+        reg.keepAlive = setInterval(() => void this.renew(reg), every);
+        reg.keepAlive.unref();
+      }
+    } catch (e) {
+      this.log(`registry: registering ${proxy.connId} failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /** A stream ended: stop renewing; the key goes when the lease expires, `graceMs` from now. */
+  unregister(proxy: ConnectedProxy): void {
+    const reg = this.byConn.get(proxy.connId);
+    if (reg === undefined) return;
+    this.byConn.delete(proxy.connId);
+    reg.closed = true;
+    if (reg.keepAlive !== undefined) clearInterval(reg.keepAlive);
+    if (reg.lease !== undefined) void this.renew(reg);
+  }
+
+  workloads(): readonly RegisteredWorkload[] {
+    if (this.sorted === undefined) {
+      this.sorted = [...this.mirror.values()].map((e) => e.workload).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    }
+    return this.sorted;
+  }
+
+  onChange(fn: (ev: RegistryEvent) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Stops timers and the watch; the keys stay until their leases run out (or the store closes). */
+  close(): void {
+    for (const reg of this.byConn.values()) if (reg.keepAlive !== undefined) clearInterval(reg.keepAlive);
+    this.byConn.clear();
+    this.unwatch?.();
+    this.unwatch = undefined;
+  }
+
+  private async renew(reg: Registration): Promise<void> {
+    if (reg.lease === undefined) return;
+    try {
+      await this.store.keepAlive(reg.lease);
+    } catch (e) {
+      if (isStoreError(e, 'CLOSED')) return;
+      if (!isStoreError(e, 'LEASE_NOT_FOUND') || reg.closed) return;
+      // the lease is gone while the stream is alive (e.g. the process stalled past the TTL): register again
+      try {
+        reg.lease = await this.store.grantLease(this.graceMs);
+        await this.store.putWithLease(reg.workload.key, reg.workload, reg.lease);
+      } catch (err) {
+        this.log(`registry: re-registering ${reg.workload.key} failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  }
+
+  private apply(key: string, value: unknown): void {
+    if (value === undefined) {
+      if (!this.mirror.delete(key)) return;
+      this.changed({ kind: 'endpoints', key, op: 'delete' });
+      return;
+    }
+    if (!isRegisteredWorkload(value)) return;
+    const json = canonicalJson(value);
+    if (this.mirror.get(key)?.json === json) return; // a reconnect re-putting the same workload changes nothing
+    this.mirror.set(key, { workload: value, json });
+    this.changed({ kind: 'endpoints', key, op: 'put' });
+  }
+
+  private changed(ev: RegistryEvent): void {
+    this.sorted = undefined;
+    for (const fn of this.listeners) {
+      try {
+        fn(ev);
+      } catch (e) {
+        this.log(`registry: listener failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,105 @@
+// Control plane assembly: store + registry + ingestion + ADS server + HTTP API wired into one `trellis control` process.
+import { ApiServer } from './http/server.js';
+import { WorkloadRegistry, DEFAULT_REGISTRATION_GRACE_MS } from './registry/registry.js';
+import { Ingestion } from './snapshot/ingestion.js';
+import { SnapshotGenerator } from './snapshot/generator.js';
+import { openSqliteStore } from './store/sqlite-store.js';
+import type { ConfigStore } from './store/types.js';
+import { AdsServer } from './xds/ads-server.js';
+import { PilotMetrics } from './xds/metrics.js';
+
+export interface ControlPlaneOptions {
+  /** A ready store (tests pass createMemoryStore()); else the SQLite store in `dataDir`. */
+  store?: ConfigStore;
+  dataDir?: string;
+  /** 0 = pick a free port. */
+  xdsPort?: number;
+  httpPort?: number;
+  host?: string;
+  /** Quiet period before config/registry changes are rebuilt and pushed (Istio PILOT_DEBOUNCE_AFTER). */
+  debounceMs?: number;
+  /** How long a workload stays registered after its ADS stream is gone. */
+  registrationGraceMs?: number;
+  log?: (msg: string) => void;
+}
+
+export interface ControlPlane {
+  readonly xdsPort: number;
+  readonly httpPort: number;
+  readonly host: string;
+  readonly store: ConfigStore;
+  readonly ads: AdsServer;
+  readonly registry: WorkloadRegistry;
+  readonly ingestion: Ingestion;
+  readonly metrics: PilotMetrics;
+  /** Stops serving and closes the store (only when it opened the store itself). */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_XDS_PORT = 15010;
+export const DEFAULT_HTTP_PORT = 15014;
+
+export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const log = opts.log ?? (() => {});
+  const host = opts.host ?? '127.0.0.1';
+  const ownStore = opts.store === undefined;
+  const store = opts.store ?? (await openSqliteStore({ dataDir: opts.dataDir ?? '.trellis' }));
+  const registry = new WorkloadRegistry(store, { graceMs: opts.registrationGraceMs ?? DEFAULT_REGISTRATION_GRACE_MS, log });
+  const metrics = new PilotMetrics();
+  let ready = false;
+
+  // ingestion and the generator refer to each other through the ADS server: build the generator first, lazily reading the snapshot
+  let ingestion: Ingestion | undefined;
+  const generator = new SnapshotGenerator(() => ingestion!.current());
+  // ingestion already debounces (and merges registry and config changes); the server's own debounce would only add delay
+  const ads = new AdsServer({ generator, debounceMs: 0, metrics, log });
+  ingestion = new Ingestion({
+    store,
+    registry,
+    debounceMs: opts.debounceMs ?? 100,
+    push: (types) => ads.push({ types }),
+    log,
+  });
+
+  const cleanups: Array<() => void | Promise<void>> = [];
+  const close = async (): Promise<void> => {
+    ready = false;
+    for (const fn of cleanups.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch (e) {
+        log(`control: shutdown step failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  };
+  try {
+    if (ownStore) cleanups.push(() => store.close());
+    await registry.start();
+    cleanups.push(() => registry.close());
+    await ingestion.start();
+    cleanups.push(() => ingestion!.close());
+    cleanups.push(registry.attach(ads));
+    cleanups.push(ads.onDisconnect((p) => generator.forget(p.connId)));
+    const xdsPort = await ads.listen(opts.xdsPort ?? DEFAULT_XDS_PORT, host);
+    cleanups.push(() => ads.close());
+    const api = new ApiServer(
+      {
+        store,
+        registry,
+        ads,
+        lastSent: (connId, typeUrl) => generator.lastSent(connId, typeUrl),
+        snapshot: () => ingestion!.current(),
+        xdsMetrics: () => metrics.render(),
+        ready: () => ready,
+      },
+      log,
+    );
+    const httpPort = await api.listen(opts.httpPort ?? DEFAULT_HTTP_PORT, host);
+    cleanups.push(() => api.close());
+    ready = true;
+    return { xdsPort, httpPort, host, store, ads, registry, ingestion, metrics, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}

@@ -1,0 +1,47 @@
+// Ingestion stage: which change kinds separate two snapshots, and which xDS types those kinds require pushing (needsPush).
+import type { ChangeKind, Snapshot } from '../model/types.js';
+import { GENERATORS } from '../translate/index.js';
+import type { Generator } from '../translate/generator.js';
+import { KINDS } from '../../api/types.js';
+
+interface Fingerprint {
+  services: string;
+  instances: string;
+}
+
+const prints = new WeakMap<Snapshot, Fingerprint>();
+
+function fingerprint(s: Snapshot): Fingerprint {
+  let f = prints.get(s);
+  if (f === undefined) {
+    f = { services: JSON.stringify(s.services), instances: JSON.stringify(s.instances) };
+    prints.set(s, f);
+  }
+  return f;
+}
+
+/**
+ * The kinds the store reported changed, plus what the registry side changed, found by comparing derived
+ * services and endpoints: registry churn that moves only endpoints yields just 'endpoints' (EDS-only push),
+ * one that creates or removes a declared service also yields 'Service'. No previous snapshot = everything.
+ */
+export function changedKinds(prev: Snapshot | undefined, next: Snapshot, storeKinds: ReadonlySet<string>): Set<ChangeKind> {
+  const out = new Set<ChangeKind>();
+  if (prev === undefined) {
+    for (const k of KINDS) out.add(k);
+    out.add('endpoints');
+    return out;
+  }
+  for (const k of storeKinds) if ((KINDS as readonly string[]).includes(k)) out.add(k as ChangeKind);
+  const a = fingerprint(prev);
+  const b = fingerprint(next);
+  if (a.services !== b.services) out.add('Service');
+  if (a.instances !== b.instances) out.add('endpoints');
+  return out;
+}
+
+/** Type URLs whose generator wants a push for these changes, in the generators' push order. */
+export function typesToPush(changed: ReadonlySet<string>, generators: readonly Generator[] = GENERATORS): string[] {
+  if (changed.size === 0) return [];
+  return generators.filter((g) => g.needsPush(changed)).map((g) => g.typeUrl);
+}
