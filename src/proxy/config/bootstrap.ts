@@ -1,7 +1,9 @@
 // Config stage: the bootstrap loader's entry point: reads YAML/JSON from a file or text and validates it.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+// js-yaml, not `yaml`: the proxy process stays ~6 MB smaller (the RSS target is 60 MB); line-numbered
+// errors (what `yaml` adds) matter for the Istio resources users apply, not for a bootstrap file.
+import { load as loadYaml, YAMLException } from 'js-yaml';
 import type { Result } from '../../common/result.js';
 import type { Bootstrap } from './types.js';
 import { parseBootstrap } from './parse-bootstrap.js';
@@ -22,13 +24,13 @@ export function loadBootstrapFile(file: string): Result<Bootstrap> {
 
 /** Parses YAML/JSON text (YAML is a superset of JSON) and validates it; `source` names the text in syntax errors. */
 export function loadBootstrapText(text: string, baseDir: string, source?: string): Result<Bootstrap> {
-  // YAML merge keys (<<: *anchor) are common in hand-written Envoy configs
-  const doc = parseDocument(text, { merge: true, prettyErrors: true });
-  if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      errors: doc.errors.map((e) => ({ path: source ?? '(yaml)', message: `YAML syntax error: ${e.message}` })),
-    };
+  // js-yaml's default schema understands merge keys (<<: *anchor), common in hand-written Envoy configs.
+  let raw: unknown;
+  try {
+    raw = loadYaml(text, { filename: source });
+  } catch (e) {
+    const message = e instanceof YAMLException ? e.message : String(e);
+    return { ok: false, errors: [{ path: source ?? '(yaml)', message: `YAML syntax error: ${message}` }] };
   }
-  return parseBootstrap(doc.toJS({ maxAliasCount: 1000 }) ?? {}, { baseDir });
+  return parseBootstrap(raw ?? {}, { baseDir });
 }
