@@ -1,5 +1,6 @@
 // HTTP: one request through the connection manager — sanitize, route, run filters, reply, log, count.
 import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { ClusterChoice, CompiledRoute, HeaderFormatContext, HeaderMap, RouteMatchResult, RouteRequest } from '../router/types.js';
 import type { AccessLogEntry } from '../telemetry/access-log.js';
 import type { DownstreamConnectionInfo } from './types.js';
@@ -37,6 +38,9 @@ export class ActiveStream implements RouteRequest {
   readonly originalPath: string;
   requestId = '';
   faultTimer: NodeJS.Timeout | undefined;
+  /** The trusted client address (from the socket, or x-forwarded-for per xff_num_trusted_hops). */
+  clientIp: string;
+  clientPort: number;
   /** Set by the router filter: aborts its upstream work when the stream is destroyed. */
   onReset: (() => void) | undefined;
 
@@ -51,6 +55,8 @@ export class ActiveStream implements RouteRequest {
     this.path = ds.rawPath;
     this.originalPath = ds.rawPath;
     this.scheme = conn.tls !== undefined ? 'https' : 'http';
+    this.clientIp = conn.remoteAddress;
+    this.clientPort = conn.remotePort;
     const ct = ds.headers['content-type'];
     this.isGrpc = typeof ct === 'string' && ct.startsWith(GRPC_CT);
   }
@@ -116,7 +122,7 @@ export class ActiveStream implements RouteRequest {
   formatContext(upstreamHost?: string): HeaderFormatContext {
     const c = this.conn;
     return {
-      downstreamRemoteAddress: `${c.remoteAddress}:${c.remotePort}`,
+      downstreamRemoteAddress: `${this.clientIp}:${this.clientPort}`,
       downstreamLocalAddress: `${c.localAddress}:${c.localPort}`,
       upstreamHost,
       requestHeaders: this.headers,
@@ -235,7 +241,7 @@ export class ActiveStream implements RouteRequest {
       upstreamHost: this.upstreamHost || '-',
       upstreamCluster: this.upstreamCluster || '-',
       upstreamServiceTimeMs: this.upstreamServiceTime,
-      downstreamRemoteAddress: `${c.remoteAddress}:${c.remotePort}`,
+      downstreamRemoteAddress: `${this.clientIp}:${this.clientPort}`,
       downstreamLocalAddress: `${c.localAddress}:${c.localPort}`,
       requestHeaders: this.headers,
       responseHeaders: this.responseHeaders ?? {},
@@ -263,18 +269,26 @@ export class ActiveStream implements RouteRequest {
   }
 
   /** x-forwarded-for / -proto and x-request-id, as Envoy's connection manager sets them. */
+  /**
+   * x-forwarded-for / -proto, the trusted client address and x-envoy-external-address, as Envoy's
+   * connection manager computes them from use_remote_address and xff_num_trusted_hops.
+   */
   private sanitizeHeaders(): void {
     const cm = this.cm;
     const h = this.headers;
+    const xff = h['x-forwarded-for'];
+    const hops = cm.config.xff_num_trusted_hops;
+    const peer = this.conn.remoteAddress;
     if (cm.useRemoteAddress) {
-      if (!cm.skipXffAppend) {
-        const xff = h['x-forwarded-for'];
-        const ip = this.conn.remoteAddress;
-        h['x-forwarded-for'] = typeof xff === 'string' && xff.length > 0 ? `${xff}, ${ip}` : ip;
-      }
+      // The peer is the client unless `hops` trusted proxies in front of us each appended an entry.
+      if (hops > 0 && typeof xff === 'string') this.setClientFromXff(xff, hops - 1);
+      if (!cm.skipXffAppend) h['x-forwarded-for'] = typeof xff === 'string' && xff.length > 0 ? `${xff}, ${peer}` : peer;
       h['x-forwarded-proto'] = this.scheme;
-    } else if (h['x-forwarded-proto'] === undefined) {
-      h['x-forwarded-proto'] = this.scheme;
+      if (!isInternalAddress(this.clientIp)) h['x-envoy-external-address'] = this.clientIp;
+    } else {
+      // Without use_remote_address the client is the XFF entry `hops` positions from the right.
+      if (typeof xff === 'string') this.setClientFromXff(xff, hops);
+      if (h['x-forwarded-proto'] === undefined) h['x-forwarded-proto'] = this.scheme;
     }
     const id = h['x-request-id'];
     if (typeof id === 'string' && id.length > 0 && (cm.preserveExternalRequestId || !cm.useRemoteAddress)) {
@@ -287,8 +301,24 @@ export class ActiveStream implements RouteRequest {
     if (internal !== undefined) for (let i = 0; i < internal.length; i++) delete h[internal[i]];
   }
 
+  private setClientFromXff(xff: string, fromRight: number): void {
+    const parts = xff.split(',');
+    const i = parts.length - 1 - fromRight;
+    if (i < 0) return;
+    const ip = parts[i].trim();
+    if (ip.length > 0 && isIP(ip) !== 0) {
+      this.clientIp = ip;
+      this.clientPort = 0;
+    }
+  }
+
   private redirectToHttps(): void {
     const host = this.authority.replace(/:\d+$/, '');
     this.sendLocalReply(301, '', { location: `https://${host}${this.path}` });
   }
+}
+
+/** RFC 1918, loopback and unique-local addresses count as internal (Envoy's default internal_address_config). */
+function isInternalAddress(ip: string): boolean {
+  return /^(10\.|127\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|::1$|f[cd][0-9a-f]{2}:)/i.test(ip);
 }

@@ -93,7 +93,7 @@ class Forwarder implements UpstreamResponseHandler {
     this.routeStats = match.route.statName || match.route.name ? cm.routeStats.get(match) : undefined;
     this.retriesLeft = action.retry?.policy.num_retries ?? 0;
     const policy = cluster.config.lb_policy;
-    this.hashKey = policy === 'RING_HASH' || policy === 'MAGLEV' ? action.hash(stream, stream.conn.remoteAddress) : undefined;
+    this.hashKey = policy === 'RING_HASH' || policy === 'MAGLEV' ? action.hash(stream, stream.clientIp) : undefined;
     this.bufferLimit = cluster.config.per_connection_buffer_limit_bytes;
     this.head = this.buildHead();
     stream.upstreamCluster = cluster.name;
