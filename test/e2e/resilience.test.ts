@@ -174,6 +174,10 @@ describe('retries, timeouts, breakers, outliers, health checks, mirroring', () =
               routes: [
                 route('/retry5xx', { cluster: 'main', retry_policy: retry('5xx', { num_retries: 3 }) }),
                 route('/codes', { cluster: 'main', retry_policy: retry('retriable-status-codes', { num_retries: 2, retriable_status_codes: [418] }) }),
+                route('/rq-headers', {
+                  cluster: 'main',
+                  retry_policy: retry('5xx', { num_retries: 2, retriable_request_headers: [{ name: 'x-retry-me', string_match: { exact: 'yes' } }] }),
+                }),
                 route('/pertry', { cluster: 'main', timeout: '5s', retry_policy: retry('5xx', { num_retries: 1, per_try_timeout: '0.2s' }) }),
                 route('/limit', { cluster: 'main', retry_policy: retry('5xx', { num_retries: 2 }) }),
                 route('/noretry', { cluster: 'main' }),
@@ -254,6 +258,15 @@ describe('retries, timeouts, breakers, outliers, health checks, mirroring', () =
     const k2 = newKey('codes500');
     const r2 = await get('/codes', k2, { 'x-fail': '1', 'x-fail-status': '500' });
     assert.equal(r2.status, 500);
+    assert.equal(main.attempts.get(k2), 1);
+  });
+
+  test('retriable_request_headers: only matching requests are retried', async () => {
+    const k1 = newKey('rqh-yes');
+    assert.equal((await get('/rq-headers', k1, { 'x-fail': '1', 'x-retry-me': 'yes' })).status, 200);
+    assert.equal(main.attempts.get(k1), 2);
+    const k2 = newKey('rqh-no');
+    assert.equal((await get('/rq-headers', k2, { 'x-fail': '1' })).status, 503);
     assert.equal(main.attempts.get(k2), 1);
   });
 

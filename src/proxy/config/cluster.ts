@@ -77,7 +77,7 @@ export function cluster(ctx: Ctx, raw: unknown, path: string, refs: Refs): Clust
     maglev_lb_config: maglevConfig(ctx, m.raw('maglev_lb_config') ?? {}, m.at('maglev_lb_config')),
     typed_extension_protocol_options: {},
     per_connection_buffer_limit_bytes: m.numOr('per_connection_buffer_limit_bytes', 1048576, { int: true, min: 0 }),
-    close_connections_on_host_health_failure: m.boolOr('close_connections_on_host_health_failure', false),
+    close_connections_on_host_health_failure: m.boolOr('close_connections_on_host_health_failure', false) && notSupported(m, 'close_connections_on_host_health_failure'),
     ignore_health_on_host_removal: m.boolOr('ignore_health_on_host_removal', false),
   };
   if (m.has('connect_timeout') && out.connect_timeout <= 0) m.err('connect_timeout', 'must be greater than 0');
@@ -155,4 +155,10 @@ export function cluster(ctx: Ctx, raw: unknown, path: string, refs: Refs): Clust
   const http = typed[HTTP_OPTIONS_KEY] ?? legacy;
   if (http !== undefined) out.typed_extension_protocol_options.http = http;
   return out;
+}
+
+/** A known Envoy switch Trellis does not implement: set to true it is an error, never a silent no-op. */
+function notSupported(m: Msg, field: string): false {
+  m.err(field, `${field}: true is not supported by trellis`);
+  return false;
 }

@@ -125,6 +125,10 @@ function validateListenerFilter(ctx: Ctx, raw: unknown, path: string): ListenerF
     m.err('name', `listener filter "${name}" is not supported by trellis; supported: envoy.filters.listener.tls_inspector, envoy.filters.listener.http_inspector, envoy.filters.listener.original_dst`);
     return undefined;
   }
+  if (entry?.kind === 'original_dst') {
+    m.err('name', 'envoy.filters.listener.original_dst is not supported by trellis (no access to the original destination of redirected connections)');
+    return undefined;
+  }
   return entry === undefined ? undefined : { name, kind: entry.kind };
 }
 
@@ -164,9 +168,11 @@ export function listener(ctx: Ctx, raw: unknown, path: string, refs: Refs, requi
     listener_filters_timeout: m.durOr('listener_filters_timeout', 15000),
     continue_on_listener_filters_timeout: m.boolOr('continue_on_listener_filters_timeout', false),
     per_connection_buffer_limit_bytes: m.numOr('per_connection_buffer_limit_bytes', 1048576, { int: true, min: 0 }),
-    use_original_dst: m.boolOr('use_original_dst', false),
+    use_original_dst: false,
     traffic_direction: m.enumOr('traffic_direction', ['UNSPECIFIED', 'INBOUND', 'OUTBOUND'], 'UNSPECIFIED'),
   };
+  // The original destination is only known after iptables redirection, which Node cannot read back.
+  if (m.boolOr('use_original_dst', false)) m.err('use_original_dst', 'use_original_dst is not supported by trellis (no access to the original destination of redirected connections)');
   const dfc = m.msg('default_filter_chain', (r, p) => validateFilterChain(ctx, r, p, refs));
   if (dfc !== undefined) {
     if (dfc.filter_chain_match !== undefined) ctx.err(join(m.at('default_filter_chain'), 'filter_chain_match'), 'the default filter chain cannot have a filter_chain_match');

@@ -253,6 +253,13 @@ export class ActiveStream implements RouteRequest {
 
   /** Absolute-form targets (proxy requests) become authority + path; anything else must be origin-form. */
   private normalizeTarget(): boolean {
+    if (!this.splitTarget()) return false;
+    const cm = this.cm;
+    if (cm.normalizePath || cm.mergeSlashes) this.path = normalizePath(this.path, cm.normalizePath, cm.mergeSlashes);
+    return true;
+  }
+
+  private splitTarget(): boolean {
     const p = this.path;
     if (p.charCodeAt(0) === 47 /* '/' */) return this.authority.length > 0;
     if (p === '*' && this.method === 'OPTIONS') return this.authority.length > 0;
@@ -268,7 +275,6 @@ export class ActiveStream implements RouteRequest {
     return false;
   }
 
-  /** x-forwarded-for / -proto and x-request-id, as Envoy's connection manager sets them. */
   /**
    * x-forwarded-for / -proto, the trusted client address and x-envoy-external-address, as Envoy's
    * connection manager computes them from use_remote_address and xff_num_trusted_hops.
@@ -321,4 +327,34 @@ export class ActiveStream implements RouteRequest {
 /** RFC 1918, loopback and unique-local addresses count as internal (Envoy's default internal_address_config). */
 function isInternalAddress(ip: string): boolean {
   return /^(10\.|127\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|::1$|f[cd][0-9a-f]{2}:)/i.test(ip);
+}
+
+/**
+ * HCM normalize_path (RFC 3986 §5.2.4 dot-segment removal, after decoding percent-encoded unreserved
+ * characters as Envoy does) and merge_slashes, applied to the path before routing; the query is kept.
+ */
+export function normalizePath(raw: string, dotSegments: boolean, mergeSlashes: boolean): string {
+  const q = raw.indexOf('?');
+  let path = q < 0 ? raw : raw.slice(0, q);
+  const query = q < 0 ? '' : raw.slice(q);
+  if (dotSegments) {
+    path = path.replace(/%([0-9A-Fa-f]{2})/g, (m, hex: string) => {
+      const c = String.fromCharCode(parseInt(hex, 16));
+      return /[A-Za-z0-9\-._~]/.test(c) ? c : m.toUpperCase();
+    });
+    const out: string[] = [];
+    const segs = path.split('/');
+    for (let i = 1; i < segs.length; i++) {
+      const s = segs[i];
+      if (s === '.') {
+        if (i === segs.length - 1) out.push('');
+      } else if (s === '..') {
+        out.pop();
+        if (i === segs.length - 1) out.push('');
+      } else out.push(s);
+    }
+    path = '/' + out.join('/');
+  }
+  if (mergeSlashes) path = path.replace(/\/{2,}/g, '/');
+  return path + query;
 }

@@ -45,6 +45,8 @@ export class ConnectionManager implements HttpConnectionHandler {
   /** http_protocol_options.accept_http_10: otherwise HTTP/1.0 requests get 426, as in Envoy. */
   readonly acceptHttp10: boolean;
   readonly streamIdleTimeout: number;
+  readonly normalizePath: boolean;
+  readonly mergeSlashes: boolean;
   readonly clusterStats: StatsCache<object>;
   readonly routeStats: StatsCache<RouteMatchResult>;
   draining = false;
@@ -71,6 +73,8 @@ export class ConnectionManager implements HttpConnectionHandler {
     this.acceptHttp10 = config.http_protocol_options.accept_http_10;
     this.websocket = config.upgrade_configs.some((u) => u.upgrade_type.toLowerCase() === 'websocket' && u.enabled);
     this.streamIdleTimeout = config.stream_idle_timeout;
+    this.normalizePath = config.normalize_path;
+    this.mergeSlashes = config.merge_slashes;
     this.clusterStats = new StatsCache((c: object) => (c as { stats: StatsScope }).stats);
     // Keyed by the (prebuilt, per-route) match result, which names both the virtual host and the route.
     this.routeStats = new StatsCache((m: RouteMatchResult) => {

@@ -62,6 +62,7 @@ class RetryPolicyImpl implements CompiledRetryPolicy {
     readonly policy: RetryPolicy,
     private readonly on: number,
     private readonly headerMatchers: readonly CompiledHeaderMatcher[],
+    readonly retriableRequestHeaders: readonly CompiledHeaderMatcher[],
     private readonly random: () => number,
   ) {
     this.codes = new Set(policy.retriable_status_codes);
@@ -128,5 +129,6 @@ export function compileRetryPolicy(p: RetryPolicy, random: () => number, path: s
     else on |= f;
   }
   const hm = p.retriable_headers.map((h, i) => new CompiledHeaderMatcher(h, `${path}.retriable_headers[${i}]`, errs));
-  return new RetryPolicyImpl(p, on, hm, random);
+  const rq = p.retriable_request_headers.map((h, i) => new CompiledHeaderMatcher(h, `${path}.retriable_request_headers[${i}]`, errs));
+  return new RetryPolicyImpl(p, on, hm, rq, random);
 }

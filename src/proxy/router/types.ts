@@ -1,5 +1,6 @@
 // Router: the compiled route table the HTTP connection manager reads on every request.
 import type { HttpFilterConfig, RetryPolicy, Millis, RequestMirrorPolicy } from '../config/types.js';
+import type { CompiledHeaderMatcher } from './header-matcher.js';
 
 export type HeaderMap = Record<string, string | string[] | undefined>;
 
@@ -38,6 +39,8 @@ export interface ClusterChoice {
 
 export interface CompiledRetryPolicy {
   readonly policy: RetryPolicy;
+  /** retriable_request_headers: when non-empty, only requests matching all of them may be retried. */
+  readonly retriableRequestHeaders: readonly CompiledHeaderMatcher[];
   /** Whether a response with this status/headers should be retried under the policy. */
   retriableResponse(status: number, headers: HeaderMap, grpcStatus: number | undefined): boolean;
   /** Whether a local failure (connect-failure / reset / refused-stream / timeout) should be retried. */

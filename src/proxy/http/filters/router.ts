@@ -8,6 +8,7 @@ import type { UpstreamRequestHead, UpstreamResponseHandler, UpstreamStream } fro
 import type { UpstreamRqStats } from '../request-stats.js';
 import { Flag, LocalBody } from '../local-reply.js';
 import { startMirror } from './mirror.js';
+import { matchAllHeaders } from '../../router/header-matcher.js';
 
 /** Headers that describe one hop and never cross the proxy. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings', 'te', 'host', 'content-length']);
@@ -358,6 +359,8 @@ class Forwarder implements UpstreamResponseHandler {
 
   private canRetry(): boolean {
     if (this.stream.ds.hasBody && this.body === null) return false; // body streamed past the buffer limit
+    const only = this.action.retry?.retriableRequestHeaders;
+    if (only !== undefined && only.length > 0 && !matchAllHeaders(only, this.stream)) return false; // Envoy: ANDed
     if (this.retryHeld) {
       this.cluster.breakers.endRetry();
       this.retryHeld = false;
