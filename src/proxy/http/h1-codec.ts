@@ -5,12 +5,14 @@ import { STATUS_CODES } from 'node:http';
 import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import type { HeaderMap } from '../router/types.js';
-import { HTTPParser, headersFromRaw, type LlhttpParser } from '../upstream/pool/http-parser.js';
+import { HTTPParser, headerLines, headersFromRaw, type LlhttpParser } from '../upstream/pool/http-parser.js';
 import type { DownstreamStream } from './downstream.js';
 import type { DownstreamConnectionInfo } from './types.js';
 
 const methods = (createRequire(import.meta.url)('_http_common') as { methods: string[] }).methods;
 const CRLF = '\r\n';
+/** Framing headers the codec writes itself. */
+const CONNECTION_HEADERS: ReadonlySet<string> = new Set(['connection', 'transfer-encoding', 'keep-alive']);
 /** Envoy's default max_request_headers_kb (60 KiB); larger request heads get 431. */
 const MAX_REQUEST_HEADERS_BYTES = 60 * 1024;
 
@@ -388,12 +390,7 @@ export class H1Stream implements DownstreamStream {
     this.keepAlive =
       this.keepAlive && !this.conn.draining && headers.connection !== 'close' && !(this.hasBody && this.conn.isReading(this) && this.bodyData === null);
     let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}${CRLF}`;
-    for (const name in headers) {
-      const v = headers[name];
-      if (v === undefined || name === 'connection' || name === 'transfer-encoding' || name === 'keep-alive') continue;
-      if (typeof v === 'string') head += `${name}: ${v}${CRLF}`;
-      else for (let i = 0; i < v.length; i++) head += `${name}: ${v[i]}${CRLF}`;
-    }
+    head += headerLines(headers, CONNECTION_HEADERS);
     const noBody = this.headOnly || status === 204 || status === 304 || status < 200;
     if (!noBody && headers['content-length'] === undefined) {
       if (endStream) head += `content-length: 0${CRLF}`;
@@ -424,11 +421,7 @@ export class H1Stream implements DownstreamStream {
     if (this.chunked) {
       let tail = `0${CRLF}`;
       if (trailers !== undefined) {
-        for (const name in trailers) {
-          const v = trailers[name];
-          if (typeof v === 'string') tail += `${name}: ${v}${CRLF}`;
-          else if (v !== undefined) for (const x of v) tail += `${name}: ${x}${CRLF}`;
-        }
+        tail += headerLines(trailers);
       }
       this.out(tail + CRLF);
     }

@@ -4,6 +4,9 @@ import type { DownstreamConnectionInfo } from './types.js';
 import type { ConnectionManager } from './connection-manager.js';
 import type { HeaderMap, RouteRequest } from '../router/types.js';
 import type { UpgradeRequest } from './h1-codec.js';
+import { headerLines } from '../upstream/pool/http-parser.js';
+
+const HOST: ReadonlySet<string> = new Set(['host']);
 
 function rawReply(socket: Duplex, status: string, body = ''): void {
   socket.end(`HTTP/1.1 ${status}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
@@ -11,12 +14,7 @@ function rawReply(socket: Duplex, status: string, body = ''): void {
 
 function serializeHead(method: string, path: string, authority: string, headers: HeaderMap): string {
   let out = `${method} ${path} HTTP/1.1\r\nhost: ${authority}\r\n`;
-  for (const name in headers) {
-    if (name === 'host') continue;
-    const v = headers[name];
-    if (typeof v === 'string') out += `${name}: ${v}\r\n`;
-    else if (v !== undefined) for (const x of v) out += `${name}: ${x}\r\n`;
-  }
+  out += headerLines(headers, HOST);
   return out + '\r\n';
 }
 

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { CircuitBreakers, Host, UpstreamFailure } from '../types.js';
 import type { Counter, Gauge } from '../../telemetry/stats.js';
 import type { ConnectionPool, HeaderMap, UpstreamRequestHead, UpstreamResponseHandler, UpstreamStream } from './types.js';
-import { HTTPParser, headersFromRaw, type LlhttpParser } from './http-parser.js';
+import { HTTPParser, headerLines, headersFromRaw, type LlhttpParser } from './http-parser.js';
 import { openConnection, type ConnectTarget } from './connect.js';
 import { trackHostConnection } from '../host.js';
 
@@ -147,12 +147,7 @@ class H1Connection {
     const h = ex.head;
     let out = `${h.method} ${h.path} HTTP/1.1${CRLF}host: ${h.authority}${CRLF}`;
     const headers = h.headers;
-    for (const name in headers) {
-      const v = headers[name];
-      if (v === undefined) continue;
-      if (typeof v === 'string') out += `${name}: ${v}${CRLF}`;
-      else for (let i = 0; i < v.length; i++) out += `${name}: ${v[i]}${CRLF}`;
-    }
+    out += headerLines(headers);
     if (ex.chunked) out += `transfer-encoding: chunked${CRLF}`;
     else if (h.contentLength >= 0) out += `content-length: ${h.contentLength}${CRLF}`;
     else if (!NO_BODY_METHODS.has(h.method)) out += `content-length: 0${CRLF}`;
@@ -186,11 +181,7 @@ class H1Connection {
     if (!chunked) return;
     let out = `0${CRLF}`;
     if (trailers !== undefined) {
-      for (const name in trailers) {
-        const v = trailers[name];
-        if (typeof v === 'string') out += `${name}: ${v}${CRLF}`;
-        else if (v !== undefined) for (const x of v) out += `${name}: ${x}${CRLF}`;
-      }
+      out += headerLines(trailers);
     }
     this.socket.write(out + CRLF, 'latin1');
   }

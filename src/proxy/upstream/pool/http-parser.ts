@@ -1,4 +1,4 @@
-// Upstream pools: typed access to Node's bundled llhttp parser (the one node:http itself uses).
+// HTTP/1.1 wire helpers: typed access to Node's bundled llhttp parser (the one node:http itself uses) and header serialization.
 // The public http client costs several objects and closures per request; driving llhttp directly
 // from a keep-alive socket is the difference between a proxy at 0.3x and one near 0.5x of nginx.
 import { createRequire } from 'node:module';
@@ -40,4 +40,16 @@ export function headersFromRaw(raw: readonly string[], into: Record<string, stri
     else into[key] = `${prev}, ${value}`;
   }
   return into;
+}
+
+/** Serializes a header map as `name: value\r\n` lines (arrays become repeated lines), skipping names in `skip`. */
+export function headerLines(headers: Record<string, string | string[] | undefined>, skip?: ReadonlySet<string>): string {
+  let out = '';
+  for (const name in headers) {
+    const v = headers[name];
+    if (v === undefined || (skip !== undefined && skip.has(name))) continue;
+    if (typeof v === 'string') out += `${name}: ${v}\r\n`;
+    else for (let i = 0; i < v.length; i++) out += `${name}: ${v[i]}\r\n`;
+  }
+  return out;
 }
