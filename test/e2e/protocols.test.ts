@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import {
   H2_UPSTREAM,
   hcmListener,
+  httpBootstrap,
   httpProtocolOptions,
   multiBootstrap,
   rawExchange,
@@ -735,5 +736,33 @@ test('a client closing mid-response (HTTP/1.1 and HTTP/2) leaves the proxy servi
     assert.equal(sha(r.body), BIG_SHA);
   } finally {
     again.close();
+  }
+});
+
+test('request_headers_timeout: a request whose headers do not complete in time gets 408 and the connection closes', async () => {
+  const up = await startUpstream('hdr');
+  const p = await startProxy(
+    httpBootstrap({
+      clusters: [staticCluster('hdr', [up.port])],
+      routeConfig: { name: 'r', virtual_hosts: [{ name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'hdr' } }] }] },
+      hcm: { request_headers_timeout: '0.3s' },
+    }),
+  );
+  try {
+    const port = p.listeners.get('ingress')!;
+    const net = await import('node:net');
+    const t0 = Date.now();
+    const reply = await new Promise<string>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => s.write('GET / HTTP/1.1\r\nHost: x\r\n')); // never finishes its headers
+      let d = '';
+      s.on('data', (c) => (d += c.toString()));
+      s.on('close', () => resolve(d));
+    });
+    assert.match(reply, /^HTTP\/1.1 408 /);
+    assert.ok(Date.now() - t0 >= 250, `closed after ${Date.now() - t0} ms`);
+    assert.equal((await request(port, { path: '/ok' })).status, 200, 'complete requests are unaffected');
+  } finally {
+    await p.stop();
+    await up.close();
   }
 });

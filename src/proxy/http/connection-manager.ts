@@ -88,7 +88,11 @@ export class ConnectionManager implements HttpConnectionHandler {
     });
 
     const common = config.common_http_protocol_options;
-    this.h1Options = { idleTimeoutMs: common.idle_timeout ?? 3_600_000, maxHeaderPairs: common.max_headers_count ?? 100 };
+    this.h1Options = {
+      idleTimeoutMs: common.idle_timeout ?? 3_600_000,
+      maxHeaderPairs: common.max_headers_count ?? 100,
+      headersTimeoutMs: config.request_headers_timeout,
+    };
 
     const h2o = config.http2_protocol_options;
     this.h2 = http2.createServer({

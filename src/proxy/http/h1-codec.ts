@@ -34,6 +34,8 @@ export interface H1CodecCallbacks {
 export interface H1CodecOptions {
   idleTimeoutMs: number; // keep-alive idle timeout, 0 = none
   maxHeaderPairs: number;
+  /** HCM request_headers_timeout: a request's headers must be complete this long after its first byte; 0 = none. */
+  headersTimeoutMs: number;
 }
 
 /** Batches every codec write of one tick: sockets are corked on first write and uncorked by one microtask. */
@@ -56,6 +58,7 @@ export class H1Connection {
   private closed = false;
   private upgrade: UpgradeRequest | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
+  private headersTimer: NodeJS.Timeout | null = null;
   /** Set when a response said connection: close; no further requests are read. */
   private closing = false;
 
@@ -83,6 +86,9 @@ export class H1Connection {
   // ---- input
   private readonly onData = (chunk: Buffer): void => {
     if (this.closing) return;
+    if (this.current === null && this.headersTimer === null && this.opts.headersTimeoutMs > 0) {
+      this.headersTimer = setTimeout(this.onHeadersTimeout, this.opts.headersTimeoutMs);
+    }
     this.executing = true;
     const r = this.parser.execute(chunk);
     this.executing = false;
@@ -166,6 +172,11 @@ export class H1Connection {
     s.deliverEnd(trailers);
   };
 
+  private readonly onHeadersTimeout = (): void => {
+    this.headersTimer = null;
+    if (!this.closed && this.current === null) this.protocolError('ERR_REQUEST_HEADERS_TIMEOUT');
+  };
+
   private protocolError(code: string): void {
     this.cb.onProtocolError(code);
     const s = this.current;
@@ -174,7 +185,7 @@ export class H1Connection {
       this.socket.destroy();
       return;
     }
-    const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_REQUEST_HEADERS_TIMEOUT' ? 408 : 400;
     // Streams still waiting for their turn are abandoned: the connection ends after this reply.
     for (const q of this.queue) q.abandon();
     this.queue.length = 0;
@@ -250,10 +261,15 @@ export class H1Connection {
     } else this.idleTimer.refresh();
   }
 
+  /** Clears the keep-alive idle timer and the request-headers timer (a request has arrived, or the connection ended). */
   private clearIdle(): void {
     if (this.idleTimer !== null) {
       clearTimeout(this.idleTimer);
       this.idleTimer = null;
+    }
+    if (this.headersTimer !== null) {
+      clearTimeout(this.headersTimer);
+      this.headersTimer = null;
     }
   }
 
