@@ -18,6 +18,14 @@ export interface RevisionWrite {
   rows: Array<{ key: ResourceKey; kind: string; namespace: string; value: string | null }>;
 }
 
+/** An ephemeral key as a backend keeps it across restarts (value = JSON text). */
+export interface EphemeralRow {
+  key: string;
+  value: string;
+  lease: number;
+  ttlMs: number;
+}
+
 export interface Backend {
   /** Highest committed revision, 0 when empty. */
   currentRevision(): Revision;
@@ -37,5 +45,12 @@ export interface Backend {
   atomically<T>(fn: () => T): T;
   /** Appends one revision. Only called inside atomically(), with info.revision = currentRevision() + 1. */
   append(write: RevisionWrite): void;
+  /**
+   * Optional (SQLite): ephemeral keys survive a restart, as etcd's leases do — reloaded at open on their leases with
+   * a fresh TTL, so registered workloads stay endpoints while their proxies reconnect. Writes may be batched.
+   */
+  loadEphemeral?(): EphemeralRow[];
+  /** Records a put (row) or a removal (undefined) of an ephemeral key. */
+  saveEphemeral?(key: string, row: EphemeralRow | undefined): void;
   close(): void;
 }

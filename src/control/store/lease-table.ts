@@ -1,10 +1,12 @@
-// Control plane / config store: leases and the ephemeral keys they own (in memory; TTL timers; lost on restart).
+// Control plane / config store: leases and the ephemeral keys they own (in memory, with TTL timers; a backend may
+// persist the keys, and a restart then restores them on their leases with a fresh TTL, as etcd does).
 //
-// Like etcd after a restart without persistence: a client whose keepAlive fails with LEASE_NOT_FOUND grants a
-// new lease and re-puts its keys (the service registry re-registers the workload).
+// A client whose keepAlive fails with LEASE_NOT_FOUND grants a new lease and re-puts its keys (the service
+// registry re-registers the workload).
 import { randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { StoreError } from './errors.js';
+import type { EphemeralRow } from './backend.js';
 import type { EphemeralEvent, LeaseId } from './types.js';
 
 interface Lease {
@@ -32,6 +34,9 @@ export class LeaseTable {
   private readonly entries = new Map<string, Entry>();
   private readonly watchers = new Set<EphemeralWatcher>();
 
+  /** `persist` hears every put and removal of a key (not close(): the keys stay for the next start). */
+  constructor(private readonly persist?: (key: string, row: EphemeralRow | undefined) => void) {}
+
   grant(ttlMs: number): LeaseId {
     if (!Number.isFinite(ttlMs) || ttlMs <= 0 || ttlMs > MAX_TTL_MS) {
       throw new StoreError('INVALID', `lease ttl must be in (0, ${MAX_TTL_MS}] ms, got ${ttlMs}`);
@@ -40,10 +45,26 @@ export class LeaseTable {
     let id: LeaseId;
     do id = randomInt(1, 2 ** 47);
     while (this.leases.has(id));
+    this.start(id, ttlMs);
+    return id;
+  }
+
+  /** Reinstates persisted keys (before any watcher exists): each lease again, with its full TTL from now. */
+  restore(rows: readonly EphemeralRow[]): void {
+    for (const r of rows) {
+      if (!Number.isFinite(r.ttlMs) || r.ttlMs <= 0 || r.ttlMs > MAX_TTL_MS) continue;
+      const lease = this.leases.get(r.lease) ?? this.start(r.lease, r.ttlMs);
+      lease.keys.add(r.key);
+      this.entries.set(r.key, { json: r.value, lease: r.lease });
+    }
+  }
+
+  private start(id: LeaseId, ttlMs: number): Lease {
     const timer = setTimeout(() => this.end(id, 'expired'), ttlMs);
     timer.unref(); // leases must not keep a process alive
-    this.leases.set(id, { ttlMs, deadline: performance.now() + ttlMs, timer, keys: new Set() });
-    return id;
+    const lease: Lease = { ttlMs, deadline: performance.now() + ttlMs, timer, keys: new Set() };
+    this.leases.set(id, lease);
+    return lease;
   }
 
   keepAlive(id: LeaseId): void {
@@ -69,6 +90,7 @@ export class LeaseTable {
     if (prev && prev.lease !== id) this.leases.get(prev.lease)?.keys.delete(key);
     lease.keys.add(key);
     this.entries.set(key, { json, lease: id });
+    this.persist?.(key, { key, value: json, lease: id, ttlMs: lease.ttlMs });
     this.emit({ key, op: 'put', value: JSON.parse(json) as unknown, lease: id });
   }
 
@@ -90,6 +112,7 @@ export class LeaseTable {
     if (!e) return;
     this.entries.delete(key);
     this.leases.get(e.lease)?.keys.delete(key);
+    this.persist?.(key, undefined);
     this.emit({ key, op: 'delete', lease: e.lease, reason: 'deleted' });
   }
 
@@ -123,6 +146,7 @@ export class LeaseTable {
     this.leases.delete(id);
     for (const key of [...lease.keys].sort()) {
       this.entries.delete(key);
+      this.persist?.(key, undefined);
       this.emit({ key, op: 'delete', lease: id, reason });
     }
   }

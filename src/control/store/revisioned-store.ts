@@ -41,7 +41,7 @@ function parse(text: string): StoredResource {
 
 export class RevisionedStore implements ConfigStore {
   private readonly hub: WatchHub;
-  private readonly leases = new LeaseTable();
+  private readonly leases: LeaseTable;
   private readonly now: () => Date;
   private closed = false;
 
@@ -50,6 +50,8 @@ export class RevisionedStore implements ConfigStore {
     opts: StoreOptions = {},
   ) {
     this.now = opts.now ?? (() => new Date());
+    this.leases = new LeaseTable(backend.saveEphemeral?.bind(backend));
+    this.leases.restore(backend.loadEphemeral?.() ?? []);
     this.hub = new WatchHub(
       () => this.backend.currentRevision(),
       (rev) => this.loadEvent(rev),

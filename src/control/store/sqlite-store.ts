@@ -2,11 +2,12 @@
 //
 // Schema: `revisions` (one row per revision: time, author, message) and `kv` (one row per key per revision
 // that touched it; value = JSON text, NULL = tombstone). Reading as of revision N = each key's newest row with
-// revision ≤ N, so history, rollback and diff are queries, never replays.
+// revision ≤ N, so history, rollback and diff are queries, never replays. `ephemeral` holds the leased keys
+// (registered workloads) so a restart restores them with a fresh TTL, as etcd does; written in batches.
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Backend, Row, RevisionWrite } from './backend.js';
+import type { Backend, EphemeralRow, Row, RevisionWrite } from './backend.js';
 import { StoreError } from './errors.js';
 import { RevisionedStore, type StoreOptions } from './revisioned-store.js';
 import type { ConfigStore, ListFilter, ResourceKey, Revision, RevisionInfo } from './types.js';
@@ -30,7 +31,16 @@ CREATE TABLE IF NOT EXISTS kv (
   PRIMARY KEY (key, revision)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS kv_by_revision ON kv (revision, key);
+CREATE TABLE IF NOT EXISTS ephemeral (
+  key    TEXT PRIMARY KEY,
+  value  TEXT NOT NULL,
+  lease  INTEGER NOT NULL,
+  ttl_ms INTEGER NOT NULL
+) WITHOUT ROWID;
 `;
+
+/** Ephemeral writes are batched: one transaction (one fsync) per burst of registrations, not one per proxy. */
+const EPHEMERAL_FLUSH_MS = 50;
 
 interface RevisionRow {
   revision: number;
@@ -67,6 +77,9 @@ function prepareQueries(db: Database.Database) {
     insertRow: db.prepare<[string, number, string, string, string | null]>(
       'INSERT INTO kv (key, revision, kind, namespace, value) VALUES (?, ?, ?, ?, ?)',
     ),
+    ephemeralAll: db.prepare<[], { key: string; value: string; lease: number; ttl_ms: number }>('SELECT key, value, lease, ttl_ms FROM ephemeral ORDER BY key'),
+    ephemeralPut: db.prepare<[string, string, number, number]>('INSERT OR REPLACE INTO ephemeral (key, value, lease, ttl_ms) VALUES (?, ?, ?, ?)'),
+    ephemeralDelete: db.prepare<[string]>('DELETE FROM ephemeral WHERE key = ?'),
   };
 }
 
@@ -76,6 +89,8 @@ class SqliteBackend implements Backend {
   private readonly db: Database.Database;
   private readonly listStatements = new Map<string, Database.Statement<Record<string, unknown>, { key: string; value: string }>>();
   private readonly q: Queries;
+  private readonly pendingEphemeral = new Map<string, EphemeralRow | undefined>();
+  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -135,8 +150,37 @@ class SqliteBackend implements Backend {
     for (const r of rows) this.q.insertRow.run(r.key, info.revision, r.kind, r.namespace, r.value);
   }
 
+  loadEphemeral(): EphemeralRow[] {
+    return this.q.ephemeralAll.all().map((r) => ({ key: r.key, value: r.value, lease: r.lease, ttlMs: r.ttl_ms }));
+  }
+
+  saveEphemeral(key: string, row: EphemeralRow | undefined): void {
+    this.pendingEphemeral.set(key, row);
+    if (this.flushTimer === undefined) {
+      this.flushTimer = setTimeout(() => this.flushEphemeral(), EPHEMERAL_FLUSH_MS);
+      this.flushTimer.unref();
+    }
+  }
+
   close(): void {
-    if (this.db.open) this.db.close();
+    if (this.db.open) {
+      this.flushEphemeral();
+      this.db.close();
+    }
+  }
+
+  private flushEphemeral(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.pendingEphemeral.size === 0 || !this.db.open) return;
+    const batch = [...this.pendingEphemeral];
+    this.pendingEphemeral.clear();
+    this.db.transaction(() => {
+      for (const [key, row] of batch) {
+        if (row === undefined) this.q.ephemeralDelete.run(key);
+        else this.q.ephemeralPut.run(key, row.value, row.lease, row.ttlMs);
+      }
+    })();
   }
 
   private withChanges(row: RevisionRow): RevisionInfo {
@@ -166,7 +210,7 @@ export interface SqliteStoreOptions extends StoreOptions {
   dataDir: string;
 }
 
-/** Opens (or creates) the embedded store in `dataDir`; history persists, leases do not. */
+/** Opens (or creates) the embedded store in `dataDir`; history persists, and so do leased keys (restored with a fresh TTL). */
 export async function openSqliteStore(opts: SqliteStoreOptions): Promise<ConfigStore> {
   mkdirSync(opts.dataDir, { recursive: true });
   return new RevisionedStore(new SqliteBackend(join(opts.dataDir, DB_FILE)), opts);
