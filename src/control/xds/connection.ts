@@ -1,13 +1,20 @@
 // Serving: the state of one ADS stream — the proxy, per-type subscriptions, what was sent, ACKed and NACKed.
 import type { XdsMetrics } from './metrics.js';
 import { buildResource, type BuiltResource } from './resources.js';
-import type { ConnectedProxy, ProxyStatus, SyncStatus, TypeStatus, XdsGenerator } from './types.js';
+import type { ConnectedProxy, GeneratedResource, ProxyStatus, SyncStatus, TypeStatus, XdsGenerator } from './types.js';
 import { shortName } from '../../xds/type-urls.js';
+
+/** Built (encoded, filtered) lists by the generated list they came from: see Connection.generate. */
+const builtCache = new WeakMap<readonly GeneratedResource[], { typeUrl: string; subscription: string; built: BuiltResource[] }>();
 
 /** One subscribed type on one stream. */
 export class Watch {
   names = new Set<string>();
   wildcard = false;
+  /** SotW: resource_names as the proxy last sent them (compared cheaply on each ACK). */
+  requestedNames?: readonly string[];
+  /** `names` sorted, and joined (the generator's cache key); unset when the subscription changes. */
+  sortedNames?: { list: string[]; key: string };
   sentVersion?: string;
   sentNonce?: string;
   ackedVersion?: string;
@@ -17,6 +24,8 @@ export class Watch {
   nackError?: string;
   generateError?: string;
   resources = 0;
+  /** SotW: the list the last response was generated from (unset after a NACK); later pushes of EDS/RDS send only what changed. */
+  sentBuilt?: readonly BuiltResource[];
   /** Delta: what the client holds, name -> version (from initial_resource_versions, then what we sent). */
   readonly clientVersions = new Map<string, string>();
 
@@ -59,20 +68,37 @@ export class Connection {
     readonly drained: () => Promise<void>,
   ) {}
 
-  /** Resources of `watch`'s type for this proxy, encoded; undefined if the generator or encoder failed. */
+  /**
+   * Resources of `watch`'s type for this proxy, encoded; undefined if the generator or encoder failed. The built
+   * list is shared by every stream that got the same generated list for the same subscription (the generator hands
+   * identically-shaped proxies the same array per snapshot), so it is built and versioned once, not per proxy.
+   * Callers must not mutate the returned array.
+   */
   generate(ctx: ServingContext, watch: Watch): BuiltResource[] | undefined {
     if (this.proxy === undefined) return undefined;
     if (!watch.wildcard && watch.names.size === 0) return [];
-    const names = watch.wildcard ? [] : [...watch.names].sort();
+    if (!watch.wildcard && watch.sortedNames === undefined) {
+      const list = [...watch.names].sort();
+      watch.sortedNames = { list, key: list.join(',') };
+    }
+    const names = watch.wildcard ? [] : watch.sortedNames!.list;
     try {
+      const generated = ctx.generator.generate(this.proxy, watch.typeUrl, names);
+      const subscription = watch.wildcard ? '*' : watch.sortedNames!.key;
+      const hit = builtCache.get(generated);
+      if (hit !== undefined && hit.typeUrl === watch.typeUrl && hit.subscription === subscription) {
+        watch.generateError = undefined;
+        return hit.built;
+      }
       const seen = new Set<string>();
       const out: BuiltResource[] = [];
-      for (const r of ctx.generator.generate(this.proxy, watch.typeUrl, names)) {
+      for (const r of generated) {
         // the protocol promises exactly the subscribed names; a generator that over-delivers is filtered here
         if (seen.has(r.name) || (!watch.wildcard && !watch.names.has(r.name))) continue;
         seen.add(r.name);
         out.push(buildResource(watch.typeUrl, r));
       }
+      builtCache.set(generated, { typeUrl: watch.typeUrl, subscription, built: out });
       watch.generateError = undefined;
       return out;
     } catch (e) {

@@ -25,6 +25,7 @@ export function onDeltaRequest(ctx: ServingContext, conn: Connection, req: Delta
     for (const [name, version] of Object.entries(req.initial_resource_versions ?? {})) w.clientVersions.set(name, version);
     answer = true;
   }
+  if (subs.length > 0 || unsubs.length > 0) w.sortedNames = undefined;
   for (const n of subs) {
     if (n === '*') {
       answer ||= !w.wildcard;

@@ -18,23 +18,53 @@ function hash16(h: ReturnType<typeof createHash>): string {
   return h.digest('hex').slice(0, 16);
 }
 
+// Content-addressed second level: proxies of different shapes (or consecutive snapshots) get equal resources as
+// distinct objects; JSON.stringify is several times cheaper than encoding, so equal content is encoded once.
+// Two generations: entries not used since the previous rotation are dropped.
+const CONTENT_GENERATION = 50_000;
+let contentNow = new Map<string, { any: Any; version: string }>();
+let contentPrev = new Map<string, { any: Any; version: string }>();
+
+function encodeByContent(typeUrl: string, resource: object): { any: Any; version: string } {
+  const key = `${typeUrl}\n${JSON.stringify(resource)}`;
+  let c = contentNow.get(key);
+  if (c === undefined) {
+    c = contentPrev.get(key);
+    if (c === undefined) {
+      const any = encodeResource(typeUrl, resource as Json);
+      c = { any, version: hash16(createHash('sha256').update(typeUrl).update(any.value)) };
+    }
+    if (contentNow.size >= CONTENT_GENERATION) {
+      contentPrev = contentNow;
+      contentNow = new Map();
+    }
+    contentNow.set(key, c);
+  }
+  return c;
+}
+
 export function buildResource(typeUrl: string, r: GeneratedResource): BuiltResource {
   let c = cache.get(r.resource);
   if (c === undefined || c.typeUrl !== typeUrl) {
-    const any = encodeResource(typeUrl, r.resource as Json);
-    const version = hash16(createHash('sha256').update(typeUrl).update(any.value));
-    c = { typeUrl, any, version };
+    const e = encodeByContent(typeUrl, r.resource);
+    c = { typeUrl, any: e.any, version: e.version };
     cache.set(r.resource, c);
   }
   return { name: r.name, any: c.any, version: c.version };
 }
 
+const setVersions = new WeakMap<readonly BuiltResource[], string>();
+
 /** Version of a whole set (SotW version_info, Delta system_version_info): order-independent over name + version. */
 export function setVersion(resources: readonly BuiltResource[]): string {
+  const cached = setVersions.get(resources);
+  if (cached !== undefined) return cached;
   const sorted = [...resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const h = createHash('sha256');
   for (const r of sorted) h.update(r.name).update('\0').update(r.version).update('\n');
-  return hash16(h);
+  const v = hash16(h);
+  setVersions.set(resources, v);
+  return v;
 }
 
 let nonceSeq = 0;

@@ -1,21 +1,37 @@
 // Serving: State-of-the-World ADS — requests (subscribe / ACK / NACK) and pushes on one stream.
-import type { DiscoveryRequest, DiscoveryResponse } from '../../xds/ads-service.js';
+import { encodeDiscoveryResponseFields, type DiscoveryRequest } from '../../xds/ads-service.js';
 import { shortName, WILDCARD_TYPES } from '../../xds/type-urls.js';
 import { Watch, type Connection, type ServingContext } from './connection.js';
-import { nextNonce, setVersion } from './resources.js';
+import type { Any } from '../../xds/codec.js';
+import { nextNonce, setVersion, type BuiltResource } from './resources.js';
 
 function sameNames(w: Watch, names: readonly string[], wildcard: boolean): boolean {
   if (w.wildcard !== wildcard) return false;
   if (wildcard) return true;
+  // fast path: a proxy ACKing repeats the list it last sent (Envoy: same names, same order)
+  const last = w.requestedNames;
+  if (last !== undefined && last.length === names.length) {
+    let same = true;
+    for (let i = 0; i < names.length; i++) {
+      if (last[i] !== names[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return true;
+  }
   const set = new Set(names);
   if (set.size !== w.names.size) return false;
   for (const n of set) if (!w.names.has(n)) return false;
+  w.requestedNames = names;
   return true;
 }
 
 function subscribe(w: Watch, names: readonly string[], wildcard: boolean): void {
   w.wildcard = wildcard;
   w.names = new Set(wildcard ? [] : names);
+  w.requestedNames = wildcard ? undefined : names;
+  w.sortedNames = undefined;
 }
 
 /**
@@ -49,6 +65,8 @@ export function onSotwRequest(ctx: ServingContext, conn: Connection, req: Discov
     w.nackedNonce = nonce;
     w.nackedVersion = w.sentVersion;
     w.nackError = req.error_detail.message ?? `code ${req.error_detail.code ?? 0}`;
+    // the proxy kept its previous resources, not these: the next response is a full one
+    w.sentBuilt = undefined;
     ctx.metrics.rejected(shortName(typeUrl));
     conn.nacked(typeUrl);
     ctx.log(`xds: ${conn.proxy?.connId ?? '?'} NACKed ${shortName(typeUrl)} ${w.sentVersion ?? ''}: ${w.nackError}`);
@@ -64,9 +82,56 @@ export function onSotwRequest(ctx: ServingContext, conn: Connection, req: Discov
   }
 }
 
+const anys = new WeakMap<readonly BuiltResource[], Any[]>();
 /**
- * Sends the full state of `w`'s type. A push (`force` false) whose version equals the last one sent is
+ * Encoded responses, shared by every stream sent the same resources list with the same version: nonces need
+ * only be unique per stream, so the nonce is minted once per encoding and the same bytes go to all 500 streams
+ * of a shape (no per-proxy encode or copy). A stream that would get the same nonce twice in a row (a forced
+ * resend of an unchanged list) gets a freshly encoded response with a new nonce instead.
+ */
+const encoded = new WeakMap<Any[], { key: string; nonce: string; bytes: Buffer }>();
+
+function encodedResponse(resources: Any[], version: string, typeUrl: string, identifier: string, lastNonce: string | undefined): { nonce: string; bytes: Buffer } {
+  const key = `${typeUrl}\n${version}\n${identifier}`;
+  const hit = encoded.get(resources);
+  if (hit !== undefined && hit.key === key && hit.nonce !== lastNonce) return hit;
+  const nonce = nextNonce();
+  const e = { key, nonce, bytes: encodeDiscoveryResponseFields({ version_info: version, resources, type_url: typeUrl, nonce, control_plane: { identifier } }) };
+  if (hit === undefined || hit.key !== key) encoded.set(resources, e);
+  return e;
+}
+
+const versionMaps = new WeakMap<readonly BuiltResource[], Map<string, string>>();
+const diffs = new WeakMap<readonly BuiltResource[], WeakMap<readonly BuiltResource[], Any[]>>();
+
+function allAnys(built: readonly BuiltResource[]): Any[] {
+  let a = anys.get(built);
+  if (a === undefined) anys.set(built, (a = built.map((b) => b.any)));
+  return a;
+}
+
+/** The resources of `next` whose version differs from (or is absent in) `prev`; computed once per pair of lists. */
+function changedAnys(prev: readonly BuiltResource[], next: readonly BuiltResource[]): Any[] {
+  let byNext = diffs.get(prev);
+  if (byNext === undefined) diffs.set(prev, (byNext = new WeakMap()));
+  let out = byNext.get(next);
+  if (out === undefined) {
+    let versions = versionMaps.get(prev);
+    if (versions === undefined) versionMaps.set(prev, (versions = new Map(prev.map((b) => [b.name, b.version]))));
+    out = [];
+    for (const b of next) if (versions.get(b.name) !== b.version) out.push(b.any);
+    byNext.set(next, out);
+  }
+  return out;
+}
+
+/**
+ * Sends the state of `w`'s type. A push (`force` false) whose version equals the last one sent is
  * skipped: versions are content hashes, so equal means the proxy already has (or rejected) exactly this.
+ * Listener and Cluster responses always carry every resource (the xDS spec requires it for those types);
+ * for the other types (EDS, RDS) a push carries only the resources that changed since the last response
+ * the proxy did not reject, as the spec allows and Istio's incremental EDS does: the proxy keeps the
+ * subscribed resources a response does not name. Subscription changes and responses after a NACK are full.
  * Returns false when the stream's buffer is full.
  */
 export function sendSotw(ctx: ServingContext, conn: Connection, w: Watch, trigger: number | undefined, force: boolean): boolean {
@@ -75,19 +140,14 @@ export function sendSotw(ctx: ServingContext, conn: Connection, w: Watch, trigge
   if (built === undefined) return true;
   const version = setVersion(built);
   if (!force && version === w.sentVersion) return true;
-  const nonce = nextNonce();
-  const res: DiscoveryResponse = {
-    version_info: version,
-    resources: built.map((b) => b.any),
-    type_url: w.typeUrl,
-    nonce,
-    control_plane: { identifier: ctx.identifier },
-  };
+  const partial = !force && w.sentBuilt !== undefined && !WILDCARD_TYPES.has(w.typeUrl);
+  const { nonce, bytes } = encodedResponse(partial ? changedAnys(w.sentBuilt!, built) : allAnys(built), version, w.typeUrl, ctx.identifier, w.sentNonce);
   w.sentVersion = version;
   w.sentNonce = nonce;
+  w.sentBuilt = built;
   w.resources = built.length;
   conn.sentForPush(trigger, w.typeUrl);
-  const ok = conn.write(res);
+  const ok = conn.write(bytes);
   const type = shortName(w.typeUrl);
   ctx.metrics.pushed(type);
   ctx.metrics.pushTime(type, (performance.now() - t0) / 1000);

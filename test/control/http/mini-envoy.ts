@@ -87,7 +87,15 @@ export class MiniEnvoy {
       const d = decodeResource(any);
       byName.set(d.name, d.json);
     }
-    this.resources.set(r.type_url, byName);
+    if (r.type_url === CLUSTER_TYPE || r.type_url === LISTENER_TYPE) this.resources.set(r.type_url, byName);
+    else {
+      // EDS/RDS responses may carry only what changed (as Envoy does): keep the other subscribed resources
+      const held = this.resources.get(r.type_url) ?? new Map<string, Json>();
+      const subscribed = new Set(this.names.get(r.type_url) ?? []);
+      for (const n of [...held.keys()]) if (!subscribed.has(n)) held.delete(n);
+      for (const [n, j] of byName) held.set(n, j);
+      this.resources.set(r.type_url, held);
+    }
     this.versions.set(r.type_url, r.version_info);
     this.nonces.set(r.type_url, r.nonce);
     this.send({ type_url: r.type_url, version_info: r.version_info, response_nonce: r.nonce, resource_names: this.names.get(r.type_url) ?? [] });

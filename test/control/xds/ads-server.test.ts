@@ -156,6 +156,37 @@ describe('ADS server', () => {
     s.close();
   });
 
+  it('SotW: EDS pushes carry only the changed resources, CDS pushes everything; after a NACK the next push is full', async () => {
+    const s = sotw(client);
+    const names = (r: { resources: Parameters<typeof decodeResource>[0][] }): string[] => r.resources.map((a) => decodeResource(a).name).sort();
+    s.send({ node: node('p-partial'), type_url: CLUSTER_TYPE });
+    const c1 = await s.next();
+    s.send({ type_url: CLUSTER_TYPE, version_info: c1.version_info, response_nonce: c1.nonce });
+    s.send({ type_url: ENDPOINT_TYPE, resource_names: ['a', 'b'] });
+    const e1 = await s.next();
+    assert.deepEqual(names(e1), ['a', 'b']);
+    s.send({ type_url: ENDPOINT_TYPE, resource_names: ['a', 'b'], version_info: e1.version_info, response_nonce: e1.nonce });
+    gen.setEndpoints({ a: [1001, 1009], b: [1002, 1003] });
+    gen.setClusters('a', 'b', 'z');
+    server.push();
+    const c2 = await s.next();
+    assert.equal(c2.type_url, CLUSTER_TYPE);
+    assert.deepEqual(names(c2), ['a', 'b', 'z'], 'CDS is state of the world');
+    s.send({ type_url: CLUSTER_TYPE, version_info: c2.version_info, response_nonce: c2.nonce });
+    const e2 = await s.next();
+    assert.equal(e2.type_url, ENDPOINT_TYPE);
+    assert.deepEqual(names(e2), ['a'], 'only the changed ClusterLoadAssignment');
+    assert.notEqual(e2.version_info, e1.version_info);
+    // NACK it: the proxy kept e1's resources, so the next push must carry everything again
+    s.send({ type_url: ENDPOINT_TYPE, resource_names: ['a', 'b'], version_info: e1.version_info, response_nonce: e2.nonce, error_detail: { code: 3, message: 'bad' } });
+    await until(() => server.proxies().find((p) => p.id === 'p-partial')?.types.find((t) => t.type === 'eds')?.status === 'NACKED');
+    gen.setEndpoints({ a: [1001, 1009], b: [1002, 1004] });
+    server.push({ types: [ENDPOINT_TYPE] });
+    const e3 = await s.next();
+    assert.deepEqual(names(e3), ['a', 'b']);
+    s.close();
+  });
+
   it('full push order is CDS, EDS, LDS', async () => {
     gen.table.set(LISTENER_TYPE, [{ name: 'l', resource: { name: 'l', address: { socket_address: { address: '127.0.0.1', port_value: 1 } } } }]);
     const s = sotw(client);
