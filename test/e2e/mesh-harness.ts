@@ -1,0 +1,140 @@
+// E2E helpers for the mesh suites: a real `trellis control` process, `trellis proxy --control-plane` sidecars and CLI verbs run as child processes.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CLI, stopProcess, waitFor } from './harness.js';
+
+export interface Control {
+  proc: ChildProcess;
+  xdsPort: number;
+  httpPort: number;
+  url: string;
+  dataDir: string;
+  out(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * `trellis control` on ports 0 with its store in a fresh temp dir (or, to restart one, on the given data dir and ports).
+ * stop() removes the data dir unless `keepDataDir`.
+ */
+export async function startControl(opts: { dataDir?: string; xdsPort?: number; httpPort?: number; keepDataDir?: boolean } = {}): Promise<Control> {
+  const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-mesh-'));
+  const args = ['control', '--data-dir', dataDir, '--xds-port', String(opts.xdsPort ?? 0), '--http-port', String(opts.httpPort ?? 0)];
+  const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const stop = (): Promise<void> => stopProcess(proc).finally(() => (opts.keepDataDir === true ? undefined : fs.rmSync(dataDir, { recursive: true, force: true })));
+  try {
+    const ports = await waitFor(
+      () => {
+        if (proc.exitCode !== null) throw new Error(`control exited with ${proc.exitCode}:\n${out}`);
+        const x = /^xds listening on 127\.0\.0\.1:(\d+)$/m.exec(out);
+        const h = /^http listening on 127\.0\.0\.1:(\d+)$/m.exec(out);
+        return x !== null && h !== null ? { xdsPort: Number(x[1]), httpPort: Number(h[1]) } : undefined;
+      },
+      15000,
+      'control plane start-up lines',
+    );
+    return { proc, xdsPort: ports!.xdsPort, httpPort: ports!.httpPort, url: `http://127.0.0.1:${ports!.httpPort}`, dataDir, out: () => out, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+export interface Sidecar {
+  proc: ChildProcess;
+  outboundPort: number;
+  /** Only a sidecar with an app (--app-port) has an inbound listener. */
+  inboundPort?: number;
+  adminPort: number;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** `trellis proxy --control-plane` with every port 0; resolves once the outbound listener (and the inbound one, with an app) and admin are up. */
+export async function startSidecar(control: Control, opts: { service: string; labels: string; servicePort: number; appPort?: number; namespace?: string }): Promise<Sidecar> {
+  const args = [CLI, 'proxy', '--control-plane', `127.0.0.1:${control.xdsPort}`, '--service', opts.service, '--namespace', opts.namespace ?? 'default', '--labels', opts.labels, '--service-port', String(opts.servicePort)];
+  if (opts.appPort !== undefined) args.push('--app-port', String(opts.appPort));
+  args.push('--outbound-port', '0', '--inbound-port', '0', '--admin-port', '0');
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const stop = (): Promise<void> => stopProcess(proc);
+  try {
+    const ports = await waitFor(
+      () => {
+        if (proc.exitCode !== null) throw new Error(`proxy exited with ${proc.exitCode}:\n${out}`);
+        const o = /^listener outbound listening on [\d.]+:(\d+)$/m.exec(out);
+        const i = /^listener inbound listening on [\d.]+:(\d+)$/m.exec(out);
+        const a = /^admin listening on [\d.]+:(\d+)$/m.exec(out);
+        if (o === null || a === null || (opts.appPort !== undefined && i === null)) return undefined;
+        return { outboundPort: Number(o[1]), adminPort: Number(a[1]), ...(i !== null ? { inboundPort: Number(i[1]) } : {}) };
+      },
+      15000,
+      `sidecar ${opts.service} (${opts.labels}) listeners`,
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}; output:\n${out}`);
+    });
+    return { proc, ...ports!, output: () => out, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** performance.now() when the process had exited. */
+  endedAt: number;
+  ms: number;
+}
+
+/** Runs `trellis ARGS --server URL` as a child process. */
+export function cli(control: Control, args: string[], stdin?: string): Promise<CliResult> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [CLI, ...args, '--server', control.url], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    proc.on('error', reject);
+    const t = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+    proc.on('close', (code) => {
+      clearTimeout(t);
+      const endedAt = performance.now();
+      resolve({ code, stdout, stderr, endedAt, ms: endedAt - started });
+    });
+    proc.stdin!.end(stdin ?? '');
+  });
+}
+
+/** `trellis apply -f FILE` on YAML written to a temp file. */
+export async function applyYaml(control: Control, yaml: string, message?: string): Promise<CliResult> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-apply-'));
+  const file = path.join(dir, 'mesh.yaml');
+  fs.writeFileSync(file, yaml);
+  try {
+    return await cli(control, ['apply', '-f', file, ...(message !== undefined ? ['-m', message] : [])]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface ProxyStatus {
+  id: string;
+  status?: string;
+  types?: Record<string, { status?: string; error?: string }>;
+}
+
+export async function proxies(control: Control): Promise<ProxyStatus[]> {
+  const res = await fetch(`${control.url}/api/v1/proxies`);
+  return (await res.json()) as ProxyStatus[];
+}
