@@ -121,6 +121,16 @@ describe('control plane HTTP API', () => {
     ]);
   });
 
+  it('valid Istio that trellis cannot honour yet (corsPolicy) is refused by name and changes nothing', async () => {
+    const before = j<unknown[]>(await call('GET', '/api/v1/revisions')).length;
+    const cors = CANARY.replace(/(\n\s*)(- route:)/, '$1- corsPolicy: { allowOrigins: [{ exact: "https://a.example" }] }$1  route:');
+    const r = await call('POST', '/api/v1/apply', { text: cors });
+    assert.equal(r.status, 400, JSON.stringify(r));
+    const errors = j<{ errors: { path: string; message: string }[] }>(r).errors;
+    assert.ok(errors.some((e) => /corsPolicy$/.test(e.path) && /not supported by trellis yet/.test(e.message)), JSON.stringify(errors));
+    assert.equal(j<unknown[]>(await call('GET', '/api/v1/revisions')).length, before);
+  });
+
   it('an invalid apply returns every error and changes nothing', async () => {
     const before = j<unknown[]>(await call('GET', '/api/v1/revisions')).length;
     const r = await call('POST', '/api/v1/apply', { text: CANARY + '---' + INVALID });
