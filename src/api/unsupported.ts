@@ -26,7 +26,9 @@ export function unsupportedFields(r: MeshResource): ApiError[] {
       if (list(spec.tls).length > 0) add('spec.tls', 'TLS/SNI routes are not translated');
       list(spec.http).forEach((h, i) => {
         if (!isObj(h)) return;
-        if (h.corsPolicy !== undefined) add(`spec.http[${i}].corsPolicy`, 'the proxy has no CORS filter yet');
+        if (isObj(h.corsPolicy) && h.corsPolicy.unmatchedPreflights === 'IGNORE') {
+          add(`spec.http[${i}].corsPolicy.unmatchedPreflights`, 'unmatched preflights are always forwarded (FORWARD)');
+        }
         if (h.delegate !== undefined) add(`spec.http[${i}].delegate`, 'delegate VirtualServices are not translated');
       });
       break;

@@ -147,3 +147,71 @@ test('use_remote_address + xff_num_trusted_hops: trusted client address from x-f
     await p.stop();
   }
 });
+
+test('cors filter: preflight answered locally, allowed origins get CORS headers, others none', async () => {
+  const up = await startUpstream('cors');
+  const p = await startProxy(
+    httpBootstrap({
+      clusters: [staticCluster('cors', [up.port])],
+      httpFilters: [
+        { name: 'envoy.filters.http.cors', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors' } },
+        { name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } },
+      ],
+      routeConfig: {
+        name: 'cors',
+        virtual_hosts: [
+          {
+            name: 'all',
+            domains: ['*'],
+            typed_per_filter_config: {
+              'envoy.filters.http.cors': {
+                '@type': 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy',
+                allow_origin_string_match: [{ exact: 'https://a.example' }, { safe_regex: { regex: 'https://.*\\.b\\.example' } }],
+                allow_methods: 'GET,POST',
+                allow_headers: 'x-custom',
+                expose_headers: 'x-exposed',
+                max_age: '600',
+                allow_credentials: true,
+                allow_private_network_access: true,
+              },
+            },
+            routes: [{ match: { prefix: '/' }, route: { cluster: 'cors' } }],
+          },
+        ],
+      },
+    }),
+  );
+  try {
+    const port = p.listeners.get('ingress')!;
+    const pre = await request(port, {
+      method: 'OPTIONS',
+      path: '/x',
+      headers: { origin: 'https://a.example', 'access-control-request-method': 'POST' },
+    });
+    assert.equal(pre.status, 200);
+    assert.equal(pre.headers['access-control-allow-origin'], 'https://a.example');
+    assert.equal(pre.headers['access-control-allow-methods'], 'GET,POST');
+    assert.equal(pre.headers['access-control-allow-headers'], 'x-custom');
+    assert.equal(pre.headers['access-control-max-age'], '600');
+    assert.equal(pre.headers['access-control-allow-credentials'], 'true');
+    assert.equal(up.requests.length, 0, 'a preflight is not proxied');
+
+    const get = await request(port, { path: '/y', headers: { origin: 'https://x.b.example' } });
+    assert.equal(get.status, 200);
+    assert.equal(get.headers['x-upstream'], 'cors');
+    assert.equal(get.headers['access-control-allow-origin'], 'https://x.b.example');
+    assert.equal(get.headers['access-control-allow-credentials'], 'true');
+    assert.equal(get.headers['access-control-expose-headers'], 'x-exposed');
+    assert.equal(get.headers['access-control-allow-methods'], undefined);
+
+    const other = await request(port, { path: '/z', headers: { origin: 'https://evil.example' } });
+    assert.equal(other.status, 200);
+    assert.equal(other.headers['access-control-allow-origin'], undefined);
+    const otherPre = await request(port, { method: 'OPTIONS', path: '/z', headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } });
+    assert.equal(otherPre.headers['access-control-allow-origin'], undefined);
+    assert.equal(up.requests.length, 2 + 1, 'non-preflight requests and unmatched preflights are proxied');
+  } finally {
+    await p.stop();
+    await up.close();
+  }
+});

@@ -48,7 +48,7 @@ export function gatewayListeners(proxy: ProxyNode, snap: Snapshot): XdsResource[
   for (const [port, servers] of gatewayServers(proxy, snap)) {
     const bind = servers[0]?.server.bind ?? '0.0.0.0';
     const name = gatewayListenerName(bind, port);
-    const cfg = hcm(name, { rds: gatewayRouteName(port) }, { fault: true, edge: true });
+    const cfg = hcm(name, { rds: gatewayRouteName(port) }, { fault: true, cors: true, edge: true });
     out.push({ name, resource: listener(name, bind, port, 'OUTBOUND', hcmFilter(cfg)) });
   }
   return out;

@@ -1,9 +1,10 @@
-// Translate stage: an Istio VirtualService's http[] → Envoy routes (match, action, retries, timeout, fault, mirror, headers), and the default route.
+// Translate stage: an Istio VirtualService's http[] → Envoy routes (match, action, retries, timeout, fault, cors, mirror, headers), and the default route.
 import type { HTTPMirrorPolicy, HTTPRoute, VirtualService } from '../../api/types.js';
 import { durationJson, fractionalPercent, istioDuration } from './envoy.js';
 import { type DestContext, clusterSpecifier, hashPolicy, headerEdits, resolveDestination } from './destinations.js';
 import { faultConfig } from './fault.js';
-import { FAULT_FILTER, type Json } from './generator.js';
+import { corsConfig } from './cors.js';
+import { CORS_FILTER, FAULT_FILTER, type Json } from './generator.js';
 import { type MatchScope, isCatchAll, matchApplies, routeMatch } from './match.js';
 import { defaultRetryPolicy, retryPolicy } from './retry.js';
 
@@ -105,8 +106,13 @@ function buildRoute(http: HTTPRoute, matchName: string | undefined, match: Json,
     destHeaders = headers;
   } else return undefined;
   Object.assign(out, mergeEdits(headerEdits(http.headers), destHeaders));
+  const perFilter: Json = {};
   const fault = faultConfig(http.fault);
-  if (fault !== undefined) out.typed_per_filter_config = { [FAULT_FILTER]: fault };
+  if (fault !== undefined) perFilter[FAULT_FILTER] = fault;
+  // gRPC proxyless clients have no CORS filter (and would NACK its config); browsers do not talk to them
+  const cors = ctx.proxy.type === 'proxyless' ? undefined : corsConfig(http.corsPolicy);
+  if (cors !== undefined) perFilter[CORS_FILTER] = cors;
+  if (Object.keys(perFilter).length > 0) out.typed_per_filter_config = perFilter;
   return out;
 }
 

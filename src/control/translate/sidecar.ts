@@ -12,7 +12,7 @@ import { visibleServices } from './scope.js';
 
 /** The app's outbound listener: loopback only (nothing else may use the app's identity), all HTTP via RDS `outbound`. */
 export function outboundListener(proxy: ProxyNode): XdsResource {
-  const cfg = hcm(OUTBOUND_LISTENER, { rds: OUTBOUND_ROUTE }, { fault: true });
+  const cfg = hcm(OUTBOUND_LISTENER, { rds: OUTBOUND_ROUTE }, { fault: true, cors: true });
   return { name: OUTBOUND_LISTENER, resource: listener(OUTBOUND_LISTENER, '127.0.0.1', proxy.outboundPort, 'OUTBOUND', hcmFilter(cfg)) };
 }
 

@@ -137,6 +137,9 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
   'extensions.filters.common.fault.v3.FaultDelay.HeaderDelay': '',
   'extensions.filters.common.fault.v3.FaultDelay':
     'fixed_delay header_delay percentage',
+  'extensions.filters.http.cors.v3.Cors': '',
+  'extensions.filters.http.cors.v3.CorsPolicy':
+    'allow_origin_string_match allow_methods allow_headers expose_headers max_age allow_credentials filter_enabled shadow_enabled allow_private_network_access forward_not_matching_preflights',
   'extensions.filters.http.router.v3.Router':
     'dynamic_stats start_child_span upstream_log upstream_log_options suppress_envoy_headers strict_check_headers respect_expected_rq_timeout suppress_grpc_request_failure_code_stats upstream_http_filters',
   'config.accesslog.v3.AccessLog':

@@ -1,18 +1,23 @@
-// Config stage: validates HCM http_filters (fault, router) and per-route filter overrides.
-import type { FaultAbort, FaultConfig, FaultDelay, HttpFilter, HttpFilterConfig, RouterConfig } from './types.js';
+// Config stage: validates HCM http_filters (fault, cors, router) and per-route filter overrides.
+import type { CorsConfig, CorsPolicy, FaultAbort, FaultConfig, FaultDelay, HttpFilter, HttpFilterConfig, RouterConfig } from './types.js';
 import { Ctx, Msg, Raw, TYPE_PREFIX, Unpacked, idx, isObj, join, typeName, unpackAny } from './reader.js';
 import { validateFractionalPercent } from './common.js';
-import { validateHeaderMatcher } from './matchers.js';
+import { validateHeaderMatcher, validateStringMatcher } from './matchers.js';
 
 export const FAULT_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.http.fault.v3.HTTPFault` as const;
 export const ROUTER_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.http.router.v3.Router` as const;
+export const CORS_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.http.cors.v3.Cors` as const;
+export const CORS_POLICY_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.http.cors.v3.CorsPolicy` as const;
 export const FAULT_NAME = 'envoy.filters.http.fault';
+export const CORS_NAME = 'envoy.filters.http.cors';
 export const ROUTER_NAME = 'envoy.filters.http.router';
 
 /** Filter name -> its config type; legacy names from Envoy's deprecated well-known names. */
 const BY_NAME: Record<string, string> = {
   [FAULT_NAME]: FAULT_TYPE,
   'envoy.fault': FAULT_TYPE,
+  [CORS_NAME]: CORS_TYPE,
+  'envoy.cors': CORS_TYPE,
   [ROUTER_NAME]: ROUTER_TYPE,
   'envoy.router': ROUTER_TYPE,
 };
@@ -98,8 +103,38 @@ export function validateRouter(ctx: Ctx, body: Raw, path: string): RouterConfig 
   };
 }
 
+export function validateCors(ctx: Ctx, body: Raw, path: string): CorsConfig | undefined {
+  const m = Msg.open(ctx, body, path, { type: 'extensions.filters.http.cors.v3.Cors', fields: [] });
+  return m === undefined ? undefined : { '@type': CORS_TYPE };
+}
+
+export function validateCorsPolicy(ctx: Ctx, body: Raw, path: string): CorsPolicy | undefined {
+  const m = Msg.open(ctx, body, path, {
+    type: 'extensions.filters.http.cors.v3.CorsPolicy',
+    fields: ['allow_origin_string_match', 'allow_methods', 'allow_headers', 'expose_headers', 'max_age', 'allow_credentials', 'allow_private_network_access'],
+  });
+  if (m === undefined) return undefined;
+  const out: CorsPolicy = {
+    '@type': CORS_POLICY_TYPE,
+    allow_origin_string_match: m.list('allow_origin_string_match', (r, p) => validateStringMatcher(ctx, r, p)),
+  };
+  const am = m.str('allow_methods');
+  if (am !== undefined) out.allow_methods = am;
+  const ah = m.str('allow_headers');
+  if (ah !== undefined) out.allow_headers = ah;
+  const eh = m.str('expose_headers');
+  if (eh !== undefined) out.expose_headers = eh;
+  const ma = m.str('max_age');
+  if (ma !== undefined) out.max_age = ma;
+  const ac = m.bool('allow_credentials');
+  if (ac !== undefined) out.allow_credentials = ac;
+  m.bool('allow_private_network_access'); // accepted (type-checked) and ignored
+  return out;
+}
+
 function decode(ctx: Ctx, any: Unpacked): HttpFilterConfig | undefined {
   if (any.typeUrl === FAULT_TYPE) return validateFault(ctx, any.body, any.path);
+  if (any.typeUrl === CORS_TYPE) return validateCors(ctx, any.body, any.path);
   if (any.typeUrl === ROUTER_TYPE) return validateRouter(ctx, any.body, any.path);
   return undefined;
 }
@@ -112,15 +147,15 @@ export function decodeHttpFilterConfig(ctx: Ctx, name: string, rawConfig: unknow
   const expected = BY_NAME[name];
   if (rawConfig === undefined) {
     if (expected === undefined) {
-      if (!optional) ctx.err(namePath, `http filter "${name}" is not supported by trellis; supported: ${FAULT_NAME}, ${ROUTER_NAME}`);
+      if (!optional) ctx.err(namePath, `http filter "${name}" is not supported by trellis; supported: ${FAULT_NAME}, ${CORS_NAME}, ${ROUTER_NAME}`);
       return undefined;
     }
     return decode(ctx, { typeUrl: expected, body: {}, path });
   }
   const any = unpackAny(ctx, rawConfig, path);
   if (any === undefined) return undefined;
-  if (any.typeUrl !== FAULT_TYPE && any.typeUrl !== ROUTER_TYPE) {
-    if (!optional) ctx.err(join(path, '@type'), `http filter type ${typeName(any.typeUrl)} (filter "${name}") is not supported by trellis; supported: ${FAULT_NAME}, ${ROUTER_NAME}`);
+  if (any.typeUrl !== FAULT_TYPE && any.typeUrl !== CORS_TYPE && any.typeUrl !== ROUTER_TYPE) {
+    if (!optional) ctx.err(join(path, '@type'), `http filter type ${typeName(any.typeUrl)} (filter "${name}") is not supported by trellis; supported: ${FAULT_NAME}, ${CORS_NAME}, ${ROUTER_NAME}`);
     return undefined;
   }
   if (expected !== undefined && expected !== any.typeUrl) {
@@ -163,8 +198,18 @@ export function validateHttpFilters(ctx: Ctx, m: Msg): HttpFilter[] {
 /** typed_per_filter_config: filter name -> override config. */
 export function validatePerFilterConfig(m: Msg): Record<string, HttpFilterConfig> {
   return m.map('typed_per_filter_config', (name, raw, path) => {
-    if (BY_NAME[name] !== FAULT_TYPE) {
-      m.ctx.err(path, `per-route config for "${name}" is not supported by trellis; supported: ${FAULT_NAME}`);
+    const kind = BY_NAME[name];
+    if (kind === CORS_TYPE) {
+      const any = unpackAny(m.ctx, raw, path);
+      if (any === undefined) return undefined;
+      if (any.typeUrl !== CORS_POLICY_TYPE) {
+        m.ctx.err(join(path, '@type'), `${any.typeUrl} is not a per-route config for "${name}" (expected ${CORS_POLICY_TYPE})`);
+        return undefined;
+      }
+      return validateCorsPolicy(m.ctx, any.body, any.path);
+    }
+    if (kind !== FAULT_TYPE) {
+      m.ctx.err(path, `per-route config for "${name}" is not supported by trellis; supported: ${FAULT_NAME}, ${CORS_NAME}`);
       return undefined;
     }
     return decodeHttpFilterConfig(m.ctx, name, raw, path, path, false);

@@ -266,7 +266,21 @@ export interface RouterConfig {
   suppress_envoy_headers: boolean;
   start_child_span: boolean;
 }
-export type HttpFilterConfig = FaultConfig | RouterConfig;
+/** envoy.filters.http.cors: the filter itself has no settings; the policy is per route / virtual host. */
+export interface CorsConfig {
+  '@type': 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors';
+}
+/** Per-route / per-virtual-host CORS policy (typed_per_filter_config of the cors filter). */
+export interface CorsPolicy {
+  '@type': 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy';
+  allow_origin_string_match: StringMatcher[];
+  allow_methods?: string;
+  allow_headers?: string;
+  expose_headers?: string;
+  max_age?: string;
+  allow_credentials?: boolean;
+}
+export type HttpFilterConfig = FaultConfig | RouterConfig | CorsConfig | CorsPolicy;
 
 export interface HttpFilter {
   name: string;

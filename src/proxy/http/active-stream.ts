@@ -38,6 +38,8 @@ export class ActiveStream implements RouteRequest {
   readonly originalPath: string;
   requestId = '';
   faultTimer: NodeJS.Timeout | undefined;
+  /** Set by the cors filter: headers added to the response of an allowed cross-origin request. */
+  corsResponseHeaders: HeaderMap | undefined;
   /** The trusted client address (from the socket, or x-forwarded-for per xff_num_trusted_hops). */
   clientIp: string;
   clientPort: number;
@@ -185,6 +187,10 @@ export class ActiveStream implements RouteRequest {
         choice.responseHeaders.apply(headers, this.formatContext(upstreamHost));
       }
       if (!route.responseHeaders.empty) route.responseHeaders.apply(headers, this.formatContext(upstreamHost));
+    }
+    const cors = this.corsResponseHeaders;
+    if (cors !== undefined) {
+      for (const [k, v] of Object.entries(cors)) if (v !== undefined) headers[k] = v;
     }
     const cm = this.cm;
     if (cm.serverHeader === 'OVERWRITE' || (cm.serverHeader === 'APPEND_IF_ABSENT' && headers.server === undefined)) {

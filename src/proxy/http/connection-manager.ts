@@ -16,6 +16,7 @@ import { H1Connection, type H1CodecCallbacks, type H1CodecOptions } from './h1-c
 import { proxyUpgrade } from './upgrade.js';
 import { FaultFilter } from './filters/fault.js';
 import { RouterFilter } from './filters/router.js';
+import { CorsFilter } from './filters/cors.js';
 
 /** What a connection manager needs from the rest of the proxy. */
 export interface HcmContext {
@@ -84,6 +85,8 @@ export class ConnectionManager implements HttpConnectionHandler {
     this.filters = config.http_filters.map((f) => {
       const tc = f.typed_config;
       if (tc['@type'] === 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault') return new FaultFilter(f.name, tc, ctx.random);
+      if (tc['@type'] === 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors') return new CorsFilter(f.name, tc);
+      if (tc['@type'] !== 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router') throw new Error(`http filter ${f.name}: unexpected config type ${tc['@type']}`);
       return new RouterFilter(f.name, tc, ctx.random);
     });
 

@@ -121,13 +121,13 @@ describe('control plane HTTP API', () => {
     ]);
   });
 
-  it('valid Istio that trellis cannot honour yet (corsPolicy) is refused by name and changes nothing', async () => {
+  it('valid Istio that trellis cannot honour yet (tcp routes) is refused by name and changes nothing', async () => {
     const before = j<unknown[]>(await call('GET', '/api/v1/revisions')).length;
-    const cors = CANARY.replace(/(\n\s*)(- route:)/, '$1- corsPolicy: { allowOrigins: [{ exact: "https://a.example" }] }$1  route:');
-    const r = await call('POST', '/api/v1/apply', { text: cors });
+    const tcp = CANARY + '  tcp:\n  - route: [{destination: {host: reviews, port: {number: 5000}}}]\n';
+    const r = await call('POST', '/api/v1/apply', { text: tcp });
     assert.equal(r.status, 400, JSON.stringify(r));
     const errors = j<{ errors: { path: string; message: string }[] }>(r).errors;
-    assert.ok(errors.some((e) => /corsPolicy$/.test(e.path) && /not supported by trellis yet/.test(e.message)), JSON.stringify(errors));
+    assert.ok(errors.some((e) => /spec\.tcp$/.test(e.path) && /not supported by trellis yet/.test(e.message)), JSON.stringify(errors));
     assert.equal(j<unknown[]>(await call('GET', '/api/v1/revisions')).length, before);
   });
 

@@ -13,7 +13,7 @@ import { encodeResource } from '../../../src/xds/codec.js';
 import { BOOKINFO, BOOKINFO_INSTANCES, assertProxyAccepts, byName, get, snapshotFromYaml } from './helpers.js';
 
 describe('sidecar LDS', () => {
-  it('outbound on 127.0.0.1:15001 with RDS outbound and fault + router; inbound on 0.0.0.0:15006 to the app', () => {
+  it('outbound on 127.0.0.1:15001 with RDS outbound and cors + fault + router; inbound on 0.0.0.0:15006 to the app', () => {
     const snap = snapshotFromYaml(BOOKINFO, BOOKINFO_INSTANCES);
     const out = ldsGenerator.build(proxyNode({ serviceName: 'reviews', servicePort: 9080, appPort: 9081 }), snap);
     assertProxyAccepts(LISTENER_TYPE, out);
@@ -23,7 +23,7 @@ describe('sidecar LDS', () => {
     const hcm = get(ob, 'filter_chains', 0, 'filters', 0, 'typed_config');
     assert.equal(get(hcm, 'codec_type'), 'AUTO');
     assert.equal(get(hcm, 'rds', 'route_config_name'), 'outbound');
-    assert.deepEqual((get(hcm, 'http_filters') as { name: string }[]).map((f) => f.name), ['envoy.filters.http.fault', 'envoy.filters.http.router']);
+    assert.deepEqual((get(hcm, 'http_filters') as { name: string }[]).map((f) => f.name), ['envoy.filters.http.cors', 'envoy.filters.http.fault', 'envoy.filters.http.router']);
     const ib = byName(out, 'inbound').resource;
     assert.deepEqual(ib.address, { socket_address: { address: '0.0.0.0', port_value: 15006 } });
     assert.equal(get(ib, 'filter_chains', 0, 'filters', 0, 'typed_config', 'route_config', 'virtual_hosts', 0, 'routes', 0, 'route', 'cluster'), 'inbound|9080||');

@@ -112,6 +112,40 @@ spec:
       },
     },
     {
+      name: 'corsPolicy → per-route CorsPolicy of envoy.filters.http.cors (accepted by the proxy), next to fault',
+      vs: `
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - corsPolicy:
+      allowOrigins: [{exact: "https://a.example"}, {prefix: "https://dev."}, {regex: "https://.*\\\\.b\\\\.example"}]
+      allowMethods: [GET, POST]
+      allowHeaders: [x-custom, authorization]
+      exposeHeaders: [x-exposed]
+      maxAge: 24h
+      allowCredentials: true
+    fault: {abort: {percentage: {value: 1}, httpStatus: 503}}
+    route: [{destination: {host: reviews, subset: v1}}]
+`,
+      check: (vh) => {
+        const [a] = routes(vh);
+        assert.deepEqual(get(a, 'typed_per_filter_config', 'envoy.filters.http.cors'), {
+          '@type': 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy',
+          allow_origin_string_match: [{ exact: 'https://a.example' }, { prefix: 'https://dev.' }, { safe_regex: { regex: 'https://.*\\.b\\.example' } }],
+          allow_methods: 'GET,POST',
+          allow_headers: 'x-custom,authorization',
+          expose_headers: 'x-exposed',
+          max_age: '86400',
+          allow_credentials: true,
+        });
+        assert.ok(get(a, 'typed_per_filter_config', 'envoy.filters.http.fault') !== undefined);
+      },
+    },
+    {
       name: 'retries, per-try timeout and a route timeout',
       vs: `
 ---

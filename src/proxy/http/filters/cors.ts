@@ -1,0 +1,88 @@
+// HTTP filters: envoy.filters.http.cors — answers preflights locally and adds CORS headers to responses,
+// following the per-route / per-virtual-host CorsPolicy (typed_per_filter_config under the filter's name).
+import type { CorsConfig, CorsPolicy } from '../../config/types.js';
+import type { ActiveStream } from '../active-stream.js';
+import type { FilterStatus, HttpFilter } from '../filter.js';
+import type { HeaderMap } from '../../router/types.js';
+import { CompiledStringMatcher } from '../../router/string-matcher.js';
+
+export const CORS_POLICY_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy';
+
+/** A policy with its origin matchers compiled once. */
+export class CompiledCorsPolicy {
+  private readonly origins: CompiledStringMatcher[];
+
+  constructor(readonly policy: CorsPolicy) {
+    // matchers were validated with the config (including regexes), so compile errors cannot occur here
+    this.origins = policy.allow_origin_string_match.map((m, i) => new CompiledStringMatcher(m, `allow_origin_string_match[${i}]`, []));
+  }
+
+  allowsOrigin(origin: string): boolean {
+    return this.origins.some((m) => m.match(origin));
+  }
+
+  /** Headers of the local 200 reply to a preflight from an allowed origin. */
+  preflightHeaders(origin: string): HeaderMap {
+    const p = this.policy;
+    const h: HeaderMap = { 'access-control-allow-origin': origin };
+    if (p.allow_credentials === true) h['access-control-allow-credentials'] = 'true';
+    if (p.allow_methods !== undefined && p.allow_methods !== '') h['access-control-allow-methods'] = p.allow_methods;
+    if (p.allow_headers !== undefined && p.allow_headers !== '') h['access-control-allow-headers'] = p.allow_headers;
+    if (p.max_age !== undefined && p.max_age !== '') h['access-control-max-age'] = p.max_age;
+    return h;
+  }
+
+  /** Headers added to the response of a non-preflight request from an allowed origin. */
+  responseHeaders(origin: string): HeaderMap {
+    const p = this.policy;
+    const h: HeaderMap = { 'access-control-allow-origin': origin };
+    if (p.allow_credentials === true) h['access-control-allow-credentials'] = 'true';
+    if (p.expose_headers !== undefined && p.expose_headers !== '') h['access-control-expose-headers'] = p.expose_headers;
+    return h;
+  }
+}
+
+export type CorsDecision = { kind: 'none' } | { kind: 'preflight'; headers: HeaderMap } | { kind: 'simple'; headers: HeaderMap };
+
+/** Envoy's decision for one request: method, origin and access-control-request-method headers. */
+export function decideCors(policy: CompiledCorsPolicy | undefined, method: string, origin: string | undefined, requestMethod: string | undefined): CorsDecision {
+  if (policy === undefined || origin === undefined || origin === '' || !policy.allowsOrigin(origin)) return { kind: 'none' };
+  if (method === 'OPTIONS' && requestMethod !== undefined && requestMethod !== '') return { kind: 'preflight', headers: policy.preflightHeaders(origin) };
+  return { kind: 'simple', headers: policy.responseHeaders(origin) };
+}
+
+function header(stream: ActiveStream, name: string): string | undefined {
+  const v = stream.headers[name];
+  return typeof v === 'string' ? v : Array.isArray(v) ? v[0] : undefined;
+}
+
+export class CorsFilter implements HttpFilter {
+  readonly name: string;
+  private readonly compiledPolicies = new WeakMap<CorsPolicy, CompiledCorsPolicy>();
+
+  constructor(name: string, _config: CorsConfig) {
+    this.name = name;
+  }
+
+  private policy(stream: ActiveStream): CompiledCorsPolicy | undefined {
+    const cfg = stream.route?.perFilterConfig.get(this.name);
+    if (cfg === undefined || cfg['@type'] !== CORS_POLICY_TYPE) return undefined;
+    const policy = cfg as CorsPolicy;
+    let c = this.compiledPolicies.get(policy);
+    if (c === undefined) {
+      c = new CompiledCorsPolicy(policy);
+      this.compiledPolicies.set(policy, c);
+    }
+    return c;
+  }
+
+  decodeHeaders(stream: ActiveStream): FilterStatus {
+    const d = decideCors(this.policy(stream), stream.method, header(stream, 'origin'), header(stream, 'access-control-request-method'));
+    if (d.kind === 'preflight') {
+      stream.sendLocalReply(200, '', d.headers);
+      return 'stop';
+    }
+    if (d.kind === 'simple') stream.corsResponseHeaders = d.headers;
+    return 'continue';
+  }
+}
