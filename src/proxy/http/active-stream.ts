@@ -182,16 +182,16 @@ export class ActiveStream implements RouteRequest {
   finalizeResponseHeaders(headers: HeaderMap, upstreamHost?: string): void {
     const route = this.route;
     if (route !== null) {
-      const choice = this.choice;
-      if (choice?.responseHeaders !== undefined && !choice.responseHeaders.empty) {
-        choice.responseHeaders.apply(headers, this.formatContext(upstreamHost));
+      const clusterEdits = this.choice?.responseHeaders;
+      const withCluster = clusterEdits !== undefined && !clusterEdits.empty;
+      if (withCluster || !route.responseHeaders.empty) {
+        const ctx = this.formatContext(upstreamHost); // one context for both mutation lists
+        if (withCluster) clusterEdits.apply(headers, ctx);
+        if (!route.responseHeaders.empty) route.responseHeaders.apply(headers, ctx);
       }
-      if (!route.responseHeaders.empty) route.responseHeaders.apply(headers, this.formatContext(upstreamHost));
     }
     const cors = this.corsResponseHeaders;
-    if (cors !== undefined) {
-      for (const [k, v] of Object.entries(cors)) if (v !== undefined) headers[k] = v;
-    }
+    if (cors !== undefined) for (const k in cors) if (cors[k] !== undefined) headers[k] = cors[k];
     const cm = this.cm;
     if (cm.serverHeader === 'OVERWRITE' || (cm.serverHeader === 'APPEND_IF_ABSENT' && headers.server === undefined)) {
       headers.server = cm.serverName;
