@@ -32,10 +32,9 @@ async function controlPlaneConfig(flags: SidecarFlags): Promise<Bootstrap> {
   return r.value;
 }
 
-export function registerProxyCommand(program: Command): void {
-  program
-    .command('proxy')
-    .description('run the proxy (sidecar or front proxy) from an Envoy v3 bootstrap file')
+/** The flags of `trellis proxy`, shared with `trellis gateway` (which has no --proxy-type: it is always a router). */
+function proxyOptions(cmd: Command, withProxyType: boolean): Command {
+  cmd
     .option('-c, --config-path <file>', 'Envoy v3 bootstrap (YAML or JSON)')
     .option('--config-yaml <yaml>', 'bootstrap given inline (as Envoy\'s --config-yaml)')
     .option('--concurrency <n>', 'worker processes sharing the listeners', '1')
@@ -52,30 +51,51 @@ export function registerProxyCommand(program: Command): void {
     .option('--inbound-port <port>', 'with --control-plane: inbound listener port for peers (0 = pick a free port)', '15006')
     .option('--node-id <id>', 'with --control-plane: the xDS node id (default sidecar~IP~SERVICE-PID.NS~NS.svc.cluster.local)')
     .option('--service-account <sa>', 'with --control-plane: the workload service account (env SERVICE_ACCOUNT; default "default")')
-    .option('--proxy-type <type>', 'with --control-plane: sidecar | router', 'sidecar')
-    .action(async (flags: ProxyFlags) => {
-      if (flags.controlPlane !== undefined && (flags.configPath !== undefined || flags.configYaml !== undefined)) {
-        throw new Error('--control-plane builds its own bootstrap; give it or -c/--config-yaml, not both');
-      }
-      if (flags.configPath === undefined && flags.configYaml === undefined && flags.controlPlane === undefined) {
-        throw new Error('proxy needs -c FILE (or --config-yaml, or --control-plane HOST:PORT)');
-      }
-      const concurrency = Number(flags.concurrency);
-      if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--concurrency must be a positive integer, got "${flags.concurrency}"`);
-      // each worker would open its own ADS stream under the same node id (and pick its own free ports)
-      if (flags.controlPlane !== undefined && concurrency > 1) throw new Error('--control-plane supports --concurrency 1 only (for now)');
-      const bootstrap = flags.controlPlane !== undefined ? await controlPlaneConfig({ ...flags, controlPlane: flags.controlPlane }) : loadConfig(flags);
-      if (flags.mode === 'validate') {
-        process.stdout.write('configuration OK\n');
-        return;
-      }
-      if (flags.mode !== 'serve') throw new Error(`--mode must be serve or validate, got "${flags.mode}"`);
-      if (flags.adminPort !== undefined && bootstrap.admin?.address !== undefined) {
-        bootstrap.admin.address.socket_address.port_value = Number(flags.adminPort);
-      }
-      const drainMs = Number(flags.drainTimeS) * 1000;
-      if (cluster.isWorker) await runWorker(bootstrap);
-      else if (concurrency > 1) await runPrimary(bootstrap, concurrency, drainMs);
-      else await runSingle(bootstrap, drainMs);
-    });
+    .option('--xds-api <api>', 'with --control-plane: delta (incremental xDS, with VHDS) | sotw (state of the world)', 'delta');
+  if (withProxyType) cmd.option('--proxy-type <type>', 'with --control-plane: sidecar | router', 'sidecar');
+  return cmd;
+}
+
+/** The control plane learns the admin port from the node, so a Sidecar egress listener is never given it. */
+function announceAdminPort(bootstrap: Bootstrap): void {
+  const port = bootstrap.admin?.address?.socket_address.port_value;
+  if (port !== undefined && port > 0) bootstrap.node.metadata.TRELLIS_ADMIN_PORT = String(port);
+}
+
+async function runProxy(flags: ProxyFlags): Promise<void> {
+  if (flags.controlPlane !== undefined && (flags.configPath !== undefined || flags.configYaml !== undefined)) {
+    throw new Error('--control-plane builds its own bootstrap; give it or -c/--config-yaml, not both');
+  }
+  if (flags.configPath === undefined && flags.configYaml === undefined && flags.controlPlane === undefined) {
+    throw new Error('proxy needs -c FILE (or --config-yaml, or --control-plane HOST:PORT)');
+  }
+  const concurrency = Number(flags.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--concurrency must be a positive integer, got "${flags.concurrency}"`);
+  // each worker would open its own ADS stream under the same node id (and pick its own free ports)
+  if (flags.controlPlane !== undefined && concurrency > 1) throw new Error('--control-plane supports --concurrency 1 only (for now)');
+  const bootstrap = flags.controlPlane !== undefined ? await controlPlaneConfig({ ...flags, controlPlane: flags.controlPlane }) : loadConfig(flags);
+  if (flags.mode === 'validate') {
+    process.stdout.write('configuration OK\n');
+    return;
+  }
+  if (flags.mode !== 'serve') throw new Error(`--mode must be serve or validate, got "${flags.mode}"`);
+  if (flags.adminPort !== undefined && bootstrap.admin?.address !== undefined) {
+    bootstrap.admin.address.socket_address.port_value = Number(flags.adminPort);
+  }
+  if (flags.controlPlane !== undefined) announceAdminPort(bootstrap);
+  const drainMs = Number(flags.drainTimeS) * 1000;
+  if (cluster.isWorker) await runWorker(bootstrap);
+  else if (concurrency > 1) await runPrimary(bootstrap, concurrency, drainMs);
+  else await runSingle(bootstrap, drainMs);
+}
+
+export function registerProxyCommand(program: Command): void {
+  proxyOptions(program.command('proxy').description('run the proxy (sidecar or front proxy) from an Envoy v3 bootstrap file'), true).action(runProxy);
+}
+
+/** `trellis gateway` = `trellis proxy --proxy-type router`: serves the Gateways whose selector matches its --labels. */
+export function registerGatewayCommand(program: Command): void {
+  proxyOptions(program.command('gateway').description('run an ingress/egress gateway (Istio router) configured by the control plane\'s Gateways'), false).action(
+    (flags: ProxyFlags) => runProxy({ ...flags, proxyType: 'router' }),
+  );
 }

@@ -6,6 +6,8 @@ export const LISTENER_TYPE = `${TYPE_PREFIX}envoy.config.listener.v3.Listener`;
 export const ROUTE_TYPE = `${TYPE_PREFIX}envoy.config.route.v3.RouteConfiguration`;
 export const CLUSTER_TYPE = `${TYPE_PREFIX}envoy.config.cluster.v3.Cluster`;
 export const ENDPOINT_TYPE = `${TYPE_PREFIX}envoy.config.endpoint.v3.ClusterLoadAssignment`;
+/** VHDS: virtual hosts of a route configuration, named `<route config name>/<virtual host name>` (Delta only). */
+export const VIRTUAL_HOST_TYPE = `${TYPE_PREFIX}envoy.config.route.v3.VirtualHost`;
 export const SECRET_TYPE = `${TYPE_PREFIX}envoy.extensions.transport_sockets.tls.v3.Secret`;
 
 export const HCM_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager`;
@@ -24,6 +26,7 @@ export const SHORT_NAMES: Readonly<Record<string, string>> = {
   [ENDPOINT_TYPE]: 'eds',
   [LISTENER_TYPE]: 'lds',
   [ROUTE_TYPE]: 'rds',
+  [VIRTUAL_HOST_TYPE]: 'vhds',
   [SECRET_TYPE]: 'sds',
 };
 
@@ -37,5 +40,8 @@ export function shortName(typeUrl: string): string {
  */
 export const WILDCARD_TYPES: ReadonlySet<string> = new Set([LISTENER_TYPE, CLUSTER_TYPE]);
 
+/** Types whose subscribed names are namespaces (`<name>/…` resources match), as Envoy's VHDS subscribes. */
+export const NAMESPACED_TYPES: ReadonlySet<string> = new Set([VIRTUAL_HOST_TYPE]);
+
 /** Full-push order (make-before-break: clusters and their endpoints exist before listeners/routes point at them). */
-export const PUSH_ORDER: readonly string[] = [CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SECRET_TYPE];
+export const PUSH_ORDER: readonly string[] = [CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, VIRTUAL_HOST_TYPE, SECRET_TYPE];

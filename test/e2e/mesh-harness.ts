@@ -1,4 +1,4 @@
-// E2E helpers for the mesh suites: a real `trellis control` process, `trellis proxy --control-plane` sidecars and CLI verbs run as child processes.
+// E2E helpers for the mesh suites: a real `trellis control` process, `trellis proxy --control-plane` sidecars, `trellis gateway` routers and CLI verbs run as child processes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -56,10 +56,14 @@ export interface Sidecar {
 }
 
 /** `trellis proxy --control-plane` with every port 0; resolves once the outbound listener (and the inbound one, with an app) and admin are up. */
-export async function startSidecar(control: Control, opts: { service: string; labels: string; servicePort: number; appPort?: number; namespace?: string }): Promise<Sidecar> {
+export async function startSidecar(
+  control: Control,
+  opts: { service: string; labels: string; servicePort: number; appPort?: number; namespace?: string; extraArgs?: string[] },
+): Promise<Sidecar> {
   const args = [CLI, 'proxy', '--control-plane', `127.0.0.1:${control.xdsPort}`, '--service', opts.service, '--namespace', opts.namespace ?? 'default', '--labels', opts.labels, '--service-port', String(opts.servicePort)];
   if (opts.appPort !== undefined) args.push('--app-port', String(opts.appPort));
   args.push('--outbound-port', '0', '--inbound-port', '0', '--admin-port', '0');
+  args.push(...(opts.extraArgs ?? []));
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -85,6 +89,52 @@ export async function startSidecar(control: Control, opts: { service: string; la
     await stop();
     throw e;
   }
+}
+
+export interface Gateway {
+  proc: ChildProcess;
+  adminPort: number;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** `trellis gateway --control-plane` (a router) with the given labels; resolves once its admin port is up (listeners follow its Gateways). */
+export async function startGateway(control: Control, opts: { labels: string; namespace?: string }): Promise<Gateway> {
+  const args = [CLI, 'gateway', '--control-plane', `127.0.0.1:${control.xdsPort}`, '--namespace', opts.namespace ?? 'default', '--labels', opts.labels, '--admin-port', '0'];
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const stop = (): Promise<void> => stopProcess(proc);
+  try {
+    const adminPort = await waitFor(
+      () => {
+        if (proc.exitCode !== null) throw new Error(`gateway exited with ${proc.exitCode}:\n${out}`);
+        const a = /^admin listening on [\d.]+:(\d+)$/m.exec(out);
+        return a !== null ? Number(a[1]) : undefined;
+      },
+      15000,
+      `gateway (${opts.labels}) admin`,
+    );
+    return { proc, adminPort: adminPort!, output: () => out, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/** Waits until a proxy (sidecar or gateway) printed that listener `name` is bound; returns its port. */
+export function listenerUp(proxy: { output(): string }, name: string, timeoutMs = 15000): Promise<number> {
+  const escaped = name.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+  const re = new RegExp(`^listener ${escaped} listening on [\\d.]+:(\\d+)$`, 'm');
+  return waitFor(
+    () => {
+      const m = re.exec(proxy.output());
+      return m !== null ? Number(m[1]) : undefined;
+    },
+    timeoutMs,
+    `listener ${name}`,
+  ).then((p) => p!);
 }
 
 export interface CliResult {

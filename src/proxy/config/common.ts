@@ -40,6 +40,18 @@ export function validateAddress(ctx: Ctx, raw: unknown, path: string): Address |
   return sa === undefined ? undefined : { socket_address: sa };
 }
 
+/** A ConfigSource of an xDS subscription (RDS, VHDS): structure only, the xDS client resolves it; only ADS is implemented. */
+export function validateAdsConfigSource(ctx: Ctx, raw: unknown, path: string): 'ads' | undefined {
+  const c = Msg.open(ctx, raw, path, { type: 'config.core.v3.ConfigSource', fields: ['ads', 'resource_api_version'], ignored: ['initial_fetch_timeout'] });
+  if (c === undefined) return undefined;
+  c.enumOr('resource_api_version', ['V3'], 'V3');
+  if (!c.has('ads')) {
+    ctx.err(path, 'only config_source {ads: {}} is supported by trellis');
+    return undefined;
+  }
+  return 'ads';
+}
+
 export function validateLocality(ctx: Ctx, raw: unknown, path: string): Locality | undefined {
   const m = Msg.open(ctx, raw, path, { type: 'config.core.v3.Locality', fields: ['region', 'zone', 'sub_zone'] });
   if (m === undefined) return undefined;

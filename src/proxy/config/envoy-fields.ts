@@ -71,6 +71,8 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
     'pattern substitution',
   'config.route.v3.RouteConfiguration':
     'name virtual_hosts vhds internal_only_headers response_headers_to_add response_headers_to_remove request_headers_to_add request_headers_to_remove most_specific_header_mutations_wins validate_clusters max_direct_response_body_size_bytes cluster_specifier_plugins request_mirror_policies ignore_port_in_host_matching ignore_path_parameters_in_path_matching typed_per_filter_config metadata',
+  'config.route.v3.Vhds':
+    'config_source',
   'config.route.v3.VirtualHost':
     'name domains routes matcher require_tls virtual_clusters rate_limits request_headers_to_add request_headers_to_remove response_headers_to_add response_headers_to_remove cors typed_per_filter_config include_request_attempt_count include_attempt_count_in_response retry_policy retry_policy_typed_config hedge_policy include_is_timeout_retry_header per_request_buffer_limit_bytes request_mirror_policies metadata',
   'config.route.v3.Route':

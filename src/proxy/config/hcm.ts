@@ -2,6 +2,7 @@
 import type { HttpConnectionManager, RouteConfiguration } from './types.js';
 import { Ctx, Msg, Raw, TYPE_PREFIX } from './reader.js';
 import { validateAccessLog } from './access-log.js';
+import { validateAdsConfigSource } from './common.js';
 import { validateHttpFilters } from './http-filters.js';
 import { routeConfiguration } from './route.js';
 import type { ClusterRef } from './route-action.js';
@@ -77,15 +78,7 @@ function upgradeConfig(ctx: Ctx, raw: unknown, path: string): { upgrade_type: st
 function rds(ctx: Ctx, raw: unknown, path: string): string | undefined {
   const m = Msg.open(ctx, raw, path, { type: 'extensions.filters.network.http_connection_manager.v3.Rds', fields: ['config_source', 'route_config_name'] });
   if (m === undefined) return undefined;
-  // structure only: the xDS client resolves the source; only ADS is implemented
-  if (m.require('config_source')) {
-    m.msg('config_source', (r, p) => {
-      const c = Msg.open(ctx, r, p, { type: 'config.core.v3.ConfigSource', fields: ['ads', 'resource_api_version'], ignored: ['initial_fetch_timeout'] });
-      c?.enumOr('resource_api_version', ['V3'], 'V3');
-      if (c !== undefined && !c.has('ads')) ctx.err(p, 'only config_source {ads: {}} is supported by trellis');
-      return undefined;
-    });
-  }
+  if (m.require('config_source')) m.msg('config_source', (r, p) => validateAdsConfigSource(ctx, r, p));
   return m.reqStr('route_config_name');
 }
 

@@ -1,7 +1,7 @@
 // Config stage: validates a RouteConfiguration (virtual hosts, routes, matches, redirects, direct responses).
 import type { DirectResponseAction, RedirectAction, Route, RouteConfiguration, RouteMatch, VirtualHost } from './types.js';
 import { Ctx, Msg } from './reader.js';
-import { HEADER_EDIT_FIELDS, headerEdits, headerName, readDataSource, validateRuntimeFraction } from './common.js';
+import { HEADER_EDIT_FIELDS, headerEdits, headerName, readDataSource, validateAdsConfigSource, validateRuntimeFraction } from './common.js';
 import { validateHeaderMatcher, validateQueryParameterMatcher, validateRegexMatcher, validateRegexRewrite } from './matchers.js';
 import { ClusterRef, validateHashPolicy, validateRouteAction } from './route-action.js';
 import { validateRetryPolicy } from './retry-policy.js';
@@ -169,14 +169,33 @@ export function validateVirtualHost(ctx: Ctx, raw: unknown, path: string, refs: 
   return out;
 }
 
-/** Validates a RouteConfiguration, recording every cluster name its routes refer to in `refs`. */
-export function routeConfiguration(ctx: Ctx, raw: unknown, path: string, refs: ClusterRef[]): { config: RouteConfiguration; validateClusters?: boolean } | undefined {
+function validateVhds(ctx: Ctx, raw: unknown, path: string): RouteConfiguration['vhds'] {
+  const m = Msg.open(ctx, raw, path, { type: 'config.route.v3.Vhds', fields: ['config_source'] });
+  if (m === undefined || !m.require('config_source')) return undefined;
+  const source = m.msg('config_source', (r, p) => validateAdsConfigSource(ctx, r, p));
+  return source === undefined ? undefined : { config_source: source };
+}
+
+/**
+ * Validates a RouteConfiguration, recording every cluster name its routes refer to in `refs`. `vhds`: the route
+ * configuration comes from RDS, where VHDS can add virtual hosts (an inline one has no subscription to add them).
+ */
+export function routeConfiguration(
+  ctx: Ctx,
+  raw: unknown,
+  path: string,
+  refs: ClusterRef[],
+  opts: { vhds?: boolean } = {},
+): { config: RouteConfiguration; validateClusters?: boolean } | undefined {
   const m = Msg.open(ctx, raw, path, {
     type: 'config.route.v3.RouteConfiguration',
-    fields: ['name', 'virtual_hosts', 'internal_only_headers', 'validate_clusters', ...HEADER_EDIT_FIELDS],
+    fields: ['name', 'virtual_hosts', 'internal_only_headers', 'validate_clusters', 'vhds', ...HEADER_EDIT_FIELDS],
     ignored: ['metadata', 'max_direct_response_body_size_bytes'],
   });
   if (m === undefined) return undefined;
+  let vhds: RouteConfiguration['vhds'];
+  if (m.has('vhds') && opts.vhds !== true) m.err('vhds', 'VHDS needs a route configuration from RDS (over delta xDS); an inline route_config cannot use it');
+  else if (m.has('vhds')) vhds = m.msg('vhds', (r, p) => validateVhds(ctx, r, p));
   const vhosts = m.list('virtual_hosts', (r, p) => validateVirtualHost(ctx, r, p, refs));
   // Envoy: names and domains must be unique across the virtual hosts of one route config
   const names = new Map<string, number>();
@@ -197,6 +216,7 @@ export function routeConfiguration(ctx: Ctx, raw: unknown, path: string, refs: C
     ...headerEdits(m),
     internal_only_headers: m.list('internal_only_headers', (r, p) => headerName(ctx, r, p)),
   };
+  if (vhds !== undefined) config.vhds = vhds;
   const vc = m.bool('validate_clusters');
   return vc === undefined ? { config } : { config, validateClusters: vc };
 }

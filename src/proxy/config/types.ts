@@ -238,6 +238,8 @@ export interface RouteConfiguration {
   response_headers_to_add: HeaderValueOption[];
   response_headers_to_remove: string[];
   internal_only_headers: string[];
+  /** VHDS (only in a RouteConfiguration from RDS over delta ADS): more virtual hosts arrive as VirtualHost resources. */
+  vhds?: { config_source: 'ads' };
 }
 
 // ---------------------------------------------------------------- HTTP filters
@@ -279,6 +281,8 @@ export interface CorsPolicy {
   expose_headers?: string;
   max_age?: string;
   allow_credentials?: boolean;
+  /** Envoy's default true: a preflight from an origin that does not match goes upstream; false answers it locally. */
+  forward_not_matching_preflights?: boolean;
 }
 export type HttpFilterConfig = FaultConfig | RouterConfig | CorsConfig | CorsPolicy;
 

@@ -1,10 +1,10 @@
 // Config stage: per-resource validators (Listener, Cluster, RouteConfiguration, ClusterLoadAssignment) for the xDS client.
 import type { Result } from '../../common/result.js';
-import type { Cluster, ClusterLoadAssignment, Listener, RouteConfiguration } from './types.js';
+import type { Cluster, ClusterLoadAssignment, Listener, RouteConfiguration, VirtualHost } from './types.js';
 import { Ctx } from './reader.js';
 import { listener } from './listener.js';
 import { cluster } from './cluster.js';
-import { routeConfiguration } from './route.js';
+import { routeConfiguration, validateVirtualHost } from './route.js';
 import { clusterLoadAssignment } from './endpoint.js';
 import { newRefs } from './refs.js';
 
@@ -32,8 +32,14 @@ export function validateCluster(raw: unknown, path: string, opts?: ResourceOptio
   return run(opts, (ctx) => cluster(ctx, raw, path, newRefs()), path);
 }
 
+/** A RouteConfiguration from RDS: `vhds` is accepted here (the xDS client refuses it over SotW, as Envoy does). */
 export function validateRouteConfiguration(raw: unknown, path: string, opts?: ResourceOptions): Result<RouteConfiguration> {
-  return run(opts, (ctx) => routeConfiguration(ctx, raw, path, [])?.config, path);
+  return run(opts, (ctx) => routeConfiguration(ctx, raw, path, [], { vhds: true })?.config, path);
+}
+
+/** A VirtualHost resource of VHDS, checked as an inline virtual host is. */
+export function validateVirtualHostResource(raw: unknown, path: string, opts?: ResourceOptions): Result<VirtualHost> {
+  return run(opts, (ctx) => validateVirtualHost(ctx, raw, path, []), path);
 }
 
 export function validateClusterLoadAssignment(raw: unknown, path: string, opts?: ResourceOptions): Result<ClusterLoadAssignment> {

@@ -28,7 +28,7 @@ interface Entry {
   readonly result: RouteMatchResult;
 }
 
-interface CompiledVhostEntry {
+export interface CompiledVhostEntry {
   readonly routes: readonly Entry[];
 }
 
@@ -151,27 +151,71 @@ class RouteTableImpl implements RouteTable {
   }
 }
 
-/** Compiles a validated RouteConfiguration; throws RouteCompileError listing every problem (e.g. an invalid regex). */
-export function compileRouteTable(rc: RouteConfiguration, opts?: CompileOptions): RouteTable {
-  const random = opts?.random ?? Math.random;
-  const errs: Errors = [];
-  const rcLevel = levelMutations(rc, '', errs);
-  const entries: [string, CompiledVhostEntry][] = [];
-  rc.virtual_hosts.forEach((vh, i) => {
-    const c = compileVirtualHost(vh, rcLevel, random, `virtual_hosts[${i}]`, errs);
-    for (const d of vh.domains) entries.push([d, c]);
-  });
+/** A virtual host compiled against one route configuration (its header edits): what VHDS caches per resource. */
+export interface CompiledVhost {
+  readonly domains: readonly string[];
+  readonly entry: CompiledVhostEntry;
+}
+
+function dropLeadingDot(errs: Errors): void {
   // Errors at route-config level carry a leading '.' from the empty base path.
   for (const e of errs) if (e.path.startsWith('.')) e.path = e.path.slice(1);
-  if (errs.length > 0) throw new RouteCompileError(errs);
-  const internal = Object.freeze(rc.internal_only_headers.map((h) => h.toLowerCase()));
-  return new RouteTableImpl(rc.name, new VirtualHostIndex(entries), internal, random);
+}
+
+/**
+ * A route configuration compiled once (its own header edits and inline virtual hosts), to which more virtual hosts
+ * can be added (VHDS) without recompiling it: table() only builds the domain index. Throws RouteCompileError.
+ */
+export class RouteTableCompiler {
+  private readonly random: () => number;
+  private readonly rcLevel: Level;
+  private readonly inline: CompiledVhost[] = [];
+
+  constructor(
+    private readonly rc: RouteConfiguration,
+    opts?: CompileOptions,
+  ) {
+    this.random = opts?.random ?? Math.random;
+    const errs: Errors = [];
+    this.rcLevel = levelMutations(rc, '', errs);
+    rc.virtual_hosts.forEach((vh, i) => {
+      this.inline.push({ domains: vh.domains, entry: compileVirtualHost(vh, this.rcLevel, this.random, `virtual_hosts[${i}]`, errs) });
+    });
+    dropLeadingDot(errs);
+    if (errs.length > 0) throw new RouteCompileError(errs);
+  }
+
+  /** One more virtual host under this route configuration's header edits; error paths start with `path`. */
+  compileVirtualHost(vh: VirtualHost, path: string): Result<CompiledVhost> {
+    const errs: Errors = [];
+    const entry = compileVirtualHost(vh, this.rcLevel, this.random, path, errs);
+    return errs.length > 0 ? { ok: false, errors: errs } : { ok: true, value: { domains: vh.domains, entry } };
+  }
+
+  /** The inline virtual hosts plus `extra` (domains must be unique across all of them: callers check). */
+  table(extra: readonly CompiledVhost[] = []): RouteTable {
+    const entries: [string, CompiledVhostEntry][] = [];
+    for (const c of [...this.inline, ...extra]) for (const d of c.domains) entries.push([d, c.entry]);
+    const internal = Object.freeze(this.rc.internal_only_headers.map((h) => h.toLowerCase()));
+    return new RouteTableImpl(this.rc.name, new VirtualHostIndex(entries), internal, this.random);
+  }
+}
+
+/** Compiles a validated RouteConfiguration; throws RouteCompileError listing every problem (e.g. an invalid regex). */
+export function compileRouteTable(rc: RouteConfiguration, opts?: CompileOptions): RouteTable {
+  return new RouteTableCompiler(rc, opts).table();
 }
 
 /** compileRouteTable returning a Result instead of throwing (for NACK messages). */
 export function tryCompileRouteTable(rc: RouteConfiguration, opts?: CompileOptions): Result<RouteTable> {
+  const c = tryRouteTableCompiler(rc, opts);
+  return c.ok ? { ok: true, value: c.value.table() } : c;
+}
+
+/** A RouteTableCompiler, or the errors of the route configuration (for NACK messages). */
+export function tryRouteTableCompiler(rc: RouteConfiguration, opts?: CompileOptions): Result<RouteTableCompiler> {
   try {
-    return { ok: true, value: compileRouteTable(rc, opts) };
+    return { ok: true, value: new RouteTableCompiler(rc, opts) };
   } catch (e) {
     if (e instanceof RouteCompileError) return { ok: false, errors: e.errors };
     throw e;

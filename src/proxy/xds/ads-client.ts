@@ -1,28 +1,33 @@
-// xDS client: the proxy's ADS client — subscribes CDS/LDS (wildcard) and EDS/RDS (by name), validates each response, ACKs or NACKs, hands accepted state to the applier.
+// xDS client: the proxy's ADS client — subscribes CDS/LDS (wildcard), EDS/RDS (by name) and VHDS (by route config, delta only), validates each response, ACKs or NACKs, hands accepted state to the applier.
 import { formatErrors, type ConfigError } from '../../common/result.js';
-import type { Cluster, ClusterLoadAssignment, Listener } from '../config/types.js';
+import type { Cluster, ClusterLoadAssignment, Listener, VirtualHost } from '../config/types.js';
 import type { StatsScope } from '../telemetry/stats.js';
-import type { DiscoveryRequest, DiscoveryResponse, XdsNode } from '../../xds/ads-service.js';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, shortName } from '../../xds/type-urls.js';
-import { AdsStream } from './ads-stream.js';
+import type { XdsNode } from '../../xds/ads-service.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, VIRTUAL_HOST_TYPE, shortName } from '../../xds/type-urls.js';
+import { createTransport, type AdsTransport, type TransportHandlers, type Watch, type XdsApi, type XdsUpdate } from './ads-protocol.js';
+import type { AdsStreamOptions } from './ads-stream.js';
 import type { BackoffOptions } from './backoff.js';
 import { Applier, type ApplyTarget, type BoundListener, type XdsResources } from './applier.js';
+import { deltaCodec } from './delta-codec.js';
+import { sotwCodec } from './sotw-codec.js';
 import {
   CLUSTERS,
   ENDPOINTS,
   LISTENERS,
+  VIRTUAL_HOSTS,
   checkListenerAddresses,
   checkNotStatic,
-  edsName,
   rdsNames,
   routesSpec,
   validateResources,
   type CompiledRoutes,
   type ResourceSpec,
 } from './resources.js';
-import { TypeState } from './xds-state.js';
+import { Subscriptions } from './subscriptions.js';
+import { TypeState, type AcceptOptions } from './xds-state.js';
 import { XdsStats, type SubscriptionStats } from './xds-stats.js';
 import { configDump } from './config-dump.js';
+import { VHDS_NEEDS_DELTA, Vhds } from './vhds.js';
 
 export interface AdsClientOptions {
   node: XdsNode;
@@ -30,6 +35,8 @@ export interface AdsClientOptions {
   targets: readonly string[];
   target: ApplyTarget;
   stats: StatsScope;
+  /** Which ADS RPC to speak (bootstrap ads_config.api_type GRPC = 'sotw', DELTA_GRPC = 'delta'). Default 'sotw'. */
+  api?: XdsApi;
   random?: () => number;
   /** Envoy's initial_fetch_timeout: start-up and warming wait at most this long for the control plane. Default 15 s. */
   initialFetchTimeoutMs?: number;
@@ -39,37 +46,25 @@ export interface AdsClientOptions {
   onListenersApplied?(bound: BoundListener[]): void;
 }
 
-/** One subscription on the stream. */
-interface Watch {
-  readonly typeUrl: string;
-  readonly wildcard: boolean;
-  /** Sorted resource names (EDS/RDS). */
-  names: string[];
-  /** Requested on the current stream. */
-  subscribed: boolean;
-  /** Nonce of the last response of this type on the current stream. */
-  nonce: string;
-}
-
-const INVALID_ARGUMENT = 3; // google.rpc.Code, what Envoy puts in a NACK's error_detail
-
 export class AdsClient {
   readonly state: XdsResources = {
     clusters: new TypeState<Cluster>(CLUSTER_TYPE),
     endpoints: new TypeState<ClusterLoadAssignment>(ENDPOINT_TYPE),
     listeners: new TypeState<Listener>(LISTENER_TYPE),
     routes: new TypeState<CompiledRoutes>(ROUTE_TYPE),
+    vhosts: new TypeState<VirtualHost>(VIRTUAL_HOST_TYPE),
   };
   readonly stats: XdsStats;
+  readonly api: XdsApi;
   private readonly applier: Applier;
-  private readonly stream: AdsStream;
-  private readonly watches = new Map<string, Watch>();
+  private readonly transport: AdsTransport;
+  private readonly vhds: Vhds;
+  private readonly subs: Subscriptions;
   private readonly routes: ResourceSpec<CompiledRoutes>;
   private readonly staticClusterNames: ReadonlySet<string>;
   private readonly staticListenerNames: ReadonlySet<string>;
   private readonly log: (msg: string) => void;
   private readonly initialTimeoutMs: number;
-  private nodeSent = false;
   /** Envoy asks for listeners only once the first cluster response is handled (clusters before the listeners that use them). */
   private clustersFetched = false;
   private initTimer: NodeJS.Timeout | undefined;
@@ -79,13 +74,13 @@ export class AdsClient {
 
   constructor(private readonly opts: AdsClientOptions) {
     this.log = opts.log ?? ((m) => process.stderr.write(`${m}\n`));
+    this.api = opts.api ?? 'sotw';
     this.initialTimeoutMs = opts.initialFetchTimeoutMs ?? 15_000;
     this.stats = new XdsStats(opts.stats);
     this.routes = routesSpec(opts.random);
+    this.vhds = new Vhds(this.state.vhosts, this.state.routes);
     this.staticClusterNames = new Set(opts.target.staticClusters.map((c) => c.name));
     this.staticListenerNames = new Set(opts.target.staticListeners.map((l) => l.name));
-    for (const t of [CLUSTER_TYPE, LISTENER_TYPE]) this.watches.set(t, { typeUrl: t, wildcard: true, names: [], subscribed: false, nonce: '' });
-    for (const t of [ENDPOINT_TYPE, ROUTE_TYPE]) this.watches.set(t, { typeUrl: t, wildcard: false, names: [], subscribed: false, nonce: '' });
     this.applier = new Applier(opts.target, this.state, {
       warmTimeoutMs: this.initialTimeoutMs,
       log: this.log,
@@ -93,6 +88,7 @@ export class AdsClient {
         (kind === 'clusters' ? this.stats.cds : this.stats.lds).initFetchTimeout.inc();
         this.log(`xds: ${kind} went live without ${kind === 'clusters' ? 'endpoints for' : 'route configurations'} ${missing.join(', ')} (initial_fetch_timeout)`);
       },
+      routesPending: (name) => this.vhds.pending(name),
       onListenersApplied: (bound, error) => {
         if (error !== undefined) {
           this.stats.listenerCreateFailure.inc();
@@ -102,20 +98,20 @@ export class AdsClient {
         opts.onListenersApplied?.(bound);
       },
     });
-    this.stream = new AdsStream(
-      { targets: opts.targets, backoff: opts.backoff, connectTimeoutMs: opts.connectTimeoutMs },
-      {
-        onOpen: () => this.onOpen(),
-        onResponse: (r) => this.onResponse(r),
-        onClose: (reason, wasOpen, retryIn) => this.onClose(reason, wasOpen, retryIn),
-      },
-    );
-    this.updateEdsNames();
-    this.updateRdsNames();
+    const streamOpts: AdsStreamOptions = { targets: opts.targets, backoff: opts.backoff, connectTimeoutMs: opts.connectTimeoutMs };
+    const handlers: TransportHandlers = {
+      onOpen: () => this.onOpen(),
+      onUpdate: (u) => this.onUpdate(u),
+      onClose: (reason, wasOpen, retryIn) => this.onClose(reason, wasOpen, retryIn),
+    };
+    this.transport = this.api === 'delta' ? createTransport(deltaCodec, opts.node, streamOpts, handlers) : createTransport(sotwCodec, opts.node, streamOpts, handlers);
+    this.subs = new Subscriptions(this.state, this.applier, this.vhds, (r) => this.transport.send(r));
+    this.subs.followClusters();
+    this.subs.followListeners();
   }
 
   start(): void {
-    this.stream.start();
+    this.transport.start();
     // Envoy's init manager: if the control plane does not deliver in time, go live with what we have (static resources).
     this.initTimer = setTimeout(() => {
       if (this.initDone) return;
@@ -132,7 +128,7 @@ export class AdsClient {
   }
 
   get connected(): boolean {
-    return this.stream.connected;
+    return this.transport.connected;
   }
 
   /** Resolves when every accepted update has been applied (tests). */
@@ -143,7 +139,7 @@ export class AdsClient {
   close(): void {
     this.closed = true;
     if (this.initTimer !== undefined) clearTimeout(this.initTimer);
-    this.stream.close();
+    this.transport.close();
     this.applier.close();
     this.stats.connectedState.set(0);
     this.finishInit();
@@ -151,7 +147,7 @@ export class AdsClient {
 
   /** Envoy admin config_dump entries for the dynamic (and static) clusters, listeners, routes and endpoints. */
   configDump(): object[] {
-    return configDump(this.state, this.opts.target);
+    return configDump(this.state, this.opts.target, (name, raw) => this.vhds.mergedRaw(name, raw));
   }
 
   private finishInit(): void {
@@ -165,16 +161,7 @@ export class AdsClient {
 
   private onOpen(): void {
     this.stats.connectedState.set(1);
-    this.nodeSent = false;
-    for (const w of this.watches.values()) {
-      w.subscribed = false;
-      w.nonce = '';
-    }
-    // Re-subscribe with the versions we hold, so a control plane that has nothing new need not resend.
-    this.request(this.watch(CLUSTER_TYPE));
-    if (this.watch(ENDPOINT_TYPE).names.length > 0) this.request(this.watch(ENDPOINT_TYPE));
-    if (this.clustersFetched) this.request(this.watch(LISTENER_TYPE));
-    if (this.watch(ROUTE_TYPE).names.length > 0) this.request(this.watch(ROUTE_TYPE));
+    this.subs.reopen(this.clustersFetched);
   }
 
   private onClose(reason: string, wasOpen: boolean, retryIn: number): void {
@@ -184,192 +171,179 @@ export class AdsClient {
     if (wasOpen) this.log(`xds: ${reason}; keeping the last good config, reconnecting in ${retryIn} ms`);
   }
 
-  private onResponse(res: DiscoveryResponse): void {
+  private onUpdate(u: XdsUpdate): void {
     if (this.closed) return;
-    const w = this.watches.get(res.type_url);
+    const w = this.subs.get(u.typeUrl);
     if (w === undefined || !w.subscribed) {
-      this.log(`xds: ignoring a response of unrequested type ${res.type_url}`);
+      this.log(`xds: ignoring a response of unrequested type ${u.typeUrl}`);
       return;
     }
-    w.nonce = res.nonce;
-    switch (res.type_url) {
+    w.nonce = u.nonce;
+    switch (u.typeUrl) {
       case CLUSTER_TYPE:
-        return this.onClusters(w, res);
+        return this.onClusters(w, u);
       case ENDPOINT_TYPE:
-        return this.onEndpoints(w, res);
+        return this.onEndpoints(w, u);
       case LISTENER_TYPE:
-        return this.onListeners(w, res);
+        return this.onListeners(w, u);
       case ROUTE_TYPE:
-        return this.onRoutes(w, res);
+        return this.onRoutes(w, u);
+      case VIRTUAL_HOST_TYPE:
+        return this.onVirtualHosts(w, u);
     }
   }
 
   // ------------------------------------------------------------------ per type
 
-  private onClusters(w: Watch, res: DiscoveryResponse): void {
+  /** SotW LDS/CDS replace the whole set; a delta response adds, updates and removes by name. */
+  private acceptOptions(u: XdsUpdate, keep?: ReadonlySet<string>): AcceptOptions {
+    return { full: u.full, removed: u.removed, ...(keep !== undefined ? { keep: (n: string) => keep.has(n) } : {}) };
+  }
+
+  private onClusters(w: Watch, u: XdsUpdate): void {
     const st = this.stats.cds;
     st.attempt.inc();
-    const r = validateResources(CLUSTERS, res.resources);
+    const r = validateResources(CLUSTERS, u.resources);
     const errors = r.ok ? checkNotStatic(r.value.map((c) => c.name), this.staticClusterNames, 'cluster') : r.errors;
     if (r.ok && errors.length === 0) {
-      this.state.clusters.accept(res.version_info, r.value, true);
-      this.ack(w, res, st);
-      this.updateEdsNames();
+      this.state.clusters.accept(u.version, r.value, this.acceptOptions(u));
+      this.ack(w, u, st);
+      this.subs.followClusters();
       void this.applier.schedule('clusters');
       this.applier.stateChanged();
-    } else this.nack(w, res, errors, this.state.clusters, [st]);
+    } else this.nack(w, u, errors, this.state.clusters, [st]);
     if (!this.clustersFetched) {
       this.clustersFetched = true; // accepted or not, the cluster phase of start-up is over (Envoy moves on too)
-      this.request(this.watch(LISTENER_TYPE));
+      this.subs.request(this.subs.watch(LISTENER_TYPE));
     }
   }
 
-  private onEndpoints(w: Watch, res: DiscoveryResponse): void {
-    const byEds = this.clustersByEdsName();
+  private onEndpoints(w: Watch, u: XdsUpdate): void {
+    const byEds = this.subs.clustersByEdsName();
     const stats = (names: Iterable<string>): SubscriptionStats[] => [...names].flatMap((n) => (byEds.get(n) ?? []).map((c) => this.stats.eds(c)));
-    const r = validateResources(ENDPOINTS, res.resources);
+    const r = validateResources(ENDPOINTS, u.resources);
     if (!r.ok) {
       for (const s of stats(w.names)) s.attempt.inc();
-      this.nack(w, res, r.errors, this.state.endpoints, stats(w.names));
+      this.nack(w, u, r.errors, this.state.endpoints, stats(w.names));
       return;
     }
     const wanted = new Set(w.names);
     // Assignments we did not ask for are ignored, as Envoy does.
     const items = r.value.filter((c) => wanted.has(c.name));
-    this.state.endpoints.accept(res.version_info, items, false, wanted);
-    this.ack(w, res, undefined);
+    this.state.endpoints.accept(u.version, items, this.acceptOptions(u, wanted));
+    this.ack(w, u, undefined);
     for (const it of items) {
       for (const s of stats([it.name])) {
         s.attempt.inc();
-        s.accepted(res.version_info);
+        s.accepted(u.version);
         if (it.value.endpoints.length === 0) s.empty.inc();
       }
+    }
+    // Envoy: a removed assignment is an empty update (the cluster keeps its hosts, and stops warming)
+    for (const s of stats(u.removed.filter((n) => wanted.has(n)))) {
+      s.attempt.inc();
+      s.empty.inc();
     }
     void this.applier.schedule('endpoints');
     this.applier.stateChanged();
   }
 
-  private onListeners(w: Watch, res: DiscoveryResponse): void {
+  private onListeners(w: Watch, u: XdsUpdate): void {
     const st = this.stats.lds;
     st.attempt.inc();
-    const r = validateResources(LISTENERS, res.resources);
+    const r = validateResources(LISTENERS, u.resources);
     let errors: ConfigError[] = r.ok ? [] : r.errors;
     if (r.ok) {
       errors = [
         ...checkNotStatic(r.value.map((l) => l.name), this.staticListenerNames, 'listener'),
-        ...checkListenerAddresses(r.value.map((l) => l.value), this.opts.target.staticListeners),
+        ...checkListenerAddresses(this.state.listeners.preview(r.value, this.acceptOptions(u)), this.opts.target.staticListeners),
       ];
     }
     if (!r.ok || errors.length > 0) {
-      this.nack(w, res, errors, this.state.listeners, [st]);
+      this.nack(w, u, errors, this.state.listeners, [st]);
       return;
     }
-    this.state.listeners.accept(res.version_info, r.value, true);
-    this.ack(w, res, st);
-    this.updateRdsNames();
+    this.state.listeners.accept(u.version, r.value, this.acceptOptions(u));
+    this.ack(w, u, st);
+    this.subs.followListeners();
     void this.applier.schedule('listeners');
     this.applier.stateChanged();
   }
 
-  private onRoutes(w: Watch, res: DiscoveryResponse): void {
+  private onRoutes(w: Watch, u: XdsUpdate): void {
     const prefixes = rdsNames(this.applier.allListeners());
     const stats = (names: Iterable<string>): SubscriptionStats[] =>
       [...names].flatMap((n) => [...(prefixes.get(n) ?? [])].map((p) => this.stats.rds(p, n)));
-    const r = validateResources(this.routes, res.resources);
-    if (!r.ok) {
+    const r = validateResources(this.routes, u.resources);
+    const wanted = new Set(w.names);
+    const items = r.ok ? r.value.filter((rc) => wanted.has(rc.name)) : [];
+    let errors: ConfigError[] = r.ok ? [] : r.errors;
+    let commits: (() => void)[] = [];
+    if (r.ok && this.api === 'sotw') {
+      errors = items.filter((i) => i.value.config.vhds !== undefined).map((i) => ({ path: i.name, message: VHDS_NEEDS_DELTA }));
+    } else if (r.ok) {
+      const c = this.vhds.composeRoutes(items); // a route configuration with `vhds` serves its VHDS virtual hosts too
+      if (c.ok) commits = c.value;
+      else errors = c.errors;
+    }
+    if (errors.length > 0) {
       for (const s of stats(w.names)) s.attempt.inc();
-      this.nack(w, res, r.errors, this.state.routes, stats(w.names));
+      this.nack(w, u, errors, this.state.routes, stats(w.names));
       return;
     }
-    const wanted = new Set(w.names);
-    const items = r.value.filter((rc) => wanted.has(rc.name));
-    this.state.routes.accept(res.version_info, items, false, wanted);
-    this.ack(w, res, undefined);
+    this.state.routes.accept(u.version, items, this.acceptOptions(u, wanted));
+    for (const c of commits) c();
+    this.ack(w, u, undefined);
     for (const s of stats(items.map((i) => i.name))) {
       s.attempt.inc();
-      s.accepted(res.version_info);
+      s.accepted(u.version);
     }
+    this.subs.followRoutes();
     void this.applier.schedule('routes');
     this.applier.stateChanged();
   }
 
-  // ------------------------------------------------------------------ subscriptions
-
-  private clustersByEdsName(): Map<string, string[]> {
-    const out = new Map<string, string[]>();
-    for (const c of this.applier.allClusters()) {
-      const n = edsName(c);
-      if (n === undefined) continue;
-      const l = out.get(n);
-      if (l === undefined) out.set(n, [c.name]);
-      else l.push(c.name);
+  private onVirtualHosts(w: Watch, u: XdsUpdate): void {
+    const prefixes = rdsNames(this.applier.allListeners());
+    const stats = (names: Iterable<string>): SubscriptionStats[] =>
+      [...names].flatMap((n) => [...(prefixes.get(n) ?? [])].map((p) => this.stats.vhds(p, n)));
+    const r = validateResources(VIRTUAL_HOSTS, u.resources);
+    const p = r.ok ? this.vhds.prepare(u.version, r.value, u.removed) : r;
+    if (!p.ok) {
+      for (const s of stats(w.names)) s.attempt.inc();
+      this.nack(w, u, p.errors, this.state.vhosts, stats(w.names));
+      // as Envoy's init target on a rejected update: listeners go live with the inline virtual hosts, not after a timeout
+      this.vhds.markFetched(w.names);
+      this.applier.stateChanged();
+      return;
     }
-    return out;
-  }
-
-  /** EDS follows the clusters: one name per EDS cluster (static or dynamic). */
-  private updateEdsNames(): void {
-    this.resubscribe(this.watch(ENDPOINT_TYPE), [...this.clustersByEdsName().keys()], this.state.endpoints);
-  }
-
-  /** RDS follows the listeners: every route_config_name an HCM refers to. */
-  private updateRdsNames(): void {
-    this.resubscribe(this.watch(ROUTE_TYPE), [...rdsNames(this.applier.allListeners()).keys()], this.state.routes);
-  }
-
-  private resubscribe<T>(w: Watch, names: string[], st: TypeState<T>): void {
-    const next = [...new Set(names)].sort();
-    if (next.length === w.names.length && next.every((n, i) => n === w.names[i])) return;
-    w.names = next;
-    st.retain(new Set(next));
-    // A type never requested on this stream needs no "unsubscribe everything".
-    if (next.length > 0 || w.subscribed) this.request(w);
-  }
-
-  private watch(typeUrl: string): Watch {
-    return this.watches.get(typeUrl)!;
-  }
-
-  // ------------------------------------------------------------------ requests
-
-  private stateOf(typeUrl: string): TypeState<unknown> {
-    const s = this.state;
-    if (typeUrl === CLUSTER_TYPE) return s.clusters;
-    if (typeUrl === ENDPOINT_TYPE) return s.endpoints;
-    if (typeUrl === LISTENER_TYPE) return s.listeners;
-    return s.routes;
-  }
-
-  /** A (re)subscription, ACK or NACK: version = last accepted, names = current interest, nonce = last response seen. */
-  private request(w: Watch, errorDetail?: string): void {
-    const req: DiscoveryRequest = {
-      version_info: this.stateOf(w.typeUrl).version,
-      resource_names: w.wildcard ? [] : w.names,
-      type_url: w.typeUrl,
-      response_nonce: w.nonce,
-    };
-    // Istio's set_node_on_first_message_only: the node travels once per stream.
-    if (!this.nodeSent) req.node = this.opts.node;
-    if (errorDetail !== undefined) req.error_detail = { code: INVALID_ARGUMENT, message: errorDetail };
-    if (this.stream.send(req)) {
-      this.nodeSent = true;
-      w.subscribed = true;
+    const changed = p.value.apply();
+    this.ack(w, u, undefined);
+    for (const s of stats(changed.length > 0 ? changed : w.names)) {
+      s.attempt.inc();
+      s.accepted(u.version);
+      if (changed.length === 0) s.empty.inc();
     }
+    if (changed.length > 0) void this.applier.schedule('routes');
+    this.applier.stateChanged(); // also ends the warming of listeners that waited for their first virtual hosts
   }
 
-  private ack(w: Watch, res: DiscoveryResponse, st: SubscriptionStats | undefined): void {
-    this.request(w);
+  // ------------------------------------------------------------------ answers
+
+  private ack(w: Watch, u: XdsUpdate, st: SubscriptionStats | undefined): void {
+    this.subs.request(w, true);
     if (st !== undefined) {
-      st.accepted(res.version_info);
-      if (res.resources.length === 0) st.empty.inc();
+      st.accepted(u.version);
+      if (u.resources.length === 0 && u.removed.length === 0) st.empty.inc();
     }
   }
 
-  private nack<T>(w: Watch, res: DiscoveryResponse, errors: ConfigError[], state: TypeState<T>, stats: SubscriptionStats[]): void {
+  /** The whole response is rejected: the state of the type stays the last good one, the NACK lists every error. */
+  private nack<T>(w: Watch, u: XdsUpdate, errors: ConfigError[], state: TypeState<T>, stats: SubscriptionStats[]): void {
     const details = formatErrors(errors);
-    state.reject(res.version_info, details);
+    state.reject(u.version, details);
     for (const s of stats) s.rejected.inc();
-    this.log(`xds: rejected ${shortName(w.typeUrl).toUpperCase()} version ${res.version_info} (keeping ${state.version || 'the static config'}):\n${details}`);
-    this.request(w, details);
+    this.log(`xds: rejected ${shortName(w.typeUrl).toUpperCase()} version ${u.version} (keeping ${state.version || 'the static config'}):\n${details}`);
+    this.subs.request(w, false, details);
   }
 }

@@ -1,12 +1,11 @@
-// xDS client: the transport — one StreamAggregatedResources (SotW) stream over @grpc/grpc-js, re-opened with backoff when it fails.
+// xDS client: the transport — one ADS stream (StreamAggregatedResources or DeltaAggregatedResources) over @grpc/grpc-js, re-opened with backoff when it fails.
 import * as grpc from '@grpc/grpc-js';
-import { adsServiceDefinition, type DiscoveryRequest, type DiscoveryResponse } from '../../xds/ads-service.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 
-export interface AdsStreamHandlers {
+export interface AdsStreamHandlers<Res> {
   /** A new stream is open: send the subscriptions (the first request carries the node). */
   onOpen(): void;
-  onResponse(res: DiscoveryResponse): void;
+  onResponse(res: Res): void;
   /**
    * The stream ended (`wasOpen`) or could not be opened; `reason` for logs. A new attempt follows after
    * `retryInMs`.
@@ -26,9 +25,9 @@ export interface AdsStreamOptions {
  * Owns the gRPC client and the current call. Each attempt builds a fresh client, so grpc-js' own channel
  * backoff (up to 120 s) never stands between a restarted control plane and our ~5 s cap.
  */
-export class AdsStream {
+export class AdsStream<Req, Res> {
   private client: grpc.Client | undefined;
-  private call: grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse> | undefined;
+  private call: grpc.ClientDuplexStream<Req, Res> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly backoff: Backoff;
   private attempt = 0;
@@ -36,8 +35,9 @@ export class AdsStream {
   private open = false;
 
   constructor(
+    private readonly method: grpc.MethodDefinition<Req, Res>,
     private readonly opts: AdsStreamOptions,
-    private readonly handlers: AdsStreamHandlers,
+    private readonly handlers: AdsStreamHandlers<Res>,
   ) {
     if (opts.targets.length === 0) throw new Error('ADS needs a control plane address');
     this.backoff = new Backoff(opts.backoff);
@@ -52,7 +52,7 @@ export class AdsStream {
   }
 
   /** Sends on the current stream; false when there is none (the request is re-made on the next stream). */
-  send(req: DiscoveryRequest): boolean {
+  send(req: Req): boolean {
     if (!this.open || this.call === undefined) return false;
     this.call.write(req);
     return true;
@@ -82,8 +82,8 @@ export class AdsStream {
   }
 
   private openStream(client: grpc.Client, target: string): void {
-    const m = adsServiceDefinition().StreamAggregatedResources;
-    const call = client.makeBidiStreamRequest<DiscoveryRequest, DiscoveryResponse>(m.path, m.requestSerialize, m.responseDeserialize);
+    const m = this.method;
+    const call = client.makeBidiStreamRequest<Req, Res>(m.path, m.requestSerialize, m.responseDeserialize);
     this.call = call;
     this.open = true;
     let ended = false;
@@ -92,7 +92,7 @@ export class AdsStream {
       ended = true;
       this.failed(why);
     };
-    call.on('data', (res: DiscoveryResponse) => {
+    call.on('data', (res: Res) => {
       if (this.call !== call) return;
       this.backoff.reset(); // the control plane answered: this stream is healthy
       this.handlers.onResponse(res);

@@ -1,5 +1,5 @@
 // xDS client: applies accepted resources to the running proxy in Envoy's order (CDS → EDS → LDS → RDS), warming new clusters and listeners first.
-import type { Cluster, ClusterLoadAssignment, Listener } from '../config/types.js';
+import type { Cluster, ClusterLoadAssignment, Listener, VirtualHost } from '../config/types.js';
 import type { ClusterManager } from '../upstream/types.js';
 import type { RouteTable } from '../router/types.js';
 import type { RouteRegistry } from './route-registry.js';
@@ -26,6 +26,8 @@ export interface XdsResources {
   endpoints: TypeState<ClusterLoadAssignment>;
   listeners: TypeState<Listener>;
   routes: TypeState<CompiledRoutes>;
+  /** VHDS, keyed `<route config name>/<virtual host>`; already composed into the route tables of `routes`. */
+  vhosts: TypeState<VirtualHost>;
 }
 
 export interface ApplierOptions {
@@ -36,6 +38,8 @@ export interface ApplierOptions {
   warmTimeoutMs: number;
   log(msg: string): void;
   onWarmTimeout(kind: 'clusters' | 'listeners', missing: string[]): void;
+  /** A held route configuration that still waits for more (its VHDS virtual hosts): its listeners keep warming. */
+  routesPending?(name: string): boolean;
   onListenersApplied(bound: BoundListener[], error: Error | undefined): void;
 }
 
@@ -117,14 +121,19 @@ export class Applier {
     const out: string[] = [];
     for (const c of this.allClusters()) {
       const n = edsName(c);
-      if (n !== undefined && this.target.clusters.get(c.name) === undefined && !this.state.endpoints.resources.has(n)) out.push(n);
+      if (n === undefined || this.target.clusters.get(c.name) !== undefined) continue;
+      // a name the server says does not exist ends the wait too (the cluster goes live without endpoints, as in Envoy)
+      if (!this.state.endpoints.resources.has(n) && !this.state.endpoints.absent.has(n)) out.push(n);
     }
     return out;
   }
 
-  /** Route config names no table exists for: a listener warms until its routes arrive. */
+  /** Route config names no table exists for: a listener warms until its routes (and their VHDS virtual hosts) arrive. */
   private coldRoutes(): string[] {
-    return [...rdsNames(this.allListeners()).keys()].filter((n) => !this.published.has(n) && !this.state.routes.resources.has(n));
+    const routes = this.state.routes;
+    return [...rdsNames(this.allListeners()).keys()].filter(
+      (n) => !this.published.has(n) && (routes.resources.has(n) ? this.opts.routesPending?.(n) === true : !routes.absent.has(n)),
+    );
   }
 
   private async applyClusters(): Promise<void> {

@@ -30,15 +30,12 @@ export function xdsNode(b: Bootstrap, version: string): XdsNode {
 export async function adsClientFor(
   b: Bootstrap,
   version: string,
-  rest: Omit<AdsClientOptions, 'node' | 'targets'>,
+  rest: Omit<AdsClientOptions, 'node' | 'targets' | 'api'>,
 ): Promise<AdsClient | undefined> {
   const ads = b.dynamic_resources?.ads_config;
   if (ads === undefined) return undefined;
-  if (ads.api_type === 'DELTA_GRPC') {
-    (rest.log ?? ((m: string) => process.stderr.write(`${m}\n`)))('xds: DELTA_GRPC is not implemented by the trellis proxy yet; using state-of-the-world GRPC');
-  }
   const targets = controlPlaneTargets(b);
   if (targets.length === 0) throw new Error(`ads_config cluster ${ads.cluster_name} has no endpoints (load_assignment) to reach the control plane`);
   const { AdsClient: Client } = await import('./ads-client.js');
-  return new Client({ ...rest, node: xdsNode(b, version), targets });
+  return new Client({ ...rest, node: xdsNode(b, version), targets, api: ads.api_type === 'DELTA_GRPC' ? 'delta' : 'sotw' });
 }

@@ -1,6 +1,7 @@
 // xDS client: the admin /config_dump entries (Envoy's admin.v3 Clusters/Listeners/Routes/EndpointsConfigDump shapes) for xDS-managed state.
 import type { ApplyTarget, XdsResources } from './applier.js';
-import type { AcceptedResource, TypeState } from './xds-state.js';
+import type { AcceptedResource, RejectedUpdate, TypeState } from './xds-state.js';
+import type { Json } from '../../xds/codec.js';
 
 const ADMIN = 'type.googleapis.com/envoy.admin.v3.';
 
@@ -8,17 +9,19 @@ function when(d: Date | undefined): string | undefined {
   return d?.toISOString();
 }
 
-/** Envoy's UpdateFailureState, for the last rejected response of a type. */
-function errorState<T>(st: TypeState<T>): object | undefined {
-  const r = st.lastRejected;
+/** Envoy's UpdateFailureState, for the last rejected response of these types. */
+function errorState(...types: TypeState<unknown>[]): object | undefined {
+  let r: RejectedUpdate | undefined;
+  for (const t of types) if (t.lastRejected !== undefined && (r === undefined || t.lastRejected.time >= r.time)) r = t.lastRejected;
   return r === undefined ? undefined : { failed_configuration_version: r.version, last_update_attempt: when(r.time), details: r.details };
 }
 
-function dyn<T>(r: AcceptedResource<T>, key: string): object {
-  return { version_info: r.version, [key]: r.raw, last_updated: when(r.lastUpdated) };
+function dyn<T>(r: AcceptedResource<T>, key: string, raw: Json = r.raw): object {
+  return { version_info: r.version, [key]: raw, last_updated: when(r.lastUpdated) };
 }
 
-export function configDump(state: XdsResources, target: ApplyTarget): object[] {
+/** `routeRaw` gives a route configuration as served (with its VHDS virtual hosts merged in). */
+export function configDump(state: XdsResources, target: ApplyTarget, routeRaw: (name: string, raw: Json) => Json = (_n, raw) => raw): object[] {
   const { clusters, listeners, routes, endpoints } = state;
   return [
     {
@@ -37,8 +40,9 @@ export function configDump(state: XdsResources, target: ApplyTarget): object[] {
     },
     {
       '@type': `${ADMIN}RoutesConfigDump`,
-      dynamic_route_configs: [...routes.resources.values()].map((r) => dyn(r, 'route_config')),
-      error_state: errorState(routes),
+      dynamic_route_configs: [...routes.resources.values()].map((r) => dyn(r, 'route_config', routeRaw(r.name, r.raw))),
+      // a rejected VHDS update is a rejected update of the route configurations it belongs to
+      error_state: errorState(routes, state.vhosts),
     },
     {
       '@type': `${ADMIN}EndpointsConfigDump`,

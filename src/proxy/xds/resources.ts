@@ -1,20 +1,31 @@
 // xDS client: decodes and validates every resource of one DiscoveryResponse into domain objects, collecting every error for the NACK.
 import type { ConfigError, Result } from '../../common/result.js';
-import type { Cluster, ClusterLoadAssignment, Listener, RouteConfiguration } from '../config/types.js';
-import { validateCluster, validateClusterLoadAssignment, validateListener, validateRouteConfiguration } from '../config/validators.js';
-import { tryCompileRouteTable } from '../router/route-table.js';
+import type { Cluster, ClusterLoadAssignment, Listener, RouteConfiguration, VirtualHost } from '../config/types.js';
+import {
+  validateCluster,
+  validateClusterLoadAssignment,
+  validateListener,
+  validateRouteConfiguration,
+  validateVirtualHostResource,
+} from '../config/validators.js';
+import { tryRouteTableCompiler, type RouteTableCompiler } from '../router/route-table.js';
 import type { RouteTable } from '../router/types.js';
 import { decodeResource, type Any, type Json } from '../../xds/codec.js';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, shortName } from '../../xds/type-urls.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, VIRTUAL_HOST_TYPE, shortName } from '../../xds/type-urls.js';
 
 /** A RouteConfiguration is compiled at validation time: a bad regex must NACK, not fail later. */
 export interface CompiledRoutes {
   config: RouteConfiguration;
+  /** The table requests use: the inline virtual hosts, plus the VHDS ones when the configuration has `vhds`. */
   table: RouteTable;
+  /** Compiles VHDS virtual hosts under this configuration without recompiling it. */
+  compiler: RouteTableCompiler;
 }
 
 export interface ValidatedResource<T> {
   name: string;
+  /** Delta: the resource's own version (SotW resources take the response's version_info). */
+  version?: string;
   /** The encoded resource: equal bytes = unchanged resource (keeps its version and last_updated). */
   bytes: Uint8Array;
   /** Decoded proto-JSON, for config_dump. */
@@ -37,38 +48,53 @@ export function routesSpec(random?: () => number): ResourceSpec<CompiledRoutes> 
     validate: (j, n) => {
       const v = validateRouteConfiguration(j, n);
       if (!v.ok) return v;
-      const c = tryCompileRouteTable(v.value, { random });
+      const c = tryRouteTableCompiler(v.value, { random });
       if (!c.ok) return { ok: false, errors: c.errors.map((e) => ({ path: e.path === '' ? n : `${n}.${e.path}`, message: e.message })) };
-      return { ok: true, value: { config: v.value, table: c.value } };
+      return { ok: true, value: { config: v.value, table: c.value.table(), compiler: c.value } };
     },
   };
+}
+
+/** VHDS: validated like an inline virtual host; compiled later, under the route configuration it belongs to. */
+export const VIRTUAL_HOSTS: ResourceSpec<VirtualHost> = { typeUrl: VIRTUAL_HOST_TYPE, validate: (j, n) => validateVirtualHostResource(j, n) };
+
+/** One resource of a response: SotW gives only the Any; delta adds the resource's name and version. */
+export interface ResourceEntry {
+  any: Any;
+  name?: string;
+  version?: string;
 }
 
 /**
  * Every resource of a response, or every error found in any of them (each path starts with the resource
  * name, or with `resources[i]` when the resource has none). One bad resource rejects the whole response:
- * the proxy keeps its last good config for that type, as the NACK says.
+ * the proxy keeps its last good config for that type, as the NACK says. A delta resource is keyed by its
+ * DeltaResource name, which must be the resource's own name except for VHDS (`<route config>/<virtual host>`).
  */
-export function validateResources<T>(spec: ResourceSpec<T>, anys: readonly Any[]): Result<ValidatedResource<T>[]> {
+export function validateResources<T>(spec: ResourceSpec<T>, entries: readonly ResourceEntry[]): Result<ValidatedResource<T>[]> {
   const errors: ConfigError[] = [];
   const out: ValidatedResource<T>[] = [];
   const seen = new Set<string>();
-  anys.forEach((any, i) => {
+  entries.forEach(({ any, name: given, version }, i) => {
     const at = `resources[${i}]`;
     if (any.type_url !== spec.typeUrl) {
-      errors.push({ path: at, message: `${any.type_url} in a ${shortName(spec.typeUrl).toUpperCase()} response (expected ${spec.typeUrl})` });
+      errors.push({ path: given || at, message: `${any.type_url} in a ${shortName(spec.typeUrl).toUpperCase()} response (expected ${spec.typeUrl})` });
       return;
     }
     let decoded: { name: string; json: Json };
     try {
       decoded = decodeResource(any);
     } catch (e) {
-      errors.push({ path: at, message: `cannot decode: ${(e as Error).message}` });
+      errors.push({ path: given || at, message: `cannot decode: ${(e as Error).message}` });
       return;
     }
-    const name = decoded.name;
+    const name = given || decoded.name;
     if (name === '') {
       errors.push({ path: at, message: 'resource has no name' });
+      return;
+    }
+    if (given && decoded.name !== given && spec.typeUrl !== VIRTUAL_HOST_TYPE) {
+      errors.push({ path: name, message: `the resource is named "${decoded.name}" but was sent as "${given}"` });
       return;
     }
     if (seen.has(name)) {
@@ -78,7 +104,7 @@ export function validateResources<T>(spec: ResourceSpec<T>, anys: readonly Any[]
     seen.add(name);
     const v = spec.validate(decoded.json, name);
     if (!v.ok) errors.push(...v.errors);
-    else out.push({ name, bytes: any.value, raw: decoded.json, value: v.value });
+    else out.push({ name, ...(version !== undefined ? { version } : {}), bytes: any.value, raw: decoded.json, value: v.value });
   });
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value: out };
 }

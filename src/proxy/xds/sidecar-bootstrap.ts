@@ -17,6 +17,8 @@ export interface SidecarFlags {
   nodeId?: string;
   serviceAccount?: string;
   proxyType?: string;
+  /** sotw | delta (default): the ADS RPC, as ads_config.api_type GRPC | DELTA_GRPC. */
+  xdsApi?: string;
 }
 
 /** The static cluster the ADS stream goes through, as Istio's bootstrap names it. */
@@ -84,6 +86,8 @@ export async function sidecarBootstrap(f: SidecarFlags, env: NodeJS.ProcessEnv =
   let outbound = portFlag('outbound-port', f.outboundPort, 15001, errors);
   let inbound = portFlag('inbound-port', f.inboundPort, 15006, errors);
   const admin = portFlag('admin-port', f.adminPort, 15000, errors);
+  const api = (f.xdsApi ?? 'delta').toLowerCase();
+  if (api !== 'sotw' && api !== 'delta') errors.push(`--xds-api must be sotw or delta, got "${f.xdsApi}"`);
   if (errors.length > 0 || cp === undefined) return { ok: false, errors: errors.map((message) => ({ path: 'flags', message })) };
   if (outbound === 0) outbound = await freePort('127.0.0.1');
   if (inbound === 0) inbound = await freePort('0.0.0.0');
@@ -109,7 +113,8 @@ export async function sidecarBootstrap(f: SidecarFlags, env: NodeJS.ProcessEnv =
     node: { id, cluster: `${name}.${namespace}`, metadata },
     admin: { address: { socket_address: { address: '127.0.0.1', port_value: admin } } },
     dynamic_resources: {
-      ads_config: { api_type: 'GRPC', transport_api_version: 'V3', grpc_services: [{ envoy_grpc: { cluster_name: XDS_CLUSTER } }], set_node_on_first_message_only: true },
+      // Istio ≥1.22 proxies also default to delta xDS
+      ads_config: { api_type: api === 'sotw' ? 'GRPC' : 'DELTA_GRPC', transport_api_version: 'V3', grpc_services: [{ envoy_grpc: { cluster_name: XDS_CLUSTER } }], set_node_on_first_message_only: true },
       cds_config: { ads: {}, resource_api_version: 'V3' },
       lds_config: { ads: {}, resource_api_version: 'V3' },
     },

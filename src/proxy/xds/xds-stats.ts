@@ -1,4 +1,4 @@
-// xDS client: Envoy's subscription stats (control_plane.*, cluster_manager.cds.*, listener_manager.lds.*, http.<prefix>.rds.<name>.*, cluster.<name>.update_*).
+// xDS client: Envoy's subscription stats (control_plane.*, cluster_manager.cds.*, listener_manager.lds.*, http.<prefix>.rds|vhds.<name>.*, cluster.<name>.update_*).
 import { xxhash64 } from '../../common/hash.js';
 import type { Counter, Gauge, StatsScope } from '../telemetry/stats.js';
 
@@ -40,6 +40,7 @@ export class XdsStats {
   readonly lds: SubscriptionStats;
   readonly listenerCreateFailure: Counter;
   private readonly rdsStats = new Map<string, SubscriptionStats>();
+  private readonly vhdsStats = new Map<string, SubscriptionStats>();
   private readonly edsStats = new Map<string, SubscriptionStats>();
 
   constructor(private readonly root: StatsScope) {
@@ -56,6 +57,17 @@ export class XdsStats {
     if (s === undefined) {
       s = new SubscriptionStats(this.root.scope('http', ['envoy_http_conn_manager_prefix', prefix], 'rds', ['envoy_rds_route_config', name]));
       this.rdsStats.set(key, s);
+    }
+    return s;
+  }
+
+  /** http.<stat_prefix>.vhds.<route_config_name>.* — Envoy's VHDS subscription scope, next to the RDS one. */
+  vhds(prefix: string, name: string): SubscriptionStats {
+    const key = `${prefix}\u0000${name}`;
+    let s = this.vhdsStats.get(key);
+    if (s === undefined) {
+      s = new SubscriptionStats(this.root.scope('http', ['envoy_http_conn_manager_prefix', prefix], 'vhds', ['envoy_rds_route_config', name]));
+      this.vhdsStats.set(key, s);
     }
     return s;
   }

@@ -1,4 +1,4 @@
-// E2E: `trellis proxy --control-plane …` (the real CLI process) gets its node identity right and serves what a fake control plane sends.
+// E2E: `trellis proxy --control-plane … --xds-api sotw` (the real CLI process) gets its node identity right and serves what a fake control plane sends.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -72,6 +72,7 @@ describe('trellis proxy --control-plane', () => {
     const args = [
       CLI, 'proxy', '--control-plane', `127.0.0.1:${ads.port}`, '--service', 'reviews', '--namespace', 'shop', '--labels', 'app=reviews,version=v1',
       '--service-port', '9080', '--app-port', String(app.port), '--outbound-port', '0', '--inbound-port', '0', '--admin-port', '0',
+      '--xds-api', 'sotw', // the fake control plane speaks SotW (delta is the default: delta-ads-client.test.ts, e2e/delta-xds.test.ts)
     ];
     proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));

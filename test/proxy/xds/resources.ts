@@ -2,7 +2,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Json } from '../../../src/xds/codec.js';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, HCM_TYPE, LISTENER_TYPE, ROUTE_TYPE, ROUTER_TYPE } from '../../../src/xds/type-urls.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, HCM_TYPE, LISTENER_TYPE, ROUTE_TYPE, ROUTER_TYPE, VIRTUAL_HOST_TYPE } from '../../../src/xds/type-urls.js';
 
 export function listener(name: string, port: number, routeName: string): Json {
   return {
@@ -58,6 +58,16 @@ export function badRoutes(name: string, cluster: string): Json {
   };
 }
 
+/** A route configuration whose virtual hosts (besides `inline`) come from VHDS. */
+export function vhdsRoutes(name: string, inline: Json[] = []): Json {
+  return { '@type': ROUTE_TYPE, name, virtual_hosts: inline, vhds: { config_source: { ads: {}, resource_api_version: 'V3' } } };
+}
+
+/** A VirtualHost resource (VHDS) routing `domains` to `cluster`; `route` adds fields to its one route. */
+export function vhost(name: string, domains: string[], cluster: string, route: Json = {}): Json {
+  return { '@type': VIRTUAL_HOST_TYPE, name, domains, routes: [{ match: { prefix: '/' }, route: { cluster, timeout: '5s' }, ...route }] };
+}
+
 export interface Upstream {
   name: string;
   port: number;
@@ -97,9 +107,9 @@ export interface Reply {
   localPort: number;
 }
 
-export function get(port: number, path = '/', agent?: http.Agent): Promise<Reply> {
+export function get(port: number, path = '/', agent?: http.Agent, host = 'svc'): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path, agent: agent ?? false, headers: { host: 'svc' } }, (res) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent: agent ?? false, headers: { host } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body += d));

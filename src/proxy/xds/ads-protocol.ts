@@ -1,0 +1,111 @@
+// xDS client: the protocol adapter — one subscription model and one response shape for both ADS RPCs (SotW and Delta).
+import type { MethodDefinition } from '@grpc/grpc-js';
+import type { XdsNode } from '../../xds/ads-service.js';
+import { AdsStream, type AdsStreamOptions } from './ads-stream.js';
+import type { ResourceEntry } from './resources.js';
+
+/** Which ADS RPC: StreamAggregatedResources (state of the world) or DeltaAggregatedResources (incremental). */
+export type XdsApi = 'sotw' | 'delta';
+
+/** One subscription on the stream. */
+export interface Watch {
+  readonly typeUrl: string;
+  /** CDS/LDS: everything of the type (the first request names nothing). */
+  readonly wildcard: boolean;
+  /** VHDS: a subscribed name is a namespace; the resources are `<name>/<anything>`. */
+  readonly namespaced: boolean;
+  /** Sorted names of current interest. */
+  names: string[];
+  /** Requested on the current stream. */
+  subscribed: boolean;
+  /** The names the server was last told about on the current stream (delta sends differences to it). */
+  sent: ReadonlySet<string>;
+  /** Nonce of the last response of this type on the current stream. */
+  nonce: string;
+}
+
+export function newWatch(typeUrl: string, kind: 'wildcard' | 'named' | 'namespaced'): Watch {
+  return { typeUrl, wildcard: kind === 'wildcard', namespaced: kind === 'namespaced', names: [], subscribed: false, sent: new Set(), nonce: '' };
+}
+
+/** A response of either RPC, as the per-type handlers read it. */
+export interface XdsUpdate {
+  typeUrl: string;
+  nonce: string;
+  /** version_info (SotW) or system_version_info (delta): for logs, stats and config_dump. */
+  version: string;
+  resources: ResourceEntry[];
+  /** Delta removed_resources (and delta resources sent without a body). */
+  removed: string[];
+  /** SotW LDS/CDS: the response is the whole set (absent names are removed). */
+  full: boolean;
+}
+
+/** What one request says about a watch: a (re)subscription, an ACK (`ack`), or a NACK (`errorDetail`). */
+export interface WatchRequest {
+  watch: Watch;
+  /** version_info of the last accepted response of the type (SotW). */
+  version: string;
+  /** name -> version of what is held (delta initial_resource_versions, first request of a stream only). */
+  held: () => Record<string, string>;
+  ack: boolean;
+  errorDetail?: string;
+}
+
+/** How one RPC's messages map to watches and updates. */
+export interface AdsCodec<Req extends object, Res> {
+  readonly api: XdsApi;
+  readonly method: MethodDefinition<Req, Res>;
+  /** undefined = nothing to tell the server. */
+  request(r: WatchRequest): Req | undefined;
+  update(res: Res): XdsUpdate;
+  withNode(req: Req, node: XdsNode): Req;
+}
+
+export interface TransportHandlers {
+  onOpen(): void;
+  onUpdate(u: XdsUpdate): void;
+  onClose(reason: string, wasOpen: boolean, retryInMs: number): void;
+}
+
+export interface AdsTransport {
+  readonly api: XdsApi;
+  readonly connected: boolean;
+  start(): void;
+  close(): void;
+  /** Sends what `r` says on the current stream; false when there is no stream or nothing to say. */
+  send(r: WatchRequest): boolean;
+}
+
+export const INVALID_ARGUMENT = 3; // google.rpc.Code, what Envoy puts in a NACK's error_detail
+
+/** The stream plus the codec: the node travels on the first message of each stream only (set_node_on_first_message_only). */
+export function createTransport<Req extends object, Res>(codec: AdsCodec<Req, Res>, node: XdsNode, opts: AdsStreamOptions, h: TransportHandlers): AdsTransport {
+  let nodeSent = false;
+  const stream = new AdsStream<Req, Res>(codec.method, opts, {
+    onOpen: () => {
+      nodeSent = false;
+      h.onOpen();
+    },
+    onResponse: (res) => h.onUpdate(codec.update(res)),
+    onClose: (reason, wasOpen, retryIn) => h.onClose(reason, wasOpen, retryIn),
+  });
+  return {
+    api: codec.api,
+    get connected() {
+      return stream.connected;
+    },
+    start: () => stream.start(),
+    close: () => stream.close(),
+    send(r: WatchRequest): boolean {
+      if (!stream.connected) return false;
+      const req = codec.request(r);
+      if (req === undefined) return false;
+      if (!stream.send(nodeSent ? req : codec.withNode(req, node))) return false;
+      nodeSent = true;
+      r.watch.subscribed = true;
+      r.watch.sent = new Set(r.watch.names);
+      return true;
+    },
+  };
+}

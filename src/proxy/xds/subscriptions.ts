@@ -1,0 +1,102 @@
+// xDS client: what the stream subscribes to — CDS/LDS wildcards, EDS/RDS names following the clusters and listeners, VHDS following route configurations with `vhds`.
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, VIRTUAL_HOST_TYPE } from '../../xds/type-urls.js';
+import { newWatch, type Watch, type WatchRequest } from './ads-protocol.js';
+import type { Applier, XdsResources } from './applier.js';
+import { edsName, rdsNames } from './resources.js';
+import type { Vhds } from './vhds.js';
+import type { TypeState } from './xds-state.js';
+
+export class Subscriptions {
+  private readonly watches = new Map<string, Watch>();
+
+  constructor(
+    private readonly state: XdsResources,
+    private readonly applier: Applier,
+    private readonly vhds: Vhds,
+    private readonly send: (r: WatchRequest) => boolean,
+  ) {
+    for (const t of [CLUSTER_TYPE, LISTENER_TYPE]) this.watches.set(t, newWatch(t, 'wildcard'));
+    for (const t of [ENDPOINT_TYPE, ROUTE_TYPE]) this.watches.set(t, newWatch(t, 'named'));
+    this.watches.set(VIRTUAL_HOST_TYPE, newWatch(VIRTUAL_HOST_TYPE, 'namespaced'));
+  }
+
+  get(typeUrl: string): Watch | undefined {
+    return this.watches.get(typeUrl);
+  }
+
+  watch(typeUrl: string): Watch {
+    return this.watches.get(typeUrl)!;
+  }
+
+  /**
+   * A new stream: every subscription is made again, with what is held (SotW: the versions; delta: each resource's
+   * version), so a control plane that has nothing new need not resend. LDS waits for the first CDS answer.
+   */
+  reopen(listeners: boolean): void {
+    for (const w of this.watches.values()) {
+      w.subscribed = false;
+      w.sent = new Set();
+      w.nonce = '';
+    }
+    this.request(this.watch(CLUSTER_TYPE));
+    for (const t of [ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, VIRTUAL_HOST_TYPE]) {
+      const w = this.watch(t);
+      if (t === LISTENER_TYPE ? listeners : w.names.length > 0) this.request(w);
+    }
+  }
+
+  /** A (re)subscription, ACK (`ack`) or NACK (`errorDetail`) of `w`, in the stream's protocol. */
+  request(w: Watch, ack = false, errorDetail?: string): void {
+    const st = this.stateOf(w.typeUrl);
+    this.send({ watch: w, version: st.version, held: () => st.versions(), ack, ...(errorDetail !== undefined ? { errorDetail } : {}) });
+  }
+
+  /** EDS name -> the clusters (static or dynamic) that use it. */
+  clustersByEdsName(): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    for (const c of this.applier.allClusters()) {
+      const n = edsName(c);
+      if (n === undefined) continue;
+      const l = out.get(n);
+      if (l === undefined) out.set(n, [c.name]);
+      else l.push(c.name);
+    }
+    return out;
+  }
+
+  /** EDS follows the clusters: one name per EDS cluster. */
+  followClusters(): void {
+    const st = this.state.endpoints;
+    this.resubscribe(this.watch(ENDPOINT_TYPE), [...this.clustersByEdsName().keys()], (next) => st.retain((n) => next.has(n)));
+  }
+
+  /** RDS follows the listeners: every route_config_name an HCM refers to (and VHDS the route configurations kept). */
+  followListeners(): void {
+    const st = this.state.routes;
+    this.resubscribe(this.watch(ROUTE_TYPE), [...rdsNames(this.applier.allListeners()).keys()], (next) => st.retain((n) => next.has(n)));
+    this.followRoutes();
+  }
+
+  /** VHDS follows the route configurations: every held one with `vhds`, by its name (a namespace of virtual hosts). */
+  followRoutes(): void {
+    this.resubscribe(this.watch(VIRTUAL_HOST_TYPE), this.vhds.names(), (next) => this.vhds.retain([...next]));
+  }
+
+  private resubscribe(w: Watch, names: string[], retain: (next: ReadonlySet<string>) => void): void {
+    const next = [...new Set(names)].sort();
+    if (next.length === w.names.length && next.every((n, i) => n === w.names[i])) return;
+    w.names = next;
+    retain(new Set(next));
+    // A type never requested on this stream needs no "unsubscribe everything".
+    if (next.length > 0 || w.subscribed) this.request(w);
+  }
+
+  private stateOf(typeUrl: string): TypeState<unknown> {
+    const s = this.state;
+    if (typeUrl === CLUSTER_TYPE) return s.clusters;
+    if (typeUrl === ENDPOINT_TYPE) return s.endpoints;
+    if (typeUrl === LISTENER_TYPE) return s.listeners;
+    if (typeUrl === VIRTUAL_HOST_TYPE) return s.vhosts;
+    return s.routes;
+  }
+}
