@@ -1,24 +1,27 @@
-// Benchmark: control-plane scale — 1000 Services, 10,000 endpoints, 500 SotW xDS clients; convergence, push CPU, RSS.
+// Benchmark: control-plane scale — 1000 Services, 10,000 endpoints, 500 xDS clients; convergence, push CPU, RSS.
 //
 // The control plane runs in this process; the simulated sidecars run in a forked child process (so this
-// process's cpuUsage()/RSS are the control plane's own). Each simulated sidecar is one gRPC channel with
-// its own TCP connection and one ADS stream: it subscribes CDS and LDS as wildcards, then EDS and RDS by
-// the names those refer to (as Envoy does), decodes every resource and ACKs every response.
+// process's cpuUsage()/RSS are the control plane's own). Each simulated sidecar (test/control/xds/sim-sidecar.ts)
+// is one gRPC channel with its own TCP connection and one ADS stream (Delta by default, as `trellis proxy` uses;
+// `--xds-api sotw` for state of the world): it subscribes CDS and LDS as wildcards, then EDS, RDS and VHDS by the
+// names those refer to (as Envoy does), decodes every resource and ACKs every response.
 //
-//   node .out/scale/bench/control-scale.js [--services 1000] [--endpoints-per-service 10] [--proxies 500]
-//        [--namespaces 10] [--changes 20] [--debounce-ms 100] [--json]
+//   node dist/bench/control-scale.js [--services 1000] [--endpoints-per-service 10] [--proxies 500]
+//        [--namespaces 10] [--changes 20] [--debounce-ms 100] [--xds-api delta|sotw] [--profile FILE] [--json]
 //   quick preset: --services 100 --proxies 50
 import { fork, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import inspector from 'node:inspector';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import * as grpc from '@grpc/grpc-js';
 import { startControlPlane, type ControlPlane } from '../src/control/server.js';
 import { createMemoryStore } from '../src/control/store/index.js';
 import type { StoredResource } from '../src/control/store/types.js';
-import { adsServiceDefinition, type DiscoveryRequest, type DiscoveryResponse, type XdsNode } from '../src/xds/ads-service.js';
+import type { XdsNode } from '../src/xds/ads-service.js';
 import { decodeResource, type Any, type Json } from '../src/xds/codec.js';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../src/xds/type-urls.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, VIRTUAL_HOST_TYPE } from '../src/xds/type-urls.js';
+import { SimSidecar } from '../test/control/xds/sim-sidecar.js';
 
 // ---------------------------------------------------------------------------------------------- options
 
@@ -31,11 +34,15 @@ interface Options {
   debounceMs: number;
   /** Every `routedEvery`-th service has a DestinationRule (subsets v1/v2) and a weighted VirtualService. */
   routedEvery: number;
+  /** The simulated sidecars' ADS RPC: delta (with VHDS, as `trellis proxy` uses) or sotw. */
+  xdsApi: 'sotw' | 'delta';
+  /** Write a CPU profile of the control plane during the changes to this file. */
+  profile?: string;
   json: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { services: 1000, endpointsPerService: 10, proxies: 500, namespaces: 10, changes: 20, debounceMs: 100, routedEvery: 10, json: false };
+  const o: Options = { services: 1000, endpointsPerService: 10, proxies: 500, namespaces: 10, changes: 20, debounceMs: 100, routedEvery: 10, xdsApi: 'delta', json: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const num = (): number => {
@@ -50,6 +57,11 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--changes') o.changes = num();
     else if (a === '--debounce-ms') o.debounceMs = num();
     else if (a === '--routed-every') o.routedEvery = Math.max(1, num());
+    else if (a === '--xds-api') {
+      const v = argv[++i];
+      if (v !== 'sotw' && v !== 'delta') throw new Error('--xds-api is sotw or delta');
+      o.xdsApi = v;
+    } else if (a === '--profile') o.profile = argv[++i];
     else if (a === '--json') o.json = true;
     else if (a === '--child') continue;
     else throw new Error(`unknown flag ${a}`);
@@ -172,7 +184,11 @@ function changes(o: Options): Change[] {
           label: `VS svc-${i} weights ${w}/${100 - w}`,
           kind: 'VirtualService weight',
           apply: (api) => api.apply(virtualService(i, w, o)),
-          expect: { typeUrl: ROUTE_TYPE, resource: 'outbound', vhost: `${host}:${PORT}`, needle: `"weight":${100 - w}`, absent: false },
+          // with VHDS the virtual host is a resource of its own; inline, it is searched inside `outbound`
+          expect:
+            o.xdsApi === 'delta'
+              ? { typeUrl: VIRTUAL_HOST_TYPE, resource: `outbound/${host}:${PORT}`, needle: `"weight":${100 - w}`, absent: false }
+              : { typeUrl: ROUTE_TYPE, resource: 'outbound', vhost: `${host}:${PORT}`, needle: `"weight":${100 - w}`, absent: false },
         });
         break;
       }
@@ -250,8 +266,6 @@ type ToParent =
   | { op: 'stats'; responses: number; resources: number; decodes: number; cpuUser: number; cpuSystem: number; rss: number }
   | { op: 'error'; message: string };
 
-type AdsClient = grpc.Client & { StreamAggregatedResources(): grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse> };
-
 /**
  * Decoded resources by content: the 500 simulated sidecars receive the same bytes, and decoding each copy
  * would make the simulator (not the control plane) the bottleneck on a 2-core machine. Every resource of
@@ -259,7 +273,9 @@ type AdsClient = grpc.Client & { StreamAggregatedResources(): grpc.ClientDuplexS
  */
 const decoded = new Map<string, { name: string; json: Json }>();
 let decodes = 0;
+let resourceCount = 0;
 function decodeShared(any: Any): { name: string; json: Json } {
+  resourceCount++;
   const key = any.type_url + createHash('sha1').update(any.value).digest('base64');
   let d = decoded.get(key);
   if (d === undefined) {
@@ -272,16 +288,6 @@ function decodeShared(any: Any): { name: string; json: Json } {
   return d;
 }
 
-function collect(v: unknown, key: string, out: Set<string>): void {
-  if (Array.isArray(v)) for (const x of v) collect(x, key, out);
-  else if (typeof v === 'object' && v !== null) {
-    for (const [k, x] of Object.entries(v)) {
-      if (k === key && typeof x === 'string') out.add(x);
-      else collect(x, key, out);
-    }
-  }
-}
-
 interface ActiveWatch {
   id: number;
   expect: Expectation;
@@ -292,114 +298,21 @@ interface ActiveWatch {
   memo: WeakMap<object, boolean>;
 }
 
-class SimSidecar {
-  readonly resources = new Map<string, Map<string, Json>>();
-  private readonly names = new Map<string, string[]>();
-  private readonly versions = new Map<string, string>();
-  private readonly nonces = new Map<string, string>();
-  private readonly acked = new Set<string>();
-  private readonly client: AdsClient;
-  private readonly call: grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse>;
-  private first = true;
-  synced = false;
-
-  constructor(
-    readonly index: number,
-    port: number,
-    private readonly node: XdsNode,
-    private readonly sim: Simulator,
-  ) {
-    const Ctor = grpc.makeGenericClientConstructor(adsServiceDefinition(), 'AggregatedDiscoveryService');
-    // one TCP connection per sidecar, as real proxies have
-    this.client = new Ctor(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
-      'grpc.use_local_subchannel_pool': 1,
-      'grpc.max_receive_message_length': -1,
-    }) as unknown as AdsClient;
-    this.call = this.client.StreamAggregatedResources();
-    this.call.on('data', (r: DiscoveryResponse) => this.onResponse(r));
-    this.call.on('error', (e: Error) => sim.error(`sidecar ${index}: ${e.message}`));
-    this.subscribe(CLUSTER_TYPE, []);
-    this.subscribe(LISTENER_TYPE, []);
-  }
-
-  close(): void {
-    this.call.cancel();
-    this.client.close();
-  }
-
-  private send(req: DiscoveryRequest): void {
-    if (this.first) {
-      req.node = this.node;
-      this.first = false;
-    }
-    this.call.write(req);
-  }
-
-  private subscribe(typeUrl: string, names: string[]): void {
-    const prev = this.names.get(typeUrl);
-    if (prev !== undefined && prev.join(',') === names.join(',')) return;
-    this.names.set(typeUrl, names);
-    const req: DiscoveryRequest = { type_url: typeUrl, resource_names: names };
-    const v = this.versions.get(typeUrl);
-    const n = this.nonces.get(typeUrl);
-    if (v !== undefined) req.version_info = v;
-    if (n !== undefined) req.response_nonce = n;
-    this.send(req);
-  }
-
-  private onResponse(r: DiscoveryResponse): void {
-    const byName = new Map<string, Json>();
-    for (const any of r.resources) {
-      const d = decodeShared(any);
-      byName.set(d.name, d.json);
-    }
-    this.sim.responses++;
-    this.sim.resourceCount += r.resources.length;
-    if (r.type_url === CLUSTER_TYPE || r.type_url === LISTENER_TYPE) this.resources.set(r.type_url, byName);
-    else {
-      // EDS/RDS responses may carry only what changed (as Envoy does): keep the other subscribed resources
-      const held = this.resources.get(r.type_url) ?? new Map<string, Json>();
-      const subscribed = new Set(this.names.get(r.type_url) ?? []);
-      for (const n of [...held.keys()]) if (!subscribed.has(n)) held.delete(n);
-      for (const [n, j] of byName) held.set(n, j);
-      this.resources.set(r.type_url, held);
-    }
-    this.versions.set(r.type_url, r.version_info);
-    this.nonces.set(r.type_url, r.nonce);
-    this.send({ type_url: r.type_url, version_info: r.version_info, response_nonce: r.nonce, resource_names: this.names.get(r.type_url) ?? [] });
-    this.acked.add(r.type_url);
-    this.sim.observe(this, r.type_url, now());
-    if (r.type_url === CLUSTER_TYPE) {
-      const eds: string[] = [];
-      for (const c of byName.values()) if (c.type === 'EDS') eds.push(String(c.name));
-      this.subscribe(ENDPOINT_TYPE, eds.sort());
-    } else if (r.type_url === LISTENER_TYPE) {
-      const routes = new Set<string>();
-      collect([...byName.values()], 'route_config_name', routes);
-      this.subscribe(ROUTE_TYPE, [...routes].sort());
-    }
-    if (!this.synced && this.isSynced()) {
-      this.synced = true;
-      this.sim.onSynced();
-    }
-  }
-
-  private isSynced(): boolean {
-    for (const t of [CLUSTER_TYPE, LISTENER_TYPE, ENDPOINT_TYPE, ROUTE_TYPE]) if (!this.acked.has(t)) return false;
-    const eds = this.names.get(ENDPOINT_TYPE) ?? [];
-    const rds = this.names.get(ROUTE_TYPE) ?? [];
-    return eds.length > 0 && this.resources.get(ENDPOINT_TYPE)!.size === eds.length && this.resources.get(ROUTE_TYPE)!.size === rds.length;
-  }
+/** Has the simulated sidecar every type it subscribed to, with every subscribed EDS/RDS resource? */
+function isSynced(s: SimSidecar): boolean {
+  for (const t of [CLUSTER_TYPE, LISTENER_TYPE, ENDPOINT_TYPE, ROUTE_TYPE]) if (!s.acked.has(t)) return false;
+  if (s.subscribed(VIRTUAL_HOST_TYPE).length > 0 && !s.acked.has(VIRTUAL_HOST_TYPE)) return false;
+  const eds = s.subscribed(ENDPOINT_TYPE);
+  return eds.length > 0 && s.namesOf(ENDPOINT_TYPE).length === eds.length && s.namesOf(ROUTE_TYPE).length === s.subscribed(ROUTE_TYPE).length;
 }
 
 class Simulator {
   private readonly sidecars: SimSidecar[] = [];
+  private readonly synced = new Set<SimSidecar>();
   private readonly watches = new Map<number, ActiveWatch>();
-  private syncedCount = 0;
   private startedAt = 0;
   private firstSynced = 0;
   responses = 0;
-  resourceCount = 0;
 
   constructor(private readonly send: (m: ToParent) => void) {}
 
@@ -414,14 +327,23 @@ class Simulator {
         id: `sidecar~${ip}~svc-${svc}-pod-${j}.${ns}~${ns}.svc.cluster.local`,
         metadata: { NAMESPACE: ns, INSTANCE_IPS: ip, LABELS: `app=svc-${svc},version=v1` },
       };
-      this.sidecars.push(new SimSidecar(j, port, node, this));
+      const s: SimSidecar = new SimSidecar(port, node, {
+        api: o.xdsApi,
+        decode: decodeShared,
+        onResponse: (typeUrl) => this.onResponse(j, s, typeUrl),
+        onError: (e) => this.error(`sidecar ${j}: ${e.message}`),
+      });
+      this.sidecars.push(s);
     }
   }
 
-  onSynced(): void {
-    this.syncedCount++;
-    if (this.syncedCount === 1) this.firstSynced = now();
-    if (this.syncedCount === this.sidecars.length) {
+  private onResponse(index: number, s: SimSidecar, typeUrl: string): void {
+    this.responses++;
+    this.observe(index, s, typeUrl, now());
+    if (this.synced.has(s) || !isSynced(s)) return;
+    this.synced.add(s);
+    if (this.synced.size === 1) this.firstSynced = now();
+    if (this.synced.size === this.sidecars.length) {
       this.send({ op: 'synced', at: now(), first: this.firstSynced - this.startedAt, last: now() - this.startedAt, responses: this.responses });
     }
   }
@@ -433,11 +355,11 @@ class Simulator {
   }
 
   /** A sidecar ACKed a response of `typeUrl` at `t`: does it now hold what an open watch waits for? */
-  observe(s: SimSidecar, typeUrl: string, t: number): void {
+  private observe(index: number, s: SimSidecar, typeUrl: string, t: number): void {
     for (const w of this.watches.values()) {
-      if (w.expect.typeUrl !== typeUrl || w.times[s.index] !== undefined) continue;
+      if (w.expect.typeUrl !== typeUrl || w.times[index] !== undefined) continue;
       if (!this.holds(s, w)) continue;
-      w.times[s.index] = t;
+      w.times[index] = t;
       if (++w.done === this.sidecars.length) {
         this.watches.delete(w.id);
         this.send({ op: 'converged', id: w.id, times: w.times as number[], missing: 0 });
@@ -461,7 +383,7 @@ class Simulator {
 
   stats(): void {
     const cpu = process.cpuUsage();
-    this.send({ op: 'stats', responses: this.responses, resources: this.resourceCount, decodes, cpuUser: cpu.user, cpuSystem: cpu.system, rss: process.memoryUsage().rss });
+    this.send({ op: 'stats', responses: this.responses, resources: resourceCount, decodes, cpuUser: cpu.user, cpuSystem: cpu.system, rss: process.memoryUsage().rss });
   }
 
   error(message: string): void {
@@ -548,7 +470,7 @@ interface ChangeResult {
 
 async function runParent(o: Options): Promise<void> {
   const log = (s: string): void => void (o.json ? process.stderr : process.stdout).write(s + '\n');
-  log(`control-plane scale: ${o.services} services, ${o.services * o.endpointsPerService} WorkloadEntry endpoints, ${o.namespaces} namespaces, ${o.proxies} sidecars, ${o.changes} changes`);
+  log(`control-plane scale: ${o.services} services, ${o.services * o.endpointsPerService} WorkloadEntry endpoints, ${o.namespaces} namespaces, ${o.proxies} sidecars (${o.xdsApi} xDS), ${o.changes} changes`);
   const t0 = now();
   const store = createMemoryStore();
   await store.commit(
@@ -579,6 +501,7 @@ async function runParent(o: Options): Promise<void> {
     const rssAfterSync = process.memoryUsage().rss;
 
     // ---- changes
+    const profiler = o.profile === undefined ? undefined : await startProfile();
     const api = new Api(cp.httpPort);
     const results: ChangeResult[] = [];
     const list = changes(o);
@@ -592,13 +515,13 @@ async function runParent(o: Options): Promise<void> {
       let pushedAt: number | undefined;
       const off = cp.ingestion.onRebuild(() => {
         off();
-        setImmediate(() => void cp.ads.idle().then(() => (pushedAt = now())));
+        setImmediate(() => void cp.ads.settled().then(() => (pushedAt = now())));
       });
       await c.apply(api);
       const applied = now();
       const m = await converged;
       off();
-      await cp.ads.idle();
+      await cp.ads.settled();
       const cpu = process.cpuUsage(cpu0);
       const r: ChangeResult = { label: c.label, kind: c.kind, perProxyMs: m === undefined ? [] : m.times.map((t) => t - applied), cpuSec: (cpu.user + cpu.system) / 1e6 };
       if (pushedAt !== undefined) r.pushedMs = pushedAt - applied;
@@ -608,6 +531,7 @@ async function runParent(o: Options): Promise<void> {
       await settle(cp);
     }
     clearInterval(rssTimer);
+    if (profiler !== undefined) await profiler.stop(o.profile!);
     const rss = process.memoryUsage().rss;
     peakRss = Math.max(peakRss, rss, process.resourceUsage().maxRSS * 1024);
     link.send({ op: 'stop' });
@@ -673,6 +597,23 @@ async function runParent(o: Options): Promise<void> {
     child.kill();
     await cp.close();
   }
+}
+
+/** CPU profile of the control plane over the change phase only (open the .cpuprofile in Chrome DevTools). */
+async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
+  const session = new inspector.Session();
+  session.connect();
+  const post = (method: string, params?: object): Promise<unknown> =>
+    new Promise((resolve, reject) => session.post(method, params ?? {}, (err, res) => (err !== null ? reject(err) : resolve(res))));
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  return {
+    async stop(file) {
+      const { profile } = (await post('Profiler.stop')) as { profile: object };
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
 }
 
 /** Waits until no rebuild is pending and no push is queued or running. */

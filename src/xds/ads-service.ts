@@ -112,6 +112,13 @@ export function encodeDiscoveryResponseFields(fields: Partial<DiscoveryResponse>
   return discoveryResponseCodec().encode(fields as DiscoveryResponse);
 }
 
+/** DeltaDiscoveryResponse to bytes, for the same sharing as encodeDiscoveryResponseFields. */
+export function encodeDeltaDiscoveryResponseFields(fields: Partial<DeltaDiscoveryResponse>): Buffer {
+  deltaCodec ??= codec<DeltaDiscoveryResponse>('DeltaDiscoveryResponse');
+  return deltaCodec.encode(fields as DeltaDiscoveryResponse);
+}
+
+let deltaCodec: ReturnType<typeof codec<DeltaDiscoveryResponse>> | undefined;
 let responseCodec: ReturnType<typeof codec<DiscoveryResponse>> | undefined;
 function discoveryResponseCodec(): ReturnType<typeof codec<DiscoveryResponse>> {
   responseCodec ??= codec<DiscoveryResponse>('DiscoveryResponse');

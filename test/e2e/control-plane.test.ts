@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../src/xds/type-urls.js';
-import { MiniEnvoy, sidecarNode } from '../control/http/mini-envoy.js';
+import { SimSidecar, sidecarNode } from '../control/xds/sim-sidecar.js';
 import { CLI, waitFor } from './harness.js';
 
 const SERVICES = `
@@ -140,7 +140,7 @@ kind: Nonsense
   });
 
   it('an ADS client with sidecar metadata gets listeners, clusters, routes, endpoints and turns SYNCED; config changes reach it', async () => {
-    const envoy = new MiniEnvoy(cp.xdsPort, sidecarNode('reviews-v1-0', '127.0.0.1', { labels: 'app=reviews,version=v1', service: 'reviews', servicePort: 9080, appPort: 9081 }));
+    const envoy = new SimSidecar(cp.xdsPort, sidecarNode('reviews-v1-0', '127.0.0.1', { labels: 'app=reviews,version=v1', service: 'reviews', servicePort: 9080, appPort: 9081 }));
     try {
       await waitFor(() => envoy.namesOf(ROUTE_TYPE).length > 0 && envoy.namesOf(ENDPOINT_TYPE).length > 0, 5000, 'RDS and EDS');
       assert.ok(envoy.namesOf(LISTENER_TYPE).length > 0);

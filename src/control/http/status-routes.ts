@@ -3,10 +3,11 @@ import { analyze, parseDocuments, type Workload } from '../../api/index.js';
 import type { MeshResource } from '../../api/types.js';
 import { resourceKey } from '../../api/types.js';
 import { toMeshResources } from '../snapshot/resources.js';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../translate/generator.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, VIRTUAL_HOST_TYPE, type Json, type XdsResource } from '../translate/generator.js';
 import type { ApiDeps } from './deps.js';
 import { HttpError, ok, optionalString, readJsonObject } from './io.js';
 import { findConnection, proxyView } from './proxy-view.js';
+import { sidecarPorts, withPorts } from './workload-ports.js';
 import type { Router } from './router.js';
 
 const CONFIG_TYPES: Readonly<Record<string, string>> = {
@@ -15,6 +16,22 @@ const CONFIG_TYPES: Readonly<Record<string, string>> = {
   clusters: CLUSTER_TYPE,
   endpoints: ENDPOINT_TYPE,
 };
+
+/** Route configurations as the proxy holds them: VHDS virtual hosts (`<config>/<vhost>`) merged back into their config. */
+export function mergeVhds(routes: readonly XdsResource[], vhosts: readonly XdsResource[]): Json[] {
+  return routes.map((rc) => {
+    const prefix = `${rc.name}/`;
+    const extra = vhosts
+      .filter((v) => v.name.startsWith(prefix))
+      .map((v) => {
+        const { '@type': _type, ...vh } = v.resource;
+        return { ...vh, name: v.name.slice(prefix.length) };
+      });
+    if (extra.length === 0) return rc.resource;
+    const inline = Array.isArray(rc.resource.virtual_hosts) ? rc.resource.virtual_hosts : [];
+    return { ...rc.resource, virtual_hosts: [...inline, ...extra] };
+  });
+}
 
 export function addStatusRoutes(router: Router, deps: ApiDeps): void {
   router.add('POST', '/api/v1/analyze', async (ctx) => {
@@ -28,7 +45,8 @@ export function addStatusRoutes(router: Router, deps: ApiDeps): void {
       if (parsed.errors.length > 0) throw new HttpError(400, 'invalid documents', parsed.errors);
       for (const r of parsed.resources) byKey.set(resourceKey(r), r);
     }
-    const workloads: Workload[] = deps.registry.workloads().map((w) => ({ labels: { ...w.labels }, namespace: w.namespace, name: w.name }));
+    const ports = sidecarPorts(deps.ads.connected());
+    const workloads: Workload[] = deps.registry.workloads().map((w) => withPorts({ labels: { ...w.labels }, namespace: w.namespace, name: w.name }, ports.get(w.key)));
     return ok({ messages: analyze([...byKey.values()], workloads.length > 0 ? workloads : undefined) });
   });
 
@@ -45,7 +63,10 @@ export function addStatusRoutes(router: Router, deps: ApiDeps): void {
   router.add('GET', '/api/v1/proxies/:id/config/:type', ({ params }) => {
     const conn = findConnection(deps.ads.connected(), params.id!);
     if (conn === undefined) throw new HttpError(404, `no connected proxy "${params.id}"`);
-    const sent = (typeUrl: string): unknown[] => (deps.lastSent(conn.connId, typeUrl) ?? []).map((r) => r.resource);
+    const sent = (typeUrl: string): unknown[] => {
+      const got = deps.lastSent(conn.connId, typeUrl) ?? [];
+      return typeUrl === ROUTE_TYPE ? mergeVhds(got, deps.lastSent(conn.connId, VIRTUAL_HOST_TYPE) ?? []) : got.map((r) => r.resource);
+    };
     const type = params.type!;
     if (type === 'all') {
       return ok(Object.fromEntries(Object.entries(CONFIG_TYPES).map(([name, url]) => [name, sent(url)])));

@@ -14,6 +14,7 @@ export const META = {
   TRELLIS_APP_PORT: 'TRELLIS_APP_PORT',
   TRELLIS_OUTBOUND_PORT: 'TRELLIS_OUTBOUND_PORT',
   TRELLIS_INBOUND_PORT: 'TRELLIS_INBOUND_PORT',
+  TRELLIS_ADMIN_PORT: 'TRELLIS_ADMIN_PORT',
   /** 'sidecar' | 'router' | 'proxyless'. */
   PROXY_TYPE: 'PROXY_TYPE',
   /** Istio marks proxyless gRPC bootstraps with GENERATOR: grpc. */
@@ -30,6 +31,8 @@ export interface NodeInfo {
   metadata?: Readonly<Record<string, unknown>>;
   locality?: { region?: string; zone?: string; sub_zone?: string };
   user_agent_name?: string;
+  /** Which ADS RPC the node came on: Envoy speaks VHDS only over Delta. */
+  xdsApi?: 'sotw' | 'delta';
 }
 
 function str(v: unknown): string | undefined {
@@ -102,11 +105,14 @@ export function proxyNodeFromNode(node: NodeInfo): ProxyNode {
   if (sp !== undefined) out.servicePort = sp;
   const ap = port(meta[META.TRELLIS_APP_PORT]);
   if (ap !== undefined) out.appPort = ap;
+  const admin = port(meta[META.TRELLIS_ADMIN_PORT]);
+  if (admin !== undefined) out.adminPort = admin;
   const l = node.locality;
   if (l !== undefined && (l.region || l.zone || l.sub_zone)) {
     const loc: Locality = { region: l.region ?? '', zone: l.zone ?? '', subzone: l.sub_zone ?? '' };
     out.locality = loc;
   }
+  if (node.xdsApi === 'delta' && out.type === 'sidecar') out.vhds = true;
   return out;
 }
 

@@ -69,6 +69,8 @@ export interface SnapshotIndex {
   virtualServicesByHost: ReadonlyMap<string, readonly VirtualService[]>;
   /** FQDN host or wildcard pattern (resolved in the DR namespace) → DestinationRules for it, sorted by namespace/name. */
   destinationRulesByHost: ReadonlyMap<string, readonly DestinationRule[]>;
+  /** 'namespace/name' → VirtualService without hosts: only those can be the target of another one's http[].delegate. */
+  delegateVirtualServices: ReadonlyMap<string, VirtualService>;
   /** The wildcard keys of virtualServicesByHost, most specific (longest) first. */
   virtualServiceWildcards: readonly string[];
   /** The wildcard keys of destinationRulesByHost, most specific (longest) first. */
@@ -117,5 +119,9 @@ export interface ProxyNode {
   outboundPort: number;
   /** Sidecar inbound listener port (default 15006). */
   inboundPort: number;
+  /** The proxy's admin port when it said (TRELLIS_ADMIN_PORT): egress listeners must not take it. */
+  adminPort?: number;
   locality?: Locality;
+  /** Delta xDS stream: the sidecar's `outbound` virtual hosts travel by VHDS (one resource each), not inline in RDS. */
+  vhds?: boolean;
 }

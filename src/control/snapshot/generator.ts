@@ -52,7 +52,7 @@ function shapeOf(n: ProxyNode, snap: Snapshot): string {
 export function proxyNodeOf(p: ConnectedProxy): ProxyNode {
   let n = nodes.get(p);
   if (n === undefined) {
-    const info: NodeInfo = { id: p.id, metadata: p.metadata };
+    const info: NodeInfo = { id: p.id, metadata: p.metadata, xdsApi: p.mode };
     if (p.node.locality !== undefined) info.locality = p.node.locality;
     if (p.node.user_agent_name !== undefined) info.user_agent_name = p.node.user_agent_name;
     if (p.node.cluster !== undefined) info.cluster = p.node.cluster;

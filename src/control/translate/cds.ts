@@ -7,6 +7,7 @@ import { socketAddress } from './envoy.js';
 import { CLUSTER_TYPE, type Generator, type Json, type XdsResource, anyChanged, filterNames } from './generator.js';
 import { inboundService } from './inbound.js';
 import { inboundClusterName } from './names.js';
+import { memoInSnapshot, specKey } from './memo.js';
 import { effectivePolicy } from './policy.js';
 
 function dnsLoadAssignment(spec: ClusterSpec, snap: Snapshot, single: boolean): Json | undefined {
@@ -77,8 +78,10 @@ export const cdsGenerator: Generator = {
   needsPush: (changed) => anyChanged(changed, ['Service', 'ServiceEntry', 'DestinationRule', 'Sidecar']),
   build(proxy: ProxyNode, snap: Snapshot, names?: readonly string[]): XdsResource[] {
     const out: XdsResource[] = [];
+    const proxyless = proxy.type === 'proxyless';
     for (const spec of outboundClusterSpecs(proxy, snap)) {
-      const c = outboundCluster(spec, proxy, snap);
+      // outboundCluster reads only the spec, the snapshot and whether the proxy is proxyless
+      const c = memoInSnapshot(snap, `cds\n${specKey(spec)}\n${proxyless}`, () => outboundCluster(spec, proxy, snap));
       if (c !== undefined) out.push({ name: spec.name, resource: c });
     }
     const inbound = inboundCluster(proxy, snap);

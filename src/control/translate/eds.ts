@@ -4,6 +4,7 @@ import { type ClusterSpec, clusterInstances, clusterSpecsByName, outboundCluster
 import { socketAddress } from './envoy.js';
 import { ENDPOINT_TYPE, type Generator, type Json, type XdsResource, anyChanged } from './generator.js';
 import { applyLocalityLb, groupByLocality } from './locality.js';
+import { memoInSnapshot, specKey } from './memo.js';
 import { effectivePolicy } from './policy.js';
 
 /** Only STATIC-resolution services are EDS clusters; DNS ones carry their endpoints inline (see cds.ts). */
@@ -33,11 +34,18 @@ export function loadAssignment(spec: ClusterSpec, proxy: ProxyNode, snap: Snapsh
   };
 }
 
+/** loadAssignment shared by every proxy of the same locality that resolves the same DestinationRule for the cluster. */
+function memoLoadAssignment(spec: ClusterSpec, proxy: ProxyNode, snap: Snapshot): Json {
+  const l = proxy.locality;
+  const key = `eds\n${specKey(spec)}\n${l === undefined ? '' : `${l.region}/${l.zone}/${l.subzone}`}`;
+  return memoInSnapshot(snap, key, () => loadAssignment(spec, proxy, snap));
+}
+
 export const edsGenerator: Generator = {
   typeUrl: ENDPOINT_TYPE,
   needsPush: (changed) => anyChanged(changed, ['endpoints', 'WorkloadEntry', 'Service', 'ServiceEntry', 'DestinationRule', 'Sidecar']),
   build(proxy: ProxyNode, snap: Snapshot, names?: readonly string[]): XdsResource[] {
     const specs = names !== undefined && names.length > 0 ? clusterSpecsByName(proxy, snap, names) : outboundClusterSpecs(proxy, snap);
-    return specs.filter(isEdsCluster).map((spec) => ({ name: spec.name, resource: loadAssignment(spec, proxy, snap) }));
+    return specs.filter(isEdsCluster).map((spec) => ({ name: spec.name, resource: memoLoadAssignment(spec, proxy, snap) }));
   },
 };

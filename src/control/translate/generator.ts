@@ -1,19 +1,22 @@
 // Translate stage: the Generator interface every xDS type implements, and the resource type URLs it emits.
 import type { ChangeKind, ProxyNode, Snapshot } from '../model/types.js';
+import { TYPE_PREFIX } from '../../xds/type-urls.js';
 
-export const TYPE_PREFIX = 'type.googleapis.com/';
-export const LISTENER_TYPE = `${TYPE_PREFIX}envoy.config.listener.v3.Listener`;
-export const ROUTE_TYPE = `${TYPE_PREFIX}envoy.config.route.v3.RouteConfiguration`;
-export const CLUSTER_TYPE = `${TYPE_PREFIX}envoy.config.cluster.v3.Cluster`;
-export const ENDPOINT_TYPE = `${TYPE_PREFIX}envoy.config.endpoint.v3.ClusterLoadAssignment`;
-
-export const HCM_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager`;
-export const ROUTER_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.http.router.v3.Router`;
-export const FAULT_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.http.fault.v3.HTTPFault`;
+export {
+  TYPE_PREFIX,
+  LISTENER_TYPE,
+  ROUTE_TYPE,
+  VIRTUAL_HOST_TYPE,
+  CLUSTER_TYPE,
+  ENDPOINT_TYPE,
+  HCM_TYPE,
+  ROUTER_TYPE,
+  FAULT_TYPE,
+  TCP_PROXY_TYPE,
+  HTTP_PROTOCOL_OPTIONS_TYPE,
+} from '../../xds/type-urls.js';
 export const CORS_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.http.cors.v3.Cors`;
 export const CORS_POLICY_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.http.cors.v3.CorsPolicy`;
-export const TCP_PROXY_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy`;
-export const HTTP_PROTOCOL_OPTIONS_TYPE = `${TYPE_PREFIX}envoy.extensions.upstreams.http.v3.HttpProtocolOptions`;
 export const PREVIOUS_HOSTS_TYPE = `${TYPE_PREFIX}envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate`;
 
 export const FAULT_FILTER = 'envoy.filters.http.fault';

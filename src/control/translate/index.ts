@@ -1,16 +1,17 @@
-// Translate stage: the public surface — the four generators (in Envoy's make-before-break push order) and the helpers callers need.
+// Translate stage: the public surface — the generators (in Envoy's make-before-break push order) and the helpers callers need.
 import { cdsGenerator } from './cds.js';
 import { edsGenerator } from './eds.js';
 import type { Generator } from './generator.js';
 import { ldsGenerator } from './lds.js';
 import { rdsGenerator } from './rds.js';
+import { vhdsGenerator } from './vhds.js';
 
-export { cdsGenerator, edsGenerator, ldsGenerator, rdsGenerator };
+export { cdsGenerator, edsGenerator, ldsGenerator, rdsGenerator, vhdsGenerator };
 export * from './generator.js';
 export * from './names.js';
 
-/** CDS, EDS, LDS, RDS: clusters and their endpoints exist before listeners and routes point at them. */
-export const GENERATORS: readonly Generator[] = [cdsGenerator, edsGenerator, ldsGenerator, rdsGenerator];
+/** CDS, EDS, LDS, RDS, VHDS: clusters and their endpoints exist before listeners and routes point at them. */
+export const GENERATORS: readonly Generator[] = [cdsGenerator, edsGenerator, ldsGenerator, rdsGenerator, vhdsGenerator];
 
 /** The generator for a type URL. */
 export function generatorFor(typeUrl: string): Generator | undefined {

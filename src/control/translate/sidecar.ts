@@ -2,7 +2,7 @@
 import type { ProxyNode, Snapshot } from '../model/types.js';
 import { isHttpProtocol } from './cluster-policy.js';
 import { serviceDomains } from './domains.js';
-import { ROUTE_TYPE, type Json, type XdsResource } from './generator.js';
+import { ROUTE_TYPE, VIRTUAL_HOST_TYPE, type Json, type XdsResource } from './generator.js';
 import { hcm, hcmFilter, listener, tcpProxyFilter } from './hcm.js';
 import { inboundService } from './inbound.js';
 import { MESH_GATEWAY, virtualServiceFor } from './lookup.js';
@@ -46,10 +46,10 @@ export function inboundListener(proxy: ProxyNode, snap: Snapshot): XdsResource |
 }
 
 /**
- * RDS `outbound`: one virtual host per visible service HTTP port, named `host:port`, routes from the VirtualService
+ * The `outbound` virtual hosts: one per visible service HTTP port, named `host:port`, routes from the VirtualService
  * bound to 'mesh' for that host, else the default route. A domain already claimed by an earlier host is skipped.
  */
-export function outboundRouteConfig(proxy: ProxyNode, snap: Snapshot): XdsResource {
+export function outboundVirtualHosts(proxy: ProxyNode, snap: Snapshot): Json[] {
   const claimed = new Set<string>();
   const vhosts: Json[] = [];
   for (const svc of visibleServices(proxy, snap)) {
@@ -64,5 +64,25 @@ export function outboundRouteConfig(proxy: ProxyNode, snap: Snapshot): XdsResour
       vhosts.push({ name: `${svc.hostname}:${port.port}`, domains, routes });
     }
   }
-  return { name: OUTBOUND_ROUTE, resource: { '@type': ROUTE_TYPE, name: OUTBOUND_ROUTE, virtual_hosts: vhosts, validate_clusters: false } };
+  return vhosts;
+}
+
+/**
+ * RDS `outbound`: the virtual hosts inline, or — for a proxy on a Delta stream — none inline and `vhds` pointing at
+ * ADS, so a VirtualService edit sends one changed virtual host instead of every service's (Envoy's VHDS).
+ */
+export function outboundRouteConfig(proxy: ProxyNode, snap: Snapshot): XdsResource {
+  const rc: Json = { '@type': ROUTE_TYPE, name: OUTBOUND_ROUTE, validate_clusters: false };
+  if (proxy.vhds === true) rc.vhds = { config_source: { ads: {}, resource_api_version: 'V3' } };
+  else rc.virtual_hosts = outboundVirtualHosts(proxy, snap);
+  return { name: OUTBOUND_ROUTE, resource: rc };
+}
+
+/** VHDS resources of the `outbound` route config: `outbound/<host:port>` (Envoy's `<route config>/<vhost>` naming). */
+export function outboundVhdsResources(proxy: ProxyNode, snap: Snapshot): XdsResource[] {
+  if (proxy.vhds !== true) return [];
+  return outboundVirtualHosts(proxy, snap).map((vh) => {
+    const name = `${OUTBOUND_ROUTE}/${String(vh.name)}`;
+    return { name, resource: { '@type': VIRTUAL_HOST_TYPE, ...vh, name } };
+  });
 }

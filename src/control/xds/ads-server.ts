@@ -96,6 +96,12 @@ export class AdsServer {
     return this.queue.idle();
   }
 
+  /** Resolves once nothing waits in the debounce window and no push is queued or running. */
+  async settled(): Promise<void> {
+    while (this.debouncer.busy) await new Promise((r) => setTimeout(r, 1));
+    await this.queue.idle();
+  }
+
   proxies(): ProxyStatus[] {
     const out: ProxyStatus[] = [];
     for (const c of this.conns) {

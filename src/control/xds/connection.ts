@@ -2,7 +2,7 @@
 import type { XdsMetrics } from './metrics.js';
 import { buildResource, type BuiltResource } from './resources.js';
 import type { ConnectedProxy, GeneratedResource, ProxyStatus, SyncStatus, TypeStatus, XdsGenerator } from './types.js';
-import { shortName } from '../../xds/type-urls.js';
+import { NAMESPACED_TYPES, shortName } from '../../xds/type-urls.js';
 
 /** Built (encoded, filtered) lists by the generated list they came from: see Connection.generate. */
 const builtCache = new WeakMap<readonly GeneratedResource[], { typeUrl: string; subscription: string; built: BuiltResource[] }>();
@@ -26,10 +26,38 @@ export class Watch {
   resources = 0;
   /** SotW: the list the last response was generated from (unset after a NACK); later pushes of EDS/RDS send only what changed. */
   sentBuilt?: readonly BuiltResource[];
-  /** Delta: what the client holds, name -> version (from initial_resource_versions, then what we sent). */
-  readonly clientVersions = new Map<string, string>();
+  /**
+   * Delta: what the client holds, name -> version (from initial_resource_versions, then what we sent). While
+   * `heldList` is set the client holds exactly that list instead and this map is stale (see clientVersionMap).
+   */
+  private readonly versions = new Map<string, string>();
+  /** Delta: the built list the client holds exactly (after a response); lets streams share one diff per push. */
+  heldList?: readonly BuiltResource[];
 
-  constructor(readonly typeUrl: string) {}
+  /** VHDS names are namespaces: subscribing `outbound` means every `outbound/<vhost>` (Envoy's namespace matching). */
+  readonly namespaced: boolean;
+
+  constructor(readonly typeUrl: string) {
+    this.namespaced = NAMESPACED_TYPES.has(typeUrl);
+  }
+
+  /** Delta: the client's resource versions as a map (materialized from heldList on first need). */
+  clientVersionMap(): Map<string, string> {
+    if (this.heldList !== undefined) {
+      this.versions.clear();
+      for (const r of this.heldList) this.versions.set(r.name, r.version);
+      this.heldList = undefined;
+    }
+    return this.versions;
+  }
+
+  /** Does the subscription cover a resource of this name? */
+  covers(name: string): boolean {
+    if (this.wildcard || this.names.has(name)) return true;
+    if (!this.namespaced) return false;
+    const slash = name.indexOf('/');
+    return slash > 0 && this.names.has(name.slice(0, slash));
+  }
 
   status(): SyncStatus {
     if (this.sentNonce === undefined) return 'NOT SENT';
@@ -94,7 +122,7 @@ export class Connection {
       const out: BuiltResource[] = [];
       for (const r of generated) {
         // the protocol promises exactly the subscribed names; a generator that over-delivers is filtered here
-        if (seen.has(r.name) || (!watch.wildcard && !watch.names.has(r.name))) continue;
+        if (seen.has(r.name) || !watch.covers(r.name)) continue;
         seen.add(r.name);
         out.push(buildResource(watch.typeUrl, r));
       }

@@ -35,6 +35,10 @@ export class Debouncer {
     this.timer = setTimeout(() => this.flush(), wait);
   }
 
+  get busy(): boolean {
+    return this.pending.length > 0;
+  }
+
   /** Fires now if anything is pending. */
   flush(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);

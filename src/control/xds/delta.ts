@@ -1,8 +1,11 @@
 // Serving: incremental (Delta) ADS — subscribe/unsubscribe, per-resource versions, removals, ACK/NACK on one stream.
-import type { DeltaDiscoveryRequest, DeltaDiscoveryResponse, DeltaResource } from '../../xds/ads-service.js';
+import { encodeDeltaDiscoveryResponseFields, type DeltaDiscoveryRequest, type DeltaResource } from '../../xds/ads-service.js';
 import { shortName, WILDCARD_TYPES } from '../../xds/type-urls.js';
 import { Watch, type Connection, type ServingContext } from './connection.js';
-import { nextNonce, setVersion } from './resources.js';
+import { nextNonce, setVersion, type BuiltResource } from './resources.js';
+
+/** What a new stream holds when it sends no initial_resource_versions. */
+const NOTHING: readonly BuiltResource[] = [];
 
 /**
  * Handles one DeltaDiscoveryRequest. Subscription changes always apply (they are deltas, whatever the
@@ -22,7 +25,9 @@ export function onDeltaRequest(ctx: ServingContext, conn: Connection, req: Delta
     conn.watches.set(typeUrl, w);
     // legacy wildcard: a first request naming nothing, for LDS/CDS
     w.wildcard = subs.length === 0 && WILDCARD_TYPES.has(typeUrl);
-    for (const [name, version] of Object.entries(req.initial_resource_versions ?? {})) w.clientVersions.set(name, version);
+    const initial = Object.entries(req.initial_resource_versions ?? {});
+    if (initial.length === 0) w.heldList = NOTHING; // holds nothing: the first answer is shared by every stream of the shape
+    else for (const [name, version] of initial) w.clientVersionMap().set(name, version);
     answer = true;
   }
   if (subs.length > 0 || unsubs.length > 0) w.sortedNames = undefined;
@@ -38,8 +43,11 @@ export function onDeltaRequest(ctx: ServingContext, conn: Connection, req: Delta
   for (const n of unsubs) {
     if (n === '*') w.wildcard = false;
     else w.names.delete(n);
-    // the client drops it; forget its version so a later subscribe sends it again
-    if (n !== '*') w.clientVersions.delete(n);
+    // the client drops it (a namespace: everything in it); forget versions so a later subscribe sends again
+    if (n === '*') continue;
+    const held = w.clientVersionMap();
+    held.delete(n);
+    if (w.namespaced) for (const name of [...held.keys()]) if (name.startsWith(`${n}/`)) held.delete(name);
   }
 
   const nonce = req.response_nonce ?? '';
@@ -60,11 +68,72 @@ export function onDeltaRequest(ctx: ServingContext, conn: Connection, req: Delta
   if (answer) sendDelta(ctx, conn, w, undefined, true, new Set(subs));
 }
 
+/** What a response carries: changed resources and removed names. */
+interface DeltaBody {
+  resources: DeltaResource[];
+  removed: string[];
+}
+
+const listDiffs = new WeakMap<readonly BuiltResource[], WeakMap<readonly BuiltResource[], DeltaBody>>();
+
+/** `next` against `prev` (both whole lists): computed once per pair, shared by every stream that held `prev`. */
+function listDiff(prev: readonly BuiltResource[], next: readonly BuiltResource[]): DeltaBody {
+  let byNext = listDiffs.get(prev);
+  if (byNext === undefined) listDiffs.set(prev, (byNext = new WeakMap()));
+  let d = byNext.get(next);
+  if (d === undefined) {
+    d = mapDiff(new Map(prev.map((r) => [r.name, r.version])), next);
+    byNext.set(next, d);
+  }
+  return d;
+}
+
+/** `next` against a stream's own name -> version map (after subscription changes or initial_resource_versions). */
+function mapDiff(held: ReadonlyMap<string, string>, next: readonly BuiltResource[]): DeltaBody {
+  const current = new Set<string>();
+  const resources: DeltaResource[] = [];
+  for (const b of next) {
+    current.add(b.name);
+    if (held.get(b.name) !== b.version) resources.push({ name: b.name, version: b.version, resource: b.any });
+  }
+  const removed: string[] = [];
+  for (const name of held.keys()) if (!current.has(name)) removed.push(name);
+  return { resources, removed: removed.sort() };
+}
+
+/**
+ * Encoded responses shared by streams, as SotW does: nonces need only be unique per stream, so one encoding (and
+ * nonce) per body serves every stream that gets it; a stream that would see the same nonce twice gets a fresh one.
+ */
+const encoded = new WeakMap<DeltaBody, { key: string; nonce: string; bytes: Buffer }>();
+
+function encodedDelta(body: DeltaBody, version: string, typeUrl: string, identifier: string, lastNonce: string | undefined): { nonce: string; bytes: Buffer } {
+  const key = `${typeUrl}\n${version}\n${identifier}`;
+  const hit = encoded.get(body);
+  if (hit !== undefined && hit.key === key && hit.nonce !== lastNonce) return hit;
+  const nonce = nextNonce();
+  const bytes = encodeDeltaDiscoveryResponseFields({
+    system_version_info: version,
+    resources: body.resources,
+    type_url: typeUrl,
+    removed_resources: body.removed,
+    nonce,
+    control_plane: { identifier },
+  });
+  const e = { key, nonce, bytes };
+  if (hit === undefined || hit.key !== key) encoded.set(body, e);
+  return e;
+}
+
+const EMPTY: DeltaBody = { resources: [], removed: [] };
+
 /**
  * Sends what changed for `w` since what the client holds: resources whose version differs, and the names
  * it holds that no longer exist. Nothing to say = nothing sent (unless `force`: the answer to a request).
  * `asked` = names just subscribed: one that does not exist is reported in removed_resources so the client
- * need not wait out a timeout. Returns false when the stream's buffer is full.
+ * need not wait out a timeout. A stream that holds exactly the previous list of its shape shares the diff and
+ * the encoded response with every other such stream, so a push costs O(changed resources), not O(held), per
+ * stream. Returns false when the stream's buffer is full.
  */
 export function sendDelta(
   ctx: ServingContext,
@@ -77,37 +146,22 @@ export function sendDelta(
   const t0 = performance.now();
   const built = conn.generate(ctx, w);
   if (built === undefined) return true;
-  const current = new Set<string>();
-  const resources: DeltaResource[] = [];
-  for (const b of built) {
-    current.add(b.name);
-    if (w.clientVersions.get(b.name) === b.version) continue;
-    resources.push({ name: b.name, version: b.version, resource: b.any });
-    w.clientVersions.set(b.name, b.version);
-  }
-  const removed: string[] = [];
-  for (const name of [...w.clientVersions.keys()]) {
-    if (current.has(name)) continue;
-    removed.push(name);
-    w.clientVersions.delete(name);
-  }
-  for (const name of asked) if (name !== '*' && !current.has(name) && !removed.includes(name)) removed.push(name);
-  if (!force && resources.length === 0 && removed.length === 0) return true;
-  const nonce = nextNonce();
+  let body: DeltaBody;
+  if (w.heldList === built) body = EMPTY;
+  else if (w.heldList !== undefined) body = listDiff(w.heldList, built);
+  else body = mapDiff(w.clientVersionMap(), built);
+  // a namespace name (VHDS) is not a resource: an empty namespace is no removal
+  const missing = w.namespaced ? [] : [...asked].filter((n) => n !== '*' && !built.some((b) => b.name === n) && !body.removed.includes(n));
+  if (missing.length > 0) body = { resources: body.resources, removed: [...body.removed, ...missing].sort() };
+  w.heldList = built;
+  if (!force && body.resources.length === 0 && body.removed.length === 0) return true;
   const version = setVersion(built);
-  const res: DeltaDiscoveryResponse = {
-    system_version_info: version,
-    resources,
-    type_url: w.typeUrl,
-    removed_resources: removed.sort(),
-    nonce,
-    control_plane: { identifier: ctx.identifier },
-  };
+  const { nonce, bytes } = encodedDelta(body, version, w.typeUrl, ctx.identifier, w.sentNonce);
   w.sentVersion = version;
   w.sentNonce = nonce;
   w.resources = built.length;
   conn.sentForPush(trigger, w.typeUrl);
-  const ok = conn.write(res);
+  const ok = conn.write(bytes);
   const type = shortName(w.typeUrl);
   ctx.metrics.pushed(type);
   ctx.metrics.pushTime(type, (performance.now() - t0) / 1000);

@@ -5,7 +5,7 @@ import { startControlPlane, type ControlPlane } from '../../../src/control/serve
 import { createMemoryStore } from '../../../src/control/store/index.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../../src/xds/type-urls.js';
 import { until } from '../xds/ads-client.js';
-import { MiniEnvoy, sidecarNode } from './mini-envoy.js';
+import { SimSidecar, sidecarNode } from '../xds/sim-sidecar.js';
 
 const BASE = `
 apiVersion: v1
@@ -121,13 +121,13 @@ describe('control plane HTTP API', () => {
     ]);
   });
 
-  it('valid Istio that trellis cannot honour yet (tcp routes) is refused by name and changes nothing', async () => {
+  it('valid Istio that trellis cannot honour yet (a tcp subnet match) is refused by name and changes nothing', async () => {
     const before = j<unknown[]>(await call('GET', '/api/v1/revisions')).length;
-    const tcp = CANARY + '  tcp:\n  - route: [{destination: {host: reviews, port: {number: 5000}}}]\n';
+    const tcp = CANARY + '  tcp:\n  - match: [{sourceSubnet: 10.0.0.0/8}]\n    route: [{destination: {host: reviews, port: {number: 5000}}}]\n';
     const r = await call('POST', '/api/v1/apply', { text: tcp });
     assert.equal(r.status, 400, JSON.stringify(r));
     const errors = j<{ errors: { path: string; message: string }[] }>(r).errors;
-    assert.ok(errors.some((e) => /spec\.tcp$/.test(e.path) && /not supported by trellis yet/.test(e.message)), JSON.stringify(errors));
+    assert.ok(errors.some((e) => /spec\.tcp\[0\]\.match\[0\]\.sourceSubnet$/.test(e.path) && /not supported by trellis yet/.test(e.message)), JSON.stringify(errors));
     assert.equal(j<unknown[]>(await call('GET', '/api/v1/revisions')).length, before);
   });
 
@@ -212,7 +212,7 @@ spec: {hosts: [ghost], http: [{route: [{destination: {host: ghost}}]}]}
   });
 
   it('proxies: a connected sidecar registers, receives its config, turns SYNCED; config as sent; EDS-only push when a peer joins', async () => {
-    const envoy = new MiniEnvoy(cp.xdsPort, sidecarNode('reviews-v1', '10.0.0.11', { labels: 'app=reviews,version=v1', service: 'reviews', servicePort: 9080, appPort: 9081 }));
+    const envoy = new SimSidecar(cp.xdsPort, sidecarNode('reviews-v1', '10.0.0.11', { labels: 'app=reviews,version=v1', service: 'reviews', servicePort: 9080, appPort: 9081 }));
     try {
       await until(() => envoy.namesOf(ROUTE_TYPE).length > 0 && envoy.namesOf(ENDPOINT_TYPE).length > 0, 5000);
       assert.ok(envoy.namesOf(CLUSTER_TYPE).includes('outbound|9080|v2|reviews.default.svc.cluster.local'), envoy.namesOf(CLUSTER_TYPE).join());
@@ -241,12 +241,12 @@ spec: {hosts: [ghost], http: [{route: [{destination: {host: ghost}}]}]}
       assert.equal((await call('GET', `/api/v1/proxies/${encodeURIComponent(p.id)}/config/secrets`)).status, 404);
 
       // a second workload joins: the first proxy gets only EDS
-      const seen = envoy.responses.length;
-      const peer = new MiniEnvoy(cp.xdsPort, sidecarNode('reviews-v2', '10.0.0.12', { labels: 'app=reviews,version=v2', service: 'reviews', servicePort: 9080, appPort: 9081 }));
+      const seen = envoy.received.length;
+      const peer = new SimSidecar(cp.xdsPort, sidecarNode('reviews-v2', '10.0.0.12', { labels: 'app=reviews,version=v2', service: 'reviews', servicePort: 9080, appPort: 9081 }));
       try {
         await until(() => JSON.stringify(envoy.get(ENDPOINT_TYPE, 'outbound|9080|v2|reviews.default.svc.cluster.local') ?? {}).includes('10.0.0.12'), 5000);
         await new Promise((r) => setTimeout(r, 100));
-        assert.deepEqual([...new Set(envoy.responses.slice(seen).map((r) => r.type_url))], [ENDPOINT_TYPE]);
+        assert.deepEqual([...new Set(envoy.received.slice(seen))], [ENDPOINT_TYPE]);
         const metrics = String((await call('GET', '/metrics')).body);
         assert.match(metrics, /^pilot_xds 2$/m);
         assert.match(metrics, /^pilot_xds_pushes\{type="eds"\} \d+$/m);

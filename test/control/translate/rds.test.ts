@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { proxyNode } from '../../../src/control/model/builders.js';
 import { rdsGenerator } from '../../../src/control/translate/rds.js';
-import { ROUTE_TYPE } from '../../../src/control/translate/generator.js';
+import { ROUTE_TYPE, VIRTUAL_HOST_TYPE } from '../../../src/control/translate/generator.js';
+import { vhdsGenerator } from '../../../src/control/translate/vhds.js';
 import { BOOKINFO, BOOKINFO_INSTANCES, assertProxyAccepts, byName, get, snapshotFromYaml } from './helpers.js';
 
 const R = 'reviews.default.svc.cluster.local';
@@ -143,6 +144,33 @@ spec:
           allow_credentials: true,
         });
         assert.ok(get(a, 'typed_per_filter_config', 'envoy.filters.http.fault') !== undefined);
+      },
+    },
+    {
+      name: 'corsPolicy.unmatchedPreflights IGNORE → forward_not_matching_preflights false, kept even with no origin allowed',
+      vs: `
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - match: [{uri: {prefix: /a}}]
+    corsPolicy: {allowOrigins: [{exact: "https://a.example"}], unmatchedPreflights: IGNORE}
+    route: [{destination: {host: reviews, subset: v1}}]
+  - match: [{uri: {prefix: /b}}]
+    corsPolicy: {allowMethods: [GET], unmatchedPreflights: IGNORE}
+    route: [{destination: {host: reviews, subset: v1}}]
+  - corsPolicy: {allowOrigins: [{exact: "https://a.example"}], unmatchedPreflights: FORWARD}
+    route: [{destination: {host: reviews, subset: v1}}]
+`,
+      check: (vh) => {
+        const [a, b, c] = routes(vh).map((r) => get(r, 'typed_per_filter_config', 'envoy.filters.http.cors') as Record<string, unknown>);
+        assert.equal(a?.forward_not_matching_preflights, false);
+        assert.deepEqual(b?.allow_origin_string_match, []);
+        assert.equal(b?.forward_not_matching_preflights, false);
+        assert.ok(c !== undefined && !('forward_not_matching_preflights' in c), 'FORWARD is Envoy\'s default: not written');
       },
     },
     {
@@ -331,5 +359,42 @@ spec: {ports: [{name: tcp-db, port: 5432}, {name: http-web, port: 8080}, {name: 
     assert.ok(vhs[0]?.domains.includes('multi'));
     assert.ok(!vhs[1]?.domains.includes('multi'));
     assert.ok(vhs[1]?.domains.includes('multi:9090'));
+  });
+});
+
+describe('sidecar VHDS (Delta streams)', () => {
+  const VS = `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: reviews }
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination: { host: reviews, subset: v1 }
+      weight: 75
+    - destination: { host: reviews, subset: v2 }
+      weight: 25
+`;
+  it('the outbound route config points at VHDS and each inline virtual host becomes `outbound/<host:port>`', () => {
+    const snap = snapshotFromYaml(BOOKINFO + VS, BOOKINFO_INSTANCES);
+    const inline = rdsGenerator.build(proxyNode(), snap);
+    const delta = proxyNode({ vhds: true });
+    const [rc] = rdsGenerator.build(delta, snap);
+    assertProxyAccepts(ROUTE_TYPE, [rc!]);
+    assert.deepEqual(rc!.resource.vhds, { config_source: { ads: {}, resource_api_version: 'V3' } });
+    assert.equal(rc!.resource.virtual_hosts, undefined);
+    const vhds = vhdsGenerator.build(delta, snap, ['outbound']);
+    const inlineHosts = get(byName(inline, 'outbound').resource, 'virtual_hosts') as Record<string, unknown>[];
+    assert.deepEqual(
+      vhds.map((v) => v.name),
+      inlineHosts.map((h) => `outbound/${String(h.name)}`),
+    );
+    // same routes as inline, under the VHDS name
+    const reviews = byName(vhds, `outbound/${R}:9080`).resource;
+    assert.equal(reviews['@type'], VIRTUAL_HOST_TYPE);
+    assert.deepEqual(reviews.routes, (byName(inlineHosts as { name: string }[], `${R}:9080`) as Record<string, unknown>).routes);
+    assert.deepEqual(vhdsGenerator.build(delta, snap, ['other-config']), []);
+    assert.deepEqual(vhdsGenerator.build(proxyNode(), snap, ['outbound']), [], 'a SotW proxy gets its virtual hosts inline');
   });
 });

@@ -13,9 +13,9 @@ type AdsClient = grpc.Client & {
   DeltaAggregatedResources(): grpc.ClientDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>;
 };
 
-export function adsClient(port: number): AdsClient {
+export function adsClient(port: number, options?: grpc.ChannelOptions): AdsClient {
   const Ctor = grpc.makeGenericClientConstructor(adsServiceDefinition(), 'AggregatedDiscoveryService');
-  return new Ctor(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as AdsClient;
+  return new Ctor(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), options) as unknown as AdsClient;
 }
 
 /** One stream: send() requests, next() the next response (rejects after `ms`), none() asserts silence. */

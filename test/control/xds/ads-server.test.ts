@@ -5,7 +5,7 @@ import { AdsServer } from '../../../src/control/xds/ads-server.js';
 import { PilotMetrics } from '../../../src/control/xds/metrics.js';
 import type { ConnectedProxy, GeneratedResource, XdsGenerator } from '../../../src/control/xds/types.js';
 import { decodeResource } from '../../../src/xds/codec.js';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE } from '../../../src/xds/type-urls.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, VIRTUAL_HOST_TYPE } from '../../../src/xds/type-urls.js';
 import { reviewsCluster, reviewsEndpoints } from '../../xds/fixtures.js';
 import { adsClient, delta, sotw, until } from './ads-client.js';
 
@@ -17,7 +17,9 @@ class TableGenerator implements XdsGenerator {
   generate(proxy: ConnectedProxy, typeUrl: string, names: readonly string[]): GeneratedResource[] {
     this.calls++;
     const all = this.perProxy.get(proxy.id)?.get(typeUrl) ?? this.table.get(typeUrl) ?? [];
-    return names.length === 0 ? all : all.filter((r) => names.includes(r.name));
+    // VHDS names are namespaces (`outbound` covers `outbound/<vhost>`)
+    const covered = (n: string): boolean => names.includes(n) || (typeUrl === VIRTUAL_HOST_TYPE && names.includes(n.slice(0, n.indexOf('/'))));
+    return names.length === 0 ? all : all.filter((r) => covered(r.name));
   }
   setClusters(...names: string[]): void {
     this.table.set(CLUSTER_TYPE, names.map((n) => ({ name: n, resource: reviewsCluster(n) })));
@@ -296,6 +298,47 @@ describe('ADS server', () => {
     assert.deepEqual(r2.resources.map((r) => r.name), ['c']);
     assert.deepEqual(r2.removed_resources, ['b']);
     s2.close();
+  });
+
+  it('Delta: streams holding the same list share one encoded response carrying only the change', async () => {
+    const streams = [delta(client), delta(client)];
+    const first = [];
+    for (const [i, s] of streams.entries()) {
+      s.send({ node: node(`share${i}`), type_url: CLUSTER_TYPE });
+      first.push(await s.next());
+    }
+    assert.equal(first[0].nonce, first[1].nonce, 'the first answer is shared too');
+    for (const [i, s] of streams.entries()) s.send({ type_url: CLUSTER_TYPE, response_nonce: first[i].nonce });
+    const changedA = reviewsCluster('a');
+    changedA.connect_timeout = '4s';
+    gen.table.set(CLUSTER_TYPE, [{ name: 'a', resource: changedA }, { name: 'b', resource: reviewsCluster('b') }]);
+    server.push();
+    const [x, y] = await Promise.all(streams.map((s) => s.next()));
+    assert.deepEqual([x.resources.map((r) => r.name), y.resources.map((r) => r.name)], [['a'], ['a']]);
+    assert.equal(x.nonce, y.nonce, 'one encoding, one nonce for both streams');
+    for (const s of streams) s.close();
+  });
+
+  it('Delta VHDS: a route configuration name subscribes every `<name>/<vhost>`; unsubscribing stops them', async () => {
+    const vh = (name: string, cluster: string) => ({ name, resource: { '@type': VIRTUAL_HOST_TYPE, name, domains: [name.split('/')[1]!], routes: [{ match: { prefix: '/' }, route: { cluster } }] } });
+    gen.table.set(VIRTUAL_HOST_TYPE, [vh('outbound/a:80', 'a'), vh('outbound/b:80', 'b'), vh('other/c:80', 'c')]);
+    const s = delta(client);
+    s.send({ node: node('vh1'), type_url: VIRTUAL_HOST_TYPE, resource_names_subscribe: ['outbound'] });
+    const r1 = await s.next();
+    assert.deepEqual(r1.resources.map((r) => r.name).sort(), ['outbound/a:80', 'outbound/b:80']);
+    assert.deepEqual(r1.removed_resources ?? [], [], 'a namespace is not reported missing');
+    s.send({ type_url: VIRTUAL_HOST_TYPE, response_nonce: r1.nonce });
+    gen.table.set(VIRTUAL_HOST_TYPE, [vh('outbound/a:80', 'a2'), vh('other/c:80', 'c')]);
+    server.push();
+    const r2 = await s.next();
+    assert.deepEqual(r2.resources.map((r) => r.name), ['outbound/a:80']);
+    assert.deepEqual(r2.removed_resources, ['outbound/b:80']);
+    s.send({ type_url: VIRTUAL_HOST_TYPE, response_nonce: r2.nonce, resource_names_unsubscribe: ['outbound'] });
+    await until(() => server.proxies().find((p) => p.id === 'vh1')?.types[0]?.status === 'SYNCED');
+    gen.table.set(VIRTUAL_HOST_TYPE, [vh('outbound/a:80', 'a3')]);
+    server.push();
+    assert.equal((await s.count(200)).length, 0, 'nothing for an unsubscribed namespace');
+    s.close();
   });
 
   it('exposes Prometheus metrics under Istio names', async () => {
