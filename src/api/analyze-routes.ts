@@ -65,9 +65,11 @@ export function analyzeVirtualService(vs: VirtualService, idx: MeshIndex): Messa
   }
 
   const gatewayRefs: { g: string; path: string }[] = (vs.spec.gateways ?? []).map((g, i) => ({ g, path: `spec.gateways[${i}]` }));
-  (vs.spec.http ?? []).forEach((r, i) =>
-    (r.match ?? []).forEach((m, j) => (m.gateways ?? []).forEach((g, k) => gatewayRefs.push({ g, path: `spec.http[${i}].match[${j}].gateways[${k}]` }))),
-  );
+  for (const kind of ['http', 'tcp', 'tls'] as const) {
+    (vs.spec[kind] ?? []).forEach((r, i) =>
+      (r.match ?? []).forEach((m, j) => (m.gateways ?? []).forEach((g, k) => gatewayRefs.push({ g, path: `spec.${kind}[${i}].match[${j}].gateways[${k}]` }))),
+    );
+  }
   for (const { g, path } of gatewayRefs) {
     if (g === 'mesh') continue;
     const gw = idx.gateways.get(gatewayKey(g, ns));

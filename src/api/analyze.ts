@@ -1,6 +1,8 @@
 // API stage: analyze() — istioctl-analyze equivalent over a set of resources (and optionally known workloads): schema errors plus cross-resource checks.
+import { analyzeDelegates } from './analyze-delegates.js';
 import { analyzeDestinationRule, analyzeDestinationRuleConflicts, analyzeGateway } from './analyze-rules.js';
 import { analyzeMeshHostConflicts, analyzeVirtualService } from './analyze-routes.js';
+import { analyzeSidecar } from './analyze-sidecars.js';
 import { buildIndex, type Workload } from './mesh-index.js';
 import { SchemaValidationError, message, sortMessages, type Message } from './messages.js';
 import { validateResource } from './validate.js';
@@ -25,9 +27,10 @@ export function analyze(resources: readonly MeshResource[], workloads?: readonly
   }
   const idx = buildIndex(valid, workloads);
   for (const r of valid) {
-    if (r.kind === 'VirtualService') out.push(...analyzeVirtualService(r, idx));
+    if (r.kind === 'VirtualService') out.push(...analyzeVirtualService(r, idx), ...analyzeDelegates(r, idx));
     else if (r.kind === 'DestinationRule') out.push(...analyzeDestinationRule(r, idx));
     else if (r.kind === 'Gateway') out.push(...analyzeGateway(r, idx));
+    else if (r.kind === 'Sidecar') out.push(...analyzeSidecar(r, idx));
   }
   out.push(...analyzeMeshHostConflicts(idx), ...analyzeDestinationRuleConflicts(idx));
   return sortMessages(out);

@@ -1,11 +1,13 @@
 // API stage: a read-only index over a set of resources (hosts, services, rules, gateways, workloads) for cross-resource analysis.
 import { fqdn, hostCovers, hostsOverlap } from './hosts.js';
-import type { DestinationRule, Gateway, MeshResource, Service, ServiceEntry, VirtualService } from './types.js';
+import type { DestinationRule, Gateway, MeshResource, Service, ServiceEntry, Sidecar, VirtualService } from './types.js';
 
 export interface Workload {
   labels: Record<string, string>;
   namespace: string;
   name?: string;
+  /** A connected sidecar's own listening ports by role (outbound, inbound, app, admin), when known. */
+  ports?: Readonly<Record<string, number>>;
 }
 
 export interface MeshIndex {
@@ -18,6 +20,7 @@ export interface MeshIndex {
   destinationRules: readonly DestinationRule[];
   /** `namespace/name` → Gateway. */
   gateways: ReadonlyMap<string, Gateway>;
+  sidecars: readonly Sidecar[];
   /** Registered workloads plus WorkloadEntries; undefined when the caller knows nothing about workloads. */
   workloads?: readonly Workload[];
   /** Resolve a host as written in a resource of `namespace` to its FQDN. */
@@ -33,6 +36,7 @@ export function buildIndex(resources: readonly MeshResource[], workloads?: reado
   const virtualServices: VirtualService[] = [];
   const destinationRules: DestinationRule[] = [];
   const gateways = new Map<string, Gateway>();
+  const sidecars: Sidecar[] = [];
   const entryWorkloads: Workload[] = [];
   for (const w of workloads ?? []) namespaces.add(w.namespace);
   for (const r of resources) namespaces.add(r.metadata.namespace);
@@ -59,6 +63,7 @@ export function buildIndex(resources: readonly MeshResource[], workloads?: reado
         entryWorkloads.push({ labels: r.spec.labels ?? {}, namespace: ns, name: r.metadata.name });
         break;
       case 'Sidecar':
+        sidecars.push(r);
         break;
     }
   }
@@ -72,6 +77,7 @@ export function buildIndex(resources: readonly MeshResource[], workloads?: reado
     virtualServices,
     destinationRules,
     gateways,
+    sidecars,
     workloads: allWorkloads,
     resolve: (host, namespace) => fqdn(host, namespace, namespaces),
     hostKnown: (h) => {

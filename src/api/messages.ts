@@ -31,6 +31,9 @@ export const DestinationRuleSubsetNotSelectPods: MessageType = { code: 'IST0173'
 export const UnknownDestinationRuleHost: MessageType = { code: 'IST0174', name: 'UnknownDestinationRuleHost', level: 'Warning' };
 // Istio has no current code for this (it merges such rules silently); Kiali calls it KIA0201.
 export const ConflictingDestinationRulesHost: MessageType = { code: 'TRL0001', name: 'ConflictingDestinationRulesHost', level: 'Warning' };
+// Trellis binds Sidecar egress ports for real (no iptables), so a port a proxy already holds, or a TCP port that cannot tell services apart, fails.
+export const SidecarEgressPortConflict: MessageType = { code: 'TRL0002', name: 'SidecarEgressPortConflict', level: 'Error' };
+export const SidecarEgressListenerUnroutable: MessageType = { code: 'TRL0003', name: 'SidecarEgressListenerUnroutable', level: 'Warning' };
 
 export function message(type: MessageType, resource: string, text: string, path?: string): Message {
   return { code: type.code, name: type.name, level: type.level, resource, ...(path !== undefined ? { path } : {}), message: text };

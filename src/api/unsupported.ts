@@ -1,6 +1,7 @@
 // API stage: Istio fields Trellis accepts as valid Istio but cannot honour yet — rejected by name at apply, never ignored.
 import { apiError, type ApiError } from './errors.js';
 import { resourceRef, type MeshResource } from './types.js';
+import { unsupportedGatewayFields, unsupportedL4Matches, unsupportedSidecarFields } from './unsupported-l4.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -22,20 +23,13 @@ export function unsupportedFields(r: MeshResource): ApiError[] {
   if (!isObj(spec)) return out;
   switch (r.kind) {
     case 'VirtualService':
-      if (list(spec.tcp).length > 0) add('spec.tcp', 'TCP routes are not translated; use a Service port without a VirtualService');
-      if (list(spec.tls).length > 0) add('spec.tls', 'TLS/SNI routes are not translated');
-      list(spec.http).forEach((h, i) => {
-        if (!isObj(h)) return;
-        if (isObj(h.corsPolicy) && h.corsPolicy.unmatchedPreflights === 'IGNORE') {
-          add(`spec.http[${i}].corsPolicy.unmatchedPreflights`, 'unmatched preflights are always forwarded (FORWARD)');
-        }
-        if (h.delegate !== undefined) add(`spec.http[${i}].delegate`, 'delegate VirtualServices are not translated');
-      });
+      unsupportedL4Matches(spec, add);
       break;
     case 'Gateway':
-      list(spec.servers).forEach((s, i) => {
-        if (isObj(s) && tlsRequested(s.tls)) add(`spec.servers[${i}].tls`, 'TLS gateway servers arrive with the certificate authority');
-      });
+      unsupportedGatewayFields(spec, add);
+      break;
+    case 'Sidecar':
+      unsupportedSidecarFields(spec, add);
       break;
     case 'DestinationRule': {
       const policies: [string, unknown][] = [['spec.trafficPolicy', spec.trafficPolicy]];

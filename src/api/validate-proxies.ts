@@ -1,4 +1,5 @@
 // API stage: rules beyond shape for the proxy-facing kinds — Gateway servers and Sidecar listeners.
+import { isIP } from './hosts.js';
 import { asObject, checkDuration, checkLabels, checkNamespacedHost, checkProtocol, field, isSet, items, joinPath, objects, type Report } from './rules.js';
 
 export function validateGateway(spec: Record<string, unknown>, report: Report): void {
@@ -42,6 +43,8 @@ function validateServerTls(tls: Record<string, unknown>, p: string, proto: strin
   if ((mode === 'PASSTHROUGH' || mode === 'AUTO_PASSTHROUGH') && proto !== 'TLS') {
     report(joinPath(p, 'mode'), `${mode} requires port protocol TLS`);
   }
+  // an unset mode is the proto default PASSTHROUGH; on HTTPS that is as wrong as writing it
+  if (mode === undefined && proto === 'HTTPS') report(joinPath(p, 'mode'), 'mode is required for HTTPS (SIMPLE, MUTUAL or OPTIONAL_MUTUAL; PASSTHROUGH needs protocol TLS)');
 }
 
 export function validateSidecar(spec: Record<string, unknown>, report: Report): void {
@@ -58,6 +61,7 @@ export function validateSidecar(spec: Record<string, unknown>, report: Report): 
     if (!isSet(e.port) && i !== egress.length - 1) report(p, 'the egress listener with empty port should be the last listener in the list');
     checkProtocol(field(e.port, 'protocol'), joinPath(p, 'port.protocol'), report);
   });
+  validateEgressPorts(egress, report);
   for (const [ing, p] of ingress) {
     checkProtocol(field(ing.port, 'protocol'), joinPath(p, 'port.protocol'), report);
     const de = ing.defaultEndpoint;
@@ -71,4 +75,31 @@ export function validateSidecar(spec: Record<string, unknown>, report: Report): 
   }
   checkDuration(field(field(spec.inboundConnectionPool, 'http'), 'idleTimeout'), 'spec.inboundConnectionPool.http.idleTimeout', report);
   checkLabels(field(spec.workloadSelector, 'labels'), 'spec.workloadSelector.labels', report);
+}
+
+/** Ports a Trellis sidecar binds by default: an egress listener there could never bind (custom ports are checked by analyze). */
+const SIDECAR_PORTS: Readonly<Record<number, string>> = { 15000: 'admin', 15001: 'outbound', 15006: 'inbound' };
+
+/**
+ * Egress listeners with a port are bound for real (Trellis has no iptables: captureMode NONE), so each needs a
+ * protocol, an IP bind (default 127.0.0.1) and a port no other egress listener and no sidecar port uses.
+ */
+function validateEgressPorts(egress: [Record<string, unknown>, string][], report: Report): void {
+  const seen = new Map<number, string>();
+  for (const [e, p] of egress) {
+    const port = field(e.port, 'number');
+    const bind = e.bind;
+    if (!isSet(e.port)) {
+      if (isSet(bind)) report(joinPath(p, 'bind'), 'bind requires a port');
+      continue;
+    }
+    if (!isSet(field(e.port, 'protocol'))) report(joinPath(p, 'port.protocol'), 'protocol is required for an egress listener port');
+    if (typeof bind === 'string' && !bind.startsWith('unix://') && !isIP(bind)) report(joinPath(p, 'bind'), `bind "${bind}" must be an IP address (or unix://path)`);
+    if (typeof port !== 'number') continue;
+    const own = SIDECAR_PORTS[port];
+    if (own !== undefined) report(joinPath(p, 'port.number'), `port ${port} is the sidecar's ${own} port; an egress listener there could never bind`);
+    const first = seen.get(port);
+    if (first !== undefined) report(joinPath(p, 'port.number'), `port ${port} is already used by ${first} (ports of egress listeners must be unique)`);
+    else seen.set(port, p);
+  }
 }

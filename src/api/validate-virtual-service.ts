@@ -15,6 +15,7 @@ import {
   objects,
   type Report,
 } from './rules.js';
+import { hostCovers } from './hosts.js';
 
 // Envoy's x-envoy-retry-on and x-envoy-retry-grpc-on conditions; Istio also accepts bare HTTP status codes.
 const RETRY_ON = new Set([
@@ -52,20 +53,33 @@ export function validateVirtualService(spec: Record<string, unknown>, report: Re
   if (isDelegate && (tcp.length > 0 || tls.length > 0)) report('spec', 'a delegate VirtualService supports only http routes');
 
   for (const [route, p] of http) validateHttpRoute(route, p, report, isDelegate);
-  for (const [route, p] of tcp) {
-    objects(route.match, joinPath(p, 'match')).forEach(([m, mp]) => checkLabels(m.sourceLabels, joinPath(mp, 'sourceLabels'), report));
-    if (items(route.route).length === 0) report(joinPath(p, 'route'), 'TCP route must have at least one destination');
-    validateWeights(route.route, joinPath(p, 'route'), report);
-  }
+  for (const [route, p] of tcp) validateL4Route(route, p, 'TCP', report);
+  const vsHosts = hosts.filter((h): h is string => typeof h === 'string');
   for (const [route, p] of tls) {
     for (const [m, mp] of objects(route.match, joinPath(p, 'match'))) {
       if (items(m.sniHosts).length === 0) report(joinPath(mp, 'sniHosts'), 'TLS match must have at least one SNI host');
-      items(m.sniHosts).forEach((h, i) => checkHost(h, joinPath(joinPath(mp, 'sniHosts'), i), report));
-      checkLabels(m.sourceLabels, joinPath(mp, 'sourceLabels'), report);
+      items(m.sniHosts).forEach((h, i) => {
+        const hp = joinPath(joinPath(mp, 'sniHosts'), i);
+        checkHost(h, hp, report);
+        // Istio: the SNI names a rule routes must lie within the VirtualService's own hosts
+        if (typeof h === 'string' && !isDelegate && !vsHosts.some((vh) => hostCovers(vh, h))) {
+          report(hp, `SNI host "${h}" is not a compatible subset of any of the virtual service hosts: [${vsHosts.join(', ')}]`);
+        }
+      });
     }
-    if (items(route.route).length === 0) report(joinPath(p, 'route'), 'TLS route must have at least one destination');
-    validateWeights(route.route, joinPath(p, 'route'), report);
+    validateL4Route(route, p, 'TLS', report);
   }
+}
+
+/** What tcp and tls rules share: match blocks (labels, gateway names), at least one destination, valid destinations, weights. */
+function validateL4Route(route: Record<string, unknown>, p: string, kind: 'TCP' | 'TLS', report: Report): void {
+  for (const [m, mp] of objects(route.match, joinPath(p, 'match'))) {
+    checkLabels(m.sourceLabels, joinPath(mp, 'sourceLabels'), report);
+    items(m.gateways).forEach((g, i) => typeof g === 'string' && checkGatewayRef(g, joinPath(joinPath(mp, 'gateways'), i), report));
+  }
+  if (items(route.route).length === 0) report(joinPath(p, 'route'), `${kind} route must have at least one destination`);
+  for (const [d, dp] of objects(route.route, joinPath(p, 'route'))) validateDestination(d.destination, joinPath(dp, 'destination'), report);
+  validateWeights(route.route, joinPath(p, 'route'), report);
 }
 
 /** `name`, `namespace/name` or the reserved `mesh`. */
@@ -89,7 +103,11 @@ function validateHttpRoute(r: Record<string, unknown>, p: string, report: Report
   }
   if (has('route') && items(r.route).length === 0) report(joinPath(p, 'route'), 'route must have at least one destination');
 
-  for (const [m, mp] of objects(r.match, joinPath(p, 'match'))) validateMatch(m, mp, report);
+  const merged = inDelegate || has('delegate');
+  for (const [m, mp] of objects(r.match, joinPath(p, 'match'))) {
+    validateMatch(m, mp, report);
+    if (merged) rejectRegex(m, mp, report);
+  }
   for (const [d, dp] of objects(r.route, joinPath(p, 'route'))) {
     validateDestination(d.destination, joinPath(dp, 'destination'), report);
     validateHeaders(d.headers, joinPath(dp, 'headers'), report);
@@ -134,6 +152,17 @@ function validateMatch(m: Record<string, unknown>, p: string, report: Report): v
   }
   checkLabels(m.sourceLabels, joinPath(p, 'sourceLabels'), report);
   items(m.gateways).forEach((g, i) => typeof g === 'string' && checkGatewayRef(g, joinPath(joinPath(p, 'gateways'), i), report));
+}
+
+/** Istio merges root and delegate match blocks by string containment, which a regex defeats: rejected on both sides. */
+function rejectRegex(m: Record<string, unknown>, p: string, report: Report): void {
+  const why = 'regex match is not supported in routes that delegate or are delegated to';
+  for (const k of ['uri', 'scheme', 'method', 'authority']) if (isSet(field(m[k], 'regex'))) report(joinPath(joinPath(p, k), 'regex'), why);
+  for (const k of ['headers', 'queryParams', 'withoutHeaders']) {
+    for (const [name, sm] of Object.entries(asObject(m[k]) ?? {})) {
+      if (isSet(field(sm, 'regex'))) report(joinPath(joinPath(joinPath(p, k), name), 'regex'), why);
+    }
+  }
 }
 
 export function validateDestination(d: unknown, p: string, report: Report): void {

@@ -8,6 +8,7 @@ type Register = (program: Command) => void;
 const MESH_VERBS = ['apply', 'get', 'delete', 'history', 'rollback', 'diff', 'analyze', 'proxy-status', 'ps', 'proxy-config', 'pc'];
 const loaders: Record<string, () => Promise<Register>> = {
   proxy: async () => (await import('./proxy.js')).registerProxyCommand,
+  gateway: async () => (await import('./proxy.js')).registerGatewayCommand,
   control: async () => (await import('./control.js')).registerControlCommand,
   mesh: async () => (await import('./mesh.js')).registerMeshCommands,
 };
@@ -16,7 +17,7 @@ async function main(): Promise<void> {
   const program = new Command();
   program.name('trellis').description('Trellis service mesh: Envoy-compatible proxy and Istio-compatible control plane').version(VERSION);
   const verb = process.argv.slice(2).find((a) => !a.startsWith('-'));
-  const wanted = verb === 'proxy' || verb === 'control' ? [verb] : verb !== undefined && MESH_VERBS.includes(verb) ? ['mesh'] : Object.keys(loaders);
+  const wanted = verb === 'proxy' || verb === 'gateway' || verb === 'control' ? [verb] : verb !== undefined && MESH_VERBS.includes(verb) ? ['mesh'] : Object.keys(loaders);
   for (const name of wanted) (await loaders[name]())(program);
   await program.parseAsync(process.argv);
 }

@@ -14,6 +14,12 @@ export function primaryHttpPort(svc: ServiceInfo): ServicePortInfo | undefined {
  * service's namespace (as Kubernetes DNS resolves it), each with `:port`; the port-less forms only for the primary HTTP port.
  */
 export function serviceDomains(svc: ServiceInfo, port: ServicePortInfo, proxyNamespace: string): string[] {
+  const bare = primaryHttpPort(svc)?.port === port.port;
+  return serviceNames(svc, proxyNamespace).flatMap((n) => (bare ? [n, `${n}:${port.port}`] : [`${n}:${port.port}`]));
+}
+
+/** The port-less names of a service as Kubernetes DNS resolves them for a proxy in `proxyNamespace` (FQDN first). */
+export function serviceNames(svc: ServiceInfo, proxyNamespace: string): string[] {
   const names = [svc.hostname];
   const suffix = `.svc.${CLUSTER_DOMAIN}`;
   if (svc.hostname.endsWith(suffix)) {
@@ -21,6 +27,5 @@ export function serviceDomains(svc: ServiceInfo, port: ServicePortInfo, proxyNam
     names.push(`${base}.svc`, base);
     if (svc.namespace === proxyNamespace) names.push(svc.name);
   }
-  const bare = primaryHttpPort(svc)?.port === port.port;
-  return names.flatMap((n) => (bare ? [n, `${n}:${port.port}`] : [`${n}:${port.port}`]));
+  return names;
 }

@@ -1,5 +1,6 @@
-// Translate stage: LDS — sidecar outbound/inbound listeners, gateway listeners per server port, proxyless api_listeners per target.
+// Translate stage: LDS — sidecar outbound/inbound and port-bound egress listeners, gateway listeners per server port, proxyless api_listeners per target.
 import type { ProxyNode, Snapshot } from '../model/types.js';
+import { egressListeners } from './egress.js';
 import { type Generator, LISTENER_TYPE, type XdsResource, anyChanged, filterNames } from './generator.js';
 import { gatewayListeners } from './gateway.js';
 import { proxylessListener, targets } from './proxyless.js';
@@ -7,7 +8,8 @@ import { inboundListener, outboundListener } from './sidecar.js';
 
 export const ldsGenerator: Generator = {
   typeUrl: LISTENER_TYPE,
-  needsPush: (changed) => anyChanged(changed, ['Service', 'ServiceEntry', 'Gateway', 'Sidecar']),
+  // tcp_proxy routes, SNI chains and egress HTTP routes live in listeners, so VirtualService and DestinationRule edits reach LDS
+  needsPush: (changed) => anyChanged(changed, ['Service', 'ServiceEntry', 'Gateway', 'Sidecar', 'VirtualService', 'DestinationRule']),
   build(proxy: ProxyNode, snap: Snapshot, names?: readonly string[]): XdsResource[] {
     switch (proxy.type) {
       case 'proxyless':
@@ -18,6 +20,7 @@ export const ldsGenerator: Generator = {
         const out = [outboundListener(proxy)];
         const inbound = inboundListener(proxy, snap);
         if (inbound !== undefined) out.push(inbound);
+        out.push(...egressListeners(proxy, snap));
         return filterNames(out, names);
       }
     }

@@ -39,3 +39,13 @@ export function gatewayRouteName(port: number): string {
 export function gatewayListenerName(bind: string, port: number): string {
   return `${bind}_${port}`;
 }
+
+/** A gateway HTTPS server's own route config (Istio: `https.443.<port name>.<gateway>.<ns>`; the server index keeps it unique). */
+export function gatewayHttpsRouteName(port: number, serverIndex: number, gateway: string, namespace: string): string {
+  return `https.${port}.${serverIndex}.${gateway}.${namespace}`;
+}
+
+/** A sidecar egress listener with a port (Istio: `127.0.0.1_9000`), also the name of its inline route config. */
+export function egressListenerName(bind: string, port: number): string {
+  return `${bind}_${port}`;
+}

@@ -43,10 +43,15 @@ function egressHostCovers(entry: string, svc: ServiceInfo, proxyNs: string, snap
   return hostCovers(fqdn(dns, resolvedNs, snap.index.namespaces), svc.hostname);
 }
 
+/** The services one egress listener's hosts import for a proxy (exportTo respected), in snapshot order. */
+export function egressListenerServices(hosts: readonly string[], proxy: ProxyNode, snap: Snapshot): ServiceInfo[] {
+  return snap.services.filter((svc) => exportedTo(svc.exportTo, svc.namespace, proxy.namespace) && hosts.some((h) => egressHostCovers(h, svc, proxy.namespace, snap)));
+}
+
 /**
  * The services a proxy receives routes, clusters and endpoints for, in snapshot order. Only sidecars are
- * scoped by a Sidecar resource (egress hosts, all egress listeners united: Trellis has one outbound listener);
- * routers and proxyless clients see every exported service.
+ * scoped by a Sidecar resource (egress hosts of all egress listeners united: port-bound egress listeners need
+ * their clusters too); routers and proxyless clients see every exported service.
  */
 export function visibleServices(proxy: ProxyNode, snap: Snapshot): ServiceInfo[] {
   const sidecar = proxy.type === 'sidecar' ? sidecarFor(proxy, snap) : undefined;
