@@ -66,6 +66,10 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
       seen.add(host);
     }
   }
+  const delegateVirtualServices = new Map<string, VirtualService>();
+  for (const vs of virtualServices) {
+    if ((vs.spec.hosts ?? []).length === 0) delegateVirtualServices.set(`${vs.metadata.namespace}/${vs.metadata.name}`, vs);
+  }
   const destinationRulesByHost = new Map<string, DestinationRule[]>();
   for (const dr of destinationRules) push(destinationRulesByHost, fqdn(dr.spec.host, dr.metadata.namespace, namespaces), dr);
   const sidecarsByNamespace = new Map<string, Sidecar[]>();
@@ -80,6 +84,7 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     instancesByService,
     virtualServicesByHost,
     destinationRulesByHost,
+    delegateVirtualServices,
     virtualServiceWildcards: wildcards(virtualServicesByHost),
     destinationRuleWildcards: wildcards(destinationRulesByHost),
     sidecarsByNamespace,

@@ -10,7 +10,10 @@ function originMatcher(m: StringMatch): Json | undefined {
   return undefined;
 }
 
-/** The typed_per_filter_config entry value, or undefined when no origin is allowed (nothing could match). */
+/**
+ * The typed_per_filter_config entry value, or undefined when no origin is allowed and unmatched preflights are
+ * forwarded (the policy could change nothing). IGNORE (Istio) = forward_not_matching_preflights false (Envoy).
+ */
 export function corsConfig(c: CorsPolicy | undefined): Json | undefined {
   if (c === undefined) return undefined;
   const origins: Json[] = [];
@@ -19,8 +22,10 @@ export function corsConfig(c: CorsPolicy | undefined): Json | undefined {
     if (j !== undefined) origins.push(j);
   }
   for (const o of c.allowOrigin ?? []) origins.push({ exact: o });
-  if (origins.length === 0) return undefined;
+  const ignoreUnmatched = c.unmatchedPreflights === 'IGNORE';
+  if (origins.length === 0 && !ignoreUnmatched) return undefined;
   const out: Json = { '@type': CORS_POLICY_TYPE, allow_origin_string_match: origins };
+  if (ignoreUnmatched) out.forward_not_matching_preflights = false;
   if ((c.allowMethods?.length ?? 0) > 0) out.allow_methods = c.allowMethods!.join(',');
   if ((c.allowHeaders?.length ?? 0) > 0) out.allow_headers = c.allowHeaders!.join(',');
   if ((c.exposeHeaders?.length ?? 0) > 0) out.expose_headers = c.exposeHeaders!.join(',');

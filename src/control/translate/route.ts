@@ -4,6 +4,7 @@ import { durationJson, fractionalPercent, istioDuration } from './envoy.js';
 import { type DestContext, clusterSpecifier, hashPolicy, headerEdits, resolveDestination } from './destinations.js';
 import { faultConfig } from './fault.js';
 import { corsConfig } from './cors.js';
+import { effectiveHttpRoutes } from './delegate.js';
 import { CORS_FILTER, FAULT_FILTER, type Json } from './generator.js';
 import { type MatchScope, isCatchAll, matchApplies, routeMatch } from './match.js';
 import { defaultRetryPolicy, retryPolicy } from './retry.js';
@@ -117,13 +118,13 @@ function buildRoute(http: HTTPRoute, matchName: string | undefined, match: Json,
 }
 
 /**
- * A VirtualService's http routes for one vhost, in order: each applicable match block becomes a route
- * (blocks ORed, conditions ANDed). After a catch-all nothing can match, so translation stops there (as Istio does).
+ * A VirtualService's http routes for one vhost, in order (delegate entries expanded first): each applicable match
+ * block becomes a route (blocks ORed, conditions ANDed). After a catch-all nothing can match, so translation stops there (as Istio does).
  */
 export function virtualServiceRoutes(vs: VirtualService, ctx: RouteContext): Json[] {
   const scope: MatchScope = { proxy: ctx.proxy, gateway: ctx.gateway, vsNamespace: vs.metadata.namespace, port: ctx.matchPort ?? ctx.port };
   const out: Json[] = [];
-  for (const http of vs.spec.http ?? []) {
+  for (const http of effectiveHttpRoutes(vs, ctx.snap)) {
     const blocks = http.match === undefined || http.match.length === 0 ? [undefined] : http.match.filter((m) => matchApplies(m, scope));
     if (blocks.length === 0) continue;
     let catchAll = false;

@@ -111,7 +111,7 @@ export function validateCors(ctx: Ctx, body: Raw, path: string): CorsConfig | un
 export function validateCorsPolicy(ctx: Ctx, body: Raw, path: string): CorsPolicy | undefined {
   const m = Msg.open(ctx, body, path, {
     type: 'extensions.filters.http.cors.v3.CorsPolicy',
-    fields: ['allow_origin_string_match', 'allow_methods', 'allow_headers', 'expose_headers', 'max_age', 'allow_credentials', 'allow_private_network_access'],
+    fields: ['allow_origin_string_match', 'allow_methods', 'allow_headers', 'expose_headers', 'max_age', 'allow_credentials', 'allow_private_network_access', 'forward_not_matching_preflights'],
   });
   if (m === undefined) return undefined;
   const out: CorsPolicy = {
@@ -128,6 +128,8 @@ export function validateCorsPolicy(ctx: Ctx, body: Raw, path: string): CorsPolic
   if (ma !== undefined) out.max_age = ma;
   const ac = m.bool('allow_credentials');
   if (ac !== undefined) out.allow_credentials = ac;
+  const fwd = m.bool('forward_not_matching_preflights');
+  if (fwd !== undefined) out.forward_not_matching_preflights = fwd;
   m.bool('allow_private_network_access'); // accepted (type-checked) and ignored
   return out;
 }

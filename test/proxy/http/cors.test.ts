@@ -54,3 +54,26 @@ test('cors: validator rejects unknown fields', () => {
   validateCorsPolicy(ctx, { allow_origin_string_match: [], allow_origins: 'x' }, 'p');
   assert.ok(ctx.errors.length > 0);
 });
+
+test('cors: forward_not_matching_preflights false answers an unmatched preflight locally without allow-origin (Envoy)', () => {
+  const strict = policy({ allow_origin_string_match: [{ exact: 'https://a.example' }], allow_methods: 'GET', max_age: '60', forward_not_matching_preflights: false });
+  assert.deepEqual(decideCors(strict, 'OPTIONS', 'https://evil.example', 'GET'), {
+    kind: 'preflight',
+    headers: { 'access-control-allow-methods': 'GET', 'access-control-max-age': '60' },
+  });
+  // only preflights: other requests from the unmatched origin still go upstream untouched
+  assert.equal(decideCors(strict, 'GET', 'https://evil.example', undefined).kind, 'none');
+  assert.equal(decideCors(strict, 'OPTIONS', 'https://evil.example', undefined).kind, 'none');
+  assert.equal(decideCors(strict, 'OPTIONS', 'https://a.example', 'GET').kind, 'preflight');
+  const explicitForward = policy({ allow_origin_string_match: [{ exact: 'https://a.example' }], forward_not_matching_preflights: true });
+  assert.equal(decideCors(explicitForward, 'OPTIONS', 'https://evil.example', 'GET').kind, 'none');
+});
+
+test('cors: validator keeps forward_not_matching_preflights and type-checks it', () => {
+  const ctx = new Ctx(undefined);
+  const p = validateCorsPolicy(ctx, { allow_origin_string_match: [], forward_not_matching_preflights: false }, 'p');
+  assert.equal(p?.forward_not_matching_preflights, false);
+  const bad = new Ctx(undefined);
+  validateCorsPolicy(bad, { allow_origin_string_match: [], forward_not_matching_preflights: 'no' }, 'p');
+  assert.ok(bad.errors.some((e) => e.path.includes('forward_not_matching_preflights')), JSON.stringify(bad.errors));
+});

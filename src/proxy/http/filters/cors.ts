@@ -21,10 +21,18 @@ export class CompiledCorsPolicy {
     return this.origins.some((m) => m.match(origin));
   }
 
-  /** Headers of the local 200 reply to a preflight from an allowed origin. */
-  preflightHeaders(origin: string): HeaderMap {
+  /** A non-matching preflight goes upstream unless forward_not_matching_preflights is false (Envoy's default: true). */
+  get forwardsUnmatchedPreflights(): boolean {
+    return this.policy.forward_not_matching_preflights !== false;
+  }
+
+  /**
+   * Headers of the local 200 reply to a preflight; `origin` undefined for one whose origin did not match (Envoy
+   * still sends the policy's other headers but no allow-origin, so the browser refuses the actual request).
+   */
+  preflightHeaders(origin: string | undefined): HeaderMap {
     const p = this.policy;
-    const h: HeaderMap = { 'access-control-allow-origin': origin };
+    const h: HeaderMap = origin !== undefined ? { 'access-control-allow-origin': origin } : {};
     if (p.allow_credentials === true) h['access-control-allow-credentials'] = 'true';
     if (p.allow_methods !== undefined && p.allow_methods !== '') h['access-control-allow-methods'] = p.allow_methods;
     if (p.allow_headers !== undefined && p.allow_headers !== '') h['access-control-allow-headers'] = p.allow_headers;
@@ -46,9 +54,11 @@ export type CorsDecision = { kind: 'none' } | { kind: 'preflight'; headers: Head
 
 /** Envoy's decision for one request: method, origin and access-control-request-method headers. */
 export function decideCors(policy: CompiledCorsPolicy | undefined, method: string, origin: string | undefined, requestMethod: string | undefined): CorsDecision {
-  if (policy === undefined || origin === undefined || origin === '' || !policy.allowsOrigin(origin)) return { kind: 'none' };
-  if (method === 'OPTIONS' && requestMethod !== undefined && requestMethod !== '') return { kind: 'preflight', headers: policy.preflightHeaders(origin) };
-  return { kind: 'simple', headers: policy.responseHeaders(origin) };
+  if (policy === undefined || origin === undefined || origin === '') return { kind: 'none' };
+  const allowed = policy.allowsOrigin(origin);
+  const preflight = method === 'OPTIONS' && requestMethod !== undefined && requestMethod !== '';
+  if (preflight && (allowed || !policy.forwardsUnmatchedPreflights)) return { kind: 'preflight', headers: policy.preflightHeaders(allowed ? origin : undefined) };
+  return allowed ? { kind: 'simple', headers: policy.responseHeaders(origin) } : { kind: 'none' };
 }
 
 function header(stream: ActiveStream, name: string): string | undefined {
