@@ -69,13 +69,14 @@ export function proxyNodeOf(p: ConnectedProxy): ProxyNode {
  */
 export class SnapshotGenerator implements XdsGenerator {
   private readonly sent = new Map<string, Map<string, readonly XdsResource[]>>();
-  private cache = new WeakMap<Snapshot, Map<string, XdsResource[]>>();
+  /** Per snapshot: shape + type → subscription key → answer (two levels: a 1,000-name key is hashed once, not per stream). */
+  private cache = new WeakMap<Snapshot, Map<string, Map<string, XdsResource[]>>>();
   /** Shape keys per snapshot (which labels matter depends on the snapshot's selectors). */
   private readonly shapes = new WeakMap<Snapshot, WeakMap<ProxyNode, string>>();
 
   constructor(private readonly snapshot: () => Snapshot) {}
 
-  generate(proxy: ConnectedProxy, typeUrl: string, names: readonly string[]): GeneratedResource[] {
+  generate(proxy: ConnectedProxy, typeUrl: string, names: readonly string[], namesKey?: string): XdsResource[] {
     const gen = generatorFor(typeUrl);
     if (gen === undefined) return [];
     const snap = this.snapshot();
@@ -86,11 +87,14 @@ export class SnapshotGenerator implements XdsGenerator {
     if (shapes === undefined) this.shapes.set(snap, (shapes = new WeakMap()));
     let shape = shapes.get(node);
     if (shape === undefined) shapes.set(node, (shape = shapeOf(node, snap)));
-    const key = `${shape}\n${typeUrl}\n${names.join(',')}`;
-    let out = perSnap.get(key);
+    const shapeKey = `${shape}\n${typeUrl}`;
+    let bySubscription = perSnap.get(shapeKey);
+    if (bySubscription === undefined) perSnap.set(shapeKey, (bySubscription = new Map()));
+    const key = namesKey ?? names.join(',');
+    let out = bySubscription.get(key);
     if (out === undefined) {
       out = gen.build(node, snap, names);
-      perSnap.set(key, out);
+      bySubscription.set(key, out);
     }
     let byType = this.sent.get(proxy.connId);
     if (byType === undefined) this.sent.set(proxy.connId, (byType = new Map()));

@@ -110,9 +110,9 @@ export class Connection {
       watch.sortedNames = { list, key: list.join(',') };
     }
     const names = watch.wildcard ? [] : watch.sortedNames!.list;
+    const subscription = watch.wildcard ? '*' : watch.sortedNames!.key;
     try {
-      const generated = ctx.generator.generate(this.proxy, watch.typeUrl, names);
-      const subscription = watch.wildcard ? '*' : watch.sortedNames!.key;
+      const generated = ctx.generator.generate(this.proxy, watch.typeUrl, names, subscription);
       const hit = builtCache.get(generated);
       if (hit !== undefined && hit.typeUrl === watch.typeUrl && hit.subscription === subscription) {
         watch.generateError = undefined;

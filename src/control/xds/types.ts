@@ -26,9 +26,10 @@ export interface GeneratedResource {
 export interface XdsGenerator {
   /**
    * Resources of one type for one proxy; `names` = what the client subscribed to (empty = wildcard).
-   * Returning the same objects for unchanged resources lets the server reuse their encoded bytes.
+   * Returning the same objects for unchanged resources lets the server reuse their encoded bytes. `namesKey`, when
+   * given, is `names` joined by ',' — the same string object for an unchanged subscription (cheap to hash again).
    */
-  generate(proxy: ConnectedProxy, typeUrl: string, names: readonly string[]): GeneratedResource[];
+  generate(proxy: ConnectedProxy, typeUrl: string, names: readonly string[], namesKey?: string): GeneratedResource[];
 }
 
 export interface PushOptions {
