@@ -62,3 +62,13 @@ export function visibleServices(proxy: ProxyNode, snap: Snapshot): ServiceInfo[]
     return hosts.some((h) => egressHostCovers(h, svc, proxy.namespace, snap));
   });
 }
+
+/**
+ * The services on the sidecar's catch-all `outbound` listener: those the egress listeners without a port import
+ * (Istio's catch-all egress listener); none when every egress listener has a port. No Sidecar = every visible one.
+ */
+export function outboundListenerServices(proxy: ProxyNode, snap: Snapshot): ServiceInfo[] {
+  const egress = proxy.type === 'sidecar' ? sidecarFor(proxy, snap)?.spec.egress : undefined;
+  if (egress === undefined) return visibleServices(proxy, snap);
+  return egressListenerServices(egress.filter((e) => e.port === undefined).flatMap((e) => e.hosts), proxy, snap);
+}

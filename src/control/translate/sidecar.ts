@@ -8,7 +8,7 @@ import { inboundService } from './inbound.js';
 import { MESH_GATEWAY, virtualServiceFor } from './lookup.js';
 import { INBOUND_LISTENER, OUTBOUND_LISTENER, OUTBOUND_ROUTE, inboundClusterName, outboundClusterName } from './names.js';
 import { type RouteContext, defaultRoute, virtualServiceRoutes } from './route.js';
-import { visibleServices } from './scope.js';
+import { outboundListenerServices } from './scope.js';
 
 /** The app's outbound listener: loopback only (nothing else may use the app's identity), all HTTP via RDS `outbound`. */
 export function outboundListener(proxy: ProxyNode): XdsResource {
@@ -46,13 +46,13 @@ export function inboundListener(proxy: ProxyNode, snap: Snapshot): XdsResource |
 }
 
 /**
- * The `outbound` virtual hosts: one per visible service HTTP port, named `host:port`, routes from the VirtualService
+ * The `outbound` virtual hosts: one per HTTP port of a service the catch-all egress listener imports, named `host:port`, routes from the VirtualService
  * bound to 'mesh' for that host, else the default route. A domain already claimed by an earlier host is skipped.
  */
 export function outboundVirtualHosts(proxy: ProxyNode, snap: Snapshot): Json[] {
   const claimed = new Set<string>();
   const vhosts: Json[] = [];
-  for (const svc of visibleServices(proxy, snap)) {
+  for (const svc of outboundListenerServices(proxy, snap)) {
     const vs = virtualServiceFor(svc.hostname, MESH_GATEWAY, proxy.namespace, snap);
     for (const port of svc.ports) {
       if (!isHttpProtocol(port.protocol)) continue;

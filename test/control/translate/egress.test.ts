@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { instanceInfo, proxyNode } from '../../../src/control/model/builders.js';
 import { LISTENER_TYPE, type XdsResource } from '../../../src/control/translate/generator.js';
 import { ldsGenerator } from '../../../src/control/translate/lds.js';
+import { rdsGenerator } from '../../../src/control/translate/rds.js';
 import { assertProxyAccepts, byName, get, snapshotFromYaml } from './helpers.js';
 
 const ECHO = 'echo.default.svc.cluster.local';
@@ -214,5 +215,27 @@ describe('egress listeners are sidecar-only', () => {
   it('a router ignores Sidecar egress listeners', () => {
     const snap = snapshotFromYaml(MESH + sidecar('- port: {number: 9000, protocol: TCP}\n  hosts: ["./echo.default.svc.cluster.local"]'));
     assert.deepEqual(ldsGenerator.build(proxyNode({ type: 'router' }), snap), []);
+  });
+});
+
+describe('the catch-all outbound listener', () => {
+  const scoped = (egress: string): string => `
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default, namespace: default}
+spec:
+  egress:
+${egress}`;
+  const vhostNames = (yaml: string): string[] =>
+    (get(rdsGenerator.build(proxyNode(), snapshotFromYaml(MESH + yaml))[0]!.resource, 'virtual_hosts') as { name: string }[]).map((v) => v.name);
+
+  it('carries only what egress listeners without a port import', () => {
+    const both = scoped(`  - port: {number: 8081, protocol: HTTP, name: http}
+    hosts: [./a.example.com]
+  - hosts: [./web.default.svc.cluster.local]`);
+    assert.deepEqual(vhostNames(both), ['web.default.svc.cluster.local:8080']);
+    assert.deepEqual(vhostNames(scoped(`  - port: {number: 8081, protocol: HTTP, name: http}
+    hosts: [./web.default.svc.cluster.local]`)), []);
   });
 });
