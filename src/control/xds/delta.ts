@@ -74,12 +74,20 @@ interface DeltaBody {
   removed: string[];
 }
 
-const listDiffs = new WeakMap<readonly BuiltResource[], WeakMap<readonly BuiltResource[], DeltaBody>>();
+/**
+ * Diffs by the content version of the held list: streams that connected at different snapshots hold different list
+ * objects with equal content, and still share one diff (and one encoding) per push. Bounded: old versions age out.
+ */
+const listDiffs = new Map<string, WeakMap<readonly BuiltResource[], DeltaBody>>();
 
-/** `next` against `prev` (both whole lists): computed once per pair, shared by every stream that held `prev`. */
+/** `next` against `prev` (both whole lists): computed once per (content of prev, next), shared by every stream that held it. */
 function listDiff(prev: readonly BuiltResource[], next: readonly BuiltResource[]): DeltaBody {
-  let byNext = listDiffs.get(prev);
-  if (byNext === undefined) listDiffs.set(prev, (byNext = new WeakMap()));
+  const key = prev.length === 0 ? '' : setVersion(prev);
+  let byNext = listDiffs.get(key);
+  if (byNext === undefined) {
+    if (listDiffs.size >= 1000) listDiffs.clear();
+    listDiffs.set(key, (byNext = new WeakMap()));
+  }
   let d = byNext.get(next);
   if (d === undefined) {
     d = mapDiff(new Map(prev.map((r) => [r.name, r.version])), next);
