@@ -4,35 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { adminGet, sleep, startUpstream, waitFor, type Upstream } from './harness.js';
-import { applyYaml, startControl, startSidecar, type Control, type Sidecar } from './mesh-harness.js';
+import { applyYaml, serviceWithSubsets, startControl, startSidecar, weightedVirtualService, type Control, type Sidecar } from './mesh-harness.js';
 
-const mesh = (v1: number, v2: number): string => `
-apiVersion: v1
-kind: Service
-metadata: {name: reviews, namespace: default}
-spec:
-  selector: {app: reviews}
-  ports: [{name: http, port: 9080}]
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: reviews, namespace: default}
-spec:
-  host: reviews
-  subsets:
-  - {name: v1, labels: {version: v1}}
-  - {name: v2, labels: {version: v2}}
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: reviews, namespace: default}
-spec:
-  hosts: [reviews]
-  http:
-  - route:
-    - {destination: {host: reviews, subset: v1}, weight: ${v1}}
-    - {destination: {host: reviews, subset: v2}, weight: ${v2}}
-`;
+const mesh = (v1: number, v2: number): string => serviceWithSubsets('reviews', 9080) + '---' + weightedVirtualService('reviews', { v1, v2 });
 
 interface ProxyView {
   id: string;

@@ -10,59 +10,9 @@ import http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { ECHO, type EchoClient } from '../control/xds/echo-service.js';
 import { sleep, startUpstream, waitFor, type Upstream } from './harness.js';
-import { applyYaml, cli, proxies, startControl, startSidecar, type Control, type Sidecar } from './mesh-harness.js';
+import { applyYaml, cli, proxies, serviceWithSubsets, startControl, startSidecar, weightedVirtualService, type Control, type Sidecar } from './mesh-harness.js';
 
-const BASE = `
-apiVersion: v1
-kind: Service
-metadata: {name: reviews, namespace: default}
-spec:
-  selector: {app: reviews}
-  ports: [{name: http, port: 9080}]
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: reviews, namespace: default}
-spec:
-  host: reviews
-  subsets:
-  - {name: v1, labels: {version: v1}}
-  - {name: v2, labels: {version: v2}}
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: reviews, namespace: default}
-spec:
-  hosts: [reviews]
-  http:
-  - route:
-    - {destination: {host: reviews, subset: v1}, weight: 100}
----
-apiVersion: v1
-kind: Service
-metadata: {name: greeter, namespace: default}
-spec:
-  selector: {app: greeter}
-  ports: [{name: grpc, port: 50051}]
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: greeter, namespace: default}
-spec:
-  host: greeter
-  subsets:
-  - {name: v1, labels: {version: v1}}
-  - {name: v2, labels: {version: v2}}
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: greeter, namespace: default}
-spec:
-  hosts: [greeter]
-  http:
-  - route:
-    - {destination: {host: greeter, subset: v1}, weight: 100}
-`;
+const BASE = [serviceWithSubsets('reviews', 9080), weightedVirtualService('reviews', { v1: 100 }), serviceWithSubsets('greeter', 50051, 'grpc'), weightedVirtualService('greeter', { v1: 100 })].join('---');
 
 const CANARY = `
 apiVersion: networking.istio.io/v1

@@ -4,25 +4,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { request, startUpstream, waitFor, type Reply, type Upstream } from './harness.js';
-import { applyYaml, startControl, startSidecar, type Control, type Sidecar } from './mesh-harness.js';
+import { applyYaml, serviceWithSubsets, startControl, startSidecar, type Control, type Sidecar } from './mesh-harness.js';
 
-const BASE = `
-apiVersion: v1
-kind: Service
-metadata: {name: reviews, namespace: default}
-spec:
-  selector: {app: reviews}
-  ports: [{name: http, port: 9080}]
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: reviews, namespace: default}
-spec:
-  host: reviews
-  subsets:
-  - {name: v1, labels: {version: v1}}
-  - {name: v2, labels: {version: v2}}
----
+const BASE = `${serviceWithSubsets('reviews', 9080)}---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: reviews, namespace: default}

@@ -188,3 +188,39 @@ export async function proxies(control: Control): Promise<ProxyStatus[]> {
   const res = await fetch(`${control.url}/api/v1/proxies`);
   return (await res.json()) as ProxyStatus[];
 }
+
+/** YAML: Service `name` on `port` (selector app=name) and a DestinationRule with subsets v1/v2 by the version label. */
+export function serviceWithSubsets(name: string, port: number, portName = 'http'): string {
+  return `
+apiVersion: v1
+kind: Service
+metadata: {name: ${name}, namespace: default}
+spec:
+  selector: {app: ${name}}
+  ports: [{name: ${portName}, port: ${port}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: ${name}, namespace: default}
+spec:
+  host: ${name}
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v2, labels: {version: v2}}
+`;
+}
+
+/** YAML: a VirtualService for `host` routing `weights` (subset → weight) in order. */
+export function weightedVirtualService(host: string, weights: Readonly<Record<string, number>>): string {
+  const routes = Object.entries(weights).map(([subset, w]) => `    - {destination: {host: ${host}, subset: ${subset}}, weight: ${w}}`);
+  return `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ${host}, namespace: default}
+spec:
+  hosts: [${host}]
+  http:
+  - route:
+${routes.join('\n')}
+`;
+}
