@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startControlPlane, type ControlPlane } from '../../../src/control/server.js';
 import { createMemoryStore } from '../../../src/control/store/index.js';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../../src/xds/type-urls.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, VIRTUAL_HOST_TYPE } from '../../../src/xds/type-urls.js';
 import { until } from '../xds/ads-client.js';
 import { SimSidecar, sidecarNode } from '../xds/sim-sidecar.js';
 
@@ -263,5 +263,25 @@ spec: {hosts: [ghost], http: [{route: [{destination: {host: ghost}}]}]}
     }
     // after the grace period both workloads are gone from the registry
     await until(() => cp.registry.workloads().length === 0, 3000);
+  });
+
+  it('a Delta sidecar gets its outbound virtual hosts by VHDS; config/routes shows them merged into the route config', async () => {
+    const envoy = new SimSidecar(cp.xdsPort, sidecarNode('ratings-v1', '10.0.0.21', { labels: 'app=ratings' }), { api: 'delta' });
+    try {
+      const vhost = 'outbound/reviews.default.svc.cluster.local:9080';
+      await until(() => envoy.get(VIRTUAL_HOST_TYPE, vhost) !== undefined, 5000);
+      const rc = envoy.get(ROUTE_TYPE, 'outbound');
+      assert.ok(rc?.vhds !== undefined && rc.virtual_hosts === undefined, JSON.stringify(rc));
+      const id = j<{ id: string }[]>(await call('GET', '/api/v1/proxies')).find((p) => p.id.includes('ratings-v1'))!.id;
+      const routes = j<{ name: string; virtual_hosts?: { name: string }[] }[]>(await call('GET', `/api/v1/proxies/${encodeURIComponent(id)}/config/routes`));
+      const outbound = routes.find((r) => r.name === 'outbound');
+      assert.deepEqual(
+        outbound?.virtual_hosts?.map((v) => v.name),
+        envoy.namesOf(VIRTUAL_HOST_TYPE).map((n) => n.slice('outbound/'.length)),
+      );
+      assert.ok(outbound?.virtual_hosts?.some((v) => v.name === 'reviews.default.svc.cluster.local:9080'));
+    } finally {
+      envoy.close();
+    }
   });
 });
