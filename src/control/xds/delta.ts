@@ -135,6 +135,17 @@ function encodedDelta(body: DeltaBody, version: string, typeUrl: string, identif
 
 const EMPTY: DeltaBody = { resources: [], removed: [] };
 
+const nameSets = new WeakMap<readonly BuiltResource[], Set<string>>();
+
+/** Subscribed names that exist nowhere in `built` (and are not already reported removed); the name set is shared per list. */
+function missingNames(asked: ReadonlySet<string>, built: readonly BuiltResource[], removed: readonly string[]): string[] {
+  let names = nameSets.get(built);
+  if (names === undefined) nameSets.set(built, (names = new Set(built.map((b) => b.name))));
+  const out: string[] = [];
+  for (const n of asked) if (n !== '*' && !names.has(n) && !removed.includes(n)) out.push(n);
+  return out;
+}
+
 /**
  * Sends what changed for `w` since what the client holds: resources whose version differs, and the names
  * it holds that no longer exist. Nothing to say = nothing sent (unless `force`: the answer to a request).
@@ -159,7 +170,7 @@ export function sendDelta(
   else if (w.heldList !== undefined) body = listDiff(w.heldList, built);
   else body = mapDiff(w.clientVersionMap(), built);
   // a namespace name (VHDS) is not a resource: an empty namespace is no removal
-  const missing = w.namespaced ? [] : [...asked].filter((n) => n !== '*' && !built.some((b) => b.name === n) && !body.removed.includes(n));
+  const missing = w.namespaced || asked.size === 0 ? [] : missingNames(asked, built, body.removed);
   if (missing.length > 0) body = { resources: body.resources, removed: [...body.removed, ...missing].sort() };
   w.heldList = built;
   if (!force && body.resources.length === 0 && body.removed.length === 0) return true;
