@@ -1,22 +1,57 @@
 // API stage: Istio fields Trellis accepts as valid Istio but cannot honour yet — rejected by name at apply, never ignored.
 import { apiError, type ApiError } from './errors.js';
 import { resourceRef, type MeshResource } from './types.js';
-import { unsupportedGatewayFields, unsupportedL4Matches, unsupportedSidecarFields } from './unsupported-l4.js';
+import { type Add, unsupportedGatewayFields, unsupportedL4Matches, unsupportedSidecarFields } from './unsupported-l4.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const obj = (v: unknown): Obj => (isObj(v) ? v : {});
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const set = (v: unknown): boolean => v !== undefined && v !== '' && !(Array.isArray(v) && v.length === 0);
+
+const NO_UPSTREAM_TLS = 'upstream TLS/mTLS arrives with the certificate authority';
 
 /** A TLS setting that asks for encryption (anything but mode DISABLE) changes security, so it must not be dropped. */
 function tlsRequested(v: unknown): boolean {
   return isObj(v) && v.mode !== undefined && v.mode !== 'DISABLE';
 }
 
+/** VirtualService http entries (delegates too): retry steering and redirect ports the route translation has no field for. */
+function unsupportedHttpRoutes(spec: Obj, add: Add): void {
+  list(spec.http).forEach((h, i) => {
+    const p = `spec.http[${i}]`;
+    // false is Istio's default; true would need Envoy's previous_priorities retry plugin
+    if (obj(obj(h).retries).retryRemoteLocalities === true) {
+      add(`${p}.retries.retryRemoteLocalities`, 'retries are not moved to other localities; only other hosts are tried');
+    }
+    // FROM_PROTOCOL_DEFAULT is what a redirect without a port already does (Istio emits no port for it either)
+    if (obj(obj(h).redirect).derivePort === 'FROM_REQUEST_PORT') add(`${p}.redirect.derivePort`, 'FROM_REQUEST_PORT is not translated; set redirect.port');
+  });
+}
+
+/** One TrafficPolicy or portLevelSettings entry: what would change TLS, host choice, ejection or connection lifetime. */
+function unsupportedPolicy(path: string, p: Obj, add: Add): void {
+  if (tlsRequested(p.tls)) add(`${path}.tls`, NO_UPSTREAM_TLS);
+  const lb = obj(p.loadBalancer);
+  if (set(lb.warmupDurationSecs)) add(`${path}.loadBalancer.warmupDurationSecs`, 'slow start is not translated; new endpoints get their full share at once');
+  if (set(obj(obj(lb.consistentHash).httpCookie).attributes)) {
+    add(`${path}.loadBalancer.consistentHash.httpCookie.attributes`, 'a generated cookie carries only name, path and ttl: no Secure, HttpOnly, SameSite');
+  }
+  if (set(obj(lb.localityLbSetting).failoverPriority)) {
+    add(`${path}.loadBalancer.localityLbSetting.failoverPriority`, 'label-ordered priorities are not translated; use failover or distribute');
+  }
+  if (set(obj(obj(p.connectionPool).tcp).idleTimeout)) add(`${path}.connectionPool.tcp.idleTimeout`, 'TCP proxy idle timeouts are not translated');
+  // deprecated and hidden in Istio's API; its documented meaning is the gateway-error count
+  if (set(obj(p.outlierDetection).consecutiveErrors)) {
+    add(`${path}.outlierDetection.consecutiveErrors`, 'deprecated; set consecutiveGatewayErrors or consecutive5xxErrors');
+  }
+}
+
 /** Every field of `r` that the translation to xDS would otherwise drop, each with its path and the reason. */
 export function unsupportedFields(r: MeshResource): ApiError[] {
   const out: ApiError[] = [];
   const ref = resourceRef(r);
-  const add = (path: string, why: string): void => {
+  const add: Add = (path, why) => {
     out.push(apiError(ref, path, `${path.split('.').pop()?.replace(/\[\d+\]$/, '')} is not supported by trellis yet (${why})`));
   };
   const spec: unknown = r.spec;
@@ -24,6 +59,7 @@ export function unsupportedFields(r: MeshResource): ApiError[] {
   switch (r.kind) {
     case 'VirtualService':
       unsupportedL4Matches(spec, add);
+      unsupportedHttpRoutes(spec, add);
       break;
     case 'Gateway':
       unsupportedGatewayFields(spec, add);
@@ -38,13 +74,23 @@ export function unsupportedFields(r: MeshResource): ApiError[] {
       });
       for (const [path, p] of policies) {
         if (!isObj(p)) continue;
-        if (tlsRequested(p.tls)) add(`${path}.tls`, 'upstream TLS/mTLS arrives with the certificate authority');
+        unsupportedPolicy(path, p, add);
         list(p.portLevelSettings).forEach((pl, i) => {
-          if (isObj(pl) && tlsRequested(pl.tls)) add(`${path}.portLevelSettings[${i}].tls`, 'upstream TLS/mTLS arrives with the certificate authority');
+          if (isObj(pl)) unsupportedPolicy(`${path}.portLevelSettings[${i}]`, pl, add);
         });
       }
       break;
     }
+    case 'ServiceEntry':
+      // sidecars have no traffic capture: apps name services by host (Host header, egress listener), never by a VIP
+      if (set(spec.addresses)) add('spec.addresses', 'traffic is matched by host name and port; VIPs and CIDRs are not translated');
+      if (set(spec.subjectAltNames)) add('spec.subjectAltNames', `server certificates are not verified: ${NO_UPSTREAM_TLS}`);
+      break;
+    case 'Service':
+      // Istio keeps only the endpoints on the client's node; Trellis workloads carry no node
+      if (spec.internalTrafficPolicy === 'Local') add('spec.internalTrafficPolicy', 'node-local endpoints need node names, which trellis workloads lack');
+      if (set(spec.trafficDistribution)) add('spec.trafficDistribution', 'topology preference is not translated; use a DestinationRule localityLbSetting');
+      break;
     default:
       break;
   }

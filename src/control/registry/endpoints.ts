@@ -2,7 +2,7 @@
 import type { Service, ServiceEntry, WorkloadEntry, WorkloadEntrySpec } from '../../api/types.js';
 import { parseLocality } from '../model/proxy-node.js';
 import type { InstanceInfo, Locality, ServiceInfo } from '../model/types.js';
-import { declaredHost, serviceHostname } from './services.js';
+import { declaredHost, proxiedPort, serviceHostname } from './services.js';
 import type { RegisteredWorkload } from './types.js';
 
 /** Anything that can back an endpoint: a registered workload or a WorkloadEntry (or an inline ServiceEntry endpoint). */
@@ -92,7 +92,7 @@ function targetPort(src: EndpointSource, portName: string, servicePort: number, 
 /** A core Service's endpoints: workloads of its namespace matched by its selector, on each of its ports. */
 export function serviceInstances(svc: Service, sources: readonly EndpointSource[], registered: readonly RegisteredWorkload[]): InstanceInfo[] {
   const host = serviceHostname(svc.metadata.name, svc.metadata.namespace);
-  const ports = svc.spec.ports ?? [];
+  const ports = (svc.spec.ports ?? []).filter(proxiedPort);
   if (svc.spec.type === 'ExternalName' && svc.spec.externalName !== undefined) {
     const ext: EndpointSource = { namespace: svc.metadata.namespace, labels: {}, address: svc.spec.externalName, weight: 1 };
     return ports.map((p) => instance(host, p.port, ext, p.port));

@@ -1,5 +1,5 @@
 // Registry stage: the services of the mesh (pure) — core Services, ServiceEntry hosts, and services workloads declare that no resource defines.
-import { CLUSTER_DOMAIN, type Service, type ServiceEntry } from '../../api/types.js';
+import { CLUSTER_DOMAIN, type Service, type ServiceEntry, type ServicePort } from '../../api/types.js';
 import { protocolFromPortName } from '../model/builders.js';
 import type { Resolution, ServiceInfo, ServicePortInfo } from '../model/types.js';
 import type { RegisteredWorkload } from './types.js';
@@ -8,9 +8,14 @@ export function serviceHostname(name: string, namespace: string): string {
   return `${name}.${namespace}.svc.${CLUSTER_DOMAIN}`;
 }
 
+/** Only TCP is proxied (Istio captures TCP only): UDP and SCTP ports get no cluster, so kube-dns' 53/UDP cannot collide with 53/TCP. */
+export function proxiedPort(p: ServicePort): boolean {
+  return (p.protocol ?? 'TCP') === 'TCP';
+}
+
 /** A core Service: STATIC (endpoints from the registry), or DNS to its externalName for type ExternalName. */
 export function serviceFromResource(s: Service): ServiceInfo {
-  const ports: ServicePortInfo[] = (s.spec.ports ?? []).map((p) => ({
+  const ports: ServicePortInfo[] = (s.spec.ports ?? []).filter(proxiedPort).map((p) => ({
     name: p.name ?? '',
     port: p.port,
     protocol: protocolFromPortName(p.name, p.appProtocol),

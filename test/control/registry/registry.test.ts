@@ -6,7 +6,7 @@ import type { MeshResource, Service, ServiceEntry } from '../../../src/api/types
 import { createMemoryStore } from '../../../src/control/store/index.js';
 import { WorkloadRegistry } from '../../../src/control/registry/registry.js';
 import { entryInstances, serviceInstances, sourceFromEntry, sourceFromWorkload, type EndpointSource } from '../../../src/control/registry/endpoints.js';
-import { declaredServices } from '../../../src/control/registry/services.js';
+import { declaredServices, serviceFromResource } from '../../../src/control/registry/services.js';
 import { workloadFromNode } from '../../../src/control/registry/workload.js';
 import type { RegisteredWorkload, RegistryEvent } from '../../../src/control/registry/types.js';
 import type { ConnectedProxy } from '../../../src/control/xds/types.js';
@@ -111,6 +111,20 @@ spec: {ports: [{name: http, port: 9080}]}
 `) as [Service];
     const ws = [workload('d1', '10.0.0.9', {}, { serviceName: 'details', servicePort: 9080 }), workload('x', '10.0.0.8', {})];
     assert.deepEqual(serviceInstances(plain, ws.map(sourceFromWorkload), ws).map((i) => i.address), ['10.0.0.9']);
+  });
+
+  it('UDP and SCTP ports are not proxied (as in Istio), so 53/UDP beside 53/TCP gives one cluster port, not two', () => {
+    const [dns] = resources(`
+apiVersion: v1
+kind: Service
+metadata: {name: kube-dns}
+spec:
+  selector: {app: dns}
+  ports: [{name: dns, port: 53, protocol: UDP}, {name: dns-tcp, port: 53, protocol: TCP}, {name: sig, port: 9999, protocol: SCTP}, {name: metrics, port: 9153}]
+`) as [Service];
+    assert.deepEqual(serviceFromResource(dns).ports.map((p) => `${p.name}:${p.port}`), ['dns-tcp:53', 'metrics:9153']);
+    const ws = [workload('d1', '10.0.0.9', { app: 'dns' })];
+    assert.deepEqual(serviceInstances(dns, ws.map(sourceFromWorkload), ws).map((i) => i.servicePort), [53, 9153]);
   });
 
   it('ServiceEntry STATIC and DNS endpoints, and workloadSelector', () => {
