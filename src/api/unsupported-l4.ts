@@ -28,9 +28,15 @@ export function unsupportedL4Matches(spec: Obj, add: Add): void {
 
 /** Gateway servers: TLS modes and certificate sources that need the mesh CA or a secret store, CRLs, unserved protocols. */
 export function unsupportedGatewayFields(spec: Obj, add: Add): void {
+  // one listener per port: servers sharing a port must share its bind address
+  const bindOfPort = new Map<unknown, unknown>();
   list(spec.servers).forEach((s, i) => {
     if (!isObj(s)) return;
     const p = `spec.servers[${i}]`;
+    const port = isObj(s.port) ? s.port.number : undefined;
+    const bind = s.bind ?? '0.0.0.0';
+    if (!bindOfPort.has(port)) bindOfPort.set(port, bind);
+    else if (bindOfPort.get(port) !== bind) add(`${p}.bind`, `servers on port ${String(port)} share one listener, bound to ${String(bindOfPort.get(port))} by an earlier server`);
     const protocol = isObj(s.port) && typeof s.port.protocol === 'string' ? s.port.protocol.toUpperCase() : '';
     if (UNSERVED_PROTOCOLS.has(protocol)) add(`${p}.port.protocol`, `${protocol} servers have no listener filter in trellis`);
     const tls = s.tls;

@@ -33,6 +33,7 @@ function unsupportedHttpRoutes(spec: Obj, add: Add): void {
 function unsupportedPolicy(path: string, p: Obj, add: Add): void {
   if (tlsRequested(p.tls)) add(`${path}.tls`, NO_UPSTREAM_TLS);
   const lb = obj(p.loadBalancer);
+  if (lb.simple === 'PASSTHROUGH') add(`${path}.loadBalancer.simple`, 'PASSTHROUGH forwards to the original destination, which needs iptables; pick a load balancer');
   if (set(lb.warmupDurationSecs)) add(`${path}.loadBalancer.warmupDurationSecs`, 'slow start is not translated; new endpoints get their full share at once');
   if (set(obj(obj(lb.consistentHash).httpCookie).attributes)) {
     add(`${path}.loadBalancer.consistentHash.httpCookie.attributes`, 'a generated cookie carries only name, path and ttl: no Secure, HttpOnly, SameSite');

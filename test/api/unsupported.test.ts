@@ -165,7 +165,7 @@ spec:
   subsets:
   - name: v1
     labels: { version: v1 }
-    trafficPolicy: { loadBalancer: { simple: LEAST_REQUEST, warmupDurationSecs: 60s }, tls: { mode: DISABLE, sni: x } }
+    trafficPolicy: { loadBalancer: { simple: PASSTHROUGH, warmupDurationSecs: 60s }, tls: { mode: DISABLE, sni: x } }
 ---
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
@@ -230,6 +230,7 @@ test('audit: retry locality steering, request-port redirects, slow start, cookie
       'DestinationRule default/web: spec.trafficPolicy.connectionPool.tcp.idleTimeout',
       'DestinationRule default/web: spec.trafficPolicy.outlierDetection.consecutiveErrors',
       'DestinationRule default/web: spec.trafficPolicy.portLevelSettings[0].loadBalancer.localityLbSetting.failoverPriority',
+      'DestinationRule default/web: spec.subsets[0].trafficPolicy.loadBalancer.simple',
       'DestinationRule default/web: spec.subsets[0].trafficPolicy.loadBalancer.warmupDurationSecs',
       'ServiceEntry default/db: spec.addresses',
       'ServiceEntry default/db: spec.subjectAltNames',
@@ -243,4 +244,22 @@ test('audit: retry locality steering, request-port redirects, slow start, cookie
   assert.match(byField('spec.trafficPolicy.loadBalancer.consistentHash.httpCookie.attributes'), /^attributes is not supported/);
   assert.match(byField('spec.subjectAltNames'), /certificate authority/);
   assert.match(byField('spec.internalTrafficPolicy'), /node/);
+});
+
+test('Gateway: servers on one port with different bind addresses are named (one listener per port)', () => {
+  const r = loadResources(`
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: gw, namespace: default }
+spec:
+  selector: { istio: ingressgateway }
+  servers:
+  - { port: { number: 8080, name: a, protocol: HTTP }, hosts: [a.example.com], bind: 127.0.0.1 }
+  - { port: { number: 8080, name: b, protocol: HTTP }, hosts: [b.example.com], bind: 127.0.0.1 }
+  - { port: { number: 8080, name: c, protocol: HTTP }, hosts: [c.example.com] }
+  - { port: { number: 9090, name: d, protocol: HTTP }, hosts: [d.example.com] }
+`);
+  assert.equal(r.ok, true, r.ok ? '' : JSON.stringify(r.errors));
+  if (!r.ok) return;
+  assert.deepEqual(r.value.flatMap(unsupportedFields).map((e) => e.field), ['spec.servers[2].bind']);
 });

@@ -35,7 +35,7 @@ function loadBalancing(lb: LoadBalancerSettings | undefined, proxyless: boolean)
       return { lb_policy: 'ROUND_ROBIN' };
     case 'RANDOM':
       return { lb_policy: 'RANDOM' };
-    // PASSTHROUGH needs original-destination routing, which Trellis (no iptables) cannot do: default LB instead
+    // PASSTHROUGH is refused at apply (no original destination without iptables)
     default:
       return { lb_policy: 'LEAST_REQUEST' };
   }
