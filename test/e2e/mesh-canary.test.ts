@@ -121,10 +121,11 @@ describe('mesh: canary and rollback through trellis control, sidecars and the CL
   };
 
   /** One gRPC call from productpage's app to greeter through its sidecar's outbound port. */
-  const callGreeter = (): Promise<Sample> => {
+  /** `deadlineMs` short while waiting for convergence: a call started before the greeter side switched to h2 must not use up the wait. */
+  const callGreeter = (deadlineMs = 5000): Promise<Sample> => {
     const start = performance.now();
     return new Promise((resolve) => {
-      greeter.Say(Buffer.from('hi'), { deadline: Date.now() + 5000 }, (err, res) => {
+      greeter.Say(Buffer.from('hi'), { deadline: Date.now() + deadlineMs }, (err, res) => {
         const end = performance.now();
         const body = res?.toString() ?? '';
         if (err === null && (body === 'v1' || body === 'v2')) resolve({ kind: 'grpc', start, end, version: body });
@@ -224,7 +225,7 @@ describe('mesh: canary and rollback through trellis control, sidecars and the CL
     assert.match(r.stdout, /revision \d+/);
     await waitFor(async () => (await callReviews('reviews:9080')).version === 'v1', 5000, 'reviews reachable through the client sidecar');
     // both reviews sidecars registered (v2 is routable once the canary comes)
-    await waitFor(async () => (await callGreeter()).version === 'v1', 5000, 'greeter reachable (gRPC) through the client sidecar');
+    await waitFor(async () => (await callGreeter(1000)).version === 'v1', 5000, 'greeter reachable (gRPC) through the client sidecar');
     await waitFor(async () => (await proxies(cp)).length === 5, 5000, 'five proxies connected');
     assert.deepEqual(await burst(200), { v1: 200 });
     assert.deepEqual(await burst(100, 'grpc'), { v1: 100 });
