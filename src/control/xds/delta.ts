@@ -2,7 +2,7 @@
 import { encodeDeltaDiscoveryResponseFields, type DeltaDiscoveryRequest, type DeltaResource } from '../../xds/ads-service.js';
 import { shortName, WILDCARD_TYPES } from '../../xds/type-urls.js';
 import { Watch, type Connection, type ServingContext } from './connection.js';
-import { nextNonce, setVersion, type BuiltResource } from './resources.js';
+import { setVersion, sharedEncoding, type BuiltResource, type SharedEncoding } from './resources.js';
 
 /** What a new stream holds when it sends no initial_resource_versions. */
 const NOTHING: readonly BuiltResource[] = [];
@@ -109,28 +109,13 @@ function mapDiff(held: ReadonlyMap<string, string>, next: readonly BuiltResource
   return { resources, removed: removed.sort() };
 }
 
-/**
- * Encoded responses shared by streams, as SotW does: nonces need only be unique per stream, so one encoding (and
- * nonce) per body serves every stream that gets it; a stream that would see the same nonce twice gets a fresh one.
- */
-const encoded = new WeakMap<DeltaBody, { key: string; nonce: string; bytes: Buffer }>();
+/** Encoded responses by body, shared by every stream that gets it (see sharedEncoding). */
+const encoded = new WeakMap<DeltaBody, SharedEncoding>();
 
-function encodedDelta(body: DeltaBody, version: string, typeUrl: string, identifier: string, lastNonce: string | undefined): { nonce: string; bytes: Buffer } {
-  const key = `${typeUrl}\n${version}\n${identifier}`;
-  const hit = encoded.get(body);
-  if (hit !== undefined && hit.key === key && hit.nonce !== lastNonce) return hit;
-  const nonce = nextNonce();
-  const bytes = encodeDeltaDiscoveryResponseFields({
-    system_version_info: version,
-    resources: body.resources,
-    type_url: typeUrl,
-    removed_resources: body.removed,
-    nonce,
-    control_plane: { identifier },
-  });
-  const e = { key, nonce, bytes };
-  if (hit === undefined || hit.key !== key) encoded.set(body, e);
-  return e;
+function encodedDelta(body: DeltaBody, version: string, typeUrl: string, identifier: string, lastNonce: string | undefined): SharedEncoding {
+  return sharedEncoding(encoded, body, `${typeUrl}\n${version}\n${identifier}`, lastNonce, (nonce) =>
+    encodeDeltaDiscoveryResponseFields({ system_version_info: version, resources: body.resources, type_url: typeUrl, removed_resources: body.removed, nonce, control_plane: { identifier } }),
+  );
 }
 
 const EMPTY: DeltaBody = { resources: [], removed: [] };

@@ -67,6 +67,32 @@ export function setVersion(resources: readonly BuiltResource[]): string {
   return v;
 }
 
+export interface SharedEncoding {
+  key: string;
+  nonce: string;
+  bytes: Buffer;
+}
+
+/**
+ * One encoded response per `owner` (its resources) and `key` (type, version, identifier), written to every stream
+ * that gets it: nonces need only be unique per stream, so the nonce is minted once per encoding. A stream that
+ * would see the same nonce twice in a row (a forced resend) gets a freshly encoded response instead.
+ */
+export function sharedEncoding<K extends object>(
+  cache: WeakMap<K, SharedEncoding>,
+  owner: K,
+  key: string,
+  lastNonce: string | undefined,
+  encode: (nonce: string) => Buffer,
+): SharedEncoding {
+  const hit = cache.get(owner);
+  if (hit !== undefined && hit.key === key && hit.nonce !== lastNonce) return hit;
+  const nonce = nextNonce();
+  const e = { key, nonce, bytes: encode(nonce) };
+  if (hit === undefined || hit.key !== key) cache.set(owner, e);
+  return e;
+}
+
 let nonceSeq = 0;
 const noncePrefix = createHash('sha256').update(`${process.pid}:${Date.now()}`).digest('hex').slice(0, 6);
 

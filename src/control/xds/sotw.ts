@@ -3,7 +3,7 @@ import { encodeDiscoveryResponseFields, type DiscoveryRequest } from '../../xds/
 import { shortName, WILDCARD_TYPES } from '../../xds/type-urls.js';
 import { Watch, type Connection, type ServingContext } from './connection.js';
 import type { Any } from '../../xds/codec.js';
-import { nextNonce, setVersion, type BuiltResource } from './resources.js';
+import { setVersion, sharedEncoding, type BuiltResource, type SharedEncoding } from './resources.js';
 
 function sameNames(w: Watch, names: readonly string[], wildcard: boolean): boolean {
   if (w.wildcard !== wildcard) return false;
@@ -83,22 +83,13 @@ export function onSotwRequest(ctx: ServingContext, conn: Connection, req: Discov
 }
 
 const anys = new WeakMap<readonly BuiltResource[], Any[]>();
-/**
- * Encoded responses, shared by every stream sent the same resources list with the same version: nonces need
- * only be unique per stream, so the nonce is minted once per encoding and the same bytes go to all 500 streams
- * of a shape (no per-proxy encode or copy). A stream that would get the same nonce twice in a row (a forced
- * resend of an unchanged list) gets a freshly encoded response with a new nonce instead.
- */
-const encoded = new WeakMap<Any[], { key: string; nonce: string; bytes: Buffer }>();
+/** Encoded responses by resource list (see sharedEncoding). */
+const encoded = new WeakMap<Any[], SharedEncoding>();
 
-function encodedResponse(resources: Any[], version: string, typeUrl: string, identifier: string, lastNonce: string | undefined): { nonce: string; bytes: Buffer } {
-  const key = `${typeUrl}\n${version}\n${identifier}`;
-  const hit = encoded.get(resources);
-  if (hit !== undefined && hit.key === key && hit.nonce !== lastNonce) return hit;
-  const nonce = nextNonce();
-  const e = { key, nonce, bytes: encodeDiscoveryResponseFields({ version_info: version, resources, type_url: typeUrl, nonce, control_plane: { identifier } }) };
-  if (hit === undefined || hit.key !== key) encoded.set(resources, e);
-  return e;
+function encodedResponse(resources: Any[], version: string, typeUrl: string, identifier: string, lastNonce: string | undefined): SharedEncoding {
+  return sharedEncoding(encoded, resources, `${typeUrl}\n${version}\n${identifier}`, lastNonce, (nonce) =>
+    encodeDiscoveryResponseFields({ version_info: version, resources, type_url: typeUrl, nonce, control_plane: { identifier } }),
+  );
 }
 
 const versionMaps = new WeakMap<readonly BuiltResource[], Map<string, string>>();
