@@ -284,12 +284,17 @@ export interface CorsPolicy {
   /** Envoy's default true: a preflight from an origin that does not match goes upstream; false answers it locally. */
   forward_not_matching_preflights?: boolean;
 }
-export type HttpFilterConfig = FaultConfig | RouterConfig | CorsConfig | CorsPolicy;
+/** A validated filter config: each filter type (src/proxy/http/filters/) defines its own shape. */
+export interface HttpFilterConfig {
+  readonly '@type': string;
+}
 
 export interface HttpFilter {
   name: string;
   typed_config: HttpFilterConfig;
   is_optional: boolean;
+  /** Off unless a route enables it through typed_per_filter_config. */
+  disabled: boolean;
 }
 
 // ---------------------------------------------------------------- network filters

@@ -2,6 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { ClusterChoice, CompiledRoute, HeaderFormatContext, HeaderMap, RouteMatchResult, RouteRequest } from '../router/types.js';
+import type { LocalReplyOptions, RequestHead, ResponseHead } from './filter/api.js';
+import { FilterManager } from './filter/manager.js';
 import type { AccessLogEntry } from '../telemetry/access-log.js';
 import type { DownstreamConnectionInfo } from './types.js';
 import type { DownstreamStream } from './downstream.js';
@@ -9,21 +11,21 @@ import type { ConnectionManager } from './connection-manager.js';
 import { grpcStatusForHttp, type ResponseFlag } from './local-reply.js';
 
 const GRPC_CT = 'application/grpc';
+const EMPTY = Buffer.alloc(0);
 
-export class ActiveStream implements RouteRequest {
+export class ActiveStream extends FilterManager implements RouteRequest {
   readonly startTime = Date.now();
   readonly startHr = performance.now();
   // RouteRequest
   authority: string;
   path: string;
-  readonly method: string;
+  method: string;
   readonly headers: HeaderMap;
   readonly scheme: 'http' | 'https';
 
   match: RouteMatchResult | null = null;
   route: CompiledRoute | null = null;
   private choice: ClusterChoice | undefined | null = null; // null = not chosen yet
-  private filterIndex = 0;
   flags: ResponseFlag[] | null = null;
   responseCode = 0;
   bytesReceived = 0;
@@ -33,24 +35,23 @@ export class ActiveStream implements RouteRequest {
   upstreamServiceTime: number | undefined;
   responseHeaders: HeaderMap | undefined;
   responseTrailers: HeaderMap | undefined;
+  /** Envoy's response code details of a local reply, for logs. */
+  responseDetails = '';
   finished = false;
   readonly isGrpc: boolean;
   readonly originalPath: string;
   requestId = '';
-  faultTimer: NodeJS.Timeout | undefined;
-  /** Set by the cors filter: headers added to the response of an allowed cross-origin request. */
-  corsResponseHeaders: HeaderMap | undefined;
   /** The trusted client address (from the socket, or x-forwarded-for per xff_num_trusted_hops). */
   clientIp: string;
   clientPort: number;
-  /** Set by the router filter: aborts its upstream work when the stream is destroyed. */
-  onReset: (() => void) | undefined;
+  private drainRegistered = false;
 
   constructor(
     readonly cm: ConnectionManager,
     readonly ds: DownstreamStream,
     readonly conn: DownstreamConnectionInfo,
   ) {
+    super();
     this.method = ds.method;
     this.headers = ds.headers;
     this.authority = ds.authority;
@@ -61,6 +62,14 @@ export class ActiveStream implements RouteRequest {
     this.clientPort = conn.remotePort;
     const ct = ds.headers['content-type'];
     this.isGrpc = typeof ct === 'string' && ct.startsWith(GRPC_CT);
+  }
+
+  get request(): RequestHead {
+    return this;
+  }
+
+  get bufferLimit(): number {
+    return this.cm.bufferLimit;
   }
 
   /** Entry point: validates and sanitizes the request, matches a route, runs the filter chain. */
@@ -82,30 +91,36 @@ export class ActiveStream implements RouteRequest {
       return;
     }
     this.sanitizeHeaders();
-    const table = cm.routeTable;
-    this.match = table === null ? null : table.match(this);
-    if (this.match === null) {
-      stats.noRoute.inc();
-      this.addFlag('NR');
-      this.sendLocalReply(404, '');
-      return;
-    }
-    this.route = this.match.route;
-    const requireTls = this.match.virtualHost.requireTls;
-    if (requireTls !== 'NONE' && this.scheme === 'http') {
-      this.redirectToHttps();
-      return;
-    }
-    this.continueDecoding();
+    this.rematchRoute();
+    this.slots = cm.filterChain.create(this, this.route);
+    const hasBody = this.ds.hasBody;
+    this.decodeHeadersFrom(0, !hasBody);
+    if (hasBody && !this.decodingStopped) this.ds.readBody(this.onBodyData, this.onBodyEnd);
   }
 
-  /** Runs the remaining filters; a filter that returned 'stop' calls this again to resume. */
-  continueDecoding(): void {
-    const filters = this.cm.filters;
-    while (this.filterIndex < filters.length && !this.finished && !this.ds.responseStarted) {
-      const f = filters[this.filterIndex++];
-      if (f.decodeHeaders(this) === 'stop') return;
-    }
+  rematchRoute(): void {
+    const table = this.cm.routeTable;
+    this.match = table === null ? null : table.match(this);
+    this.route = this.match === null ? null : this.match.route;
+    this.choice = null;
+  }
+
+  private readonly onBodyData = (chunk: Buffer): void => {
+    this.bytesReceived += chunk.length;
+    this.decodeDataFrom(0, chunk, false);
+  };
+
+  private readonly onBodyEnd = (trailers: HeaderMap | undefined): void => {
+    if (trailers !== undefined) this.decodeTrailersFrom(0, trailers);
+    else this.decodeDataFrom(0, EMPTY, true);
+  };
+
+  protected pauseBody(): void {
+    this.ds.pauseBody();
+  }
+
+  protected resumeBody(): void {
+    this.ds.resumeBody();
   }
 
   /** The route's cluster choice, drawn once per request (weighted splits draw at random). */
@@ -132,77 +147,115 @@ export class ActiveStream implements RouteRequest {
     };
   }
 
-  /** Envoy-style local reply; gRPC requests get a trailers-only gRPC response instead. */
+  /** A local reply from the connection manager itself (before or around the filters). */
   sendLocalReply(status: number, body: string, extraHeaders?: HeaderMap): void {
-    if (this.finished) return;
+    this.localReplyFrom(this.slots.length - 1, status, body, extraHeaders === undefined ? undefined : { headers: extraHeaders });
+  }
+
+  /**
+   * Envoy-style local reply, passed through the encoder filters from `from` down; gRPC requests get a
+   * trailers-only gRPC response instead. Once the response has started, all that is left is a reset.
+   */
+  localReplyFrom(from: number, status: number, body: string, opts?: LocalReplyOptions): void {
+    if (this.finished || this.encodingStopped) return;
     if (this.ds.responseStarted) {
       this.resetStream();
       return;
     }
-    if (this.isGrpc) {
-      this.sendGrpcLocalReply(grpcStatusForHttp(status), body || String(status));
+    this.decodingStopped = true;
+    if (opts?.flag !== undefined) this.addFlag(opts.flag);
+    if (opts?.details !== undefined) this.responseDetails = opts.details;
+    if (this.isGrpc || opts?.grpcStatus !== undefined) {
+      const headers: HeaderMap = {
+        'content-type': GRPC_CT,
+        'grpc-status': String(opts?.grpcStatus ?? grpcStatusForHttp(status)),
+        'grpc-message': encodeURIComponent(body || String(status)),
+      };
+      this.applyRouteResponseHeaders(headers);
+      this.encodeHeadersFrom(from, { status: 200, headers }, true);
       return;
     }
-    const headers: HeaderMap = extraHeaders ?? {};
+    const headers: HeaderMap = opts?.headers ?? {};
     if (body.length > 0) {
       headers['content-type'] ??= 'text/plain';
       headers['content-length'] = String(Buffer.byteLength(body));
     } else if (headers['content-length'] === undefined) {
       headers['content-length'] = '0';
     }
-    this.finalizeResponseHeaders(headers);
-    this.responseCode = status;
-    this.responseHeaders = headers;
+    this.applyRouteResponseHeaders(headers);
     const empty = body.length === 0 || this.method === 'HEAD';
-    this.ds.respondHeaders(status, headers, empty, false);
-    if (!empty) {
-      const buf = Buffer.from(body);
-      this.bytesSent += buf.length;
-      this.ds.respondData(buf);
-      this.ds.respondEnd(undefined);
-    }
-    this.complete();
+    this.encodeHeadersFrom(from, { status, headers }, empty);
+    if (!empty) this.encodeDataFrom(from, Buffer.from(body), true);
   }
 
-  sendGrpcLocalReply(grpcStatus: number, message: string): void {
-    if (this.finished) return;
-    const headers: HeaderMap = {
-      'content-type': GRPC_CT,
-      'grpc-status': String(grpcStatus),
-      'grpc-message': encodeURIComponent(message),
-    };
-    this.finalizeResponseHeaders(headers);
-    this.responseCode = 200;
-    this.responseHeaders = headers;
-    this.ds.respondHeaders(200, headers, true, false);
-    this.complete();
-  }
-
-  /** Route (and weighted-cluster) response header mutations plus the server header. */
-  finalizeResponseHeaders(headers: HeaderMap, upstreamHost?: string): void {
+  /** Route (and weighted-cluster) response header mutations. */
+  applyRouteResponseHeaders(headers: HeaderMap, upstreamHost?: string): void {
     const route = this.route;
-    if (route !== null) {
-      const clusterEdits = this.choice?.responseHeaders;
-      const withCluster = clusterEdits !== undefined && !clusterEdits.empty;
-      if (withCluster || !route.responseHeaders.empty) {
-        const ctx = this.formatContext(upstreamHost); // one context for both mutation lists
-        if (withCluster) clusterEdits.apply(headers, ctx);
-        if (!route.responseHeaders.empty) route.responseHeaders.apply(headers, ctx);
-      }
+    if (route === null) return;
+    const clusterEdits = this.choice?.responseHeaders;
+    const withCluster = clusterEdits !== undefined && !clusterEdits.empty;
+    if (withCluster || !route.responseHeaders.empty) {
+      const ctx = this.formatContext(upstreamHost); // one context for both mutation lists
+      if (withCluster) clusterEdits.apply(headers, ctx);
+      if (!route.responseHeaders.empty) route.responseHeaders.apply(headers, ctx);
     }
-    const cors = this.corsResponseHeaders;
-    if (cors !== undefined) for (const k in cors) if (cors[k] !== undefined) headers[k] = cors[k];
+  }
+
+  // ---- the downstream end of the encoder chain
+  protected writeHeaders(response: ResponseHead, endStream: boolean): void {
+    const headers = response.headers;
     const cm = this.cm;
     if (cm.serverHeader === 'OVERWRITE' || (cm.serverHeader === 'APPEND_IF_ABSENT' && headers.server === undefined)) {
       headers.server = cm.serverName;
     }
     if (cm.draining && this.ds.protocol !== 'HTTP/2') headers.connection = 'close';
+    this.responseCode = response.status;
+    this.responseHeaders = headers;
+    this.ds.respondHeaders(response.status, headers, endStream, response.wantTrailers === true && !endStream);
+    if (endStream) this.complete();
+  }
+
+  protected writeData(data: Buffer, endStream: boolean): void {
+    if (data.length > 0) {
+      this.bytesSent += data.length;
+      if (!this.ds.respondData(data) && this.watermark !== undefined) {
+        if (!this.drainRegistered) {
+          this.drainRegistered = true;
+          this.ds.onResponseDrain(this.onDownstreamDrain);
+        }
+        this.watermark.onAboveWriteBufferHighWatermark();
+      }
+    }
+    if (endStream) {
+      this.ds.respondEnd(undefined);
+      this.complete();
+    }
+  }
+
+  protected writeTrailers(trailers: HeaderMap): void {
+    this.responseTrailers = trailers;
+    this.ds.respondEnd(trailers);
+    this.complete();
+  }
+
+  private readonly onDownstreamDrain = (): void => {
+    this.watermark?.onBelowWriteBufferLowWatermark();
+  };
+
+  protected encodeOverflow(at: number): void {
+    if (this.ds.responseStarted) this.resetStream();
+    else {
+      this.encodingStopped = false;
+      this.localReplyFrom(at - 1, 500, 'Internal Server Error');
+    }
   }
 
   /** The stream is done: stats, access log, filter cleanup. Idempotent. */
   complete(): void {
     if (this.finished) return;
     this.finished = true;
+    this.decodingStopped = true;
+    this.encodingStopped = true;
     const stats = this.cm.stats;
     stats.rqActive.sub(1);
     stats.rqCompleted.inc();
@@ -210,14 +263,14 @@ export class ActiveStream implements RouteRequest {
     if (cls >= 1 && cls <= 5) stats.rqXx[cls].inc();
     const duration = performance.now() - this.startHr;
     stats.rqTime.record(duration);
-    const filters = this.cm.filters;
-    for (let i = 0; i < this.filterIndex && i < filters.length; i++) filters[i].onDestroy?.(this);
+    this.destroyFilters();
     const log = this.cm.accessLog;
     if (log !== null) log.log(this.accessLogEntry(duration));
   }
 
   /** Abort the downstream (used once a response has started and the upstream failed). */
   resetStream(): void {
+    if (this.finished) return;
     this.cm.stats.rqTxReset.inc();
     this.ds.reset();
     this.complete();
@@ -227,7 +280,6 @@ export class ActiveStream implements RouteRequest {
     if (this.finished) return;
     this.cm.stats.rqRxReset.inc();
     this.addFlag('DC');
-    this.onReset?.();
     this.complete();
   };
 
@@ -322,11 +374,6 @@ export class ActiveStream implements RouteRequest {
       this.clientIp = ip;
       this.clientPort = 0;
     }
-  }
-
-  private redirectToHttps(): void {
-    const host = this.authority.replace(/:\d+$/, '');
-    this.sendLocalReply(301, '', { location: `https://${host}${this.path}` });
   }
 }
 

@@ -8,15 +8,13 @@ import type { PoolManager } from '../upstream/pool/pool-manager.js';
 import type { StatsScope } from '../telemetry/stats.js';
 import type { AccessLogger } from '../telemetry/access-log.js';
 import type { DownstreamConnectionInfo, HttpConnectionHandler } from './types.js';
-import type { HttpFilter } from './filter.js';
+import { HttpFilterChain } from './filter/chain.js';
+import './filters/all.js';
 import { HcmStats, StatsCache } from './request-stats.js';
 import { ActiveStream } from './active-stream.js';
 import { H2Downstream } from './downstream.js';
 import { H1Connection, type H1CodecCallbacks, type H1CodecOptions } from './h1-codec.js';
 import { proxyUpgrade } from './upgrade.js';
-import { FaultFilter } from './filters/fault.js';
-import { RouterFilter } from './filters/router.js';
-import { CorsFilter } from './filters/cors.js';
 
 /** What a connection manager needs from the rest of the proxy. */
 export interface HcmContext {
@@ -34,7 +32,9 @@ type TaggedSocket = Duplex & { [kInfo]?: DownstreamConnectionInfo };
 
 export class ConnectionManager implements HttpConnectionHandler {
   readonly stats: HcmStats;
-  readonly filters: HttpFilter[];
+  readonly filterChain: HttpFilterChain;
+  /** Envoy's default per-connection buffer limit (1 MiB): the most a filter may make a stream hold. */
+  readonly bufferLimit = 1024 * 1024;
   readonly accessLog: AccessLogger | null;
   readonly useRemoteAddress: boolean;
   readonly skipXffAppend: boolean;
@@ -82,12 +82,11 @@ export class ConnectionManager implements HttpConnectionHandler {
       const route = m.route.statName || m.route.name;
       return ctx.stats.scope('vhost', ['envoy_virtual_host', m.virtualHost.name], 'route', ['envoy_route', route]);
     });
-    this.filters = config.http_filters.map((f) => {
-      const tc = f.typed_config;
-      if (tc['@type'] === 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault') return new FaultFilter(f.name, tc, ctx.random);
-      if (tc['@type'] === 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors') return new CorsFilter(f.name, tc);
-      if (tc['@type'] !== 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router') throw new Error(`http filter ${f.name}: unexpected config type ${tc['@type']}`);
-      return new RouterFilter(f.name, tc, ctx.random);
+    this.filterChain = new HttpFilterChain(config.http_filters, {
+      stats: this.stats.scope,
+      clusters: ctx.clusters,
+      pools: ctx.pools,
+      random: ctx.random ?? Math.random,
     });
 
     const common = config.common_http_protocol_options;

@@ -24,13 +24,12 @@ export class HcmStats {
   readonly rqTxReset: Counter;
   readonly rqWsOnNonWsRoute: Counter;
   readonly cxProtocolError: Counter;
-  readonly faultDelays: Counter;
-  readonly faultAborts: Counter;
-  readonly faultActive: Gauge;
-  readonly faultOverflow: Counter;
+  /** `http.<stat_prefix>.`: filters put their stats below it. */
+  readonly scope: StatsScope;
 
   constructor(root: StatsScope, statPrefix: string) {
     const s = root.scope('http', ['envoy_http_conn_manager_prefix', statPrefix]);
+    this.scope = s;
     this.cxTotal = s.counter('downstream_cx_total');
     this.cxActive = s.gauge('downstream_cx_active');
     this.cxHttp1Total = s.counter('downstream_cx_http1_total');
@@ -52,11 +51,6 @@ export class HcmStats {
     this.rqTxReset = s.counter('downstream_rq_tx_reset');
     this.rqWsOnNonWsRoute = s.counter('downstream_rq_ws_on_non_ws_route');
     this.cxProtocolError = s.counter('downstream_cx_protocol_error');
-    const f = s.scope('fault');
-    this.faultDelays = f.counter('delays_injected');
-    this.faultAborts = f.counter('aborts_injected');
-    this.faultActive = f.gauge('active_faults');
-    this.faultOverflow = f.counter('faults_overflow');
   }
 }
 

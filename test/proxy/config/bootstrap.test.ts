@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadBootstrapFile, loadBootstrapText, parseBootstrap } from '../../../src/proxy/config/bootstrap.js';
-import type { Bootstrap, Cluster, HttpConnectionManager, Route, TcpProxy } from '../../../src/proxy/config/types.js';
+import type { Bootstrap, Cluster, FaultConfig, HttpConnectionManager, Route, TcpProxy } from '../../../src/proxy/config/types.js';
 import { HCM, J, R0, base, describeErrors, errorsOf, get, set } from './helpers.js';
 
 function mustParse(raw: unknown, baseDir = '/'): Bootstrap {
@@ -180,7 +180,7 @@ describe('bootstrap loading', () => {
     set(raw, 'static_resources.listeners[2]', rds);
     const b = mustParse(raw);
     const h = hcmOf(b);
-    const fault = h.http_filters[0].typed_config;
+    const fault = h.http_filters[0].typed_config as FaultConfig;
     assert.equal(fault['@type'], 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault');
     assert.ok('delay' in fault);
     assert.deepEqual(fault.delay, { header_delay: false, percentage: 0.5, fixed_delay: 100 });

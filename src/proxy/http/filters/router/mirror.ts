@@ -1,9 +1,10 @@
 // HTTP filters: request mirroring (request_mirror_policies) — fire-and-forget shadow copies of a request.
-import type { RequestMirrorPolicy } from '../../config/types.js';
-import type { HeaderMap } from '../../router/types.js';
-import type { Host, UpstreamCluster, UpstreamFailure } from '../../upstream/types.js';
-import type { UpstreamRequestHead, UpstreamResponseHandler, UpstreamStream } from '../../upstream/pool/types.js';
-import type { ActiveStream } from '../active-stream.js';
+import type { RequestMirrorPolicy } from '../../../config/types.js';
+import type { HeaderMap } from '../../../router/types.js';
+import type { UpstreamFailure } from '../../../upstream/types.js';
+import type { UpstreamRequestHead, UpstreamResponseHandler, UpstreamStream } from '../../../upstream/pool/types.js';
+import type { ActiveStream } from '../../active-stream.js';
+import { leaseHost, type HostLease } from '../../../upstream/host-lease.js';
 
 /** Envoy suffixes the shadow's authority host with "-shadow", keeping any port. */
 export function shadowAuthority(authority: string): string {
@@ -16,21 +17,16 @@ export function shadowAuthority(authority: string): string {
 /** Discards the shadow response; only the host's bookkeeping and outlier detection see it. */
 class ShadowHandler implements UpstreamResponseHandler {
   private status = 0;
-  constructor(
-    private readonly cluster: UpstreamCluster,
-    private readonly host: Host,
-  ) {}
+  constructor(private readonly lease: HostLease) {}
   onHeaders(status: number): void {
     this.status = status;
   }
   onData(): void {}
   onEnd(_trailers: HeaderMap | undefined): void {
-    this.host.activeRequests--;
-    this.cluster.reportResult(this.host, { status: this.status });
+    this.lease.release({ status: this.status });
   }
   onError(kind: UpstreamFailure): void {
-    this.host.activeRequests--;
-    if (kind !== 'overflow') this.cluster.reportResult(this.host, { localFailure: kind });
+    this.lease.release({ localFailure: kind });
   }
 }
 
@@ -47,12 +43,11 @@ export function startMirror(
     if (p.runtime_fraction !== undefined && random() >= p.runtime_fraction.fraction) continue;
     const cluster = stream.cm.ctx.clusters.get(p.cluster);
     if (cluster === undefined) continue;
-    const host = cluster.chooseHost({ attempt: 0 });
-    if (host === null) continue;
-    host.activeRequests++;
-    const pool = stream.cm.ctx.pools.pool(cluster, host, stream.ds.protocol === 'HTTP/2');
+    const lease = leaseHost(cluster, { attempt: 0 });
+    if (lease === null) continue;
+    const pool = stream.cm.ctx.pools.pool(cluster, lease.host, stream.ds.protocol === 'HTTP/2');
     const shadowHead: UpstreamRequestHead = { ...head, authority: shadowAuthority(head.authority || stream.authority) };
-    (out ??= []).push(pool.request(shadowHead, new ShadowHandler(cluster, host)));
+    (out ??= []).push(pool.request(shadowHead, new ShadowHandler(lease)));
   }
   return out;
 }

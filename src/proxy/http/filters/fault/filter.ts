@@ -1,10 +1,11 @@
 // HTTP filters: envoy.filters.http.fault — delay and abort injection, by percentage or request header.
-import type { FaultConfig } from '../../config/types.js';
-import type { ActiveStream } from '../active-stream.js';
-import type { FilterStatus, HttpFilter } from '../filter.js';
-import { Flag, LocalBody } from '../local-reply.js';
-import { CompiledHeaderMatcher, matchAllHeaders } from '../../router/header-matcher.js';
-import type { HeaderMatcher } from '../../config/types.js';
+import type { FaultConfig, HeaderMatcher } from '../../../config/types.js';
+import type { ActiveStream } from '../../active-stream.js';
+import type { FilterCallbacks, HeadersStatus, HttpFilter, HttpFilterFactory } from '../../filter/api.js';
+import type { HttpFilterContext } from '../../filter/registry.js';
+import type { Counter, Gauge } from '../../../telemetry/stats.js';
+import { Flag, LocalBody } from '../../local-reply.js';
+import { CompiledHeaderMatcher, matchAllHeaders } from '../../../router/header-matcher.js';
 
 interface CompiledFault {
   config: FaultConfig;
@@ -29,34 +30,57 @@ function headerFraction(stream: ActiveStream, name: string, configured: number):
   return Number.isFinite(n) && n >= 0 ? Math.min(n / 100, configured) : configured;
 }
 
-export class FaultFilter implements HttpFilter {
-  readonly name: string;
-  private readonly base: CompiledFault;
+/** Per filter in a chain: its compiled config and its `http.<prefix>.fault.` stats, shared by every request. */
+class FaultShared {
+  readonly base: CompiledFault;
   private readonly perRoute = new WeakMap<FaultConfig, CompiledFault>();
+  readonly delays: Counter;
+  readonly aborts: Counter;
+  readonly active: Gauge;
+  readonly overflow: Counter;
 
   constructor(
-    name: string,
     config: FaultConfig,
-    private readonly random: () => number = Math.random,
+    readonly random: () => number,
+    ctx: HttpFilterContext,
   ) {
-    this.name = name;
     this.base = { config, headers: compileHeaders(config.headers) };
+    const s = ctx.stats.scope('fault');
+    this.delays = s.counter('delays_injected');
+    this.aborts = s.counter('aborts_injected');
+    this.active = s.gauge('active_faults');
+    this.overflow = s.counter('faults_overflow');
   }
 
-  private compiled(stream: ActiveStream): CompiledFault {
-    const override = stream.route?.perFilterConfig.get(this.name);
+  /** The route's HTTPFault override (typed_per_filter_config), compiled once per config object. */
+  compiled(override: FaultConfig | undefined): CompiledFault {
     if (override === undefined || override['@type'] !== this.base.config['@type']) return this.base;
-    const cfg = override as FaultConfig;
-    let c = this.perRoute.get(cfg);
+    let c = this.perRoute.get(override);
     if (c === undefined) {
-      c = { config: cfg, headers: compileHeaders(cfg.headers) };
-      this.perRoute.set(cfg, c);
+      c = { config: override, headers: compileHeaders(override.headers) };
+      this.perRoute.set(override, c);
     }
     return c;
   }
+}
 
-  decodeHeaders(stream: ActiveStream): FilterStatus {
-    const { config, headers } = this.compiled(stream);
+export function faultFilterFactory(config: FaultConfig, ctx: HttpFilterContext): HttpFilterFactory {
+  const shared = new FaultShared(config, ctx.random, ctx);
+  return (cb) => new FaultFilter(shared, cb);
+}
+
+class FaultFilter implements HttpFilter {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly shared: FaultShared,
+    private readonly cb: FilterCallbacks,
+  ) {}
+
+  decodeHeaders(): HeadersStatus {
+    const stream = this.cb.stream;
+    const shared = this.shared;
+    const { config, headers } = shared.compiled(this.cb.perRouteConfig<FaultConfig>());
     if (config.delay === undefined && config.abort === undefined) return 'continue';
     if (headers.length > 0 && !matchAllHeaders(headers, stream)) return 'continue';
     if (config.upstream_cluster !== undefined && stream.chooseCluster()?.cluster !== config.upstream_cluster) return 'continue';
@@ -64,38 +88,37 @@ export class FaultFilter implements HttpFilter {
       const node = header(stream, 'x-envoy-downstream-service-node');
       if (node === undefined || !config.downstream_nodes.includes(node)) return 'continue';
     }
-    const stats = stream.cm.stats;
     const delayMs = this.delayFor(stream, config);
     const abort = this.abortFor(stream, config);
     if (delayMs === undefined && abort === undefined) return 'continue';
-    if (config.max_active_faults !== undefined && stats.faultActive.value() >= config.max_active_faults) {
-      stats.faultOverflow.inc();
+    if (config.max_active_faults !== undefined && shared.active.value() >= config.max_active_faults) {
+      shared.overflow.inc();
       return 'continue';
     }
     if (delayMs !== undefined && delayMs > 0) {
-      stats.faultDelays.inc();
-      stats.faultActive.add(1);
+      shared.delays.inc();
+      shared.active.add(1);
       stream.addFlag(Flag.DelayInjected);
-      stream.faultTimer = setTimeout(() => {
-        stream.faultTimer = undefined;
-        stats.faultActive.sub(1);
-        if (abort !== undefined) this.abort(stream, abort);
-        else stream.continueDecoding();
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        shared.active.sub(1);
+        if (abort !== undefined) this.abort(abort);
+        else this.cb.continueDecoding();
       }, delayMs);
       return 'stop';
     }
     if (abort !== undefined) {
-      this.abort(stream, abort);
+      this.abort(abort);
       return 'stop';
     }
     return 'continue';
   }
 
-  onDestroy(stream: ActiveStream): void {
-    if (stream.faultTimer !== undefined) {
-      clearTimeout(stream.faultTimer);
-      stream.faultTimer = undefined;
-      stream.cm.stats.faultActive.sub(1);
+  onDestroy(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.shared.active.sub(1);
     }
   }
 
@@ -111,7 +134,7 @@ export class FaultFilter implements HttpFilter {
       if (!Number.isFinite(ms) || ms < 0) return undefined;
       fraction = headerFraction(stream, 'x-envoy-fault-delay-request-percentage', fraction);
     }
-    return ms !== undefined && this.random() < fraction ? ms : undefined;
+    return ms !== undefined && this.shared.random() < fraction ? ms : undefined;
   }
 
   private abortFor(stream: ActiveStream, config: FaultConfig): { http?: number; grpc?: number } | undefined {
@@ -131,16 +154,15 @@ export class FaultFilter implements HttpFilter {
     } else {
       result = { http: a.http_status, grpc: a.grpc_status };
     }
-    return this.random() < fraction ? result : undefined;
+    return this.shared.random() < fraction ? result : undefined;
   }
 
-  private abort(stream: ActiveStream, abort: { http?: number; grpc?: number }): void {
-    stream.cm.stats.faultAborts.inc();
-    stream.addFlag(Flag.FaultInjected);
-    if (abort.grpc !== undefined && abort.http === undefined) {
-      stream.sendGrpcLocalReply(abort.grpc, LocalBody.faultAbort);
-    } else {
-      stream.sendLocalReply(abort.http ?? 503, LocalBody.faultAbort);
-    }
+  private abort(abort: { http?: number; grpc?: number }): void {
+    this.shared.aborts.inc();
+    const grpcOnly = abort.grpc !== undefined && abort.http === undefined;
+    this.cb.sendLocalReply(abort.http ?? (grpcOnly ? 200 : 503), LocalBody.faultAbort, {
+      flag: Flag.FaultInjected,
+      ...(grpcOnly ? { grpcStatus: abort.grpc } : {}),
+    });
   }
 }

@@ -1,12 +1,10 @@
 // HTTP filters: envoy.filters.http.cors — answers preflights locally and adds CORS headers to responses,
 // following the per-route / per-virtual-host CorsPolicy (typed_per_filter_config under the filter's name).
-import type { CorsConfig, CorsPolicy } from '../../config/types.js';
-import type { ActiveStream } from '../active-stream.js';
-import type { FilterStatus, HttpFilter } from '../filter.js';
-import type { HeaderMap } from '../../router/types.js';
-import { CompiledStringMatcher } from '../../router/string-matcher.js';
-
-export const CORS_POLICY_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy';
+import type { CorsPolicy } from '../../../config/types.js';
+import type { FilterCallbacks, HeadersStatus, HttpFilter, HttpFilterFactory, RequestHead, ResponseHead } from '../../filter/api.js';
+import type { HeaderMap } from '../../../router/types.js';
+import { CompiledStringMatcher } from '../../../router/string-matcher.js';
+import { CORS_POLICY_TYPE } from './config.js';
 
 /** A policy with its origin matchers compiled once. */
 export class CompiledCorsPolicy {
@@ -61,38 +59,49 @@ export function decideCors(policy: CompiledCorsPolicy | undefined, method: strin
   return allowed ? { kind: 'simple', headers: policy.responseHeaders(origin) } : { kind: 'none' };
 }
 
-function header(stream: ActiveStream, name: string): string | undefined {
-  const v = stream.headers[name];
+function header(headers: HeaderMap, name: string): string | undefined {
+  const v = headers[name];
   return typeof v === 'string' ? v : Array.isArray(v) ? v[0] : undefined;
 }
 
-export class CorsFilter implements HttpFilter {
-  readonly name: string;
-  private readonly compiledPolicies = new WeakMap<CorsPolicy, CompiledCorsPolicy>();
-
-  constructor(name: string, _config: CorsConfig) {
-    this.name = name;
-  }
-
-  private policy(stream: ActiveStream): CompiledCorsPolicy | undefined {
-    const cfg = stream.route?.perFilterConfig.get(this.name);
+/** Policies compiled once per config object, shared by every request of the chain. */
+export function corsFilterFactory(): HttpFilterFactory {
+  const compiled = new WeakMap<CorsPolicy, CompiledCorsPolicy>();
+  const policyOf = (cfg: CorsPolicy | undefined): CompiledCorsPolicy | undefined => {
     if (cfg === undefined || cfg['@type'] !== CORS_POLICY_TYPE) return undefined;
-    const policy = cfg as CorsPolicy;
-    let c = this.compiledPolicies.get(policy);
+    let c = compiled.get(cfg);
     if (c === undefined) {
-      c = new CompiledCorsPolicy(policy);
-      this.compiledPolicies.set(policy, c);
+      c = new CompiledCorsPolicy(cfg);
+      compiled.set(cfg, c);
     }
     return c;
-  }
+  };
+  return (cb) => new CorsFilter(cb, policyOf);
+}
 
-  decodeHeaders(stream: ActiveStream): FilterStatus {
-    const d = decideCors(this.policy(stream), stream.method, header(stream, 'origin'), header(stream, 'access-control-request-method'));
+class CorsFilter implements HttpFilter {
+  /** Headers for the response of an allowed cross-origin request. */
+  private responseHeaders: HeaderMap | undefined;
+
+  constructor(
+    private readonly cb: FilterCallbacks,
+    private readonly policyOf: (cfg: CorsPolicy | undefined) => CompiledCorsPolicy | undefined,
+  ) {}
+
+  decodeHeaders(req: RequestHead): HeadersStatus {
+    const policy = this.policyOf(this.cb.perRouteConfig<CorsPolicy>());
+    const d = decideCors(policy, req.method, header(req.headers, 'origin'), header(req.headers, 'access-control-request-method'));
     if (d.kind === 'preflight') {
-      stream.sendLocalReply(200, '', d.headers);
+      this.cb.sendLocalReply(200, '', { headers: d.headers });
       return 'stop';
     }
-    if (d.kind === 'simple') stream.corsResponseHeaders = d.headers;
+    if (d.kind === 'simple') this.responseHeaders = d.headers;
+    return 'continue';
+  }
+
+  encodeHeaders(res: ResponseHead): HeadersStatus {
+    const add = this.responseHeaders;
+    if (add !== undefined) for (const k in add) if (add[k] !== undefined) res.headers[k] = add[k];
     return 'continue';
   }
 }

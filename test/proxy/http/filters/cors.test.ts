@@ -1,9 +1,9 @@
 // Proxy HTTP: the cors filter's decision (Envoy semantics) and the CorsPolicy validator.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CompiledCorsPolicy, decideCors } from '../../../src/proxy/http/filters/cors.js';
-import { validateCorsPolicy } from '../../../src/proxy/config/http-filters.js';
-import { Ctx } from '../../../src/proxy/config/reader.js';
+import { CompiledCorsPolicy, decideCors } from '../../../../src/proxy/http/filters/cors/filter.js';
+import { validateCorsPolicy } from '../../../../src/proxy/http/filters/cors/config.js';
+import { Ctx } from '../../../../src/proxy/config/reader.js';
 
 function policy(raw: object): CompiledCorsPolicy {
   const ctx = new Ctx(undefined);

@@ -1,0 +1,58 @@
+// HTTP filters: the one registry of HTTP filter types, keyed by typed_config @type and by well-known name.
+import type { Ctx, Raw } from '../../config/reader.js';
+import type { HttpFilterConfig } from '../../config/types.js';
+import type { ClusterManager } from '../../upstream/types.js';
+import type { PoolManager } from '../../upstream/pool/pool-manager.js';
+import type { StatsScope } from '../../telemetry/stats.js';
+import type { HttpFilterFactory } from './api.js';
+
+/** What a filter factory may use, given once per HCM filter chain. */
+export interface HttpFilterContext {
+  /** The HCM's `http.<stat_prefix>.` scope: filters add theirs below it, as Envoy does. */
+  readonly stats: StatsScope;
+  readonly clusters: ClusterManager;
+  readonly pools: PoolManager;
+  readonly random: () => number;
+  /** The filter's name in the chain. */
+  readonly name: string;
+}
+
+export type ConfigValidator<C> = (ctx: Ctx, body: Raw, path: string) => C | undefined;
+
+export interface HttpFilterType<C extends HttpFilterConfig = HttpFilterConfig> {
+  /** The typed_config `@type` that selects this filter. */
+  readonly typeUrl: string;
+  /** Well-known filter names (current and deprecated) that imply this type when typed_config is absent. */
+  readonly names: readonly string[];
+  /** Parses and checks the filter's config once, reporting every error with its path. */
+  readonly validate: ConfigValidator<C>;
+  /** typed_per_filter_config types this filter reads, with their validators. */
+  readonly perRoute?: Readonly<Record<string, ConfigValidator<HttpFilterConfig>>>;
+  /** The router: must be last in the chain. */
+  readonly terminal?: boolean;
+  /** Builds the per-request factory once, from a validated config. */
+  readonly factory: (config: C, ctx: HttpFilterContext) => HttpFilterFactory;
+}
+
+const byType = new Map<string, HttpFilterType>();
+const byName = new Map<string, HttpFilterType>();
+
+export function registerHttpFilter<C extends HttpFilterConfig>(t: HttpFilterType<C>): void {
+  if (byType.has(t.typeUrl)) throw new Error(`http filter type ${t.typeUrl} registered twice`);
+  const entry = t as unknown as HttpFilterType;
+  byType.set(t.typeUrl, entry);
+  for (const n of t.names) byName.set(n, entry);
+}
+
+export function httpFilterByType(typeUrl: string): HttpFilterType | undefined {
+  return byType.get(typeUrl);
+}
+
+export function httpFilterByName(name: string): HttpFilterType | undefined {
+  return byName.get(name);
+}
+
+/** Names of the registered filters, for "supported: …" messages. */
+export function supportedHttpFilters(): string[] {
+  return [...byType.values()].map((t) => t.names[0] ?? t.typeUrl).sort();
+}
