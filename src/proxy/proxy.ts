@@ -74,6 +74,7 @@ export class Proxy {
       clusterManager: this.clusters,
       createHttpHandler: (hcm) => new ConnectionManager(hcm, ctx),
       accessLogger: (logs) => this.accessLogger(logs),
+      networkFilters: { stats: this.stats, clusters: this.clusters, pools: this.pools, random: opts.random ?? Math.random },
     });
     this.random = opts.random;
   }

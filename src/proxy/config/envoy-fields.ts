@@ -24,6 +24,14 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
     'name typed_config',
   'config.core.v3.RuntimeFractionalPercent':
     'default_value runtime_key',
+  'config.core.v3.RuntimeFeatureFlag':
+    'default_value runtime_key',
+  'type.v3.TokenBucket':
+    'max_tokens tokens_per_fill fill_interval',
+  'extensions.filters.network.local_ratelimit.v3.LocalRateLimit':
+    'stat_prefix token_bucket runtime_enabled share_key',
+  'config.route.v3.FilterConfig':
+    'config is_optional disabled',
   'config.core.v3.SocketAddress':
     'protocol address port_value named_port resolver_name ipv4_compat',
   'config.core.v3.Address':

@@ -6,6 +6,8 @@ import { HCM_TYPE, validateHcm } from './hcm.js';
 import { TCP_PROXY_TYPE, validateTcpProxy } from './tcp-proxy.js';
 import { validateTransportSocket } from './tls.js';
 import type { Refs } from './refs.js';
+import { networkFilterByName, networkFilterByType, supportedNetworkFilters } from '../network/registry.js';
+import '../network/filters/all.js';
 
 const NETWORK_FILTERS: Record<string, string> = {
   'envoy.filters.network.http_connection_manager': HCM_TYPE,
@@ -25,28 +27,42 @@ for (const [kind, msg] of [
   LISTENER_FILTERS[`envoy.listener.${kind}`] = entry; // deprecated well-known name
 }
 
+function supportedNetwork(): string {
+  return ['envoy.filters.network.http_connection_manager', 'envoy.filters.network.tcp_proxy', ...supportedNetworkFilters()].join(', ');
+}
+
 function validateNetworkFilter(ctx: Ctx, raw: unknown, path: string, refs: Refs): NetworkFilter | undefined {
   const m = Msg.open(ctx, raw, path, { type: 'config.listener.v3.Filter', fields: ['name', 'typed_config'] });
   if (m === undefined) return undefined;
   const name = m.reqStr('name');
-  const expected = NETWORK_FILTERS[name];
+  const registered = networkFilterByName(name);
+  const expected = NETWORK_FILTERS[name] ?? registered?.typeUrl;
   if (!m.has('typed_config')) {
-    if (expected === undefined && name !== '') m.err('name', `network filter "${name}" is not supported by trellis; supported: envoy.filters.network.http_connection_manager, envoy.filters.network.tcp_proxy`);
-    else m.err('typed_config', 'is required');
+    if (expected === undefined && name !== '') m.err('name', `network filter "${name}" is not supported by trellis; supported: ${supportedNetwork()}`);
+    else if (registered !== undefined) {
+      const cfg = registered.validate(ctx, {}, m.at('typed_config'));
+      return cfg === undefined ? undefined : { name, typed_config: cfg };
+    } else m.err('typed_config', 'is required');
     return undefined;
   }
   const any = unpackAny(ctx, m.raw('typed_config'), m.at('typed_config'));
   if (any === undefined) return undefined;
   const typeAt = join(m.at('typed_config'), '@type');
-  if (any.typeUrl !== HCM_TYPE && any.typeUrl !== TCP_PROXY_TYPE) {
-    ctx.err(typeAt, `network filter ${typeName(any.typeUrl)} (filter "${name}") is not supported by trellis; supported: envoy.filters.network.http_connection_manager, envoy.filters.network.tcp_proxy`);
+  const type = networkFilterByType(any.typeUrl);
+  if (any.typeUrl !== HCM_TYPE && any.typeUrl !== TCP_PROXY_TYPE && type === undefined) {
+    ctx.err(typeAt, `network filter ${typeName(any.typeUrl)} (filter "${name}") is not supported by trellis; supported: ${supportedNetwork()}`);
     return undefined;
   }
   if (expected !== undefined && expected !== any.typeUrl) {
     ctx.err(typeAt, `${any.typeUrl} does not match filter name "${name}" (expected ${expected})`);
     return undefined;
   }
-  const cfg = any.typeUrl === HCM_TYPE ? validateHcm(ctx, any.body, any.path, refs.inlineRoutes) : validateTcpProxy(ctx, any.body, any.path);
+  const cfg =
+    any.typeUrl === HCM_TYPE
+      ? validateHcm(ctx, any.body, any.path, refs.inlineRoutes)
+      : any.typeUrl === TCP_PROXY_TYPE
+        ? validateTcpProxy(ctx, any.body, any.path)
+        : type!.validate(ctx, any.body, any.path);
   return cfg === undefined ? undefined : { name, typed_config: cfg };
 }
 

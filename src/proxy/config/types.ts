@@ -334,7 +334,8 @@ export interface TcpProxy {
   access_log: AccessLog[];
 }
 
-export type NetworkFilterConfig = HttpConnectionManager | TcpProxy;
+/** The terminal filters, or a registered non-terminal one (src/proxy/network/filters/). */
+export type NetworkFilterConfig = HttpConnectionManager | TcpProxy | { readonly '@type': string };
 
 export interface NetworkFilter {
   name: string;

@@ -8,6 +8,8 @@ import type { ClusterManager } from '../upstream/types.js';
 import { TcpProxyFilter } from '../tcp/tcp-proxy.js';
 import { compileChainMatch, type CompiledChainMatch } from './filter-chain-match.js';
 import { TlsTerminator } from './tls-terminator.js';
+import { NetworkFilterChain } from '../network/chain.js';
+import { networkFilterByType, type NetworkFilterContext } from '../network/registry.js';
 
 const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const TCP_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
@@ -24,6 +26,8 @@ export interface CompiledFilterChain {
   readonly match: CompiledChainMatch;
   readonly tls?: TlsTerminator;
   readonly terminal: Terminal;
+  /** The non-terminal network filters before the terminal one; null when there are none. */
+  readonly network: NetworkFilterChain | null;
   /** Raw sockets currently served by this chain (for drain on removal). */
   readonly connections: Set<Socket>;
 }
@@ -42,6 +46,8 @@ export interface CompileDeps {
   createHttpHandler(hcm: HttpConnectionManager, listener: Listener, chain: FilterChain): HttpConnectionHandler;
   /** Builds (and owns the lifetime of) access loggers, e.g. tcp_proxy's access_log. */
   accessLogger?(logs: readonly AccessLog[]): AccessLogger | null;
+  /** What non-terminal network filters may use; without it a chain with such filters cannot be built. */
+  networkFilters?: NetworkFilterContext;
 }
 
 export function chainKey(c: FilterChain): string {
@@ -70,6 +76,17 @@ function compileTerminal(listener: Listener, chain: FilterChain, deps: CompileDe
   return { kind: 'none' };
 }
 
+function compileNetworkFilters(chain: FilterChain, deps: CompileDeps): NetworkFilterChain | null {
+  const factories = [];
+  for (const f of chain.filters) {
+    const type = networkFilterByType(f.typed_config['@type']);
+    if (type === undefined) continue; // the terminal filter
+    if (deps.networkFilters === undefined) throw new Error(`network filter ${f.name}: no filter context`);
+    factories.push(type.factory(f.typed_config, deps.networkFilters));
+  }
+  return factories.length === 0 ? null : new NetworkFilterChain(factories);
+}
+
 /** `previous` chains whose key is unchanged are reused as is (same handler, same TLS server, same connections). */
 export function compileListener(listener: Listener, deps: CompileDeps, previous: readonly CompiledFilterChain[]): CompiledListener {
   const reuse = new Map(previous.map((c) => [c.key, c]));
@@ -84,6 +101,7 @@ export function compileListener(listener: Listener, deps: CompileDeps, previous:
       match: compileChainMatch(chain.filter_chain_match),
       tls: ts ? new TlsTerminator(ts.typed_config, chain.transport_socket_connect_timeout) : undefined,
       terminal: compileTerminal(listener, chain, deps),
+      network: compileNetworkFilters(chain, deps),
       connections: new Set(),
     };
     reuse.set(key, compiled); // identical chains within one listener share one compiled form

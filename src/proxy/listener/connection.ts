@@ -127,6 +127,18 @@ function handOff(
   inspected: Inspection['http'],
   detectTimeoutMs: number,
 ): void {
+  const network = chain.network;
+  if (network === null) handOffTerminal(socket, chain, info, inspected, detectTimeoutMs);
+  else network.accept(socket, info, (s) => handOffTerminal(s, chain, info, inspected, detectTimeoutMs));
+}
+
+function handOffTerminal(
+  socket: Duplex,
+  chain: CompiledFilterChain,
+  info: DownstreamConnectionInfo,
+  inspected: Inspection['http'],
+  detectTimeoutMs: number,
+): void {
   const t = chain.terminal;
   if (t.kind === 'tcp') {
     t.proxy.handleConnection(socket, info);

@@ -7,6 +7,7 @@ import type { StatsScope } from '../telemetry/stats.js';
 import type { ClusterManager } from '../upstream/types.js';
 import { allChains, compileListener, type CompiledFilterChain, type CompiledListener } from './compile.js';
 import { serveConnection } from './connection.js';
+import type { NetworkFilterContext } from '../network/registry.js';
 import { listenerStatName, listenerStats, type ListenerStats } from './listener-stats.js';
 
 export interface ListenerManagerOptions {
@@ -15,6 +16,8 @@ export interface ListenerManagerOptions {
   createHttpHandler(hcm: HttpConnectionManager, listener: Listener, chain: FilterChain): HttpConnectionHandler;
   /** Builds access loggers for tcp_proxy filters (the proxy owns and closes them). */
   accessLogger?(logs: readonly AccessLog[]): AccessLogger | null;
+  /** What non-terminal network filters (rbac, local_ratelimit …) may use. */
+  networkFilters?: NetworkFilterContext;
   /** How long connections of removed listeners / filter chains may live on (Envoy's --drain-time-s, default 600 s). */
   drainTimeMs?: number;
 }

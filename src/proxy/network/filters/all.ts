@@ -1,0 +1,2 @@
+// Network filters: every non-terminal network filter trellis implements; each module registers itself.
+import './local-ratelimit/index.js';
