@@ -77,6 +77,46 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
     'google_re2 regex',
   'type.matcher.v3.RegexMatchAndSubstitute':
     'pattern substitution',
+  // RBAC (config.rbac.v3, extensions.filters.http.rbac.v3) and the matchers it uses
+  'type.matcher.v3.PathMatcher':
+    'path',
+  'type.matcher.v3.MetadataMatcher':
+    'filter path value invert',
+  'type.matcher.v3.MetadataMatcher.PathSegment':
+    'key',
+  'type.matcher.v3.ValueMatcher':
+    'null_match double_match string_match bool_match present_match list_match or_match',
+  'type.matcher.v3.ValueMatcher.NullMatch': '',
+  'type.matcher.v3.ListMatcher':
+    'one_of',
+  'type.matcher.v3.OrMatcher':
+    'value_matchers',
+  'type.matcher.v3.DoubleMatcher':
+    'range exact',
+  'type.v3.DoubleRange':
+    'start end',
+  'type.v3.Int32Range':
+    'start end',
+  'config.rbac.v3.RBAC':
+    'action policies audit_logging_options',
+  'config.rbac.v3.Policy':
+    'permissions principals condition checked_condition cel_config',
+  'config.rbac.v3.SourcedMetadata':
+    'metadata_matcher metadata_source',
+  'config.rbac.v3.Permission':
+    'and_rules or_rules any header url_path destination_ip destination_port destination_port_range metadata not_rule requested_server_name matcher uri_template sourced_metadata',
+  'config.rbac.v3.Permission.Set':
+    'rules',
+  'config.rbac.v3.Principal':
+    'and_ids or_ids any authenticated source_ip direct_remote_ip remote_ip header url_path metadata filter_state not_id sourced_metadata custom',
+  'config.rbac.v3.Principal.Set':
+    'ids',
+  'config.rbac.v3.Principal.Authenticated':
+    'principal_name',
+  'extensions.filters.http.rbac.v3.RBAC':
+    'rules rules_stat_prefix matcher shadow_rules shadow_matcher shadow_rules_stat_prefix track_per_rule_stats',
+  'extensions.filters.http.rbac.v3.RBACPerRoute':
+    'rbac',
   'config.route.v3.RouteConfiguration':
     'name virtual_hosts vhds internal_only_headers response_headers_to_add response_headers_to_remove request_headers_to_add request_headers_to_remove most_specific_header_mutations_wins validate_clusters max_direct_response_body_size_bytes cluster_specifier_plugins request_mirror_policies ignore_port_in_host_matching ignore_path_parameters_in_path_matching typed_per_filter_config metadata',
   'config.route.v3.Vhds':
