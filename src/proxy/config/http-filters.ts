@@ -180,7 +180,7 @@ export function validateHttpFilters(ctx: Ctx, m: Msg): HttpFilter[] {
     return cfg === undefined ? undefined : { name, typed_config: cfg, is_optional: optional };
   });
   // positions are checked on the raw list so indices in messages match the user's file
-  const rawList = Array.isArray(m.raw('http_filters')) ? (m.raw('http_filters') as unknown[]) : [];
+  const rawList = m.rawList('http_filters') ?? [];
   const isRouter = (r: unknown): boolean => {
     if (!isObj(r)) return false;
     const tc = r.typed_config ?? r.typedConfig;
