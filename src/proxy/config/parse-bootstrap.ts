@@ -8,6 +8,7 @@ import { listener } from './listener.js';
 import { cluster } from './cluster.js';
 import { validateTlsCertificate, validateValidationContext } from './tls.js';
 import { type Refs, newRefs } from './refs.js';
+import { validateDeprecatedRuntime, validateLayeredRuntime } from './layered-runtime.js';
 
 type Secrets = Bootstrap['static_resources']['secrets'];
 type Dynamic = NonNullable<Bootstrap['dynamic_resources']>;
@@ -156,7 +157,8 @@ export function parseBootstrap(raw: unknown, opts: { baseDir: string }): Result<
   const refs = newRefs();
   const m = Msg.open(ctx, raw, '', {
     type: 'config.bootstrap.v3.Bootstrap',
-    fields: ['node', 'admin', 'static_resources', 'dynamic_resources', 'stats_flush_interval', 'overload_manager', 'layered_runtime'],
+    // `runtime` was removed from the v3 API; older bootstraps still carry it, so it is read (and translated) by name
+    fields: ['node', 'admin', 'static_resources', 'dynamic_resources', 'stats_flush_interval', 'overload_manager', 'layered_runtime', 'runtime'],
     // stats, tracing, watchdog and logging settings: observability only
     ignored: [
       'stats_sinks', 'stats_config', 'stats_flush_on_admin', 'deferred_stat_options', 'stats_server_version_override', 'enable_dispatcher_stats',
@@ -182,9 +184,17 @@ export function parseBootstrap(raw: unknown, opts: { baseDir: string }): Result<
   if (dyn !== undefined) b.dynamic_resources = dyn;
   const sfi = m.dur('stats_flush_interval');
   if (sfi !== undefined) b.stats_flush_interval = sfi;
-  // passed through unvalidated: no trellis component reads them yet
+  // passed through unvalidated: no trellis component reads it yet
   if (m.has('overload_manager')) b.overload_manager = m.raw('overload_manager');
-  if (m.has('layered_runtime')) b.layered_runtime = m.raw('layered_runtime');
+  const lr = m.msg('layered_runtime', (r, p) => validateLayeredRuntime(ctx, r, p));
+  if (lr !== undefined) b.layered_runtime = lr;
+  if (m.has('runtime')) {
+    if (m.has('layered_runtime')) m.err('runtime', 'the deprecated runtime cannot be combined with layered_runtime; move it into layered_runtime layers');
+    else {
+      const old = m.msg('runtime', (r, p) => validateDeprecatedRuntime(ctx, r, p));
+      if (old !== undefined) b.layered_runtime = old;
+    }
+  }
   crossCheck(ctx, b, refs, rawClusterCount);
   return ctx.errors.length > 0 ? { ok: false, errors: ctx.errors } : { ok: true, value: b };
 }

@@ -5,6 +5,7 @@ import type { FilterStatus, HttpFilter } from '../filter.js';
 import { Flag, LocalBody } from '../local-reply.js';
 import { CompiledHeaderMatcher, matchAllHeaders } from '../../router/header-matcher.js';
 import type { HeaderMatcher } from '../../config/types.js';
+import { faultWithRuntime } from '../../runtime-config/fault-runtime.js';
 
 interface CompiledFault {
   config: FaultConfig;
@@ -56,7 +57,8 @@ export class FaultFilter implements HttpFilter {
   }
 
   decodeHeaders(stream: ActiveStream): FilterStatus {
-    const { config, headers } = this.compiled(stream);
+    const { config: configured, headers } = this.compiled(stream);
+    const config = faultWithRuntime(stream.cm.ctx.runtime?.snapshot(), configured, header(stream, 'x-envoy-downstream-service-cluster'));
     if (config.delay === undefined && config.abort === undefined) return 'continue';
     if (headers.length > 0 && !matchAllHeaders(headers, stream)) return 'continue';
     if (config.upstream_cluster !== undefined && stream.chooseCluster()?.cluster !== config.upstream_cluster) return 'continue';
