@@ -55,7 +55,8 @@ export class Proxy {
       random: opts.random,
       stats: cluster.isWorker ? undefined : this.stats,
     });
-    this.clusters = new ClusterManagerImpl({ stats: this.stats, localLocality: opts.bootstrap.node.locality, random: opts.random });
+    this.clusters = new ClusterManagerImpl({ stats: this.stats, localLocality: opts.bootstrap.node.locality, random: opts.random, runtime: this.runtime });
+
     this.pools = new PoolManager((cluster) => {
       const ts = cluster.config.transport_socket;
       return ts === undefined ? undefined : upstreamTlsConnectOptions(ts.typed_config);
