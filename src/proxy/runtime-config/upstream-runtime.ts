@@ -2,19 +2,22 @@
 import type { CircuitBreakerThresholds, OutlierDetection } from '../config/types.js';
 import type { RuntimeSnapshot, RuntimeSource } from './snapshot.js';
 
-type BreakerLimit = 'max_connections' | 'max_pending_requests' | 'max_requests' | 'max_retries';
+export type BreakerLimit = 'max_connections' | 'max_pending_requests' | 'max_requests' | 'max_retries';
 
-/** circuit_breakers.<cluster>.<priority>.<limit> (priority lower-case, e.g. "default"), defaulting to the config. */
-export function breakerLimit(runtime: RuntimeSource | undefined, cluster: string, t: CircuitBreakerThresholds, limit: BreakerLimit): number {
-  return runtime === undefined ? t[limit] : runtime.snapshot().getInteger(`circuit_breakers.${cluster}.${t.priority.toLowerCase()}.${limit}`, t[limit]);
-}
-
-/** The retry_budget keys under the same prefix: budget_percent (a double) and min_retry_concurrency. */
-export function retryBudget(runtime: RuntimeSource | undefined, cluster: string, t: CircuitBreakerThresholds, percent: number, floor: number): { percent: number; floor: number } {
-  if (runtime === undefined) return { percent, floor };
-  const s = runtime.snapshot();
-  const p = `circuit_breakers.${cluster}.${t.priority.toLowerCase()}.retry_budget.`;
-  return { percent: s.getDouble(`${p}budget_percent`, percent), floor: s.getInteger(`${p}min_retry_concurrency`, floor) };
+/**
+ * The runtime keys of one cluster's circuit breaker thresholds: circuit_breakers.<cluster>.<priority>.<limit>
+ * (priority lower-case, e.g. "default"), built once since they are read on every request.
+ */
+export function breakerKeys(cluster: string, t: CircuitBreakerThresholds): Readonly<Record<BreakerLimit | 'budget_percent' | 'min_retry_concurrency', string>> {
+  const p = `circuit_breakers.${cluster}.${t.priority.toLowerCase()}.`;
+  return {
+    max_connections: `${p}max_connections`,
+    max_pending_requests: `${p}max_pending_requests`,
+    max_requests: `${p}max_requests`,
+    max_retries: `${p}max_retries`,
+    budget_percent: `${p}retry_budget.budget_percent`,
+    min_retry_concurrency: `${p}retry_budget.min_retry_concurrency`,
+  };
 }
 
 /** OutlierDetection field -> its outlier_detection.* runtime key (durations in ms carry _ms, as in Envoy). */

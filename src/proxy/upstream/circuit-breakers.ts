@@ -3,7 +3,7 @@ import type { CircuitBreakerThresholds } from '../config/types.js';
 import type { Counter, Gauge, StatsScope } from '../telemetry/stats.js';
 import type { CircuitBreakers } from './types.js';
 import type { RuntimeSource } from '../runtime-config/snapshot.js';
-import { breakerLimit, retryBudget } from '../runtime-config/upstream-runtime.js';
+import { breakerKeys, type BreakerLimit } from '../runtime-config/upstream-runtime.js';
 
 /** Envoy's defaults when a cluster has no DEFAULT thresholds entry. */
 export const DEFAULT_THRESHOLDS: CircuitBreakerThresholds = Object.freeze({
@@ -39,6 +39,7 @@ export class CircuitBreakersImpl implements CircuitBreakers {
   private readonly pending: Resource;
   private readonly rq: Resource;
   private readonly retry: Resource;
+  private readonly keys: ReturnType<typeof breakerKeys> | undefined;
 
   /**
    * `stats` is the cluster scope; `carry` keeps in-flight counts when a cluster is replaced; with `runtime`, the
@@ -51,6 +52,7 @@ export class CircuitBreakersImpl implements CircuitBreakers {
     private readonly runtime?: { source: RuntimeSource; cluster: string },
   ) {
     this.thresholds = all.find((t) => t.priority === 'DEFAULT') ?? DEFAULT_THRESHOLDS;
+    this.keys = runtime === undefined ? undefined : breakerKeys(runtime.cluster, this.thresholds);
     const track = this.thresholds.track_remaining;
     const res = (open: string, remaining: string, overflow: string): Resource => ({
       open: stats.gauge('circuit_breakers', 'default', open),
@@ -74,12 +76,19 @@ export class CircuitBreakersImpl implements CircuitBreakers {
     const b = this.thresholds.retry_budget;
     if (!b) return this.limit('max_retries');
     // A budget replaces max_retries: a share of active + pending requests, with a floor.
-    const { percent, floor } = retryBudget(this.runtime?.source, this.runtime?.cluster ?? '', this.thresholds, b.budget_percent || DEFAULT_BUDGET_PERCENT, b.min_retry_concurrency || DEFAULT_MIN_RETRY_CONCURRENCY);
-    return Math.max(floor, Math.floor(((this.counts.rq + this.counts.pending) * percent) / 100));
+    let pct = b.budget_percent || DEFAULT_BUDGET_PERCENT;
+    let floor = b.min_retry_concurrency || DEFAULT_MIN_RETRY_CONCURRENCY;
+    if (this.runtime !== undefined && this.keys !== undefined) {
+      const s = this.runtime.source.snapshot();
+      pct = s.getDouble(this.keys.budget_percent, pct);
+      floor = s.getInteger(this.keys.min_retry_concurrency, floor);
+    }
+    return Math.max(floor, Math.floor(((this.counts.rq + this.counts.pending) * pct) / 100));
   }
 
-  private limit(name: 'max_connections' | 'max_pending_requests' | 'max_requests' | 'max_retries'): number {
-    return this.runtime === undefined ? this.thresholds[name] : breakerLimit(this.runtime.source, this.runtime.cluster, this.thresholds, name);
+  private limit(name: BreakerLimit): number {
+    const t = this.thresholds[name];
+    return this.runtime === undefined || this.keys === undefined ? t : this.runtime.source.snapshot().getInteger(this.keys[name], t);
   }
 
   tryStartRequest(): boolean {
