@@ -15,6 +15,7 @@ import { RouteRegistry } from './xds/route-registry.js';
 import type { AdsClient } from './xds/ads-client.js';
 import { adsClientFor } from './xds/bootstrap-ads.js';
 import { announce } from './runtime/lifecycle.js';
+import { Runtime } from './runtime-config/runtime.js';
 
 export { VERSION } from '../common/version.js';
 import { VERSION } from '../common/version.js';
@@ -43,10 +44,19 @@ export class Proxy {
   private readonly accessLoggers: AccessLogger[] = [];
   private bootstrap: Bootstrap;
   private readonly random: (() => number) | undefined;
+  /** Envoy's layered runtime: read by the fault filter, runtime_fraction routes and mirror policies; /runtime_modify writes it. */
+  readonly runtime: Runtime;
 
   constructor(opts: ProxyOptions) {
     this.bootstrap = opts.bootstrap;
-    this.clusters = new ClusterManagerImpl({ stats: this.stats, localLocality: opts.bootstrap.node.locality, random: opts.random });
+    // a worker's runtime.* gauges would be summed across workers: the primary keeps its own (see runtime/workers.ts)
+    this.runtime = new Runtime(opts.bootstrap.layered_runtime, {
+      serviceCluster: opts.bootstrap.node.cluster,
+      random: opts.random,
+      stats: cluster.isWorker ? undefined : this.stats,
+    });
+    this.clusters = new ClusterManagerImpl({ stats: this.stats, localLocality: opts.bootstrap.node.locality, random: opts.random, runtime: this.runtime });
+
     this.pools = new PoolManager((cluster) => {
       const ts = cluster.config.transport_socket;
       return ts === undefined ? undefined : upstreamTlsConnectOptions(ts.typed_config);
@@ -56,12 +66,13 @@ export class Proxy {
       clusters: this.clusters,
       pools: this.pools,
       random: opts.random,
+      runtime: this.runtime,
       routeTable: (hcm) => {
         const spec = hcm.route_specifier;
         if (spec.kind === 'rds') return this.rds.getter(spec.route_config_name);
         let table = this.routeTables.get(hcm);
         if (table === undefined) {
-          table = compileRouteTable(spec.route_config);
+          table = compileRouteTable(spec.route_config, { runtime: this.runtime });
           this.routeTables.set(hcm, table);
         }
         const fixed = table;
@@ -103,6 +114,7 @@ export class Proxy {
       target: { clusters: this.clusters, listeners: this.listeners, routes: this.rds, staticClusters: s.clusters, staticListeners: s.listeners },
       stats: this.stats,
       random: this.random,
+      runtime: this.runtime,
       onListenersApplied: (bound) => this.announceNew(bound),
     });
     if (this.ads !== undefined) {
@@ -138,6 +150,7 @@ export class Proxy {
     await this.listeners.close(drainMs); // stops accepting and drains every connection manager
     this.pools.close();
     this.clusters.close();
+    this.runtime.dispose();
     for (const l of this.accessLoggers) await l.close();
   }
 }

@@ -10,6 +10,7 @@ import { clustersJson, formatClustersText } from './clusters-format.js';
 import type { ClusterStatus } from './cluster-status.js';
 import { ServerStateTracker, durationSeconds, serverInfoBody } from './server-state.js';
 import { toJson } from './to-json.js';
+import { runtimeEndpoints, type RuntimeAdmin } from './runtime-endpoints.js';
 
 export { clusterStatusFrom, type ClusterStatus, type HostStatus } from './cluster-status.js';
 
@@ -23,6 +24,8 @@ export interface AdminSource {
   quit(): Promise<void>;
   /** Told when /healthcheck/fail or /healthcheck/ok flips, so health-check filters can follow. */
   setHealthCheckFailed?(failed: boolean): void;
+  /** Envoy's layered runtime: /runtime and /runtime_modify. */
+  runtime?: RuntimeAdmin;
 }
 
 export interface AdminServerOptions {
@@ -38,14 +41,14 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
-interface Reply {
+export interface Reply {
   status: number;
   type: string;
   body: string;
   after?: () => void;
 }
 
-interface Endpoint {
+export interface Endpoint {
   help: string;
   /** Mutating endpoints require POST, as in Envoy. */
   post: boolean;
@@ -166,6 +169,7 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
     },
     '/healthcheck/fail': { help: 'cause the server to fail health checks', post: true, run: () => setHc(true) },
     '/healthcheck/ok': { help: 'cause the server to pass health checks', post: true, run: () => setHc(false) },
+    ...(source.runtime !== undefined ? runtimeEndpoints(source.runtime) : {}),
     '/quitquitquit': {
       help: 'exit the server',
       post: true,

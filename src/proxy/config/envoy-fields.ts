@@ -8,6 +8,16 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
     'lds_config lds_resources_locator cds_config cds_resources_locator ads_config',
   'config.bootstrap.v3.Bootstrap':
     'node node_context_params static_resources dynamic_resources cluster_manager hds_config flags_path stats_sinks deferred_stat_options stats_config stats_flush_interval stats_flush_on_admin watchdog watchdogs tracing layered_runtime admin overload_manager enable_dispatcher_stats header_prefix stats_server_version_override use_tcp_for_dns_lookups dns_resolution_config typed_dns_resolver_config bootstrap_extensions fatal_actions config_sources default_config_source default_socket_interface certificate_provider_instances inline_headers perf_tracing_file_path default_regex_engine xds_delegate_extension xds_config_tracker_extension listener_manager application_log_config grpc_async_client_manager_config memory_allocator_manager',
+  'config.bootstrap.v3.LayeredRuntime':
+    'layers',
+  'config.bootstrap.v3.RuntimeLayer':
+    'name static_layer disk_layer admin_layer rtds_layer',
+  'config.bootstrap.v3.RuntimeLayer.DiskLayer':
+    'symlink_root subdirectory append_service_cluster',
+  'config.bootstrap.v3.RuntimeLayer.AdminLayer':
+    '',
+  'config.bootstrap.v3.Runtime':
+    'symlink_root subdirectory override_subdirectory base',
   'config.bootstrap.v3.Admin':
     'access_log access_log_path profile_path address socket_options ignore_global_conn_limit',
   'config.core.v3.Locality':

@@ -1,6 +1,6 @@
 // Config stage: validates a Listener (address, filter chains and their matches, network and listener filters).
 import type { FilterChain, FilterChainMatch, Listener, ListenerFilter, NetworkFilter } from './types.js';
-import { Ctx, Msg, join, typeName, unpackAny, TYPE_PREFIX } from './reader.js';
+import { Ctx, Msg, idx, isObj, join, typeName, unpackAny, TYPE_PREFIX } from './reader.js';
 import { validateAddress, validateCidr } from './common.js';
 import { HCM_TYPE, validateHcm } from './hcm.js';
 import { TCP_PROXY_TYPE, validateTcpProxy } from './tcp-proxy.js';
@@ -66,6 +66,34 @@ function validateNetworkFilter(ctx: Ctx, raw: unknown, path: string, refs: Refs)
   return cfg === undefined ? undefined : { name, typed_config: cfg };
 }
 
+/** Whether a raw network filter entry is http_connection_manager or tcp_proxy (by `@type`, else by name). */
+function isTerminal(raw: unknown): boolean {
+  if (!isObj(raw)) return false;
+  const tc = raw.typed_config ?? raw.typedConfig;
+  let t = isObj(tc) ? tc['@type'] : undefined;
+  if (isObj(tc) && typeof t === 'string' && t.endsWith('.TypedStruct')) {
+    const inner = tc.type_url ?? tc.typeUrl;
+    t = typeof inner === 'string' && !inner.includes('/') ? TYPE_PREFIX + inner : inner;
+  }
+  if (typeof t === 'string') return t === HCM_TYPE || t === TCP_PROXY_TYPE;
+  return NETWORK_FILTERS[String(raw.name)] !== undefined;
+}
+
+/** Envoy's rule for network filter chains: the last filter is terminal and no terminal filter comes before it. */
+function checkTerminalLast(m: Msg): void {
+  const items = m.rawList('filters') ?? [];
+  const last = items.length - 1;
+  if (items.length === 0) {
+    m.err('filters', 'a filter chain needs a terminal network filter (http_connection_manager or tcp_proxy)');
+    return;
+  }
+  // positions are checked on the raw list so indices in messages match the user's file
+  items.forEach((r, i) => {
+    if (i !== last && isTerminal(r)) m.ctx.err(idx(m.at('filters'), i), 'is a terminal filter and must be the last network filter in the chain');
+  });
+  if (!isTerminal(items[last])) m.ctx.err(idx(m.at('filters'), last), 'the last network filter must be a terminal filter (http_connection_manager or tcp_proxy)');
+}
+
 function validateFilterChainMatch(ctx: Ctx, raw: unknown, path: string): FilterChainMatch | undefined {
   const m = Msg.open(ctx, raw, path, {
     type: 'config.listener.v3.FilterChainMatch',
@@ -101,11 +129,7 @@ function validateFilterChain(ctx: Ctx, raw: unknown, path: string, refs: Refs): 
   });
   if (m === undefined) return undefined;
   const filters = m.list('filters', (r, p) => validateNetworkFilter(ctx, r, p, refs));
-  const rawFilters = m.raw('filters');
-  const count = Array.isArray(rawFilters) ? rawFilters.length : 0;
-  // both supported network filters are terminal, so a chain holds exactly one of them
-  if (count === 0) m.err('filters', 'a filter chain needs a terminal network filter (http_connection_manager or tcp_proxy)');
-  else if (count > 1) ctx.err(`${m.at('filters')}[0]`, 'is a terminal filter and must be the last network filter in the chain');
+  checkTerminalLast(m);
   const out: FilterChain = { name: m.strOr('name', ''), filters };
   const fcm = m.msg('filter_chain_match', (r, p) => validateFilterChainMatch(ctx, r, p));
   if (fcm !== undefined) out.filter_chain_match = fcm;

@@ -8,6 +8,7 @@ import { listener } from './listener.js';
 import { cluster } from './cluster.js';
 import { validateTlsCertificate, validateValidationContext } from './tls.js';
 import { type Refs, newRefs } from './refs.js';
+import { validateDeprecatedRuntime, validateLayeredRuntime } from './layered-runtime.js';
 
 type Secrets = Bootstrap['static_resources']['secrets'];
 type Dynamic = NonNullable<Bootstrap['dynamic_resources']>;
@@ -109,7 +110,7 @@ function uniqueNames<T>(ctx: Ctx, items: T[], path: string, what: string, keyOf:
 }
 
 /** Envoy's bootstrap-time checks that span resources. */
-function crossCheck(ctx: Ctx, b: Bootstrap, refs: Refs): void {
+function crossCheck(ctx: Ctx, b: Bootstrap, refs: Refs, rawClusterCount: number): void {
   const { listeners, clusters, secrets } = b.static_resources;
   uniqueNames<Listener>(ctx, listeners, 'static_resources.listeners', 'listener name', (l) => l.name, 'name');
   uniqueNames<Listener>(ctx, listeners, 'static_resources.listeners', 'listener address', (l) => {
@@ -118,14 +119,21 @@ function crossCheck(ctx: Ctx, b: Bootstrap, refs: Refs): void {
   }, 'address');
   uniqueNames<Cluster>(ctx, clusters, 'static_resources.clusters', 'cluster name', (c) => c.name, 'name');
   uniqueNames(ctx, secrets, 'static_resources.secrets', 'secret name', (s) => s.name, 'name');
-  const clusterNames = new Set(clusters.map((c) => c.name));
+  const clusterNames = new Set(clusters.map((c) => c.name).filter((n) => n !== ''));
+  // a cluster whose name could not be read may be the one a route names: its own error says enough
+  const unnamed = clusters.filter((c) => c.name !== '').length < rawClusterCount;
   // with CDS, clusters arrive later, so Envoy cannot (and we do not) check route targets at load
-  if (b.dynamic_resources?.cds_config === undefined) {
+  if (b.dynamic_resources?.cds_config === undefined && !unnamed) {
+    // one missing cluster is one error, at its first reference, however many routes name it
+    const missing = new Map<string, string[]>();
     for (const rc of refs.inlineRoutes) {
       if (!rc.validateClusters) continue;
-      for (const r of rc.refs) {
-        if (!clusterNames.has(r.name)) ctx.err(r.path, `unknown cluster "${r.name}"; static clusters are: ${[...clusterNames].join(', ') || '(none)'}`);
-      }
+      for (const r of rc.refs) if (!clusterNames.has(r.name)) missing.set(r.name, [...(missing.get(r.name) ?? []), r.path]);
+    }
+    const known = [...clusterNames].join(', ') || '(none)';
+    for (const [name, paths] of missing) {
+      const more = paths.length > 1 ? ` (also referenced ${paths.length - 1} more time${paths.length > 2 ? 's' : ''})` : '';
+      ctx.err(paths[0], `unknown cluster "${name}"; static clusters are: ${known}${more}`);
     }
   }
   const secretNames = new Set(secrets.map((s) => s.name));
@@ -149,7 +157,8 @@ export function parseBootstrap(raw: unknown, opts: { baseDir: string }): Result<
   const refs = newRefs();
   const m = Msg.open(ctx, raw, '', {
     type: 'config.bootstrap.v3.Bootstrap',
-    fields: ['node', 'admin', 'static_resources', 'dynamic_resources', 'stats_flush_interval', 'overload_manager', 'layered_runtime'],
+    // `runtime` was removed from the v3 API; older bootstraps still carry it, so it is read (and translated) by name
+    fields: ['node', 'admin', 'static_resources', 'dynamic_resources', 'stats_flush_interval', 'overload_manager', 'layered_runtime', 'runtime'],
     // stats, tracing, watchdog and logging settings: observability only
     ignored: [
       'stats_sinks', 'stats_config', 'stats_flush_on_admin', 'deferred_stat_options', 'stats_server_version_override', 'enable_dispatcher_stats',
@@ -158,6 +167,7 @@ export function parseBootstrap(raw: unknown, opts: { baseDir: string }): Result<
   });
   const b: Bootstrap = { node: { id: '', cluster: '', metadata: {} }, static_resources: { listeners: [], clusters: [], secrets: [] } };
   if (m === undefined) return { ok: false, errors: ctx.errors.map((e) => ({ path: e.path || '(root)', message: e.message })) };
+  let rawClusterCount = 0;
   if (m.has('node')) b.node = validateNode(ctx, m.raw('node'), m.at('node'));
   const ad = m.msg('admin', (r, p) => admin(ctx, r, p));
   if (ad !== undefined) b.admin = ad;
@@ -166,6 +176,7 @@ export function parseBootstrap(raw: unknown, opts: { baseDir: string }): Result<
     if (s === undefined) return undefined;
     b.static_resources.listeners = s.list('listeners', (lr, lp) => listener(ctx, lr, lp, refs, false));
     b.static_resources.clusters = s.list('clusters', (cr, cp) => cluster(ctx, cr, cp, refs));
+    rawClusterCount = s.rawList('clusters')?.length ?? 0;
     b.static_resources.secrets = s.list('secrets', (sr, sp) => secret(ctx, sr, sp));
     return undefined;
   });
@@ -173,9 +184,17 @@ export function parseBootstrap(raw: unknown, opts: { baseDir: string }): Result<
   if (dyn !== undefined) b.dynamic_resources = dyn;
   const sfi = m.dur('stats_flush_interval');
   if (sfi !== undefined) b.stats_flush_interval = sfi;
-  // passed through unvalidated: no trellis component reads them yet
+  // passed through unvalidated: no trellis component reads it yet
   if (m.has('overload_manager')) b.overload_manager = m.raw('overload_manager');
-  if (m.has('layered_runtime')) b.layered_runtime = m.raw('layered_runtime');
-  crossCheck(ctx, b, refs);
+  const lr = m.msg('layered_runtime', (r, p) => validateLayeredRuntime(ctx, r, p));
+  if (lr !== undefined) b.layered_runtime = lr;
+  if (m.has('runtime')) {
+    if (m.has('layered_runtime')) m.err('runtime', 'the deprecated runtime cannot be combined with layered_runtime; move it into layered_runtime layers');
+    else {
+      const old = m.msg('runtime', (r, p) => validateDeprecatedRuntime(ctx, r, p));
+      if (old !== undefined) b.layered_runtime = old;
+    }
+  }
+  crossCheck(ctx, b, refs, rawClusterCount);
   return ctx.errors.length > 0 ? { ok: false, errors: ctx.errors } : { ok: true, value: b };
 }

@@ -4,13 +4,46 @@ import { ENVOY_FIELDS } from './envoy-fields.js';
 
 export type Raw = Record<string, unknown>;
 
-/** Error sink and load options shared by every validator of one document. */
+/**
+ * Error sink and load options shared by every validator of one document. Errors that only repeat one
+ * already reported are dropped: a second error at a path that already failed (one value is wrong once),
+ * or any error below it (its parent was rejected, so what is inside was read from a broken value).
+ */
 export class Ctx {
   readonly errors: ConfigError[] = [];
+  private readonly failed = new Set<string>();
   constructor(readonly baseDir: string | undefined) {}
   err(path: string, message: string): void {
+    if (this.failedAt(path)) return;
+    this.failed.add(path);
     this.errors.push({ path, message });
   }
+  /** True when an error was already reported at `path` or at a path that contains it. */
+  failedAt(path: string): boolean {
+    return this.failed.has(path) || this.failedAbove(path);
+  }
+  /** True when an error was reported at a path inside `path` (e.g. one item of a list). */
+  failedBelow(path: string): boolean {
+    for (const f of this.failed) if (f.length > path.length && isInside(f, path)) return true;
+    return false;
+  }
+  private failedAbove(path: string): boolean {
+    if (this.failed.size === 0) return false;
+    // every proper prefix of the path that ends where a segment ends: a.b[0].c -> a, a.b, a.b[0]
+    for (let i = 1; i < path.length; i++) {
+      const c = path.charCodeAt(i);
+      if ((c === 46 || c === 91) && this.failed.has(path.slice(0, i))) return true; // '.' or '['
+    }
+    return false;
+  }
+}
+
+/** `inner` is `outer` or a path inside it (`outer.x`, `outer[3]`). The root path '' contains nothing, so root errors hide none. */
+function isInside(inner: string, outer: string): boolean {
+  if (outer === '' || !inner.startsWith(outer)) return false;
+  if (inner.length === outer.length) return true;
+  const c = inner.charCodeAt(outer.length);
+  return c === 46 || c === 91;
 }
 
 export function join(path: string, name: string): string {
@@ -210,15 +243,28 @@ export class Msg {
     return readEnum(this.ctx, v, this.at(name), name, values);
   }
 
+  /**
+   * The raw items of a repeated field. Like Envoy's proto JSON parsing, one object where a list is
+   * expected is a one-item list (Envoy's own TLS examples write `tls_certificates:` that way).
+   */
+  rawList(name: string): unknown[] | undefined {
+    const v = this.vals.get(name);
+    if (v === undefined) return undefined;
+    if (Array.isArray(v)) return v;
+    if (isObj(v)) return [v];
+    return undefined;
+  }
+
   list<T>(name: string, fn: (raw: unknown, path: string, i: number) => T | undefined): T[] {
     const v = this.vals.get(name);
     if (v === undefined) return [];
-    if (!Array.isArray(v)) {
+    const items = this.rawList(name);
+    if (items === undefined) {
       this.err(name, `expected a list, got ${describe(v)}`);
       return [];
     }
     const out: T[] = [];
-    v.forEach((item: unknown, i) => {
+    items.forEach((item: unknown, i) => {
       const r = fn(item, idx(this.at(name), i), i);
       if (r !== undefined) out.push(r);
     });
@@ -341,8 +387,14 @@ export function readDuration(ctx: Ctx, v: unknown, path: string): number | undef
   return ms;
 }
 
+/** Enum names match case-insensitively, as in Envoy (`codec_type: auto`, `lb_policy: round_robin`); the model keeps Envoy's spelling. */
 export function readEnum<T extends string>(ctx: Ctx, v: unknown, path: string, field: string, values: readonly T[]): T | undefined {
-  if (typeof v === 'string' && (values as readonly string[]).includes(v)) return v as T;
+  if (typeof v === 'string') {
+    if ((values as readonly string[]).includes(v)) return v as T;
+    const upper = v.toUpperCase();
+    const hit = values.find((x) => x.toUpperCase() === upper);
+    if (hit !== undefined) return hit;
+  }
   ctx.err(path, `unknown ${field} ${JSON.stringify(v)}; expected one of ${values.join(', ')}`);
   return undefined;
 }

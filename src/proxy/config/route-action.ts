@@ -98,11 +98,13 @@ function validateWeightedClusters(ctx: Ctx, raw: unknown, path: string, refs: Cl
   if (!m.require('clusters')) return undefined;
   const clusters = m.list('clusters', (r, p) => validateClusterWeight(ctx, r, p, refs));
   const sum = clusters.reduce((s, c) => s + c.weight, 0);
-  if (clusters.length === 0) m.err('clusters', 'must list at least one cluster');
-  else if (sum <= 0) m.err('clusters', 'the sum of cluster weights must be greater than 0');
+  // with an entry already rejected, the count and the sum are of what is left: checking them repeats that error
+  const complete = !ctx.failedBelow(m.at('clusters'));
+  if (complete && clusters.length === 0) m.err('clusters', 'must list at least one cluster');
+  else if (complete && sum <= 0) m.err('clusters', 'the sum of cluster weights must be greater than 0');
   const out: WeightedCluster = { clusters };
   const total = m.num('total_weight', { int: true, min: 1 });
-  if (total !== undefined) {
+  if (total !== undefined && complete) {
     if (total !== sum) m.err('total_weight', `total_weight ${total} does not equal the sum of cluster weights (${sum})`);
     out.total_weight = total;
   }

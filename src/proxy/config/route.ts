@@ -152,7 +152,7 @@ export function validateVirtualHost(ctx: Ctx, raw: unknown, path: string, refs: 
   const name = m.reqStr('name');
   if (!m.has('domains')) m.err('domains', 'is required');
   const domains = m.list('domains', (r, p) => validateDomain(ctx, r, p));
-  if (m.has('domains') && domains.length === 0 && Array.isArray(m.raw('domains')) && (m.raw('domains') as unknown[]).length === 0) {
+  if (m.has('domains') && domains.length === 0 && m.rawList('domains')?.length === 0) {
     m.err('domains', 'must list at least one domain');
   }
   const out: VirtualHost = {

@@ -262,6 +262,13 @@ export interface FaultConfig {
   headers: HeaderMatcher[];
   downstream_nodes: string[];
   max_active_faults?: number;
+  /** Runtime keys that override the values above; unset means Envoy's global key (fault.http.…, see FAULT_RUNTIME_KEYS). */
+  delay_percent_runtime?: string; // default fault.http.delay.fixed_delay_percent
+  abort_percent_runtime?: string; // default fault.http.abort.abort_percent
+  delay_duration_runtime?: string; // default fault.http.delay.fixed_duration_ms
+  abort_http_status_runtime?: string; // default fault.http.abort.http_status
+  abort_grpc_status_runtime?: string; // default fault.http.abort.grpc_status
+  max_active_faults_runtime?: string; // default fault.http.max_active_faults
 }
 export interface RouterConfig {
   '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
@@ -580,5 +587,26 @@ export interface Bootstrap {
   };
   stats_flush_interval?: Millis;
   overload_manager?: unknown;
-  layered_runtime?: unknown;
+  /** Also what the deprecated `runtime` field is translated to (Envoy's fixed base/root/override/admin layering). */
+  layered_runtime?: LayeredRuntime;
+}
+
+// ---------------------------------------------------------------- runtime
+/** A static_layer leaf: a scalar, or a FractionalPercent written as an object. */
+export type RuntimeStaticValue = string | number | boolean | { numerator?: number | string; denominator?: string | number };
+export interface RuntimeDiskLayer {
+  symlink_root: string;
+  subdirectory: string;
+  append_service_cluster: boolean;
+}
+export interface RuntimeLayer {
+  name: string;
+  layer_specifier:
+    /** `values`: the static_layer Struct flattened to dotted keys (nesting is the runtime's key path). */
+    | { kind: 'static_layer'; static_layer: Record<string, unknown>; values: Record<string, RuntimeStaticValue> }
+    | { kind: 'disk_layer'; disk_layer: RuntimeDiskLayer }
+    | { kind: 'admin_layer' };
+}
+export interface LayeredRuntime {
+  layers: RuntimeLayer[];
 }

@@ -7,6 +7,7 @@ import type { ClusterManager } from '../upstream/types.js';
 import type { PoolManager } from '../upstream/pool/pool-manager.js';
 import type { StatsScope } from '../telemetry/stats.js';
 import type { AccessLogger } from '../telemetry/access-log.js';
+import type { RuntimeSource } from '../runtime-config/snapshot.js';
 import type { DownstreamConnectionInfo, HttpConnectionHandler } from './types.js';
 import { HttpFilterChain } from './filter/chain.js';
 import './filters/all.js';
@@ -25,6 +26,8 @@ export interface HcmContext {
   routeTable(hcm: HttpConnectionManager): () => RouteTable | null;
   accessLogger(hcm: HttpConnectionManager): AccessLogger | null;
   random?: () => number;
+  /** Envoy's layered runtime (fault.http.* keys and the like); filters read one snapshot per request. */
+  runtime?: RuntimeSource;
 }
 
 const kInfo = Symbol('trellis.downstreamInfo');

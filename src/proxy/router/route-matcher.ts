@@ -7,6 +7,7 @@ import { CompiledQueryMatcher } from './query-matcher.js';
 import { compileFullMatch } from './regex.js';
 import { asciiLower, equalsRange, startsWithRange } from './path.js';
 import { firstHeader } from './header-value.js';
+import type { RuntimeSnapshot } from '../runtime-config/snapshot.js';
 
 export const PM_PREFIX = 0;
 export const PM_PATH = 1;
@@ -29,6 +30,8 @@ export class CompiledRouteMatch {
   readonly needsPathString: boolean;
   /** Fraction in [0,1] or -1 when the route has no runtime_fraction. */
   readonly runtimeFraction: number;
+  /** runtime_fraction.runtime_key ('' = none): the runtime may replace the fraction. */
+  readonly runtimeKey: string;
   private readonly re: RegExp | undefined;
   private readonly headers: readonly CompiledHeaderMatcher[];
   private readonly query: readonly CompiledQueryMatcher[];
@@ -50,6 +53,7 @@ export class CompiledRouteMatch {
     this.query = m.query_parameters.map((q, i) => new CompiledQueryMatcher(q, `${path}.query_parameters[${i}]`, errs));
     this.grpc = m.grpc;
     this.runtimeFraction = m.runtime_fraction ? m.runtime_fraction.fraction : -1;
+    this.runtimeKey = m.runtime_fraction?.runtime_key ?? '';
   }
 
   /** Path specifier against raw[0..end) (the path without its query); `pathOnly` is set when needsPathString. */
@@ -74,14 +78,18 @@ export class CompiledRouteMatch {
    * Everything but the path: headers, query parameters, grpc, runtime fraction.
    * `draw` is the request's one random value in [0,1) (Envoy uses one per stream for all routes).
    */
-  matchRest(req: RouteRequest, raw: string, end: number, draw: number): boolean {
+  matchRest(req: RouteRequest, raw: string, end: number, draw: number, runtime?: RuntimeSnapshot): boolean {
     if (this.headers.length !== 0 && !matchAllHeaders(this.headers, req)) return false;
     if (this.query.length !== 0) {
       const qs = end < raw.length ? end + 1 : raw.length;
       for (let i = 0; i < this.query.length; i++) if (!this.query[i]!.matches(raw, qs)) return false;
     }
     if (this.grpc && !isGrpcContentType(firstHeader(req.headers, 'content-type'))) return false;
-    if (this.runtimeFraction >= 0 && !(draw < this.runtimeFraction)) return false;
+    if (this.runtimeFraction >= 0) {
+      // Envoy's featureEnabled(runtime_key, default_value): the runtime's value (percent or FractionalPercent) wins
+      const f = runtime === undefined || this.runtimeKey === '' ? this.runtimeFraction : runtime.fraction(this.runtimeKey, this.runtimeFraction);
+      if (!(draw < f)) return false;
+    }
     return true;
   }
 }

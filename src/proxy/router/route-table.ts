@@ -17,10 +17,13 @@ import { compileRouteAction, type VhostDefaults } from './route-action.js';
 import { compileRetryPolicy } from './retry.js';
 import { PathRewriter } from './rewrite.js';
 import { RedirectImpl } from './redirect.js';
+import type { RuntimeSnapshot, RuntimeSource } from '../runtime-config/snapshot.js';
 
 export interface CompileOptions {
   /** Random source in [0,1) for runtime_fraction, weighted clusters and retry backoff (tests pass a seeded one). */
   random?: () => number;
+  /** Envoy's runtime: a route's runtime_fraction.runtime_key overrides its default_value. */
+  runtime?: RuntimeSource;
 }
 
 interface Entry {
@@ -126,6 +129,7 @@ class RouteTableImpl implements RouteTable {
     private readonly index: VirtualHostIndex<CompiledVhostEntry>,
     readonly internalOnlyHeaders: readonly string[],
     private readonly random: () => number,
+    private readonly runtime: RuntimeSource | undefined,
   ) {}
 
   match(req: RouteRequest): RouteMatchResult | null {
@@ -137,14 +141,18 @@ class RouteTableImpl implements RouteTable {
     let pathOnly: string | undefined;
     // One random value per request shared by every runtime_fraction route, as Envoy uses the stream's.
     let draw = -1;
+    let snapshot: RuntimeSnapshot | undefined;
     const routes = vh.routes;
     for (let i = 0; i < routes.length; i++) {
       const e = routes[i]!;
       const m = e.matcher;
       if (m.needsPathString && pathOnly === undefined) pathOnly = end === raw.length ? raw : raw.slice(0, end);
       if (!m.matchPath(raw, end, pathOnly)) continue;
-      if (m.runtimeFraction >= 0 && draw < 0) draw = this.random();
-      if (!m.matchRest(req, raw, end, draw)) continue;
+      if (m.runtimeFraction >= 0 && draw < 0) {
+        draw = this.random();
+        snapshot = this.runtime?.snapshot();
+      }
+      if (!m.matchRest(req, raw, end, draw, snapshot)) continue;
       return e.result;
     }
     return null;
@@ -168,6 +176,7 @@ function dropLeadingDot(errs: Errors): void {
  */
 export class RouteTableCompiler {
   private readonly random: () => number;
+  private readonly runtime: RuntimeSource | undefined;
   private readonly rcLevel: Level;
   private readonly inline: CompiledVhost[] = [];
 
@@ -176,6 +185,7 @@ export class RouteTableCompiler {
     opts?: CompileOptions,
   ) {
     this.random = opts?.random ?? Math.random;
+    this.runtime = opts?.runtime;
     const errs: Errors = [];
     this.rcLevel = levelMutations(rc, '', errs);
     rc.virtual_hosts.forEach((vh, i) => {
@@ -197,7 +207,7 @@ export class RouteTableCompiler {
     const entries: [string, CompiledVhostEntry][] = [];
     for (const c of [...this.inline, ...extra]) for (const d of c.domains) entries.push([d, c.entry]);
     const internal = Object.freeze(this.rc.internal_only_headers.map((h) => h.toLowerCase()));
-    return new RouteTableImpl(this.rc.name, new VirtualHostIndex(entries), internal, this.random);
+    return new RouteTableImpl(this.rc.name, new VirtualHostIndex(entries), internal, this.random, this.runtime);
   }
 }
 

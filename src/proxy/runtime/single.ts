@@ -31,6 +31,7 @@ export async function runSingle(bootstrap: Bootstrap, drainMs: number): Promise<
         serverInfo: () => proxy.serverInfo(1),
         ready: () => !stopping,
         quit,
+        runtime: proxy.runtime,
       },
     });
     admin = server;

@@ -6,8 +6,13 @@ import { startAdminServer, clusterStatusFrom, type ClusterStatus } from '../admi
 import { mergeClusterStatuses } from '../admin/cluster-status.js';
 import { StatsStore, type StatsSnapshot } from '../telemetry/stats-store.js';
 import { announce, onShutdownSignals, type BoundListener } from './lifecycle.js';
+import { Runtime } from '../runtime-config/runtime.js';
 
-type ToWorker = { t: 'ask'; id: number; what: 'stats' | 'clusters' } | { t: 'drain'; ms: number };
+type ToWorker =
+  | { t: 'ask'; id: number; what: 'stats' | 'clusters' }
+  | { t: 'drain'; ms: number }
+  /** /runtime_modify overrides, applied to the worker's admin runtime layer. */
+  | { t: 'runtime'; values: [string, string][] };
 type ToPrimary = { t: 'ready'; listeners: BoundListener[] } | { t: 'reply'; id: number; data: unknown };
 
 export async function runWorker(bootstrap: Bootstrap): Promise<void> {
@@ -22,6 +27,8 @@ export async function runWorker(bootstrap: Bootstrap): Promise<void> {
       send({ t: 'reply', id: m.id, data });
     } else if (m.t === 'drain') {
       void proxy.stop(m.ms).then(() => process.exit(0));
+    } else if (m.t === 'runtime' && proxy.runtime.hasAdminLayer) {
+      proxy.runtime.mergeAdminValues(m.values);
     }
   });
   // The primary owns shutdown; a worker ignores terminal signals it receives as part of the group.
@@ -33,6 +40,8 @@ export async function runWorker(bootstrap: Bootstrap): Promise<void> {
 export async function runPrimary(bootstrap: Bootstrap, concurrency: number, drainMs: number): Promise<void> {
   const own = new StatsStore();
   own.scope('server').gauge('concurrency').set(concurrency);
+  // The primary's own runtime answers GET /runtime; /runtime_modify changes it and is passed on to every worker.
+  const runtime = new Runtime(bootstrap.layered_runtime, { serviceCluster: bootstrap.node.cluster, stats: own });
   const workers = new Set<Worker>();
   const waiting = new Map<number, { resolve(v: unknown): void; left: number; results: unknown[] }>();
   let nextId = 1;
@@ -46,6 +55,9 @@ export async function runPrimary(bootstrap: Bootstrap, concurrency: number, drai
     workers.add(w);
     w.on('message', (m: ToPrimary) => {
       if (m.t === 'ready') {
+        // a worker started (or restarted) after overrides were made gets them too
+        const overrides = runtime.adminOverrides();
+        if (overrides.length > 0) w.send({ t: 'runtime', values: overrides } satisfies ToWorker);
         ready++;
         if (ready === concurrency) {
           announce(m.listeners);
@@ -90,6 +102,7 @@ export async function runPrimary(bootstrap: Bootstrap, concurrency: number, drai
     const exits = [...workers].map((w) => new Promise<void>((r) => w.once('exit', () => r())));
     for (const w of workers) w.send({ t: 'drain', ms: drainMs } satisfies ToWorker);
     await Promise.all(exits);
+    runtime.dispose();
     await admin?.close();
     process.exit(0);
   };
@@ -114,6 +127,13 @@ export async function runPrimary(bootstrap: Bootstrap, concurrency: number, drai
         }),
         ready: () => !stopping,
         quit,
+        runtime: {
+          dump: () => runtime.dump(),
+          mergeAdminValues: (values) => {
+            runtime.mergeAdminValues(values);
+            for (const w of workers) w.send({ t: 'runtime', values } satisfies ToWorker);
+          },
+        },
       },
     });
     admin = server;

@@ -2,6 +2,8 @@
 import type { CircuitBreakerThresholds } from '../config/types.js';
 import type { Counter, Gauge, StatsScope } from '../telemetry/stats.js';
 import type { CircuitBreakers } from './types.js';
+import type { RuntimeSource } from '../runtime-config/snapshot.js';
+import { breakerKeys, type BreakerLimit } from '../runtime-config/upstream-runtime.js';
 
 /** Envoy's defaults when a cluster has no DEFAULT thresholds entry. */
 export const DEFAULT_THRESHOLDS: CircuitBreakerThresholds = Object.freeze({
@@ -37,10 +39,20 @@ export class CircuitBreakersImpl implements CircuitBreakers {
   private readonly pending: Resource;
   private readonly rq: Resource;
   private readonly retry: Resource;
+  private readonly keys: ReturnType<typeof breakerKeys> | undefined;
 
-  /** `stats` is the cluster scope; `carry` keeps in-flight counts when a cluster is replaced. */
-  constructor(all: readonly CircuitBreakerThresholds[], stats: StatsScope, carry?: BreakerCounts) {
+  /**
+   * `stats` is the cluster scope; `carry` keeps in-flight counts when a cluster is replaced; with `runtime`, the
+   * circuit_breakers.<cluster>.default.* keys override the limits (read at every check, as in Envoy).
+   */
+  constructor(
+    all: readonly CircuitBreakerThresholds[],
+    stats: StatsScope,
+    carry?: BreakerCounts,
+    private readonly runtime?: { source: RuntimeSource; cluster: string },
+  ) {
     this.thresholds = all.find((t) => t.priority === 'DEFAULT') ?? DEFAULT_THRESHOLDS;
+    this.keys = runtime === undefined ? undefined : breakerKeys(runtime.cluster, this.thresholds);
     const track = this.thresholds.track_remaining;
     const res = (open: string, remaining: string, overflow: string): Resource => ({
       open: stats.gauge('circuit_breakers', 'default', open),
@@ -62,24 +74,34 @@ export class CircuitBreakersImpl implements CircuitBreakers {
 
   maxRetries(): number {
     const b = this.thresholds.retry_budget;
-    if (!b) return this.thresholds.max_retries;
+    if (!b) return this.limit('max_retries');
     // A budget replaces max_retries: a share of active + pending requests, with a floor.
-    const pct = b.budget_percent || DEFAULT_BUDGET_PERCENT;
-    const floor = b.min_retry_concurrency || DEFAULT_MIN_RETRY_CONCURRENCY;
+    let pct = b.budget_percent || DEFAULT_BUDGET_PERCENT;
+    let floor = b.min_retry_concurrency || DEFAULT_MIN_RETRY_CONCURRENCY;
+    if (this.runtime !== undefined && this.keys !== undefined) {
+      const s = this.runtime.source.snapshot();
+      pct = s.getDouble(this.keys.budget_percent, pct);
+      floor = s.getInteger(this.keys.min_retry_concurrency, floor);
+    }
     return Math.max(floor, Math.floor(((this.counts.rq + this.counts.pending) * pct) / 100));
   }
 
+  private limit(name: BreakerLimit): number {
+    const t = this.thresholds[name];
+    return this.runtime === undefined || this.keys === undefined ? t : this.runtime.source.snapshot().getInteger(this.keys[name], t);
+  }
+
   tryStartRequest(): boolean {
-    return this.tryStart('rq', this.rq, this.thresholds.max_requests);
+    return this.tryStart('rq', this.rq, this.limit('max_requests'));
   }
   endRequest(): void {
-    this.end('rq', this.rq, this.thresholds.max_requests);
+    this.end('rq', this.rq, this.limit('max_requests'));
   }
   tryStartPending(): boolean {
-    return this.tryStart('pending', this.pending, this.thresholds.max_pending_requests);
+    return this.tryStart('pending', this.pending, this.limit('max_pending_requests'));
   }
   endPending(): void {
-    this.end('pending', this.pending, this.thresholds.max_pending_requests);
+    this.end('pending', this.pending, this.limit('max_pending_requests'));
   }
   tryStartRetry(): boolean {
     return this.tryStart('retries', this.retry, this.maxRetries());
@@ -88,10 +110,10 @@ export class CircuitBreakersImpl implements CircuitBreakers {
     this.end('retries', this.retry, this.maxRetries());
   }
   tryOpenConnection(): boolean {
-    return this.tryStart('cx', this.cx, this.thresholds.max_connections);
+    return this.tryStart('cx', this.cx, this.limit('max_connections'));
   }
   closeConnection(): void {
-    this.end('cx', this.cx, this.thresholds.max_connections);
+    this.end('cx', this.cx, this.limit('max_connections'));
   }
 
   private tryStart(k: keyof BreakerCounts, r: Resource, max: number): boolean {
@@ -115,10 +137,9 @@ export class CircuitBreakersImpl implements CircuitBreakers {
   }
 
   private publishAll(): void {
-    const t = this.thresholds;
-    this.publish('cx', this.cx, t.max_connections);
-    this.publish('pending', this.pending, t.max_pending_requests);
-    this.publish('rq', this.rq, t.max_requests);
+    this.publish('cx', this.cx, this.limit('max_connections'));
+    this.publish('pending', this.pending, this.limit('max_pending_requests'));
+    this.publish('rq', this.rq, this.limit('max_requests'));
     this.publish('retries', this.retry, this.maxRetries());
   }
 }

@@ -6,6 +6,7 @@ import { ClusterImpl, type LoadBalancerFactory } from './cluster.js';
 import type { DnsLookup } from './dns.js';
 import { createLoadBalancer } from './lb/index.js';
 import type { ClusterManager, UpstreamCluster } from './types.js';
+import type { RuntimeSource } from '../runtime-config/snapshot.js';
 
 const defaultLbFactory: LoadBalancerFactory = (c, random) => createLoadBalancer(c, { random });
 
@@ -14,6 +15,8 @@ export interface ClusterManagerOptions {
   /** This proxy's locality (node.locality), for locality-aware load balancing. */
   localLocality?: Locality;
   random?: () => number;
+  /** Envoy's runtime, for the settings it may override (circuit breakers, outlier detection). */
+  runtime?: RuntimeSource;
   /** Test seams: a fake load balancer, a fake resolver, a fake clock. */
   lbFactory?: LoadBalancerFactory;
   lookup?: DnsLookup;
@@ -81,6 +84,7 @@ export class ClusterManagerImpl implements ClusterManager {
       lookup: o.lookup,
       now: o.now,
       previous,
+      runtime: o.runtime,
     });
   }
 }

@@ -8,6 +8,7 @@ import { HostImpl, hostKey, type EndpointSpec } from './host.js';
 import { OutlierDetector } from './outlier-detector.js';
 import { DEFAULT_OVERPROVISIONING, buildPrioritySet, specsFromAssignment } from './priority-set.js';
 import type { Host, LoadBalancer, PickContext, Picker, PrioritySet, UpstreamCluster, UpstreamFailure } from './types.js';
+import type { RuntimeSource } from '../runtime-config/snapshot.js';
 
 export type LoadBalancerFactory = (cluster: Cluster, random?: () => number) => LoadBalancer;
 
@@ -21,6 +22,8 @@ export interface ClusterOptions {
   now?: () => number;
   /** The cluster this one replaces: hosts with the same key keep their objects and state. */
   previous?: ClusterImpl;
+  /** Envoy's runtime: circuit_breakers.<cluster>.* and outlier_detection.* keys. */
+  runtime?: RuntimeSource;
 }
 
 const EMPTY_ASSIGNMENT = (name: string): ClusterLoadAssignment => ({
@@ -63,7 +66,8 @@ export class ClusterImpl implements UpstreamCluster {
     this.gDegraded = this.stats.gauge('membership_degraded');
     this.cChange = this.stats.counter('membership_change');
     this.cxTotal = this.stats.counter('upstream_cx_total');
-    this.breakers = new CircuitBreakersImpl(config.circuit_breakers.thresholds, this.stats, opts.previous?.breakers.snapshot());
+    const rt = opts.runtime === undefined ? undefined : { source: opts.runtime, cluster: config.name };
+    this.breakers = new CircuitBreakersImpl(config.circuit_breakers.thresholds, this.stats, opts.previous?.breakers.snapshot(), rt);
     this.lb = opts.lbFactory(config, random);
     this.picker = this.lb.update(this.set);
     this.assignment = config.load_assignment ?? EMPTY_ASSIGNMENT(config.name);
@@ -98,6 +102,7 @@ export class ClusterImpl implements UpstreamCluster {
           onChange: () => this.rebuild(),
           random,
           now: opts.now,
+          runtime: opts.runtime,
         })
       : undefined;
 

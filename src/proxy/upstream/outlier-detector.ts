@@ -3,6 +3,8 @@ import type { OutlierDetection } from '../config/types.js';
 import type { Counter, Gauge, StatsScope } from '../telemetry/stats.js';
 import type { HostImpl, OutlierHostState } from './host.js';
 import type { UpstreamFailure } from './types.js';
+import type { RuntimeSource } from '../runtime-config/snapshot.js';
+import { outlierWithRuntime } from '../runtime-config/upstream-runtime.js';
 
 export type EjectionType =
   | 'consecutive_5xx'
@@ -29,6 +31,8 @@ const ENFORCING_FAILURE_PERCENTAGE_LOCAL_ORIGIN = 0;
 
 export interface OutlierDetectorOptions {
   stats: StatsScope; // cluster scope
+  /** outlier_detection.* runtime keys override the config (all but interval, fixed when the detector starts). */
+  runtime?: RuntimeSource;
   hosts: () => readonly HostImpl[];
   onChange: () => void;
   random: () => number;
@@ -53,7 +57,7 @@ export class OutlierDetector {
   private closed = false;
 
   constructor(
-    readonly config: OutlierDetection,
+    private readonly configured: OutlierDetection,
     private readonly opts: OutlierDetectorOptions,
   ) {
     this.now = opts.now ?? (() => performance.now());
@@ -64,8 +68,13 @@ export class OutlierDetector {
       this.counter(`ejections_detected_${t}`);
       this.counter(`ejections_enforced_${t}`);
     }
-    this.timer = setInterval(() => this.onInterval(), Math.max(1, config.interval));
+    this.timer = setInterval(() => this.onInterval(), Math.max(1, configured.interval));
     this.refreshActive();
+  }
+
+  /** The settings in force: the config with the runtime's outlier_detection.* values applied. */
+  get config(): OutlierDetection {
+    return outlierWithRuntime(this.opts.runtime, this.configured);
   }
 
   close(): void {

@@ -28,6 +28,7 @@ import { TypeState, type AcceptOptions } from './xds-state.js';
 import { XdsStats, type SubscriptionStats } from './xds-stats.js';
 import { configDump } from './config-dump.js';
 import { VHDS_NEEDS_DELTA, Vhds } from './vhds.js';
+import type { RuntimeSource } from '../runtime-config/snapshot.js';
 
 export interface AdsClientOptions {
   node: XdsNode;
@@ -38,6 +39,8 @@ export interface AdsClientOptions {
   /** Which ADS RPC to speak (bootstrap ads_config.api_type GRPC = 'sotw', DELTA_GRPC = 'delta'). Default 'sotw'. */
   api?: XdsApi;
   random?: () => number;
+  /** Envoy's runtime, for RDS route tables (runtime_fraction.runtime_key). */
+  runtime?: RuntimeSource;
   /** Envoy's initial_fetch_timeout: start-up and warming wait at most this long for the control plane. Default 15 s. */
   initialFetchTimeoutMs?: number;
   backoff?: BackoffOptions;
@@ -77,7 +80,7 @@ export class AdsClient {
     this.api = opts.api ?? 'sotw';
     this.initialTimeoutMs = opts.initialFetchTimeoutMs ?? 15_000;
     this.stats = new XdsStats(opts.stats);
-    this.routes = routesSpec(opts.random);
+    this.routes = routesSpec(opts.random, opts.runtime);
     this.vhds = new Vhds(this.state.vhosts, this.state.routes);
     this.staticClusterNames = new Set(opts.target.staticClusters.map((c) => c.name));
     this.staticListenerNames = new Set(opts.target.staticListeners.map((l) => l.name));

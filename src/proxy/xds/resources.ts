@@ -9,6 +9,7 @@ import {
   validateVirtualHostResource,
 } from '../config/validators.js';
 import { tryRouteTableCompiler, type RouteTableCompiler } from '../router/route-table.js';
+import type { RuntimeSource } from '../runtime-config/snapshot.js';
 import type { RouteTable } from '../router/types.js';
 import { decodeResource, type Any, type Json } from '../../xds/codec.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, VIRTUAL_HOST_TYPE, shortName } from '../../xds/type-urls.js';
@@ -42,13 +43,13 @@ export const CLUSTERS: ResourceSpec<Cluster> = { typeUrl: CLUSTER_TYPE, validate
 export const ENDPOINTS: ResourceSpec<ClusterLoadAssignment> = { typeUrl: ENDPOINT_TYPE, validate: (j, n) => validateClusterLoadAssignment(j, n) };
 export const LISTENERS: ResourceSpec<Listener> = { typeUrl: LISTENER_TYPE, validate: (j, n) => validateListener(j, n) };
 
-export function routesSpec(random?: () => number): ResourceSpec<CompiledRoutes> {
+export function routesSpec(random?: () => number, runtime?: RuntimeSource): ResourceSpec<CompiledRoutes> {
   return {
     typeUrl: ROUTE_TYPE,
     validate: (j, n) => {
       const v = validateRouteConfiguration(j, n);
       if (!v.ok) return v;
-      const c = tryRouteTableCompiler(v.value, { random });
+      const c = tryRouteTableCompiler(v.value, { random, runtime });
       if (!c.ok) return { ok: false, errors: c.errors.map((e) => ({ path: e.path === '' ? n : `${n}.${e.path}`, message: e.message })) };
       return { ok: true, value: { config: v.value, table: c.value.table(), compiler: c.value } };
     },

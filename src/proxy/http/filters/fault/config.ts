@@ -40,21 +40,22 @@ function validateAbort(ctx: Ctx, raw: unknown, path: string): FaultAbort | undef
   return out;
 }
 
+/** HTTPFault runtime key fields and the global keys Envoy uses when they are unset. */
+export const FAULT_RUNTIME_KEYS = {
+  delay_percent_runtime: 'fault.http.delay.fixed_delay_percent',
+  abort_percent_runtime: 'fault.http.abort.abort_percent',
+  delay_duration_runtime: 'fault.http.delay.fixed_duration_ms',
+  abort_http_status_runtime: 'fault.http.abort.http_status',
+  abort_grpc_status_runtime: 'fault.http.abort.grpc_status',
+  max_active_faults_runtime: 'fault.http.max_active_faults',
+} as const;
+
 export function validateFault(ctx: Ctx, body: Raw, path: string): FaultConfig | undefined {
   const m = Msg.open(ctx, body, path, {
     type: 'extensions.filters.http.fault.v3.HTTPFault',
-    fields: ['delay', 'abort', 'upstream_cluster', 'headers', 'downstream_nodes', 'max_active_faults'],
-    // runtime overrides: without a runtime layer they keep their configured defaults
-    ignored: [
-      'delay_percent_runtime',
-      'abort_percent_runtime',
-      'delay_duration_runtime',
-      'abort_http_status_runtime',
-      'max_active_faults_runtime',
-      'response_rate_limit_percent_runtime',
-      'abort_grpc_status_runtime',
-      'disable_downstream_cluster_stats',
-    ],
+    fields: ['delay', 'abort', 'upstream_cluster', 'headers', 'downstream_nodes', 'max_active_faults', ...Object.keys(FAULT_RUNTIME_KEYS)],
+    // response_rate_limit is not supported, so neither is its runtime key; per-downstream-cluster stats are stats only
+    ignored: ['response_rate_limit_percent_runtime', 'disable_downstream_cluster_stats'],
   });
   if (m === undefined) return undefined;
   const out: FaultConfig = {
@@ -62,6 +63,10 @@ export function validateFault(ctx: Ctx, body: Raw, path: string): FaultConfig | 
     headers: m.list('headers', (r, p) => validateHeaderMatcher(ctx, r, p)),
     downstream_nodes: m.strList('downstream_nodes'),
   };
+  for (const f of Object.keys(FAULT_RUNTIME_KEYS) as (keyof typeof FAULT_RUNTIME_KEYS)[]) {
+    const k = m.str(f);
+    if (k !== undefined && k !== '') out[f] = k;
+  }
   const d = m.msg('delay', (r, p) => validateDelay(ctx, r, p));
   if (d !== undefined) out.delay = d;
   const a = m.msg('abort', (r, p) => validateAbort(ctx, r, p));

@@ -6,6 +6,7 @@ import type { HttpFilterContext } from '../../filter/registry.js';
 import type { Counter, Gauge } from '../../../telemetry/stats.js';
 import { Flag, LocalBody } from '../../local-reply.js';
 import { CompiledHeaderMatcher, matchAllHeaders } from '../../../router/header-matcher.js';
+import { faultWithRuntime } from '../../../runtime-config/fault-runtime.js';
 
 interface CompiledFault {
   config: FaultConfig;
@@ -80,7 +81,8 @@ class FaultFilter implements HttpFilter {
   decodeHeaders(): HeadersStatus {
     const stream = this.cb.stream;
     const shared = this.shared;
-    const { config, headers } = shared.compiled(this.cb.perRouteConfig<FaultConfig>());
+    const { config: configured, headers } = shared.compiled(this.cb.perRouteConfig<FaultConfig>());
+    const config = faultWithRuntime(stream.cm.ctx.runtime?.snapshot(), configured, header(stream, 'x-envoy-downstream-service-cluster'));
     if (config.delay === undefined && config.abort === undefined) return 'continue';
     if (headers.length > 0 && !matchAllHeaders(headers, stream)) return 'continue';
     if (config.upstream_cluster !== undefined && stream.chooseCluster()?.cluster !== config.upstream_cluster) return 'continue';

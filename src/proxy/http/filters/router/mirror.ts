@@ -5,6 +5,7 @@ import type { UpstreamFailure } from '../../../upstream/types.js';
 import type { UpstreamRequestHead, UpstreamResponseHandler, UpstreamStream } from '../../../upstream/pool/types.js';
 import type { ActiveStream } from '../../active-stream.js';
 import { leaseHost, type HostLease } from '../../../upstream/host-lease.js';
+import { resolveRuntimeFraction } from '../../../runtime-config/route-runtime.js';
 
 /** Envoy suffixes the shadow's authority host with "-shadow", keeping any port. */
 export function shadowAuthority(authority: string): string {
@@ -40,7 +41,7 @@ export function startMirror(
   if (policies.length === 0) return null;
   let out: UpstreamStream[] | null = null;
   for (const p of policies) {
-    if (p.runtime_fraction !== undefined && random() >= p.runtime_fraction.fraction) continue;
+    if (p.runtime_fraction !== undefined && random() >= resolveRuntimeFraction(stream.cm.ctx.runtime, p.runtime_fraction)) continue;
     const cluster = stream.cm.ctx.clusters.get(p.cluster);
     if (cluster === undefined) continue;
     const lease = leaseHost(cluster, { attempt: 0 });
