@@ -3,7 +3,7 @@ import type { HttpFilterConfig, RouteMatch, StringMatcher } from '../../../confi
 import { Ctx, Msg, TYPE_PREFIX, describe, join } from '../../../config/reader.js';
 import { headerName, readDataSource } from '../../../config/common.js';
 import { validateStringMatcher } from '../../../config/matchers.js';
-import { validateRouteMatch } from '../../../config/route.js';
+import { validateRouteMatch } from '../../../config/route-match.js';
 import { parseJwks } from './jwks.js';
 
 export const JWT_AUTHN_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication` as const;

@@ -1,12 +1,14 @@
 // HTTP filters: envoy.filters.http.jwt_authn — picks the request's requirement (per-route config or first matching
 // rule), verifies its JWTs (asynchronously when a signature or JWKS fetch is needed) and lets it on or replies 401/403.
-import type { Counter } from '../../../telemetry/stats.js';
+import type { Counter, StatsScope } from '../../../telemetry/stats.js';
 import type { FilterCallbacks, HeadersStatus, HttpFilter, HttpFilterFactory, RequestHead } from '../../filter/api.js';
 import type { HttpFilterContext } from '../../filter/registry.js';
 import type { HeaderMap } from '../../../router/types.js';
 import { CompiledRouteMatch } from '../../../router/route-matcher.js';
+import { asyncHttpCall } from '../../../upstream/async-client.js';
 import { JWT_PER_ROUTE_TYPE, type JwtAuthnConfig, type JwtPerRouteConfig } from './config.js';
 import { ProviderSet } from './provider.js';
+import type { ClusterCall } from './key-source.js';
 import { buildVerifier, type Verifier } from './verifier.js';
 import { VerifyContext } from './authenticator.js';
 import { Status, httpStatusFor, isSync, rcDetails } from './status.js';
@@ -15,6 +17,15 @@ import { Status, httpStatusFor, isSync, rcDetails } from './status.js';
 export const METADATA_NAMESPACE = 'envoy.filters.http.jwt_authn';
 /** Envoy cuts the path in the realm of WWW-Authenticate to this many characters. */
 const MAX_REALM_PATH = 256;
+
+/** What the compiled config needs from the proxy: the HCM's stats scope, randomness, the clock, cluster calls. */
+export interface SharedDeps {
+  readonly stats: StatsScope;
+  readonly random: () => number;
+  /** Milliseconds since the epoch. */
+  readonly now: () => number;
+  readonly call: ClusterCall;
+}
 
 interface Rule {
   readonly match: CompiledRouteMatch;
@@ -36,23 +47,23 @@ export class JwtAuthnShared {
   readonly denied: Counter;
   readonly corsBypassed: Counter;
   readonly providers: ProviderSet;
+  readonly now: () => number;
 
   constructor(
     readonly config: JwtAuthnConfig,
-    ctx: HttpFilterContext,
-    readonly now: () => number = Date.now,
+    deps: SharedDeps,
   ) {
-    const s = ctx.stats.scope('jwt_authn');
+    this.now = deps.now;
+    const s = deps.stats.scope('jwt_authn');
     this.allowed = s.counter('allowed');
     this.denied = s.counter('denied');
     this.corsBypassed = s.counter('cors_preflight_bypassed');
     this.providers = new ProviderSet(config.providers, {
-      clusters: ctx.clusters,
-      pools: ctx.pools,
+      call: deps.call,
       fetchSuccess: s.counter('jwks_fetch_success'),
       fetchFailed: s.counter('jwks_fetch_failed'),
-      now,
-      random: ctx.random,
+      now: deps.now,
+      random: deps.random,
     });
     for (const [name, req] of Object.entries(config.requirement_map)) this.byName.set(name, buildVerifier(req, this.providers));
     this.allNames = [...this.byName.keys()].sort().join(',');
@@ -79,7 +90,12 @@ export class JwtAuthnShared {
 }
 
 export function jwtAuthnFilterFactory(config: JwtAuthnConfig, ctx: HttpFilterContext): HttpFilterFactory {
-  const shared = new JwtAuthnShared(config, ctx);
+  const shared = new JwtAuthnShared(config, {
+    stats: ctx.stats,
+    random: ctx.random,
+    now: Date.now,
+    call: (cluster, req, opts, cb) => asyncHttpCall(ctx.clusters, ctx.pools, cluster, req, opts, cb),
+  });
   return (cb) => new JwtAuthnFilter(shared, cb);
 }
 

@@ -1,8 +1,6 @@
 // HTTP filters: jwt_authn key sources — a local JWKS, or a remote one fetched through a cluster, cached and shared by waiters.
-import type { ClusterManager } from '../../../upstream/types.js';
-import type { PoolManager } from '../../../upstream/pool/pool-manager.js';
 import type { Counter } from '../../../telemetry/stats.js';
-import { asyncHttpCall, type AsyncCall } from '../../../upstream/async-client.js';
+import type { AsyncCall, AsyncCallOptions, AsyncFailure, AsyncRequest, AsyncResponse } from '../../../upstream/async-client.js';
 import type { RemoteJwksConfig } from './config.js';
 import { parseJwks, type Jwks } from './jwks.js';
 
@@ -32,9 +30,16 @@ const REFETCH_EARLY_MS = 5_000;
 /** The most a JWKS document may be; a larger answer fails the fetch. */
 export const MAX_JWKS_BYTES = 256 * 1024;
 
+/** asyncHttpCall bound to the proxy's clusters and pools (a fake in tests). */
+export type ClusterCall = (
+  cluster: string,
+  req: AsyncRequest,
+  opts: AsyncCallOptions,
+  cb: (err: AsyncFailure | null, res?: AsyncResponse) => void,
+) => AsyncCall;
+
 export interface RemoteDeps {
-  readonly clusters: ClusterManager;
-  readonly pools: PoolManager;
+  readonly call: ClusterCall;
   readonly fetchSuccess: Counter;
   readonly fetchFailed: Counter;
   readonly now: () => number;
@@ -104,9 +109,7 @@ export class RemoteKeySource implements KeySource {
   /** One GET of the JWKS URI through the cluster: a 200 with a usable key set, or undefined. */
   private once(): Promise<Jwks | undefined> {
     return new Promise((resolve) => {
-      this.call = asyncHttpCall(
-        this.deps.clusters,
-        this.deps.pools,
+      this.call = this.deps.call(
         this.cfg.cluster,
         { method: 'GET', path: this.path, authority: this.authority, headers: {} },
         { timeoutMs: this.cfg.timeout_ms, maxResponseBytes: MAX_JWKS_BYTES },
