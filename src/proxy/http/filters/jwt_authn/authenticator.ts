@@ -10,8 +10,8 @@ import { Status, isSync, type Outcome } from './status.js';
 
 /** One request's verification: the request it edits, the clock, and what it leaves for dynamic metadata. */
 export class VerifyContext {
-  /** Metadata entries (payload_in_metadata / header_in_metadata) under envoy.filters.http.jwt_authn. */
-  readonly extracted: Record<string, unknown> = {};
+  /** Metadata entries (payload_in_metadata / header_in_metadata) under envoy.filters.http.jwt_authn, if any. */
+  extracted: Record<string, unknown> | undefined;
   /** The request's outcome is decided (or the stream is gone): late answers change nothing. */
   done = false;
   /** A provider with clear_route_cache added headers or metadata. */
@@ -42,10 +42,10 @@ function claimString(v: unknown): string | undefined {
   return undefined;
 }
 
-/** A claim by dotted path ("a.b.c") in the payload. */
-function claimAt(payload: Record<string, unknown>, path: string): unknown {
+/** A claim by its dotted path (["a", "b", "c"] for "a.b.c") in the payload. */
+function claimAt(payload: Record<string, unknown>, path: readonly string[]): unknown {
   let cur: unknown = payload;
-  for (const part of path.split('.')) {
+  for (const part of path) {
     if (typeof cur !== 'object' || cur === null || Array.isArray(cur)) return undefined;
     cur = (cur as Record<string, unknown>)[part];
   }
@@ -80,16 +80,16 @@ function accept(ctx: VerifyContext, p: Provider, t: ExtractedToken, jwt: ParsedJ
   const h = ctx.req.headers;
   if (cfg.forward_payload_header !== '') addHeader(h, cfg.forward_payload_header, cfg.pad_forward_payload_header ? padBase64(jwt.payloadB64) : jwt.payloadB64);
   let added = false;
-  for (const c of cfg.claim_to_headers) {
-    const v = claimString(claimAt(jwt.payload, c.claim_name));
+  for (const c of p.claims) {
+    const v = claimString(claimAt(jwt.payload, c.path));
     if (v !== undefined && v !== '') {
-      addHeader(h, c.header_name, v);
+      addHeader(h, c.header, v);
       added = true;
     }
   }
   if (!cfg.forward) t.remove(ctx.req);
-  if (cfg.header_in_metadata !== '') ctx.extracted[cfg.header_in_metadata] = jwt.header;
-  if (cfg.payload_in_metadata !== '') ctx.extracted[cfg.payload_in_metadata] = metadataPayload(p, jwt.payload);
+  if (cfg.header_in_metadata !== '') (ctx.extracted ??= {})[cfg.header_in_metadata] = jwt.header;
+  if (cfg.payload_in_metadata !== '') (ctx.extracted ??= {})[cfg.payload_in_metadata] = metadataPayload(p, jwt.payload);
   if (cfg.clear_route_cache && (added || cfg.payload_in_metadata !== '')) ctx.clearRouteCache = true;
   if (cache && !cacheHit) p.cache?.insert(jwt);
 }

@@ -157,7 +157,7 @@ export class JwtAuthnFilter implements HttpFilter {
     const ctx = this.ctx!;
     ctx.done = true;
     const shared = this.shared;
-    if (Object.keys(ctx.extracted).length > 0) this.cb.setDynamicMetadata(METADATA_NAMESPACE, ctx.extracted);
+    if (ctx.extracted !== undefined) this.cb.setDynamicMetadata(METADATA_NAMESPACE, ctx.extracted);
     if (s === Status.Ok) {
       shared.allowed.inc();
       if (ctx.clearRouteCache) this.cb.clearRouteCache();

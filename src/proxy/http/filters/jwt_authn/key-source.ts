@@ -96,9 +96,10 @@ export class RemoteKeySource implements KeySource {
   }
 
   private attempt(n: number): Promise<Jwks | undefined> {
-    return this.once().then((jwks) => {
+    return this.once().then((r) => {
       const retry = this.cfg.retry;
-      if (jwks !== undefined || retry === undefined || n >= retry.num_retries) return jwks;
+      if (r !== 'retriable') return r;
+      if (retry === undefined || n >= retry.num_retries) return undefined;
       // Full jitter over an exponentially growing window, capped at max_interval.
       const window = Math.min(retry.max_ms, retry.base_ms * 2 ** n);
       const delay = Math.floor(this.deps.random() * window);
@@ -106,8 +107,11 @@ export class RemoteKeySource implements KeySource {
     });
   }
 
-  /** One GET of the JWKS URI through the cluster: a 200 with a usable key set, or undefined. */
-  private once(): Promise<Jwks | undefined> {
+  /**
+   * One GET of the JWKS URI through the cluster: the key set of a 200 with a usable one; 'retriable' for
+   * what Envoy's JWKS retry policy retries (5xx, connect failure, reset, timeout); undefined for the rest.
+   */
+  private once(): Promise<Jwks | undefined | 'retriable'> {
     return new Promise((resolve) => {
       this.call = this.deps.call(
         this.cfg.cluster,
@@ -115,7 +119,10 @@ export class RemoteKeySource implements KeySource {
         { timeoutMs: this.cfg.timeout_ms, maxResponseBytes: MAX_JWKS_BYTES },
         (err, res) => {
           this.call = undefined;
-          if (err !== null || res === undefined || res.status !== 200 || res.body.length === 0) return resolve(undefined);
+          if (err !== null) return resolve(err === 'no-cluster' || err === 'too-large' || err === 'cancelled' ? undefined : 'retriable');
+          if (res === undefined) return resolve(undefined);
+          if (res.status >= 500) return resolve('retriable');
+          if (res.status !== 200 || res.body.length === 0) return resolve(undefined);
           const parsed = parseJwks(res.body.toString('utf8'));
           resolve(typeof parsed === 'string' ? undefined : parsed);
         },

@@ -10,6 +10,8 @@ export class Provider {
   readonly keys: KeySource;
   readonly cache: JwtCache | undefined;
   readonly skewS: number;
+  /** claim_to_headers with each claim's dotted name split once. */
+  readonly claims: readonly { readonly header: string; readonly path: readonly string[] }[];
   private readonly subjects: CompiledStringMatcher | undefined;
   /** Seconds a token may still have to live; Infinity = any, but exp must be present; undefined = no limit. */
   private readonly maxLifetimeS: number | undefined;
@@ -22,6 +24,7 @@ export class Provider {
     this.audiences = new AudienceChecker(cfg.audiences);
     // Matchers were validated with the config, so compiling cannot fail here.
     this.subjects = cfg.subjects !== undefined ? new CompiledStringMatcher(cfg.subjects, 'subjects', []) : undefined;
+    this.claims = cfg.claim_to_headers.map((c) => ({ header: c.header_name, path: c.claim_name.split('.') }));
     this.skewS = cfg.clock_skew_seconds > 0 ? cfg.clock_skew_seconds : DEFAULT_CLOCK_SKEW_S;
     this.maxLifetimeS = cfg.max_lifetime_ms !== undefined ? cfg.max_lifetime_ms / 1000 : cfg.require_expiration ? Infinity : undefined;
     this.cache = cfg.jwt_cache !== undefined ? new JwtCache(cfg.jwt_cache.size, cfg.jwt_cache.max_token_size) : undefined;

@@ -97,7 +97,7 @@ async function flush(): Promise<void> {
   for (let i = 0; i < 10; i++) await Promise.resolve();
 }
 
-test('remote jwks (fake timers): retry_policy retries a failed fetch after jittered backoff, up to num_retries', async () => {
+test('remote jwks (fake timers): retry_policy retries resets and 5xx after jittered backoff, up to num_retries; not 4xx', async () => {
   mock.timers.enable({ apis: ['setTimeout'] });
   try {
     let n = 0;
@@ -131,6 +131,13 @@ test('remote jwks (fake timers): retry_policy retries a failed fetch after jitte
     await flush();
     assert.equal(failed, undefined);
     assert.equal(stats.get('failed'), 1);
+    // a 4xx or an unknown cluster is not retried
+    for (const reply of [() => ({ err: null, res: { status: 404, headers: {}, body: Buffer.alloc(0), trailers: undefined } }), () => ({ err: 'no-cluster' as const })]) {
+      const c = new FakeCluster(reply);
+      const u = source(c, { retry: { num_retries: 3, base_ms: 10, max_ms: 10 } }, stats);
+      assert.equal(await u.keys(), undefined);
+      assert.equal(c.calls.length, 1);
+    }
   } finally {
     mock.timers.reset();
   }
