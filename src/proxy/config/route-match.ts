@@ -1,5 +1,4 @@
-// Config stage: validates a RouteMatch (path specifier, headers, query parameters, grpc, runtime fraction); kept
-// apart from route.ts so filters (jwt_authn rules) can use it without importing the HTTP filter registry.
+// Config stage: validates a RouteMatch; apart from route.ts so filters (jwt_authn rules) use it without the filter registry cycle.
 import type { RouteMatch } from './types.js';
 import { Ctx, Msg } from './reader.js';
 import { validateRuntimeFraction } from './common.js';

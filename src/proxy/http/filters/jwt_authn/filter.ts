@@ -1,5 +1,4 @@
-// HTTP filters: envoy.filters.http.jwt_authn — picks the request's requirement (per-route config or first matching
-// rule), verifies its JWTs (asynchronously when a signature or JWKS fetch is needed) and lets it on or replies 401/403.
+// HTTP filters: envoy.filters.http.jwt_authn — picks a requirement per request, verifies its JWTs, continues or replies 401/403.
 import type { Counter, StatsScope } from '../../../telemetry/stats.js';
 import type { FilterCallbacks, HeadersStatus, HttpFilter, HttpFilterFactory, RequestHead } from '../../filter/api.js';
 import type { HttpFilterContext } from '../../filter/registry.js';
@@ -175,6 +174,7 @@ export class JwtAuthnFilter implements HttpFilter {
   }
 
   onDestroy(): void {
+    // A JWKS fetch under way is shared with other requests: it is left to finish and fill the cache.
     this.destroyed = true;
     if (this.ctx !== undefined) this.ctx.done = true;
   }

@@ -1,5 +1,4 @@
-// Proxy HTTP: jwt_authn token locations (headers, parameters, cookies), what is forwarded (payload header, claims,
-// metadata) and what is removed; fast-check properties for the request parsers.
+// Proxy HTTP: jwt_authn token locations, forwarding (payload, claims, metadata) and removal; fast-check for the request parsers.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';

@@ -1,5 +1,4 @@
-// Test support for jwt_authn: keys generated at run time, signed tokens, a validated config and a filter driven
-// through fake callbacks (local replies, continue, metadata) with a fake cluster for JWKS fetches.
+// Test support for jwt_authn: run-time keys, signed tokens, validated configs, a filter on fake callbacks and a fake JWKS cluster.
 import assert from 'node:assert/strict';
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { Ctx } from '../../../../../src/proxy/config/reader.js';

@@ -1,10 +1,10 @@
-// Proxy HTTP: jwt_authn parsing — JWT statuses as Envoy's library reports them, JWKS documents, the verified-token
-// LRU; fast-check properties for both parsers (they read attacker-controlled input).
+// Proxy HTTP: jwt_authn parsing — JWT statuses, JWKS documents, the token LRU; fast-check for both parsers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { checkTime, parseJwt } from '../../../../../src/proxy/http/filters/jwt_authn/jwt.js';
-import { parseJwks } from '../../../../../src/proxy/http/filters/jwt_authn/jwks.js';
+import { parseJwks, verifySignature } from '../../../../../src/proxy/http/filters/jwt_authn/jwks.js';
+import { SignJWT } from 'jose';
 import { JwtCache } from '../../../../../src/proxy/http/filters/jwt_authn/jwt-cache.js';
 import { Status } from '../../../../../src/proxy/http/filters/jwt_authn/status.js';
 import { makeKey } from './helpers.js';
@@ -110,4 +110,19 @@ test('jwt cache: bounded LRU; expired entries and oversized tokens are not serve
   const small = new JwtCache(10, 10);
   small.insert(a);
   assert.equal(small.count, 0);
+});
+
+test('jwks verify: an HS256 token against an oct key; a wrong secret fails, a key with another alg is not eligible', async () => {
+  const secret = Buffer.from('a-test-secret-of-32-bytes-length');
+  const t = await new SignJWT({ iss: 'i' }).setProtectedHeader({ alg: 'HS256' }).sign(secret);
+  const parsed = parseJwt(t);
+  assert.ok(typeof parsed !== 'string');
+  const set = (k: string, alg?: string) => {
+    const j = parseJwks(JSON.stringify({ keys: [{ kty: 'oct', k: Buffer.from(k).toString('base64url'), ...(alg ? { alg } : {}) }] }));
+    assert.ok(typeof j !== 'string');
+    return j;
+  };
+  assert.equal(await verifySignature(parsed, set(secret.toString())), Status.Ok);
+  assert.equal(await verifySignature(parsed, set('another-secret-of-32-bytes-long!')), Status.JwtVerificationFail);
+  assert.equal(await verifySignature(parsed, set(secret.toString(), 'HS512')), Status.JwksKidAlgMismatch);
 });

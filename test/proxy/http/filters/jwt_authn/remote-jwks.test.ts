@@ -1,10 +1,11 @@
-// Proxy HTTP: jwt_authn remote JWKS — one shared fetch for concurrent requests, cached for cache_duration, failures
-// answered 401 and counted, retries with backoff and async_fetch refreshes (fake timers), the token cache.
+// Proxy HTTP: jwt_authn remote JWKS — shared fetch, caching, failures, retries and async_fetch (fake timers), the token cache.
 import { before, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeCluster, Harness, expectContinue, expectReply, jwksOf, makeKey, ok, sign, type TestKey } from './helpers.js';
 import { RemoteKeySource, MAX_JWKS_BYTES } from '../../../../../src/proxy/http/filters/jwt_authn/key-source.js';
 import { FakeStats } from '../../../upstream/fake-stats.js';
+import { JwtAuthnFilter } from '../../../../../src/proxy/http/filters/jwt_authn/filter.js';
+import type { FilterCallbacks } from '../../../../../src/proxy/http/filter/api.js';
 
 let key: TestKey;
 let rotated: TestKey;
@@ -84,6 +85,29 @@ test('remote jwks: with jwt_cache_config a verified token is served from the cac
   expectContinue(await h.run({ headers }));
   assert.equal(cluster.calls.length, 1);
   expectReply(await h.run({ headers: await bearer(key) }), 401, 'Jwks remote fetch is failed'); // a new token needs the keys
+});
+
+test('remote jwks: a stream destroyed while waiting for the fetch is neither continued nor answered; the fetch still fills the cache', async () => {
+  const cluster = new FakeCluster(ok(jwksOf(key)));
+  cluster.hold = true;
+  const h = new Harness(remoteConfig(), cluster);
+  const events: string[] = [];
+  const cb = {
+    perRouteConfig: () => undefined,
+    continueDecoding: () => events.push('continue'),
+    sendLocalReply: () => events.push('reply'),
+    setDynamicMetadata: () => events.push('metadata'),
+    clearRouteCache: () => events.push('clear'),
+  } as unknown as FilterCallbacks;
+  const f = new JwtAuthnFilter(h.shared, cb);
+  assert.equal(f.decodeHeaders({ authority: 'a', path: '/', method: 'GET', scheme: 'http', headers: await bearer(key) }), 'stop');
+  f.onDestroy();
+  const later = h.run({ headers: await bearer(key) }); // waits on the same fetch, verifies after the destroyed one
+  cluster.release();
+  expectContinue(await later);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(events, []);
+  assert.equal(cluster.calls.length, 1);
 });
 
 function source(cluster: FakeCluster, cfg: Record<string, unknown>, stats = new FakeStats()): RemoteKeySource {

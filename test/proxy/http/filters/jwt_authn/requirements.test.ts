@@ -1,5 +1,4 @@
-// Proxy HTTP: jwt_authn decisions — requirements (any/all/allow_missing*), per-route config, issuers, audiences,
-// time with clock skew, signatures, and Envoy's 401/403 replies with WWW-Authenticate.
+// Proxy HTTP: jwt_authn decisions — requirements, per-route config, issuer/audience/time/signature checks, Envoy's 401/403 replies.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Harness, NOW_S, expectContinue, expectReply, localProvider, makeKey, sign, type TestKey } from './helpers.js';
