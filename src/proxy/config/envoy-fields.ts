@@ -200,6 +200,40 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
   'extensions.filters.http.cors.v3.Cors': '',
   'extensions.filters.http.cors.v3.CorsPolicy':
     'allow_origin_string_match allow_methods allow_headers expose_headers max_age allow_credentials filter_enabled shadow_enabled allow_private_network_access forward_not_matching_preflights',
+  'extensions.filters.http.jwt_authn.v3.JwtAuthentication':
+    'providers rules filter_state_rules bypass_cors_preflight requirement_map strip_failure_response',
+  'extensions.filters.http.jwt_authn.v3.JwtProvider':
+    'issuer audiences subjects require_expiration max_lifetime remote_jwks local_jwks forward from_headers from_params from_cookies forward_payload_header pad_forward_payload_header payload_in_metadata normalize_payload_in_metadata header_in_metadata failed_status_in_metadata clock_skew_seconds jwt_cache_config claim_to_headers clear_route_cache',
+  'extensions.filters.http.jwt_authn.v3.JwtProvider.NormalizePayload':
+    'space_delimited_claims',
+  'extensions.filters.http.jwt_authn.v3.JwtCacheConfig':
+    'jwt_cache_size jwt_max_token_size',
+  'extensions.filters.http.jwt_authn.v3.RemoteJwks':
+    'http_uri cache_duration async_fetch retry_policy',
+  'extensions.filters.http.jwt_authn.v3.JwksAsyncFetch':
+    'fast_listener failed_refetch_duration',
+  'extensions.filters.http.jwt_authn.v3.JwtHeader':
+    'name value_prefix',
+  'extensions.filters.http.jwt_authn.v3.JwtClaimToHeader':
+    'header_name claim_name',
+  'extensions.filters.http.jwt_authn.v3.ProviderWithAudiences':
+    'provider_name audiences',
+  'extensions.filters.http.jwt_authn.v3.JwtRequirement':
+    'provider_name provider_and_audiences requires_any requires_all allow_missing_or_failed allow_missing',
+  'extensions.filters.http.jwt_authn.v3.JwtRequirementOrList':
+    'requirements',
+  'extensions.filters.http.jwt_authn.v3.JwtRequirementAndList':
+    'requirements',
+  'extensions.filters.http.jwt_authn.v3.RequirementRule':
+    'match requires requirement_name',
+  'extensions.filters.http.jwt_authn.v3.PerRouteConfig':
+    'disabled requirement_name',
+  'config.core.v3.HttpUri':
+    'uri cluster timeout',
+  'config.core.v3.RetryPolicy':
+    'retry_back_off num_retries retry_on retry_priority retry_host_predicate host_selection_retry_max_attempts',
+  'config.core.v3.BackoffStrategy':
+    'base_interval max_interval',
   'extensions.filters.http.router.v3.Router':
     'dynamic_stats start_child_span upstream_log upstream_log_options suppress_envoy_headers strict_check_headers respect_expected_rq_timeout suppress_grpc_request_failure_code_stats upstream_http_filters',
   'config.accesslog.v3.AccessLog':

@@ -1,50 +1,14 @@
 // Config stage: validates a RouteConfiguration (virtual hosts, routes, matches, redirects, direct responses).
-import type { DirectResponseAction, RedirectAction, Route, RouteConfiguration, RouteMatch, VirtualHost } from './types.js';
+import type { DirectResponseAction, RedirectAction, Route, RouteConfiguration, VirtualHost } from './types.js';
 import { Ctx, Msg } from './reader.js';
-import { HEADER_EDIT_FIELDS, headerEdits, headerName, readDataSource, validateAdsConfigSource, validateRuntimeFraction } from './common.js';
-import { validateHeaderMatcher, validateQueryParameterMatcher, validateRegexMatcher, validateRegexRewrite } from './matchers.js';
+import { HEADER_EDIT_FIELDS, headerEdits, headerName, readDataSource, validateAdsConfigSource } from './common.js';
+import { validateRegexRewrite } from './matchers.js';
+import { validateRouteMatch } from './route-match.js';
 import { ClusterRef, validateHashPolicy, validateRouteAction } from './route-action.js';
 import { validateRetryPolicy } from './retry-policy.js';
 import { validatePerFilterConfig } from './http-filters.js';
 
-export function validateRouteMatch(ctx: Ctx, raw: unknown, path: string): RouteMatch | undefined {
-  const m = Msg.open(ctx, raw, path, {
-    type: 'config.route.v3.RouteMatch',
-    fields: ['prefix', 'path', 'safe_regex', 'path_separated_prefix', 'case_sensitive', 'runtime_fraction', 'headers', 'query_parameters', 'grpc'],
-  });
-  if (m === undefined) return undefined;
-  let spec: RouteMatch['path_specifier'] | undefined;
-  const which = m.oneof(['prefix', 'path', 'safe_regex', 'path_separated_prefix'], true);
-  switch (which) {
-    case 'prefix':
-    case 'path':
-    case 'path_separated_prefix': {
-      const v = m.str(which);
-      if (v === undefined) break;
-      if (which === 'path_separated_prefix' && (!v.startsWith('/') || (v.endsWith('/') && v !== '/') || /[?#]/.test(v))) {
-        m.err(which, 'must start with "/", must not end with "/" and must not contain "?" or "#"');
-      }
-      spec = { kind: which, value: v };
-      break;
-    }
-    case 'safe_regex': {
-      const r = m.msg(which, (rr, p) => validateRegexMatcher(ctx, rr, p));
-      if (r !== undefined) spec = { kind: 'safe_regex', regex: r };
-      break;
-    }
-  }
-  if (m.has('grpc')) Msg.open(ctx, m.raw('grpc'), m.at('grpc'), { type: 'config.route.v3.RouteMatch.GrpcRouteMatchOptions', fields: [] });
-  const out: RouteMatch = {
-    path_specifier: spec ?? { kind: 'prefix', value: '' },
-    case_sensitive: m.boolOr('case_sensitive', true),
-    headers: m.list('headers', (r, p) => validateHeaderMatcher(ctx, r, p)),
-    query_parameters: m.list('query_parameters', (r, p) => validateQueryParameterMatcher(ctx, r, p)),
-    grpc: m.has('grpc'),
-  };
-  const rf = m.msg('runtime_fraction', (r, p) => validateRuntimeFraction(ctx, r, p));
-  if (rf !== undefined) out.runtime_fraction = rf;
-  return spec === undefined ? undefined : out;
-}
+export { validateRouteMatch };
 
 const REDIRECT_CODES = { MOVED_PERMANENTLY: 301, FOUND: 302, SEE_OTHER: 303, TEMPORARY_REDIRECT: 307, PERMANENT_REDIRECT: 308 } as const;
 
