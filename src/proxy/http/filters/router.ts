@@ -9,10 +9,7 @@ import type { UpstreamRqStats } from '../request-stats.js';
 import { Flag, LocalBody } from '../local-reply.js';
 import { startMirror } from './mirror.js';
 import { matchAllHeaders } from '../../router/header-matcher.js';
-
-/** Headers that describe one hop and never cross the proxy. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings', 'te', 'host', 'content-length']);
-const RESPONSE_HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+import { forwardRequestHeaders, forwardResponseHeaders } from '../hop-by-hop.js';
 
 export class RouterFilter implements HttpFilter {
   constructor(
@@ -102,11 +99,7 @@ class Forwarder implements UpstreamResponseHandler {
 
   private buildHead(): UpstreamRequestHead {
     const s = this.stream;
-    const headers: HeaderMap = {};
-    const src = s.headers;
-    for (const name in src) if (!HOP_BY_HOP.has(name)) headers[name] = src[name];
-    const te = src.te;
-    if (typeof te === 'string' && te.includes('trailers')) headers.te = 'trailers';
+    const headers = forwardRequestHeaders(s.headers);
     const route = s.route!;
     const choice = s.chooseCluster();
     const clusterEdits = choice?.requestHeaders !== undefined && !choice.requestHeaders.empty ? choice.requestHeaders : undefined;
@@ -251,8 +244,7 @@ class Forwarder implements UpstreamResponseHandler {
     this.touch();
     const serviceTime = Math.round(performance.now() - this.tryStart);
     s.upstreamServiceTime = serviceTime;
-    const out: HeaderMap = {};
-    for (const name in headers) if (!RESPONSE_HOP_BY_HOP.has(name)) out[name] = headers[name];
+    const out = forwardResponseHeaders(headers);
     if (!this.filter.config.suppress_envoy_headers) out['x-envoy-upstream-service-time'] = String(serviceTime);
     s.finalizeResponseHeaders(out, this.host?.key);
     s.responseCode = status;
