@@ -175,15 +175,17 @@ export class H1Connection {
       this.protocolError(fault);
       return;
     }
+    if (this.parked !== null) {
+      // onHeadersComplete parked a head and paused llhttp right after it (for an Upgrade head the binding
+      // reports that pause as a plain byte count).
+      const parsed = r instanceof Error ? ((r as Error & { bytesParsed?: number }).bytesParsed ?? chunk.length) : r;
+      const rest = chunk.subarray(parsed);
+      if (rest.length > 0) this.held = rest;
+      this.updateFlow();
+      return;
+    }
     if (r instanceof Error) {
-      const err = r as Error & { code?: string; bytesParsed?: number };
-      if (this.parked !== null) {
-        // onHeadersComplete parked a head and paused llhttp right after it.
-        const rest = chunk.subarray(err.bytesParsed ?? chunk.length);
-        if (rest.length > 0) this.held = rest;
-        this.updateFlow();
-        return;
-      }
+      const err = r as Error & { code?: string };
       if (this.closing) return; // heads after a closing response are not read
       this.protocolError(err.code ?? 'HPE_ERROR');
       return;
@@ -431,8 +433,9 @@ export class H1Connection {
       return;
     }
     if (this.parked !== null) {
-      if (this.executing) queueMicrotask(this.unpark);
-      else this.unpark();
+      // After the current call stack: an upstream pool releases its connection after this response's end,
+      // so the next request can reuse it (and no parser runs re-entrantly).
+      queueMicrotask(this.unpark);
       return;
     }
     if (this.current === null) this.armIdle();

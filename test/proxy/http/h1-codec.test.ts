@@ -1,7 +1,8 @@
 // Proxy HTTP: the downstream HTTP/1.1 codec on an in-memory socket — heads in pieces, RFC 9112 checks, limits, trailers, pipelining, timeouts.
 import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
-import { CodecUnderTest, requestHead, settle } from './h1-harness.js';
+import { H1Connection, type H1Stream } from '../../../src/proxy/http/h1-codec.js';
+import { CodecUnderTest, DEFAULTS, FakeSocket, INFO, requestHead, settle } from './h1-harness.js';
 
 const manyHeaders = (n: number, prefix = 'X-H'): [string, string][] => Array.from({ length: n }, (_, i) => [`${prefix}${i}`, 'v'] as [string, string]);
 
@@ -218,4 +219,38 @@ test('h1 codec: request_headers_timeout bounds a head that trickles in one byte 
   } finally {
     mock.timers.reset();
   }
+});
+
+test('h1 codec: an Upgrade request pipelined behind another is handed over in its turn, with the bytes after its head', async () => {
+  const c = new CodecUnderTest();
+  await c.send(requestHead('/first', [['Host', 'a']]) + requestHead('/ws', [['Host', 'a'], ['Connection', 'Upgrade'], ['Upgrade', 'websocket']]) + 'FRAME');
+  assert.equal(c.requests.length, 1);
+  assert.equal(c.upgrades.length, 0, 'the upgrade waits for the first response');
+  c.respond(c.requests[0], 200, 'first');
+  await settle();
+  assert.equal(c.upgrades.length, 1);
+  assert.equal(c.upgrades[0].req.url, '/ws');
+  assert.equal(c.upgrades[0].head.toString(), 'FRAME');
+});
+
+test('h1 codec: a request body nobody has asked for yet is not buffered past 64 KiB; reading it resumes the socket', async () => {
+  const socket = new FakeSocket();
+  let stream: H1Stream | undefined;
+  new H1Connection(socket, INFO, { onRequest: (s) => (stream = s), onUpgrade: () => {}, onProtocolError: () => {}, onClose: () => {} }, DEFAULTS);
+  const size = 512 * 1024;
+  socket.push(Buffer.from(`POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ${size}\r\n\r\n`));
+  for (let i = 0; i < size / 16384; i++) socket.push(Buffer.alloc(16384, 0x62));
+  await settle();
+  assert.ok(stream !== undefined);
+  assert.equal(socket.isPaused(), true, 'reading stopped while the body has no reader');
+  assert.ok(socket.readableLength > 0, 'the rest stays in the socket');
+  let got = 0;
+  let ended = false;
+  stream.readBody(
+    (c) => (got += c.length),
+    () => (ended = true),
+  );
+  await settle();
+  assert.equal(got, size);
+  assert.equal(ended, true);
 });
