@@ -254,3 +254,22 @@ test('h1 codec: a request body nobody has asked for yet is not buffered past 64 
   assert.equal(got, size);
   assert.equal(ended, true);
 });
+
+test('h1 codec: an exception thrown behind the codec while a head is parsed becomes a 500 and a close, not a crash', async () => {
+  const quiet = mock.method(process.stderr, 'write', () => true);
+  try {
+    const socket = new FakeSocket();
+    const errors: string[] = [];
+    const onRequest = (): void => {
+      throw new TypeError('boom');
+    };
+    new H1Connection(socket, INFO, { onRequest, onUpgrade: () => {}, onProtocolError: (c) => errors.push(c), onClose: () => {} }, DEFAULTS);
+    socket.emit('data', Buffer.from(requestHead('/', [['Host', 'a']])));
+    assert.deepEqual(errors, ['ERR_CODEC_EXCEPTION']);
+    assert.match(socket.output(), /^HTTP\/1\.1 500 /);
+    assert.equal(socket.closedByCodec, true);
+    assert.equal(quiet.mock.callCount(), 1, 'the exception is reported once on stderr');
+  } finally {
+    quiet.mock.restore();
+  }
+});
