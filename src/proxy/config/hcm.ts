@@ -88,7 +88,7 @@ export function validateHcm(ctx: Ctx, body: Raw, path: string, inline: InlineRou
     fields: [
       'codec_type', 'stat_prefix', 'rds', 'route_config', 'http_filters', 'common_http_protocol_options', 'http_protocol_options',
       'http2_protocol_options', 'server_name', 'server_header_transformation', 'stream_idle_timeout', 'request_timeout',
-      'request_headers_timeout', 'drain_timeout', 'access_log', 'use_remote_address', 'xff_num_trusted_hops', 'skip_xff_append',
+      'request_headers_timeout', 'max_request_headers_kb', 'drain_timeout', 'access_log', 'use_remote_address', 'xff_num_trusted_hops', 'skip_xff_append',
       'via', 'generate_request_id', 'preserve_external_request_id', 'upgrade_configs', 'normalize_path', 'merge_slashes',
     ],
     // observability only, or timing of connection close
@@ -127,6 +127,7 @@ export function validateHcm(ctx: Ctx, body: Raw, path: string, inline: InlineRou
     stream_idle_timeout: m.durOr('stream_idle_timeout', 300000),
     request_timeout: m.durOr('request_timeout', 0),
     request_headers_timeout: m.durOr('request_headers_timeout', 0),
+    max_request_headers_kb: m.numOr('max_request_headers_kb', 60, { int: true, min: 1, max: 8192 }),
     drain_timeout: m.durOr('drain_timeout', 5000),
     common_http_protocol_options: m.msg('common_http_protocol_options', (r, p) => commonHttpOptions(ctx, r, p)) ?? {},
     http_protocol_options: m.msg('http_protocol_options', (r, p) => http1Options(ctx, r, p)) ?? { accept_http_10: false },

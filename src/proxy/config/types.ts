@@ -319,6 +319,7 @@ export interface HttpConnectionManager {
   stream_idle_timeout: Millis; // default 300000; 0 disables
   request_timeout: Millis; // default 0 (disabled)
   request_headers_timeout: Millis; // default 0
+  max_request_headers_kb: number; // default 60 (KiB), 1..8192; also bounds request trailers
   drain_timeout: Millis; // default 5000
   common_http_protocol_options: { idle_timeout?: Millis; max_connection_duration?: Millis; max_headers_count?: number; max_stream_duration?: Millis };
   http_protocol_options: { accept_http_10: boolean };

@@ -96,12 +96,16 @@ export class ConnectionManager implements HttpConnectionHandler {
     this.h1Options = {
       idleTimeoutMs: common.idle_timeout ?? 3_600_000,
       maxHeaderPairs: common.max_headers_count ?? 100,
+      maxHeaderBytes: config.max_request_headers_kb * 1024,
       headersTimeoutMs: config.request_headers_timeout,
     };
 
     const h2o = config.http2_protocol_options;
     this.h2 = http2.createServer({
+      // max_headers_count for h2 too (nghttp2 counts the 4 request pseudo-headers as pairs); excess resets the stream.
+      maxHeaderListPairs: this.h1Options.maxHeaderPairs + 4,
       settings: {
+        maxHeaderListSize: this.h1Options.maxHeaderBytes,
         maxConcurrentStreams: h2o.max_concurrent_streams ?? 2147483647,
         initialWindowSize: h2o.initial_stream_window_size ?? 65535,
       },

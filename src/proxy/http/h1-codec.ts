@@ -1,6 +1,8 @@
-// HTTP: downstream HTTP/1.1 codec — llhttp on a keep-alive socket, pipelining-safe, one write per tick.
+// HTTP: downstream HTTP/1.1 codec — llhttp on a keep-alive socket, one request in flight per connection, one write per tick.
 // node:http's server costs an IncomingMessage, a ServerResponse, header validation and several closures
 // per request; this codec parses in place and serializes each response head as one latin1 string.
+// Pipelined requests are served in turn, as Envoy does: a head that arrives while the previous response is
+// still being written is parked (llhttp paused right after it, the socket paused) until that response ends.
 import { STATUS_CODES } from 'node:http';
 import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
@@ -8,13 +10,20 @@ import type { HeaderMap } from '../router/types.js';
 import { HTTPParser, headerLines, headersFromRaw, type LlhttpParser } from '../upstream/pool/http-parser.js';
 import type { DownstreamStream } from './downstream.js';
 import type { DownstreamConnectionInfo } from './types.js';
+import { FieldCollector } from './h1-fields.js';
+import { checkRequestHead } from './h1-request-checks.js';
 
 const methods = (createRequire(import.meta.url)('_http_common') as { methods: string[] }).methods;
 const CRLF = '\r\n';
 /** Framing headers the codec writes itself. */
 const CONNECTION_HEADERS: ReadonlySet<string> = new Set(['connection', 'transfer-encoding', 'keep-alive']);
-/** Envoy's default max_request_headers_kb (60 KiB); larger request heads get 431. */
-const MAX_REQUEST_HEADERS_BYTES = 60 * 1024;
+/** llhttp's HPE_PAUSED: returned by onHeadersComplete, execute() stops right after that head. */
+const HPE_PAUSED = 21;
+/** Bytes that arrive after a parked head despite the paused socket; a peer past this is not speaking HTTP/1.1 sensibly. */
+const MAX_HELD_BYTES = 1024 * 1024;
+/** Request body bytes buffered before a filter asks for the body; past this the socket is paused until it does. */
+const MAX_EARLY_BODY_BYTES = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 export interface UpgradeRequest {
   method: string;
@@ -26,16 +35,36 @@ export interface H1CodecCallbacks {
   onRequest(stream: H1Stream, info: DownstreamConnectionInfo): void;
   /** An Upgrade request: the socket is handed over with the bytes read after the request head. */
   onUpgrade(req: UpgradeRequest, socket: Duplex, head: Buffer, info: DownstreamConnectionInfo): void;
-  /** A request the parser rejected (answered 400/431 and closed here); for stats. */
+  /** A request the codec rejected (answered 400/408/431 and closed here); for stats. */
   onProtocolError(code: string): void;
   onClose(conn: H1Connection): void;
 }
 
 export interface H1CodecOptions {
   idleTimeoutMs: number; // keep-alive idle timeout, 0 = none
+  /** HCM common_http_protocol_options.max_headers_count: fields per request head, and per trailer section. */
   maxHeaderPairs: number;
+  /** HCM max_request_headers_kb in bytes: target, names and values of a request head, and of a trailer section. */
+  maxHeaderBytes: number;
   /** HCM request_headers_timeout: a request's headers must be complete this long after its first byte; 0 = none. */
   headersTimeoutMs: number;
+}
+
+/** A request head as parsed, before it becomes a stream. */
+interface ParsedHead {
+  method: string;
+  url: string;
+  raw: string[];
+  minor: number;
+  upgrade: boolean;
+  keepAlive: boolean;
+}
+
+function statusFor(code: string): number {
+  if (code === 'HPE_HEADER_OVERFLOW') return 431;
+  if (code === 'ERR_REQUEST_HEADERS_TIMEOUT') return 408;
+  if (code === 'ERR_CODEC_EXCEPTION') return 500;
+  return 400;
 }
 
 /** Batches every codec write of one tick: sockets are corked on first write and uncorked by one microtask. */
@@ -49,17 +78,31 @@ function flushCorked(): void {
 
 export class H1Connection {
   private readonly parser: LlhttpParser;
-  /** Streams in request order; only the first may write to the socket (pipelining). */
-  private readonly queue: H1Stream[] = [];
+  private readonly head: FieldCollector;
+  private readonly trailers: FieldCollector;
+  /** True from a message's first byte until its headers are complete; kOnHeaders in between carries head fields, after it trailers. */
+  private inHead = true;
+  /** The stream whose response is being written: at most one per connection. */
+  private active: H1Stream | null = null;
+  /** The stream whose request (body) is being read; null between messages. */
   private current: H1Stream | null = null;
-  private rawHeaders: string[] = [];
+  /** A complete head waiting for `active` to finish, and the bytes read after it. */
+  private parked: ParsedHead | null = null;
+  private held: Buffer | null = null;
+  /** A rejection found inside a parser callback, acted on once execute() returns (callbacks never throw). */
+  private fault: string | null = null;
+  /** Status for a protocol error found behind a request still being answered: sent after that response. */
+  private deferredStatus = 0;
+  private bodyPaused = false;
+  private readPaused = false;
+  private inputEnded = false;
   private corkedThisTick = false;
   private executing = false;
   private closed = false;
   private upgrade: UpgradeRequest | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private headersTimer: NodeJS.Timeout | null = null;
-  /** Set when a response said connection: close; no further requests are read. */
+  /** Set when the connection ends after the response in flight; no further requests are read. */
   private closing = false;
 
   constructor(
@@ -68,9 +111,13 @@ export class H1Connection {
     private readonly cb: H1CodecCallbacks,
     private readonly opts: H1CodecOptions,
   ) {
+    this.head = new FieldCollector(opts.maxHeaderPairs, opts.maxHeaderBytes);
+    this.trailers = new FieldCollector(opts.maxHeaderPairs, opts.maxHeaderBytes);
     const p = new HTTPParser();
-    // The third argument is llhttp's header *size* limit (bytes), not a count: Envoy's max_request_headers_kb default.
-    p.initialize(HTTPParser.REQUEST, {}, MAX_REQUEST_HEADERS_BYTES);
+    // llhttp's own byte limit bounds any single line; FieldCollector bounds the head as a whole
+    // (the binding's count restarts at each 32-field flush, so it alone lets ~100 KB heads through).
+    p.initialize(HTTPParser.REQUEST, {}, opts.maxHeaderBytes);
+    p[HTTPParser.kOnMessageBegin] = this.onMessageBegin;
     p[HTTPParser.kOnHeaders] = this.onHeaders;
     p[HTTPParser.kOnHeadersComplete] = this.onHeadersComplete;
     p[HTTPParser.kOnBody] = this.onBody;
@@ -85,61 +132,144 @@ export class H1Connection {
 
   // ---- input
   private readonly onData = (chunk: Buffer): void => {
-    if (this.closing) return;
-    if (this.current === null && this.headersTimer === null && this.opts.headersTimeoutMs > 0) {
-      this.headersTimer = setTimeout(this.onHeadersTimeout, this.opts.headersTimeoutMs);
+    if (this.closed) return;
+    if (this.parked !== null) {
+      // Read before the pause took effect: kept for when the parked request's turn comes.
+      this.hold(chunk);
+      return;
     }
+    if (this.deferredStatus !== 0) return; // only an error reply remains to be sent
+    if (this.closing && this.current === null) return;
+    this.feed(chunk);
+  };
+
+  private hold(chunk: Buffer): void {
+    const held = this.held === null ? chunk : Buffer.concat([this.held, chunk]);
+    if (held.length > MAX_HELD_BYTES) {
+      this.socket.destroy();
+      return;
+    }
+    this.held = held;
+  }
+
+  /** Runs llhttp over `chunk`; parser callbacks only record rejections, acted on here. */
+  private feed(chunk: Buffer): void {
+    let r: number | Error;
     this.executing = true;
-    const r = this.parser.execute(chunk);
+    try {
+      r = this.parser.execute(chunk);
+    } catch (e) {
+      // A callback threw (a bug behind the codec): answer this connection, never crash the process.
+      reportException(e);
+      this.fault ??= 'ERR_CODEC_EXCEPTION';
+      r = 0;
+    }
     this.executing = false;
     if (this.closed) {
       this.parser.close();
       return;
     }
+    const fault = this.fault;
+    if (fault !== null) {
+      this.fault = null;
+      this.protocolError(fault);
+      return;
+    }
+    if (this.parked !== null) {
+      // onHeadersComplete parked a head and paused llhttp right after it (for an Upgrade head the binding
+      // reports that pause as a plain byte count).
+      const parsed = r instanceof Error ? ((r as Error & { bytesParsed?: number }).bytesParsed ?? chunk.length) : r;
+      const rest = chunk.subarray(parsed);
+      if (rest.length > 0) this.held = rest;
+      this.updateFlow();
+      return;
+    }
     if (r instanceof Error) {
-      this.protocolError((r as Error & { code?: string }).code ?? 'HPE_ERROR');
+      const err = r as Error & { code?: string };
+      if (this.closing) return; // heads after a closing response are not read
+      this.protocolError(err.code ?? 'HPE_ERROR');
       return;
     }
     const up = this.upgrade;
     if (up !== null) {
-      this.upgrade = null;
-      this.detach();
-      this.cb.onUpgrade(up, this.socket, chunk.subarray(r), this.info);
+      this.handOff(up, chunk.subarray(r));
+      return;
+    }
+    this.updateFlow();
+    this.finishIfInputDone();
+  }
+
+  private readonly onMessageBegin = (): number => {
+    this.inHead = true;
+    this.head.reset();
+    this.trailers.reset();
+    if (this.headersTimer === null && this.opts.headersTimeoutMs > 0 && !this.closing) {
+      this.headersTimer = setTimeout(this.onHeadersTimeout, this.opts.headersTimeoutMs);
+    }
+    return 0;
+  };
+
+  /** Past 32 fields llhttp's binding flushes (fields, URL piece) here; after the head, this carries trailers. */
+  private readonly onHeaders = (raw: string[], url: string): void => {
+    if (this.fault !== null) return;
+    if (this.inHead) {
+      this.head.addUrl(url);
+      this.head.add(raw);
+      if (this.head.overflow) this.fault = 'HPE_HEADER_OVERFLOW';
+    } else {
+      // The binding repeats the request URL with a trailer flush: it is not part of the trailers.
+      this.trailers.add(raw);
+      if (this.trailers.overflow) this.fault = 'HPE_HEADER_OVERFLOW';
     }
   };
 
-  private readonly onHeaders = (raw: string[]): void => {
-    for (let i = 0; i < raw.length; i++) this.rawHeaders.push(raw[i]);
-  };
-
+  /** `raw` and `url` are undefined when the head came through onHeaders (always, once the binding has flushed once). */
   private readonly onHeadersComplete = (
     _maj: number,
     minor: number,
     raw: string[] | undefined,
     method: number,
-    url: string,
+    url: string | undefined,
     _status: unknown,
     _msg: unknown,
     upgrade: boolean,
     keepAlive: boolean,
   ): number => {
-    if (this.closing) return 0; // a rejected request ended this connection: ignore what follows it
-    const rawList = raw ?? this.rawHeaders;
-    if (rawList.length > 2 * this.opts.maxHeaderPairs) {
-      // Envoy's max_headers_count: too many headers is a 431 like too many bytes.
-      this.rawHeaders = [];
-      this.protocolError('HPE_HEADER_OVERFLOW');
-      return 0;
+    if (this.fault !== null || this.closing) return HPE_PAUSED; // stop parsing: this connection is ending
+    this.inHead = false;
+    this.clearHeadersTimer();
+    const h = this.head;
+    h.addUrl(url);
+    h.add(raw);
+    if (h.overflow) {
+      // Envoy's max_headers_count / max_request_headers_kb: too many headers is a 431 like too many bytes.
+      this.fault = 'HPE_HEADER_OVERFLOW';
+      return HPE_PAUSED;
     }
-    const headers = headersFromRaw(rawList);
-    this.rawHeaders = [];
-    const m = methods[method] ?? 'GET';
+    const head: ParsedHead = { method: methods[method] ?? 'GET', url: h.url, raw: h.fields, minor, upgrade, keepAlive };
+    h.reset();
+    const refused = checkRequestHead(head.url, head.raw);
+    if (refused !== null) {
+      this.fault = refused;
+      return HPE_PAUSED;
+    }
+    if (this.active !== null) {
+      this.parked = head;
+      return HPE_PAUSED;
+    }
+    this.dispatch(head);
+    return 0;
+  };
+
+  private dispatch(head: ParsedHead): void {
+    const headers = headersFromRaw(head.raw);
+    const m = head.method;
     // RFC 9113 retired the h2c upgrade; like Envoy we answer such a request in HTTP/1.1, then close
     // (llhttp stops parsing the connection after an upgrade request).
-    const h2c = upgrade && typeof headers.upgrade === 'string' && headers.upgrade.toLowerCase() === 'h2c';
-    if (upgrade && !h2c && m !== 'CONNECT') {
-      this.upgrade = { method: m, url, headers };
-      return 0;
+    const h2c = head.upgrade && typeof headers.upgrade === 'string' && headers.upgrade.toLowerCase() === 'h2c';
+    if (head.upgrade && !h2c && m !== 'CONNECT') {
+      this.upgrade = { method: m, url: head.url, headers };
+      return;
     }
     if (h2c) {
       delete headers.upgrade;
@@ -147,54 +277,117 @@ export class H1Connection {
       this.closing = true;
     }
     this.clearIdle();
-    const stream = new H1Stream(this, m, url, headers, minor === 0 ? 'HTTP/1.0' : 'HTTP/1.1', keepAlive && !h2c);
+    const stream = new H1Stream(this, m, head.url, headers, head.minor === 0 ? 'HTTP/1.0' : 'HTTP/1.1', head.keepAlive && !h2c);
     this.current = stream;
-    this.queue.push(stream);
+    this.active = stream;
     if (headers.expect === '100-continue') {
       // Like Envoy (proxy_100_continue off): answer the expectation here and do not forward it.
-      if (this.queue.length === 1) this.write('HTTP/1.1 100 Continue\r\n\r\n');
+      this.write('HTTP/1.1 100 Continue\r\n\r\n');
       delete headers.expect;
     }
     this.cb.onRequest(stream, this.info);
-    return 0;
-  };
+  }
 
   private readonly onBody = (chunk: Buffer): void => {
+    if (this.fault !== null) return;
     this.current?.deliverData(chunk);
   };
 
   private readonly onMessageComplete = (): void => {
+    if (this.fault !== null) return;
+    this.inHead = true;
     const s = this.current;
-    if (s === null) return;
     this.current = null;
-    const trailers = this.rawHeaders.length > 0 ? headersFromRaw(this.rawHeaders) : undefined;
-    this.rawHeaders = [];
-    s.deliverEnd(trailers);
+    this.bodyPaused = false;
+    const t = this.trailers;
+    const trailers = t.count > 0 ? headersFromRaw(t.fields) : undefined;
+    t.reset();
+    s?.deliverEnd(trailers);
   };
 
   private readonly onHeadersTimeout = (): void => {
     this.headersTimer = null;
-    if (!this.closed && this.current === null) this.protocolError('ERR_REQUEST_HEADERS_TIMEOUT');
+    if (!this.closed && !this.closing && this.inHead) this.protocolError('ERR_REQUEST_HEADERS_TIMEOUT');
   };
 
   private protocolError(code: string): void {
     this.cb.onProtocolError(code);
+    this.clearHeadersTimer();
+    this.parked = null;
+    this.held = null;
+    const status = statusFor(code);
     const s = this.current;
     this.current = null;
-    if (s !== null && s.headersWritten) {
-      this.socket.destroy();
+    if (s !== null) {
+      // The error is inside this request (body or trailers): if its response has begun, only a reset is left.
+      if (s.headersWritten || this.active !== s) {
+        this.socket.destroy();
+        return;
+      }
+      this.active = null;
+      s.abandon();
+      this.replyAndClose(status);
       return;
     }
-    const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_REQUEST_HEADERS_TIMEOUT' ? 408 : 400;
-    // Streams still waiting for their turn are abandoned: the connection ends after this reply.
-    for (const q of this.queue) q.abandon();
-    this.queue.length = 0;
+    if (this.active !== null) {
+      // An earlier request is still being answered: its response goes first, then this error, then the close.
+      this.deferredStatus = status;
+      this.updateFlow();
+      return;
+    }
+    this.replyAndClose(status);
+  }
+
+  private replyAndClose(status: number): void {
     this.closing = true;
+    this.deferredStatus = 0;
+    this.clearIdle();
     this.socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
   }
 
+  /** Pauses the socket while the stream being read asks for it, a head is parked, or only an error reply remains. */
+  private updateFlow(): void {
+    if (this.closed) return;
+    const pause = this.bodyPaused || this.parked !== null || this.deferredStatus !== 0;
+    if (pause === this.readPaused) return;
+    this.readPaused = pause;
+    if (pause) this.socket.pause();
+    else this.socket.resume();
+  }
+
+  /** The parked request's turn: make it a stream, then parse what was read after it. */
+  private readonly unpark = (): void => {
+    const head = this.parked;
+    if (head === null || this.closed || this.active !== null) return;
+    this.parked = null;
+    const rest = this.held ?? EMPTY;
+    this.held = null;
+    try {
+      this.dispatch(head);
+    } catch (e) {
+      reportException(e);
+      this.protocolError('ERR_CODEC_EXCEPTION');
+      return;
+    }
+    if (this.closed) return;
+    const up = this.upgrade;
+    if (up !== null) {
+      this.handOff(up, rest);
+      return;
+    }
+    this.parser.resume();
+    this.feed(rest); // with no bytes too: llhttp then completes a message that has no body
+  };
+
+  private handOff(up: UpgradeRequest, rest: Buffer): void {
+    this.upgrade = null;
+    this.detach();
+    this.cb.onUpgrade(up, this.socket, rest, this.info);
+    if (this.readPaused) this.socket.resume();
+  }
+
   // ---- output
-  /** Writes for the stream at the head of the queue; batched per tick. */
+  /** Writes for the active stream; batched per tick. */
   write(data: string | Buffer): boolean {
     const socket = this.socket;
     if (!this.corkedThisTick) {
@@ -219,32 +412,46 @@ export class H1Connection {
     return this.current === stream;
   }
 
-  isHead(stream: H1Stream): boolean {
-    return this.queue[0] === stream;
+  isActive(stream: H1Stream): boolean {
+    return this.active === stream;
   }
 
-  /** The head stream finished its response: the next one may write, or the connection closes. */
+  /** The active stream finished its response: the parked request (if any) goes next, or the connection closes. */
   streamDone(stream: H1Stream, keepAlive: boolean): void {
-    if (this.queue[0] !== stream) return;
-    this.queue.shift();
-    if (!keepAlive) {
+    if (this.active !== stream) return;
+    this.active = null;
+    if (!keepAlive || this.closed) {
       this.closing = true;
-      for (const q of this.queue) q.abandon();
-      this.queue.length = 0;
+      this.parked = null;
+      this.held = null;
+      if (this.current === stream) this.current = null; // the rest of its body is not read
       this.socket.end();
       return;
     }
-    const next = this.queue[0];
-    if (next !== undefined) next.becomeHead();
-    else if (this.current === null) this.armIdle();
+    if (this.deferredStatus !== 0) {
+      this.replyAndClose(this.deferredStatus);
+      return;
+    }
+    if (this.parked !== null) {
+      // After the current call stack: an upstream pool releases its connection after this response's end,
+      // so the next request can reuse it (and no parser runs re-entrantly).
+      queueMicrotask(this.unpark);
+      return;
+    }
+    if (this.current === null) this.armIdle();
+    this.finishIfInputDone();
   }
 
-  pause(): void {
-    this.socket.pause();
+  pauseBody(stream: H1Stream): void {
+    if (stream !== this.current) return;
+    this.bodyPaused = true;
+    this.updateFlow();
   }
 
-  resume(): void {
-    this.socket.resume();
+  resumeBody(stream: H1Stream): void {
+    if (stream !== this.current) return;
+    this.bodyPaused = false;
+    this.updateFlow();
   }
 
   destroy(): void {
@@ -267,25 +474,41 @@ export class H1Connection {
       clearTimeout(this.idleTimer);
       this.idleTimer = null;
     }
+    this.clearHeadersTimer();
+  }
+
+  private clearHeadersTimer(): void {
     if (this.headersTimer !== null) {
       clearTimeout(this.headersTimer);
       this.headersTimer = null;
     }
   }
 
+  private get idle(): boolean {
+    return this.active === null && this.current === null && this.parked === null;
+  }
+
   private readonly onIdle = (): void => {
     this.idleTimer = null;
-    if (this.queue.length === 0 && this.current === null) this.socket.destroy();
+    if (this.idle) this.socket.destroy();
   };
 
   /** Idle keep-alive connections close at once when draining; busy ones after their response. */
   drainIdle(): void {
-    if (this.queue.length === 0 && this.current === null) this.socket.end();
-    else this.closing = true;
+    const idle = this.idle;
+    this.closing = true;
+    if (idle) this.socket.end();
   }
 
   get draining(): boolean {
     return this.closing;
+  }
+
+  /** The client half-closed: once all it sent is answered, close (HTTP/1.1 has no half-close semantics). */
+  private finishIfInputDone(): void {
+    if (!this.inputEnded || this.closing || this.closed || !this.idle) return;
+    this.closing = true;
+    this.socket.end();
   }
 
   private detach(): void {
@@ -303,9 +526,8 @@ export class H1Connection {
   };
 
   private readonly onEnd = (): void => {
-    // The client half-closed: answer what is in flight, then close (HTTP/1.1 has no half-close semantics).
-    if (this.queue.length === 0) this.socket.end();
-    else this.closing = true;
+    this.inputEnded = true;
+    this.finishIfInputDone();
   };
 
   private readonly onClose = (): void => {
@@ -314,12 +536,19 @@ export class H1Connection {
     this.clearIdle();
     if (!this.executing) this.parser.close();
     const current = this.current;
+    const active = this.active;
     this.current = null;
-    for (const s of this.queue) s.abandon();
-    this.queue.length = 0;
-    current?.abandon();
+    this.active = null;
+    this.parked = null;
+    this.held = null;
+    active?.abandon();
+    if (current !== active) current?.abandon();
     this.cb.onClose(this);
   };
+}
+
+function reportException(e: unknown): void {
+  process.stderr.write(`h1 codec: exception while handling a request: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
 }
 
 /** One request/response on an H1Connection. */
@@ -332,13 +561,11 @@ export class H1Stream implements DownstreamStream {
   private chunked = false;
   private keepAlive: boolean;
   private done = false;
-  /** Response bytes produced before this stream reached the head of the pipeline. */
-  private pending: (string | Buffer)[] | null = null;
-  private pendingEnd = false;
   // request body delivery
   private bodyData: ((chunk: Buffer) => void) | null = null;
   private bodyEnd: ((t: HeaderMap | undefined) => void) | null = null;
   private early: Buffer[] | null = null;
+  private earlyBytes = 0;
   private earlyEnd = false;
   private earlyTrailers: HeaderMap | undefined;
   private abortCb: (() => void) | null = null;
@@ -357,6 +584,7 @@ export class H1Stream implements DownstreamStream {
     this.headOnly = method === 'HEAD';
     const host = headers.host;
     this.authority = typeof host === 'string' ? host : '';
+    // The codec admitted only 1*DIGIT values up to 2^53-1 (h1-request-checks.ts): Number() is exact.
     const cl = headers['content-length'];
     this.contentLength = typeof cl === 'string' ? Number(cl) : -1;
     this.hasBody = this.contentLength > 0 || headers['transfer-encoding'] !== undefined;
@@ -365,7 +593,12 @@ export class H1Stream implements DownstreamStream {
   // ---- request body
   deliverData(chunk: Buffer): void {
     if (this.bodyData !== null) this.bodyData(chunk);
-    else if (!this.done) (this.early ??= []).push(chunk);
+    else if (!this.done) {
+      (this.early ??= []).push(chunk);
+      this.earlyBytes += chunk.length;
+      // No filter has asked for the body yet (e.g. a fault delay): stop reading rather than buffer it all.
+      if (this.earlyBytes > MAX_EARLY_BODY_BYTES) this.conn.pauseBody(this);
+    }
   }
 
   deliverEnd(trailers: HeaderMap | undefined): void {
@@ -387,20 +620,22 @@ export class H1Stream implements DownstreamStream {
     if (early !== null) {
       this.early = null;
       for (let i = 0; i < early.length; i++) onData(early[i]);
+      if (this.earlyBytes > MAX_EARLY_BODY_BYTES) this.conn.resumeBody(this);
     }
     if (this.earlyEnd) onEnd(this.earlyTrailers);
   }
 
   pauseBody(): void {
-    this.conn.pause();
+    this.conn.pauseBody(this);
   }
 
   resumeBody(): void {
-    this.conn.resume();
+    this.conn.resumeBody(this);
   }
 
   // ---- response
   respondHeaders(status: number, headers: HeaderMap, endStream: boolean): void {
+    if (this.done) return;
     this.responseStarted = true;
     // A response that starts before its request body was read closes the connection afterwards.
     this.keepAlive =
@@ -462,31 +697,24 @@ export class H1Stream implements DownstreamStream {
     this.abortCb = cb;
   }
 
-  /** The connection closed under this stream (or it was dropped from the pipeline). */
+  /** The connection closed under this stream, or the codec refused the rest of its request. */
   abandon(): void {
     if (this.done) return;
     this.done = true;
+    if (this.drainCb !== null) this.conn.socket.removeListener('drain', this.onSocketDrain);
     this.abortCb?.();
   }
 
-  becomeHead(): void {
-    const pending = this.pending;
-    this.pending = null;
-    if (pending !== null) for (let i = 0; i < pending.length; i++) this.conn.write(pending[i]);
-    if (this.pendingEnd) this.conn.streamDone(this, this.keepAlive);
-  }
-
   private out(data: string | Buffer): boolean {
-    if (this.conn.isHead(this)) return this.conn.write(data);
-    (this.pending ??= []).push(data);
-    return true;
+    // Only the active stream owns the socket (an abandoned one may still be called by its filters).
+    if (!this.conn.isActive(this)) return true;
+    return this.conn.write(data);
   }
 
   private finish(): void {
     if (this.done) return;
     this.done = true;
     if (this.drainCb !== null) this.conn.socket.removeListener('drain', this.onSocketDrain);
-    if (this.conn.isHead(this)) this.conn.streamDone(this, this.keepAlive);
-    else this.pendingEnd = true;
+    this.conn.streamDone(this, this.keepAlive);
   }
 }

@@ -43,6 +43,7 @@ export function hcm(statPrefix: string, codec: HttpConnectionManager['codec_type
     stream_idle_timeout: 300000,
     request_timeout: 0,
     request_headers_timeout: 0,
+    max_request_headers_kb: 60,
     drain_timeout: 200,
     common_http_protocol_options: {},
     http_protocol_options: { accept_http_10: false },

@@ -8,6 +8,8 @@ export interface LlhttpParser {
   initialize(type: number, resource: object, maxHeaderSize?: number): void;
   execute(data: Buffer): number | Error;
   finish(): number | Error | undefined;
+  /** Continues after a callback returned HPE_PAUSED (llhttp_resume). */
+  resume(): void;
   close(): void;
   free(): void;
   [key: number]: unknown;
@@ -18,6 +20,8 @@ interface HttpParserModule {
     new (): LlhttpParser;
     REQUEST: number;
     RESPONSE: number;
+    /** Called at the first byte of each message (Node >= 18). */
+    kOnMessageBegin: number;
     kOnHeaders: number;
     kOnHeadersComplete: number;
     kOnBody: number;

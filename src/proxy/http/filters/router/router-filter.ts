@@ -13,10 +13,8 @@ import { startMirror } from './mirror.js';
 import { matchAllHeaders } from '../../../router/header-matcher.js';
 import { leaseHost } from '../../../upstream/host-lease.js';
 import { UpstreamRequest, type UpstreamRequestOwner } from './upstream-request.js';
+import { forwardRequestHeaders, forwardResponseHeaders } from '../../hop-by-hop.js';
 
-/** Headers that describe one hop and never cross the proxy. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings', 'te', 'host', 'content-length']);
-const RESPONSE_HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 const EMPTY = Buffer.alloc(0);
 
 /** What every request of one router filter shares. */
@@ -170,11 +168,7 @@ class RouterFilter implements HttpFilter, UpstreamRequestOwner, WatermarkCallbac
 
   private buildHead(): UpstreamRequestHead {
     const s = this.stream;
-    const headers: HeaderMap = {};
-    const src = s.headers;
-    for (const name in src) if (!HOP_BY_HOP.has(name)) headers[name] = src[name];
-    const te = src.te;
-    if (typeof te === 'string' && te.includes('trailers')) headers.te = 'trailers';
+    const headers = forwardRequestHeaders(s.headers);
     const route = s.route!;
     const choice = s.chooseCluster();
     const clusterEdits = choice?.requestHeaders !== undefined && !choice.requestHeaders.empty ? choice.requestHeaders : undefined;
@@ -278,8 +272,7 @@ class RouterFilter implements HttpFilter, UpstreamRequestOwner, WatermarkCallbac
     this.touch();
     const serviceTime = Math.round(performance.now() - up.startHr);
     s.upstreamServiceTime = serviceTime;
-    const out: HeaderMap = {};
-    for (const name in headers) if (!RESPONSE_HOP_BY_HOP.has(name)) out[name] = headers[name];
+    const out = forwardResponseHeaders(headers);
     if (!this.shared.config.suppress_envoy_headers) out['x-envoy-upstream-service-time'] = String(serviceTime);
     s.applyRouteResponseHeaders(out, up.lease.host.key);
     this.responding = true;
