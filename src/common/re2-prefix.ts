@@ -19,13 +19,40 @@ function quantified(source: string, at: number): boolean {
 }
 
 /**
+ * Whether `source` may have a `|` outside every group (then the pattern is not one concatenation). Escapes
+ * and character classes are stepped over; on what this scan does not model (\Q…\E quoting, a `[` inside a
+ * class as in [[:alpha:]]) it answers true, which only costs the fast fail.
+ */
+function mayAlternateAtTop(source: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === '\\') {
+      if (source[i + 1] === 'Q') return true;
+      i++;
+    } else if (c === '[') {
+      i++;
+      if (source[i] === '^') i++;
+      if (source[i] === ']') i++; // a ] first in a class is a literal
+      for (; i < source.length && source[i] !== ']'; i++) {
+        if (source[i] === '[') return true;
+        if (source[i] === '\\') i++;
+      }
+    } else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '|' && depth <= 0) return true;
+  }
+  return false;
+}
+
+/**
  * The longest run of single literal characters at the start of `source` that every match must begin with,
- * or '' when there is none. Why this is sound: without `|` anywhere the pattern is one concatenation, and
+ * or '' when there is none. Why this is sound: without a top-level `|` the pattern is one concatenation, and
  * its leading atoms that are plain characters (or escaped metacharacters) without a quantifier each match
  * exactly that character, in order. Only ASCII is taken, so each character is one UTF-16 unit.
  */
 export function requiredPrefix(source: string): string {
-  if (source.includes('|')) return '';
+  if (mayAlternateAtTop(source)) return '';
   let prefix = '';
   // A leading ^ or \A consumes nothing (and a match starts there anyway): what follows is still the prefix.
   let i = source.startsWith('^') ? 1 : source.startsWith('\\A') ? 2 : 0;
