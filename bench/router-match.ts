@@ -87,3 +87,5 @@ console.log('router match: 50 vhosts × 20 routes');
 run('mixed hosts/routes', reqs, 2_000_000);
 run('miss (404 NR, scans all 20 routes)', [miss], 1_000_000);
 run('first route of first host', [mkReq(1, 0, 0)], 2_000_000);
+run('safe_regex route hit (4th route)', [mkReq(1, 3, 0)], 2_000_000);
+run('safe_regex prefix ok, regex fails', [{ ...mkReq(1, 3, 0), path: '/svc1/api3/12x' }], 2_000_000);

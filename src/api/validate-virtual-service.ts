@@ -5,7 +5,7 @@ import {
   checkHeaderName,
   checkHost,
   checkLabels,
-  checkRegex,
+  checkRegexRewrite,
   checkStringMatch,
   checkDns1123Label,
   field,
@@ -129,7 +129,7 @@ function validateHttpRoute(r: Record<string, unknown>, p: string, report: Report
   const rewrite = asObject(r.rewrite);
   if (rewrite) {
     if (!isSet(rewrite.uri) && !isSet(rewrite.authority) && !isSet(rewrite.uriRegexRewrite)) report(joinPath(p, 'rewrite'), 'rewrite must specify uri, authority or uriRegexRewrite');
-    checkRegex(field(rewrite.uriRegexRewrite, 'match'), joinPath(p, 'rewrite.uriRegexRewrite.match'), report);
+    checkRegexRewrite(rewrite.uriRegexRewrite, joinPath(p, 'rewrite.uriRegexRewrite'), report);
   }
   checkDuration(r.timeout, joinPath(p, 'timeout'), report);
   validateRetries(r.retries, joinPath(p, 'retries'), report);

@@ -33,6 +33,28 @@ test('Istio Bookinfo samples (canary, weighted, fault, retries, subsets, gateway
   }
 });
 
+test('regexes are RE2: its syntax passes, what JS takes but RE2 refuses fails, rewrites are checked too', () => {
+  const lines = errorsOf(
+    'VirtualService',
+    `hosts: [a]
+http:
+- match:
+  - uri: {regex: "(?i)/api/(?P<version>v[0-9]+)/.*\\\\z"}
+    headers:
+      x-a: {regex: "\\\\pL+"}
+      x-b: {regex: "(?<n>a)\\\\k<n>"}
+      x-c: {regex: "\\\\u0041"}
+  rewrite:
+    uriRegexRewrite: {match: "^/api/(v[0-9]+)/(.*)$", rewrite: "/\\\\3/\\\\1"}
+  route:
+  - destination: {host: a}`,
+  );
+  expectError(lines, 'spec.http[0].match[0].headers.x-b.regex', /^spec\.http\[0\]\.match\[0\]\.headers\.x-b\.regex: invalid RE2 regex "\(\?<n>a\)\\\\k<n>": invalid escape sequence/);
+  expectError(lines, 'spec.http[0].match[0].headers.x-c.regex', /invalid RE2 regex/);
+  expectError(lines, 'spec.http[0].rewrite.uriRegexRewrite.rewrite', 'substitution refers to group \\3 but the regex has 2');
+  assert.equal(lines.length, 3, lines.join('\n'));
+});
+
 test('weights must sum to 100 — with resource, path and reason in the message', () => {
   const r = one(`apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -89,8 +111,8 @@ http:
   mirror: {host: b}
   mirrorPercentage: {value: -1}`,
   );
-  expectError(lines, 'spec.http[0].match[0].uri.regex', /invalid regex/);
-  expectError(lines, 'spec.http[0].match[0].headers.x-user.regex', /look-around/);
+  expectError(lines, 'spec.http[0].match[0].uri.regex', /invalid RE2 regex "\(\[a-z": missing closing \]/);
+  expectError(lines, 'spec.http[0].match[0].headers.x-user.regex', /invalid RE2 regex .*look-around/);
   expectError(lines, 'spec.http[0].timeout', 'invalid duration "10 seconds" (expected e.g. "1s", "100ms", "1.5s")');
   expectError(lines, 'spec.http[0].retries.perTryTimeout', 'duration "0.5ms" must be at least 1ms');
   expectError(lines, 'spec.http[0].retries.retryOn', '"teapot" is not a valid retryOn policy');

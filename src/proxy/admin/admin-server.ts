@@ -11,6 +11,7 @@ import type { ClusterStatus } from './cluster-status.js';
 import { ServerStateTracker, durationSeconds, serverInfoBody } from './server-state.js';
 import { toJson } from './to-json.js';
 import { runtimeEndpoints, type RuntimeAdmin } from './runtime-endpoints.js';
+import { Re2 } from '../../common/re2.js';
 
 export { clusterStatusFrom, type ClusterStatus, type HostStatus } from './cluster-status.js';
 
@@ -66,11 +67,10 @@ function statsQuery(q: URLSearchParams): StatsQuery | string {
   const out: StatsQuery = { usedOnly: q.has('usedonly') };
   const f = q.get('filter');
   if (f !== null && f !== '') {
-    try {
-      out.filter = new RegExp(f);
-    } catch {
-      return `Invalid regex: ${f}\n`;
-    }
+    // RE2, as in Envoy: a user's pattern must not be able to stall the proxy's one thread.
+    const re = Re2.compile(f);
+    if (typeof re === 'string') return `${re}\n`;
+    out.filter = re;
   }
   return out;
 }

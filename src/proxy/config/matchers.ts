@@ -2,21 +2,15 @@
 import type { HeaderMatcher, QueryParameterMatcher, RegexRewrite, StringMatcher } from './types.js';
 import { Ctx, Msg, join, readNum } from './reader.js';
 import { headerName } from './common.js';
+import { Re2 } from '../../common/re2.js';
+import { Rewrite } from '../../common/re2-rewrite.js';
 
-/** Envoy uses RE2; we run JS RegExp, so a regex must compile there (with or without the `u` flag). */
-export function checkRegex(ctx: Ctx, regex: string, path: string): boolean {
-  try {
-    new RegExp(regex, 'u');
-    return true;
-  } catch {
-    try {
-      new RegExp(regex);
-      return true;
-    } catch (e) {
-      ctx.err(path, `regex ${JSON.stringify(regex)} does not compile: ${(e as Error).message}`);
-      return false;
-    }
-  }
+/** Envoy's regexes are RE2: one that RE2 rejects (back-references, look-around, bad syntax) is a config error here. */
+export function checkRegex(ctx: Ctx, regex: string, path: string): Re2 | undefined {
+  const re = Re2.compile(regex);
+  if (typeof re !== 'string') return re;
+  ctx.err(path, re);
+  return undefined;
 }
 
 /** type.matcher.v3.RegexMatcher -> the regex source. */
@@ -28,7 +22,7 @@ export function validateRegexMatcher(ctx: Ctx, raw: unknown, path: string): stri
   });
   if (m === undefined) return undefined;
   const r = m.reqStr('regex');
-  if (r === '' || !checkRegex(ctx, r, m.at('regex'))) return undefined;
+  if (r === '' || checkRegex(ctx, r, m.at('regex')) === undefined) return undefined;
   return r;
 }
 
@@ -38,7 +32,13 @@ export function validateRegexRewrite(ctx: Ctx, raw: unknown, path: string): Rege
   m.require('pattern');
   const pattern = m.msg('pattern', (r, p) => validateRegexMatcher(ctx, r, p));
   const substitution = m.strOr('substitution', '');
-  return pattern === undefined ? undefined : { pattern, substitution };
+  if (pattern === undefined) return undefined;
+  const rw = Rewrite.parse(substitution, Re2.mustCompile(pattern).groupCount);
+  if (typeof rw === 'string') {
+    m.err('substitution', rw);
+    return undefined;
+  }
+  return { pattern, substitution };
 }
 
 export function validateStringMatcher(ctx: Ctx, raw: unknown, path: string): StringMatcher | undefined {

@@ -2,7 +2,9 @@
 import type { RegexRewrite, RouteAction } from '../config/types.js';
 import type { RouteRequest } from './types.js';
 import type { Errors } from './compile-errors.js';
-import { compileGlobal, compileSubstitution } from './regex.js';
+import type { Re2 } from '../../common/re2.js';
+import type { Rewrite } from '../../common/re2-rewrite.js';
+import { compileRegex, compileRewrite } from './regex.js';
 import { pathEnd } from './path.js';
 import { firstHeader } from './header-value.js';
 
@@ -14,8 +16,8 @@ import { firstHeader } from './header-value.js';
 export class PathRewriter {
   readonly identity: boolean;
   private readonly prefix: string | undefined;
-  private readonly re: RegExp | undefined;
-  private readonly sub: string;
+  private readonly re: Re2 | undefined;
+  private readonly sub: Rewrite | undefined;
 
   /** `matchedLen`: length of the matched prefix/path, or -1 for "the whole path without query" (regex routes). */
   constructor(
@@ -27,11 +29,11 @@ export class PathRewriter {
   ) {
     this.prefix = prefixRewrite;
     if (regexRewrite && prefixRewrite === undefined) {
-      this.re = compileGlobal(regexRewrite.pattern, `${path}.regex_rewrite.pattern`, errs);
-      this.sub = compileSubstitution(regexRewrite.substitution, this.re, `${path}.regex_rewrite.substitution`, errs);
+      this.re = compileRegex(regexRewrite.pattern, `${path}.regex_rewrite.pattern.regex`, errs);
+      this.sub = compileRewrite(regexRewrite.substitution, this.re, `${path}.regex_rewrite.substitution`, errs);
     } else {
       this.re = undefined;
-      this.sub = '';
+      this.sub = undefined;
     }
     this.identity = this.prefix === undefined && this.re === undefined;
   }
@@ -44,7 +46,7 @@ export class PathRewriter {
     if (this.re !== undefined) {
       const end = pathEnd(full);
       const p = end === full.length ? full : full.slice(0, end);
-      const out = p.replace(this.re, this.sub);
+      const out = this.re.replaceAll(p, this.sub!);
       return end === full.length ? out : out + full.slice(end);
     }
     return full;
@@ -61,13 +63,13 @@ export class HostRewriter {
   readonly auto: boolean;
   private readonly kind: number;
   private readonly value: string;
-  private readonly re: RegExp | undefined;
-  private readonly sub: string;
+  private readonly re: Re2 | undefined;
+  private readonly sub: Rewrite | undefined;
 
   constructor(hr: RouteAction['host_rewrite'], path: string, errs: Errors) {
     this.auto = hr?.kind === 'auto';
     this.re = undefined;
-    this.sub = '';
+    this.sub = undefined;
     this.value = '';
     switch (hr?.kind) {
       case 'literal':
@@ -80,8 +82,8 @@ export class HostRewriter {
         break;
       case 'path_regex':
         this.kind = HR_REGEX;
-        this.re = compileGlobal(hr.pattern, `${path}.host_rewrite_path_regex.pattern`, errs);
-        this.sub = compileSubstitution(hr.substitution, this.re, `${path}.host_rewrite_path_regex.substitution`, errs);
+        this.re = compileRegex(hr.pattern, `${path}.host_rewrite_path_regex.pattern.regex`, errs);
+        this.sub = compileRewrite(hr.substitution, this.re, `${path}.host_rewrite_path_regex.substitution`, errs);
         break;
       default:
         this.kind = HR_NONE;
@@ -100,7 +102,7 @@ export class HostRewriter {
       case HR_REGEX: {
         const end = pathEnd(req.path);
         const p = end === req.path.length ? req.path : req.path.slice(0, end);
-        return p.replace(this.re!, this.sub);
+        return this.re!.replaceAll(p, this.sub!);
       }
       default:
         return undefined;

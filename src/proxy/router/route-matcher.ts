@@ -4,7 +4,8 @@ import type { RouteRequest } from './types.js';
 import type { Errors } from './compile-errors.js';
 import { CompiledHeaderMatcher, matchAllHeaders } from './header-matcher.js';
 import { CompiledQueryMatcher } from './query-matcher.js';
-import { compileFullMatch } from './regex.js';
+import type { Re2 } from '../../common/re2.js';
+import { compileRegex } from './regex.js';
 import { asciiLower, equalsRange, startsWithRange } from './path.js';
 import { firstHeader } from './header-value.js';
 import type { RuntimeSnapshot } from '../runtime-config/snapshot.js';
@@ -32,7 +33,7 @@ export class CompiledRouteMatch {
   readonly runtimeFraction: number;
   /** runtime_fraction.runtime_key ('' = none): the runtime may replace the fraction. */
   readonly runtimeKey: string;
-  private readonly re: RegExp | undefined;
+  private readonly re: Re2 | undefined;
   private readonly headers: readonly CompiledHeaderMatcher[];
   private readonly query: readonly CompiledQueryMatcher[];
   private readonly grpc: boolean;
@@ -43,7 +44,7 @@ export class CompiledRouteMatch {
     this.kind = ps.kind === 'prefix' ? PM_PREFIX : ps.kind === 'path' ? PM_PATH : ps.kind === 'safe_regex' ? PM_REGEX : PM_SEPARATED;
     if (ps.kind === 'safe_regex') {
       this.value = '';
-      this.re = compileFullMatch(ps.regex, `${path}.safe_regex.regex`, errs);
+      this.re = compileRegex(ps.regex, `${path}.safe_regex.regex`, errs);
     } else {
       this.value = this.ignoreCase ? asciiLower(ps.value) : ps.value;
       this.re = undefined;
@@ -70,7 +71,7 @@ export class CompiledRouteMatch {
           (end === this.value.length || raw.charCodeAt(this.value.length) === 47)
         );
       default:
-        return this.re!.test(pathOnly!);
+        return this.re!.fullMatch(pathOnly!);
     }
   }
 

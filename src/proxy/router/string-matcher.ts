@@ -1,7 +1,8 @@
 // Router compile stage: Envoy StringMatcher (exact/prefix/suffix/contains/safe_regex, ignore_case) compiled once.
 import type { StringMatcher } from '../config/types.js';
 import type { Errors } from './compile-errors.js';
-import { compileFullMatch } from './regex.js';
+import type { Re2 } from '../../common/re2.js';
+import { compileRegex } from './regex.js';
 import { asciiLower, endsWithFold, startsWithRange } from './path.js';
 
 const EXACT = 0;
@@ -14,7 +15,7 @@ export class CompiledStringMatcher {
   private readonly kind: number;
   private readonly value: string;
   private readonly ignoreCase: boolean;
-  private readonly re: RegExp | undefined;
+  private readonly re: Re2 | undefined;
 
   constructor(m: StringMatcher, path: string, errs: Errors) {
     // ignore_case has no effect on safe_regex (Envoy's StringMatcher docs).
@@ -22,7 +23,7 @@ export class CompiledStringMatcher {
     if (m.kind === 'safe_regex') {
       this.kind = REGEX;
       this.value = '';
-      this.re = compileFullMatch(m.regex, `${path}.safe_regex.regex`, errs);
+      this.re = compileRegex(m.regex, `${path}.safe_regex.regex`, errs);
     } else {
       this.kind = m.kind === 'exact' ? EXACT : m.kind === 'prefix' ? PREFIX : m.kind === 'suffix' ? SUFFIX : CONTAINS;
       this.value = this.ignoreCase ? asciiLower(m.value) : m.value;
@@ -41,7 +42,7 @@ export class CompiledStringMatcher {
       case CONTAINS:
         return (this.ignoreCase ? asciiLower(s) : s).includes(this.value);
       default:
-        return this.re!.test(s);
+        return this.re!.fullMatch(s);
     }
   }
 }

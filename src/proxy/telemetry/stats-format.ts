@@ -2,10 +2,11 @@
 import { BUCKET_BOUNDS, QUANTILES, estimateQuantile } from './histogram.js';
 import { flatName, formatLabels, promName } from './stat-name.js';
 import type { HistogramSnapshot, StatsSnapshot, ValueSnapshot } from './stats-snapshot.js';
+import type { Re2 } from '../../common/re2.js';
 
 export interface StatsQuery {
-  /** Regex matched (partially, like Envoy) against the flat name. */
-  filter?: RegExp;
+  /** RE2 regex matched partially (like Envoy) against the flat name. */
+  filter?: Re2;
   /** Only stats that were written at least once. */
   usedOnly?: boolean;
 }
@@ -13,7 +14,7 @@ export interface StatsQuery {
 /** Applies ?filter= and ?usedonly to a snapshot. */
 export function selectStats(snap: StatsSnapshot, q: StatsQuery): StatsSnapshot {
   const keep = (segs: ValueSnapshot['segments'], used: boolean): boolean =>
-    (!q.usedOnly || used) && (q.filter === undefined || q.filter.test(flatName(segs)));
+    (!q.usedOnly || used) && (q.filter === undefined || q.filter.partialMatch(flatName(segs)));
   return {
     counters: snap.counters.filter((s) => keep(s.segments, s.used)),
     gauges: snap.gauges.filter((s) => keep(s.segments, s.used)),

@@ -41,7 +41,26 @@ const cases: Case[] = [
     `${R0}.route.weighted_clusters.clusters`,
     /sum of cluster weights must be greater than 0/,
   ],
-  ['bad regex', (b) => set(b, `${R0}.match`, { safe_regex: { regex: '(' } }), `${R0}.match.safe_regex.regex`, /regex "\(" does not compile/],
+  ['bad regex', (b) => set(b, `${R0}.match`, { safe_regex: { regex: '(' } }), `${R0}.match.safe_regex.regex`, /^invalid RE2 regex "\(": missing closing \)/],
+  // JS RegExp runs these; RE2 (Envoy's engine) does not, so neither does the validator.
+  [
+    'regex back-reference',
+    (b) => set(b, `${R0}.match`, { prefix: '/', headers: [{ name: 'x', safe_regex_match: { regex: '(a)\\1' } }] }),
+    `${R0}.match.headers[0].safe_regex_match.regex`,
+    /^invalid RE2 regex "\(a\)\\\\1": invalid escape sequence: `\\1` \(RE2 has no back-references\)$/,
+  ],
+  [
+    'regex look-ahead',
+    (b) => set(b, `${R0}.match`, { prefix: '/', query_parameters: [{ name: 'q', string_match: { safe_regex: { regex: '(?!x).*' } } }] }),
+    `${R0}.match.query_parameters[0].string_match.safe_regex.regex`,
+    /^invalid RE2 regex "\(\?!x\)\.\*": .*\(RE2 has no look-around\)$/,
+  ],
+  [
+    'regex_rewrite substitution group',
+    (b) => set(b, `${R0}.route.regex_rewrite`, { pattern: { regex: '^/(a)$' }, substitution: '/\\2' }),
+    `${R0}.route.regex_rewrite.substitution`,
+    /^substitution refers to group \\2 but the regex has 1$/,
+  ],
   ['two path specifiers', (b) => set(b, `${R0}.match.path`, '/x'), `${R0}.match.path`, /only one of prefix, path may be set/],
   ['no path specifier', (b) => set(b, `${R0}.match`, {}), `${R0}.match`, /one of prefix, path, safe_regex, path_separated_prefix is required/],
   ['no route action', (b) => set(b, `${R0}.route`, undefined), `${R0}.route`, /one of route, redirect, direct_response is required/],

@@ -49,6 +49,13 @@ test('regex_rewrite: Envoy doc examples', () => {
   assert.equal(rr('(?i)/xxx/', '/yyy/', '/aaa/XxX/bbb'), '/aaa/yyy/bbb');
   // Query is preserved and not part of the subject; $ and a digit after a group are literal.
   assert.equal(rr('^/a/(\\d+)$', '/b/\\12$', '/a/7?x=/a/1'), '/b/72$?x=/a/1');
+  // RE2::GlobalReplace: no second, empty match where `.*` ended (JS's replace would give "/b/b").
+  assert.equal(rr('.*', '/b', '/a?q'), '/b?q');
+  assert.equal(rr('a*', '-', '/baa'), '-/-b-');
+  // Linear time on a pattern that backtracks exponentially in JS.
+  const t0 = performance.now();
+  assert.equal(rr('(a+)+$', 'x', `/${'a'.repeat(40)}!`), `/${'a'.repeat(40)}!`);
+  assert.ok(performance.now() - t0 < 100, `took ${performance.now() - t0} ms`);
 });
 
 test('host rewrites: literal, header, path_regex, auto', () => {

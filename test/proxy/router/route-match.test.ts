@@ -57,8 +57,9 @@ test('safe_regex is a full match on the path without query', () => {
   assert.ok(matches(m, { path: '/bot?x=1' }));
   assert.ok(!matches(m, { path: '/bitx' }));
   assert.ok(!matches(m, { path: '/x/bit' }));
-  // RE2 named groups and a leading (?i) translate.
+  // RE2 syntax: named groups, a leading (?i), \z.
   assert.ok(matches({ path_specifier: { kind: 'safe_regex', regex: '(?i)/(?P<n>[a-z]+)' } }, { path: '/ABC' }));
+  assert.ok(matches({ path_specifier: { kind: 'safe_regex', regex: '/a\\z' } }, { path: '/a' }));
 });
 
 test('path_separated_prefix matches the prefix exactly or followed by /', () => {
@@ -180,4 +181,19 @@ test('invalid regexes are compile errors naming the field', async () => {
   const r = tryCompileRouteTable(rc({ virtual_hosts: [vhost({ routes: [route({ m: { path_specifier: { kind: 'safe_regex', regex: '(' } } })] })] }));
   assert.equal(r.ok, false);
   if (!r.ok) assert.equal(r.errors[0]!.path, 'virtual_hosts[0].routes[0].match.safe_regex.regex');
+  // RE2 has no back-references: refused even though JS RegExp would run it.
+  const br = tryCompileRouteTable(rc({ virtual_hosts: [vhost({ routes: [route({ m: { path_specifier: { kind: 'safe_regex', regex: '/(a)\\1' } } })] })] }));
+  assert.equal(br.ok, false);
+  if (!br.ok) assert.match(br.errors[0]!.message, /^invalid RE2 regex "\/\(a\)\\\\1": .*back-references/);
+});
+
+test('a catastrophic safe_regex header matcher answers in linear time', () => {
+  const t = tableOf([
+    route({ name: 'evil', m: { headers: [hm({ name: 'x-a', string_match: { kind: 'safe_regex', regex: '^(a+)+$', ignore_case: false } })] } }),
+    route({ name: 'rest' }),
+  ]);
+  const t0 = performance.now();
+  assert.equal(t.match(req({ headers: { 'x-a': `${'a'.repeat(40)}!` } }))?.route.name, 'rest');
+  assert.ok(performance.now() - t0 < 100, `took ${performance.now() - t0} ms`);
+  assert.equal(t.match(req({ headers: { 'x-a': 'a'.repeat(40) } }))?.route.name, 'evil');
 });

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { StatsStore } from '../../../src/proxy/telemetry/stats-store.js';
 import { flatName, promName } from '../../../src/proxy/telemetry/stat-name.js';
 import { BUCKET_BOUNDS, estimateQuantile } from '../../../src/proxy/telemetry/histogram.js';
+import { Re2 } from '../../../src/common/re2.js';
 import { formatPrometheus, formatStatsJson, formatStatsText, selectStats } from '../../../src/proxy/telemetry/stats-format.js';
 import type { StatsSnapshot } from '../../../src/proxy/telemetry/stats-snapshot.js';
 
@@ -126,7 +127,7 @@ test('/stats text: sorted name: value lines, histograms as Envoy quantile summar
   assert.deepEqual(lines.slice(0, 3), ['a.first: 1', 'a.gauge: 9', 'b.second: 2']);
   assert.equal(lines[3], 'h.empty: No recorded values');
   assert.match(lines[4], /^h\.time: P0\(nan,3\) P25\(nan,3\) P50\(nan,3\) P75\(nan,3\) P90\(nan,3\) P95\(nan,3\) P99\(nan,3\) P99\.5\(nan,3\) P99\.9\(nan,3\) P100\(nan,3\)$/);
-  const filtered = formatStatsText(selectStats(store.snapshot(), { filter: /^a\./ }));
+  const filtered = formatStatsText(selectStats(store.snapshot(), { filter: Re2.mustCompile('^a\\.') }));
   assert.equal(filtered, 'a.first: 1\na.gauge: 9\n');
 });
 

@@ -40,6 +40,8 @@ test('verifyPeerSans: every matcher kind, OR semantics, type must agree, DNS wil
   assert.equal(verifyPeerSans(cert, [m('URI', { kind: 'safe_regex', regex: 'spiffe://cluster\\.local/ns/[^/]+/sa/client', ignore_case: false })]), null);
   // safe_regex is a full match
   assert.notEqual(verifyPeerSans(cert, [m('URI', { kind: 'safe_regex', regex: 'spiffe://cluster', ignore_case: false })]), null);
+  // RE2 syntax (a named group, \z) that JS RegExp refuses
+  assert.equal(verifyPeerSans(cert, [m('URI', { kind: 'safe_regex', regex: 'spiffe://(?P<td>[^/]+)/ns/default/sa/client\\z', ignore_case: false })]), null);
   assert.equal(verifyPeerSans(cert, [m('IP_ADDRESS', { kind: 'exact', value: '127.0.0.1', ignore_case: false })]), null);
   assert.equal(verifyPeerSans(cert, [m('EMAIL', { kind: 'suffix', value: '@corp.io', ignore_case: false })]), null);
   // wildcard DNS SAN covers exactly one label
