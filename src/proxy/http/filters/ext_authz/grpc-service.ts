@@ -20,6 +20,11 @@ export function loadAuthzCodec(): Promise<AuthzCodec> {
   return (codecLoad ??= import('./grpc-codec.js').then((m) => m.authzCodec()));
 }
 
+/** Whether any gRPC ext_authz filter has been built in this process (tests: loading stays lazy). */
+export function codecLoadStarted(): boolean {
+  return codecLoad !== undefined;
+}
+
 function header(h: HeaderMap | undefined, name: string): string | undefined {
   const v = h?.[name];
   return typeof v === 'string' ? v : Array.isArray(v) ? v[0] : undefined;
