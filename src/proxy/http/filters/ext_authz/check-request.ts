@@ -1,6 +1,7 @@
 // HTTP filters: ext_authz — what the check carries about the request (Envoy's AttributeContext), with header allow-listing.
 import type { StringMatcher } from '../../../config/types.js';
 import type { HeaderMap } from '../../../router/types.js';
+import type { ActiveStream } from '../../active-stream.js';
 import { CompiledStringMatcher } from '../../../router/string-matcher.js';
 
 /** Set by the filter when the check carries a body: "true" when it was cut at max_request_bytes. */
@@ -82,4 +83,51 @@ export interface CheckAttributes {
   /** metadata_context.filter_metadata: the namespaces listed in metadata_context_namespaces. */
   metadataContext: Record<string, Record<string, unknown>>;
   tlsSni?: string;
+}
+
+export interface AttributeOptions {
+  id: string;
+  /** The buffered body (already cut at max_request_bytes), when with_request_body applies. */
+  body: Buffer | undefined;
+  bodyAsBytes: boolean;
+  contextExtensions: Record<string, string>;
+  metadataNamespaces: readonly string[];
+  includeTlsSession: boolean;
+}
+
+/** The gRPC check's attributes: the downstream connection (source = peer, destination = us) and the request. */
+export function checkAttributes(stream: ActiveStream, headers: Record<string, string>, o: AttributeOptions): CheckAttributes {
+  const conn = stream.conn;
+  const tls = conn.tls;
+  const metadata: Record<string, Record<string, unknown>> = {};
+  const md = stream.dynamicMetadata;
+  if (md !== undefined) for (const ns of o.metadataNamespaces) if (md[ns] !== undefined) metadata[ns] = md[ns];
+  const svc = stream.headers['x-envoy-downstream-service-cluster'];
+  const a: CheckAttributes = {
+    source: {
+      address: conn.remoteAddress,
+      port: conn.remotePort,
+      // Envoy: the URI SAN of the client certificate, else its subject
+      principal: tls?.peerUriSans[0] ?? tls?.peerSubject ?? '',
+      service: typeof svc === 'string' ? svc : '',
+    },
+    destination: { address: conn.localAddress, port: conn.localPort, principal: '', service: '' },
+    timeMs: stream.startTime,
+    http: {
+      id: o.id,
+      method: stream.method,
+      headers,
+      path: stream.path,
+      host: stream.authority,
+      scheme: stream.scheme,
+      size: stream.bytesReceived,
+      protocol: stream.ds.protocol,
+      bodyAsBytes: o.bodyAsBytes,
+    },
+    contextExtensions: o.contextExtensions,
+    metadataContext: metadata,
+  };
+  if (o.body !== undefined) a.http.body = o.body;
+  if (o.includeTlsSession && tls !== undefined) a.tlsSni = tls.sni ?? '';
+  return a;
 }

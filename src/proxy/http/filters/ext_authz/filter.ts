@@ -8,7 +8,7 @@ import type { ActiveStream } from '../../active-stream.js';
 import type { DataStatus, FilterCallbacks, HeadersStatus, HttpFilter, HttpFilterFactory, RequestHead, ResponseHead, TrailersStatus } from '../../filter/api.js';
 import type { HttpFilterContext } from '../../filter/registry.js';
 import { Flag } from '../../local-reply.js';
-import { HeaderKeyMatcher, PARTIAL_BODY_HEADER, checkHeaderMap, type CheckAttributes } from './check-request.js';
+import { HeaderKeyMatcher, PARTIAL_BODY_HEADER, checkAttributes, checkHeaderMap } from './check-request.js';
 import { GrpcServiceClient } from './grpc-service.js';
 import { HttpServiceConfig } from './http-service.js';
 import { editQuery } from './query.js';
@@ -93,10 +93,6 @@ class ExtAuthzShared {
 export function extAuthzFilterFactory(config: ExtAuthzConfig, ctx: HttpFilterContext): HttpFilterFactory {
   const shared = new ExtAuthzShared(config, ctx);
   return (cb) => new ExtAuthzFilter(shared, cb);
-}
-
-function first(v: string | string[] | undefined): string | undefined {
-  return typeof v === 'string' ? v : Array.isArray(v) ? v[0] : undefined;
 }
 
 /** Adds to a header map (arrays for repeats), for replies and response edits. */
@@ -223,43 +219,16 @@ class ExtAuthzFilter implements HttpFilter {
         done(err !== null || res === undefined ? { kind: 'error', reason: `authorization call failed: ${err ?? 'no response'}` } : http.answer(res)),
       );
     } else {
-      this.call = shared.grpc!.check(this.attributes(stream, headers, checkBody), done);
-    }
-  }
-
-  private attributes(stream: ActiveStream, headers: Record<string, string>, body: Buffer | undefined): CheckAttributes {
-    const config = this.shared.config;
-    const conn = stream.conn;
-    const tls = conn.tls;
-    const metadata: Record<string, Record<string, unknown>> = {};
-    const md = stream.dynamicMetadata;
-    if (md !== undefined) for (const ns of config.metadata_context_namespaces) if (md[ns] !== undefined) metadata[ns] = md[ns];
-    const a: CheckAttributes = {
-      source: {
-        address: conn.remoteAddress,
-        port: conn.remotePort,
-        principal: tls?.peerUriSans[0] ?? tls?.peerSubject ?? '',
-        service: first(stream.headers['x-envoy-downstream-service-cluster']) ?? '',
-      },
-      destination: { address: conn.localAddress, port: conn.localPort, principal: '', service: '' },
-      timeMs: stream.startTime,
-      http: {
-        id: this.shared.streamId(),
-        method: stream.method,
-        headers,
-        path: stream.path,
-        host: stream.authority,
-        scheme: stream.scheme,
-        size: stream.bytesReceived,
-        protocol: stream.ds.protocol,
+      const attrs = checkAttributes(stream, headers, {
+        id: shared.streamId(),
+        body: checkBody,
         bodyAsBytes: this.bufferSettings?.pack_as_bytes === true,
-      },
-      contextExtensions: this.contextExtensions,
-      metadataContext: metadata,
-    };
-    if (body !== undefined) a.http.body = body;
-    if (config.include_tls_session && tls !== undefined) a.tlsSni = tls.sni ?? '';
-    return a;
+        contextExtensions: this.contextExtensions,
+        metadataNamespaces: shared.config.metadata_context_namespaces,
+        includeTlsSession: shared.config.include_tls_session,
+      });
+      this.call = shared.grpc!.check(attrs, done);
+    }
   }
 
   private count(pick: (s: ExtAuthzStats) => Counter): void {
