@@ -38,7 +38,7 @@ const FILES: readonly string[] = [
 ];
 
 /** Where the .proto trees live: the deps of @grpc/grpc-js-xds, then protobufjs' own google/protobuf/*.proto. */
-function includeDirs(): string[] {
+export function includeDirs(): string[] {
   const require = createRequire(import.meta.url);
   const deps = join(dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
   const dirs = ['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((d) => join(deps, d));

@@ -234,6 +234,24 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
     'retry_back_off num_retries retry_on retry_priority retry_host_predicate host_selection_retry_max_attempts',
   'config.core.v3.BackoffStrategy':
     'base_interval max_interval',
+  'extensions.filters.http.ext_authz.v3.ExtAuthz':
+    'grpc_service http_service transport_api_version failure_mode_allow failure_mode_allow_header_add with_request_body clear_route_cache status_on_error validate_mutations metadata_context_namespaces typed_metadata_context_namespaces route_metadata_context_namespaces route_typed_metadata_context_namespaces filter_enabled filter_enabled_metadata deny_at_disable include_peer_certificate stat_prefix bootstrap_metadata_labels_key allowed_headers disallowed_headers include_tls_session charge_cluster_response_stats encode_raw_headers decoder_header_mutation_rules enable_dynamic_metadata_ingestion filter_metadata emit_filter_state_stats max_denied_response_body_bytes enforce_response_header_limits',
+  'extensions.filters.http.ext_authz.v3.BufferSettings':
+    'max_request_bytes allow_partial_message pack_as_bytes',
+  'extensions.filters.http.ext_authz.v3.HttpService':
+    'server_uri path_prefix authorization_request authorization_response retry_policy',
+  'extensions.filters.http.ext_authz.v3.AuthorizationRequest':
+    'allowed_headers headers_to_add',
+  'extensions.filters.http.ext_authz.v3.AuthorizationResponse':
+    'allowed_upstream_headers allowed_upstream_headers_to_append allowed_client_headers allowed_client_headers_on_success dynamic_metadata_from_headers',
+  'extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute':
+    'disabled check_settings',
+  'extensions.filters.http.ext_authz.v3.CheckSettings':
+    'context_extensions disable_request_body_buffering with_request_body grpc_service http_service',
+  'type.matcher.v3.ListStringMatcher':
+    'patterns',
+  'type.v3.HttpStatus':
+    'code',
   'extensions.filters.http.router.v3.Router':
     'dynamic_stats start_child_span upstream_log upstream_log_options suppress_envoy_headers strict_check_headers respect_expected_rq_timeout suppress_grpc_request_failure_code_stats upstream_http_filters',
   'config.accesslog.v3.AccessLog':

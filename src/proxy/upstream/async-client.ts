@@ -118,7 +118,8 @@ export function asyncHttpCall(
   const hasBody = body !== undefined && body.length > 0;
   const pool = pools.pool(cluster, lease.host, false);
   const headers: HeaderMap = { ...req.headers };
-  if (hasBody) headers['content-length'] = String(body.length);
+  // The pools write content-length from `contentLength`; a copy here went out twice on HTTP/1.1 (a 400 from strict servers).
+  delete headers['content-length'];
   const stream = pool.request(
     { method: req.method, path: req.path, authority: req.authority || clusterName, scheme: 'http', headers, hasBody: hasBody || req.trailers !== undefined, contentLength: hasBody ? body.length : 0 },
     call,
