@@ -14,6 +14,7 @@ import { ActiveStream } from './active-stream.js';
 import { H2Downstream } from './downstream.js';
 import { H1Connection, type H1CodecCallbacks, type H1CodecOptions } from './h1-codec.js';
 import { proxyUpgrade } from './upgrade.js';
+import { admitH2Stream } from './h2-stream-guard.js';
 import { FaultFilter } from './filters/fault.js';
 import { RouterFilter } from './filters/router.js';
 import { CorsFilter } from './filters/cors.js';
@@ -146,12 +147,12 @@ export class ConnectionManager implements HttpConnectionHandler {
   };
 
   private readonly onH2Stream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number): void => {
+    if (!admitH2Stream(stream)) return;
     const info = (stream.session?.socket as TaggedSocket | undefined)?.[kInfo];
     if (info === undefined) {
       stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
       return;
     }
-    stream.on('error', () => {});
     new ActiveStream(this, new H2Downstream(stream, headers, flags), info).start();
   };
 
