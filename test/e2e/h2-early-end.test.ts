@@ -51,3 +51,19 @@ for (const [name, frames] of Object.entries(sequences)) {
     assert.equal(r.body, 'backend GET /after 0');
   });
 }
+
+test('an h2 client that half-closes (FIN) gets its in-flight response, then the connection closes', async () => {
+  const start = Date.now();
+  const r = await rawExchange(port, [clientStart(), frame(FrameType.HEADERS, Flag.END_HEADERS | Flag.END_STREAM, 1, GET)], { timeoutMs: 3000, halfClose: true });
+  assert.equal(r.closed, true, `still open after ${Date.now() - start} ms`);
+  // The response to stream 1 (HEADERS, then DATA with END_STREAM) came before the close.
+  const frames = Buffer.from(r.data, 'latin1');
+  let off = 0;
+  const seen: string[] = [];
+  while (off + 9 <= frames.length) {
+    seen.push(`${frames[off + 3]}:${frames.readUInt32BE(off + 5)}`);
+    off += 9 + frames.readUIntBE(off, 3);
+  }
+  assert.ok(seen.includes(`${FrameType.HEADERS}:1`), `frames seen (type:stream): ${seen.join(' ')}`);
+  assert.ok(seen.includes(`${FrameType.GOAWAY}:0`), `frames seen (type:stream): ${seen.join(' ')}`);
+});

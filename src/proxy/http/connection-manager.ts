@@ -14,7 +14,7 @@ import { ActiveStream } from './active-stream.js';
 import { H2Downstream } from './downstream.js';
 import { H1Connection, type H1CodecCallbacks, type H1CodecOptions } from './h1-codec.js';
 import { proxyUpgrade } from './upgrade.js';
-import { admitH2Stream } from './h2-stream-guard.js';
+import { admitH2Stream, closeSessionOnClientFin } from './h2-stream-guard.js';
 import { FaultFilter } from './filters/fault.js';
 import { RouterFilter } from './filters/router.js';
 import { CorsFilter } from './filters/cors.js';
@@ -109,6 +109,7 @@ export class ConnectionManager implements HttpConnectionHandler {
       this.sessions.add(session);
       session.on('close', () => this.sessions.delete(session));
       session.on('error', () => {});
+      closeSessionOnClientFin(session);
       if (this.draining) session.goaway();
     });
     this.h2.on('stream', this.onH2Stream);

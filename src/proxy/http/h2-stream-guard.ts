@@ -1,4 +1,4 @@
-// HTTP/2: admits a new downstream stream to the connection manager — its 'error' handled first, streams already ended dropped.
+// HTTP/2: downstream session guards — a new stream's 'error' handled first, streams already ended dropped, a client FIN ends the session.
 import type http2 from 'node:http2';
 
 const ignoreStreamError = (): void => {
@@ -16,4 +16,15 @@ export function admitH2Stream(stream: http2.ServerHttp2Stream): boolean {
   if (stream.destroyed || stream.closed) return false;
   const session = stream.session;
   return session !== undefined && !session.destroyed;
+}
+
+/**
+ * Listener sockets allow half-open (tcp_proxy forwards FINs), so nothing closes an HTTP/2 session whose
+ * client half-closed: it would stay open for good. Like Envoy, which does not half-close HTTP connections,
+ * the session ends: streams in flight finish (GOAWAY), then the socket closes.
+ */
+export function closeSessionOnClientFin(session: http2.ServerHttp2Session): void {
+  session.socket.once('end', () => {
+    if (!session.closed && !session.destroyed) session.close();
+  });
 }
