@@ -325,13 +325,13 @@ export function httpProtocolOptions(options: object): object {
 export const H2_UPSTREAM = httpProtocolOptions({ explicit_http_config: { http2_protocol_options: {} } });
 
 /**
- * Writes `data` on a raw TCP socket and collects what comes back until the peer closes, `done(received)`
- * says enough, or `timeoutMs` passes. Resolves with everything received and whether the peer closed.
+ * Writes `data` on a raw TCP socket (then sends FIN if `halfClose`) and collects what comes back until the peer
+ * closes, `done(received)` says enough, or `timeoutMs` passes. Resolves with everything received and whether the peer closed.
  */
 export function rawExchange(
   port: number,
   data: string | Buffer | (string | Buffer)[],
-  opts: { done?: (received: string) => boolean; timeoutMs?: number } = {},
+  opts: { done?: (received: string) => boolean; timeoutMs?: number; halfClose?: boolean } = {},
 ): Promise<{ data: string; closed: boolean }> {
   return new Promise((resolve, reject) => {
     const s = net.connect(port, '127.0.0.1');
@@ -347,6 +347,7 @@ export function rawExchange(
     const t = setTimeout(() => finish(false), opts.timeoutMs ?? 3000);
     s.on('connect', () => {
       for (const d of Array.isArray(data) ? data : [data]) s.write(d);
+      if (opts.halfClose === true) s.end();
     });
     s.on('data', (c: Buffer) => {
       got += c.toString('latin1');

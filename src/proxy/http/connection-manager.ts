@@ -16,6 +16,7 @@ import { ActiveStream } from './active-stream.js';
 import { H2Downstream } from './downstream.js';
 import { H1Connection, type H1CodecCallbacks, type H1CodecOptions } from './h1-codec.js';
 import { proxyUpgrade } from './upgrade.js';
+import { admitH2Stream, closeSessionOnClientFin } from './h2-stream-guard.js';
 
 /** What a connection manager needs from the rest of the proxy. */
 export interface HcmContext {
@@ -114,6 +115,7 @@ export class ConnectionManager implements HttpConnectionHandler {
       this.sessions.add(session);
       session.on('close', () => this.sessions.delete(session));
       session.on('error', () => {});
+      closeSessionOnClientFin(session);
       if (this.draining) session.goaway();
     });
     this.h2.on('stream', this.onH2Stream);
@@ -152,12 +154,12 @@ export class ConnectionManager implements HttpConnectionHandler {
   };
 
   private readonly onH2Stream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number): void => {
+    if (!admitH2Stream(stream)) return;
     const info = (stream.session?.socket as TaggedSocket | undefined)?.[kInfo];
     if (info === undefined) {
       stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
       return;
     }
-    stream.on('error', () => {});
     new ActiveStream(this, new H2Downstream(stream, headers, flags), info).start();
   };
 

@@ -5,10 +5,15 @@ import type { ConnectionManager } from './connection-manager.js';
 import type { HeaderMap, RouteRequest } from '../router/types.js';
 import type { UpgradeRequest } from './h1-codec.js';
 import { headerLines } from '../upstream/pool/http-parser.js';
+import { UpgradeResponseReader, type UpgradeAnswer } from './upgrade-response.js';
 
 const HOST: ReadonlySet<string> = new Set(['host']);
+/** A refusal's body is buffered to be re-framed; upstreams refusing an upgrade send a line or two. */
+const MAX_REFUSAL_BODY_BYTES = 64 * 1024;
+const UPSTREAM_RESET = 'upstream connect error or disconnect/reset before headers. reset reason: connection termination';
 
 function rawReply(socket: Duplex, status: string, body = ''): void {
+  socket.resume(); // what the client sends next is dropped, so its close is seen
   socket.end(`HTTP/1.1 ${status}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
 
@@ -19,6 +24,8 @@ function serializeHead(method: string, path: string, authority: string, headers:
 }
 
 export function proxyUpgrade(cm: ConnectionManager, req: UpgradeRequest, socket: Duplex, head: Buffer, info: DownstreamConnectionInfo): void {
+  // Nothing the client sent after its request head is read until the upstream has agreed to switch.
+  socket.pause();
   const type = String(req.headers.upgrade ?? '').toLowerCase();
   const stats = cm.stats;
   stats.rqTotal.inc();
@@ -82,21 +89,72 @@ export function proxyUpgrade(cm: ConnectionManager, req: UpgradeRequest, socket:
       return;
     }
     upstream.write(serializeHead(rr.method, path, authority, headers));
-    if (head.length > 0) upstream.write(head);
-    let closed = false;
-    const close = (): void => {
-      if (closed) return;
-      closed = true;
+    awaitSwitch(socket, upstream, head, (outcome) => {
       host.activeRequests--;
-      finish(101);
-      socket.destroy();
-      upstream.destroy();
-    };
-    upstream.on('error', close);
-    socket.on('error', close);
-    upstream.on('close', close);
-    socket.on('close', close);
-    upstream.pipe(socket);
-    socket.pipe(upstream);
+      if (outcome.status === 503) cluster.reportResult(host, { localFailure: 'reset' });
+      else if (outcome.status > 101) cluster.reportResult(host, { status: outcome.status });
+      finish(outcome.status);
+    });
   });
+}
+
+/**
+ * Reads the upstream's answer before anything is tunnelled, as Envoy does: only a 101 turns the connection
+ * into a byte stream. Until then the client's bytes stay unread — after a refusal they would be a second
+ * request reaching the upstream without routing. Any other answer is relayed (body bounded) and the
+ * downstream connection closes. `done` runs once, with the status the client saw.
+ */
+function awaitSwitch(socket: Duplex, upstream: Duplex, head: Buffer, done: (o: { status: number }) => void): void {
+  const reader = new UpgradeResponseReader(MAX_REFUSAL_BODY_BYTES);
+  let phase: 'waiting' | 'tunnel' | 'refused' = 'waiting';
+  let status = 0; // what the client was answered; 0 if it left first
+  let over = false;
+  const close = (): void => {
+    if (over) return;
+    over = true;
+    reader.close();
+    socket.destroy();
+    upstream.destroy();
+    done({ status });
+  };
+  const settle = (a: UpgradeAnswer): void => {
+    if (a.kind === 'pending' || phase !== 'waiting') return;
+    upstream.off('data', onData);
+    upstream.off('end', onEnd);
+    if (a.kind === 'switch') {
+      phase = 'tunnel';
+      status = 101;
+      socket.write(a.head, 'latin1');
+      if (a.rest.length > 0) socket.write(a.rest);
+      if (head.length > 0) upstream.write(head);
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+      return;
+    }
+    // Refused: answer, then close. The client's further bytes are read and dropped so its FIN is seen.
+    phase = 'refused';
+    reader.close();
+    upstream.destroy();
+    if (a.kind === 'reply') {
+      socket.resume();
+      status = a.status;
+      socket.end(Buffer.concat([Buffer.from(a.head, 'latin1'), a.body]));
+    } else {
+      status = 503;
+      rawReply(socket, '503 Service Unavailable', UPSTREAM_RESET);
+    }
+  };
+  const onData = (chunk: Buffer): void => settle(reader.feed(chunk));
+  const onEnd = (): void => settle(reader.end());
+  upstream.on('data', onData);
+  upstream.on('end', onEnd);
+  upstream.on('error', () => {
+    // 'close' follows and decides.
+  });
+  upstream.on('close', () => {
+    if (phase === 'waiting') settle(reader.end()); // reset before a full answer: the client still gets a 503
+    else if (phase === 'tunnel') close();
+  });
+  socket.on('error', close);
+  socket.on('close', close);
 }
