@@ -15,7 +15,7 @@ import { HcmStats, StatsCache } from './request-stats.js';
 import { ActiveStream } from './active-stream.js';
 import { H2Downstream } from './downstream.js';
 import { H1Connection, type H1CodecCallbacks, type H1CodecOptions } from './h1-codec.js';
-import { proxyUpgrade } from './upgrade.js';
+import { UpgradeDownstream } from './upgrade-downstream.js';
 import { admitH2Stream, closeSessionOnClientFin } from './h2-stream-guard.js';
 
 /** What a connection manager needs from the rest of the proxy. */
@@ -148,7 +148,7 @@ export class ConnectionManager implements HttpConnectionHandler {
 
   private readonly h1Callbacks: H1CodecCallbacks = {
     onRequest: (stream, info) => new ActiveStream(this, stream, info).start(),
-    onUpgrade: (req, socket, head, info) => proxyUpgrade(this, req, socket, head, info),
+    onUpgrade: (req, socket, head, info) => new ActiveStream(this, new UpgradeDownstream(req, socket, head), info).start(),
     onProtocolError: () => this.stats.cxProtocolError.inc(),
     onClose: (conn) => this.h1Connections.delete(conn),
   };

@@ -1,9 +1,13 @@
-// HTTP: HTTP/1.1 upgrades — WebSocket tunnelled to the routed upstream (h2c is answered by the codec in HTTP/1.1).
+// HTTP: HTTP/1.1 upgrades — WebSocket tunnelled to the routed upstream once the filters let the request through
+// and the upstream answered 101 (h2c is answered by the codec in HTTP/1.1).
 import type { Duplex } from 'node:stream';
-import type { DownstreamConnectionInfo } from './types.js';
-import type { ConnectionManager } from './connection-manager.js';
-import type { HeaderMap, RouteRequest } from '../router/types.js';
-import type { UpgradeRequest } from './h1-codec.js';
+import type { CompiledRouteAction, HeaderMap } from '../router/types.js';
+import type { UpstreamCluster } from '../upstream/types.js';
+import type { ActiveStream } from './active-stream.js';
+import type { FilterCallbacks } from './filter/api.js';
+import type { UpgradeDownstream } from './upgrade-downstream.js';
+import { leaseHost } from '../upstream/host-lease.js';
+import { Flag, LocalBody } from './local-reply.js';
 import { headerLines } from '../upstream/pool/http-parser.js';
 import { UpgradeResponseReader, type UpgradeAnswer } from './upgrade-response.js';
 
@@ -23,77 +27,53 @@ function serializeHead(method: string, path: string, authority: string, headers:
   return out + '\r\n';
 }
 
-export function proxyUpgrade(cm: ConnectionManager, req: UpgradeRequest, socket: Duplex, head: Buffer, info: DownstreamConnectionInfo): void {
-  // Nothing the client sent after its request head is read until the upstream has agreed to switch.
-  socket.pause();
-  const type = String(req.headers.upgrade ?? '').toLowerCase();
-  const stats = cm.stats;
-  stats.rqTotal.inc();
-  stats.rqHttp1Total.inc();
-  const finish = (status: number): void => {
-    stats.rqCompleted.inc();
-    const cls = (status / 100) | 0;
-    if (cls >= 1 && cls <= 5) stats.rqXx[cls].inc();
-  };
-  const hostHeader = req.headers.host;
-  const rr: RouteRequest = {
-    authority: typeof hostHeader === 'string' ? hostHeader : '',
-    path: req.url,
-    method: req.method,
-    headers: req.headers,
-    scheme: info.tls !== undefined ? 'https' : 'http',
-  };
-  const match = cm.routeTable?.match(rr) ?? null;
-  if (match === null) {
-    stats.noRoute.inc();
-    finish(404);
-    rawReply(socket, '404 Not Found');
-    return;
-  }
-  const action = match.route.action;
-  const enabled = action.kind === 'route' ? (action.route.websocketEnabled ?? cm.websocket) : false;
+/**
+ * The router's answer to an Upgrade request that passed the decoder filters: WebSocket only, on routes that
+ * allow it, to a host of the routed cluster; the connection becomes a tunnel after the upstream's 101.
+ */
+export function tunnelUpgrade(stream: ActiveStream, ds: UpgradeDownstream, route: CompiledRouteAction, cluster: UpstreamCluster, cb: FilterCallbacks): void {
+  const cm = stream.cm;
+  const type = String(ds.headers.upgrade ?? '').toLowerCase();
+  const enabled = route.websocketEnabled ?? cm.websocket;
   if (type !== 'websocket' || !enabled) {
-    stats.rqWsOnNonWsRoute.inc();
-    finish(403);
-    rawReply(socket, '403 Forbidden', 'upgrade not allowed');
+    cm.stats.rqWsOnNonWsRoute.inc();
+    cb.sendLocalReply(403, 'upgrade not allowed');
     return;
   }
-  if (action.kind !== 'route') return;
-  const route = action.route;
-  const choice = route.chooseCluster(rr);
-  const cluster = choice === undefined ? undefined : cm.ctx.clusters.get(choice.cluster);
-  const host = cluster?.chooseHost({ attempt: 0, hashKey: route.hash(rr, info.remoteAddress) }) ?? null;
-  if (cluster === undefined || host === null) {
-    finish(503);
-    rawReply(socket, '503 Service Unavailable', 'no healthy upstream');
+  const lease = leaseHost(cluster, { attempt: 0, hashKey: route.hash(stream, stream.clientIp) });
+  if (lease === null) {
+    cb.sendLocalReply(503, LocalBody.noHealthyUpstream, { flag: Flag.NoHealthyUpstream });
     return;
   }
-  const headers: HeaderMap = { ...req.headers };
-  const fmt = {
-    downstreamRemoteAddress: `${info.remoteAddress}:${info.remotePort}`,
-    downstreamLocalAddress: `${info.localAddress}:${info.localPort}`,
-    requestHeaders: req.headers,
-    protocol: 'HTTP/1.1',
-  };
+  const host = lease.host;
+  stream.upstreamHost = host.key;
+  stream.upstreamCluster = cluster.name;
+  const headers: HeaderMap = { ...ds.headers };
+  const fmt = stream.formatContext();
+  const choice = stream.chooseCluster();
   choice?.requestHeaders?.apply(headers, fmt);
-  match.route.requestHeaders.apply(headers, fmt);
-  const authority = route.rewriteHost(rr) ?? choice?.hostRewrite ?? rr.authority;
-  const path = route.rewritePath(rr.path);
-  host.activeRequests++;
+  stream.route!.requestHeaders.apply(headers, fmt);
+  const authority = route.rewriteHost(stream) ?? choice?.hostRewrite ?? stream.authority;
+  const path = route.rewritePath(stream.path);
   cm.ctx.pools.pool(cluster, host, false).connectRaw((err, upstream) => {
     if (err !== null || upstream === undefined) {
-      host.activeRequests--;
-      cluster.reportResult(host, { localFailure: err ?? 'connect-failure' });
-      finish(503);
-      rawReply(socket, '503 Service Unavailable', 'upstream connect error or disconnect/reset before headers. reset reason: connection failure');
+      lease.release({ localFailure: err ?? 'connect-failure' });
+      cb.sendLocalReply(503, LocalBody.connectFailure, { flag: Flag.UpstreamConnectionFailure });
       return;
     }
-    upstream.write(serializeHead(rr.method, path, authority, headers));
-    awaitSwitch(socket, upstream, head, (outcome) => {
-      host.activeRequests--;
-      if (outcome.status === 503) cluster.reportResult(host, { localFailure: 'reset' });
-      else if (outcome.status > 101) cluster.reportResult(host, { status: outcome.status });
-      finish(outcome.status);
+    if (stream.finished) {
+      lease.release();
+      upstream.destroy();
+      return;
+    }
+    const socket = ds.takeSocket();
+    upstream.write(serializeHead(stream.method, path, authority, headers));
+    awaitSwitch(socket, upstream, ds.head, (outcome) => {
+      if (outcome.status === 503) lease.release({ localFailure: 'reset' });
+      else if (outcome.status > 101) lease.release({ status: outcome.status });
+      else lease.release();
+      stream.responseCode = outcome.status;
+      stream.complete();
     });
   });
 }

@@ -14,6 +14,8 @@ import { matchAllHeaders } from '../../../router/header-matcher.js';
 import { leaseHost } from '../../../upstream/host-lease.js';
 import { UpstreamRequest, type UpstreamRequestOwner } from './upstream-request.js';
 import { forwardRequestHeaders, forwardResponseHeaders } from '../../hop-by-hop.js';
+import { UpgradeDownstream } from '../../upgrade-downstream.js';
+import { tunnelUpgrade } from '../../upgrade.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -104,7 +106,8 @@ class RouterFilter implements HttpFilter, UpstreamRequestOwner, WatermarkCallbac
       this.cb.sendLocalReply(503, LocalBody.noCluster, { flag: Flag.NoClusterFound });
       return 'stop';
     }
-    this.begin(action.route, cluster, !endStream);
+    if (s.ds instanceof UpgradeDownstream) tunnelUpgrade(s, s.ds, action.route, cluster, this.cb);
+    else this.begin(action.route, cluster, !endStream);
     return 'stop';
   }
 
