@@ -21,13 +21,27 @@ export function rds(routeConfigName: string): Json {
   return { config_source: { ads: {}, resource_api_version: 'V3' }, route_config_name: routeConfigName };
 }
 
-export function hcm(statPrefix: string, route: { rds: string } | { inline: Json }, opts: { fault: boolean; cors?: boolean; edge?: boolean }): Json {
+/**
+ * Bounds for listeners that face the network (sidecar inbound, gateways), after Envoy's edge best practices:
+ * a request head must arrive within 10 s and stay within 100 fields / 60 KiB, idle streams end after 5 min,
+ * idle connections after 1 h, and one HTTP/2 connection holds at most 100 streams with bounded windows.
+ */
+export const NETWORK_FACING_LIMITS: Json = {
+  request_headers_timeout: '10s',
+  max_request_headers_kb: 60,
+  stream_idle_timeout: '300s',
+  common_http_protocol_options: { idle_timeout: '3600s', max_headers_count: 100 },
+  http2_protocol_options: { max_concurrent_streams: 100, initial_stream_window_size: 65536, initial_connection_window_size: 1048576 },
+};
+
+export function hcm(statPrefix: string, route: { rds: string } | { inline: Json }, opts: { fault: boolean; cors?: boolean; edge?: boolean; networkFacing?: boolean }): Json {
   const out: Json = { '@type': HCM_TYPE, stat_prefix: statPrefix, codec_type: 'AUTO' };
   if ('rds' in route) out.rds = rds(route.rds);
   else out.route_config = route.inline;
   out.http_filters = httpFilters(opts.fault, opts.cors === true);
   // at the edge the client address is the peer's; inside the mesh the sidecar trusts the app
   if (opts.edge === true) out.use_remote_address = true;
+  if (opts.networkFacing === true || opts.edge === true) Object.assign(out, structuredClone(NETWORK_FACING_LIMITS));
   return out;
 }
 

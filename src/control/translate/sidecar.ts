@@ -38,7 +38,7 @@ export function inboundListener(proxy: ProxyNode, snap: Snapshot): XdsResource |
         },
       ],
     };
-    filter = hcmFilter(hcm(INBOUND_LISTENER, { inline: route }, { fault: false }));
+    filter = hcmFilter(hcm(INBOUND_LISTENER, { inline: route }, { fault: false, networkFacing: true }));
   } else {
     filter = tcpProxyFilter(INBOUND_LISTENER, cluster);
   }

@@ -27,6 +27,13 @@ describe('sidecar LDS', () => {
     const ib = byName(out, 'inbound').resource;
     assert.deepEqual(ib.address, { socket_address: { address: '0.0.0.0', port_value: 15006 } });
     assert.equal(get(ib, 'filter_chains', 0, 'filters', 0, 'typed_config', 'route_config', 'virtual_hosts', 0, 'routes', 0, 'route', 'cluster'), 'inbound|9080||');
+    // the inbound listener faces the network: heads bounded in time, count and size (Envoy's edge best practices)
+    const ihcm = get(ib, 'filter_chains', 0, 'filters', 0, 'typed_config');
+    assert.equal(get(ihcm, 'request_headers_timeout'), '10s');
+    assert.equal(get(ihcm, 'max_request_headers_kb'), 60);
+    assert.equal(get(ihcm, 'common_http_protocol_options', 'max_headers_count'), 100);
+    assert.equal(get(ihcm, 'http2_protocol_options', 'max_concurrent_streams'), 100);
+    assert.equal(get(hcm, 'request_headers_timeout'), undefined, 'the loopback outbound listener serves the app alone');
   });
 
   it('custom ports from the node; no inbound without service/app port', () => {
