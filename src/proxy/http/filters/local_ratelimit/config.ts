@@ -13,7 +13,7 @@ import type { Errors } from '../../../router/compile-errors.js';
 export const LOCAL_RATELIMIT_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit` as const;
 
 export interface LocalRateLimitDescriptor {
-  entries: DescriptorEntry[];
+  entries: readonly DescriptorEntry[];
   token_bucket: TokenBucketConfig;
 }
 
