@@ -65,6 +65,8 @@ export interface FilterRig {
   stats: FakeStats;
   cluster: FakeCluster;
   upstreams: FakeUpstream[];
+  /** Every request's ActiveStream, in order (dynamic metadata, flags, response details). */
+  streams: ActiveStream[];
   /** A request on `conn` (a fresh connection by default); `body`: the client will send data. */
   request(opts?: { method?: string; path?: string; headers?: HeaderMap; body?: boolean; conn?: DownstreamConnectionInfo; clientIp?: string }): FakeDownstream;
   connection(remoteAddress?: string): DownstreamConnectionInfo;
@@ -80,6 +82,7 @@ export function filterRig(o: RigOptions): FilterRig {
   const stats = new FakeStats();
   const cluster = new FakeCluster('a', [fakeHost('10.0.0.1', 80)], stats.scope('cluster', 'a'), b.static_resources.clusters[0]);
   const upstreams: FakeUpstream[] = [];
+  const streams: ActiveStream[] = [];
   const pool = (host: string): ConnectionPool => ({
     protocol: 'http/1.1',
     request: (head, handler) => {
@@ -114,10 +117,13 @@ export function filterRig(o: RigOptions): FilterRig {
     stats,
     cluster,
     upstreams,
+    streams,
     connection,
     request: (r = {}) => {
       const ds = new FakeDownstream(r.method ?? 'GET', r.path ?? '/', { host: 'svc', ...r.headers }, r.body ?? false);
-      new ActiveStream(cm, ds, r.conn ?? connection(r.clientIp)).start();
+      const stream = new ActiveStream(cm, ds, r.conn ?? connection(r.clientIp));
+      streams.push(stream);
+      stream.start();
       return ds;
     },
   };

@@ -1,12 +1,12 @@
 // HTTP filters: envoy.filters.http.header_to_metadata — request (and response) header or cookie values written to
 // dynamic metadata by rules, optionally rewritten, decoded, typed and removed.
 import type { HttpFilterConfig } from '../../../config/types.js';
-import type { HeaderMap } from '../../../router/types.js';
+import type { HeaderMap, RouteRequest } from '../../../router/types.js';
 import type { FilterCallbacks, HeadersStatus, HttpFilter, HttpFilterFactory, RequestHead, ResponseHead } from '../../filter/api.js';
 import type { Re2 } from '../../../../common/re2.js';
 import type { Rewrite } from '../../../../common/re2-rewrite.js';
 import { compileRegex, compileRewrite } from '../../../router/regex.js';
-import { joinedHeader } from '../../../router/header-value.js';
+import { SRC_HEADER, headerSource, joinedHeader, requestValue } from '../../../router/header-value.js';
 import { cookieValue } from '../../../router/hash-policy.js';
 import type { JsonValue } from './protobuf-value.js';
 import { metadataValue } from './value.js';
@@ -46,23 +46,30 @@ class CompiledConfig {
   }
 }
 
-/** The rule's header (all values joined with ',') or cookie; an empty cookie counts as absent. Removes the header if asked. */
-function extract(rule: MetadataRule, headers: HeaderMap): string | undefined {
+/**
+ * The rule's header (all values joined with ',') or cookie; an empty cookie counts as absent. A request's
+ * pseudo-headers (:path, :method, :authority, :scheme) come from the request line. Removes the header if asked.
+ */
+function extract(rule: MetadataRule, headers: HeaderMap, request: RouteRequest | undefined): string | undefined {
   if (rule.cookie !== undefined) {
     const v = cookieValue(headers, rule.cookie);
     return v === '' ? undefined : v;
   }
   const name = rule.header!;
+  if (name.startsWith(':')) {
+    const src = headerSource(name);
+    return request === undefined || src === SRC_HEADER ? undefined : requestValue(request, src, name);
+  }
   const v = joinedHeader(headers, name);
   if (v !== undefined && rule.remove) delete headers[name];
   return v;
 }
 
 /** Applies `rules` to `headers`; returns what to write, by namespace (undefined when nothing matched). */
-export function applyRules(rules: readonly CompiledRule[], headers: HeaderMap): Map<string, Record<string, JsonValue>> | undefined {
+export function applyRules(rules: readonly CompiledRule[], headers: HeaderMap, request?: RouteRequest): Map<string, Record<string, JsonValue>> | undefined {
   let out: Map<string, Record<string, JsonValue>> | undefined;
   for (const r of rules) {
-    const header = extract(r.rule, headers);
+    const header = extract(r.rule, headers, request);
     const p = header !== undefined ? r.present : r.missing;
     if (p === undefined) continue;
     let value = p.pair.value;
@@ -104,14 +111,14 @@ class HeaderToMetadataFilter implements HttpFilter {
     return (this.config ??= this.configFor(this.cb.perRouteConfig<HttpFilterConfig>()));
   }
 
-  private write(rules: readonly CompiledRule[], headers: HeaderMap): void {
+  private write(rules: readonly CompiledRule[], headers: HeaderMap, request?: RouteRequest): void {
     if (rules.length === 0) return;
-    const md = applyRules(rules, headers);
+    const md = applyRules(rules, headers, request);
     if (md !== undefined) for (const [ns, values] of md) this.cb.setDynamicMetadata(ns, values);
   }
 
   decodeHeaders(req: RequestHead): HeadersStatus {
-    this.write(this.effective().request, req.headers);
+    this.write(this.effective().request, req.headers, req);
     return 'continue';
   }
 
