@@ -384,3 +384,36 @@ test('header_to_metadata: header values become dynamic metadata (STRING, NUMBER)
   assert.equal((await request(frontPort, { path: '/meta', headers: { 'x-weight': ' 13.0 ' } })).status, 403);
   assert.equal((await request(frontPort, { path: '/meta', headers: { 'x-weight': '13x' } })).status, 200, 'not a number: no metadata');
 });
+
+test('health_check with --concurrency 2: POST /healthcheck/fail on the primary reaches every worker', async () => {
+  const p = await startProxy(
+    {
+      node: { id: 'w', cluster: 'workers' },
+      ...multiBootstrap(
+        [
+          hcmListener('hc', {
+            httpFilters: [
+              { name: 'envoy.filters.http.health_check', typed_config: { '@type': `${T}health_check.v3.HealthCheck`, pass_through_mode: false, headers: [{ name: ':path', string_match: { exact: '/healthz' } }] } },
+              ROUTER_FILTER,
+            ],
+            routeConfig: { name: 'hc', virtual_hosts: [{ name: 'hc', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'backend' } }] }] },
+          }),
+        ],
+        [staticCluster('backend', [backend.port])],
+      ),
+    },
+    ['--concurrency', '2'],
+  );
+  try {
+    const port = p.listeners.get('hc')!;
+    // fresh connections are spread over both workers; every one must agree
+    const statuses = async (): Promise<number[]> => Promise.all(Array.from({ length: 8 }, async () => (await request(port, { path: '/healthz' })).status));
+    assert.deepEqual(new Set(await statuses()), new Set([200]));
+    await adminGet(p.adminPort, '/healthcheck/fail', 'POST');
+    await waitFor(async () => (await statuses()).every((s) => s === 503), 5000, 'every worker failing health checks');
+    await adminGet(p.adminPort, '/healthcheck/ok', 'POST');
+    await waitFor(async () => (await statuses()).every((s) => s === 200), 5000, 'every worker passing again');
+  } finally {
+    await p.stop();
+  }
+});
