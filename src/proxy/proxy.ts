@@ -16,6 +16,7 @@ import type { AdsClient } from './xds/ads-client.js';
 import { adsClientFor } from './xds/bootstrap-ads.js';
 import { announce } from './runtime/lifecycle.js';
 import { Runtime } from './runtime-config/runtime.js';
+import { HealthCheckState } from './admin/health-check-state.js';
 
 export { VERSION } from '../common/version.js';
 import { VERSION } from '../common/version.js';
@@ -46,9 +47,12 @@ export class Proxy {
   private readonly random: (() => number) | undefined;
   /** Envoy's layered runtime: read by the fault filter, runtime_fraction routes and mirror policies; /runtime_modify writes it. */
   readonly runtime: Runtime;
+  /** POST /healthcheck/fail, as the health_check HTTP filter reads it. */
+  readonly health: HealthCheckState;
 
   constructor(opts: ProxyOptions) {
     this.bootstrap = opts.bootstrap;
+    this.health = new HealthCheckState(opts.bootstrap.node.cluster);
     // a worker's runtime.* gauges would be summed across workers: the primary keeps its own (see runtime/workers.ts)
     this.runtime = new Runtime(opts.bootstrap.layered_runtime, {
       serviceCluster: opts.bootstrap.node.cluster,
@@ -67,6 +71,7 @@ export class Proxy {
       pools: this.pools,
       random: opts.random,
       runtime: this.runtime,
+      health: this.health,
       routeTable: (hcm) => {
         const spec = hcm.route_specifier;
         if (spec.kind === 'rds') return this.rds.getter(spec.route_config_name);

@@ -38,6 +38,24 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
     'default_value runtime_key',
   'type.v3.TokenBucket':
     'max_tokens tokens_per_fill fill_interval',
+  // Local rate limit (extensions.filters.http.local_ratelimit.v3) and the route rate_limits it reads
+  'extensions.filters.http.local_ratelimit.v3.LocalRateLimit':
+    'stat_prefix status token_bucket filter_enabled filter_enforced request_headers_to_add_when_not_enforced response_headers_to_add descriptors stage local_rate_limit_per_downstream_connection local_cluster_rate_limit enable_x_ratelimit_headers vh_rate_limits always_consume_default_token_bucket rate_limited_as_resource_exhausted rate_limits max_dynamic_descriptors',
+  'extensions.common.ratelimit.v3.LocalRateLimitDescriptor':
+    'entries token_bucket',
+  'extensions.common.ratelimit.v3.RateLimitDescriptor.Entry':
+    'key value',
+  'config.route.v3.RateLimit':
+    'stage disable_key actions limit',
+  'config.route.v3.RateLimit.Action':
+    'source_cluster destination_cluster request_headers remote_address generic_key header_value_match dynamic_metadata metadata extension masked_remote_address query_parameter_value_match',
+  'config.route.v3.RateLimit.Action.RequestHeaders':
+    'header_name descriptor_key skip_if_absent',
+  'config.route.v3.RateLimit.Action.RemoteAddress': '',
+  'config.route.v3.RateLimit.Action.GenericKey':
+    'descriptor_value descriptor_key',
+  'config.route.v3.RateLimit.Action.HeaderValueMatch':
+    'descriptor_key descriptor_value expect_match headers',
   'extensions.filters.network.local_ratelimit.v3.LocalRateLimit':
     'stat_prefix token_bucket runtime_enabled share_key',
   'config.route.v3.FilterConfig':
@@ -200,6 +218,21 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
   'extensions.filters.http.cors.v3.Cors': '',
   'extensions.filters.http.cors.v3.CorsPolicy':
     'allow_origin_string_match allow_methods allow_headers expose_headers max_age allow_credentials filter_enabled shadow_enabled allow_private_network_access forward_not_matching_preflights',
+  // health_check, buffer, csrf, header_to_metadata HTTP filters
+  'extensions.filters.http.health_check.v3.HealthCheck':
+    'pass_through_mode cache_time cluster_min_healthy_percentages headers',
+  'extensions.filters.http.buffer.v3.Buffer':
+    'max_request_bytes',
+  'extensions.filters.http.buffer.v3.BufferPerRoute':
+    'disabled buffer',
+  'extensions.filters.http.csrf.v3.CsrfPolicy':
+    'filter_enabled shadow_enabled additional_origins',
+  'extensions.filters.http.header_to_metadata.v3.Config':
+    'request_rules response_rules',
+  'extensions.filters.http.header_to_metadata.v3.Config.Rule':
+    'header cookie on_header_present on_header_missing remove',
+  'extensions.filters.http.header_to_metadata.v3.Config.KeyValuePair':
+    'metadata_namespace key value regex_value_rewrite type encode',
   'extensions.filters.http.jwt_authn.v3.JwtAuthentication':
     'providers rules filter_state_rules bypass_cors_preflight requirement_map strip_failure_response',
   'extensions.filters.http.jwt_authn.v3.JwtProvider':

@@ -4,6 +4,7 @@ import { Ctx, Msg } from './reader.js';
 import { HEADER_EDIT_FIELDS, headerEdits, headerName, validateRuntimeFraction } from './common.js';
 import { validateRegexRewrite } from './matchers.js';
 import { validateRetryPolicy } from './retry-policy.js';
+import { validateRateLimit } from './rate-limit.js';
 
 /** A cluster name a route refers to, with where, for the bootstrap's "cluster exists" check. */
 export interface ClusterRef {
@@ -137,6 +138,7 @@ export function validateRouteAction(ctx: Ctx, raw: unknown, path: string, refs: 
       'hash_policy',
       'upgrade_configs',
       'max_stream_duration',
+      'rate_limits',
     ],
   });
   if (m === undefined) return undefined;
@@ -208,5 +210,6 @@ export function validateRouteAction(ctx: Ctx, raw: unknown, path: string, refs: 
     return v;
   });
   if (msd !== undefined) out.max_stream_duration = msd;
+  if (m.has('rate_limits')) out.rate_limits = m.list('rate_limits', (r, p) => validateRateLimit(ctx, r, p));
   return out;
 }

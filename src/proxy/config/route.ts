@@ -7,6 +7,7 @@ import { validateRouteMatch } from './route-match.js';
 import { ClusterRef, validateHashPolicy, validateRouteAction } from './route-action.js';
 import { validateRetryPolicy } from './retry-policy.js';
 import { validatePerFilterConfig } from './http-filters.js';
+import { validateRateLimit } from './rate-limit.js';
 
 export { validateRouteMatch };
 
@@ -109,7 +110,7 @@ function validateDomain(ctx: Ctx, raw: unknown, path: string): string | undefine
 export function validateVirtualHost(ctx: Ctx, raw: unknown, path: string, refs: ClusterRef[]): VirtualHost | undefined {
   const m = Msg.open(ctx, raw, path, {
     type: 'config.route.v3.VirtualHost',
-    fields: ['name', 'domains', 'routes', 'require_tls', 'retry_policy', 'hash_policy', 'typed_per_filter_config', ...HEADER_EDIT_FIELDS],
+    fields: ['name', 'domains', 'routes', 'require_tls', 'retry_policy', 'hash_policy', 'typed_per_filter_config', 'rate_limits', ...HEADER_EDIT_FIELDS],
     ignored: ['virtual_clusters', 'metadata'], // stats and metadata only
   });
   if (m === undefined) return undefined;
@@ -130,6 +131,7 @@ export function validateVirtualHost(ctx: Ctx, raw: unknown, path: string, refs: 
   };
   const rp = m.msg('retry_policy', (r, p) => validateRetryPolicy(ctx, r, p));
   if (rp !== undefined) out.retry_policy = rp;
+  if (m.has('rate_limits')) out.rate_limits = m.list('rate_limits', (r, p) => validateRateLimit(ctx, r, p));
   return out;
 }
 

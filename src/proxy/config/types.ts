@@ -8,6 +8,8 @@
 // - enums are their string names; the validator fills Envoy's defaults where this file says `default`.
 // The same model is produced from a YAML/JSON bootstrap and (later) from xDS protobufs.
 
+import type { RateLimitPolicy } from './rate-limit.js';
+
 export type Millis = number;
 
 // ---------------------------------------------------------------- core
@@ -181,6 +183,8 @@ export interface RouteAction {
   max_stream_duration?: { max_stream_duration?: Millis; grpc_timeout_header_max?: Millis };
   /** Envoy: upgrade_configs (e.g. websocket) per route. */
   upgrade_configs: { upgrade_type: string; enabled: boolean }[];
+  /** Descriptors for the local rate limit filter. */
+  rate_limits?: RateLimitPolicy[];
 }
 
 export interface RedirectAction {
@@ -228,6 +232,8 @@ export interface VirtualHost {
   retry_policy?: RetryPolicy;
   hash_policy: HashPolicy[];
   typed_per_filter_config: Record<string, HttpFilterConfig>;
+  /** Descriptors for the local rate limit filter (used when the route has none, by default). */
+  rate_limits?: RateLimitPolicy[];
 }
 
 export interface RouteConfiguration {

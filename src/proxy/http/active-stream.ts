@@ -166,7 +166,9 @@ export class ActiveStream extends FilterManager implements RouteRequest {
     if (opts?.flag !== undefined) this.addFlag(opts.flag);
     if (opts?.details !== undefined) this.responseDetails = opts.details;
     if (this.isGrpc || opts?.grpcStatus !== undefined) {
+      // a filter's extra headers (e.g. local_ratelimit's response_headers_to_add) go on the gRPC reply too, as in Envoy
       const headers: HeaderMap = {
+        ...opts?.headers,
         'content-type': GRPC_CT,
         'grpc-status': String(opts?.grpcStatus ?? grpcStatusForHttp(status)),
         'grpc-message': encodeURIComponent(body || String(status)),

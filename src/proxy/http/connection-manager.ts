@@ -8,6 +8,7 @@ import type { PoolManager } from '../upstream/pool/pool-manager.js';
 import type { StatsScope } from '../telemetry/stats.js';
 import type { AccessLogger } from '../telemetry/access-log.js';
 import type { RuntimeSource } from '../runtime-config/snapshot.js';
+import type { ServerHealth } from '../admin/health-check-state.js';
 import type { DownstreamConnectionInfo, HttpConnectionHandler } from './types.js';
 import { HttpFilterChain } from './filter/chain.js';
 import './filters/all.js';
@@ -29,6 +30,8 @@ export interface HcmContext {
   random?: () => number;
   /** Envoy's layered runtime (fault.http.* keys and the like); filters read one snapshot per request. */
   runtime?: RuntimeSource;
+  /** The server's /healthcheck/fail state (health_check filter). */
+  health?: ServerHealth;
 }
 
 const kInfo = Symbol('trellis.downstreamInfo');

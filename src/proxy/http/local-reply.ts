@@ -20,6 +20,8 @@ export const Flag = {
   UpstreamProtocolError: 'UPE',
   DurationTimeout: 'DT',
   UnauthorizedExternalService: 'UAEX',
+  RateLimited: 'RL',
+  FailedLocalHealthCheck: 'LH',
 } as const;
 export type ResponseFlag = (typeof Flag)[keyof typeof Flag];
 

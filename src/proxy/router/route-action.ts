@@ -6,11 +6,13 @@ import { compileClusterPicker, type ClusterPicker } from './cluster-picker.js';
 import { HostRewriter, PathRewriter } from './rewrite.js';
 import { compileRetryPolicy } from './retry.js';
 import { CompiledHashPolicy } from './hash-policy.js';
+import type { CompiledRateLimit } from './rate-limit.js';
 
 /** What the route action inherits from its virtual host (Envoy: route's retry/hash policy, else the vhost's). */
 export interface VhostDefaults {
   readonly retry?: CompiledRetryPolicy;
   readonly hashPolicy: readonly HashPolicy[];
+  readonly rateLimits?: readonly CompiledRateLimit[];
 }
 
 class RouteActionImpl implements CompiledRouteAction {

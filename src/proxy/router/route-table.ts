@@ -15,6 +15,7 @@ import { VirtualHostIndex } from './vhost-index.js';
 import { chainMutations, compileHeaderMutation } from './header-mutation.js';
 import { compileRouteAction, type VhostDefaults } from './route-action.js';
 import { compileRetryPolicy } from './retry.js';
+import { compileRateLimits } from './rate-limit.js';
 import { PathRewriter } from './rewrite.js';
 import { RedirectImpl } from './redirect.js';
 import type { RuntimeSnapshot, RuntimeSource } from '../runtime-config/snapshot.js';
@@ -97,6 +98,8 @@ function compileRoute(
       });
   }
   const own = levelMutations(r, path, errs);
+  const routeLimits = r.action.kind === 'route' ? compileRateLimits(r.action.route.rate_limits, `${path}.route`, errs) : [];
+  const vhLimits = defaults.rateLimits ?? [];
   // Default (most_specific_header_mutations_wins: false): route, then virtual host, then route configuration.
   const route: CompiledRoute = Object.freeze({
     name: r.name,
@@ -105,6 +108,7 @@ function compileRoute(
     requestHeaders: chainMutations([own.req, vhLevel.req, rcLevel.req]),
     responseHeaders: chainMutations([own.resp, vhLevel.resp, rcLevel.resp]),
     perFilterConfig: mergeFilterConfig(vhFilters, r.typed_per_filter_config),
+    ...(routeLimits.length > 0 || vhLimits.length > 0 ? { rateLimits: { route: routeLimits, vhost: vhLimits } } : {}),
   });
   return { matcher, result: Object.freeze({ virtualHost: vhost, route }) };
 }
@@ -116,7 +120,8 @@ function compileVirtualHost(vh: VirtualHost, rcLevel: Level, random: () => numbe
     ? new Map(Object.entries(vh.typed_per_filter_config))
     : EMPTY_FILTER_CONFIG;
   const retry = vh.retry_policy ? compileRetryPolicy(vh.retry_policy, random, `${path}.retry_policy`, errs) : undefined;
-  const defaults: VhostDefaults = { hashPolicy: vh.hash_policy, ...(retry ? { retry } : {}) };
+  const rateLimits = compileRateLimits(vh.rate_limits, path, errs);
+  const defaults: VhostDefaults = { hashPolicy: vh.hash_policy, ...(retry ? { retry } : {}), ...(rateLimits.length > 0 ? { rateLimits } : {}) };
   const routes = vh.routes.map((r, i) =>
     compileRoute(r, vhost, level, rcLevel, filters, defaults, random, `${path}.routes[${i}]`, errs),
   );

@@ -1,6 +1,7 @@
 // Router: the compiled route table the HTTP connection manager reads on every request.
 import type { HttpFilterConfig, RetryPolicy, Millis, RequestMirrorPolicy } from '../config/types.js';
 import type { CompiledHeaderMatcher } from './header-matcher.js';
+import type { CompiledRateLimits } from './rate-limit.js';
 
 export type HeaderMap = Record<string, string | string[] | undefined>;
 
@@ -81,6 +82,8 @@ export interface CompiledRoute {
   readonly responseHeaders: HeaderMutation;
   /** typed_per_filter_config merged route-over-vhost, by filter name. */
   readonly perFilterConfig: ReadonlyMap<string, HttpFilterConfig>;
+  /** rate_limits of the route action and of its virtual host, when either has any. */
+  readonly rateLimits?: CompiledRateLimits;
 }
 
 export interface CompiledVirtualHost {

@@ -32,6 +32,7 @@ export async function runSingle(bootstrap: Bootstrap, drainMs: number): Promise<
         ready: () => !stopping,
         quit,
         runtime: proxy.runtime,
+        setHealthCheckFailed: (failed) => proxy.health.setHealthCheckFailed(failed),
       },
     });
     admin = server;

@@ -12,7 +12,9 @@ type ToWorker =
   | { t: 'ask'; id: number; what: 'stats' | 'clusters' }
   | { t: 'drain'; ms: number }
   /** /runtime_modify overrides, applied to the worker's admin runtime layer. */
-  | { t: 'runtime'; values: [string, string][] };
+  | { t: 'runtime'; values: [string, string][] }
+  /** POST /healthcheck/fail or /healthcheck/ok, for the workers' health_check filters. */
+  | { t: 'healthcheck'; failed: boolean };
 type ToPrimary = { t: 'ready'; listeners: BoundListener[] } | { t: 'reply'; id: number; data: unknown };
 
 export async function runWorker(bootstrap: Bootstrap): Promise<void> {
@@ -29,6 +31,8 @@ export async function runWorker(bootstrap: Bootstrap): Promise<void> {
       void proxy.stop(m.ms).then(() => process.exit(0));
     } else if (m.t === 'runtime' && proxy.runtime.hasAdminLayer) {
       proxy.runtime.mergeAdminValues(m.values);
+    } else if (m.t === 'healthcheck') {
+      proxy.health.setHealthCheckFailed(m.failed);
     }
   });
   // The primary owns shutdown; a worker ignores terminal signals it receives as part of the group.
@@ -46,6 +50,7 @@ export async function runPrimary(bootstrap: Bootstrap, concurrency: number, drai
   const waiting = new Map<number, { resolve(v: unknown): void; left: number; results: unknown[] }>();
   let nextId = 1;
   let stopping = false;
+  let healthCheckFailed = false;
   let firstReady: (() => void) | undefined;
   const allReady = new Promise<void>((r) => (firstReady = r));
   let ready = 0;
@@ -58,6 +63,7 @@ export async function runPrimary(bootstrap: Bootstrap, concurrency: number, drai
         // a worker started (or restarted) after overrides were made gets them too
         const overrides = runtime.adminOverrides();
         if (overrides.length > 0) w.send({ t: 'runtime', values: overrides } satisfies ToWorker);
+        if (healthCheckFailed) w.send({ t: 'healthcheck', failed: true } satisfies ToWorker);
         ready++;
         if (ready === concurrency) {
           announce(m.listeners);
@@ -127,6 +133,10 @@ export async function runPrimary(bootstrap: Bootstrap, concurrency: number, drai
         }),
         ready: () => !stopping,
         quit,
+        setHealthCheckFailed: (failed) => {
+          healthCheckFailed = failed;
+          for (const w of workers) w.send({ t: 'healthcheck', failed } satisfies ToWorker);
+        },
         runtime: {
           dump: () => runtime.dump(),
           mergeAdminValues: (values) => {

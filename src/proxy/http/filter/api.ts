@@ -61,6 +61,8 @@ export interface FilterCallbacks {
   readonly filterName: string;
   /** Max bytes a filter may make the stream buffer in either direction. */
   readonly bufferLimit: number;
+  /** Envoy's setDecoderBufferLimit: the most request data the stream holds for stopped filters before a 413 (buffer filter). */
+  setDecoderBufferLimit(bytes: number): void;
   route(): CompiledRoute | null;
   /** Matches the route again after a filter changed the headers or target. */
   clearRouteCache(): void;

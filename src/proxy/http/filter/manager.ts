@@ -65,6 +65,9 @@ export class FilterSlot implements FilterCallbacks {
   get bufferLimit(): number {
     return this.fm.bufferLimit;
   }
+  setDecoderBufferLimit(bytes: number): void {
+    this.fm.decoderBufferLimit = bytes;
+  }
   route(): CompiledRoute | null {
     return this.fm.route;
   }
@@ -146,6 +149,8 @@ export abstract class FilterManager {
   encodingStopped = false;
   watermark: WatermarkCallbacks | undefined;
   dynamicMetadata: Record<string, Record<string, unknown>> | undefined;
+  /** A filter's setDecoderBufferLimit; undefined = the connection manager's bufferLimit. */
+  decoderBufferLimit: number | undefined;
   private readDisables = 0;
   /** Read disabled by the manager itself because a stopped filter's held data passed the limit. */
   private heldPaused = false;
@@ -224,7 +229,7 @@ export abstract class FilterManager {
       if (st === 'stop-buffer') {
         s.decStopped = true;
         s.decHeld.add(data);
-        if (s.decHeld.bytes > this.bufferLimit) {
+        if (s.decHeld.bytes > (this.decoderBufferLimit ?? this.bufferLimit)) {
           if (f.decodeData !== undefined) this.localReplyFrom(i - 1, 413, 'Payload Too Large');
           else if (!this.heldPaused) {
             // Held only because the filter has not continued yet: stop reading instead of failing.
