@@ -10,7 +10,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { rssOf, startTrellis, type Child, type Rss } from './child-process.js';
+import { cpuSecondsOf, rssOf, startTrellis, type Child, type Rss } from './child-process.js';
 import { rateLoad, type RateLoadResult } from './rate-load.js';
 import { staticBootstrap } from './static-bootstrap.js';
 
@@ -33,6 +33,8 @@ export interface ProxyMemory {
   idle: MemoryFigures;
   afterLoad: MemoryFigures;
   load: RateLoadResult;
+  /** The proxy's CPU seconds during the load. */
+  cpuSeconds: number;
 }
 
 export interface SidecarMemoryReport {
@@ -157,17 +159,21 @@ async function main(): Promise<void> {
     await sleep(o.settleS * 1000);
     const idle = { static: await memoryOf(staticProxy.pid, staticAdmin), sidecar: await memoryOf(sidecar.pid, sidecarAdmin) };
     const load = { rate: o.rate, durationS: o.durationS, conns: o.conns };
-    const staticLoad = await rateLoad({ ...load, port: staticPort });
-    const staticAfter = await memoryOf(staticProxy.pid, staticAdmin);
-    const sidecarLoad = await rateLoad({ ...load, port: outboundPort, host });
-    const sidecarAfter = await memoryOf(sidecar.pid, sidecarAdmin);
+    const measure = async (pid: number, adminPort: number, port: number, hostHeader?: string): Promise<Omit<ProxyMemory, 'idle'>> => {
+      const cpu0 = cpuSecondsOf(pid);
+      const result = await rateLoad({ ...load, port, host: hostHeader });
+      const cpuSeconds = cpuSecondsOf(pid) - cpu0;
+      return { load: result, cpuSeconds, afterLoad: await memoryOf(pid, adminPort) };
+    };
+    const staticRun = await measure(staticProxy.pid, staticAdmin, staticPort);
+    const sidecarRun = await measure(sidecar.pid, sidecarAdmin, outboundPort, host);
 
     const report: SidecarMemoryReport = {
       rate: o.rate,
       durationS: o.durationS,
       xdsApi: o.xdsApi,
-      static: { idle: idle.static, afterLoad: staticAfter, load: staticLoad },
-      sidecar: { idle: idle.sidecar, afterLoad: sidecarAfter, load: sidecarLoad },
+      static: { idle: idle.static, ...staticRun },
+      sidecar: { idle: idle.sidecar, ...sidecarRun },
     };
     print(report);
     if (o.json !== undefined) fs.writeFileSync(o.json, JSON.stringify(report, null, 2) + '\n');
@@ -182,12 +188,12 @@ async function main(): Promise<void> {
 function print(r: SidecarMemoryReport): void {
   const f = (v: number, d = 1): string => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
   const load = `after ${r.durationS} s at ${r.rate} req/s`;
-  const rows = [['proxy', 'RSS idle', `RSS ${load}`, 'peak RSS', 'heap used/total idle', `heap used/total ${load}`, 'achieved req/s', 'p99 ms', 'errors']];
+  const rows = [['proxy', 'RSS idle', `RSS ${load}`, 'peak RSS', 'heap used/total idle', `heap used/total ${load}`, 'CPU s', 'achieved req/s', 'p99 ms', 'errors']];
   for (const [name, m] of [['static (-c)', r.static], [`sidecar (xDS ${r.xdsApi})`, r.sidecar]] as const) {
     const heap = (x: MemoryFigures): string => `${f(x.heapUsedMb)}/${f(x.heapTotalMb)}`;
-    rows.push([name, f(m.idle.rssMb), f(m.afterLoad.rssMb), f(m.afterLoad.peakMb), heap(m.idle), heap(m.afterLoad), f(m.load.achievedRps, 0), f(m.load.p99Ms, 2), String(m.load.errors)]);
+    rows.push([name, f(m.idle.rssMb), f(m.afterLoad.rssMb), f(m.afterLoad.peakMb), heap(m.idle), heap(m.afterLoad), f(m.cpuSeconds, 2), f(m.load.achievedRps, 0), f(m.load.p99Ms, 2), String(m.load.errors)]);
   }
-  process.stdout.write('(MB)\n');
+  process.stdout.write('(memory in MB; CPU = the proxy\'s user+system seconds during the load)\n');
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   for (const row of rows) process.stdout.write(row.map((c, i) => c.padEnd(widths[i]!)).join('  ') + '\n');
 }
