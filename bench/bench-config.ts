@@ -1,55 +1,7 @@
 // Benchmark: prints the Envoy bootstrap the peer benchmark runs trellis with (PORT, UPSTREAMS from the environment).
 import { stringify } from 'yaml';
+import { staticBootstrap } from './static-bootstrap.js';
 
 const port = Number(process.env.PORT ?? 18200);
 const upstreams = (process.env.UPSTREAMS ?? '127.0.0.1:19001,127.0.0.1:19002,127.0.0.1:19003').split(',');
-
-const bootstrap = {
-  admin: { address: { socket_address: { address: '127.0.0.1', port_value: Number(process.env.ADMIN_PORT ?? 0) } } },
-  static_resources: {
-    listeners: [
-      {
-        name: 'bench',
-        address: { socket_address: { address: '127.0.0.1', port_value: port } },
-        filter_chains: [
-          {
-            filters: [
-              {
-                name: 'envoy.filters.network.http_connection_manager',
-                typed_config: {
-                  '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-                  stat_prefix: 'bench',
-                  route_config: {
-                    name: 'bench',
-                    virtual_hosts: [{ name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'upstreams' } }] }],
-                  },
-                  http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
-                },
-              },
-            ],
-          },
-        ],
-      },
-    ],
-    clusters: [
-      {
-        name: 'upstreams',
-        type: 'STATIC',
-        connect_timeout: '1s',
-        lb_policy: 'ROUND_ROBIN',
-        load_assignment: {
-          cluster_name: 'upstreams',
-          endpoints: [
-            {
-              lb_endpoints: upstreams.map((u) => {
-                const [address, p] = u.split(':');
-                return { endpoint: { address: { socket_address: { address, port_value: Number(p) } } } };
-              }),
-            },
-          ],
-        },
-      },
-    ],
-  },
-};
-process.stdout.write(stringify(bootstrap));
+process.stdout.write(stringify(staticBootstrap(port, upstreams, Number(process.env.ADMIN_PORT ?? 0))));

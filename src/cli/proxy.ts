@@ -1,7 +1,6 @@
 // CLI: `trellis proxy` — runs the data plane from an Envoy v3 bootstrap, with Envoy's own flags.
 import cluster from 'node:cluster';
 import type { Command } from 'commander';
-import { loadBootstrapFile, loadBootstrapText } from '../proxy/config/bootstrap.js';
 import { formatErrors } from '../common/result.js';
 import type { Bootstrap } from '../proxy/config/types.js';
 import { runSingle } from '../proxy/runtime/single.js';
@@ -17,7 +16,9 @@ interface ProxyFlags extends Partial<SidecarFlags> {
   adminPort?: string;
 }
 
-function loadConfig(flags: ProxyFlags): Bootstrap {
+async function loadConfig(flags: ProxyFlags): Promise<Bootstrap> {
+  // loaded here, not at the top: a sidecar (--control-plane) reads no YAML, so it does not load js-yaml (~0.5 MB RSS)
+  const { loadBootstrapFile, loadBootstrapText } = await import('../proxy/config/bootstrap.js');
   const r = flags.configPath !== undefined ? loadBootstrapFile(flags.configPath) : loadBootstrapText(flags.configYaml ?? '', process.cwd());
   if (!r.ok) {
     const n = r.errors.length;
@@ -73,7 +74,7 @@ async function runProxy(flags: ProxyFlags): Promise<void> {
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--concurrency must be a positive integer, got "${flags.concurrency}"`);
   // each worker would open its own ADS stream under the same node id (and pick its own free ports)
   if (flags.controlPlane !== undefined && concurrency > 1) throw new Error('--control-plane supports --concurrency 1 only (for now)');
-  const bootstrap = flags.controlPlane !== undefined ? await controlPlaneConfig({ ...flags, controlPlane: flags.controlPlane }) : loadConfig(flags);
+  const bootstrap = flags.controlPlane !== undefined ? await controlPlaneConfig({ ...flags, controlPlane: flags.controlPlane }) : await loadConfig(flags);
   if (flags.mode === 'validate') {
     process.stdout.write('configuration OK\n');
     return;

@@ -1,10 +1,11 @@
 // xDS transport: packs a resource (proto-JSON with '@type') into a google.protobuf.Any and back.
 import { fromJson, toJson, XdsCodecError, type Json } from './proto-json.js';
 import { requireType } from './protos.js';
-import { ENDPOINT_TYPE } from './type-urls.js';
+import { resourceName } from './resource-name.js';
 
 export { XdsCodecError } from './proto-json.js';
 export type { Json } from './proto-json.js';
+export { resourceName } from './resource-name.js';
 
 /** google.protobuf.Any as it travels inside DiscoveryResponse. */
 export interface Any {
@@ -38,10 +39,4 @@ export function decodeResource(any: Any): DecodedResource {
   const body = toJson(type, type.decode(any.value) as unknown as Record<string, unknown>) as Json;
   const json: Json = { '@type': any.type_url, ...body };
   return { typeUrl: any.type_url, name: resourceName(any.type_url, json), json };
-}
-
-/** A resource's xDS name: `cluster_name` for ClusterLoadAssignment, `name` for the others. */
-export function resourceName(typeUrl: string, json: Json): string {
-  const v = typeUrl === ENDPOINT_TYPE ? (json.cluster_name ?? json.clusterName) : json.name;
-  return typeof v === 'string' ? v : '';
 }

@@ -1,50 +1,14 @@
-// xDS transport: loads the Envoy v3 .proto files shipped in @grpc/grpc-js-xds into one protobufjs Root (once per process).
+// xDS transport: the Envoy v3 .proto files (proto-files.ts) as one protobufjs Root, parsed once per process — the control plane's codec.
 //
 // Why one protobufjs Root and no @grpc/proto-loader: proto-loader would parse ads.proto and its imports a
 // second time (measured ~0.7 s and ~18 MB RSS more) only to build a four-method service definition,
-// which ads-service.ts builds from this same Root. Only the files below are parsed (plus their imports).
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
+// which ads-service.ts builds from this same Root. `trellis proxy` does not load this Root at all: it decodes with
+// the much smaller wire descriptor (wire/descriptor.ts).
 import protobuf from 'protobufjs';
+import { parseProtoFiles } from './proto-files.js';
 
 export type ProtoRoot = protobuf.Root;
 export type ProtoType = protobuf.Type;
-
-/** Entry files, relative to the include dirs: the ADS service, the five resource types and the typed_configs we emit. */
-const FILES: readonly string[] = [
-  'envoy/service/discovery/v3/ads.proto',
-  'envoy/config/listener/v3/listener.proto',
-  'envoy/config/route/v3/route.proto',
-  'envoy/config/cluster/v3/cluster.proto',
-  'envoy/config/endpoint/v3/endpoint.proto',
-  'envoy/extensions/transport_sockets/tls/v3/secret.proto',
-  'envoy/extensions/transport_sockets/tls/v3/tls.proto',
-  'envoy/extensions/transport_sockets/raw_buffer/v3/raw_buffer.proto',
-  'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
-  'envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto',
-  'envoy/extensions/filters/http/router/v3/router.proto',
-  'envoy/extensions/filters/http/fault/v3/fault.proto',
-  'envoy/extensions/filters/http/cors/v3/cors.proto',
-  'envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.proto',
-  'envoy/extensions/filters/listener/http_inspector/v3/http_inspector.proto',
-  'envoy/extensions/filters/listener/original_dst/v3/original_dst.proto',
-  'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
-  'envoy/extensions/access_loggers/file/v3/file.proto',
-  'envoy/extensions/access_loggers/stream/v3/stream.proto',
-  'envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.proto',
-  'udpa/type/v1/typed_struct.proto',
-  'xds/type/v3/typed_struct.proto',
-];
-
-/** Where the .proto trees live: the deps of @grpc/grpc-js-xds, then protobufjs' own google/protobuf/*.proto. */
-export function includeDirs(): string[] {
-  const require = createRequire(import.meta.url);
-  const deps = join(dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
-  const dirs = ['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((d) => join(deps, d));
-  dirs.push(dirname(require.resolve('protobufjs/package.json')));
-  return dirs;
-}
 
 export interface LoadStats {
   /** Wall time of the parse, ms. */
@@ -69,18 +33,7 @@ function load(): { root: ProtoRoot; stats: LoadStats } {
   if (loaded !== undefined) return loaded;
   const rss0 = process.memoryUsage().rss;
   const t0 = performance.now();
-  const dirs = includeDirs();
-  const root = new protobuf.Root();
-  root.resolvePath = (_origin: string, target: string): string | null => {
-    if (isAbsolute(target)) return target;
-    for (const d of dirs) {
-      const f = join(d, target);
-      if (existsSync(f)) return f;
-    }
-    return target; // protobufjs knows the common google/protobuf/*.proto files by name
-  };
-  root.loadSync([...FILES], { keepCase: true });
-  root.resolveAll();
+  const root = parseProtoFiles(protobuf);
   loaded = { root, stats: { loadMs: performance.now() - t0, rssDelta: process.memoryUsage().rss - rss0, files: root.files.length } };
   return loaded;
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { includeDirs } from '../../src/xds/protos.js';
+import { includeDirs } from '../../src/xds/proto-files.js';
 import { H2_UPSTREAM, ROUTER_FILTER, adminGet, hcmListener, multiBootstrap, request, startProxy, startUpstream, staticCluster, type RunningProxy, type Upstream } from './harness.js';
 
 const EXT_AUTHZ = 'type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz';

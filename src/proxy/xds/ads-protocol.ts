@@ -1,7 +1,7 @@
 // xDS client: the protocol adapter — one subscription model and one response shape for both ADS RPCs (SotW and Delta).
-import type { MethodDefinition } from '@grpc/grpc-js';
 import type { XdsNode } from '../../xds/ads-service.js';
 import { AdsStream, type AdsStreamOptions } from './ads-stream.js';
+import type { GrpcMethod } from './grpc-call.js';
 import type { ResourceEntry } from './resources.js';
 
 /** Which ADS RPC: StreamAggregatedResources (state of the world) or DeltaAggregatedResources (incremental). */
@@ -55,7 +55,7 @@ export interface WatchRequest {
 /** How one RPC's messages map to watches and updates. */
 export interface AdsCodec<Req extends object, Res> {
   readonly api: XdsApi;
-  readonly method: MethodDefinition<Req, Res>;
+  readonly method: GrpcMethod<Req, Res>;
   /** undefined = nothing to tell the server. */
   request(r: WatchRequest): Req | undefined;
   update(res: Res): XdsUpdate;

@@ -1,5 +1,6 @@
-// xDS client: the transport — one ADS stream (StreamAggregatedResources or DeltaAggregatedResources) over @grpc/grpc-js, re-opened with backoff when it fails.
-import * as grpc from '@grpc/grpc-js';
+// xDS client: the transport — one ADS stream (StreamAggregatedResources or DeltaAggregatedResources) over HTTP/2, re-opened with backoff when it fails.
+import type http2 from 'node:http2';
+import { connectH2, startBidiCall, type BidiCall, type GrpcMethod } from './grpc-call.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 
 export interface AdsStreamHandlers<Res> {
@@ -22,12 +23,12 @@ export interface AdsStreamOptions {
 }
 
 /**
- * Owns the gRPC client and the current call. Each attempt builds a fresh client, so grpc-js' own channel
- * backoff (up to 120 s) never stands between a restarted control plane and our ~5 s cap.
+ * Owns the HTTP/2 session and the current call. Each attempt opens a fresh session, so only our backoff (~5 s
+ * cap) stands between a restarted control plane and the next stream.
  */
 export class AdsStream<Req, Res> {
-  private client: grpc.Client | undefined;
-  private call: grpc.ClientDuplexStream<Req, Res> | undefined;
+  private session: http2.ClientHttp2Session | undefined;
+  private call: BidiCall<Req> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly backoff: Backoff;
   private attempt = 0;
@@ -35,7 +36,7 @@ export class AdsStream<Req, Res> {
   private open = false;
 
   constructor(
-    private readonly method: grpc.MethodDefinition<Req, Res>,
+    private readonly method: GrpcMethod<Req, Res>,
     private readonly opts: AdsStreamOptions,
     private readonly handlers: AdsStreamHandlers<Res>,
   ) {
@@ -68,37 +69,38 @@ export class AdsStream<Req, Res> {
     if (this.closed) return;
     const targets = this.opts.targets;
     const target = targets[this.attempt++ % targets.length]!;
-    const client = new grpc.Client(target, grpc.credentials.createInsecure(), {
-      'grpc.keepalive_time_ms': 30_000,
-      'grpc.keepalive_timeout_ms': 10_000,
-      'grpc.max_receive_message_length': -1,
-    });
-    this.client = client;
-    client.waitForReady(Date.now() + (this.opts.connectTimeoutMs ?? 5000), (err) => {
-      if (this.client !== client || this.closed) return;
-      if (err !== undefined && err !== null) return this.failed(`cannot connect to ${target}: ${err.message}`);
-      this.openStream(client, target);
-    });
+    const attempt = this.attempt;
+    connectH2(target, { connectTimeoutMs: this.opts.connectTimeoutMs ?? 5000 }).then(
+      (session) => {
+        if (this.closed || this.attempt !== attempt) return session.destroy();
+        this.session = session;
+        this.openStream(session, target);
+      },
+      (err: Error) => {
+        if (this.closed || this.attempt !== attempt) return;
+        this.failed(`cannot connect to ${target}: ${err.message}`);
+      },
+    );
   }
 
-  private openStream(client: grpc.Client, target: string): void {
-    const m = this.method;
-    const call = client.makeBidiStreamRequest<Req, Res>(m.path, m.requestSerialize, m.responseDeserialize);
-    this.call = call;
-    this.open = true;
+  private openStream(session: http2.ClientHttp2Session, target: string): void {
     let ended = false;
     const end = (why: string): void => {
       if (ended || this.call !== call) return;
       ended = true;
       this.failed(why);
     };
-    call.on('data', (res: Res) => {
-      if (this.call !== call) return;
-      this.backoff.reset(); // the control plane answered: this stream is healthy
-      this.handlers.onResponse(res);
+    const call: BidiCall<Req> = startBidiCall(session, this.method, {
+      onMessage: (res: Res) => {
+        if (this.call !== call) return;
+        this.backoff.reset(); // the control plane answered: this stream is healthy
+        this.handlers.onResponse(res);
+      },
+      onEnd: () => end(`stream to ${target} closed by the control plane`),
+      onError: (reason) => end(`stream to ${target} failed: ${reason}`),
     });
-    call.on('error', (e: grpc.ServiceError) => end(`stream to ${target} failed: ${e.details || e.message}`));
-    call.on('end', () => end(`stream to ${target} closed by the control plane`));
+    this.call = call;
+    this.open = true;
     this.handlers.onOpen();
   }
 
@@ -116,14 +118,9 @@ export class AdsStream<Req, Res> {
 
   private teardown(): void {
     this.open = false;
-    const call = this.call;
+    this.call?.cancel();
     this.call = undefined;
-    if (call !== undefined) {
-      call.removeAllListeners('data');
-      call.on('error', () => {}); // the cancel below surfaces as an error we no longer care about
-      call.cancel();
-    }
-    this.client?.close();
-    this.client = undefined;
+    this.session?.destroy();
+    this.session = undefined;
   }
 }

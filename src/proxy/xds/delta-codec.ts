@@ -1,11 +1,12 @@
 // xDS client: DeltaAggregatedResources (incremental) — requests carry subscription differences, responses per-resource versions and removals.
-import { adsServiceDefinition, type DeltaDiscoveryRequest, type DeltaDiscoveryResponse } from '../../xds/ads-service.js';
+import type { DeltaDiscoveryRequest, DeltaDiscoveryResponse } from '../../xds/ads-service.js';
+import { adsMethods } from './ads-methods.js';
 import { INVALID_ARGUMENT, type AdsCodec, type WatchRequest, type XdsUpdate } from './ads-protocol.js';
 import type { ResourceEntry } from './resources.js';
 
 export const deltaCodec: AdsCodec<DeltaDiscoveryRequest, DeltaDiscoveryResponse> = {
   api: 'delta',
-  method: adsServiceDefinition().DeltaAggregatedResources,
+  method: adsMethods().delta,
 
   /**
    * The first request of a type on a stream subscribes to the whole interest (nothing = legacy wildcard) and lists

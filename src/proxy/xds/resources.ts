@@ -11,7 +11,8 @@ import {
 import { tryRouteTableCompiler, type RouteTableCompiler } from '../router/route-table.js';
 import type { RuntimeSource } from '../runtime-config/snapshot.js';
 import type { RouteTable } from '../router/types.js';
-import { decodeResource, type Any, type Json } from '../../xds/codec.js';
+import type { Any, Json } from '../../xds/codec.js';
+import { decodeWireResource } from '../../xds/wire/resource.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, VIRTUAL_HOST_TYPE, shortName } from '../../xds/type-urls.js';
 
 /** A RouteConfiguration is compiled at validation time: a bad regex must NACK, not fail later. */
@@ -84,7 +85,7 @@ export function validateResources<T>(spec: ResourceSpec<T>, entries: readonly Re
     }
     let decoded: { name: string; json: Json };
     try {
-      decoded = decodeResource(any);
+      decoded = decodeWireResource(any);
     } catch (e) {
       errors.push({ path: given || at, message: `cannot decode: ${(e as Error).message}` });
       return;

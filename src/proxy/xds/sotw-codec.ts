@@ -1,11 +1,12 @@
 // xDS client: StreamAggregatedResources (state of the world) — every request names the whole interest and the last accepted version.
-import { adsServiceDefinition, type DiscoveryRequest, type DiscoveryResponse } from '../../xds/ads-service.js';
+import type { DiscoveryRequest, DiscoveryResponse } from '../../xds/ads-service.js';
+import { adsMethods } from './ads-methods.js';
 import { WILDCARD_TYPES } from '../../xds/type-urls.js';
 import { INVALID_ARGUMENT, type AdsCodec, type WatchRequest, type XdsUpdate } from './ads-protocol.js';
 
 export const sotwCodec: AdsCodec<DiscoveryRequest, DiscoveryResponse> = {
   api: 'sotw',
-  method: adsServiceDefinition().StreamAggregatedResources,
+  method: adsMethods().sotw,
 
   /** A (re)subscription, ACK or NACK: version = last accepted, names = current interest, nonce = last response seen. */
   request(r: WatchRequest): DiscoveryRequest {

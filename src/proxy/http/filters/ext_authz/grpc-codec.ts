@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import protobuf from 'protobufjs';
-import { includeDirs } from '../../../../xds/protos.js';
+import { includeDirs } from '../../../../xds/proto-files.js';
 import type { CheckAttributes } from './check-request.js';
 
 /** A HeaderValueOption as the service sent it. */

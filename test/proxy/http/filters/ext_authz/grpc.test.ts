@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import * as protoLoader from '@grpc/proto-loader';
-import { includeDirs } from '../../../../../src/xds/protos.js';
+import { includeDirs } from '../../../../../src/xds/proto-files.js';
 import { frameGrpcMessage, unframeUnaryGrpc } from '../../../../../src/proxy/http/filters/ext_authz/grpc-frame.js';
 import { authzCodec, type CheckResponseView } from '../../../../../src/proxy/http/filters/ext_authz/grpc-codec.js';
 import { answerFromCheckResponse } from '../../../../../src/proxy/http/filters/ext_authz/grpc-answer.js';
