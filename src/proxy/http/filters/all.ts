@@ -1,4 +1,5 @@
 // HTTP filters: every filter type trellis implements; each module registers itself by type URL and name.
+import './compressor/index.js';
 import './cors/index.js';
 import './ext_authz/index.js';
 import './fault/index.js';
