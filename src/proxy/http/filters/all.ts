@@ -1,6 +1,7 @@
 // HTTP filters: every filter type trellis implements; each module registers itself by type URL and name.
 import './compressor/index.js';
 import './cors/index.js';
+import './decompressor/index.js';
 import './ext_authz/index.js';
 import './fault/index.js';
 import './jwt_authn/index.js';
