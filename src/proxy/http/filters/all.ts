@@ -4,6 +4,8 @@ import './cors/index.js';
 import './decompressor/index.js';
 import './ext_authz/index.js';
 import './fault/index.js';
+import './grpc_http1_bridge/index.js';
+import './grpc_web/index.js';
 import './jwt_authn/index.js';
 import './rbac/index.js';
 import './router/index.js';
