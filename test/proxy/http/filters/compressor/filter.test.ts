@@ -234,3 +234,14 @@ test('compressor: a fast upstream is paused while zlib is behind and resumed whe
   const body = await compressedResponse(h);
   assert.equal(zlib.gunzipSync(body).length, 128 * 1024);
 });
+
+test('compressor: a fast client is paused (read-disabled) while the request compressor is behind, then resumed', async () => {
+  const { factory } = compressor({ request_direction_config: {} });
+  const h = new FilterHarness('POST', '/', { 'content-type': 'text/plain' }).install(factory).sendRequest(false);
+  h.sendRequestData(Buffer.alloc(64 * 1024, 'b'), false);
+  assert.equal(h.paused, true);
+  await until(() => !h.paused, 2000, 'resume');
+  h.sendRequestData('', true);
+  await until(() => h.up.ended, 2000, 'request end');
+  assert.equal(zlib.gunzipSync(h.upstreamBody()).length, 64 * 1024);
+});
