@@ -7,6 +7,8 @@ import type { HttpFilterConfig } from '../../../../src/proxy/config/types.js';
 import type { ClusterManager } from '../../../../src/proxy/upstream/types.js';
 import { PoolManager } from '../../../../src/proxy/upstream/pool/pool-manager.js';
 import { FakeStats } from '../../upstream/fake-stats.js';
+import { RuntimeSnapshot } from '../../../../src/proxy/runtime-config/snapshot.js';
+import { parseEntry } from '../../../../src/proxy/runtime-config/entry.js';
 
 /** What reached the end of the decoder chain (the "router"). */
 export interface Upstream {
@@ -53,8 +55,11 @@ export class FilterHarness extends FilterManager {
     this.request = { method, path, authority: 'svc', scheme: 'http', headers };
   }
 
-  get method(): string {
-    return this.request.method;
+  /** Gives the filters a layered runtime with these keys (read as stream.cm.ctx.runtime). */
+  withRuntime(values: Record<string, string>): this {
+    const snapshot = new RuntimeSnapshot([{ name: 'test', values: new Map(Object.entries(values).map(([k, v]) => [k, parseEntry(v)])) }]);
+    Object.assign(this, { cm: { ctx: { runtime: { snapshot: () => snapshot } } } });
+    return this;
   }
 
   /** Installs the filters (factories, in chain order) plus a recording terminal filter. */

@@ -245,3 +245,13 @@ test('compressor: a fast client is paused (read-disabled) while the request comp
   await until(() => h.up.ended, 2000, 'request end');
   assert.equal(zlib.gunzipSync(h.upstreamBody()).length, 64 * 1024);
 });
+
+test('compressor: the enabled flag reads its runtime key per request, falling back to default_value', () => {
+  const { factory } = compressor({ response_direction_config: { common_config: { enabled: { default_value: true, runtime_key: 'compress.on' } } } });
+  const off = new FilterHarness('GET', '/', { 'accept-encoding': 'gzip' }).withRuntime({ 'compress.on': 'false' }).install(factory).sendRequest(true);
+  off.respond(200, json());
+  assert.equal(off.down.head?.headers['content-encoding'], undefined);
+  const on = new FilterHarness('GET', '/', { 'accept-encoding': 'gzip' }).withRuntime({ other: '1' }).install(factory).sendRequest(true);
+  on.respond(200, json());
+  assert.equal(on.down.head?.headers['content-encoding'], 'gzip');
+});
