@@ -65,10 +65,6 @@ export class BodyTransform {
     this.pump.destroy();
   }
 
-  get done(): boolean {
-    return this.pump.done;
-  }
-
   private unpause(): void {
     if (!this.producerPaused) return;
     this.producerPaused = false;

@@ -75,8 +75,4 @@ export class ZlibPump {
     this.dead = true;
     this.z.destroy();
   }
-
-  get done(): boolean {
-    return this.dead;
-  }
 }
