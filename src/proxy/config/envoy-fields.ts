@@ -233,6 +233,41 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
     'header cookie on_header_present on_header_missing remove',
   'extensions.filters.http.header_to_metadata.v3.Config.KeyValuePair':
     'metadata_namespace key value regex_value_rewrite type encode',
+  'config.core.v3.TypedExtensionConfig':
+    'name typed_config',
+  'extensions.compression.gzip.compressor.v3.Gzip':
+    'memory_level compression_level compression_strategy window_bits chunk_size',
+  'extensions.compression.brotli.compressor.v3.Brotli':
+    'quality encoder_mode window_bits input_block_bits chunk_size disable_literal_context_modeling',
+  'extensions.compression.gzip.decompressor.v3.Gzip':
+    'window_bits chunk_size max_inflate_ratio',
+  'extensions.compression.brotli.decompressor.v3.Brotli':
+    'disable_ring_buffer_reallocation chunk_size',
+  'extensions.filters.http.compressor.v3.Compressor':
+    'content_length content_type disable_on_etag_header remove_accept_encoding_header runtime_enabled compressor_library request_direction_config response_direction_config choose_first',
+  'extensions.filters.http.compressor.v3.Compressor.CommonDirectionConfig':
+    'enabled min_content_length content_type',
+  'extensions.filters.http.compressor.v3.Compressor.RequestDirectionConfig':
+    'common_config',
+  'extensions.filters.http.compressor.v3.Compressor.ResponseDirectionConfig':
+    'common_config disable_on_etag_header weaken_etag_on_compress remove_accept_encoding_header uncompressible_response_codes status_header_enabled',
+  'extensions.filters.http.compressor.v3.CompressorPerRoute':
+    'disabled overrides',
+  'extensions.filters.http.compressor.v3.CompressorOverrides':
+    'response_direction_config compressor_library',
+  'extensions.filters.http.compressor.v3.ResponseDirectionOverrides':
+    'remove_accept_encoding_header',
+  'extensions.filters.http.decompressor.v3.Decompressor':
+    'decompressor_library request_direction_config response_direction_config',
+  'extensions.filters.http.decompressor.v3.Decompressor.CommonDirectionConfig':
+    'enabled ignore_no_transform_header',
+  'extensions.filters.http.decompressor.v3.Decompressor.RequestDirectionConfig':
+    'common_config advertise_accept_encoding',
+  'extensions.filters.http.decompressor.v3.Decompressor.ResponseDirectionConfig':
+    'common_config',
+  'extensions.filters.http.grpc_web.v3.GrpcWeb': '',
+  'extensions.filters.http.grpc_http1_bridge.v3.Config':
+    'upgrade_protobuf_to_grpc ignore_query_parameters',
   'extensions.filters.http.jwt_authn.v3.JwtAuthentication':
     'providers rules filter_state_rules bypass_cors_preflight requirement_map strip_failure_response',
   'extensions.filters.http.jwt_authn.v3.JwtProvider':

@@ -1,7 +1,7 @@
 // Config stage: validates HCM http_filters and per-route filter overrides through the HTTP filter registry.
 import type { HttpFilter, HttpFilterConfig } from './types.js';
 import { Ctx, Msg, Raw, Unpacked, idx, isObj, join, typeName, unpackAny } from './reader.js';
-import { httpFilterByName, httpFilterByType, supportedHttpFilters, type HttpFilterType } from '../http/filter/registry.js';
+import { httpFilterByName, httpFilterByPerRouteType, httpFilterByType, supportedHttpFilters, type HttpFilterType } from '../http/filter/registry.js';
 import { FILTER_CONFIG_TYPE, type RouteFilterConfig } from '../http/filter/route-config.js';
 import '../http/filters/all.js';
 
@@ -94,7 +94,7 @@ function perRouteConfig(ctx: Ctx, name: string, raw: unknown, path: string, opti
   if (any === undefined) return undefined;
   // The entry is keyed by the filter's name in the chain; the config's type says which filter reads it.
   const byName = httpFilterByName(name);
-  const owner = byName?.perRoute?.[any.typeUrl] !== undefined ? byName : [httpFilterByType(any.typeUrl)].find((t) => t?.perRoute?.[any.typeUrl] !== undefined);
+  const owner = byName?.perRoute?.[any.typeUrl] !== undefined ? byName : httpFilterByPerRouteType(any.typeUrl);
   const validate = owner?.perRoute?.[any.typeUrl];
   if (validate === undefined) {
     if (!optional) ctx.err(join(path, '@type'), `per-route config ${typeName(any.typeUrl)} for "${name}" is not supported by trellis`);

@@ -57,3 +57,12 @@ export function forwardResponseHeaders(src: HeaderMap): HeaderMap {
   }
   return out;
 }
+
+/**
+ * The request body length to frame the upstream request with: the content-length as the filters left it (one that
+ * changed the body, e.g. decompressing or re-framing it, removes the header), else -1 for a streamed body.
+ */
+export function upstreamBodyLength(headers: HeaderMap): number {
+  const cl = headers['content-length'];
+  return typeof cl === 'string' && /^\d+$/.test(cl) ? Number(cl) : -1;
+}

@@ -36,12 +36,19 @@ export interface HttpFilterType<C extends HttpFilterConfig = HttpFilterConfig> {
 
 const byType = new Map<string, HttpFilterType>();
 const byName = new Map<string, HttpFilterType>();
+/** Per-route config type URL -> the filter reading it (Envoy finds a per-route config's factory by its type). */
+const byPerRouteType = new Map<string, HttpFilterType>();
 
 export function registerHttpFilter<C extends HttpFilterConfig>(t: HttpFilterType<C>): void {
   if (byType.has(t.typeUrl)) throw new Error(`http filter type ${t.typeUrl} registered twice`);
   const entry = t as unknown as HttpFilterType;
   byType.set(t.typeUrl, entry);
   for (const n of t.names) byName.set(n, entry);
+  for (const r of Object.keys(t.perRoute ?? {})) if (!byPerRouteType.has(r)) byPerRouteType.set(r, entry);
+}
+
+export function httpFilterByPerRouteType(typeUrl: string): HttpFilterType | undefined {
+  return byPerRouteType.get(typeUrl);
 }
 
 export function httpFilterByType(typeUrl: string): HttpFilterType | undefined {

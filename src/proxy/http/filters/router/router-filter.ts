@@ -13,10 +13,9 @@ import { startMirror } from './mirror.js';
 import { matchAllHeaders } from '../../../router/header-matcher.js';
 import { leaseHost } from '../../../upstream/host-lease.js';
 import { UpstreamRequest, type UpstreamRequestOwner } from './upstream-request.js';
-import { forwardRequestHeaders, forwardResponseHeaders } from '../../hop-by-hop.js';
+import { forwardRequestHeaders, forwardResponseHeaders, upstreamBodyLength } from '../../hop-by-hop.js';
 import { UpgradeDownstream } from '../../upgrade-downstream.js';
 import { tunnelUpgrade } from '../../upgrade.js';
-import { requestBodyLength } from '../../body-length.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -188,7 +187,7 @@ class RouterFilter implements HttpFilter, UpstreamRequestOwner, WatermarkCallbac
     let authority = action.rewriteHost(s) ?? choice?.hostRewrite ?? s.authority;
     if (action.autoHostRewrite) authority = ''; // filled per attempt from the chosen host
     if (action.timeout > 0 && !suppress) headers['x-envoy-expected-rq-timeout-ms'] = String(action.retry?.policy.per_try_timeout ?? action.timeout);
-    return { method: s.method, path, authority, scheme: s.scheme, headers, hasBody: this.hasBody, contentLength: requestBodyLength(s.headers, s.ds.contentLength) };
+    return { method: s.method, path, authority, scheme: s.scheme, headers, hasBody: this.hasBody, contentLength: upstreamBodyLength(s.headers) };
   }
 
   /** Leases a host and starts one try; on no host the request ends with 503 UH. */
