@@ -14,7 +14,7 @@ import { ActiveStream } from './active-stream.js';
 import { H2Downstream } from './downstream.js';
 import { H1Connection, type H1CodecCallbacks, type H1CodecOptions } from './h1-codec.js';
 import { proxyUpgrade } from './upgrade.js';
-import { admitH2Stream, closeSessionOnClientFin } from './h2-stream-guard.js';
+import { admitH2Stream, guardH2Session } from './h2-stream-guard.js';
 import { FaultFilter } from './filters/fault.js';
 import { RouterFilter } from './filters/router.js';
 import { CorsFilter } from './filters/cors.js';
@@ -108,8 +108,7 @@ export class ConnectionManager implements HttpConnectionHandler {
     this.h2.on('session', (session: http2.ServerHttp2Session) => {
       this.sessions.add(session);
       session.on('close', () => this.sessions.delete(session));
-      session.on('error', () => {});
-      closeSessionOnClientFin(session);
+      guardH2Session(session, this.h1Options.idleTimeoutMs);
       if (this.draining) session.goaway();
     });
     this.h2.on('stream', this.onH2Stream);

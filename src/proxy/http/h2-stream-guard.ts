@@ -1,9 +1,12 @@
-// HTTP/2: downstream session guards — a new stream's 'error' handled first, streams already ended dropped, a client FIN ends the session.
+// HTTP/2: downstream session guards — a new stream's 'error' handled first, streams already ended dropped, FIN and idle end a session.
 import type http2 from 'node:http2';
 
-const ignoreStreamError = (): void => {
-  // The stream's 'close' (ActiveStream.onAbort) does the bookkeeping; the error itself needs no action.
+const ignoreError = (): void => {
+  // Streams: their 'close' (ActiveStream.onAbort) does the bookkeeping. Sessions: 'close' follows.
 };
+
+/** Streams admitted and not yet closed, per session: idle_timeout only counts time without any. */
+const activeStreams = new WeakMap<http2.Http2Session, number>();
 
 /**
  * Called first for every server 'stream' event. nghttp2 handles a whole read at once, so the HEADERS and a
@@ -12,19 +15,33 @@ const ignoreStreamError = (): void => {
  * Returns false when the stream can no longer be answered.
  */
 export function admitH2Stream(stream: http2.ServerHttp2Stream): boolean {
-  stream.on('error', ignoreStreamError);
+  stream.on('error', ignoreError);
   if (stream.destroyed || stream.closed) return false;
   const session = stream.session;
-  return session !== undefined && !session.destroyed;
+  if (session === undefined || session.destroyed) return false;
+  activeStreams.set(session, (activeStreams.get(session) ?? 0) + 1);
+  stream.once('close', () => activeStreams.set(session, (activeStreams.get(session) ?? 1) - 1));
+  return true;
 }
 
 /**
- * Listener sockets allow half-open (tcp_proxy forwards FINs), so nothing closes an HTTP/2 session whose
- * client half-closed: it would stay open for good. Like Envoy, which does not half-close HTTP connections,
- * the session ends: streams in flight finish (GOAWAY), then the socket closes.
+ * Ends a downstream session Node would leave open:
+ * - the client half-closed: listener sockets allow half-open (tcp_proxy forwards FINs) and node:http2 does
+ *   not react to the end of its socket; Envoy does not half-close HTTP connections.
+ * - idle_timeout (common_http_protocol_options) passed with no active stream. This also ends sessions that
+ *   nghttp2 terminated after a connection error: it sends GOAWAY and stops reading, but Node never drops them.
+ * Either way streams in flight finish first (GOAWAY, then close).
  */
-export function closeSessionOnClientFin(session: http2.ServerHttp2Session): void {
-  session.socket.once('end', () => {
+export function guardH2Session(session: http2.ServerHttp2Session, idleTimeoutMs: number): void {
+  session.on('error', ignoreError);
+  const end = (): void => {
     if (!session.closed && !session.destroyed) session.close();
-  });
+  };
+  session.socket.once('end', end);
+  if (idleTimeoutMs > 0) {
+    // Node re-arms this timer on every frame read or written.
+    session.setTimeout(idleTimeoutMs, () => {
+      if ((activeStreams.get(session) ?? 0) === 0) end();
+    });
+  }
 }
