@@ -89,7 +89,7 @@ export function proxyUpgrade(cm: ConnectionManager, req: UpgradeRequest, socket:
       return;
     }
     upstream.write(serializeHead(rr.method, path, authority, headers));
-    awaitSwitch(socket, upstream, head, (outcome) => {
+    awaitSwitch(socket, upstream, head, rr.method === 'HEAD', (outcome) => {
       host.activeRequests--;
       if (outcome.status === 503) cluster.reportResult(host, { localFailure: 'reset' });
       else if (outcome.status > 101) cluster.reportResult(host, { status: outcome.status });
@@ -104,8 +104,8 @@ export function proxyUpgrade(cm: ConnectionManager, req: UpgradeRequest, socket:
  * request reaching the upstream without routing. Any other answer is relayed (body bounded) and the
  * downstream connection closes. `done` runs once, with the status the client saw.
  */
-function awaitSwitch(socket: Duplex, upstream: Duplex, head: Buffer, done: (o: { status: number }) => void): void {
-  const reader = new UpgradeResponseReader(MAX_REFUSAL_BODY_BYTES);
+function awaitSwitch(socket: Duplex, upstream: Duplex, head: Buffer, headRequest: boolean, done: (o: { status: number }) => void): void {
+  const reader = new UpgradeResponseReader(MAX_REFUSAL_BODY_BYTES, headRequest);
   let phase: 'waiting' | 'tunnel' | 'refused' = 'waiting';
   let status = 0; // what the client was answered; 0 if it left first
   let over = false;
