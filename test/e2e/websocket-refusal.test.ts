@@ -125,6 +125,14 @@ test('a HEAD upgrade answered 404 (content-length, no body): relayed at once, th
   assert.ok(c.data().endsWith('\r\n\r\n'), JSON.stringify(c.data()));
 });
 
+test('a HEAD upgrade the proxy refuses itself (not a WebSocket type): 403 without a body', async () => {
+  const c = await client();
+  c.socket.write('HEAD / HTTP/1.1\r\nHost: example.com\r\nConnection: Upgrade\r\nUpgrade: foo/2\r\n\r\n');
+  await waitFor(() => c.closed(), 3000, 'the proxy to answer and close');
+  assert.match(c.data(), /^HTTP\/1\.1 403 /);
+  assert.ok(c.data().endsWith('\r\n\r\n'), `a body followed the head: ${JSON.stringify(c.data())}`);
+});
+
 test('upgrade answered 101: bytes the client sent with its request head follow the 101 into the tunnel', async () => {
   const c = await client();
   c.socket.write(upgradeHead('/echo') + 'early-frame');

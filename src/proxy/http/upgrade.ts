@@ -12,9 +12,10 @@ const HOST: ReadonlySet<string> = new Set(['host']);
 const MAX_REFUSAL_BODY_BYTES = 64 * 1024;
 const UPSTREAM_RESET = 'upstream connect error or disconnect/reset before headers. reset reason: connection termination';
 
-function rawReply(socket: Duplex, status: string, body = ''): void {
+function rawReply(socket: Duplex, status: string, body: string, headRequest: boolean): void {
   socket.resume(); // what the client sends next is dropped, so its close is seen
-  socket.end(`HTTP/1.1 ${status}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  const head = `HTTP/1.1 ${status}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n`;
+  socket.end(headRequest ? head : head + body); // a response to HEAD has no body
 }
 
 function serializeHead(method: string, path: string, authority: string, headers: HeaderMap): string {
@@ -27,6 +28,7 @@ export function proxyUpgrade(cm: ConnectionManager, req: UpgradeRequest, socket:
   // Nothing the client sent after its request head is read until the upstream has agreed to switch.
   socket.pause();
   const type = String(req.headers.upgrade ?? '').toLowerCase();
+  const reply = (status: string, body = ''): void => rawReply(socket, status, body, req.method === 'HEAD');
   const stats = cm.stats;
   stats.rqTotal.inc();
   stats.rqHttp1Total.inc();
@@ -47,7 +49,7 @@ export function proxyUpgrade(cm: ConnectionManager, req: UpgradeRequest, socket:
   if (match === null) {
     stats.noRoute.inc();
     finish(404);
-    rawReply(socket, '404 Not Found');
+    reply('404 Not Found');
     return;
   }
   const action = match.route.action;
@@ -55,7 +57,7 @@ export function proxyUpgrade(cm: ConnectionManager, req: UpgradeRequest, socket:
   if (type !== 'websocket' || !enabled) {
     stats.rqWsOnNonWsRoute.inc();
     finish(403);
-    rawReply(socket, '403 Forbidden', 'upgrade not allowed');
+    reply('403 Forbidden', 'upgrade not allowed');
     return;
   }
   if (action.kind !== 'route') return;
@@ -65,7 +67,7 @@ export function proxyUpgrade(cm: ConnectionManager, req: UpgradeRequest, socket:
   const host = cluster?.chooseHost({ attempt: 0, hashKey: route.hash(rr, info.remoteAddress) }) ?? null;
   if (cluster === undefined || host === null) {
     finish(503);
-    rawReply(socket, '503 Service Unavailable', 'no healthy upstream');
+    reply('503 Service Unavailable', 'no healthy upstream');
     return;
   }
   const headers: HeaderMap = { ...req.headers };
@@ -85,7 +87,7 @@ export function proxyUpgrade(cm: ConnectionManager, req: UpgradeRequest, socket:
       host.activeRequests--;
       cluster.reportResult(host, { localFailure: err ?? 'connect-failure' });
       finish(503);
-      rawReply(socket, '503 Service Unavailable', 'upstream connect error or disconnect/reset before headers. reset reason: connection failure');
+      reply('503 Service Unavailable', 'upstream connect error or disconnect/reset before headers. reset reason: connection failure');
       return;
     }
     upstream.write(serializeHead(rr.method, path, authority, headers));
@@ -141,7 +143,7 @@ function awaitSwitch(socket: Duplex, upstream: Duplex, head: Buffer, headRequest
       socket.end(Buffer.concat([Buffer.from(a.head, 'latin1'), a.body]));
     } else {
       status = 503;
-      rawReply(socket, '503 Service Unavailable', UPSTREAM_RESET);
+      rawReply(socket, '503 Service Unavailable', UPSTREAM_RESET, headRequest);
     }
   };
   const onData = (chunk: Buffer): void => settle(reader.feed(chunk));
