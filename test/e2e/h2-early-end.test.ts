@@ -15,7 +15,7 @@ before(async () => {
     httpBootstrap({
       clusters: [staticCluster('backend', [backend.port])],
       routeConfig: { name: 'r', virtual_hosts: [{ name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'backend' } }] }] },
-      hcm: { common_http_protocol_options: { idle_timeout: `${IDLE_TIMEOUT_MS / 1000}s` } },
+      hcm: { common_http_protocol_options: { idle_timeout: `${IDLE_TIMEOUT_MS / 1000}s` }, stream_idle_timeout: `${IDLE_TIMEOUT_MS / 1000}s` },
     }),
   );
   port = proxy.listeners.get('ingress')!;
@@ -109,4 +109,19 @@ test('idle_timeout: an h2 connection whose last stream ended gets GOAWAY and clo
   } finally {
     session.destroy();
   }
+});
+
+test('a connection error after a stream was accepted: its response cannot be sent, the stream and then the connection end', async () => {
+  const start = Date.now();
+  // DATA on a stream the client already ended: nghttp2 terminates the session, with stream 1 in the proxy's hands.
+  const frames = [clientStart(), frame(FrameType.HEADERS, Flag.END_HEADERS | Flag.END_STREAM, 1, GET), frame(FrameType.DATA, 0, 1, Buffer.from('x'))];
+  const r = await rawExchange(port, frames, { timeoutMs: 4000 });
+  assert.equal(r.closed, true, `still open after ${Date.now() - start} ms`);
+  assert.ok(frameList(r.data).some((f) => f.type === FrameType.GOAWAY));
+});
+
+test('a client FIN in the middle of a header block (HEADERS without END_HEADERS): the connection closes', async () => {
+  const start = Date.now();
+  const r = await rawExchange(port, [clientStart(), frame(FrameType.HEADERS, 0, 1, GET)], { timeoutMs: 3000, halfClose: true });
+  assert.equal(r.closed, true, `still open after ${Date.now() - start} ms`);
 });

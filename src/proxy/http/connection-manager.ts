@@ -147,7 +147,7 @@ export class ConnectionManager implements HttpConnectionHandler {
   };
 
   private readonly onH2Stream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number): void => {
-    if (!admitH2Stream(stream)) return;
+    if (!admitH2Stream(stream, this.streamIdleTimeout)) return;
     const info = (stream.session?.socket as TaggedSocket | undefined)?.[kInfo];
     if (info === undefined) {
       stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
