@@ -26,7 +26,7 @@ function onBackendConnection(socket: net.Socket): void {
     if (echo) return void socket.write(c);
     buf += c.toString('latin1');
     for (let end = buf.indexOf('\r\n\r\n'); end >= 0 && !echo; end = buf.indexOf('\r\n\r\n')) {
-      const target = buf.slice(0, end).split(' ')[1] ?? '';
+      const [method, target = ''] = buf.slice(0, end).split(' ');
       buf = buf.slice(end + 4);
       seen.push(target);
       if (target === '/echo') {
@@ -34,7 +34,7 @@ function onBackendConnection(socket: net.Socket): void {
         socket.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n\r\n' + buf, 'latin1');
       } else {
         const body = target === '/internal' ? 'internal reached' : 'no websocket here';
-        socket.write(`HTTP/1.1 ${target === '/internal' ? 200 : 404} X\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+        socket.write(`HTTP/1.1 ${target === '/internal' ? 200 : 404} X\r\ncontent-length: ${body.length}\r\n\r\n${method === 'HEAD' ? '' : body}`);
       }
     }
   });
@@ -72,8 +72,8 @@ after(async () => {
   await new Promise<void>((r) => (backend === undefined ? r() : backend.close(() => r())));
 });
 
-const upgradeHead = (path: string): string =>
-  `GET ${path} HTTP/1.1\r\nHost: example.com\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+const upgradeHead = (path: string, method = 'GET'): string =>
+  `${method} ${path} HTTP/1.1\r\nHost: example.com\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
 const INTERNAL = 'GET /internal HTTP/1.1\r\nHost: example.com\r\n\r\n';
 
 /** A raw client socket that collects what it reads and whether the proxy closed it. */
@@ -115,6 +115,22 @@ test('upgrade answered 404 with /internal pipelined in the same write: the backe
   assert.match(c.data(), /^HTTP\/1\.1 404 /);
   assert.doesNotMatch(c.data(), /internal reached/);
   assert.equal(c.closed(), true);
+});
+
+test('a HEAD upgrade answered 404 (content-length, no body): relayed at once, then the connection closes', async () => {
+  const c = await client();
+  c.socket.write(upgradeHead('/refuse-head', 'HEAD'));
+  await waitFor(() => c.closed(), 3000, 'the proxy to relay the 404 and close');
+  assert.match(c.data(), /^HTTP\/1\.1 404 [^]*\r\ncontent-length: 17\r\n/i);
+  assert.ok(c.data().endsWith('\r\n\r\n'), JSON.stringify(c.data()));
+});
+
+test('a HEAD upgrade the proxy refuses itself (not a WebSocket type): 403 without a body', async () => {
+  const c = await client();
+  c.socket.write('HEAD / HTTP/1.1\r\nHost: example.com\r\nConnection: Upgrade\r\nUpgrade: foo/2\r\n\r\n');
+  await waitFor(() => c.closed(), 3000, 'the proxy to answer and close');
+  assert.match(c.data(), /^HTTP\/1\.1 403 /);
+  assert.ok(c.data().endsWith('\r\n\r\n'), `a body followed the head: ${JSON.stringify(c.data())}`);
 });
 
 test('upgrade answered 101: bytes the client sent with its request head follow the 101 into the tunnel', async () => {

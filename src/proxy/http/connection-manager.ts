@@ -17,7 +17,7 @@ import { ActiveStream } from './active-stream.js';
 import { H2Downstream } from './downstream.js';
 import { H1Connection, type H1CodecCallbacks, type H1CodecOptions } from './h1-codec.js';
 import { UpgradeDownstream } from './upgrade-downstream.js';
-import { admitH2Stream, closeSessionOnClientFin } from './h2-stream-guard.js';
+import { admitH2Stream, guardH2Session } from './h2-stream-guard.js';
 
 /** What a connection manager needs from the rest of the proxy. */
 export interface HcmContext {
@@ -117,8 +117,7 @@ export class ConnectionManager implements HttpConnectionHandler {
     this.h2.on('session', (session: http2.ServerHttp2Session) => {
       this.sessions.add(session);
       session.on('close', () => this.sessions.delete(session));
-      session.on('error', () => {});
-      closeSessionOnClientFin(session);
+      guardH2Session(session, this.h1Options.idleTimeoutMs);
       if (this.draining) session.goaway();
     });
     this.h2.on('stream', this.onH2Stream);
@@ -157,7 +156,7 @@ export class ConnectionManager implements HttpConnectionHandler {
   };
 
   private readonly onH2Stream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number): void => {
-    if (!admitH2Stream(stream)) return;
+    if (!admitH2Stream(stream, this.streamIdleTimeout)) return;
     const info = (stream.session?.socket as TaggedSocket | undefined)?.[kInfo];
     if (info === undefined) {
       stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);

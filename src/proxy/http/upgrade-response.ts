@@ -4,6 +4,8 @@ import { HTTPParser, type LlhttpParser } from '../upstream/pool/http-parser.js';
 
 /** Headers the proxy rewrites on a non-101 reply: its body is re-framed by content-length and the connection closes. */
 const REPLY_FRAMING: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'content-length', 'trailer']);
+/** A reply to HEAD keeps the upstream's content-length: it describes the GET response, not this one. */
+const HEAD_REPLY_FRAMING: ReadonlySet<string> = new Set([...REPLY_FRAMING].filter((h) => h !== 'content-length'));
 
 export type UpgradeAnswer =
   | { kind: 'pending' }
@@ -35,7 +37,11 @@ export class UpgradeResponseReader {
   private result: UpgradeAnswer | null = null;
   private freed = false;
 
-  constructor(private readonly maxBodyBytes: number) {
+  /** `headRequest`: the upgrade request was a HEAD, so no response to it has a body whatever its headers say. */
+  constructor(
+    private readonly maxBodyBytes: number,
+    private readonly headRequest = false,
+  ) {
     const p = new HTTPParser();
     p.initialize(HTTPParser.RESPONSE, {});
     // Once the answer is complete, whatever follows it in the same read is ignored.
@@ -47,7 +53,7 @@ export class UpgradeResponseReader {
       if (this.complete) return 0;
       if (raw !== undefined) for (let i = 0; i < raw.length; i++) this.raw.push(raw[i]);
       this.status = status;
-      return 0;
+      return headRequest ? 1 : 0; // 1: llhttp expects no body
     };
     p[HTTPParser.kOnBody] = (chunk: Buffer): void => {
       if (this.complete) return;
@@ -97,7 +103,9 @@ export class UpgradeResponseReader {
     if (this.tooLarge) return this.settle({ kind: 'invalid', reason: 'too-large' });
     if (!this.complete) return PENDING;
     const body = Buffer.concat(this.body);
-    const head = headLines(this.status, this.raw, REPLY_FRAMING) + `content-length: ${body.length}\r\nconnection: close\r\n\r\n`;
+    const head = this.headRequest
+      ? headLines(this.status, this.raw, HEAD_REPLY_FRAMING) + 'connection: close\r\n\r\n'
+      : headLines(this.status, this.raw, REPLY_FRAMING) + `content-length: ${body.length}\r\nconnection: close\r\n\r\n`;
     return this.settle({ kind: 'reply', status: this.status, head, body });
   }
 

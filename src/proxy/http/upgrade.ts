@@ -16,9 +16,10 @@ const HOST: ReadonlySet<string> = new Set(['host']);
 const MAX_REFUSAL_BODY_BYTES = 64 * 1024;
 const UPSTREAM_RESET = 'upstream connect error or disconnect/reset before headers. reset reason: connection termination';
 
-function rawReply(socket: Duplex, status: string, body = ''): void {
+function rawReply(socket: Duplex, status: string, body: string, headRequest: boolean): void {
   socket.resume(); // what the client sends next is dropped, so its close is seen
-  socket.end(`HTTP/1.1 ${status}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  const head = `HTTP/1.1 ${status}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n`;
+  socket.end(headRequest ? head : head + body); // a response to HEAD has no body
 }
 
 function serializeHead(method: string, path: string, authority: string, headers: HeaderMap): string {
@@ -68,7 +69,7 @@ export function tunnelUpgrade(stream: ActiveStream, ds: UpgradeDownstream, route
     }
     const socket = ds.takeSocket();
     upstream.write(serializeHead(stream.method, path, authority, headers));
-    awaitSwitch(socket, upstream, ds.head, (outcome) => {
+    awaitSwitch(socket, upstream, ds.head, stream.method === 'HEAD', (outcome) => {
       if (outcome.status === 503) lease.release({ localFailure: 'reset' });
       else if (outcome.status > 101) lease.release({ status: outcome.status });
       else lease.release();
@@ -84,8 +85,8 @@ export function tunnelUpgrade(stream: ActiveStream, ds: UpgradeDownstream, route
  * request reaching the upstream without routing. Any other answer is relayed (body bounded) and the
  * downstream connection closes. `done` runs once, with the status the client saw.
  */
-function awaitSwitch(socket: Duplex, upstream: Duplex, head: Buffer, done: (o: { status: number }) => void): void {
-  const reader = new UpgradeResponseReader(MAX_REFUSAL_BODY_BYTES);
+function awaitSwitch(socket: Duplex, upstream: Duplex, head: Buffer, headRequest: boolean, done: (o: { status: number }) => void): void {
+  const reader = new UpgradeResponseReader(MAX_REFUSAL_BODY_BYTES, headRequest);
   let phase: 'waiting' | 'tunnel' | 'refused' = 'waiting';
   let status = 0; // what the client was answered; 0 if it left first
   let over = false;
@@ -121,7 +122,7 @@ function awaitSwitch(socket: Duplex, upstream: Duplex, head: Buffer, done: (o: {
       socket.end(Buffer.concat([Buffer.from(a.head, 'latin1'), a.body]));
     } else {
       status = 503;
-      rawReply(socket, '503 Service Unavailable', UPSTREAM_RESET);
+      rawReply(socket, '503 Service Unavailable', UPSTREAM_RESET, headRequest);
     }
   };
   const onData = (chunk: Buffer): void => settle(reader.feed(chunk));

@@ -49,6 +49,16 @@ test('100 Continue before the 101 is skipped; a body delimited by close ends at 
   assert.equal(closed.kind === 'reply' && closed.body.toString(), 'denied');
 });
 
+test('an upgrade request that was a HEAD: the refusal has no body whatever its content-length says', () => {
+  const r = new UpgradeResponseReader(LIMIT, true);
+  const a = r.feed(Buffer.from('HTTP/1.1 404 Not Found\r\nContent-Length: 17\r\n\r\n'));
+  r.close();
+  assert.equal(a.kind, 'reply');
+  if (a.kind !== 'reply') return;
+  assert.equal(a.head, 'HTTP/1.1 404 Not Found\r\nContent-Length: 17\r\nconnection: close\r\n\r\n');
+  assert.equal(a.body.length, 0);
+});
+
 test('garbage, an early close and a body over the limit are invalid', () => {
   assert.deepEqual(read(Buffer.from('SSH-2.0-OpenSSH\r\n\r\n')), { kind: 'invalid', reason: 'protocol-error' });
   assert.deepEqual(read(Buffer.from('HTTP/1.1 101 Swi'), [], true), { kind: 'invalid', reason: 'closed' });
