@@ -17,6 +17,12 @@ import { forwardRequestHeaders, forwardResponseHeaders } from '../../hop-by-hop.
 
 const EMPTY = Buffer.alloc(0);
 
+/** Content-length as the filters left it (one that replaced the body, such as Lua, set it): -1 = unknown (chunked). */
+function requestContentLength(h: HeaderMap): number {
+  const v = h['content-length'];
+  return typeof v === 'string' && v.length > 0 && v.length <= 15 && /^[0-9]+$/.test(v) ? Number(v) : -1;
+}
+
 /** What every request of one router filter shares. */
 interface RouterShared {
   readonly config: RouterConfig;
@@ -184,7 +190,7 @@ class RouterFilter implements HttpFilter, UpstreamRequestOwner, WatermarkCallbac
     let authority = action.rewriteHost(s) ?? choice?.hostRewrite ?? s.authority;
     if (action.autoHostRewrite) authority = ''; // filled per attempt from the chosen host
     if (action.timeout > 0 && !suppress) headers['x-envoy-expected-rq-timeout-ms'] = String(action.retry?.policy.per_try_timeout ?? action.timeout);
-    return { method: s.method, path, authority, scheme: s.scheme, headers, hasBody: this.hasBody, contentLength: s.ds.contentLength };
+    return { method: s.method, path, authority, scheme: s.scheme, headers, hasBody: this.hasBody, contentLength: requestContentLength(s.headers) };
   }
 
   /** Leases a host and starts one try; on no host the request ends with 503 UH. */
