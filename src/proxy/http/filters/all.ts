@@ -3,5 +3,6 @@ import './cors/index.js';
 import './ext_authz/index.js';
 import './fault/index.js';
 import './jwt_authn/index.js';
+import './lua/index.js';
 import './rbac/index.js';
 import './router/index.js';
