@@ -28,6 +28,8 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
     'key value raw_value',
   'config.core.v3.HeaderValueOption':
     'header append append_action keep_empty_value',
+  'config.core.v3.Metadata':
+    'filter_metadata typed_filter_metadata',
   'config.core.v3.DataSource':
     'filename inline_bytes inline_string environment_variable watched_directory',
   'config.core.v3.TransportSocket':

@@ -105,6 +105,7 @@ function compileRoute(
     requestHeaders: chainMutations([own.req, vhLevel.req, rcLevel.req]),
     responseHeaders: chainMutations([own.resp, vhLevel.resp, rcLevel.resp]),
     perFilterConfig: mergeFilterConfig(vhFilters, r.typed_per_filter_config),
+    ...(r.metadata !== undefined ? { metadata: r.metadata } : {}),
   });
   return { matcher, result: Object.freeze({ virtualHost: vhost, route }) };
 }

@@ -81,6 +81,8 @@ export interface CompiledRoute {
   readonly responseHeaders: HeaderMutation;
   /** typed_per_filter_config merged route-over-vhost, by filter name. */
   readonly perFilterConfig: ReadonlyMap<string, HttpFilterConfig>;
+  /** The route's metadata.filter_metadata, by filter name. */
+  readonly metadata?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
 export interface CompiledVirtualHost {
