@@ -117,7 +117,7 @@ class LuaFilter implements HttpFilter, StreamOwner {
   }
 
   routeMetadata(): Readonly<Record<string, unknown>> {
-    const md = (this.cb.route() as { metadata?: Readonly<Record<string, Readonly<Record<string, unknown>>>> } | null)?.metadata;
+    const md = this.cb.route()?.metadata;
     return md?.[this.cb.filterName] ?? md?.[CANONICAL] ?? NO_METADATA;
   }
 

@@ -319,3 +319,165 @@ test('lua: a script that eats memory fails with "not enough memory" and the stat
   rig.request();
   assert.equal(rig.upstreams[1].head.headers['x-count'], '2');
 });
+
+test('lua: LuaPerRoute disables the filter, names a source_codes script, or brings its own; filter_context per route', () => {
+  const perRoute = (cfg: object): object => ({ 'envoy.filters.http.lua': { '@type': LUA_PER_ROUTE, ...cfg } });
+  const tag = (v: string): string => `function envoy_on_request(h) h:headers():add("x-script", "${v}") h:headers():add("x-ctx", tostring(h:filterContext():get("tier"))) end`;
+  const route = (prefix: string, cfg?: object): object => ({
+    match: { prefix },
+    route: { cluster: 'backend', timeout: '0s' },
+    ...(cfg === undefined ? {} : { typed_per_filter_config: perRoute(cfg) }),
+  });
+  const rig = luaRig(
+    { default_source_code: { inline_string: tag('default') }, source_codes: { 'named.lua': { inline_string: tag('named') } }, filter_context: { tier: 'base' } },
+    {
+      routes: [
+        route('/off', { disabled: true }),
+        route('/named', { name: 'named.lua', filter_context: { tier: 'gold' } }),
+        route('/missing', { name: 'nope.lua' }),
+        route('/own', { source_code: { inline_string: tag('own') } }),
+        route('/'),
+      ],
+    },
+  );
+  for (const p of ['/off', '/named', '/missing', '/own', '/x']) rig.request({ path: p });
+  const got = rig.upstreams.map((u) => `${u.head.path}:${u.head.headers['x-script'] ?? '-'}:${u.head.headers['x-ctx'] ?? '-'}`);
+  assert.deepEqual(got, ['/off:-:-', '/named:named:gold', '/missing:-:-', '/own:own:base', '/x:default:base']);
+});
+
+test('lua: metadata() reads the route metadata under the filter name (or envoy.filters.http.lua)', () => {
+  const code = `function envoy_on_request(h)
+    local md = h:metadata()
+    local keys = {}
+    for k, v in pairs(md) do keys[#keys + 1] = k end
+    table.sort(keys)
+    h:headers():add("x-md", tostring(md:get("foo")) .. "," .. tostring(md:get("n")) .. "," .. md:get("list")[2] .. "," .. table.concat(keys, "+"))
+  end`;
+  const rig = luaRig(inline(code), {
+    routes: [
+      { match: { prefix: '/' }, route: { cluster: 'backend', timeout: '0s' }, metadata: { filter_metadata: { 'envoy.filters.http.lua': { foo: 'bar', n: 3, list: ['a', 'b'] } } } },
+    ],
+  });
+  rig.request();
+  assert.equal(rig.upstreams[0].head.headers['x-md'], 'bar,3,b,foo+list+n');
+});
+
+test('lua: streamInfo() — protocol, addresses (the remote one from x-forwarded-for), SNI, route name; dynamicMetadata set in the request is read in the response', () => {
+  const rig = luaRig(
+    inline(`
+      function envoy_on_request(h)
+        local si = h:streamInfo()
+        h:headers():add("x-si", table.concat({si:protocol(), si:downstreamLocalAddress(), si:downstreamDirectRemoteAddress(),
+          si:downstreamRemoteAddress(), si:requestedServerName(), si:routeName(), tostring(h:connection():ssl() == nil)}, "|"))
+        si:dynamicMetadata():set("envoy.filters.http.lua", "request.info", {user = "alice", ids = {1, 2}})
+      end
+      function envoy_on_response(h)
+        local info = h:streamInfo():dynamicMetadata():get("envoy.filters.http.lua")["request.info"]
+        h:headers():add("x-user", info.user .. ":" .. info.ids[2])
+      end`),
+    { routes: [{ name: 'main', match: { prefix: '/' }, route: { cluster: 'backend', timeout: '0s' } }] },
+  );
+  const c = rig.request({ headers: { 'x-forwarded-for': '192.0.2.7' } });
+  assert.equal(rig.upstreams[0].head.headers['x-si'], 'HTTP/1.1|127.0.0.1:10000|10.1.2.3:5000|192.0.2.7:0||main|true');
+  rig.upstreams[0].respond(200);
+  assert.equal(c.responseHeaders['x-user'], 'alice:2');
+});
+
+test('lua: connection():ssl() and the SNI on a TLS connection', () => {
+  const rig = luaRig(
+    inline(`
+      function envoy_on_request(h)
+        local ssl = h:connection():ssl()
+        h:headers():add("x-tls", h:streamInfo():requestedServerName() .. "|" .. tostring(ssl:peerCertificatePresented()) .. "|" ..
+          table.concat(ssl:uriSanPeerCertificate(), ",") .. "|" .. ssl:subjectPeerCertificate())
+      end`),
+  );
+  rig.request({ conn: { tls: { sni: 'api.example.com', peerUriSans: ['spiffe://td/ns/a/sa/b'], peerSubject: 'CN=b' } } });
+  assert.equal(rig.upstreams[0].head.headers['x-tls'], 'api.example.com|true|spiffe://td/ns/a/sa/b|CN=b');
+});
+
+test('lua: base64Escape, timestamp, timestampString; LuaJIT names (unpack, bit) work', () => {
+  const rig = luaRig(
+    inline(`
+      function envoy_on_request(h)
+        local ms = h:timestamp()
+        local us = h:timestampString(EnvoyTimestampResolution.MICROSECOND)
+        h:headers():add("x-b64", h:base64Escape("\\0\\255hi"))
+        h:headers():add("x-ts", tostring(math.type(ms)) .. "," .. tostring(#us - #tostring(ms)))
+        h:headers():add("x-compat", tostring(select(2, unpack({1, 2}))) .. "," .. bit.band(0xf0, 0x3c) .. "," .. bit.tohex(-1))
+      end`),
+  );
+  rig.request();
+  const h = rig.upstreams[0].head.headers;
+  assert.equal(h['x-b64'], Buffer.from([0, 255, 0x68, 0x69]).toString('base64'));
+  assert.equal(h['x-ts'], 'integer,3');
+  assert.equal(h['x-compat'], '2,48,ffffffff');
+});
+
+test('lua: changing :path re-matches the route (clear_route_cache defaults to true); false keeps the first match', () => {
+  const routes = [
+    { match: { prefix: '/v2' }, route: { cluster: 'svc', timeout: '0s' } },
+    { match: { prefix: '/' }, route: { cluster: 'backend', timeout: '0s' } },
+  ];
+  const code = 'function envoy_on_request(h) h:headers():replace(":path", "/v2" .. h:headers():get(":path")) end';
+  const rig = luaRig(inline(code), { routes });
+  rig.request({ path: '/a' });
+  assert.equal(rig.upstreams[0].cluster, 'svc');
+  assert.equal(rig.upstreams[0].head.path, '/v2/a');
+  const kept = luaRig({ ...inline(code), clear_route_cache: false }, { routes });
+  kept.request({ path: '/a' });
+  assert.equal(kept.upstreams[0].cluster, 'backend');
+});
+
+test('lua: misuse is a script error — changing headers after they went on, respond() in the response, a stray yield', async () => {
+  const cases: [string, string][] = [
+    ['function envoy_on_request(h) for c in h:bodyChunks() do h:headers():add("x", "late") end end', 'header map can no longer be modified'],
+    ['function envoy_on_request(h) coroutine.yield() end', 'unexpected yield'],
+    ['function envoy_on_request(h) h:headers():add("bad name", "v") end', 'invalid header name'],
+    ['function envoy_on_request(h) h:headers():add("x-inject", "a\\r\\nb: c") end', 'invalid value'],
+    ['function envoy_on_request(h) h:respond({[":status"] = "99"}) end', ':status must be between 200-599'],
+    ['function envoy_on_request(h) h:httpCall("nowhere", {[":method"] = "GET", [":path"] = "/", [":authority"] = "x"}, nil, 10) end', 'cluster invalid'],
+    ['function envoy_on_request(h) h:httpCall("svc", {[":method"] = "GET"}, nil, 10) end', "must include ':path'"],
+    ['function envoy_on_request(h) h:headers():get() end', "bad argument #1 to 'get' (string expected, got no value)"],
+    ['function envoy_on_request(h) h.headers(nil) end', "calling 'headers' on bad self"],
+  ];
+  for (const [code, why] of cases) {
+    const rig = luaRig(inline(code));
+    const c = rig.request({ method: 'POST', headers: { 'transfer-encoding': 'chunked' }, body: true });
+    c.send('x', true);
+    await settle();
+    assert.equal(c.status, 500, `${why}: ${code}`);
+    assert.equal(rig.stats.get('http.in.lua.errors'), 1, why);
+  }
+  const res = luaRig(inline('function envoy_on_response(h) h:respond({[":status"] = "200"}, "x") end'));
+  const c = res.request();
+  res.upstreams[0].respond(200, 'real');
+  assert.equal(c.status, 500, 'respond() is for the request path only');
+});
+
+test('lua: a handle kept in a global cannot reach into a later request', () => {
+  const rig = luaRig(
+    inline(`
+      local saved
+      function envoy_on_request(h)
+        if saved ~= nil then
+          local ok, err = pcall(function() return saved:headers():get(":path") end)
+          h:headers():add("x-old", tostring(ok) .. ":" .. tostring(err):gsub("^.-: ", ""))
+        end
+        saved = h
+      end`),
+  );
+  rig.request({ path: '/first' });
+  rig.request({ path: '/second' });
+  assert.equal(rig.upstreams[1].head.headers['x-old'], 'false:object used outside of the request it belongs to');
+});
+
+test('lua: the client leaving during an httpCall cancels the call', async () => {
+  const rig = luaRig(inline('function envoy_on_request(h) h:httpCall("svc", {[":method"] = "GET", [":path"] = "/", [":authority"] = "svc"}, nil, 0) end'));
+  const c = rig.request();
+  await settle();
+  const call = rig.upstream('svc')[0];
+  assert.ok(call !== undefined);
+  c.abort();
+  assert.equal(call.aborted, true);
+});

@@ -86,7 +86,14 @@ export class Client implements DownstreamStream {
   reset(): void {
     this.wasReset = true;
   }
-  onAbort(): void {}
+  private abortCb: (() => void) | null = null;
+  onAbort(cb: () => void): void {
+    this.abortCb = cb;
+  }
+  /** The client goes away. */
+  abort(): void {
+    this.abortCb?.();
+  }
 }
 
 /** One request the proxy sent to a cluster; the test answers it. */

@@ -128,7 +128,13 @@ class Shared {
       if (typeof e === 'number') throw e;
       message = e instanceof LuaScriptError ? e.message : `internal error in ${primitives[index]?.name ?? 'host function'}: ${(e as Error)?.message ?? String(e)}`;
     }
+    // Point at the script's line: past the prelude wrapper when a handle method went through one.
     m._luaL_where(L, 1);
+    const where = this.view(L, -1);
+    if (where !== undefined && Buffer.from(where.buffer, where.byteOffset, where.length).toString('latin1').startsWith('prelude:')) {
+      m._lua_settop(L, -2);
+      m._luaL_where(L, 2);
+    }
     this.pushLatin1(L, message);
     m._lua_concat(L, 2);
     return m._lua_error(L);
