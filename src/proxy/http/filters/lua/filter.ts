@@ -19,6 +19,10 @@ const NO_METADATA: Readonly<Record<string, unknown>> = Object.freeze({});
 /** Scripts of a route's own (LuaPerRoute.source_code), one state each, closed when the route config is collected. */
 const routeScripts = new WeakMap<LuaPerRoute, LuaScript>();
 const closeWhenCollected = new FinalizationRegistry<LuaScript>((s) => s.close());
+/** A filter config's states are closed once neither its chain nor any request of it is left. */
+const closeAllWhenCollected = new FinalizationRegistry<LuaScript[]>((scripts) => {
+  for (const s of scripts) s.close();
+});
 
 function routeScript(pr: LuaPerRoute): LuaScript | undefined {
   if (pr.source === undefined) return undefined;
@@ -48,6 +52,7 @@ class LuaShared {
     this.executions = scope.counter('executions');
     if (config.default_source !== undefined) this.defaultScript = new LuaScript(config.default_source);
     for (const [name, src] of Object.entries(config.source_codes)) this.named.set(name, new LuaScript(src));
+    closeAllWhenCollected.register(this, this.scripts());
     const m = luaModuleIfLoaded();
     if (m !== undefined) {
       // The module is here (a later config): compile now, so a broken script rejects the config as in Envoy.

@@ -3,6 +3,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadLuaModule } from '../../../../../src/proxy/http/filters/lua/vm/module.js';
+import { luaStates } from '../../../../../src/proxy/http/filters/lua/vm/vm.js';
 import { LUA_PER_ROUTE, luaRig, settle } from './rig.js';
 
 before(async () => {
@@ -480,4 +481,34 @@ test('lua: the client leaving during an httpCall cancels the call', async () => 
   assert.ok(call !== undefined);
   c.abort();
   assert.equal(call.aborted, true);
+});
+
+test('lua: runtime keys trellis.lua.max_instructions_per_run and trellis.lua.max_run_ms bound each run', () => {
+  const code = 'function envoy_on_request(h) local n = 0 for i = 1, 100000 do n = n + i end h:headers():add("x-n", tostring(n)) end';
+  const tight = luaRig(inline(code), { runtime: { 'trellis.lua.max_instructions_per_run': 50_000 } });
+  assert.equal(tight.request().status, 500);
+  const roomy = luaRig(inline(code));
+  roomy.request();
+  assert.equal(roomy.upstreams[0].head.headers['x-n'], '5000050000');
+});
+
+test('lua: a state that failed (a wasm trap) is rebuilt from the script for the next request; in-flight ones fail', async () => {
+  const rig = luaRig(
+    inline(`
+      calls = (calls or 0) + 1
+      function envoy_on_request(h)
+        h:headers():add("x-gen", tostring(calls))
+        if h:headers():get("x-wait") then h:httpCall("svc", {[":method"] = "GET", [":path"] = "/", [":authority"] = "svc"}, nil, 0) end
+      end`),
+  );
+  const waiting = rig.request({ headers: { 'x-wait': '1' } });
+  await settle();
+  const state = [...luaStates()].find((vm) => !vm.broken);
+  assert.ok(state !== undefined);
+  for (const vm of luaStates()) vm.broken = true; // what a trap in the middle of Lua leaves behind
+  rig.upstream('svc')[0].respond(200, 'late');
+  await settle();
+  assert.equal(waiting.status, 500, 'a coroutine of the failed state cannot resume');
+  rig.request();
+  assert.equal(rig.upstream('backend')[0].head.headers['x-gen'], '1', 'a new state ran the script again');
 });

@@ -6,6 +6,7 @@ import type { Bootstrap, HttpConnectionManager } from '../../../../../src/proxy/
 import type { ConnectionPool, UpstreamRequestHead, UpstreamResponseHandler, UpstreamStream } from '../../../../../src/proxy/upstream/pool/types.js';
 import type { PoolManager } from '../../../../../src/proxy/upstream/pool/pool-manager.js';
 import type { DownstreamConnectionInfo } from '../../../../../src/proxy/http/types.js';
+import type { RuntimeSnapshot } from '../../../../../src/proxy/runtime-config/snapshot.js';
 import { ConnectionManager } from '../../../../../src/proxy/http/connection-manager.js';
 import { ActiveStream } from '../../../../../src/proxy/http/active-stream.js';
 import { parseBootstrap } from '../../../../../src/proxy/config/parse-bootstrap.js';
@@ -152,7 +153,7 @@ export interface LuaRig {
 }
 
 /** `lua`: the Lua typed_config fields; `routes`: route entries (default: everything to "backend"). */
-export function luaRig(lua: object, opts: { routes?: object[]; filters?: object[] } = {}): LuaRig {
+export function luaRig(lua: object, opts: { routes?: object[]; filters?: object[]; runtime?: Record<string, number> } = {}): LuaRig {
   const routes = opts.routes ?? [{ match: { prefix: '/' }, route: { cluster: 'backend', timeout: '0s' } }];
   const raw = {
     static_resources: {
@@ -214,6 +215,7 @@ export function luaRig(lua: object, opts: { routes?: object[]; filters?: object[
     routeTable: () => () => table,
     accessLogger: () => null,
     random: () => 0.5,
+    runtime: { snapshot: () => ({ getInteger: (k: string, d: number) => opts.runtime?.[k] ?? d }) as unknown as RuntimeSnapshot },
   });
   const base: DownstreamConnectionInfo = { remoteAddress: '10.1.2.3', remotePort: 5000, localAddress: '127.0.0.1', localPort: 10000, listenerName: 'l', filterChainName: '' };
   return {

@@ -194,6 +194,11 @@ class Shared {
 
 let shared: Shared | undefined;
 
+/** Every open state (tests, diagnostics). */
+export function luaStates(): LuaVm[] {
+  return (shared?.states ?? []).filter((s): s is LuaVm => s !== undefined);
+}
+
 function sharedFor(m: LuaModule): Shared {
   if (shared === undefined || shared.m !== m) shared = new Shared(m);
   return shared;
