@@ -34,10 +34,6 @@ export interface StreamOwner {
 const live = new Map<number, LuaStream>();
 let nextId = 1;
 
-export function streamById(id: number): LuaStream | undefined {
-  return live.get(id);
-}
-
 /** The part of a stream a buffer object stands for: 0 = the whole (buffered) body, n > 0 = chunk number n. */
 const BODY = 0;
 /** Headers objects: 0 = the headers, 1 = the trailers. */
@@ -65,8 +61,8 @@ export class LuaStream {
   private phase: 'new' | 'running' | 'waiting' | 'done' | 'failed' = 'new';
   /** The manager has this filter stopped in this direction (headers or data held for it). */
   private holding = false;
-  /** Data arrived while holding that no chunk has shown the script yet. */
-  private heldUnseen = false;
+  /** Bytes at the start of the held data that chunks have already shown the script. */
+  private heldSeen = 0;
   /** Headers went to the next filter: they can no longer change, respond() is too late. */
   private headersContinued = false;
   private trailersPassed = false;
@@ -76,7 +72,7 @@ export class LuaStream {
   private bodyBuffered = false;
   private chunksShown = 0;
   /** The chunk in front of the script: live (in decodeData) or the held data. */
-  private chunk: { seq: number; data: Buffer; held: boolean; changed: boolean } | undefined;
+  private chunk: { seq: number; data: Buffer; heldAt: number; changed: boolean } | undefined;
   /** The body was replaced while the stream was not held: the headers must wait to carry it. */
   private bodyReplaced = false;
   private headersTouched = false;
@@ -85,8 +81,9 @@ export class LuaStream {
   private reply: { status: number; headers: HeaderMap; body: Buffer | undefined } | undefined;
   private headerView: HeaderView | undefined;
   private limits: RunLimits = DEFAULT_RUN_LIMITS;
-
   private script: LoadedScript | undefined;
+  /** Whether a local reply went out because of this stream (its 500 or its respond()). */
+  replied = false;
 
   constructor(
     readonly owner: StreamOwner,
@@ -163,7 +160,7 @@ export class LuaStream {
       case 'chunk':
         return this.showChunk(data, end);
       case 'body':
-        if (!end) return this.hold();
+        if (!end) return this.hold(data, false);
         this.setBuffered(concat(this.buffered(), data));
         this.resumeWith((L) => this.pushBody(L));
         // Inside a callback, the manager defers the continuation until this returns.
@@ -172,7 +169,7 @@ export class LuaStream {
       case 'trailers':
         if (end) {
           this.resumeWith(() => 0);
-          if (this.state() === 'held') return this.hold();
+          if (this.state() === 'held') return this.hold(data, false);
           return this.replied ? 'stop' : 'continue';
         }
         return 'continue';
@@ -180,7 +177,7 @@ export class LuaStream {
         return 'stop';
       default:
         // Waiting for an HTTP call, or for the Lua module to load.
-        return this.hold();
+        return this.hold(data, false);
     }
   }
 
@@ -213,9 +210,6 @@ export class LuaStream {
     this.pendingCall = undefined;
     this.end(this.phase === 'done' ? 'done' : 'failed');
   }
-
-  /** Whether a local reply went out because of this stream (its 500 or its respond()). */
-  replied = false;
 
   // ---------------------------------------------------------------- running the coroutine
   private start(fn: number): void {
@@ -265,7 +259,7 @@ export class LuaStream {
   private settle(): void {
     if (this.state() !== 'flow' || !this.holding) return;
     this.holding = false;
-    this.heldUnseen = false;
+    this.heldSeen = 0;
     if (!this.headersContinued) this.passHeaders();
     if (this.trailers !== undefined) this.trailersPassed = true;
     this.continueStream();
@@ -282,9 +276,10 @@ export class LuaStream {
     return 'continue';
   }
 
-  private hold(): DataStatus {
+  /** Holds `data` (the manager appends it once this returns); `seen`: the script has had it as a chunk already. */
+  private hold(data: Buffer, seen: boolean): DataStatus {
+    if (seen) this.heldSeen = (this.buffered()?.length ?? 0) + data.length;
     this.holding = true;
-    this.heldUnseen = true;
     return 'stop-buffer';
   }
 
@@ -430,19 +425,21 @@ export class LuaStream {
   /** The next chunk: held data not shown yet (1), none left (0), or -1: wait for the next one. */
   nextChunk(L: Ptr): number {
     this.chunk = undefined;
-    const held = this.holding && this.heldUnseen ? this.buffered() : undefined;
-    if (held !== undefined && held.length > 0) {
-      this.heldUnseen = false;
-      return this.pushChunk(L, held, true);
+    const held = this.holding ? this.buffered() : undefined;
+    if (held !== undefined && held.length > this.heldSeen) {
+      const offset = this.heldSeen;
+      this.heldSeen = held.length;
+      return this.pushChunk(L, held.subarray(offset), offset);
     }
     if (this.endStream) return 0;
     this.wait = 'chunk';
     return -1;
   }
 
-  private pushChunk(L: Ptr, data: Buffer, held: boolean): number {
+  /** `heldAt`: where in the held data this chunk starts (-1: a live chunk, in decodeData / encodeData). */
+  private pushChunk(L: Ptr, data: Buffer, heldAt: number): number {
     const seq = ++this.chunksShown;
-    this.chunk = { seq, data, held, changed: false };
+    this.chunk = { seq, data, heldAt, changed: false };
     pushObject(this.vm, L, 'envoy.buffer', this.id, seq);
     return 1;
   }
@@ -453,11 +450,11 @@ export class LuaStream {
       // The codec's empty end-of-body marker is the end of the iteration, not a chunk.
       this.resumeWith(() => 0);
       if (this.phase === 'failed') return this.replied ? 'stop' : 'continue';
-      return this.state() === 'held' ? this.hold() : 'continue';
+      return this.state() === 'held' ? this.hold(data, true) : 'continue';
     }
     let shown: LuaStream['chunk'];
     this.resumeWith((L) => {
-      const n = this.pushChunk(L, data, false);
+      const n = this.pushChunk(L, data, -1);
       shown = this.chunk;
       return n;
     });
@@ -468,10 +465,9 @@ export class LuaStream {
       // The script now waits for a call: data from here on is held; this chunk goes on as the script left it.
       if (out !== data) {
         this.inject(out, end);
-        this.holding = true;
         return 'stop';
       }
-      return this.hold();
+      return this.hold(data, true);
     }
     if (out !== data) {
       this.inject(out, end);
@@ -513,7 +509,11 @@ export class LuaStream {
     }
     const c = this.chunk;
     if (c === undefined || c.seq !== part) throw new LuaScriptError('body chunk used after the iterator moved on');
-    if (c.held) this.setBuffered(data);
+    if (c.heldAt >= 0) {
+      const b = this.buffered() ?? EMPTY;
+      this.setBuffered(concat(b.subarray(0, c.heldAt), data));
+      this.heldSeen = c.heldAt + data.length;
+    }
     c.data = data;
     c.changed = true;
   }

@@ -512,3 +512,70 @@ test('lua: a state that failed (a wasm trap) is rebuilt from the script for the 
   rig.request();
   assert.equal(rig.upstream('backend')[0].head.headers['x-gen'], '1', 'a new state ran the script again');
 });
+
+test('lua: an httpCall between chunks holds the body until it answers; the script then sees what arrived meanwhile', async () => {
+  const rig = luaRig(
+    inline(`
+      function envoy_on_request(h)
+        local tag
+        for chunk in h:bodyChunks() do
+          if tag == nil then
+            local _, answer = h:httpCall("svc", {[":method"] = "GET", [":path"] = "/tag", [":authority"] = "svc"}, nil, 0)
+            tag = answer
+          else
+            chunk:setBytes(tag .. ":" .. chunk:getBytes(0, chunk:length()))
+          end
+        end
+      end`),
+  );
+  const c = rig.request({ method: 'POST', headers: { 'transfer-encoding': 'chunked' }, body: true });
+  c.send('one,');
+  await settle();
+  const up = rig.upstream('backend')[0];
+  c.send('two,');
+  c.send('three', true);
+  assert.equal(up.body, '', 'the first chunk waits for the call; the next ones are held');
+  rig.upstream('svc')[0].respond(200, 'T');
+  await settle();
+  assert.equal(up.body, 'one,T:two,three', 'the chunks held during the call are one chunk to the script, seen once');
+  assert.equal(up.ended, true);
+});
+
+test('lua: an error in envoy_on_response once the headers went downstream cannot turn into a 500: the response goes on', async () => {
+  const rig = luaRig(
+    inline(`
+      function envoy_on_response(h)
+        for chunk in h:bodyChunks() do
+          if chunk:getBytes(0, 1) == "x" then error("bad chunk") end
+        end
+      end`),
+  );
+  const c = rig.request();
+  const up = rig.upstreams[0];
+  up.head_(200, { 'transfer-encoding': 'chunked' });
+  assert.equal(c.status, 200, 'streaming: the headers go on at once');
+  up.data('ab');
+  up.data('xy');
+  up.data('cd');
+  up.finish({ 'x-t': '1' });
+  await settle();
+  assert.equal(c.body, 'abxycd');
+  assert.deepEqual(c.trailers, { 'x-t': '1' });
+  assert.equal(rig.stats.get('http.in.lua.errors'), 1);
+});
+
+test('lua: response trailers are readable and writable in envoy_on_response', async () => {
+  const rig = luaRig(
+    inline(`
+      function envoy_on_response(h)
+        h:body()
+        local t = h:trailers()
+        t:replace("grpc-message", "seen " .. t:get("grpc-status"))
+      end`),
+  );
+  const c = rig.request();
+  rig.upstreams[0].respond(200, 'data', { 'content-type': 'application/grpc' }, { 'grpc-status': '0' });
+  await settle();
+  assert.equal(c.body, 'data');
+  assert.deepEqual(c.trailers, { 'grpc-status': '0', 'grpc-message': 'seen 0' });
+});
