@@ -250,7 +250,7 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
     'disabled check_settings',
   'extensions.filters.http.ext_authz.v3.CheckSettings':
     'context_extensions disable_request_body_buffering with_request_body grpc_service http_service',
-  // Lua: the fields of current Envoy (package_paths/package_cpaths and filter_context are newer than the bundled protos).
+  // Lua: the fields of current Envoy (clear_route_cache, filter_context and package_(c)paths are newer than the bundled protos).
   'extensions.filters.http.lua.v3.Lua':
     'inline_code source_codes default_source_code stat_prefix clear_route_cache filter_context package_paths package_cpaths',
   'extensions.filters.http.lua.v3.LuaPerRoute':
