@@ -28,6 +28,8 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
     'key value raw_value',
   'config.core.v3.HeaderValueOption':
     'header append append_action keep_empty_value',
+  'config.core.v3.Metadata':
+    'filter_metadata typed_filter_metadata',
   'config.core.v3.DataSource':
     'filename inline_bytes inline_string environment_variable watched_directory',
   'config.core.v3.TransportSocket':
@@ -316,6 +318,11 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
     'disabled check_settings',
   'extensions.filters.http.ext_authz.v3.CheckSettings':
     'context_extensions disable_request_body_buffering with_request_body grpc_service http_service',
+  // Lua: the fields of current Envoy (clear_route_cache, filter_context and package_(c)paths are newer than the bundled protos).
+  'extensions.filters.http.lua.v3.Lua':
+    'inline_code source_codes default_source_code stat_prefix clear_route_cache filter_context package_paths package_cpaths',
+  'extensions.filters.http.lua.v3.LuaPerRoute':
+    'disabled name source_code filter_context package_paths package_cpaths',
   'type.matcher.v3.ListStringMatcher':
     'patterns',
   'type.v3.HttpStatus':

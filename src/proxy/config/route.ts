@@ -1,6 +1,6 @@
 // Config stage: validates a RouteConfiguration (virtual hosts, routes, matches, redirects, direct responses).
 import type { DirectResponseAction, RedirectAction, Route, RouteConfiguration, VirtualHost } from './types.js';
-import { Ctx, Msg } from './reader.js';
+import { Ctx, Msg, isObj } from './reader.js';
 import { HEADER_EDIT_FIELDS, headerEdits, headerName, readDataSource, validateAdsConfigSource } from './common.js';
 import { validateRegexRewrite } from './matchers.js';
 import { validateRouteMatch } from './route-match.js';
@@ -63,8 +63,8 @@ function validateDirectResponse(ctx: Ctx, raw: unknown, path: string): DirectRes
 export function validateRoute(ctx: Ctx, raw: unknown, path: string, refs: ClusterRef[]): Route | undefined {
   const m = Msg.open(ctx, raw, path, {
     type: 'config.route.v3.Route',
-    fields: ['name', 'match', 'route', 'redirect', 'direct_response', 'typed_per_filter_config', ...HEADER_EDIT_FIELDS],
-    ignored: ['metadata', 'decorator', 'tracing', 'stat_prefix'], // observability only
+    fields: ['name', 'match', 'route', 'redirect', 'direct_response', 'typed_per_filter_config', 'metadata', ...HEADER_EDIT_FIELDS],
+    ignored: ['decorator', 'tracing', 'stat_prefix'], // observability only
   });
   if (m === undefined) return undefined;
   m.require('match');
@@ -89,8 +89,23 @@ export function validateRoute(ctx: Ctx, raw: unknown, path: string, refs: Cluste
   }
   const edits = headerEdits(m);
   const perFilter = validatePerFilterConfig(m);
+  const metadata = m.msg('metadata', (r, p) => validateFilterMetadata(ctx, r, p));
   if (match === undefined || action === undefined) return undefined;
-  return { name: m.strOr('name', ''), match, action, ...edits, typed_per_filter_config: perFilter };
+  const out: Route = { name: m.strOr('name', ''), match, action, ...edits, typed_per_filter_config: perFilter };
+  if (metadata !== undefined && Object.keys(metadata).length > 0) out.metadata = metadata;
+  return out;
+}
+
+/** config.core.v3.Metadata: filter_metadata, the Structs filters read by their name (Lua's handle:metadata()). */
+function validateFilterMetadata(ctx: Ctx, raw: unknown, path: string): Record<string, Record<string, unknown>> | undefined {
+  // typed_filter_metadata (Any values) is for filters trellis does not have.
+  const m = Msg.open(ctx, raw, path, { type: 'config.core.v3.Metadata', fields: ['filter_metadata'], ignored: ['typed_filter_metadata'] });
+  if (m === undefined) return undefined;
+  return m.map('filter_metadata', (_k, r, p) => {
+    if (isObj(r)) return r;
+    ctx.err(p, 'expected an object (a google.protobuf.Struct)');
+    return undefined;
+  });
 }
 
 function validateDomain(ctx: Ctx, raw: unknown, path: string): string | undefined {

@@ -218,6 +218,8 @@ export interface Route {
   response_headers_to_remove: string[];
   /** typed_per_filter_config, decoded per filter name (e.g. fault overrides). */
   typed_per_filter_config: Record<string, HttpFilterConfig>;
+  /** metadata.filter_metadata by filter name (read by the Lua filter's handle:metadata()). */
+  metadata?: Record<string, Record<string, unknown>>;
 }
 
 export interface VirtualHost {

@@ -109,6 +109,7 @@ function compileRoute(
     responseHeaders: chainMutations([own.resp, vhLevel.resp, rcLevel.resp]),
     perFilterConfig: mergeFilterConfig(vhFilters, r.typed_per_filter_config),
     ...(routeLimits.length > 0 || vhLimits.length > 0 ? { rateLimits: { route: routeLimits, vhost: vhLimits } } : {}),
+    ...(r.metadata !== undefined ? { metadata: r.metadata } : {}),
   });
   return { matcher, result: Object.freeze({ virtualHost: vhost, route }) };
 }

@@ -84,6 +84,8 @@ export interface CompiledRoute {
   readonly perFilterConfig: ReadonlyMap<string, HttpFilterConfig>;
   /** rate_limits of the route action and of its virtual host, when either has any. */
   readonly rateLimits?: CompiledRateLimits;
+  /** The route's metadata.filter_metadata, by filter name. */
+  readonly metadata?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
 export interface CompiledVirtualHost {

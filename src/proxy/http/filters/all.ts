@@ -12,5 +12,6 @@ import './header_to_metadata/index.js';
 import './health_check/index.js';
 import './jwt_authn/index.js';
 import './local_ratelimit/index.js';
+import './lua/index.js';
 import './rbac/index.js';
 import './router/index.js';
