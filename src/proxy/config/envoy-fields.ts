@@ -60,6 +60,10 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
     'descriptor_key descriptor_value expect_match headers',
   'extensions.filters.network.local_ratelimit.v3.LocalRateLimit':
     'stat_prefix token_bucket runtime_enabled share_key',
+  'extensions.filters.network.ext_authz.v3.ExtAuthz':
+    'stat_prefix grpc_service failure_mode_allow include_peer_certificate transport_api_version filter_enabled_metadata bootstrap_metadata_labels_key include_tls_session check_on_new_connection send_tls_alert_on_denial',
+  'extensions.filters.network.rbac.v3.RBAC':
+    'rules matcher shadow_rules shadow_matcher shadow_rules_stat_prefix stat_prefix enforcement_type delay_deny enforce_on_transport_ready',
   'config.route.v3.FilterConfig':
     'config is_optional disabled',
   'config.core.v3.SocketAddress':

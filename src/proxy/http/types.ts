@@ -15,8 +15,12 @@ export interface DownstreamConnectionInfo {
     readonly alpn?: string; // negotiated ALPN protocol ('h2', 'http/1.1')
     /** URI SANs of a verified client certificate (e.g. spiffe://…) */
     readonly peerUriSans: readonly string[];
+    /** DNS SANs of a verified client certificate (RBAC's authenticated principal_name falls back to them). */
+    readonly peerDnsSans?: readonly string[];
     readonly peerSubject?: string;
   };
+  /** The SNI tls_inspector read from a ClientHello this listener does not terminate (TLS passthrough). */
+  readonly requestedServerName?: string;
 }
 
 /**

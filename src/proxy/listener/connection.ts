@@ -107,13 +107,14 @@ function dispatch(raw: net.Socket, listener: CompiledListener, stats: ListenerSt
     filterChainName: chain.config.name,
   };
   if (!chain.tls) {
-    handOff(raw, chain, { ...base }, insp.http, listener.config.listener_filters_timeout);
+    const info: DownstreamConnectionInfo = insp.sni === undefined ? { ...base } : { ...base, requestedServerName: insp.sni };
+    handOff(raw, chain, info, insp.http, listener.config.listener_filters_timeout);
     return;
   }
   chain.tls.terminate(raw, stats, (r: TlsResult) => {
     const info: DownstreamConnectionInfo = {
       ...base,
-      tls: { sni: r.sni ?? insp.sni, alpn: r.alpn, peerUriSans: r.peerUriSans, peerSubject: r.peerSubject },
+      tls: { sni: r.sni ?? insp.sni, alpn: r.alpn, peerUriSans: r.peerUriSans, peerDnsSans: r.peerDnsSans, peerSubject: r.peerSubject },
     };
     handOff(r.socket, chain, info, undefined, listener.config.listener_filters_timeout);
   });

@@ -4,7 +4,7 @@ import type net from 'node:net';
 import type { DownstreamTlsContext } from '../config/types.js';
 import { downstreamTlsOptions } from '../tls/tls-options.js';
 import { verifyPeerCertificate } from '../tls/peer-verify.js';
-import { uriSans } from '../tls/san.js';
+import { dnsSans, uriSans } from '../tls/san.js';
 import type { ListenerStats } from './listener-stats.js';
 
 export interface TlsResult {
@@ -12,6 +12,7 @@ export interface TlsResult {
   sni?: string;
   alpn?: string;
   peerUriSans: string[];
+  peerDnsSans: string[];
   peerSubject?: string;
 }
 
@@ -86,6 +87,7 @@ export class TlsTerminator {
       sni: typeof s.servername === 'string' ? s.servername : undefined,
       alpn: typeof s.alpnProtocol === 'string' ? s.alpnProtocol : undefined,
       peerUriSans: presented ? uriSans(cert) : [],
+      peerDnsSans: presented ? dnsSans(cert) : [],
       // Envoy prints subjects RFC 2253 style: most significant RDN last, comma separated.
       peerSubject: x509 ? x509.subject.split('\n').reverse().join(',') : undefined,
     });

@@ -3,7 +3,7 @@
 import type { Counter, StatsScope } from '../telemetry/stats.js';
 
 /** A user stat prefix as name segments ("a.b." and "a.b" name the same scope, as Envoy's statPrefixJoin). */
-function segments(prefix: string): string[] {
+export function statPrefixSegments(prefix: string): string[] {
   return prefix.split('.').filter((s) => s !== '');
 }
 
@@ -17,7 +17,7 @@ class PolicyCounters {
   inc(policy: string): void {
     let c = this.byPolicy.get(policy);
     if (c === undefined) {
-      c = this.scope.scope(...segments(policy)).counter(this.name);
+      c = this.scope.scope(...statPrefixSegments(policy)).counter(this.name);
       this.byPolicy.set(policy, c);
     }
     c.inc();
@@ -36,8 +36,8 @@ export class RbacStats {
 
   /** `rbac` is the filter's `…rbac.` scope (http.<hcm prefix>.rbac. or <stat_prefix>.rbac.). */
   constructor(rbac: StatsScope, rulesPrefix: string, shadowPrefix: string) {
-    const rules = rbac.scope(...segments(rulesPrefix));
-    const shadow = rbac.scope(...segments(shadowPrefix));
+    const rules = rbac.scope(...statPrefixSegments(rulesPrefix));
+    const shadow = rbac.scope(...statPrefixSegments(shadowPrefix));
     this.allowed = rules.counter('allowed');
     this.denied = rules.counter('denied');
     this.shadowAllowed = shadow.counter('shadow_allowed');

@@ -116,7 +116,16 @@ export function verifyPeerSans(cert: CertWithSans | undefined, matchers: readonl
 
 /** URI SANs (e.g. the SPIFFE id) of a certificate, for DownstreamConnectionInfo.tls.peerUriSans. */
 export function uriSans(cert: CertWithSans | undefined): string[] {
+  return sansOfType(cert, 'URI');
+}
+
+/** DNS SANs of a certificate, for DownstreamConnectionInfo.tls.peerDnsSans (RBAC's authenticated principal). */
+export function dnsSans(cert: CertWithSans | undefined): string[] {
+  return sansOfType(cert, 'DNS');
+}
+
+function sansOfType(cert: CertWithSans | undefined, type: SanType): string[] {
   return parseSubjectAltNames(cert?.subjectaltname ?? cert?.subjectAltName)
-    .filter((s) => s.type === 'URI')
+    .filter((s) => s.type === type)
     .map((s) => s.value);
 }

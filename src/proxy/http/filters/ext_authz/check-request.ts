@@ -3,6 +3,9 @@ import type { StringMatcher } from '../../../config/types.js';
 import type { HeaderMap } from '../../../router/types.js';
 import type { ActiveStream } from '../../active-stream.js';
 import { CompiledStringMatcher } from '../../../router/string-matcher.js';
+import type { CheckAttributes, HttpRequestAttributes } from '../../../ext-authz/check-attributes.js';
+
+export type { CheckAttributes, PeerAttributes } from '../../../ext-authz/check-attributes.js';
 
 /** Set by the filter when the check carries a body: "true" when it was cut at max_request_bytes. */
 export const PARTIAL_BODY_HEADER = 'x-envoy-auth-partial-body';
@@ -53,38 +56,6 @@ export function checkHeaderMap(req: RequestView, allow: HeaderKeyMatcher | undef
   return out;
 }
 
-export interface PeerAttributes {
-  address: string;
-  port: number;
-  principal: string;
-  service: string;
-}
-
-/** envoy.service.auth.v3.AttributeContext, in plain form (the gRPC codec encodes it). */
-export interface CheckAttributes {
-  source: PeerAttributes;
-  destination: PeerAttributes;
-  /** Request start, ms since the epoch. */
-  timeMs: number;
-  http: {
-    id: string;
-    method: string;
-    headers: Record<string, string>;
-    path: string;
-    host: string;
-    scheme: string;
-    size: number;
-    protocol: string;
-    body?: Buffer;
-    /** pack_as_bytes: the body goes in raw_body instead of body. */
-    bodyAsBytes: boolean;
-  };
-  contextExtensions: Record<string, string>;
-  /** metadata_context.filter_metadata: the namespaces listed in metadata_context_namespaces. */
-  metadataContext: Record<string, Record<string, unknown>>;
-  tlsSni?: string;
-}
-
 export interface AttributeOptions {
   id: string;
   /** The buffered body (already cut at max_request_bytes), when with_request_body applies. */
@@ -103,6 +74,18 @@ export function checkAttributes(stream: ActiveStream, headers: Record<string, st
   const md = stream.dynamicMetadata;
   if (md !== undefined) for (const ns of o.metadataNamespaces) if (md[ns] !== undefined) metadata[ns] = md[ns];
   const svc = stream.headers['x-envoy-downstream-service-cluster'];
+  const http: HttpRequestAttributes = {
+    id: o.id,
+    method: stream.method,
+    headers,
+    path: stream.path,
+    host: stream.authority,
+    scheme: stream.scheme,
+    size: stream.bytesReceived,
+    protocol: stream.ds.protocol,
+    bodyAsBytes: o.bodyAsBytes,
+  };
+  if (o.body !== undefined) http.body = o.body;
   const a: CheckAttributes = {
     source: {
       address: conn.remoteAddress,
@@ -113,21 +96,10 @@ export function checkAttributes(stream: ActiveStream, headers: Record<string, st
     },
     destination: { address: conn.localAddress, port: conn.localPort, principal: '', service: '' },
     timeMs: stream.startTime,
-    http: {
-      id: o.id,
-      method: stream.method,
-      headers,
-      path: stream.path,
-      host: stream.authority,
-      scheme: stream.scheme,
-      size: stream.bytesReceived,
-      protocol: stream.ds.protocol,
-      bodyAsBytes: o.bodyAsBytes,
-    },
+    http,
     contextExtensions: o.contextExtensions,
     metadataContext: metadata,
   };
-  if (o.body !== undefined) a.http.body = o.body;
   if (o.includeTlsSession && tls !== undefined) a.tlsSni = tls.sni ?? '';
   return a;
 }

@@ -7,6 +7,7 @@ import { validateStringMatcher } from '../../../config/matchers.js';
 import { validateHttpStatus } from '../../../config/http-status.js';
 import { CompiledStringMatcher } from '../../../router/string-matcher.js';
 import { compileHeaderMutation } from '../../../router/header-mutation.js';
+import { GRPC_DEFAULT_TIMEOUT_MS, validateGrpcService } from '../../../ext-authz/grpc-service-config.js';
 import {
   EXT_AUTHZ_PER_ROUTE_TYPE,
   EXT_AUTHZ_TYPE,
@@ -19,8 +20,6 @@ import {
 } from './types.js';
 
 const T = 'extensions.filters.http.ext_authz.v3';
-/** Envoy's default timeout of the gRPC check. */
-const GRPC_DEFAULT_TIMEOUT_MS = 200;
 
 /** type.matcher.v3.ListStringMatcher; regexes are compiled here too so RE2 errors surface with the config. */
 function validateListStringMatcher(ctx: Ctx, raw: unknown, path: string): StringMatcher[] | undefined {
@@ -107,34 +106,9 @@ function validateHttpService(ctx: Ctx, raw: unknown, path: string): HttpAuthzSer
   return uri === undefined ? undefined : out;
 }
 
-function validateGrpcService(ctx: Ctx, raw: unknown, path: string): GrpcAuthzService | undefined {
-  // google_grpc and retry_policy are Envoy fields trellis does not implement: rejected by name.
-  const m = Msg.open(ctx, raw, path, { type: 'config.core.v3.GrpcService', fields: ['envoy_grpc', 'timeout', 'initial_metadata'] });
-  if (m === undefined) return undefined;
-  if (!m.require('envoy_grpc')) return undefined;
-  const out: GrpcAuthzService = { kind: 'grpc', cluster_name: '', timeout: m.dur('timeout') ?? GRPC_DEFAULT_TIMEOUT_MS, initial_metadata: [] };
-  const ok = m.msg('envoy_grpc', (r, p) => {
-    const e = Msg.open(ctx, r, p, {
-      type: 'config.core.v3.GrpcService.EnvoyGrpc',
-      fields: ['cluster_name', 'authority', 'max_receive_message_length'],
-      // trellis adds no x-envoy-* headers to its own gRPC calls, which is what this asks for
-      ignored: ['skip_envoy_headers'],
-    });
-    if (e === undefined) return undefined;
-    out.cluster_name = e.reqStr('cluster_name');
-    const a = e.str('authority');
-    if (a !== undefined && a !== '') out.authority = a;
-    const mr = e.num('max_receive_message_length', { int: true, min: 0, max: 0xffffffff });
-    if (mr !== undefined && mr > 0) out.max_receive_message_length = mr;
-    return out.cluster_name !== '';
-  });
-  out.initial_metadata = m.list('initial_metadata', (r, p) => {
-    const h = Msg.open(ctx, r, p, { type: 'config.core.v3.HeaderValue', fields: ['key', 'value'] });
-    if (h === undefined || !h.require('key')) return undefined;
-    const key = headerName(ctx, h.raw('key'), h.at('key'));
-    return key === undefined ? undefined : { key, value: h.strOr('value', '') };
-  });
-  return ok === true ? out : undefined;
+function validateGrpcAuthzService(ctx: Ctx, raw: unknown, path: string): GrpcAuthzService | undefined {
+  const t = validateGrpcService(ctx, raw, path);
+  return t === undefined ? undefined : { kind: 'grpc', ...t };
 }
 
 /** A boolean field trellis supports only at its default (false); true would change what the check carries. */
@@ -162,7 +136,7 @@ export function validateExtAuthz(ctx: Ctx, body: Raw, path: string): ExtAuthzCon
   const which = m.oneof(['grpc_service', 'http_service'], true);
   const service =
     which === 'grpc_service'
-      ? m.msg('grpc_service', (r, p) => validateGrpcService(ctx, r, p))
+      ? m.msg('grpc_service', (r, p) => validateGrpcAuthzService(ctx, r, p))
       : which === 'http_service'
         ? m.msg('http_service', (r, p) => validateHttpService(ctx, r, p))
         : undefined;

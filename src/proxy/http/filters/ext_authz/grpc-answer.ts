@@ -1,5 +1,5 @@
 // HTTP filters: ext_authz over gRPC — a decoded CheckResponse turned into the filter's answer, with Envoy's header semantics.
-import type { CheckResponseView, HeaderOptionView } from './grpc-codec.js';
+import type { CheckResponseView, HeaderOptionView } from '../../../ext-authz/grpc-codec.js';
 import { emptyOk, type AuthzResult, type HeaderPair } from './result.js';
 
 const APPEND_IF_EXISTS_OR_ADD = 0;

@@ -1,6 +1,7 @@
 // HTTP filters: envoy.filters.http.ext_authz config model — the validated ExtAuthz and ExtAuthzPerRoute messages.
 import type { HeaderValueOption, HttpFilterConfig, Millis, RuntimeFractionalPercent, StringMatcher } from '../../../config/types.js';
 import { TYPE_PREFIX } from '../../../config/reader.js';
+import type { GrpcServiceTarget } from '../../../ext-authz/grpc-client.js';
 
 export const EXT_AUTHZ_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.http.ext_authz.v3.ExtAuthz` as const;
 export const EXT_AUTHZ_PER_ROUTE_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute` as const;
@@ -30,14 +31,8 @@ export interface HttpAuthzService {
 }
 
 /** GrpcService with envoy_grpc: envoy.service.auth.v3.Authorization/Check over HTTP/2. */
-export interface GrpcAuthzService {
+export interface GrpcAuthzService extends GrpcServiceTarget {
   kind: 'grpc';
-  cluster_name: string;
-  /** :authority of the call; default the cluster name. */
-  authority?: string;
-  timeout: Millis;
-  initial_metadata: { key: string; value: string }[];
-  max_receive_message_length?: number;
 }
 
 export interface ExtAuthzConfig extends HttpFilterConfig {

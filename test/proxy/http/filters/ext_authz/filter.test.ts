@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { extAuthzFilterFactory } from '../../../../../src/proxy/http/filters/ext_authz/filter.js';
-import { codecLoadStarted } from '../../../../../src/proxy/http/filters/ext_authz/grpc-service.js';
+import { codecLoadStarted } from '../../../../../src/proxy/ext-authz/grpc-client.js';
 import { EXT_AUTHZ_PER_ROUTE_TYPE, EXT_AUTHZ_TYPE, type ExtAuthzConfig, type ExtAuthzPerRoute } from '../../../../../src/proxy/http/filters/ext_authz/types.js';
 import type { FilterCallbacks, HttpFilter, LocalReplyOptions } from '../../../../../src/proxy/http/filter/api.js';
 import type { HttpFilterContext } from '../../../../../src/proxy/http/filter/registry.js';

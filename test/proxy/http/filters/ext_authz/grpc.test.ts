@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import * as protoLoader from '@grpc/proto-loader';
 import { includeDirs } from '../../../../../src/xds/proto-files.js';
-import { frameGrpcMessage, unframeUnaryGrpc } from '../../../../../src/proxy/http/filters/ext_authz/grpc-frame.js';
-import { authzCodec, type CheckResponseView } from '../../../../../src/proxy/http/filters/ext_authz/grpc-codec.js';
+import { frameGrpcMessage, unframeUnaryGrpc } from '../../../../../src/proxy/ext-authz/grpc-frame.js';
+import { authzCodec, type CheckResponseView } from '../../../../../src/proxy/ext-authz/grpc-codec.js';
 import { answerFromCheckResponse } from '../../../../../src/proxy/http/filters/ext_authz/grpc-answer.js';
 import { answerFromGrpcExchange } from '../../../../../src/proxy/http/filters/ext_authz/grpc-service.js';
 import type { CheckAttributes } from '../../../../../src/proxy/http/filters/ext_authz/check-request.js';
@@ -78,7 +78,7 @@ test('codec: our CheckRequest decodes with the reference (proto-loader) deserial
   assert.equal(s.ok.boolValue, true);
   assert.deepEqual(s.list.listValue.values.map((v: Record<string, unknown>) => v.stringValue ?? v.nullValue), ['a', 'NULL_VALUE']);
   assert.equal(s.nested.structValue.fields.k.stringValue, 'v');
-  const text = check.requestDeserialize(Buffer.from(codec.encodeCheckRequest({ ...ATTRS, http: { ...ATTRS.http, body: Buffer.from('héllo'), bodyAsBytes: false } }))) as {
+  const text = check.requestDeserialize(Buffer.from(codec.encodeCheckRequest({ ...ATTRS, http: { ...ATTRS.http!, body: Buffer.from('héllo'), bodyAsBytes: false } }))) as {
     attributes: { request: { http: { body: string } } };
   };
   assert.equal(text.attributes.request.http.body, 'héllo');

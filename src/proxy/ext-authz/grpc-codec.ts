@@ -1,11 +1,11 @@
-// HTTP filters: ext_authz gRPC codec — CheckRequest / CheckResponse with protobufjs, loading only external_auth.proto
-// (and its imports) into a Root of its own. Imported dynamically by the first gRPC ext_authz filter built, so a
-// proxy without one never parses these files.
+// External authorization (shared): the gRPC codec — CheckRequest / CheckResponse with protobufjs, loading only
+// external_auth.proto (and its imports) into a Root of its own. Imported dynamically by the first gRPC ext_authz
+// filter built (HTTP or network), so a proxy without one never parses these files.
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import protobuf from 'protobufjs';
-import { includeDirs } from '../../../../xds/proto-files.js';
-import type { CheckAttributes } from './check-request.js';
+import { includeDirs } from '../../xds/proto-files.js';
+import type { CheckAttributes } from './check-attributes.js';
 
 /** A HeaderValueOption as the service sent it. */
 export interface HeaderOptionView {
@@ -80,20 +80,6 @@ class Codec implements AuthzCodec {
   }
 
   encodeCheckRequest(a: CheckAttributes): Uint8Array {
-    const http: Obj = {
-      id: a.http.id,
-      method: a.http.method,
-      headers: a.http.headers,
-      path: a.http.path,
-      host: a.http.host,
-      scheme: a.http.scheme,
-      size: a.http.size,
-      protocol: a.http.protocol,
-    };
-    if (a.http.body !== undefined) {
-      if (a.http.bodyAsBytes) http.raw_body = a.http.body;
-      else http.body = a.http.body.toString('utf8');
-    }
     const peer = (p: CheckAttributes['source']): Obj => {
       const o: Obj = { address: { socket_address: { address: p.address, port_value: p.port } } };
       if (p.principal !== '') o.principal = p.principal;
@@ -103,9 +89,11 @@ class Codec implements AuthzCodec {
     const attrs: Obj = {
       source: peer(a.source),
       destination: peer(a.destination),
-      request: { time: { seconds: Math.floor(a.timeMs / 1000), nanos: Math.round(a.timeMs % 1000) * 1e6 }, http },
       context_extensions: a.contextExtensions,
     };
+    if (a.http !== undefined) {
+      attrs.request = { time: { seconds: Math.floor(a.timeMs / 1000), nanos: Math.round(a.timeMs % 1000) * 1e6 }, http: httpRequest(a.http) };
+    }
     const ns = Object.keys(a.metadataContext);
     if (ns.length > 0) {
       const fm: Obj = {};
@@ -177,6 +165,15 @@ class Codec implements AuthzCodec {
     }
     return null;
   }
+}
+
+function httpRequest(h: NonNullable<CheckAttributes['http']>): Obj {
+  const http: Obj = { id: h.id, method: h.method, headers: h.headers, path: h.path, host: h.host, scheme: h.scheme, size: h.size, protocol: h.protocol };
+  if (h.body !== undefined) {
+    if (h.bodyAsBytes) http.raw_body = h.body;
+    else http.body = h.body.toString('utf8');
+  }
+  return http;
 }
 
 function strings(v: unknown): string[] {

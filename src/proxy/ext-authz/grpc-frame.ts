@@ -1,4 +1,4 @@
-// HTTP filters: ext_authz gRPC wire — the 5-byte length-prefixed message framing of a unary call (no compression).
+// External authorization (shared by the HTTP and network filters): the 5-byte length-prefixed gRPC message framing of a unary call.
 
 /** One uncompressed gRPC message: flag 0, big-endian length, the bytes. */
 export function frameGrpcMessage(msg: Uint8Array): Buffer {
