@@ -100,7 +100,7 @@ export class Proxy {
   /** Compiles an access_log list once; the proxy flushes and closes every logger on stop. */
   private accessLogger(logs: readonly AccessLog[]): AccessLogger | null {
     if (logs.length === 0) return null;
-    const logger = compileAccessLogs([...logs]);
+    const logger = compileAccessLogs([...logs], { runtime: this.runtime, random: this.random ?? Math.random });
     this.accessLoggers.push(logger);
     return logger;
   }

@@ -256,6 +256,23 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
     'dynamic_stats start_child_span upstream_log upstream_log_options suppress_envoy_headers strict_check_headers respect_expected_rq_timeout suppress_grpc_request_failure_code_stats upstream_http_filters',
   'config.accesslog.v3.AccessLog':
     'name filter typed_config',
+  'config.accesslog.v3.AccessLogFilter':
+    'status_code_filter duration_filter not_health_check_filter traceable_filter runtime_filter and_filter or_filter header_filter response_flag_filter grpc_status_filter extension_filter metadata_filter log_type_filter',
+  'config.accesslog.v3.ComparisonFilter': 'op value',
+  'config.accesslog.v3.StatusCodeFilter': 'comparison',
+  'config.accesslog.v3.DurationFilter': 'comparison',
+  'config.accesslog.v3.NotHealthCheckFilter': '',
+  'config.accesslog.v3.RuntimeFilter': 'runtime_key percent_sampled use_independent_randomness',
+  'config.accesslog.v3.AndFilter': 'filters',
+  'config.accesslog.v3.OrFilter': 'filters',
+  'config.accesslog.v3.HeaderFilter': 'header',
+  'config.accesslog.v3.ResponseFlagFilter': 'flags',
+  'config.accesslog.v3.GrpcStatusFilter': 'statuses exclude',
+  'config.core.v3.RuntimeUInt32': 'default_value runtime_key',
+  'extensions.filters.network.http_connection_manager.v3.LocalReplyConfig':
+    'mappers body_format',
+  'extensions.filters.network.http_connection_manager.v3.ResponseMapper':
+    'filter status_code body body_format_override headers_to_add',
   'extensions.access_loggers.file.v3.FileAccessLog':
     'path format json_format typed_json_format log_format',
   'extensions.access_loggers.stream.v3.StdoutAccessLog':

@@ -4,6 +4,7 @@ import { Ctx, Msg, Raw, TYPE_PREFIX } from './reader.js';
 import { validateAccessLog } from './access-log.js';
 import { validateAdsConfigSource } from './common.js';
 import { validateHttpFilters } from './http-filters.js';
+import { validateLocalReplyConfig } from './local-reply.js';
 import { routeConfiguration } from './route.js';
 import type { ClusterRef } from './route-action.js';
 
@@ -90,6 +91,7 @@ export function validateHcm(ctx: Ctx, body: Raw, path: string, inline: InlineRou
       'http2_protocol_options', 'server_name', 'server_header_transformation', 'stream_idle_timeout', 'request_timeout',
       'request_headers_timeout', 'max_request_headers_kb', 'drain_timeout', 'access_log', 'use_remote_address', 'xff_num_trusted_hops', 'skip_xff_append',
       'via', 'generate_request_id', 'preserve_external_request_id', 'upgrade_configs', 'normalize_path', 'merge_slashes',
+      'local_reply_config',
     ],
     // observability only, or timing of connection close
     ignored: ['tracing', 'access_log_flush_interval', 'flush_access_log_on_new_request', 'access_log_options', 'delayed_close_timeout'],
@@ -141,6 +143,8 @@ export function validateHcm(ctx: Ctx, body: Raw, path: string, inline: InlineRou
   };
   const via = m.str('via');
   if (via !== undefined) out.via = via;
+  const lrc = m.msg('local_reply_config', (r, p) => validateLocalReplyConfig(ctx, r, p));
+  if (lrc !== undefined) out.local_reply_config = lrc;
   return out;
 }
 

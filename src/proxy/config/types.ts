@@ -331,6 +331,41 @@ export interface HttpConnectionManager {
   normalize_path: boolean;
   merge_slashes: boolean;
   via?: string;
+  local_reply_config?: LocalReplyConfig;
+}
+
+// ---------------------------------------------------------------- access log filters, local replies
+export type ComparisonOp = 'EQ' | 'GE' | 'LE';
+/** config.accesslog.v3.AccessLogFilter (the kinds trellis evaluates; the others are rejected by name). */
+export type AccessLogFilter =
+  | { kind: 'status_code' | 'duration'; op: ComparisonOp; default_value: number; runtime_key: string }
+  | { kind: 'not_health_check' }
+  | { kind: 'runtime'; runtime_key: string; numerator: number; denominator: 'HUNDRED' | 'TEN_THOUSAND' | 'MILLION'; use_independent_randomness: boolean }
+  | { kind: 'and' | 'or'; filters: AccessLogFilter[] }
+  | { kind: 'header'; header: HeaderMatcher }
+  /** Envoy's short flags; empty = any flag at all. */
+  | { kind: 'response_flag'; flags: string[] }
+  | { kind: 'grpc_status'; statuses: number[]; exclude: boolean };
+
+/** core.v3.SubstitutionFormatString as a local reply body format. */
+export interface SubstitutionFormat {
+  format: { kind: 'text'; text: string } | { kind: 'json'; json: Record<string, unknown> };
+  omit_empty_values: boolean;
+  /** default text/plain for text, application/json for JSON */
+  content_type: string;
+}
+
+export interface ResponseMapper {
+  filter: AccessLogFilter;
+  status_code?: number;
+  body?: string;
+  body_format_override?: SubstitutionFormat;
+  headers_to_add: HeaderValueOption[];
+}
+
+export interface LocalReplyConfig {
+  mappers: ResponseMapper[];
+  body_format?: SubstitutionFormat;
 }
 
 export interface TcpProxy {
@@ -352,6 +387,8 @@ export interface NetworkFilter {
 
 export interface AccessLog {
   name: string;
+  /** Only entries this filter passes are written. */
+  filter?: AccessLogFilter;
   /** envoy.access_loggers.file (path) or envoy.access_loggers.stdout / stderr */
   sink: { kind: 'file'; path: string } | { kind: 'stdout' } | { kind: 'stderr' };
   /** text format string (Envoy command operators like %RESPONSE_CODE%) or JSON format. */

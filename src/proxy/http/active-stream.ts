@@ -37,6 +37,8 @@ export class ActiveStream extends FilterManager implements RouteRequest {
   responseTrailers: HeaderMap | undefined;
   /** Envoy's response code details of a local reply, for logs. */
   responseDetails = '';
+  /** The body of the local reply, if the proxy made one (%LOCAL_REPLY_BODY%). */
+  localReplyBody: string | undefined;
   finished = false;
   readonly isGrpc: boolean;
   readonly originalPath: string;
@@ -165,17 +167,20 @@ export class ActiveStream extends FilterManager implements RouteRequest {
     this.decodingStopped = true;
     if (opts?.flag !== undefined) this.addFlag(opts.flag);
     if (opts?.details !== undefined) this.responseDetails = opts.details;
+    const headers: HeaderMap = opts?.headers ?? {};
+    let localBody = body;
+    if (this.cm.localReply !== null) ({ status, body, localBody } = this.cm.localReply.apply(this, status, body, headers));
+    this.localReplyBody = localBody;
     if (this.isGrpc || opts?.grpcStatus !== undefined) {
-      const headers: HeaderMap = {
-        'content-type': GRPC_CT,
-        'grpc-status': String(opts?.grpcStatus ?? grpcStatusForHttp(status)),
-        'grpc-message': encodeURIComponent(body || String(status)),
-      };
+      // Envoy keeps the reply's headers and makes it a trailers-only gRPC response
+      delete headers['content-length'];
+      headers['content-type'] = GRPC_CT;
+      headers['grpc-status'] = String(opts?.grpcStatus ?? grpcStatusForHttp(status));
+      headers['grpc-message'] = encodeURIComponent(body || String(status));
       this.applyRouteResponseHeaders(headers);
       this.encodeHeadersFrom(from, { status: 200, headers }, true);
       return;
     }
-    const headers: HeaderMap = opts?.headers ?? {};
     if (body.length > 0) {
       headers['content-type'] ??= 'text/plain';
       headers['content-length'] = String(Buffer.byteLength(body));
@@ -283,7 +288,7 @@ export class ActiveStream extends FilterManager implements RouteRequest {
     this.complete();
   };
 
-  private accessLogEntry(durationMs: number): AccessLogEntry {
+  accessLogEntry(durationMs: number): AccessLogEntry {
     const c = this.conn;
     return {
       startTime: this.startTime,
@@ -306,6 +311,8 @@ export class ActiveStream extends FilterManager implements RouteRequest {
       responseTrailers: this.responseTrailers,
       routeName: this.route?.name ?? '',
       requestId: this.requestId,
+      localReplyBody: this.localReplyBody,
+      responseCodeDetails: this.responseDetails,
     };
   }
 

@@ -16,6 +16,7 @@ import { ActiveStream } from './active-stream.js';
 import { H2Downstream } from './downstream.js';
 import { H1Connection, type H1CodecCallbacks, type H1CodecOptions } from './h1-codec.js';
 import { proxyUpgrade } from './upgrade.js';
+import { LocalReplyRewriter } from './local-reply-config.js';
 
 /** What a connection manager needs from the rest of the proxy. */
 export interface HcmContext {
@@ -51,6 +52,8 @@ export class ConnectionManager implements HttpConnectionHandler {
   readonly streamIdleTimeout: number;
   readonly normalizePath: boolean;
   readonly mergeSlashes: boolean;
+  /** local_reply_config, compiled; null when the HCM has none. */
+  readonly localReply: LocalReplyRewriter | null;
   readonly clusterStats: StatsCache<object>;
   readonly routeStats: StatsCache<RouteMatchResult>;
   draining = false;
@@ -79,6 +82,8 @@ export class ConnectionManager implements HttpConnectionHandler {
     this.streamIdleTimeout = config.stream_idle_timeout;
     this.normalizePath = config.normalize_path;
     this.mergeSlashes = config.merge_slashes;
+    const lrc = config.local_reply_config;
+    this.localReply = lrc === undefined ? null : new LocalReplyRewriter(lrc, { runtime: ctx.runtime, random: ctx.random ?? Math.random });
     this.clusterStats = new StatsCache((c: object) => (c as { stats: StatsScope }).stats);
     // Keyed by the (prebuilt, per-route) match result, which names both the virtual host and the route.
     this.routeStats = new StatsCache((m: RouteMatchResult) => {
