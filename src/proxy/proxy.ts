@@ -67,6 +67,7 @@ export class Proxy {
       pools: this.pools,
       random: opts.random,
       runtime: this.runtime,
+      node: opts.bootstrap.node,
       routeTable: (hcm) => {
         const spec = hcm.route_specifier;
         if (spec.kind === 'rds') return this.rds.getter(spec.route_config_name);

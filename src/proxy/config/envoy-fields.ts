@@ -71,6 +71,8 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
     'allow_absolute_url accept_http_10 default_host_for_http_10 header_key_format enable_trailers allow_chunked_length override_stream_error_on_invalid_http_message send_fully_qualified_url use_balsa_parser allow_custom_methods',
   'config.core.v3.Http2ProtocolOptions':
     'hpack_table_size max_concurrent_streams initial_stream_window_size initial_connection_window_size allow_connect allow_metadata max_outbound_frames max_outbound_control_frames max_consecutive_inbound_frames_with_empty_payload max_inbound_priority_frames_per_stream max_inbound_window_update_frames_per_data_frame_sent stream_error_on_invalid_http_messaging override_stream_error_on_invalid_http_message custom_settings_parameters connection_keepalive use_oghttp2_codec',
+  'config.core.v3.SchemeHeaderTransformation':
+    'scheme_to_overwrite match_upstream',
   'config.core.v3.SubstitutionFormatString':
     'text_format json_format text_format_source omit_empty_values content_type formatters json_format_options',
   'type.v3.Percent':

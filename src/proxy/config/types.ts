@@ -332,6 +332,14 @@ export interface HttpConnectionManager {
   merge_slashes: boolean;
   via?: string;
   local_reply_config?: LocalReplyConfig;
+  /** x-envoy-downstream-service-cluster/-node and user-agent from the bootstrap node. default false */
+  add_user_agent?: boolean;
+  scheme_header_transformation?: { scheme_to_overwrite?: 'http' | 'https'; match_upstream: boolean };
+  /** At most one of the two is true. */
+  strip_matching_host_port?: boolean;
+  strip_any_host_port?: boolean;
+  /** default IMPLEMENTATION_SPECIFIC_DEFAULT (= KEEP_UNCHANGED) */
+  path_with_escaped_slashes_action?: 'IMPLEMENTATION_SPECIFIC_DEFAULT' | 'KEEP_UNCHANGED' | 'REJECT_REQUEST' | 'UNESCAPE_AND_REDIRECT' | 'UNESCAPE_AND_FORWARD';
 }
 
 // ---------------------------------------------------------------- access log filters, local replies

@@ -9,6 +9,10 @@ import type { DownstreamConnectionInfo } from './types.js';
 import type { DownstreamStream } from './downstream.js';
 import type { ConnectionManager } from './connection-manager.js';
 import { grpcStatusForHttp, type ResponseFlag } from './local-reply.js';
+import { replyToTarget, sanitizePath, type PathVerdict } from './request-path.js';
+import { appendVia, applyHeaderOptions } from './hcm-headers.js';
+
+export { normalizePath } from './request-path.js';
 
 const GRPC_CT = 'application/grpc';
 const EMPTY = Buffer.alloc(0);
@@ -21,7 +25,7 @@ export class ActiveStream extends FilterManager implements RouteRequest {
   path: string;
   method: string;
   readonly headers: HeaderMap;
-  readonly scheme: 'http' | 'https';
+  scheme: 'http' | 'https';
 
   match: RouteMatchResult | null = null;
   route: CompiledRoute | null = null;
@@ -88,11 +92,13 @@ export class ActiveStream extends FilterManager implements RouteRequest {
       this.sendLocalReply(426, '');
       return;
     }
-    if (!this.normalizeTarget()) {
-      this.sendLocalReply(400, 'Bad Request');
+    const target = this.normalizeTarget();
+    if (target !== 'continue') {
+      replyToTarget(this, target);
       return;
     }
     this.sanitizeHeaders();
+    applyHeaderOptions(this, cm.headerOptions);
     this.rematchRoute();
     this.slots = cm.filterChain.create(this, this.route);
     const hasBody = this.ds.hasBody;
@@ -214,6 +220,7 @@ export class ActiveStream extends FilterManager implements RouteRequest {
       headers.server = cm.serverName;
     }
     if (cm.draining && this.ds.protocol !== 'HTTP/2') headers.connection = 'close';
+    if (cm.headerOptions.via !== '') appendVia(headers, cm.headerOptions.via);
     this.responseCode = response.status;
     this.responseHeaders = headers;
     this.ds.respondHeaders(response.status, headers, endStream, response.wantTrailers === true && !endStream);
@@ -317,11 +324,11 @@ export class ActiveStream extends FilterManager implements RouteRequest {
   }
 
   /** Absolute-form targets (proxy requests) become authority + path; anything else must be origin-form. */
-  private normalizeTarget(): boolean {
-    if (!this.splitTarget()) return false;
-    const cm = this.cm;
-    if (cm.normalizePath || cm.mergeSlashes) this.path = normalizePath(this.path, cm.normalizePath, cm.mergeSlashes);
-    return true;
+  private normalizeTarget(): PathVerdict | 'malformed' {
+    if (!this.splitTarget()) return 'malformed';
+    const r = sanitizePath(this.path, this.cm.pathOptions);
+    this.path = r.path;
+    return r.verdict;
   }
 
   private splitTarget(): boolean {
@@ -387,34 +394,4 @@ export class ActiveStream extends FilterManager implements RouteRequest {
 /** RFC 1918, loopback and unique-local addresses count as internal (Envoy's default internal_address_config). */
 function isInternalAddress(ip: string): boolean {
   return /^(10\.|127\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|::1$|f[cd][0-9a-f]{2}:)/i.test(ip);
-}
-
-/**
- * HCM normalize_path (RFC 3986 §5.2.4 dot-segment removal, after decoding percent-encoded unreserved
- * characters as Envoy does) and merge_slashes, applied to the path before routing; the query is kept.
- */
-export function normalizePath(raw: string, dotSegments: boolean, mergeSlashes: boolean): string {
-  const q = raw.indexOf('?');
-  let path = q < 0 ? raw : raw.slice(0, q);
-  const query = q < 0 ? '' : raw.slice(q);
-  if (dotSegments) {
-    path = path.replace(/%([0-9A-Fa-f]{2})/g, (m, hex: string) => {
-      const c = String.fromCharCode(parseInt(hex, 16));
-      return /[A-Za-z0-9\-._~]/.test(c) ? c : m.toUpperCase();
-    });
-    const out: string[] = [];
-    const segs = path.split('/');
-    for (let i = 1; i < segs.length; i++) {
-      const s = segs[i];
-      if (s === '.') {
-        if (i === segs.length - 1) out.push('');
-      } else if (s === '..') {
-        out.pop();
-        if (i === segs.length - 1) out.push('');
-      } else out.push(s);
-    }
-    path = '/' + out.join('/');
-  }
-  if (mergeSlashes) path = path.replace(/\/{2,}/g, '/');
-  return path + query;
 }

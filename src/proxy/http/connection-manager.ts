@@ -17,6 +17,8 @@ import { H2Downstream } from './downstream.js';
 import { H1Connection, type H1CodecCallbacks, type H1CodecOptions } from './h1-codec.js';
 import { proxyUpgrade } from './upgrade.js';
 import { LocalReplyRewriter } from './local-reply-config.js';
+import type { PathOptions } from './request-path.js';
+import { hcmHeaderOptions, type HcmHeaderOptions } from './hcm-headers.js';
 
 /** What a connection manager needs from the rest of the proxy. */
 export interface HcmContext {
@@ -29,6 +31,8 @@ export interface HcmContext {
   random?: () => number;
   /** Envoy's layered runtime (fault.http.* keys and the like); filters read one snapshot per request. */
   runtime?: RuntimeSource;
+  /** The bootstrap node (add_user_agent). */
+  node?: { id: string; cluster: string };
 }
 
 const kInfo = Symbol('trellis.downstreamInfo');
@@ -52,6 +56,9 @@ export class ConnectionManager implements HttpConnectionHandler {
   readonly streamIdleTimeout: number;
   readonly normalizePath: boolean;
   readonly mergeSlashes: boolean;
+  readonly pathOptions: PathOptions;
+  /** via, add_user_agent, host port stripping, :scheme. */
+  readonly headerOptions: HcmHeaderOptions;
   /** local_reply_config, compiled; null when the HCM has none. */
   readonly localReply: LocalReplyRewriter | null;
   readonly clusterStats: StatsCache<object>;
@@ -82,6 +89,8 @@ export class ConnectionManager implements HttpConnectionHandler {
     this.streamIdleTimeout = config.stream_idle_timeout;
     this.normalizePath = config.normalize_path;
     this.mergeSlashes = config.merge_slashes;
+    this.pathOptions = { normalizePath: config.normalize_path, mergeSlashes: config.merge_slashes, escapedSlashes: config.path_with_escaped_slashes_action ?? 'KEEP_UNCHANGED' };
+    this.headerOptions = hcmHeaderOptions(config, ctx.node);
     const lrc = config.local_reply_config;
     this.localReply = lrc === undefined ? null : new LocalReplyRewriter(lrc, { runtime: ctx.runtime, random: ctx.random ?? Math.random });
     this.clusterStats = new StatsCache((c: object) => (c as { stats: StatsScope }).stats);

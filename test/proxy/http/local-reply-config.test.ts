@@ -40,7 +40,7 @@ function run(config: LocalReplyConfig, code: number, body: string, headers: Head
   const e = entry(code, body, over);
   e.responseHeaders = headers;
   const out = r.rewrite(e, headers);
-  return { ...out, headers };
+  return { status: out.status, body: out.body, headers };
 }
 
 test("Envoy's documented example: 400 becomes 401 'not allowed' with header foo: bar", () => {
@@ -111,6 +111,12 @@ test('omit_empty_values: unset operators print nothing in text and drop their ke
   assert.equal(j.body, '{"b":"a"}\n');
   const h = run({ mappers: [{ filter: eq(500), headers_to_add: [{ header: { key: 'x-h', value: '%REQ(x-none)%' }, append_action: 'APPEND_IF_EXISTS_OR_ADD', keep_empty_value: false }] }] }, 500, 'e');
   assert.equal(h.headers['x-h'], undefined);
+});
+
+test('localBody is the text before formatting (what %LOCAL_REPLY_BODY% logs)', () => {
+  const r = new LocalReplyRewriter({ mappers: [{ filter: eq(404), body: 'gone', headers_to_add: [] }], body_format: text('[%LOCAL_REPLY_BODY%]') }, { random: Math.random });
+  assert.deepEqual(r.rewrite(entry(404, ''), {}), { status: 404, body: '[gone]', localBody: 'gone' });
+  assert.deepEqual(r.rewrite(entry(503, 'down'), {}), { status: 503, body: '[down]', localBody: 'down' });
 });
 
 test('an empty local reply body stays empty in %LOCAL_REPLY_BODY% (not "-")', () => {

@@ -184,7 +184,9 @@ class RouterFilter implements HttpFilter, UpstreamRequestOwner, WatermarkCallbac
     let authority = action.rewriteHost(s) ?? choice?.hostRewrite ?? s.authority;
     if (action.autoHostRewrite) authority = ''; // filled per attempt from the chosen host
     if (action.timeout > 0 && !suppress) headers['x-envoy-expected-rq-timeout-ms'] = String(action.retry?.policy.per_try_timeout ?? action.timeout);
-    return { method: s.method, path, authority, scheme: s.scheme, headers, hasBody: this.hasBody, contentLength: s.ds.contentLength };
+    // scheme_header_transformation.match_upstream: :scheme says whether the upstream hop is TLS
+    const scheme = s.cm.headerOptions.schemeMatchUpstream ? (this.cluster.config.transport_socket !== undefined ? 'https' : 'http') : s.scheme;
+    return { method: s.method, path, authority, scheme, headers, hasBody: this.hasBody, contentLength: s.ds.contentLength };
   }
 
   /** Leases a host and starts one try; on no host the request ends with 503 UH. */
