@@ -290,6 +290,10 @@ export interface CorsPolicy {
   allow_credentials?: boolean;
   /** Envoy's default true: a preflight from an origin that does not match goes upstream; false answers it locally. */
   forward_not_matching_preflights?: boolean;
+  /** Share of requests the policy is enforced for; absent = all. */
+  filter_enabled?: RuntimeFractionalPercent;
+  /** Share of the requests filter_enabled leaves out whose origin is checked and counted, without enforcing. */
+  shadow_enabled?: RuntimeFractionalPercent;
 }
 /** A validated filter config: each filter type (src/proxy/http/filters/) defines its own shape. */
 export interface HttpFilterConfig {
