@@ -349,6 +349,14 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
     'http_protocol_options http2_protocol_options http3_protocol_options',
   'extensions.upstreams.http.v3.HttpProtocolOptions.UseDownstreamHttpConfig':
     'http_protocol_options http2_protocol_options http3_protocol_options',
+  'extensions.upstreams.http.v3.HttpProtocolOptions.AutoHttpConfig':
+    'http_protocol_options http2_protocol_options http3_protocol_options alternate_protocols_cache_options',
+  'config.core.v3.UpstreamHttpProtocolOptions':
+    'auto_sni auto_san_validation override_auto_sni_header',
+  'config.bootstrap.v3.ClusterManager':
+    'local_cluster_name outlier_detection upstream_bind_config load_stats_config enable_deferred_cluster_creation',
+  'config.bootstrap.v3.ClusterManager.OutlierDetection':
+    'event_log_path event_service',
   'extensions.upstreams.http.v3.HttpProtocolOptions':
     'common_http_protocol_options upstream_http_protocol_options explicit_http_config use_downstream_protocol_config auto_config http_filters header_validation_config',
   'extensions.filters.listener.tls_inspector.v3.TlsInspector':

@@ -136,7 +136,11 @@ export interface HashPolicy {
 }
 
 export interface RequestMirrorPolicy {
+  /** '' when the cluster comes from cluster_header. */
   cluster: string;
+  /** The request header naming the cluster (lower-cased); no header or no such cluster = no shadow. */
+  cluster_header?: string;
+  disable_shadow_host_suffix_append?: boolean;
   runtime_fraction?: RuntimeFractionalPercent; // absent = 100%
   trace_sampled?: boolean;
 }
@@ -561,6 +565,8 @@ export interface HealthCheck {
   unhealthy_threshold: number;
   healthy_threshold: number;
   no_traffic_interval: Millis; // default 60000
+  /** For hosts passing health checks while the cluster has no traffic; default no_traffic_interval. */
+  no_traffic_healthy_interval?: Millis;
   unhealthy_interval?: Millis;
   healthy_edge_interval?: Millis;
   unhealthy_edge_interval?: Millis;
@@ -580,8 +586,9 @@ export interface HealthCheck {
 
 export interface HttpProtocolOptions {
   '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
-  /** explicit_http_config http_protocol_options / http2_protocol_options, or use_downstream_protocol_config */
-  upstream_protocol: 'HTTP1' | 'HTTP2' | 'USE_DOWNSTREAM';
+  /** explicit_http_config http_protocol_options / http2_protocol_options, use_downstream_protocol_config, or auto_config (ALPN) */
+  upstream_protocol: 'HTTP1' | 'HTTP2' | 'USE_DOWNSTREAM' | 'AUTO';
+  upstream_http_protocol_options?: { auto_sni: boolean; auto_san_validation: boolean; override_auto_sni_header?: string };
   common_http_protocol_options: { idle_timeout?: Millis; max_requests_per_connection?: number; max_connection_duration?: Millis };
   http2_protocol_options: { max_concurrent_streams?: number };
 }
@@ -636,6 +643,8 @@ export interface Bootstrap {
     cds_config?: { ads: true };
   };
   stats_flush_interval?: Millis;
+  /** cluster_manager.load_stats_config: validated and kept; trellis sends no load reports (LRS). */
+  cluster_manager?: { load_stats_config?: { api_type: 'GRPC' | 'DELTA_GRPC'; cluster_name: string } };
   overload_manager?: unknown;
   /** Also what the deprecated `runtime` field is translated to (Envoy's fixed base/root/override/admin layering). */
   layered_runtime?: LayeredRuntime;

@@ -73,7 +73,7 @@ export function proxyUpgrade(cm: ConnectionManager, req: UpgradeRequest, socket:
   const authority = route.rewriteHost(rr) ?? choice?.hostRewrite ?? rr.authority;
   const path = route.rewritePath(rr.path);
   host.activeRequests++;
-  cm.ctx.pools.pool(cluster, host, false).connectRaw((err, upstream) => {
+  cm.ctx.pools.pool(cluster, host, false, { authority, headers: req.headers }).connectRaw((err, upstream) => {
     if (err !== null || upstream === undefined) {
       host.activeRequests--;
       cluster.reportResult(host, { localFailure: err ?? 'connect-failure' });

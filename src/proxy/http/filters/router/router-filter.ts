@@ -212,7 +212,7 @@ class RouterFilter implements HttpFilter, UpstreamRequestOwner, WatermarkCallbac
     this.clusterStats.rqTotal.inc();
     this.routeStats?.rqTotal.inc();
     const head = this.action.autoHostRewrite ? { ...this.head, authority: host.hostname || `${host.address}:${host.port}` } : this.head;
-    const pool = s.cm.ctx.pools.pool(this.cluster, host, s.ds.protocol === 'HTTP/2');
+    const pool = s.cm.ctx.pools.pool(this.cluster, host, s.ds.protocol === 'HTTP/2', { authority: head.authority, headers: s.headers });
     const up = new UpstreamRequest(this, lease, pool, retry?.per_try_timeout);
     this.current = up;
     up.send(head);
