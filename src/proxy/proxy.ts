@@ -72,6 +72,7 @@ export class Proxy {
       random: opts.random,
       runtime: this.runtime,
       health: this.health,
+      node: opts.bootstrap.node,
       routeTable: (hcm) => {
         const spec = hcm.route_specifier;
         if (spec.kind === 'rds') return this.rds.getter(spec.route_config_name);
@@ -105,7 +106,7 @@ export class Proxy {
   /** Compiles an access_log list once; the proxy flushes and closes every logger on stop. */
   private accessLogger(logs: readonly AccessLog[]): AccessLogger | null {
     if (logs.length === 0) return null;
-    const logger = compileAccessLogs([...logs]);
+    const logger = compileAccessLogs([...logs], { runtime: this.runtime, random: this.random ?? Math.random });
     this.accessLoggers.push(logger);
     return logger;
   }

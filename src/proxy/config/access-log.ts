@@ -2,6 +2,7 @@
 import type { AccessLog } from './types.js';
 import { Ctx, Msg, TYPE_PREFIX, join, typeName, unpackAny } from './reader.js';
 import { readDataSource } from './common.js';
+import { validateAccessLogFilter } from './access-log-filter.js';
 
 /** Envoy's default access log format. */
 export const DEFAULT_ACCESS_LOG_FORMAT =
@@ -88,8 +89,9 @@ function validateStreamLog(ctx: Ctx, body: Record<string, unknown>, path: string
 }
 
 export function validateAccessLog(ctx: Ctx, raw: unknown, path: string): AccessLog | undefined {
-  const m = Msg.open(ctx, raw, path, { type: 'config.accesslog.v3.AccessLog', fields: ['name', 'typed_config'] });
+  const m = Msg.open(ctx, raw, path, { type: 'config.accesslog.v3.AccessLog', fields: ['name', 'filter', 'typed_config'] });
   if (m === undefined) return undefined;
+  const filter = m.msg('filter', (r, p) => validateAccessLogFilter(ctx, r, p));
   const name = m.strOr('name', '');
   const expected = BY_NAME[name];
   if (!m.require('typed_config')) return undefined;
@@ -108,5 +110,6 @@ export function validateAccessLog(ctx: Ctx, raw: unknown, path: string): AccessL
     ctx.err(typeAt, `access logger ${typeName(any.typeUrl)} is not supported by trellis; supported: envoy.access_loggers.file, envoy.access_loggers.stdout, envoy.access_loggers.stderr`);
     return undefined;
   }
-  return parts === undefined ? undefined : { name, ...parts };
+  if (parts === undefined || (m.has('filter') && filter === undefined)) return undefined;
+  return filter === undefined ? { name, ...parts } : { name, filter, ...parts };
 }

@@ -1,7 +1,7 @@
 // Config stage: validates a cluster's policy blocks (circuit breakers, outlier detection, LB configs, upstream HTTP options).
 import type { CircuitBreakerThresholds, Cluster, HttpProtocolOptions, OutlierDetection } from './types.js';
 import { Ctx, Msg, TYPE_PREFIX, isObj, join, readNum, typeName, unpackAny } from './reader.js';
-import { readPercent } from './common.js';
+import { headerName, readPercent } from './common.js';
 import { HTTP2_TUNING } from './hcm.js';
 
 export const HTTP_OPTIONS_TYPE = `${TYPE_PREFIX}envoy.extensions.upstreams.http.v3.HttpProtocolOptions` as const;
@@ -202,11 +202,14 @@ export function validateHttpProtocolOptions(ctx: Ctx, raw: unknown, path: string
   }
   const m = Msg.open(ctx, any.body, any.path, {
     type: 'extensions.upstreams.http.v3.HttpProtocolOptions',
-    fields: ['common_http_protocol_options', 'explicit_http_config', 'use_downstream_protocol_config'],
+    fields: ['common_http_protocol_options', 'upstream_http_protocol_options', 'explicit_http_config', 'use_downstream_protocol_config', 'auto_config'],
   });
   if (m === undefined) return undefined;
   let pick: ReturnType<typeof protocolPick>;
-  switch (m.oneof(['explicit_http_config', 'use_downstream_protocol_config'], true)) {
+  switch (m.oneof(['explicit_http_config', 'use_downstream_protocol_config', 'auto_config'], true)) {
+    case 'auto_config':
+      pick = autoConfig(ctx, m.raw('auto_config'), m.at('auto_config'));
+      break;
     case 'explicit_http_config':
       pick = protocolPick(ctx, m.raw('explicit_http_config'), m.at('explicit_http_config'), 'extensions.upstreams.http.v3.HttpProtocolOptions.ExplicitHttpConfig', true);
       break;
@@ -214,10 +217,37 @@ export function validateHttpProtocolOptions(ctx: Ctx, raw: unknown, path: string
       pick = protocolPick(ctx, m.raw('use_downstream_protocol_config'), m.at('use_downstream_protocol_config'), 'extensions.upstreams.http.v3.HttpProtocolOptions.UseDownstreamHttpConfig', false);
       break;
   }
+  const upstream = m.msg('upstream_http_protocol_options', (r, p) => upstreamHttpOptions(ctx, r, p));
   if (pick === undefined) return undefined;
-  return {
+  const out: HttpProtocolOptions = {
     '@type': HTTP_OPTIONS_TYPE,
     ...pick,
     common_http_protocol_options: m.msg('common_http_protocol_options', (r, p) => coreHttpOptions(ctx, r, p)) ?? {},
   };
+  if (upstream !== undefined) out.upstream_http_protocol_options = upstream;
+  return out;
+}
+
+/** AutoHttpConfig: HTTP/2 or HTTP/1.1 as ALPN picks per connection (HTTP/3 and its alternate-protocols cache are not implemented). */
+function autoConfig(ctx: Ctx, raw: unknown, path: string): Pick<HttpProtocolOptions, 'upstream_protocol' | 'http2_protocol_options'> | undefined {
+  const m = Msg.open(ctx, raw, path, { type: 'extensions.upstreams.http.v3.HttpProtocolOptions.AutoHttpConfig', fields: ['http_protocol_options', 'http2_protocol_options'] });
+  if (m === undefined) return undefined;
+  if (m.has('http_protocol_options')) upstreamHttp1(ctx, m.raw('http_protocol_options'), m.at('http_protocol_options'));
+  return { upstream_protocol: 'AUTO', http2_protocol_options: m.msg('http2_protocol_options', (r, p) => upstreamHttp2(ctx, r, p)) ?? {} };
+}
+
+/** core.v3.UpstreamHttpProtocolOptions: SNI and SAN checks from the request's host (or override_auto_sni_header). */
+function upstreamHttpOptions(ctx: Ctx, raw: unknown, path: string): HttpProtocolOptions['upstream_http_protocol_options'] {
+  const m = Msg.open(ctx, raw, path, { type: 'config.core.v3.UpstreamHttpProtocolOptions', fields: ['auto_sni', 'auto_san_validation', 'override_auto_sni_header'] });
+  if (m === undefined) return undefined;
+  const out: NonNullable<HttpProtocolOptions['upstream_http_protocol_options']> = {
+    auto_sni: m.boolOr('auto_sni', false),
+    auto_san_validation: m.boolOr('auto_san_validation', false),
+  };
+  const h = m.str('override_auto_sni_header');
+  if (h !== undefined && h !== '') {
+    const name = headerName(ctx, h, m.at('override_auto_sni_header'));
+    if (name !== undefined) out.override_auto_sni_header = name;
+  }
+  return out;
 }

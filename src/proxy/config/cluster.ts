@@ -154,6 +154,10 @@ export function cluster(ctx: Ctx, raw: unknown, path: string, refs: Refs): Clust
   }
   const http = typed[HTTP_OPTIONS_KEY] ?? legacy;
   if (http !== undefined) out.typed_extension_protocol_options.http = http;
+  // Envoy: ALPN needs a transport socket that speaks it; auto_config over plaintext is a config failure
+  if (http?.upstream_protocol === 'AUTO' && out.transport_socket === undefined && !ctx.failedAt(m.at('transport_socket'))) {
+    ctx.err(`${m.at('typed_extension_protocol_options')}["${HTTP_OPTIONS_KEY}"].auto_config`, `ALPN (auto_config) needs a TLS transport_socket; cluster ${name} is plaintext (use explicit_http_config instead)`);
+  }
   return out;
 }
 

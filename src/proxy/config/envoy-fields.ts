@@ -95,6 +95,8 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
     'allow_absolute_url accept_http_10 default_host_for_http_10 header_key_format enable_trailers allow_chunked_length override_stream_error_on_invalid_http_message send_fully_qualified_url use_balsa_parser allow_custom_methods',
   'config.core.v3.Http2ProtocolOptions':
     'hpack_table_size max_concurrent_streams initial_stream_window_size initial_connection_window_size allow_connect allow_metadata max_outbound_frames max_outbound_control_frames max_consecutive_inbound_frames_with_empty_payload max_inbound_priority_frames_per_stream max_inbound_window_update_frames_per_data_frame_sent stream_error_on_invalid_http_messaging override_stream_error_on_invalid_http_message custom_settings_parameters connection_keepalive use_oghttp2_codec',
+  'config.core.v3.SchemeHeaderTransformation':
+    'scheme_to_overwrite match_upstream',
   'config.core.v3.SubstitutionFormatString':
     'text_format json_format text_format_source omit_empty_values content_type formatters json_format_options',
   'type.v3.Percent':
@@ -335,6 +337,23 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
     'dynamic_stats start_child_span upstream_log upstream_log_options suppress_envoy_headers strict_check_headers respect_expected_rq_timeout suppress_grpc_request_failure_code_stats upstream_http_filters',
   'config.accesslog.v3.AccessLog':
     'name filter typed_config',
+  'config.accesslog.v3.AccessLogFilter':
+    'status_code_filter duration_filter not_health_check_filter traceable_filter runtime_filter and_filter or_filter header_filter response_flag_filter grpc_status_filter extension_filter metadata_filter log_type_filter',
+  'config.accesslog.v3.ComparisonFilter': 'op value',
+  'config.accesslog.v3.StatusCodeFilter': 'comparison',
+  'config.accesslog.v3.DurationFilter': 'comparison',
+  'config.accesslog.v3.NotHealthCheckFilter': '',
+  'config.accesslog.v3.RuntimeFilter': 'runtime_key percent_sampled use_independent_randomness',
+  'config.accesslog.v3.AndFilter': 'filters',
+  'config.accesslog.v3.OrFilter': 'filters',
+  'config.accesslog.v3.HeaderFilter': 'header',
+  'config.accesslog.v3.ResponseFlagFilter': 'flags',
+  'config.accesslog.v3.GrpcStatusFilter': 'statuses exclude',
+  'config.core.v3.RuntimeUInt32': 'default_value runtime_key',
+  'extensions.filters.network.http_connection_manager.v3.LocalReplyConfig':
+    'mappers body_format',
+  'extensions.filters.network.http_connection_manager.v3.ResponseMapper':
+    'filter status_code body body_format_override headers_to_add',
   'extensions.access_loggers.file.v3.FileAccessLog':
     'path format json_format typed_json_format log_format',
   'extensions.access_loggers.stream.v3.StdoutAccessLog':
@@ -409,6 +428,14 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
     'http_protocol_options http2_protocol_options http3_protocol_options',
   'extensions.upstreams.http.v3.HttpProtocolOptions.UseDownstreamHttpConfig':
     'http_protocol_options http2_protocol_options http3_protocol_options',
+  'extensions.upstreams.http.v3.HttpProtocolOptions.AutoHttpConfig':
+    'http_protocol_options http2_protocol_options http3_protocol_options alternate_protocols_cache_options',
+  'config.core.v3.UpstreamHttpProtocolOptions':
+    'auto_sni auto_san_validation override_auto_sni_header',
+  'config.bootstrap.v3.ClusterManager':
+    'local_cluster_name outlier_detection upstream_bind_config load_stats_config enable_deferred_cluster_creation',
+  'config.bootstrap.v3.ClusterManager.OutlierDetection':
+    'event_log_path event_service',
   'extensions.upstreams.http.v3.HttpProtocolOptions':
     'common_http_protocol_options upstream_http_protocol_options explicit_http_config use_downstream_protocol_config auto_config http_filters header_validation_config',
   'extensions.filters.listener.tls_inspector.v3.TlsInspector':

@@ -4,6 +4,7 @@ import { Ctx, Msg, Raw, TYPE_PREFIX } from './reader.js';
 import { validateAccessLog } from './access-log.js';
 import { validateAdsConfigSource } from './common.js';
 import { validateHttpFilters } from './http-filters.js';
+import { validateLocalReplyConfig } from './local-reply.js';
 import { routeConfiguration } from './route.js';
 import type { ClusterRef } from './route-action.js';
 
@@ -82,6 +83,18 @@ function rds(ctx: Ctx, raw: unknown, path: string): string | undefined {
   return m.reqStr('route_config_name');
 }
 
+const ESCAPED_SLASHES_ACTIONS = ['IMPLEMENTATION_SPECIFIC_DEFAULT', 'KEEP_UNCHANGED', 'REJECT_REQUEST', 'UNESCAPE_AND_REDIRECT', 'UNESCAPE_AND_FORWARD'] as const;
+
+function schemeTransformation(ctx: Ctx, raw: unknown, path: string): H['scheme_header_transformation'] {
+  const m = Msg.open(ctx, raw, path, { type: 'config.core.v3.SchemeHeaderTransformation', fields: ['scheme_to_overwrite', 'match_upstream'] });
+  if (m === undefined) return undefined;
+  const out: NonNullable<H['scheme_header_transformation']> = { match_upstream: m.boolOr('match_upstream', false) };
+  const s = m.str('scheme_to_overwrite');
+  if (s === 'http' || s === 'https') out.scheme_to_overwrite = s;
+  else if (s !== undefined) m.err('scheme_to_overwrite', `must be "http" or "https", got ${JSON.stringify(s)}`);
+  return out;
+}
+
 export function validateHcm(ctx: Ctx, body: Raw, path: string, inline: InlineRouteRefs[]): HttpConnectionManager | undefined {
   const m = Msg.open(ctx, body, path, {
     type: 'extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
@@ -90,6 +103,8 @@ export function validateHcm(ctx: Ctx, body: Raw, path: string, inline: InlineRou
       'http2_protocol_options', 'server_name', 'server_header_transformation', 'stream_idle_timeout', 'request_timeout',
       'request_headers_timeout', 'max_request_headers_kb', 'drain_timeout', 'access_log', 'use_remote_address', 'xff_num_trusted_hops', 'skip_xff_append',
       'via', 'generate_request_id', 'preserve_external_request_id', 'upgrade_configs', 'normalize_path', 'merge_slashes',
+      'local_reply_config', 'add_user_agent', 'scheme_header_transformation', 'strip_matching_host_port', 'strip_any_host_port',
+      'path_with_escaped_slashes_action',
     ],
     // observability only, or timing of connection close
     ignored: ['tracing', 'access_log_flush_interval', 'flush_access_log_on_new_request', 'access_log_options', 'delayed_close_timeout'],
@@ -140,7 +155,20 @@ export function validateHcm(ctx: Ctx, body: Raw, path: string, inline: InlineRou
     merge_slashes: m.boolOr('merge_slashes', false),
   };
   const via = m.str('via');
-  if (via !== undefined) out.via = via;
+  if (via !== undefined && /[\r\n\0]/.test(via)) m.err('via', 'must be a valid header value (no CR, LF or NUL)');
+  else if (via !== undefined) out.via = via;
+  const lrc = m.msg('local_reply_config', (r, p) => validateLocalReplyConfig(ctx, r, p));
+  if (lrc !== undefined) out.local_reply_config = lrc;
+  if (m.boolOr('add_user_agent', false)) out.add_user_agent = true;
+  const sht = m.msg('scheme_header_transformation', (r, p) => schemeTransformation(ctx, r, p));
+  if (sht !== undefined) out.scheme_header_transformation = sht;
+  const stripMatching = m.boolOr('strip_matching_host_port', false);
+  const stripAny = m.boolOr('strip_any_host_port', false);
+  if (stripMatching && stripAny) m.err('strip_any_host_port', 'only one of strip_matching_host_port and strip_any_host_port can be set');
+  else if (stripMatching) out.strip_matching_host_port = true;
+  else if (stripAny) out.strip_any_host_port = true;
+  const esc = m.enumOpt('path_with_escaped_slashes_action', ESCAPED_SLASHES_ACTIONS);
+  if (esc !== undefined) out.path_with_escaped_slashes_action = esc;
   return out;
 }
 

@@ -49,7 +49,7 @@ export function validateHealthCheck(ctx: Ctx, raw: unknown, path: string): Healt
     type: 'config.core.v3.HealthCheck',
     fields: [
       'timeout', 'interval', 'initial_jitter', 'interval_jitter', 'unhealthy_threshold', 'healthy_threshold', 'no_traffic_interval',
-      'unhealthy_interval', 'healthy_edge_interval', 'unhealthy_edge_interval', 'http_health_check', 'tcp_health_check',
+      'no_traffic_healthy_interval', 'unhealthy_interval', 'healthy_edge_interval', 'unhealthy_edge_interval', 'http_health_check', 'tcp_health_check',
     ],
     // health-check event logging
     ignored: ['event_log_path', 'event_logger', 'event_service', 'always_log_health_check_failures', 'always_log_health_check_success'],
@@ -85,9 +85,12 @@ export function validateHealthCheck(ctx: Ctx, raw: unknown, path: string): Healt
     no_traffic_interval: m.durOr('no_traffic_interval', 60000),
     checker,
   };
-  for (const f of ['initial_jitter', 'interval_jitter', 'unhealthy_interval', 'healthy_edge_interval', 'unhealthy_edge_interval'] as const) {
+  for (const f of ['initial_jitter', 'interval_jitter', 'no_traffic_healthy_interval', 'unhealthy_interval', 'healthy_edge_interval', 'unhealthy_edge_interval'] as const) {
     const v = m.dur(f);
-    if (v !== undefined) out[f] = v;
+    // Envoy: every interval but the jitters must be greater than 0
+    if (v !== undefined && v <= 0 && !f.endsWith('jitter')) m.err(f, 'must be greater than 0');
+    else if (v !== undefined) out[f] = v;
   }
+  if (m.has('no_traffic_interval') && out.no_traffic_interval <= 0) m.err('no_traffic_interval', 'must be greater than 0');
   return out;
 }

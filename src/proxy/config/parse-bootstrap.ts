@@ -59,7 +59,8 @@ function adsOnly(ctx: Ctx, raw: unknown, path: string): { ads: true } | undefine
   return { ads: true };
 }
 
-function adsConfig(ctx: Ctx, raw: unknown, path: string): Dynamic['ads_config'] {
+/** An ApiConfigSource over gRPC to one static cluster (ads_config, and cluster_manager.load_stats_config). */
+function adsConfig(ctx: Ctx, raw: unknown, path: string, what = 'ads_config'): Dynamic['ads_config'] {
   const m = Msg.open(ctx, raw, path, {
     type: 'config.core.v3.ApiConfigSource',
     fields: ['api_type', 'transport_api_version', 'grpc_services'],
@@ -78,7 +79,7 @@ function adsConfig(ctx: Ctx, raw: unknown, path: string): Dynamic['ads_config'] 
     });
   });
   if (clusters.length !== 1) {
-    m.err('grpc_services', `ads_config needs exactly one grpc_services entry with envoy_grpc.cluster_name (found ${clusters.length})`);
+    m.err('grpc_services', `${what} needs exactly one grpc_services entry with envoy_grpc.cluster_name (found ${clusters.length})`);
     return undefined;
   }
   return apiType === undefined ? undefined : { api_type: apiType, cluster_name: clusters[0], transport_api_version: version };
@@ -96,6 +97,21 @@ function dynamicResources(ctx: Ctx, raw: unknown, path: string): Dynamic | undef
   if (cds !== undefined) out.cds_config = cds;
   if ((lds !== undefined || cds !== undefined) && !m.has('ads_config')) m.err('ads_config', 'lds_config/cds_config use ads, so ads_config is required');
   return out;
+}
+
+/**
+ * cluster_manager: load_stats_config is validated (its cluster must be static) but no load reports are sent;
+ * local_cluster_name (zone-aware routing) and upstream_bind_config change where traffic goes, so they are rejected.
+ */
+function clusterManager(ctx: Ctx, raw: unknown, path: string): Bootstrap['cluster_manager'] {
+  const m = Msg.open(ctx, raw, path, {
+    type: 'config.bootstrap.v3.ClusterManager',
+    fields: ['load_stats_config'],
+    ignored: ['outlier_detection', 'enable_deferred_cluster_creation'], // ejection event log; lazy cluster creation
+  });
+  if (m === undefined) return undefined;
+  const lrs = m.msg('load_stats_config', (r, p) => adsConfig(ctx, r, p, 'load_stats_config'));
+  return lrs === undefined ? {} : { load_stats_config: { api_type: lrs.api_type, cluster_name: lrs.cluster_name } };
 }
 
 function uniqueNames<T>(ctx: Ctx, items: T[], path: string, what: string, keyOf: (t: T) => string, field: string): void {
@@ -140,6 +156,10 @@ function crossCheck(ctx: Ctx, b: Bootstrap, refs: Refs, rawClusterCount: number)
   for (const s of refs.secrets) {
     if (!secretNames.has(s.name)) ctx.err(s.path, `unknown secret "${s.name}"; without sds_config it must be one of static_resources.secrets`);
   }
+  const lrs = b.cluster_manager?.load_stats_config;
+  if (lrs !== undefined && !clusterNames.has(lrs.cluster_name)) {
+    ctx.err('cluster_manager.load_stats_config.grpc_services[0].envoy_grpc.cluster_name', `unknown cluster "${lrs.cluster_name}"; the load reporting cluster must be a static cluster`);
+  }
   const ads = b.dynamic_resources?.ads_config;
   if (ads !== undefined && !clusterNames.has(ads.cluster_name)) {
     ctx.err('dynamic_resources.ads_config.grpc_services[0].envoy_grpc.cluster_name', `unknown cluster "${ads.cluster_name}"; the ADS cluster must be a static cluster`);
@@ -158,7 +178,7 @@ export function parseBootstrap(raw: unknown, opts: { baseDir: string }): Result<
   const m = Msg.open(ctx, raw, '', {
     type: 'config.bootstrap.v3.Bootstrap',
     // `runtime` was removed from the v3 API; older bootstraps still carry it, so it is read (and translated) by name
-    fields: ['node', 'admin', 'static_resources', 'dynamic_resources', 'stats_flush_interval', 'overload_manager', 'layered_runtime', 'runtime'],
+    fields: ['node', 'admin', 'static_resources', 'dynamic_resources', 'cluster_manager', 'stats_flush_interval', 'overload_manager', 'layered_runtime', 'runtime'],
     // stats, tracing, watchdog and logging settings: observability only
     ignored: [
       'stats_sinks', 'stats_config', 'stats_flush_on_admin', 'deferred_stat_options', 'stats_server_version_override', 'enable_dispatcher_stats',
@@ -180,6 +200,8 @@ export function parseBootstrap(raw: unknown, opts: { baseDir: string }): Result<
     b.static_resources.secrets = s.list('secrets', (sr, sp) => secret(ctx, sr, sp));
     return undefined;
   });
+  const cm = m.msg('cluster_manager', (r, p) => clusterManager(ctx, r, p));
+  if (cm !== undefined) b.cluster_manager = cm;
   const dyn = m.msg('dynamic_resources', (r, p) => dynamicResources(ctx, r, p));
   if (dyn !== undefined) b.dynamic_resources = dyn;
   const sfi = m.dur('stats_flush_interval');

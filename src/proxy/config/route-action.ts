@@ -65,12 +65,19 @@ export function validateHashPolicy(ctx: Ctx, raw: unknown, path: string): HashPo
 function validateMirror(ctx: Ctx, raw: unknown, path: string, refs: ClusterRef[]): RequestMirrorPolicy | undefined {
   const m = Msg.open(ctx, raw, path, {
     type: 'config.route.v3.RouteAction.RequestMirrorPolicy',
-    fields: ['cluster', 'runtime_fraction', 'trace_sampled'],
+    fields: ['cluster', 'cluster_header', 'runtime_fraction', 'trace_sampled', 'disable_shadow_host_suffix_append'],
   });
   if (m === undefined) return undefined;
-  const cluster = m.reqStr('cluster');
+  const which = m.oneof(['cluster', 'cluster_header'], true);
+  const cluster = which === 'cluster' ? m.reqStr('cluster') : '';
   if (cluster !== '') refs.push({ name: cluster, path: m.at('cluster') });
   const out: RequestMirrorPolicy = { cluster };
+  if (which === 'cluster_header') {
+    const h = headerName(ctx, m.raw('cluster_header'), m.at('cluster_header'));
+    if (h !== undefined && h.startsWith(':')) m.err('cluster_header', 'must be a regular header, not a pseudo-header');
+    else if (h !== undefined) out.cluster_header = h;
+  }
+  if (m.boolOr('disable_shadow_host_suffix_append', false)) out.disable_shadow_host_suffix_append = true;
   const rf = m.msg('runtime_fraction', (r, p) => validateRuntimeFraction(ctx, r, p));
   if (rf !== undefined) out.runtime_fraction = rf;
   const ts = m.bool('trace_sampled');

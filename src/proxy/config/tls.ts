@@ -51,13 +51,19 @@ function validateSanMatcher(ctx: Ctx, raw: unknown, path: string): SubjectAltNam
 export function validateValidationContext(ctx: Ctx, raw: unknown, path: string): CertificateValidationContext | undefined {
   const m = Msg.open(ctx, raw, path, {
     type: 'extensions.transport_sockets.tls.v3.CertificateValidationContext',
-    fields: ['trusted_ca', 'match_typed_subject_alt_names', 'verify_certificate_spki', 'verify_certificate_hash', 'trust_chain_verification'],
+    fields: ['trusted_ca', 'match_typed_subject_alt_names', 'match_subject_alt_names', 'verify_certificate_spki', 'verify_certificate_hash', 'trust_chain_verification'],
   });
   if (m === undefined) return undefined;
+  if (m.has('match_typed_subject_alt_names') && m.has('match_subject_alt_names')) {
+    m.err('match_subject_alt_names', 'cannot be combined with match_typed_subject_alt_names (Envoy refuses both); move the matchers into match_typed_subject_alt_names');
+  }
+  // the deprecated untyped matchers apply to every SAN kind, as Envoy expands them
+  const untyped = m.list('match_subject_alt_names', (r, p) => validateStringMatcher(ctx, r, p));
+  const anyKind = untyped.flatMap((matcher) => SAN_TYPES.map((san_type) => ({ san_type, matcher })));
   // only the default (verify) is implemented; ACCEPT_UNTRUSTED would weaken security silently
   m.enumOr('trust_chain_verification', ['VERIFY_TRUST_CHAIN'], 'VERIFY_TRUST_CHAIN');
   const out: CertificateValidationContext = {
-    match_typed_subject_alt_names: m.list('match_typed_subject_alt_names', (r, p) => validateSanMatcher(ctx, r, p)),
+    match_typed_subject_alt_names: [...m.list('match_typed_subject_alt_names', (r, p) => validateSanMatcher(ctx, r, p)), ...anyKind],
     verify_certificate_spki: m.strList('verify_certificate_spki'),
     verify_certificate_hash: m.strList('verify_certificate_hash'),
   };

@@ -138,7 +138,11 @@ export interface HashPolicy {
 }
 
 export interface RequestMirrorPolicy {
+  /** '' when the cluster comes from cluster_header. */
   cluster: string;
+  /** The request header naming the cluster (lower-cased); no header or no such cluster = no shadow. */
+  cluster_header?: string;
+  disable_shadow_host_suffix_append?: boolean;
   runtime_fraction?: RuntimeFractionalPercent; // absent = 100%
   trace_sampled?: boolean;
 }
@@ -298,6 +302,10 @@ export interface CorsPolicy {
   allow_credentials?: boolean;
   /** Envoy's default true: a preflight from an origin that does not match goes upstream; false answers it locally. */
   forward_not_matching_preflights?: boolean;
+  /** Share of requests the policy is enforced for; absent = all. */
+  filter_enabled?: RuntimeFractionalPercent;
+  /** Share of the requests filter_enabled leaves out whose origin is checked and counted, without enforcing. */
+  shadow_enabled?: RuntimeFractionalPercent;
 }
 /** A validated filter config: each filter type (src/proxy/http/filters/) defines its own shape. */
 export interface HttpFilterConfig {
@@ -339,6 +347,49 @@ export interface HttpConnectionManager {
   normalize_path: boolean;
   merge_slashes: boolean;
   via?: string;
+  local_reply_config?: LocalReplyConfig;
+  /** x-envoy-downstream-service-cluster/-node and user-agent from the bootstrap node. default false */
+  add_user_agent?: boolean;
+  scheme_header_transformation?: { scheme_to_overwrite?: 'http' | 'https'; match_upstream: boolean };
+  /** At most one of the two is true. */
+  strip_matching_host_port?: boolean;
+  strip_any_host_port?: boolean;
+  /** default IMPLEMENTATION_SPECIFIC_DEFAULT (= KEEP_UNCHANGED) */
+  path_with_escaped_slashes_action?: 'IMPLEMENTATION_SPECIFIC_DEFAULT' | 'KEEP_UNCHANGED' | 'REJECT_REQUEST' | 'UNESCAPE_AND_REDIRECT' | 'UNESCAPE_AND_FORWARD';
+}
+
+// ---------------------------------------------------------------- access log filters, local replies
+export type ComparisonOp = 'EQ' | 'GE' | 'LE';
+/** config.accesslog.v3.AccessLogFilter (the kinds trellis evaluates; the others are rejected by name). */
+export type AccessLogFilter =
+  | { kind: 'status_code' | 'duration'; op: ComparisonOp; default_value: number; runtime_key: string }
+  | { kind: 'not_health_check' }
+  | { kind: 'runtime'; runtime_key: string; numerator: number; denominator: 'HUNDRED' | 'TEN_THOUSAND' | 'MILLION'; use_independent_randomness: boolean }
+  | { kind: 'and' | 'or'; filters: AccessLogFilter[] }
+  | { kind: 'header'; header: HeaderMatcher }
+  /** Envoy's short flags; empty = any flag at all. */
+  | { kind: 'response_flag'; flags: string[] }
+  | { kind: 'grpc_status'; statuses: number[]; exclude: boolean };
+
+/** core.v3.SubstitutionFormatString as a local reply body format. */
+export interface SubstitutionFormat {
+  format: { kind: 'text'; text: string } | { kind: 'json'; json: Record<string, unknown> };
+  omit_empty_values: boolean;
+  /** default text/plain for text, application/json for JSON */
+  content_type: string;
+}
+
+export interface ResponseMapper {
+  filter: AccessLogFilter;
+  status_code?: number;
+  body?: string;
+  body_format_override?: SubstitutionFormat;
+  headers_to_add: HeaderValueOption[];
+}
+
+export interface LocalReplyConfig {
+  mappers: ResponseMapper[];
+  body_format?: SubstitutionFormat;
 }
 
 export interface TcpProxy {
@@ -360,6 +411,8 @@ export interface NetworkFilter {
 
 export interface AccessLog {
   name: string;
+  /** Only entries this filter passes are written. */
+  filter?: AccessLogFilter;
   /** envoy.access_loggers.file (path) or envoy.access_loggers.stdout / stderr */
   sink: { kind: 'file'; path: string } | { kind: 'stdout' } | { kind: 'stderr' };
   /** text format string (Envoy command operators like %RESPONSE_CODE%) or JSON format. */
@@ -520,6 +573,8 @@ export interface HealthCheck {
   unhealthy_threshold: number;
   healthy_threshold: number;
   no_traffic_interval: Millis; // default 60000
+  /** For hosts passing health checks while the cluster has no traffic; default no_traffic_interval. */
+  no_traffic_healthy_interval?: Millis;
   unhealthy_interval?: Millis;
   healthy_edge_interval?: Millis;
   unhealthy_edge_interval?: Millis;
@@ -539,8 +594,9 @@ export interface HealthCheck {
 
 export interface HttpProtocolOptions {
   '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
-  /** explicit_http_config http_protocol_options / http2_protocol_options, or use_downstream_protocol_config */
-  upstream_protocol: 'HTTP1' | 'HTTP2' | 'USE_DOWNSTREAM';
+  /** explicit_http_config http_protocol_options / http2_protocol_options, use_downstream_protocol_config, or auto_config (ALPN) */
+  upstream_protocol: 'HTTP1' | 'HTTP2' | 'USE_DOWNSTREAM' | 'AUTO';
+  upstream_http_protocol_options?: { auto_sni: boolean; auto_san_validation: boolean; override_auto_sni_header?: string };
   common_http_protocol_options: { idle_timeout?: Millis; max_requests_per_connection?: number; max_connection_duration?: Millis };
   http2_protocol_options: { max_concurrent_streams?: number };
 }
@@ -595,6 +651,8 @@ export interface Bootstrap {
     cds_config?: { ads: true };
   };
   stats_flush_interval?: Millis;
+  /** cluster_manager.load_stats_config: validated and kept; trellis sends no load reports (LRS). */
+  cluster_manager?: { load_stats_config?: { api_type: 'GRPC' | 'DELTA_GRPC'; cluster_name: string } };
   overload_manager?: unknown;
   /** Also what the deprecated `runtime` field is translated to (Envoy's fixed base/root/override/admin layering). */
   layered_runtime?: LayeredRuntime;

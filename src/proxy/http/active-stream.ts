@@ -9,6 +9,10 @@ import type { DownstreamConnectionInfo } from './types.js';
 import type { DownstreamStream } from './downstream.js';
 import type { ConnectionManager } from './connection-manager.js';
 import { grpcStatusForHttp, type ResponseFlag } from './local-reply.js';
+import { replyToTarget, sanitizePath, type PathVerdict } from './request-path.js';
+import { appendVia, applyHeaderOptions } from './hcm-headers.js';
+
+export { normalizePath } from './request-path.js';
 
 const GRPC_CT = 'application/grpc';
 const EMPTY = Buffer.alloc(0);
@@ -21,7 +25,7 @@ export class ActiveStream extends FilterManager implements RouteRequest {
   path: string;
   method: string;
   readonly headers: HeaderMap;
-  readonly scheme: 'http' | 'https';
+  scheme: 'http' | 'https';
 
   match: RouteMatchResult | null = null;
   route: CompiledRoute | null = null;
@@ -37,6 +41,8 @@ export class ActiveStream extends FilterManager implements RouteRequest {
   responseTrailers: HeaderMap | undefined;
   /** Envoy's response code details of a local reply, for logs. */
   responseDetails = '';
+  /** The body of the local reply, if the proxy made one (%LOCAL_REPLY_BODY%). */
+  localReplyBody: string | undefined;
   finished = false;
   readonly isGrpc: boolean;
   readonly originalPath: string;
@@ -86,11 +92,13 @@ export class ActiveStream extends FilterManager implements RouteRequest {
       this.sendLocalReply(426, '');
       return;
     }
-    if (!this.normalizeTarget()) {
-      this.sendLocalReply(400, 'Bad Request');
+    const target = this.normalizeTarget();
+    if (target !== 'continue') {
+      replyToTarget(this, target);
       return;
     }
     this.sanitizeHeaders();
+    applyHeaderOptions(this, cm.headerOptions);
     this.rematchRoute();
     this.slots = cm.filterChain.create(this, this.route);
     const hasBody = this.ds.hasBody;
@@ -165,19 +173,20 @@ export class ActiveStream extends FilterManager implements RouteRequest {
     this.decodingStopped = true;
     if (opts?.flag !== undefined) this.addFlag(opts.flag);
     if (opts?.details !== undefined) this.responseDetails = opts.details;
+    const headers: HeaderMap = opts?.headers ?? {};
+    let localBody = body;
+    if (this.cm.localReply !== null) ({ status, body, localBody } = this.cm.localReply.apply(this, status, body, headers));
+    this.localReplyBody = localBody;
     if (this.isGrpc || opts?.grpcStatus !== undefined) {
-      // a filter's extra headers (e.g. local_ratelimit's response_headers_to_add) go on the gRPC reply too, as in Envoy
-      const headers: HeaderMap = {
-        ...opts?.headers,
-        'content-type': GRPC_CT,
-        'grpc-status': String(opts?.grpcStatus ?? grpcStatusForHttp(status)),
-        'grpc-message': encodeURIComponent(body || String(status)),
-      };
+      // Envoy keeps the reply's headers and makes it a trailers-only gRPC response
+      delete headers['content-length'];
+      headers['content-type'] = GRPC_CT;
+      headers['grpc-status'] = String(opts?.grpcStatus ?? grpcStatusForHttp(status));
+      headers['grpc-message'] = encodeURIComponent(body || String(status));
       this.applyRouteResponseHeaders(headers);
       this.encodeHeadersFrom(from, { status: 200, headers }, true);
       return;
     }
-    const headers: HeaderMap = opts?.headers ?? {};
     if (body.length > 0) {
       headers['content-type'] ??= 'text/plain';
       headers['content-length'] = String(Buffer.byteLength(body));
@@ -211,6 +220,7 @@ export class ActiveStream extends FilterManager implements RouteRequest {
       headers.server = cm.serverName;
     }
     if (cm.draining && this.ds.protocol !== 'HTTP/2') headers.connection = 'close';
+    if (cm.headerOptions.via !== '') appendVia(headers, cm.headerOptions.via);
     this.responseCode = response.status;
     this.responseHeaders = headers;
     this.ds.respondHeaders(response.status, headers, endStream, response.wantTrailers === true && !endStream);
@@ -285,7 +295,7 @@ export class ActiveStream extends FilterManager implements RouteRequest {
     this.complete();
   };
 
-  private accessLogEntry(durationMs: number): AccessLogEntry {
+  accessLogEntry(durationMs: number): AccessLogEntry {
     const c = this.conn;
     return {
       startTime: this.startTime,
@@ -308,15 +318,17 @@ export class ActiveStream extends FilterManager implements RouteRequest {
       responseTrailers: this.responseTrailers,
       routeName: this.route?.name ?? '',
       requestId: this.requestId,
+      localReplyBody: this.localReplyBody,
+      responseCodeDetails: this.responseDetails,
     };
   }
 
   /** Absolute-form targets (proxy requests) become authority + path; anything else must be origin-form. */
-  private normalizeTarget(): boolean {
-    if (!this.splitTarget()) return false;
-    const cm = this.cm;
-    if (cm.normalizePath || cm.mergeSlashes) this.path = normalizePath(this.path, cm.normalizePath, cm.mergeSlashes);
-    return true;
+  private normalizeTarget(): PathVerdict | 'malformed' {
+    if (!this.splitTarget()) return 'malformed';
+    const r = sanitizePath(this.path, this.cm.pathOptions);
+    this.path = r.path;
+    return r.verdict;
   }
 
   private splitTarget(): boolean {
@@ -382,34 +394,4 @@ export class ActiveStream extends FilterManager implements RouteRequest {
 /** RFC 1918, loopback and unique-local addresses count as internal (Envoy's default internal_address_config). */
 function isInternalAddress(ip: string): boolean {
   return /^(10\.|127\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|::1$|f[cd][0-9a-f]{2}:)/i.test(ip);
-}
-
-/**
- * HCM normalize_path (RFC 3986 §5.2.4 dot-segment removal, after decoding percent-encoded unreserved
- * characters as Envoy does) and merge_slashes, applied to the path before routing; the query is kept.
- */
-export function normalizePath(raw: string, dotSegments: boolean, mergeSlashes: boolean): string {
-  const q = raw.indexOf('?');
-  let path = q < 0 ? raw : raw.slice(0, q);
-  const query = q < 0 ? '' : raw.slice(q);
-  if (dotSegments) {
-    path = path.replace(/%([0-9A-Fa-f]{2})/g, (m, hex: string) => {
-      const c = String.fromCharCode(parseInt(hex, 16));
-      return /[A-Za-z0-9\-._~]/.test(c) ? c : m.toUpperCase();
-    });
-    const out: string[] = [];
-    const segs = path.split('/');
-    for (let i = 1; i < segs.length; i++) {
-      const s = segs[i];
-      if (s === '.') {
-        if (i === segs.length - 1) out.push('');
-      } else if (s === '..') {
-        out.pop();
-        if (i === segs.length - 1) out.push('');
-      } else out.push(s);
-    }
-    path = '/' + out.join('/');
-  }
-  if (mergeSlashes) path = path.replace(/\/{2,}/g, '/');
-  return path + query;
 }

@@ -18,6 +18,9 @@ import { H2Downstream } from './downstream.js';
 import { H1Connection, type H1CodecCallbacks, type H1CodecOptions } from './h1-codec.js';
 import { UpgradeDownstream } from './upgrade-downstream.js';
 import { admitH2Stream, guardH2Session } from './h2-stream-guard.js';
+import { LocalReplyRewriter } from './local-reply-config.js';
+import type { PathOptions } from './request-path.js';
+import { hcmHeaderOptions, type HcmHeaderOptions } from './hcm-headers.js';
 
 /** What a connection manager needs from the rest of the proxy. */
 export interface HcmContext {
@@ -32,6 +35,8 @@ export interface HcmContext {
   runtime?: RuntimeSource;
   /** The server's /healthcheck/fail state (health_check filter). */
   health?: ServerHealth;
+  /** The bootstrap node (add_user_agent). */
+  node?: { id: string; cluster: string };
 }
 
 const kInfo = Symbol('trellis.downstreamInfo');
@@ -55,6 +60,11 @@ export class ConnectionManager implements HttpConnectionHandler {
   readonly streamIdleTimeout: number;
   readonly normalizePath: boolean;
   readonly mergeSlashes: boolean;
+  readonly pathOptions: PathOptions;
+  /** via, add_user_agent, host port stripping, :scheme. */
+  readonly headerOptions: HcmHeaderOptions;
+  /** local_reply_config, compiled; null when the HCM has none. */
+  readonly localReply: LocalReplyRewriter | null;
   readonly clusterStats: StatsCache<object>;
   readonly routeStats: StatsCache<RouteMatchResult>;
   draining = false;
@@ -83,6 +93,10 @@ export class ConnectionManager implements HttpConnectionHandler {
     this.streamIdleTimeout = config.stream_idle_timeout;
     this.normalizePath = config.normalize_path;
     this.mergeSlashes = config.merge_slashes;
+    this.pathOptions = { normalizePath: config.normalize_path, mergeSlashes: config.merge_slashes, escapedSlashes: config.path_with_escaped_slashes_action ?? 'KEEP_UNCHANGED' };
+    this.headerOptions = hcmHeaderOptions(config, ctx.node);
+    const lrc = config.local_reply_config;
+    this.localReply = lrc === undefined ? null : new LocalReplyRewriter(lrc, { runtime: ctx.runtime, random: ctx.random ?? Math.random });
     this.clusterStats = new StatsCache((c: object) => (c as { stats: StatsScope }).stats);
     // Keyed by the (prebuilt, per-route) match result, which names both the virtual host and the route.
     this.routeStats = new StatsCache((m: RouteMatchResult) => {

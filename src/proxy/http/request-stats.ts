@@ -24,6 +24,8 @@ export class HcmStats {
   readonly rqTxReset: Counter;
   readonly rqWsOnNonWsRoute: Counter;
   readonly cxProtocolError: Counter;
+  readonly rqFailedPathNormalization: Counter;
+  readonly rqRedirectedNormalizedPath: Counter;
   /** `http.<stat_prefix>.`: filters put their stats below it. */
   readonly scope: StatsScope;
 
@@ -51,6 +53,8 @@ export class HcmStats {
     this.rqTxReset = s.counter('downstream_rq_tx_reset');
     this.rqWsOnNonWsRoute = s.counter('downstream_rq_ws_on_non_ws_route');
     this.cxProtocolError = s.counter('downstream_cx_protocol_error');
+    this.rqFailedPathNormalization = s.counter('downstream_rq_failed_path_normalization');
+    this.rqRedirectedNormalizedPath = s.counter('downstream_rq_redirected_with_normalized_path');
   }
 }
 

@@ -56,7 +56,7 @@ export function tunnelUpgrade(stream: ActiveStream, ds: UpgradeDownstream, route
   stream.route!.requestHeaders.apply(headers, fmt);
   const authority = route.rewriteHost(stream) ?? choice?.hostRewrite ?? stream.authority;
   const path = route.rewritePath(stream.path);
-  cm.ctx.pools.pool(cluster, host, false).connectRaw((err, upstream) => {
+  cm.ctx.pools.pool(cluster, host, false, { authority, headers: ds.headers }).connectRaw((err, upstream) => {
     if (err !== null || upstream === undefined) {
       lease.release({ localFailure: err ?? 'connect-failure' });
       cb.sendLocalReply(503, LocalBody.connectFailure, { flag: Flag.UpstreamConnectionFailure });

@@ -58,23 +58,33 @@ class ListMutation implements HeaderMutation {
       const value = e.value.constant ?? e.value.format(ctx);
       // Without keep_empty_value an empty result (e.g. %REQ(x)% of an absent header) adds nothing.
       if (value === '' && !e.keepEmpty) continue;
-      const cur = headers[e.key];
-      switch (e.action) {
-        case APPEND:
-          if (!present(cur)) headers[e.key] = value;
-          else headers[e.key] = typeof cur === 'string' ? [cur, value] : [...cur!, value];
-          break;
-        case ADD_IF_ABSENT:
-          if (!present(cur)) headers[e.key] = value;
-          break;
-        case OVERWRITE_OR_ADD:
-          headers[e.key] = value;
-          break;
-        default:
-          if (present(cur)) headers[e.key] = value;
-      }
+      addHeader(headers, e.key, value, e.action);
     }
   }
+}
+
+function addHeader(headers: HeaderMap, key: string, value: string, action: number): void {
+  const cur = headers[key];
+  switch (action) {
+    case APPEND:
+      if (!present(cur)) headers[key] = value;
+      else headers[key] = typeof cur === 'string' ? [cur, value] : [...cur!, value];
+      break;
+    case ADD_IF_ABSENT:
+      if (!present(cur)) headers[key] = value;
+      break;
+    case OVERWRITE_OR_ADD:
+      headers[key] = value;
+      break;
+    default:
+      if (present(cur)) headers[key] = value;
+  }
+}
+
+/** One HeaderValueOption's effect with an already formatted value (callers with their own formatter). */
+export function applyHeaderOption(headers: HeaderMap, key: string, value: string, action: HeaderAppendAction, keepEmpty: boolean): void {
+  if (value === '' && !keepEmpty) return;
+  addHeader(headers, key, value, actionCode(action));
 }
 
 /** Several levels applied in sequence (most specific first by default, as Envoy). */

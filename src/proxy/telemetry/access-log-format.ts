@@ -122,7 +122,7 @@ const PLAIN: Record<string, Extract> = {
   REQUEST_TX_DURATION: () => undefined,
   RESPONSE_DURATION: (e) => (e.upstreamServiceTimeMs === undefined ? undefined : Math.trunc(e.upstreamServiceTimeMs)),
   RESPONSE_TX_DURATION: () => undefined,
-  RESPONSE_CODE_DETAILS: () => undefined,
+  RESPONSE_CODE_DETAILS: (e) => dash(e.responseCodeDetails),
   UPSTREAM_LOCAL_ADDRESS: () => undefined,
   REQUESTED_SERVER_NAME: () => undefined,
 };
@@ -155,11 +155,16 @@ function compileOperator(op: string, arg: string | undefined): Extract {
       const f = compileTimeFormat(arg ?? '');
       return (e) => f(e.startTime);
     }
+    case 'LOCAL_REPLY_BODY':
+      return LOCAL_REPLY_BODY;
   }
   const plain = PLAIN[op];
   if (plain === undefined) throw new Error(`access log: unsupported command operator %${op}%`);
   return plain;
 }
+
+/** The body of a local reply, printed as is (an empty body is an empty string, not '-'). */
+const LOCAL_REPLY_BODY: Extract = (e) => e.localReplyBody ?? '';
 
 /** One operator occurrence: `%NAME%`, `%NAME(arg)%`, optionally `:maxlen` after the argument. */
 const OPERATOR = /%([A-Z][A-Z0-9_]*)(?:\(([^)]*)\))?(?::(\d+))?%/y;
@@ -194,13 +199,14 @@ function truncate(v: Value, maxLen: number | undefined): Value {
   return s.length > maxLen ? s.slice(0, maxLen) : v;
 }
 
-function render(pieces: readonly Piece[], e: AccessLogEntry): string {
+/** How an unset value prints: '-' in access logs, '' with omit_empty_values (and in header values). */
+function render(pieces: readonly Piece[], e: AccessLogEntry, unset: string): string {
   let out = '';
   for (const p of pieces) {
     if (typeof p === 'string') out += p;
     else {
       const v = truncate(p.extract(e), p.maxLen);
-      out += v === undefined || v === '' ? '-' : v;
+      out += v === undefined || (v === '' && p.extract !== LOCAL_REPLY_BODY) ? unset : v;
     }
   }
   return out;
@@ -208,15 +214,21 @@ function render(pieces: readonly Piece[], e: AccessLogEntry): string {
 
 export type Formatter = (e: AccessLogEntry) => string;
 
+export interface FormatOptions {
+  /** SubstitutionFormatString.omit_empty_values: unset operators print nothing (text) or drop their key (JSON). */
+  omitEmpty?: boolean;
+}
+
 /** Text format: written exactly as formatted (Envoy adds no newline; the default format ends with one). */
-export function compileTextFormat(format: string): Formatter {
+export function compileTextFormat(format: string, opts: FormatOptions = {}): Formatter {
   const pieces = parse(format);
-  return (e) => render(pieces, e);
+  const unset = opts.omitEmpty === true ? '' : '-';
+  return (e) => render(pieces, e, unset);
 }
 
 type JsonTemplate = (e: AccessLogEntry) => unknown;
 
-function compileJsonValue(v: unknown): JsonTemplate {
+function compileJsonValue(v: unknown, omitEmpty: boolean): JsonTemplate {
   if (typeof v === 'string') {
     const pieces = parse(v);
     const only = pieces.length === 1 ? pieces[0] : undefined;
@@ -224,17 +236,21 @@ function compileJsonValue(v: unknown): JsonTemplate {
       // A value that is one operator keeps its type (numbers stay numbers, unset is null).
       return (e) => {
         const x = truncate(only.extract(e), only.maxLen);
-        return x === undefined || x === '' ? null : x;
+        return x === undefined || (x === '' && only.extract !== LOCAL_REPLY_BODY) ? null : x;
       };
     }
     if (pieces.every((p) => typeof p === 'string')) return () => v;
-    return (e) => render(pieces, e);
+    const unset = omitEmpty ? '' : '-';
+    return (e) => render(pieces, e, unset);
   }
   if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-    const fields = Object.entries(v).map(([k, x]) => [k, compileJsonValue(x)] as const);
+    const fields = Object.entries(v).map(([k, x]) => [k, compileJsonValue(x, omitEmpty)] as const);
     return (e) => {
       const o: Record<string, unknown> = {};
-      for (const [k, f] of fields) o[k] = f(e);
+      for (const [k, f] of fields) {
+        const x = f(e);
+        if (x !== null || !omitEmpty) o[k] = x;
+      }
       return o;
     };
   }
@@ -242,7 +258,7 @@ function compileJsonValue(v: unknown): JsonTemplate {
 }
 
 /** JSON format: one JSON object per line. */
-export function compileJsonFormat(json: Record<string, unknown>): Formatter {
-  const t = compileJsonValue(json);
+export function compileJsonFormat(json: Record<string, unknown>, opts: FormatOptions = {}): Formatter {
+  const t = compileJsonValue(json, opts.omitEmpty === true);
   return (e) => `${JSON.stringify(t(e))}\n`;
 }

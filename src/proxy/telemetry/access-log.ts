@@ -2,6 +2,7 @@
 import type { AccessLog } from '../config/types.js';
 import { compileJsonFormat, compileTextFormat, type Formatter } from './access-log-format.js';
 import { fileSink, stderrSink, stdoutSink, type LogSink } from './access-log-sink.js';
+import { compileAccessLogFilter, type FilterEnv } from './access-log-filter.js';
 
 export interface AccessLogEntry {
   startTime: number /* epoch ms */;
@@ -26,6 +27,10 @@ export interface AccessLogEntry {
   requestId: string;
   upstreamTransportFailureReason?: string;
   connectionTerminationDetails?: string;
+  /** The body of a reply the proxy made itself (%LOCAL_REPLY_BODY%). */
+  localReplyBody?: string;
+  /** Envoy's response code details, e.g. route_not_found (%RESPONSE_CODE_DETAILS%). */
+  responseCodeDetails?: string;
 }
 
 export interface AccessLogger {
@@ -61,15 +66,18 @@ function sinkFor(log: AccessLog): LogSink {
   }
 }
 
-/** Compiles formats and opens sinks once (config time); throws on an unsupported operator. */
-export function compileAccessLogs(logs: readonly AccessLog[]): AccessLogger {
-  const formats = logs.map(formatterFor); // all formats first: a bad one must not leave files open
-  const compiled = logs.map((l, i) => ({ format: formats[i], sink: sinkFor(l) }));
+/** Compiles formats and filters and opens sinks once (config time); throws on an unsupported operator. */
+export function compileAccessLogs(logs: readonly AccessLog[], env: FilterEnv = { random: Math.random }): AccessLogger {
+  // all formats and filters first: a bad one must not leave files open
+  const formats = logs.map(formatterFor);
+  const filters = logs.map((l, i) => (l.filter === undefined ? undefined : compileAccessLogFilter(l.filter, env, `access_log[${i}].filter`)));
+  const compiled = logs.map((l, i) => ({ format: formats[i], filter: filters[i], sink: sinkFor(l) }));
   return {
     enabled: compiled.length > 0,
     log(entry: AccessLogEntry): void {
       for (const c of compiled) {
         try {
+          if (c.filter !== undefined && !c.filter(entry)) continue;
           c.sink.write(c.format(entry));
         } catch (err) {
           // A formatting bug must not break the request that is being logged.

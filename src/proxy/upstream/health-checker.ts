@@ -22,7 +22,24 @@ interface Session {
   cancel: (() => void) | undefined;
 }
 
-type Transition = 'unchanged' | 'changed' | 'pending';
+export type Transition = 'unchanged' | 'changed' | 'pending';
+
+/**
+ * Envoy's interval choice after a check: without traffic the no-traffic intervals (no_traffic_healthy_interval for a
+ * host that passes and is not about to change), else the edge interval right after a transition, the unhealthy
+ * interval for a failed host, or the interval; plus up to interval_jitter.
+ */
+export function healthCheckInterval(c: HealthCheck, s: { hasTraffic: boolean; failed: boolean; transition: Transition }, random: () => number): number {
+  const t = s.transition;
+  let base: number;
+  if (!s.hasTraffic) base = !s.failed && t !== 'pending' ? (c.no_traffic_healthy_interval ?? c.no_traffic_interval) : c.no_traffic_interval;
+  else if (s.failed) {
+    const unhealthy = c.unhealthy_interval ?? c.interval;
+    base = t === 'changed' ? (c.unhealthy_edge_interval ?? unhealthy) : unhealthy;
+  } else base = t === 'changed' ? (c.healthy_edge_interval ?? c.interval) : c.interval;
+  if (c.interval_jitter) base += random() * c.interval_jitter;
+  return base;
+}
 
 export class HealthChecker {
   private readonly sessions = new Map<HostImpl, Session>();
@@ -141,17 +158,8 @@ export class HealthChecker {
     if (!this.closed && this.sessions.get(h) === s) this.schedule(s, this.nextInterval(st.failed, t));
   }
 
-  /** Envoy's interval choice: no-traffic, edge intervals right after a transition, unhealthy interval. */
   private nextInterval(failed: boolean, t: Transition): number {
-    const c = this.check;
-    let base: number;
-    if (!this.opts.hasTraffic()) base = c.no_traffic_interval;
-    else if (failed) {
-      const unhealthy = c.unhealthy_interval ?? c.interval;
-      base = t === 'changed' ? (c.unhealthy_edge_interval ?? unhealthy) : unhealthy;
-    } else base = t === 'changed' ? (c.healthy_edge_interval ?? c.interval) : c.interval;
-    if (c.interval_jitter) base += this.opts.random() * c.interval_jitter;
-    return base;
+    return healthCheckInterval(this.check, { hasTraffic: this.opts.hasTraffic(), failed, transition: t }, this.opts.random);
   }
 
   private publishHealthy(): void {

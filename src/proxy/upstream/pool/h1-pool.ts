@@ -25,6 +25,16 @@ export interface PoolOptions {
   stats: PoolStats;
   idleTimeoutMs: number; // 0 = keep forever
   maxRequestsPerConnection: number; // 0 = unlimited
+  /**
+   * auto_config: the pool's TLS connections offer h2 and http/1.1 and must come back with this pool's protocol;
+   * another choice fails the connection and tells the owner (the AutoPool) to learn the protocol again.
+   */
+  alpn?: { onMismatch(chosen: 'h2' | 'http/1.1'): void };
+}
+
+/** The protocol ALPN chose on a connection: h2, or HTTP/1.1 (also when the server does not speak ALPN). */
+export function negotiatedProtocol(socket: Duplex): 'h2' | 'http/1.1' {
+  return (socket as { alpnProtocol?: string | false }).alpnProtocol === 'h2' ? 'h2' : 'http/1.1';
 }
 
 const CRLF = '\r\n';
@@ -397,12 +407,33 @@ export class H1Pool implements ConnectionPool {
         if (this.pending.length > this.connecting && this.all.size === 0) this.connect();
         return;
       }
-      stats.cxActive.add(1);
-      trackHostConnection(host, socket);
-      const conn = new H1Connection(this, socket);
-      this.all.add(conn);
-      this.release(conn);
+      if (this.opts.alpn !== undefined && negotiatedProtocol(socket) !== 'http/1.1') {
+        breakers.closeConnection();
+        socket.destroy();
+        const ex = this.pending.shift();
+        if (ex !== undefined) {
+          this.endPending(ex);
+          ex.fail('connect-failure', 'ALPN chose h2 on a connection for HTTP/1.1');
+        }
+        this.opts.alpn.onMismatch('h2');
+        return;
+      }
+      this.useSocket(socket);
     });
+  }
+
+  /** auto_config: a connection the AutoPool opened (and counted) whose ALPN chose HTTP/1.1. */
+  adopt(socket: Duplex): void {
+    this.opts.stats.cxHttp1Total.inc();
+    this.useSocket(socket);
+  }
+
+  private useSocket(socket: Duplex): void {
+    this.opts.stats.cxActive.add(1);
+    trackHostConnection(this.opts.host, socket);
+    const conn = new H1Connection(this, socket);
+    this.all.add(conn);
+    this.release(conn);
   }
 
   private countConnectFailure(timedOut: boolean): void {

@@ -5,7 +5,7 @@ import type { UpstreamFailure } from '../types.js';
 import type { ConnectionPool, HeaderMap, UpstreamRequestHead, UpstreamResponseHandler, UpstreamStream } from './types.js';
 import { openConnection } from './connect.js';
 import { trackHostConnection } from '../host.js';
-import type { PoolOptions } from './h1-pool.js';
+import { negotiatedProtocol, type PoolOptions } from './h1-pool.js';
 
 const { NGHTTP2_REFUSED_STREAM, NGHTTP2_CANCEL } = http2.constants;
 
@@ -177,7 +177,8 @@ export class H2Pool implements ConnectionPool {
     stats.cxHttp2Total.inc();
     host.stats.cx_total++;
     const target = this.opts.target;
-    const tlsOpts = target.tls ? { ...target.tls, ALPNProtocols: ['h2'] } : undefined;
+    // auto_config keeps the pool's offer (h2 and http/1.1) and checks what was chosen
+    const tlsOpts = target.tls && this.opts.alpn === undefined ? { ...target.tls, ALPNProtocols: ['h2'] } : target.tls;
     openConnection({ ...target, tls: tlsOpts }, (err, socket, timedOut) => {
       this.connecting = false;
       if (err !== null || socket === undefined) {
@@ -193,32 +194,50 @@ export class H2Pool implements ConnectionPool {
         socket.destroy();
         return;
       }
-      const scheme = target.tls ? 'https' : 'http';
-      const session = http2.connect(`${scheme}://${target.host}:${target.port}`, { createConnection: () => socket });
-      stats.cxActive.add(1);
-      trackHostConnection(host, socket);
-      this.sessions.add(session);
-      this.session = session;
-      const retire = (): void => {
-        if (this.session === session) this.session = null;
-      };
-      session.on('goaway', retire);
-      session.on('error', retire);
-      session.on('close', () => {
-        retire();
-        if (this.sessions.delete(session)) {
-          stats.cxActive.sub(1);
-          stats.cxDestroy.inc();
-          breakers.closeConnection();
-        }
-        if (this.pending.length > 0) this.connect();
-      });
-      const list = this.pending.splice(0);
-      for (const ex of list) {
-        breakers.endPending();
-        ex.attach(session);
+      if (this.opts.alpn !== undefined && negotiatedProtocol(socket) !== 'h2') {
+        breakers.closeConnection();
+        socket.destroy();
+        this.failPending('connect-failure', 'ALPN chose http/1.1 on a connection for h2');
+        this.opts.alpn.onMismatch('http/1.1');
+        return;
       }
+      this.useSocket(socket);
     });
+  }
+
+  /** auto_config: a connection the AutoPool opened (and counted) whose ALPN chose h2. */
+  adopt(socket: Duplex): void {
+    this.opts.stats.cxHttp2Total.inc();
+    this.useSocket(socket);
+  }
+
+  private useSocket(socket: Duplex): void {
+    const { breakers, stats, host, target } = this.opts;
+    const scheme = target.tls ? 'https' : 'http';
+    const session = http2.connect(`${scheme}://${target.host}:${target.port}`, { createConnection: () => socket });
+    stats.cxActive.add(1);
+    trackHostConnection(host, socket);
+    this.sessions.add(session);
+    this.session = session;
+    const retire = (): void => {
+      if (this.session === session) this.session = null;
+    };
+    session.on('goaway', retire);
+    session.on('error', retire);
+    session.on('close', () => {
+      retire();
+      if (this.sessions.delete(session)) {
+        stats.cxActive.sub(1);
+        stats.cxDestroy.inc();
+        breakers.closeConnection();
+      }
+      if (this.pending.length > 0) this.connect();
+    });
+    const list = this.pending.splice(0);
+    for (const ex of list) {
+      breakers.endPending();
+      ex.attach(session);
+    }
   }
 
   private failPending(kind: UpstreamFailure, detail: string): void {

@@ -1,28 +1,44 @@
-// Upstream pools: finds (or creates) the connection pool for a cluster's host and protocol.
+// Upstream pools: finds (or creates) the connection pool for a cluster's host, protocol and (auto_sni) server name.
 import type tls from 'node:tls';
+import type { HttpProtocolOptions } from '../../config/types.js';
+import type { HeaderMap } from '../../router/types.js';
 import type { Host, UpstreamCluster } from '../types.js';
 import type { ConnectionPool } from './types.js';
 import { H1Pool, type PoolStats } from './h1-pool.js';
 import { H2Pool } from './h2-pool.js';
+import { AUTO_ALPN, AutoPool } from './auto-pool.js';
+import { autoHostName, requestHostOptions } from '../../tls/auto-host.js';
 
-interface HostPools {
-  h1?: ConnectionPool;
-  h2?: ConnectionPool;
-}
+/** Per host: pools by protocol and, with auto_sni / auto_san_validation, by the request's host name. */
+type HostPools = Map<string, ConnectionPool>;
+
+type Protocol = HttpProtocolOptions['upstream_protocol'];
 
 /** Per-cluster state resolved once: stats handles and TLS options shared by all its pools. */
 interface ClusterPools {
   stats: PoolStats;
   tls: tls.ConnectionOptions | undefined;
-  protocol: 'HTTP1' | 'HTTP2' | 'USE_DOWNSTREAM';
+  protocol: Protocol;
   idleTimeoutMs: number;
   maxRequestsPerConnection: number;
+  /** auto_sni / auto_san_validation (only with TLS). */
+  auto: NonNullable<HttpProtocolOptions['upstream_http_protocol_options']> | undefined;
+  /** TLS options per request host name (auto_sni / auto_san_validation), built once each. */
+  byName: Map<string, tls.ConnectionOptions>;
   pools: Set<ConnectionPool>;
+}
+
+/** The request an upstream pool is chosen for: its host (after rewrites) and headers (override_auto_sni_header). */
+export interface PoolRequest {
+  authority: string;
+  headers: HeaderMap;
 }
 
 export type TlsOptionsFor = (cluster: UpstreamCluster) => tls.ConnectionOptions | undefined;
 
 const UPSTREAM_IDLE_DEFAULT_MS = 3_600_000; // Envoy's default upstream idle_timeout: 1 hour
+/** Host names a cluster keeps TLS options (and each host its pools) for: request hosts come from clients. */
+const MAX_NAMES = 256;
 
 export class PoolManager {
   private readonly byHost = new WeakMap<Host, HostPools>();
@@ -30,41 +46,73 @@ export class PoolManager {
 
   constructor(private readonly tlsOptionsFor: TlsOptionsFor) {}
 
-  /** The pool for `host` of `cluster`; `downstreamH2` picks h2 under USE_DOWNSTREAM. */
-  pool(cluster: UpstreamCluster, host: Host, downstreamH2: boolean): ConnectionPool {
+  /** The pool for `host` of `cluster`; `downstreamH2` picks h2 under USE_DOWNSTREAM; `req` names the host for auto_sni. */
+  pool(cluster: UpstreamCluster, host: Host, downstreamH2: boolean, req?: PoolRequest): ConnectionPool {
     let cp = this.byCluster.get(cluster);
     if (cp === undefined) {
       cp = this.clusterPools(cluster);
       this.byCluster.set(cluster, cp);
     }
-    const h2 = cp.protocol === 'HTTP2' || (cp.protocol === 'USE_DOWNSTREAM' && downstreamH2);
+    const protocol = cp.protocol === 'USE_DOWNSTREAM' ? (downstreamH2 ? 'HTTP2' : 'HTTP1') : cp.protocol;
+    const name = cp.auto !== undefined && req !== undefined ? autoHostName(req, cp.auto) : undefined;
+    const key = name === undefined ? protocol : `${protocol} ${name}`;
     let hp = this.byHost.get(host);
     if (hp === undefined) {
-      hp = {};
+      hp = new Map();
       this.byHost.set(host, hp);
     }
-    let pool = h2 ? hp.h2 : hp.h1;
+    let pool = hp.get(key);
     if (pool === undefined) {
       const opts = {
         host,
-        target: { host: host.address, port: host.port, timeoutMs: cluster.config.connect_timeout, tls: cp.tls },
+        target: { host: host.address, port: host.port, timeoutMs: cluster.config.connect_timeout, tls: name === undefined ? cp.tls : this.tlsFor(cluster, cp, name) },
         breakers: cluster.breakers,
         stats: cp.stats,
         idleTimeoutMs: cp.idleTimeoutMs,
         maxRequestsPerConnection: cp.maxRequestsPerConnection,
       };
-      pool = h2 ? new H2Pool(opts) : new H1Pool(opts);
-      if (h2) hp.h2 = pool;
-      else hp.h1 = pool;
+      pool = protocol === 'AUTO' ? new AutoPool(opts) : protocol === 'HTTP2' ? new H2Pool(opts) : new H1Pool(opts);
+      if (name !== undefined && hp.size >= MAX_NAMES) this.evictOldest(hp, cp);
+      hp.set(key, pool);
       cp.pools.add(pool);
     }
     return pool;
+  }
+
+  /** The cluster's TLS options for one request host name: SNI and/or the SAN to accept. */
+  private tlsFor(cluster: UpstreamCluster, cp: ClusterPools, name: string): tls.ConnectionOptions | undefined {
+    const base = cp.tls;
+    const ts = cluster.config.transport_socket;
+    if (base === undefined || ts === undefined || cp.auto === undefined) return base;
+    let o = cp.byName.get(name);
+    if (o === undefined) {
+      if (cp.byName.size >= MAX_NAMES) cp.byName.delete(cp.byName.keys().next().value!);
+      o = requestHostOptions(base, ts.typed_config, name, cp.auto);
+      cp.byName.set(name, o);
+    }
+    return o;
+  }
+
+  /** Too many request host names for one host: the oldest one's pool drains (its connections finish their work). */
+  private evictOldest(hp: HostPools, cp: ClusterPools): void {
+    for (const [k, p] of hp) {
+      if (!k.includes(' ')) continue;
+      hp.delete(k);
+      cp.pools.delete(p);
+      p.drain();
+      return;
+    }
   }
 
   private clusterPools(cluster: UpstreamCluster): ClusterPools {
     const s = cluster.stats;
     const http = cluster.config.typed_extension_protocol_options.http;
     const common = http?.common_http_protocol_options;
+    const protocol = http?.upstream_protocol ?? 'HTTP1';
+    let tlsOpts = this.tlsOptionsFor(cluster);
+    // auto_config: offer h2 and http/1.1 unless the TLS context names its own ALPN
+    if (protocol === 'AUTO' && tlsOpts !== undefined && tlsOpts.ALPNProtocols === undefined) tlsOpts = { ...tlsOpts, ALPNProtocols: AUTO_ALPN };
+    const uhpo = http?.upstream_http_protocol_options;
     return {
       stats: {
         cxTotal: s.counter('upstream_cx_total'),
@@ -76,10 +124,12 @@ export class PoolManager {
         cxHttp2Total: s.counter('upstream_cx_http2_total'),
         rqPendingTotal: s.counter('upstream_rq_pending_total'),
       },
-      tls: this.tlsOptionsFor(cluster),
-      protocol: http?.upstream_protocol ?? 'HTTP1',
+      tls: tlsOpts,
+      protocol,
       idleTimeoutMs: common?.idle_timeout ?? UPSTREAM_IDLE_DEFAULT_MS,
       maxRequestsPerConnection: common?.max_requests_per_connection ?? 0,
+      auto: tlsOpts !== undefined && uhpo !== undefined && (uhpo.auto_sni || uhpo.auto_san_validation) ? uhpo : undefined,
+      byName: new Map(),
       pools: new Set(),
     };
   }

@@ -1,7 +1,10 @@
 // HTTP filters: envoy.filters.http.cors — answers preflights locally and adds CORS headers to responses,
 // following the per-route / per-virtual-host CorsPolicy (typed_per_filter_config under the filter's name).
-import type { CorsPolicy } from '../../../config/types.js';
+import type { CorsConfig, CorsPolicy } from '../../../config/types.js';
 import type { FilterCallbacks, HeadersStatus, HttpFilter, HttpFilterFactory, RequestHead, ResponseHead } from '../../filter/api.js';
+import type { HttpFilterContext } from '../../filter/registry.js';
+import type { Counter } from '../../../telemetry/stats.js';
+import { corsMode } from './enablement.js';
 import type { HeaderMap } from '../../../router/types.js';
 import { CompiledStringMatcher } from '../../../router/string-matcher.js';
 import { CORS_POLICY_TYPE } from './config.js';
@@ -50,10 +53,15 @@ export class CompiledCorsPolicy {
 
 export type CorsDecision = { kind: 'none' } | { kind: 'preflight'; headers: HeaderMap } | { kind: 'simple'; headers: HeaderMap };
 
-/** Envoy's decision for one request: method, origin and access-control-request-method headers. */
-export function decideCors(policy: CompiledCorsPolicy | undefined, method: string, origin: string | undefined, requestMethod: string | undefined): CorsDecision {
+/** Envoy's decision for one request: method, origin and access-control-request-method headers (`allowed` if already known). */
+export function decideCors(
+  policy: CompiledCorsPolicy | undefined,
+  method: string,
+  origin: string | undefined,
+  requestMethod: string | undefined,
+  allowed = policy !== undefined && origin !== undefined && policy.allowsOrigin(origin),
+): CorsDecision {
   if (policy === undefined || origin === undefined || origin === '') return { kind: 'none' };
-  const allowed = policy.allowsOrigin(origin);
   const preflight = method === 'OPTIONS' && requestMethod !== undefined && requestMethod !== '';
   if (preflight && (allowed || !policy.forwardsUnmatchedPreflights)) return { kind: 'preflight', headers: policy.preflightHeaders(allowed ? origin : undefined) };
   return allowed ? { kind: 'simple', headers: policy.responseHeaders(origin) } : { kind: 'none' };
@@ -64,8 +72,16 @@ function header(headers: HeaderMap, name: string): string | undefined {
   return typeof v === 'string' ? v : Array.isArray(v) ? v[0] : undefined;
 }
 
+/** What the filter instances of one chain share: compiled policies, cors.* stats, randomness and the runtime. */
+interface CorsShared {
+  policyOf(cfg: CorsPolicy | undefined): CompiledCorsPolicy | undefined;
+  originValid: Counter;
+  originInvalid: Counter;
+  random: () => number;
+}
+
 /** Policies compiled once per config object, shared by every request of the chain. */
-export function corsFilterFactory(): HttpFilterFactory {
+export function corsFilterFactory(_config: CorsConfig, ctx: HttpFilterContext): HttpFilterFactory {
   const compiled = new WeakMap<CorsPolicy, CompiledCorsPolicy>();
   const policyOf = (cfg: CorsPolicy | undefined): CompiledCorsPolicy | undefined => {
     if (cfg === undefined || cfg['@type'] !== CORS_POLICY_TYPE) return undefined;
@@ -76,7 +92,13 @@ export function corsFilterFactory(): HttpFilterFactory {
     }
     return c;
   };
-  return (cb) => new CorsFilter(cb, policyOf);
+  const shared: CorsShared = {
+    policyOf,
+    originValid: ctx.stats.counter('cors', 'origin_valid'),
+    originInvalid: ctx.stats.counter('cors', 'origin_invalid'),
+    random: ctx.random,
+  };
+  return (cb) => new CorsFilter(cb, shared);
 }
 
 class CorsFilter implements HttpFilter {
@@ -85,12 +107,20 @@ class CorsFilter implements HttpFilter {
 
   constructor(
     private readonly cb: FilterCallbacks,
-    private readonly policyOf: (cfg: CorsPolicy | undefined) => CompiledCorsPolicy | undefined,
+    private readonly shared: CorsShared,
   ) {}
 
   decodeHeaders(req: RequestHead): HeadersStatus {
-    const policy = this.policyOf(this.cb.perRouteConfig<CorsPolicy>());
-    const d = decideCors(policy, req.method, header(req.headers, 'origin'), header(req.headers, 'access-control-request-method'));
+    const sh = this.shared;
+    const policy = sh.policyOf(this.cb.perRouteConfig<CorsPolicy>());
+    const origin = header(req.headers, 'origin');
+    if (policy === undefined || origin === undefined || origin === '') return 'continue';
+    const mode = corsMode(policy.policy, this.cb.stream.cm.ctx.runtime, sh.random);
+    if (mode === 'off') return 'continue';
+    const allowed = policy.allowsOrigin(origin);
+    (allowed ? sh.originValid : sh.originInvalid).inc();
+    if (mode === 'shadow') return 'continue';
+    const d = decideCors(policy, req.method, origin, header(req.headers, 'access-control-request-method'), allowed);
     if (d.kind === 'preflight') {
       this.cb.sendLocalReply(200, '', { headers: d.headers });
       return 'stop';

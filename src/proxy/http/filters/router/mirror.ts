@@ -6,6 +6,7 @@ import type { UpstreamRequestHead, UpstreamResponseHandler, UpstreamStream } fro
 import type { ActiveStream } from '../../active-stream.js';
 import { leaseHost, type HostLease } from '../../../upstream/host-lease.js';
 import { resolveRuntimeFraction } from '../../../runtime-config/route-runtime.js';
+import { firstHeader } from '../../../router/header-value.js';
 
 /** Envoy suffixes the shadow's authority host with "-shadow", keeping any port. */
 export function shadowAuthority(authority: string): string {
@@ -42,12 +43,15 @@ export function startMirror(
   let out: UpstreamStream[] | null = null;
   for (const p of policies) {
     if (p.runtime_fraction !== undefined && random() >= resolveRuntimeFraction(stream.cm.ctx.runtime, p.runtime_fraction)) continue;
-    const cluster = stream.cm.ctx.clusters.get(p.cluster);
+    // cluster_header: the request names the shadow cluster; no header (or no such cluster) means no shadow
+    const name = p.cluster_header === undefined ? p.cluster : firstHeader(stream.headers, p.cluster_header);
+    const cluster = name === undefined || name === '' ? undefined : stream.cm.ctx.clusters.get(name);
     if (cluster === undefined) continue;
     const lease = leaseHost(cluster, { attempt: 0 });
     if (lease === null) continue;
     const pool = stream.cm.ctx.pools.pool(cluster, lease.host, stream.ds.protocol === 'HTTP/2');
-    const shadowHead: UpstreamRequestHead = { ...head, authority: shadowAuthority(head.authority || stream.authority) };
+    const authority = head.authority || stream.authority;
+    const shadowHead: UpstreamRequestHead = { ...head, authority: p.disable_shadow_host_suffix_append === true ? authority : shadowAuthority(authority) };
     (out ??= []).push(pool.request(shadowHead, new ShadowHandler(lease)));
   }
   return out;

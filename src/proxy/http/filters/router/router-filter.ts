@@ -187,7 +187,9 @@ class RouterFilter implements HttpFilter, UpstreamRequestOwner, WatermarkCallbac
     let authority = action.rewriteHost(s) ?? choice?.hostRewrite ?? s.authority;
     if (action.autoHostRewrite) authority = ''; // filled per attempt from the chosen host
     if (action.timeout > 0 && !suppress) headers['x-envoy-expected-rq-timeout-ms'] = String(action.retry?.policy.per_try_timeout ?? action.timeout);
-    return { method: s.method, path, authority, scheme: s.scheme, headers, hasBody: this.hasBody, contentLength: upstreamBodyLength(s.headers) };
+    // scheme_header_transformation.match_upstream: :scheme says whether the upstream hop is TLS
+    const scheme = s.cm.headerOptions.schemeMatchUpstream ? (this.cluster.config.transport_socket !== undefined ? 'https' : 'http') : s.scheme;
+    return { method: s.method, path, authority, scheme, headers, hasBody: this.hasBody, contentLength: upstreamBodyLength(s.headers) };
   }
 
   /** Leases a host and starts one try; on no host the request ends with 503 UH. */
@@ -213,7 +215,7 @@ class RouterFilter implements HttpFilter, UpstreamRequestOwner, WatermarkCallbac
     this.clusterStats.rqTotal.inc();
     this.routeStats?.rqTotal.inc();
     const head = this.action.autoHostRewrite ? { ...this.head, authority: host.hostname || `${host.address}:${host.port}` } : this.head;
-    const pool = s.cm.ctx.pools.pool(this.cluster, host, s.ds.protocol === 'HTTP/2');
+    const pool = s.cm.ctx.pools.pool(this.cluster, host, s.ds.protocol === 'HTTP/2', { authority: head.authority, headers: s.headers });
     const up = new UpstreamRequest(this, lease, pool, retry?.per_try_timeout);
     this.current = up;
     up.send(head);

@@ -16,8 +16,10 @@ export interface UpstreamRequestOwner {
 
 export class UpstreamRequest implements UpstreamResponseHandler {
   readonly startHr = performance.now();
-  /** Over HTTP/2, where any response may end with trailers. */
-  readonly h2: boolean;
+  /** Over HTTP/2, where any response may end with trailers (an auto_config pool knows once it has connected). */
+  get h2(): boolean {
+    return this.pool.protocol === 'h2';
+  }
   stream: UpstreamStream | null = null;
   /** No callback reaches the owner any more (a terminal one arrived, or the try was aborted). */
   done = false;
@@ -29,7 +31,6 @@ export class UpstreamRequest implements UpstreamResponseHandler {
     private readonly pool: ConnectionPool,
     perTryTimeoutMs: number | undefined,
   ) {
-    this.h2 = pool.protocol === 'h2';
     if (perTryTimeoutMs !== undefined && perTryTimeoutMs > 0) this.tryTimer = setTimeout(this.onTryTimeout, perTryTimeoutMs);
   }
 
