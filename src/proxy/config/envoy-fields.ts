@@ -42,6 +42,12 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
     'stat_prefix token_bucket runtime_enabled share_key',
   'extensions.filters.network.ext_authz.v3.ExtAuthz':
     'stat_prefix grpc_service failure_mode_allow include_peer_certificate transport_api_version filter_enabled_metadata bootstrap_metadata_labels_key include_tls_session check_on_new_connection send_tls_alert_on_denial',
+  'extensions.filters.network.mysql_proxy.v3.MySQLProxy':
+    'stat_prefix access_log',
+  'extensions.filters.network.postgres_proxy.v3alpha.PostgresProxy':
+    'stat_prefix enable_sql_parsing terminate_ssl upstream_ssl downstream_ssl',
+  'extensions.filters.network.kafka_broker.v3.KafkaBroker':
+    'stat_prefix force_response_rewrite id_based_broker_address_rewrite_spec api_keys_allowed api_keys_denied',
   'extensions.filters.network.rbac.v3.RBAC':
     'rules matcher shadow_rules shadow_matcher shadow_rules_stat_prefix stat_prefix enforcement_type delay_deny enforce_on_transport_ready',
   'config.route.v3.FilterConfig':
