@@ -8,6 +8,8 @@
 // - enums are their string names; the validator fills Envoy's defaults where this file says `default`.
 // The same model is produced from a YAML/JSON bootstrap and (later) from xDS protobufs.
 
+import type { UdpListenerSpec } from '../udp/types.js';
+
 export type Millis = number;
 
 // ---------------------------------------------------------------- core
@@ -442,6 +444,8 @@ export interface Listener {
   use_original_dst: boolean;
   traffic_direction: 'UNSPECIFIED' | 'INBOUND' | 'OUTBOUND';
   stat_prefix?: string;
+  /** Set on UDP listeners (address protocol UDP), which have no filter chains: the udp_proxy that serves them. */
+  udp?: UdpListenerSpec;
 }
 
 // ---------------------------------------------------------------- clusters
