@@ -62,6 +62,28 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
     'stat_prefix token_bucket runtime_enabled share_key',
   'extensions.filters.network.ext_authz.v3.ExtAuthz':
     'stat_prefix grpc_service failure_mode_allow include_peer_certificate transport_api_version filter_enabled_metadata bootstrap_metadata_labels_key include_tls_session check_on_new_connection send_tls_alert_on_denial',
+  'extensions.filters.network.mysql_proxy.v3.MySQLProxy':
+    'stat_prefix access_log',
+  'extensions.filters.network.postgres_proxy.v3alpha.PostgresProxy':
+    'stat_prefix enable_sql_parsing terminate_ssl upstream_ssl downstream_ssl',
+  'extensions.filters.network.kafka_broker.v3.KafkaBroker':
+    'stat_prefix force_response_rewrite id_based_broker_address_rewrite_spec api_keys_allowed api_keys_denied',
+  'extensions.filters.udp.udp_proxy.v3.UdpProxyConfig':
+    'stat_prefix cluster matcher idle_timeout use_original_src_ip hash_policies upstream_socket_config use_per_packet_load_balancing access_log proxy_access_log session_filters tunneling_config access_log_options',
+  'extensions.filters.udp.udp_proxy.v3.UdpProxyConfig.HashPolicy':
+    'source_ip key',
+  'extensions.filters.udp.udp_proxy.v3.Route':
+    'cluster',
+  'config.core.v3.UdpSocketConfig':
+    'max_rx_datagram_size prefer_gro',
+  'config.listener.v3.UdpListenerConfig':
+    'downstream_socket_config quic_options udp_packet_packet_writer_config',
+  'xds.type.matcher.v3.Matcher':
+    'matcher_list matcher_tree on_no_match',
+  'xds.type.matcher.v3.Matcher.OnMatch':
+    'matcher action keep_matching',
+  'config.core.v3.TypedExtensionConfig':
+    'name typed_config',
   'extensions.filters.network.rbac.v3.RBAC':
     'rules matcher shadow_rules shadow_matcher shadow_rules_stat_prefix stat_prefix enforcement_type delay_deny enforce_on_transport_ready',
   'config.route.v3.FilterConfig':
@@ -241,8 +263,6 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
     'header cookie on_header_present on_header_missing remove',
   'extensions.filters.http.header_to_metadata.v3.Config.KeyValuePair':
     'metadata_namespace key value regex_value_rewrite type encode',
-  'config.core.v3.TypedExtensionConfig':
-    'name typed_config',
   'extensions.compression.gzip.compressor.v3.Gzip':
     'memory_level compression_level compression_strategy window_bits chunk_size',
   'extensions.compression.brotli.compressor.v3.Brotli':

@@ -8,6 +8,7 @@ import { validateTransportSocket } from './tls.js';
 import type { Refs } from './refs.js';
 import { networkFilterByName, networkFilterByType, supportedNetworkFilters } from '../network/registry.js';
 import '../network/filters/all.js';
+import { isUdpListener, validateUdpListener } from '../udp/config.js';
 
 const NETWORK_FILTERS: Record<string, string> = {
   'envoy.filters.network.http_connection_manager': HCM_TYPE,
@@ -174,6 +175,7 @@ function validateListenerFilter(ctx: Ctx, raw: unknown, path: string): ListenerF
 
 /** Validates a Listener; cross-resource references are added to `refs`. */
 export function listener(ctx: Ctx, raw: unknown, path: string, refs: Refs, requireName: boolean): Listener | undefined {
+  if (isUdpListener(raw)) return validateUdpListener(ctx, raw, path, requireName);
   const m = Msg.open(ctx, raw, path, {
     type: 'config.listener.v3.Listener',
     fields: [
@@ -186,7 +188,6 @@ export function listener(ctx: Ctx, raw: unknown, path: string, refs: Refs, requi
   if (m === undefined) return undefined;
   m.require('address');
   const address = m.msg('address', (r, p) => validateAddress(ctx, r, p));
-  if (address?.socket_address.protocol === 'UDP') m.err('address.socket_address.protocol', 'UDP listeners are not supported by trellis');
   if (m.bool('bind_to_port') === false) m.err('bind_to_port', 'bind_to_port: false is not supported by trellis');
   const sa = address?.socket_address;
   let name = requireName ? m.reqStr('name') : m.strOr('name', '');

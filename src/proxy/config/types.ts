@@ -9,6 +9,7 @@
 // The same model is produced from a YAML/JSON bootstrap and (later) from xDS protobufs.
 
 import type { RateLimitPolicy } from './rate-limit.js';
+import type { UdpListenerSpec } from '../udp/types.js';
 
 export type Millis = number;
 
@@ -503,6 +504,8 @@ export interface Listener {
   use_original_dst: boolean;
   traffic_direction: 'UNSPECIFIED' | 'INBOUND' | 'OUTBOUND';
   stat_prefix?: string;
+  /** Set on UDP listeners (address protocol UDP), which have no filter chains: the udp_proxy that serves them. */
+  udp?: UdpListenerSpec;
 }
 
 // ---------------------------------------------------------------- clusters

@@ -9,6 +9,7 @@ import { allChains, compileListener, type CompiledFilterChain, type CompiledList
 import { serveConnection } from './connection.js';
 import type { NetworkFilterContext } from '../network/registry.js';
 import { listenerStatName, listenerStats, type ListenerStats } from './listener-stats.js';
+import { UdpListeners } from '../udp/udp-listeners.js';
 
 export interface ListenerManagerOptions {
   stats: StatsScope;
@@ -51,9 +52,12 @@ export class ListenerManager {
   private closed = false;
   /** Updates run one at a time: a second update must see the first one's bound listeners. */
   private queue: Promise<void> = Promise.resolve();
+  /** Listeners on UDP addresses (udp_proxy) live in their own set. */
+  private readonly udp: UdpListeners;
 
   constructor(private readonly opts: ListenerManagerOptions) {
     this.drainTimeMs = opts.drainTimeMs ?? 600_000;
+    this.udp = new UdpListeners({ clusters: opts.clusterManager, stats: opts.stats });
   }
 
   /**
@@ -67,8 +71,10 @@ export class ListenerManager {
     return run;
   }
 
-  private async apply(listeners: Listener[]): Promise<void> {
+  private async apply(all: Listener[]): Promise<void> {
     if (this.closed) throw new Error('listener manager is closed');
+    const udpFailures = this.udp.update(all.filter((l) => l.udp !== undefined));
+    const listeners = all.filter((l) => l.udp === undefined);
     const wanted = new Map(listeners.map((l) => [l.name, l]));
     // Stop accepting on removed / re-addressed listeners first, so a new one may take the port.
     for (const [name, al] of this.active) {
@@ -101,12 +107,13 @@ export class ListenerManager {
         }
       }),
     );
+    failures.push(...(await udpFailures));
     if (failures.length > 0) throw new Error(failures.join('; '));
   }
 
   /** The actually bound addresses (port 0 resolved). */
   addresses(): BoundAddress[] {
-    return [...this.active.entries()].map(([name, al]) => ({ name, address: al.address, port: al.port }));
+    return [...[...this.active.entries()].map(([name, al]) => ({ name, address: al.address, port: al.port })), ...this.udp.addresses()];
   }
 
   /**
@@ -118,6 +125,7 @@ export class ListenerManager {
     await this.queue;
     for (const al of this.active.values()) this.retire(al, 0, drainTimeoutMs);
     this.active.clear();
+    this.udp.close();
     await Promise.all([...this.draining]);
   }
 

@@ -2,3 +2,6 @@
 import './local-ratelimit/index.js';
 import './rbac/index.js';
 import './ext_authz/index.js';
+import './mysql_proxy/index.js';
+import './postgres_proxy/index.js';
+import './kafka_broker/index.js';
