@@ -58,8 +58,6 @@ export class ConnectionManager implements HttpConnectionHandler {
   /** http_protocol_options.accept_http_10: otherwise HTTP/1.0 requests get 426, as in Envoy. */
   readonly acceptHttp10: boolean;
   readonly streamIdleTimeout: number;
-  readonly normalizePath: boolean;
-  readonly mergeSlashes: boolean;
   readonly pathOptions: PathOptions;
   /** via, add_user_agent, host port stripping, :scheme. */
   readonly headerOptions: HcmHeaderOptions;
@@ -91,8 +89,6 @@ export class ConnectionManager implements HttpConnectionHandler {
     this.acceptHttp10 = config.http_protocol_options.accept_http_10;
     this.websocket = config.upgrade_configs.some((u) => u.upgrade_type.toLowerCase() === 'websocket' && u.enabled);
     this.streamIdleTimeout = config.stream_idle_timeout;
-    this.normalizePath = config.normalize_path;
-    this.mergeSlashes = config.merge_slashes;
     this.pathOptions = { normalizePath: config.normalize_path, mergeSlashes: config.merge_slashes, escapedSlashes: config.path_with_escaped_slashes_action ?? 'KEEP_UNCHANGED' };
     this.headerOptions = hcmHeaderOptions(config, ctx.node);
     const lrc = config.local_reply_config;
