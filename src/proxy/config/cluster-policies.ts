@@ -193,6 +193,13 @@ function protocolPick(ctx: Ctx, raw: unknown, path: string, type: string, explic
   return { upstream_protocol: 'USE_DOWNSTREAM', http2_protocol_options: h2 };
 }
 
+/** config.core.v3.UpstreamHttpProtocolOptions; override_auto_sni_header is not implemented. */
+export function upstreamHttpProtocolOptions(ctx: Ctx, raw: unknown, path: string): HttpProtocolOptions['upstream_http_protocol_options'] {
+  const m = Msg.open(ctx, raw, path, { type: 'config.core.v3.UpstreamHttpProtocolOptions', fields: ['auto_sni', 'auto_san_validation'] });
+  if (m === undefined) return undefined;
+  return { auto_sni: m.boolOr('auto_sni', false), auto_san_validation: m.boolOr('auto_san_validation', false) };
+}
+
 export function validateHttpProtocolOptions(ctx: Ctx, raw: unknown, path: string): HttpProtocolOptions | undefined {
   const any = unpackAny(ctx, raw, path);
   if (any === undefined) return undefined;
@@ -202,7 +209,7 @@ export function validateHttpProtocolOptions(ctx: Ctx, raw: unknown, path: string
   }
   const m = Msg.open(ctx, any.body, any.path, {
     type: 'extensions.upstreams.http.v3.HttpProtocolOptions',
-    fields: ['common_http_protocol_options', 'explicit_http_config', 'use_downstream_protocol_config'],
+    fields: ['common_http_protocol_options', 'upstream_http_protocol_options', 'explicit_http_config', 'use_downstream_protocol_config'],
   });
   if (m === undefined) return undefined;
   let pick: ReturnType<typeof protocolPick>;
@@ -215,9 +222,12 @@ export function validateHttpProtocolOptions(ctx: Ctx, raw: unknown, path: string
       break;
   }
   if (pick === undefined) return undefined;
-  return {
+  const out: HttpProtocolOptions = {
     '@type': HTTP_OPTIONS_TYPE,
     ...pick,
     common_http_protocol_options: m.msg('common_http_protocol_options', (r, p) => coreHttpOptions(ctx, r, p)) ?? {},
   };
+  const upstream = m.msg('upstream_http_protocol_options', (r, p) => upstreamHttpProtocolOptions(ctx, r, p));
+  if (upstream !== undefined) out.upstream_http_protocol_options = upstream;
+  return out;
 }
