@@ -10,6 +10,8 @@ export interface ConnectTarget {
   tls?: tls.ConnectionOptions;
   /** Raw TCP proxying passes a FIN on without closing the other direction (Node ends sockets on FIN otherwise). */
   allowHalfOpen?: boolean;
+  /** A check of the TLS peer after the handshake (auto_san_validation); an error fails the connect. */
+  verifyPeer?: (socket: tls.TLSSocket) => Error | undefined;
 }
 
 export type ConnectCallback = (err: Error | null, socket: net.Socket | undefined, timedOut: boolean) => void;
@@ -40,7 +42,8 @@ export function openConnection(target: ConnectTarget, cb: ConnectCallback): void
     }
   }
   function onReady(): void {
-    finish(null, false);
+    const verify = target.verifyPeer;
+    finish(verify === undefined ? null : (verify(socket as tls.TLSSocket) ?? null), false);
   }
   function onError(err: Error): void {
     finish(err, false);

@@ -1,9 +1,11 @@
-// Upstream pools: finds (or creates) the connection pool for a cluster's host and protocol.
+// Upstream pools: finds (or creates) the connection pool for a cluster's host and protocol (and SNI, with auto_sni).
 import type tls from 'node:tls';
 import type { Host, UpstreamCluster } from '../types.js';
 import type { ConnectionPool } from './types.js';
+import type { ConnectTarget } from './connect.js';
 import { H1Pool, type PoolStats } from './h1-pool.js';
 import { H2Pool } from './h2-pool.js';
+import { autoTlsTarget, sniFromAuthority } from './auto-sni.js';
 
 interface HostPools {
   h1?: ConnectionPool;
@@ -17,6 +19,9 @@ interface ClusterPools {
   protocol: 'HTTP1' | 'HTTP2' | 'USE_DOWNSTREAM';
   idleTimeoutMs: number;
   maxRequestsPerConnection: number;
+  /** upstream_http_protocol_options: SNI / SAN check per request authority (TLS clusters only). */
+  autoSni: boolean;
+  autoSan: boolean;
   pools: Set<ConnectionPool>;
 }
 
@@ -25,29 +30,53 @@ export type TlsOptionsFor = (cluster: UpstreamCluster) => tls.ConnectionOptions 
 const UPSTREAM_IDLE_DEFAULT_MS = 3_600_000; // Envoy's default upstream idle_timeout: 1 hour
 
 export class PoolManager {
-  private readonly byHost = new WeakMap<Host, HostPools>();
+  /** Per host, pools by SNI ('' without auto_sni / auto_san_validation). */
+  private readonly byHost = new WeakMap<Host, Map<string, HostPools>>();
   private readonly byCluster = new Map<UpstreamCluster, ClusterPools>();
 
   constructor(private readonly tlsOptionsFor: TlsOptionsFor) {}
 
-  /** The pool for `host` of `cluster`; `downstreamH2` picks h2 under USE_DOWNSTREAM. */
-  pool(cluster: UpstreamCluster, host: Host, downstreamH2: boolean): ConnectionPool {
+  /**
+   * The pool for `host` of `cluster`; `downstreamH2` picks h2 under USE_DOWNSTREAM. `authority` is the
+   * upstream request's host header: with auto_sni / auto_san_validation it names the TLS server, so
+   * connections for different authorities are pooled apart.
+   */
+  pool(cluster: UpstreamCluster, host: Host, downstreamH2: boolean, authority?: string): ConnectionPool {
+    const cp = this.clusterPoolsOf(cluster);
+    return this.hostPool(cluster, cp, host, cp.protocol === 'HTTP2' || (cp.protocol === 'USE_DOWNSTREAM' && downstreamH2), authority);
+  }
+
+  /** A pool whose connectRaw opens plain TCP/TLS connections to `host` whatever the cluster's HTTP protocol (CONNECT tunnels). */
+  rawPool(cluster: UpstreamCluster, host: Host, authority?: string): ConnectionPool {
+    return this.hostPool(cluster, this.clusterPoolsOf(cluster), host, false, authority);
+  }
+
+  private clusterPoolsOf(cluster: UpstreamCluster): ClusterPools {
     let cp = this.byCluster.get(cluster);
     if (cp === undefined) {
       cp = this.clusterPools(cluster);
       this.byCluster.set(cluster, cp);
     }
-    const h2 = cp.protocol === 'HTTP2' || (cp.protocol === 'USE_DOWNSTREAM' && downstreamH2);
-    let hp = this.byHost.get(host);
+    return cp;
+  }
+
+  private hostPool(cluster: UpstreamCluster, cp: ClusterPools, host: Host, h2: boolean, authority: string | undefined): ConnectionPool {
+    const sni = cp.autoSni || cp.autoSan ? sniFromAuthority(authority ?? host.hostname) : '';
+    let bySni = this.byHost.get(host);
+    if (bySni === undefined) {
+      bySni = new Map();
+      this.byHost.set(host, bySni);
+    }
+    let hp = bySni.get(sni);
     if (hp === undefined) {
       hp = {};
-      this.byHost.set(host, hp);
+      bySni.set(sni, hp);
     }
     let pool = h2 ? hp.h2 : hp.h1;
     if (pool === undefined) {
       const opts = {
         host,
-        target: { host: host.address, port: host.port, timeoutMs: cluster.config.connect_timeout, tls: cp.tls },
+        target: this.target(cluster, cp, host, sni),
         breakers: cluster.breakers,
         stats: cp.stats,
         idleTimeoutMs: cp.idleTimeoutMs,
@@ -80,7 +109,23 @@ export class PoolManager {
       protocol: http?.upstream_protocol ?? 'HTTP1',
       idleTimeoutMs: common?.idle_timeout ?? UPSTREAM_IDLE_DEFAULT_MS,
       maxRequestsPerConnection: common?.max_requests_per_connection ?? 0,
+      autoSni: http?.upstream_http_protocol_options?.auto_sni === true,
+      autoSan: http?.upstream_http_protocol_options?.auto_san_validation === true,
       pools: new Set(),
+    };
+  }
+
+  /** Where a pool connects; the address is read per connection, so a host re-resolved by DNS is followed. */
+  private target(cluster: UpstreamCluster, cp: ClusterPools, host: Host, sni: string): ConnectTarget {
+    const auto = autoTlsTarget(cp.tls, sni, cp.autoSni, cp.autoSan);
+    return {
+      get host(): string {
+        return host.address;
+      },
+      port: host.port,
+      timeoutMs: cluster.config.connect_timeout,
+      tls: auto.tls,
+      ...(auto.verifyPeer !== undefined ? { verifyPeer: auto.verifyPeer } : {}),
     };
   }
 
