@@ -19,6 +19,7 @@ export const Flag = {
   DownstreamProtocolError: 'DPE',
   UpstreamProtocolError: 'UPE',
   DurationTimeout: 'DT',
+  DnsResolutionFailed: 'DF',
   UnauthorizedExternalService: 'UAEX',
 } as const;
 export type ResponseFlag = (typeof Flag)[keyof typeof Flag];

@@ -196,6 +196,7 @@ class RouterFilter implements HttpFilter, UpstreamRequestOwner, WatermarkCallbac
       attempt: this.attempt,
       excluded: this.tried,
       hostSelectionRetryMaxAttempts: retry?.host_selection_retry_max_attempts,
+      authority: s.authority,
     });
     if (lease === null) {
       this.clusterStats.noHealthyUpstream.inc();
@@ -210,7 +211,7 @@ class RouterFilter implements HttpFilter, UpstreamRequestOwner, WatermarkCallbac
     this.clusterStats.rqTotal.inc();
     this.routeStats?.rqTotal.inc();
     const head = this.action.autoHostRewrite ? { ...this.head, authority: host.hostname || `${host.address}:${host.port}` } : this.head;
-    const pool = s.cm.ctx.pools.pool(this.cluster, host, s.ds.protocol === 'HTTP/2');
+    const pool = s.cm.ctx.pools.pool(this.cluster, host, s.ds.protocol === 'HTTP/2', head.authority);
     const up = new UpstreamRequest(this, lease, pool, retry?.per_try_timeout);
     this.current = up;
     up.send(head);
