@@ -9,6 +9,7 @@ import type { DownstreamConnectionInfo } from './types.js';
 import type { DownstreamStream } from './downstream.js';
 import type { ConnectionManager } from './connection-manager.js';
 import { grpcStatusForHttp, type ResponseFlag } from './local-reply.js';
+import { isConnectTarget, rejectDisallowedConnect } from './connect-policy.js';
 
 const GRPC_CT = 'application/grpc';
 const EMPTY = Buffer.alloc(0);
@@ -92,6 +93,7 @@ export class ActiveStream extends FilterManager implements RouteRequest {
     }
     this.sanitizeHeaders();
     this.rematchRoute();
+    if (this.method === 'CONNECT' && rejectDisallowedConnect(this)) return;
     this.slots = cm.filterChain.create(this, this.route);
     const hasBody = this.ds.hasBody;
     this.decodeHeadersFrom(0, !hasBody);
@@ -311,6 +313,7 @@ export class ActiveStream extends FilterManager implements RouteRequest {
 
   /** Absolute-form targets (proxy requests) become authority + path; anything else must be origin-form. */
   private normalizeTarget(): boolean {
+    if (this.method === 'CONNECT' && this.path === '') return isConnectTarget(this.authority); // CONNECT host:port has no path
     if (!this.splitTarget()) return false;
     const cm = this.cm;
     if (cm.normalizePath || cm.mergeSlashes) this.path = normalizePath(this.path, cm.normalizePath, cm.mergeSlashes);

@@ -16,6 +16,7 @@ import { ActiveStream } from './active-stream.js';
 import { H2Downstream } from './downstream.js';
 import { H1Connection, type H1CodecCallbacks, type H1CodecOptions } from './h1-codec.js';
 import { proxyUpgrade } from './upgrade.js';
+import { acceptH1Connect } from './connect-tunnel.js';
 
 /** What a connection manager needs from the rest of the proxy. */
 export interface HcmContext {
@@ -146,7 +147,7 @@ export class ConnectionManager implements HttpConnectionHandler {
 
   private readonly h1Callbacks: H1CodecCallbacks = {
     onRequest: (stream, info) => new ActiveStream(this, stream, info).start(),
-    onUpgrade: (req, socket, head, info) => proxyUpgrade(this, req, socket, head, info),
+    onUpgrade: (req, socket, head, info) => (req.method === 'CONNECT' ? acceptH1Connect : proxyUpgrade)(this, req, socket, head, info),
     onProtocolError: () => this.stats.cxProtocolError.inc(),
     onClose: (conn) => this.h1Connections.delete(conn),
   };

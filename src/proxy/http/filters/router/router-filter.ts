@@ -14,6 +14,7 @@ import { matchAllHeaders } from '../../../router/header-matcher.js';
 import { leaseHost } from '../../../upstream/host-lease.js';
 import { UpstreamRequest, type UpstreamRequestOwner } from './upstream-request.js';
 import { forwardRequestHeaders, forwardResponseHeaders } from '../../hop-by-hop.js';
+import { TcpTunnelPool } from '../../../upstream/pool/tcp-tunnel.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -62,6 +63,8 @@ class RouterFilter implements HttpFilter, UpstreamRequestOwner, WatermarkCallbac
   private retryHeld = false;
   private readPaused = false;
   private mirrors: UpstreamStream[] | null = null;
+  /** A CONNECT terminated here (connect_config): one raw TCP try, no retries, no body replay, no route timeout. */
+  private tunnel = false;
 
   constructor(
     private readonly shared: RouterShared,
@@ -139,10 +142,12 @@ class RouterFilter implements HttpFilter, UpstreamRequestOwner, WatermarkCallbac
     this.cluster = cluster;
     this.hasBody = hasBody;
     this.bodyDone = !hasBody;
+    this.tunnel = s.method === 'CONNECT' && action.connectTerminate === true;
+    if (this.tunnel) this.body = null;
     this.clusterStats = cm.clusterStats.get(cluster);
     const match = s.match!;
     this.routeStats = match.route.statName || match.route.name ? cm.routeStats.get(match) : undefined;
-    this.retriesLeft = action.retry?.policy.num_retries ?? 0;
+    this.retriesLeft = this.tunnel ? 0 : (action.retry?.policy.num_retries ?? 0);
     const policy = cluster.config.lb_policy;
     this.hashKey = policy === 'RING_HASH' || policy === 'MAGLEV' ? action.hash(s, s.clientIp) : undefined;
     this.bufferLimit = cluster.config.per_connection_buffer_limit_bytes;
@@ -155,12 +160,12 @@ class RouterFilter implements HttpFilter, UpstreamRequestOwner, WatermarkCallbac
     this.requestHeld = true;
     this.clusterStats.rqActive.add(1);
     const timeout = action.timeout;
-    if (timeout > 0) this.globalTimer = setTimeout(this.onGlobalTimeout, timeout);
+    if (timeout > 0 && !this.tunnel) this.globalTimer = setTimeout(this.onGlobalTimeout, timeout);
     const idle = action.idleTimeout ?? cm.streamIdleTimeout;
     if (idle > 0) this.idleTimer = setTimeout(this.onIdleTimeout, idle);
     const requestTimeout = cm.config.request_timeout;
-    if (requestTimeout > 0 && hasBody) this.requestTimer = setTimeout(this.onRequestTimeout, requestTimeout);
-    const mirrors = (this.mirrors = startMirror(action.mirrors, s, this.head, this.shared.random));
+    if (requestTimeout > 0 && hasBody && !this.tunnel) this.requestTimer = setTimeout(this.onRequestTimeout, requestTimeout);
+    const mirrors = (this.mirrors = this.tunnel ? null : startMirror(action.mirrors, s, this.head, this.shared.random));
     if (mirrors !== null && !hasBody) for (let i = 0; i < mirrors.length; i++) mirrors[i].end();
     this.cb.setWatermarkCallbacks(this);
     this.sendAttempt();
@@ -211,7 +216,10 @@ class RouterFilter implements HttpFilter, UpstreamRequestOwner, WatermarkCallbac
     this.clusterStats.rqTotal.inc();
     this.routeStats?.rqTotal.inc();
     const head = this.action.autoHostRewrite ? { ...this.head, authority: host.hostname || `${host.address}:${host.port}` } : this.head;
-    const pool = s.cm.ctx.pools.pool(this.cluster, host, s.ds.protocol === 'HTTP/2', head.authority);
+    const pools = s.cm.ctx.pools;
+    const pool = this.tunnel
+      ? new TcpTunnelPool(pools.rawPool(this.cluster, host, head.authority))
+      : pools.pool(this.cluster, host, s.ds.protocol === 'HTTP/2', head.authority);
     const up = new UpstreamRequest(this, lease, pool, retry?.per_try_timeout);
     this.current = up;
     up.send(head);

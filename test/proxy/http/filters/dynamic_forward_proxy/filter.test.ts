@@ -98,8 +98,7 @@ function rig(cache: object = {}) {
   const cm = new ConnectionManager(hcm, { stats, clusters, pools, routeTable: () => () => table, accessLogger: () => null, random: () => 0.5 });
   const info = { remoteAddress: '127.0.0.1', remotePort: 5000, localAddress: '127.0.0.1', localPort: 10000, listenerName: 'l', filterChainName: '' };
   const request = (host: string, path = '/', headers: Record<string, string> = {}): { ds: FakeDownstream; stream: ActiveStream } => {
-    const ds = new FakeDownstream('GET', path, { host, ...headers }, false);
-    Object.defineProperty(ds, 'authority', { value: host });
+    const ds = new FakeDownstream('GET', path, { host, ...headers }, false, host);
     const stream = new ActiveStream(cm, ds, info);
     stream.start();
     return { ds, stream };
