@@ -10,6 +10,8 @@ import { autoTlsTarget, sniFromAuthority } from './auto-sni.js';
 interface HostPools {
   h1?: ConnectionPool;
   h2?: ConnectionPool;
+  /** With auto_sni / auto_san_validation: the pools of each server name. */
+  bySni?: Map<string, HostPools>;
 }
 
 /** Per-cluster state resolved once: stats handles and TLS options shared by all its pools. */
@@ -30,8 +32,7 @@ export type TlsOptionsFor = (cluster: UpstreamCluster) => tls.ConnectionOptions 
 const UPSTREAM_IDLE_DEFAULT_MS = 3_600_000; // Envoy's default upstream idle_timeout: 1 hour
 
 export class PoolManager {
-  /** Per host, pools by SNI ('' without auto_sni / auto_san_validation). */
-  private readonly byHost = new WeakMap<Host, Map<string, HostPools>>();
+  private readonly byHost = new WeakMap<Host, HostPools>();
   private readonly byCluster = new Map<UpstreamCluster, ClusterPools>();
 
   constructor(private readonly tlsOptionsFor: TlsOptionsFor) {}
@@ -62,15 +63,19 @@ export class PoolManager {
 
   private hostPool(cluster: UpstreamCluster, cp: ClusterPools, host: Host, h2: boolean, authority: string | undefined): ConnectionPool {
     const sni = cp.autoSni || cp.autoSan ? sniFromAuthority(authority ?? host.hostname) : '';
-    let bySni = this.byHost.get(host);
-    if (bySni === undefined) {
-      bySni = new Map();
-      this.byHost.set(host, bySni);
-    }
-    let hp = bySni.get(sni);
+    let hp: HostPools | undefined = this.byHost.get(host);
     if (hp === undefined) {
       hp = {};
-      bySni.set(sni, hp);
+      this.byHost.set(host, hp);
+    }
+    if (sni !== '') {
+      const bySni: Map<string, HostPools> = (hp.bySni ??= new Map());
+      let sp = bySni.get(sni);
+      if (sp === undefined) {
+        sp = {};
+        bySni.set(sni, sp);
+      }
+      hp = sp;
     }
     let pool = h2 ? hp.h2 : hp.h1;
     if (pool === undefined) {
