@@ -26,6 +26,11 @@ export const PROXY_MESSAGE_TYPES: readonly string[] = [
   'envoy.extensions.filters.http.fault.v3.HTTPFault',
   'envoy.extensions.filters.http.cors.v3.Cors',
   'envoy.extensions.filters.http.cors.v3.CorsPolicy',
+  'envoy.extensions.filters.http.dynamic_forward_proxy.v3.FilterConfig',
+  'envoy.extensions.filters.http.dynamic_forward_proxy.v3.PerRouteConfig',
+  'envoy.extensions.clusters.dynamic_forward_proxy.v3.ClusterConfig',
+  'envoy.extensions.network.dns_resolver.cares.v3.CaresDnsResolverConfig',
+  'envoy.extensions.network.dns_resolver.getaddrinfo.v3.GetAddrInfoDnsResolverConfig',
   // the typed_per_filter_config wrapper (is_optional / disabled)
   'envoy.config.route.v3.FilterConfig',
   'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector',

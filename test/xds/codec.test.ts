@@ -81,3 +81,66 @@ describe('xds codec', () => {
     assert.ok(s.files > 20);
   });
 });
+
+describe('xds codec: dynamic forward proxy', () => {
+  it('round-trips a DFP cluster (cluster_type, DNS cache, c-ares resolver) and an HCM with the DFP filter and a CONNECT route', () => {
+    const cache = {
+      name: 'dfp_cache',
+      dns_lookup_family: 'V4_ONLY',
+      host_ttl: '60s',
+      max_hosts: 100,
+      typed_dns_resolver_config: { name: 'envoy.network.dns_resolver.cares', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.network.dns_resolver.cares.v3.CaresDnsResolverConfig' } },
+    };
+    const cluster = roundTrip(CLUSTER_TYPE, {
+      name: 'dfp',
+      lb_policy: 'CLUSTER_PROVIDED',
+      cluster_type: { name: 'envoy.clusters.dynamic_forward_proxy', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.clusters.dynamic_forward_proxy.v3.ClusterConfig', dns_cache_config: cache } },
+    });
+    const c = validateCluster(cluster, 'dfp');
+    assert.ok(c.ok, c.ok ? '' : formatErrors(c.errors));
+    assert.equal(c.value.cluster_type?.dns_cache_config.host_ttl, 60_000);
+    const listener = roundTrip(LISTENER_TYPE, {
+      name: 'proxy',
+      address: { socket_address: { address: '0.0.0.0', port_value: 10000 } },
+      filter_chains: [
+        {
+          filters: [
+            {
+              name: 'envoy.filters.network.http_connection_manager',
+              typed_config: {
+                '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+                stat_prefix: 'proxy',
+                upgrade_configs: [{ upgrade_type: 'CONNECT' }],
+                route_config: {
+                  name: 'r',
+                  virtual_hosts: [
+                    {
+                      name: 'all',
+                      domains: ['*'],
+                      routes: [
+                        { match: { connect_matcher: {} }, route: { cluster: 'dfp', upgrade_configs: [{ upgrade_type: 'CONNECT', connect_config: {} }] } },
+                        {
+                          match: { prefix: '/' },
+                          route: { cluster: 'dfp' },
+                          typed_per_filter_config: {
+                            'envoy.filters.http.dynamic_forward_proxy': { '@type': 'type.googleapis.com/envoy.extensions.filters.http.dynamic_forward_proxy.v3.PerRouteConfig', host_rewrite_literal: 'example.org' },
+                          },
+                        },
+                      ],
+                    },
+                  ],
+                },
+                http_filters: [
+                  { name: 'envoy.filters.http.dynamic_forward_proxy', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.dynamic_forward_proxy.v3.FilterConfig', dns_cache_config: cache } },
+                  { name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } },
+                ],
+              },
+            },
+          ],
+        },
+      ],
+    });
+    const l = validateListener(listener, 'proxy');
+    assert.ok(l.ok, l.ok ? '' : formatErrors(l.errors));
+  });
+});

@@ -217,7 +217,7 @@ export function validateHttpProtocolOptions(ctx: Ctx, raw: unknown, path: string
       pick = protocolPick(ctx, m.raw('use_downstream_protocol_config'), m.at('use_downstream_protocol_config'), 'extensions.upstreams.http.v3.HttpProtocolOptions.UseDownstreamHttpConfig', false);
       break;
   }
-  const upstream = m.msg('upstream_http_protocol_options', (r, p) => upstreamHttpOptions(ctx, r, p));
+  const upstream = m.msg('upstream_http_protocol_options', (r, p) => upstreamHttpProtocolOptions(ctx, r, p));
   if (pick === undefined) return undefined;
   const out: HttpProtocolOptions = {
     '@type': HTTP_OPTIONS_TYPE,
@@ -237,7 +237,7 @@ function autoConfig(ctx: Ctx, raw: unknown, path: string): Pick<HttpProtocolOpti
 }
 
 /** core.v3.UpstreamHttpProtocolOptions: SNI and SAN checks from the request's host (or override_auto_sni_header). */
-function upstreamHttpOptions(ctx: Ctx, raw: unknown, path: string): HttpProtocolOptions['upstream_http_protocol_options'] {
+export function upstreamHttpProtocolOptions(ctx: Ctx, raw: unknown, path: string): HttpProtocolOptions['upstream_http_protocol_options'] {
   const m = Msg.open(ctx, raw, path, { type: 'config.core.v3.UpstreamHttpProtocolOptions', fields: ['auto_sni', 'auto_san_validation', 'override_auto_sni_header'] });
   if (m === undefined) return undefined;
   const out: NonNullable<HttpProtocolOptions['upstream_http_protocol_options']> = {

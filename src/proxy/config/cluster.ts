@@ -16,29 +16,36 @@ import {
   outlierDetection,
   ringHashConfig,
   upstreamHttp2,
+  upstreamHttpProtocolOptions,
   validateHttpProtocolOptions,
 } from './cluster-policies.js';
 import type { Refs } from './refs.js';
+import { validateClusterType } from './dfp-cluster.js';
 
 const TYPES = ['STATIC', 'STRICT_DNS', 'LOGICAL_DNS', 'EDS', 'ORIGINAL_DST'] as const;
 const LB_POLICIES: readonly LbPolicy[] = ['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM', 'RING_HASH', 'MAGLEV', 'CLUSTER_PROVIDED'];
-const LEGACY_HTTP = ['common_http_protocol_options', 'http_protocol_options', 'http2_protocol_options', 'max_requests_per_connection'] as const;
+const LEGACY_HTTP = ['common_http_protocol_options', 'http_protocol_options', 'http2_protocol_options', 'max_requests_per_connection', 'upstream_http_protocol_options'] as const;
+/** What Envoy's DFP cluster sets when the cluster has no upstream_http_protocol_options of its own. */
+const DFP_DEFAULT_UPSTREAM_OPTIONS = { auto_sni: true, auto_san_validation: true };
 
 /** The deprecated cluster-level HTTP option fields, folded into the typed HttpProtocolOptions shape. */
-function legacyHttpOptions(m: Msg): HttpProtocolOptions | undefined {
-  if (!LEGACY_HTTP.some((f) => m.has(f))) return undefined;
+function legacyHttpOptions(m: Msg, dfp: boolean): HttpProtocolOptions | undefined {
+  if (!LEGACY_HTTP.some((f) => m.has(f)) && !dfp) return undefined;
   const ctx = m.ctx;
   const common = m.msg('common_http_protocol_options', (r, p) => coreHttpOptions(ctx, r, p)) ?? {};
   const mrpc = m.num('max_requests_per_connection', { int: true, min: 1 });
   if (mrpc !== undefined) common.max_requests_per_connection = mrpc;
   if (m.has('http_protocol_options')) Msg.open(ctx, m.raw('http_protocol_options'), m.at('http_protocol_options'), { type: 'config.core.v3.Http1ProtocolOptions', fields: [] });
   const h2 = m.msg('http2_protocol_options', (r, p) => upstreamHttp2(ctx, r, p));
-  return {
+  const out: HttpProtocolOptions = {
     '@type': HTTP_OPTIONS_TYPE,
     upstream_protocol: h2 !== undefined ? 'HTTP2' : 'HTTP1',
     common_http_protocol_options: common,
     http2_protocol_options: h2 ?? {},
   };
+  const upstream = m.msg('upstream_http_protocol_options', (r, p) => upstreamHttpProtocolOptions(ctx, r, p)) ?? (dfp ? { ...DFP_DEFAULT_UPSTREAM_OPTIONS } : undefined);
+  if (upstream !== undefined) out.upstream_http_protocol_options = upstream;
+  return out;
 }
 
 /** Validates a Cluster; static secret references are added to `refs`. */
@@ -46,7 +53,7 @@ export function cluster(ctx: Ctx, raw: unknown, path: string, refs: Refs): Clust
   const m = Msg.open(ctx, raw, path, {
     type: 'config.cluster.v3.Cluster',
     fields: [
-      'name', 'type', 'eds_cluster_config', 'connect_timeout', 'lb_policy', 'load_assignment', 'dns_refresh_rate', 'dns_lookup_family',
+      'name', 'type', 'cluster_type', 'eds_cluster_config', 'connect_timeout', 'lb_policy', 'load_assignment', 'dns_refresh_rate', 'dns_lookup_family',
       'respect_dns_ttl', 'circuit_breakers', 'outlier_detection', 'health_checks', 'common_lb_config', 'least_request_lb_config',
       'ring_hash_lb_config', 'maglev_lb_config', 'round_robin_lb_config', 'transport_socket', 'typed_extension_protocol_options',
       'per_connection_buffer_limit_bytes', 'close_connections_on_host_health_failure', 'ignore_health_on_host_removal', ...LEGACY_HTTP,
@@ -59,7 +66,10 @@ export function cluster(ctx: Ctx, raw: unknown, path: string, refs: Refs): Clust
   });
   if (m === undefined) return undefined;
   const name = m.reqStr('name');
+  const discovery = m.oneof(['type', 'cluster_type'], false);
   const type = m.enumOr('type', TYPES, 'STATIC');
+  const clusterType = discovery === 'cluster_type' ? m.msg('cluster_type', (r, p) => validateClusterType(ctx, r, p)) : undefined;
+  const dfp = clusterType !== undefined;
   const lb = m.enumOr('lb_policy', LB_POLICIES, 'ROUND_ROBIN');
   const out: Cluster = {
     name,
@@ -135,7 +145,12 @@ export function cluster(ctx: Ctx, raw: unknown, path: string, refs: Refs): Clust
       break;
   }
   if (type === 'ORIGINAL_DST' && lb !== 'CLUSTER_PROVIDED') m.err('lb_policy', `ORIGINAL_DST clusters need lb_policy CLUSTER_PROVIDED, got ${lb}`);
-  if (type !== 'ORIGINAL_DST' && lb === 'CLUSTER_PROVIDED') m.err('lb_policy', `CLUSTER_PROVIDED is only valid for ORIGINAL_DST clusters (type is ${type})`);
+  if (discovery === 'cluster_type') {
+    if (lb !== 'CLUSTER_PROVIDED') m.err('lb_policy', `lb_policy ${lb} is not valid for cluster_type envoy.clusters.dynamic_forward_proxy; only CLUSTER_PROVIDED is allowed`);
+    if (m.has('load_assignment')) m.err('load_assignment', 'a dynamic_forward_proxy cluster takes its hosts from the DNS cache, not a load_assignment');
+  } else if (type !== 'ORIGINAL_DST' && lb === 'CLUSTER_PROVIDED') {
+    m.err('lb_policy', `CLUSTER_PROVIDED is only valid for ORIGINAL_DST and dynamic_forward_proxy clusters (type is ${type})`);
+  }
   if (type !== 'EDS' && m.has('eds_cluster_config')) m.err('eds_cluster_config', `only applies to type EDS (type is ${type})`);
   const od = m.msg('outlier_detection', (r, p) => outlierDetection(ctx, r, p));
   if (od !== undefined) out.outlier_detection = od;
@@ -148,7 +163,7 @@ export function cluster(ctx: Ctx, raw: unknown, path: string, refs: Refs): Clust
     }
     return validateHttpProtocolOptions(ctx, r, p);
   });
-  const legacy = legacyHttpOptions(m);
+  const legacy = legacyHttpOptions(m, dfp && typed[HTTP_OPTIONS_KEY] === undefined);
   if (typed[HTTP_OPTIONS_KEY] !== undefined && legacy !== undefined) {
     m.err('typed_extension_protocol_options', `cannot be combined with the deprecated cluster fields ${LEGACY_HTTP.filter((f) => m.has(f)).join(', ')}`);
   }
@@ -157,6 +172,13 @@ export function cluster(ctx: Ctx, raw: unknown, path: string, refs: Refs): Clust
   // Envoy: ALPN needs a transport socket that speaks it; auto_config over plaintext is a config failure
   if (http?.upstream_protocol === 'AUTO' && out.transport_socket === undefined && !ctx.failedAt(m.at('transport_socket'))) {
     ctx.err(`${m.at('typed_extension_protocol_options')}["${HTTP_OPTIONS_KEY}"].auto_config`, `ALPN (auto_config) needs a TLS transport_socket; cluster ${name} is plaintext (use explicit_http_config instead)`);
+  }
+  if (clusterType !== undefined) {
+    out.cluster_type = clusterType;
+    const opts = http?.upstream_http_protocol_options;
+    if (!clusterType.allow_insecure_cluster_options && (opts === undefined || !opts.auto_sni || !opts.auto_san_validation)) {
+      m.err('cluster_type', 'a dynamic_forward_proxy cluster must have upstream_http_protocol_options auto_sni and auto_san_validation true unless allow_insecure_cluster_options is set');
+    }
   }
   return out;
 }

@@ -465,4 +465,19 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
   'extensions.filters.listener.original_dst.v3.OriginalDst': '',
   'config.core.v3.RuntimeDouble': 'default_value runtime_key',
   'udpa.type.v1.TypedStruct': 'type_url value',
+  'config.cluster.v3.Cluster.CustomClusterType': 'name typed_config',
+  'config.cluster.v3.Cluster.RefreshRate': 'base_interval max_interval',
+  'config.route.v3.RouteMatch.ConnectMatcher': '',
+  'config.route.v3.RouteAction.UpgradeConfig.ConnectConfig': 'proxy_protocol_config allow_post',
+  'extensions.common.dynamic_forward_proxy.v3.DnsCacheConfig':
+    'name dns_lookup_family dns_refresh_rate dns_min_refresh_rate host_ttl max_hosts disable_dns_refresh_on_failure dns_failure_refresh_rate dns_cache_circuit_breaker use_tcp_for_dns_lookups dns_resolution_config typed_dns_resolver_config preresolve_hostnames dns_query_timeout key_value_config',
+  'extensions.common.dynamic_forward_proxy.v3.DnsCacheCircuitBreakers': 'max_pending_requests',
+  'extensions.network.dns_resolver.cares.v3.CaresDnsResolverConfig':
+    'resolvers use_resolvers_as_fallback filter_unroutable_families dns_resolver_options udp_max_queries',
+  'extensions.network.dns_resolver.getaddrinfo.v3.GetAddrInfoDnsResolverConfig': 'num_retries num_resolver_threads',
+  'extensions.filters.http.dynamic_forward_proxy.v3.FilterConfig':
+    'dns_cache_config sub_cluster_config save_upstream_address allow_dynamic_host_from_filter_state',
+  'extensions.filters.http.dynamic_forward_proxy.v3.PerRouteConfig': 'host_rewrite_literal host_rewrite_header',
+  'extensions.clusters.dynamic_forward_proxy.v3.ClusterConfig':
+    'dns_cache_config sub_clusters_config allow_insecure_cluster_options allow_coalesced_connections',
 };

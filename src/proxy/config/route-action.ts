@@ -119,10 +119,17 @@ function validateWeightedClusters(ctx: Ctx, raw: unknown, path: string, refs: Cl
   return out;
 }
 
-function validateUpgradeConfig(ctx: Ctx, raw: unknown, path: string): { upgrade_type: string; enabled: boolean } | undefined {
-  const m = Msg.open(ctx, raw, path, { type: 'config.route.v3.RouteAction.UpgradeConfig', fields: ['upgrade_type', 'enabled'] });
+function validateUpgradeConfig(ctx: Ctx, raw: unknown, path: string): RouteAction['upgrade_configs'][number] | undefined {
+  const m = Msg.open(ctx, raw, path, { type: 'config.route.v3.RouteAction.UpgradeConfig', fields: ['upgrade_type', 'enabled', 'connect_config'] });
   if (m === undefined) return undefined;
-  return { upgrade_type: m.reqStr('upgrade_type').toLowerCase(), enabled: m.boolOr('enabled', true) };
+  const out: RouteAction['upgrade_configs'][number] = { upgrade_type: m.reqStr('upgrade_type').toLowerCase(), enabled: m.boolOr('enabled', true) };
+  if (m.has('connect_config')) {
+    // proxy_protocol_config and allow_post (POST tunnels) are not implemented: rejected by name
+    const c = Msg.open(ctx, m.raw('connect_config'), m.at('connect_config'), { type: 'config.route.v3.RouteAction.UpgradeConfig.ConnectConfig', fields: [] });
+    if (out.upgrade_type !== 'connect') m.err('connect_config', `only applies to upgrade_type CONNECT, not ${out.upgrade_type}`);
+    else if (c !== undefined) out.connect_config = {};
+  }
+  return out;
 }
 
 export function validateRouteAction(ctx: Ctx, raw: unknown, path: string, refs: ClusterRef[]): RouteAction | undefined {

@@ -7,11 +7,11 @@ import { validateHeaderMatcher, validateQueryParameterMatcher, validateRegexMatc
 export function validateRouteMatch(ctx: Ctx, raw: unknown, path: string): RouteMatch | undefined {
   const m = Msg.open(ctx, raw, path, {
     type: 'config.route.v3.RouteMatch',
-    fields: ['prefix', 'path', 'safe_regex', 'path_separated_prefix', 'case_sensitive', 'runtime_fraction', 'headers', 'query_parameters', 'grpc'],
+    fields: ['prefix', 'path', 'safe_regex', 'path_separated_prefix', 'connect_matcher', 'case_sensitive', 'runtime_fraction', 'headers', 'query_parameters', 'grpc'],
   });
   if (m === undefined) return undefined;
   let spec: RouteMatch['path_specifier'] | undefined;
-  const which = m.oneof(['prefix', 'path', 'safe_regex', 'path_separated_prefix'], true);
+  const which = m.oneof(['prefix', 'path', 'safe_regex', 'path_separated_prefix', 'connect_matcher'], true);
   switch (which) {
     case 'prefix':
     case 'path':
@@ -29,6 +29,9 @@ export function validateRouteMatch(ctx: Ctx, raw: unknown, path: string): RouteM
       if (r !== undefined) spec = { kind: 'safe_regex', regex: r };
       break;
     }
+    case 'connect_matcher':
+      if (Msg.open(ctx, m.raw(which), m.at(which), { type: 'config.route.v3.RouteMatch.ConnectMatcher', fields: [] }) !== undefined) spec = { kind: 'connect_matcher' };
+      break;
   }
   if (m.has('grpc')) Msg.open(ctx, m.raw('grpc'), m.at('grpc'), { type: 'config.route.v3.RouteMatch.GrpcRouteMatchOptions', fields: [] });
   const out: RouteMatch = {

@@ -1,5 +1,5 @@
 // Config stage: validates a RouteConfiguration (virtual hosts, routes, matches, redirects, direct responses).
-import type { DirectResponseAction, RedirectAction, Route, RouteConfiguration, VirtualHost } from './types.js';
+import type { DirectResponseAction, RedirectAction, Route, RouteAction, RouteConfiguration, VirtualHost } from './types.js';
 import { Ctx, Msg, isObj } from './reader.js';
 import { HEADER_EDIT_FIELDS, headerEdits, headerName, readDataSource, validateAdsConfigSource } from './common.js';
 import { validateRegexRewrite } from './matchers.js';
@@ -91,6 +91,10 @@ export function validateRoute(ctx: Ctx, raw: unknown, path: string, refs: Cluste
   const perFilter = validatePerFilterConfig(m);
   const metadata = m.msg('metadata', (r, p) => validateFilterMetadata(ctx, r, p));
   if (match === undefined || action === undefined) return undefined;
+  if (match.path_specifier.kind === 'connect_matcher' && action.kind === 'route' && !terminatesConnect(action.route)) {
+    // Envoy would proxy the CONNECT request itself upstream; trellis only terminates it.
+    m.err('route.upgrade_configs', 'a connect_matcher route needs upgrade_configs [{upgrade_type: CONNECT, connect_config: {}}]: trellis terminates CONNECT and does not proxy it upstream');
+  }
   const out: Route = { name: m.strOr('name', ''), match, action, ...edits, typed_per_filter_config: perFilter };
   if (metadata !== undefined && Object.keys(metadata).length > 0) out.metadata = metadata;
   return out;
@@ -106,6 +110,12 @@ function validateFilterMetadata(ctx: Ctx, raw: unknown, path: string): Record<st
     ctx.err(p, 'expected an object (a google.protobuf.Struct)');
     return undefined;
   });
+}
+
+/** CONNECT enabled on the route with connect_config, or turned off there (then the request gets 403 and never goes upstream). */
+function terminatesConnect(a: RouteAction): boolean {
+  const u = a.upgrade_configs.find((c) => c.upgrade_type === 'connect');
+  return u !== undefined && (u.connect_config !== undefined || !u.enabled);
 }
 
 function validateDomain(ctx: Ctx, raw: unknown, path: string): string | undefined {

@@ -99,7 +99,9 @@ export interface RouteMatch {
     | { kind: 'prefix'; value: string }
     | { kind: 'path'; value: string }
     | { kind: 'safe_regex'; regex: string }
-    | { kind: 'path_separated_prefix'; value: string };
+    | { kind: 'path_separated_prefix'; value: string }
+    /** connect_matcher {}: CONNECT requests only (the only way an HTTP/1.1 CONNECT, which has no path, matches). */
+    | { kind: 'connect_matcher' };
   case_sensitive: boolean; // default true
   headers: HeaderMatcher[];
   query_parameters: QueryParameterMatcher[];
@@ -186,8 +188,8 @@ export interface RouteAction {
   request_mirror_policies: RequestMirrorPolicy[];
   hash_policy: HashPolicy[];
   max_stream_duration?: { max_stream_duration?: Millis; grpc_timeout_header_max?: Millis };
-  /** Envoy: upgrade_configs (e.g. websocket) per route. */
-  upgrade_configs: { upgrade_type: string; enabled: boolean }[];
+  /** Envoy: upgrade_configs (e.g. websocket) per route; `connect_config` (CONNECT only) = terminate CONNECT into raw TCP. */
+  upgrade_configs: { upgrade_type: string; enabled: boolean; connect_config?: Record<string, never> }[];
   /** Descriptors for the local rate limit filter. */
   rate_limits?: RateLimitPolicy[];
 }
@@ -604,11 +606,40 @@ export interface HttpProtocolOptions {
   http2_protocol_options: { max_concurrent_streams?: number };
 }
 
+export type DnsLookupFamily = 'AUTO' | 'V4_ONLY' | 'V6_ONLY' | 'V4_PREFERRED' | 'ALL';
+
+/** extensions.common.dynamic_forward_proxy.v3.DnsCacheConfig, with Envoy's defaults filled in. */
+export interface DnsCacheConfig {
+  name: string;
+  dns_lookup_family: DnsLookupFamily; // default AUTO
+  dns_refresh_rate: Millis; // default 60 s, >= 1 ms
+  /** dns_failure_refresh_rate.base_interval: the retry delay after a failed lookup (default dns_refresh_rate). */
+  dns_failure_refresh_rate?: Millis;
+  host_ttl: Millis; // default 5 min
+  max_hosts: number; // default 1024
+  /** dns_cache_circuit_breaker.max_pending_requests: requests waiting on a lookup (default 1024). */
+  max_pending_requests: number;
+  /** 0 = no timeout of our own; default 5 s. */
+  dns_query_timeout: Millis;
+  preresolve_hostnames: { address: string; port: number }[];
+}
+
+/** cluster_type envoy.clusters.dynamic_forward_proxy: hosts come from the shared DNS cache, one per request authority. */
+export interface DfpClusterType {
+  name: 'envoy.clusters.dynamic_forward_proxy';
+  dns_cache_config: DnsCacheConfig;
+  allow_insecure_cluster_options: boolean;
+  /** Accepted; connections are never coalesced across hosts here (each authority keeps its own pool). */
+  allow_coalesced_connections: boolean;
+}
+
 export type LbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'RING_HASH' | 'MAGLEV' | 'CLUSTER_PROVIDED';
 
 export interface Cluster {
   name: string;
   type: 'STATIC' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'EDS' | 'ORIGINAL_DST';
+  /** Set instead of `type` (a proto oneof); `type` then stays STATIC with no endpoints. */
+  cluster_type?: DfpClusterType;
   eds_cluster_config?: { service_name?: string };
   connect_timeout: Millis; // default 5000
   lb_policy: LbPolicy;

@@ -11,6 +11,7 @@ import type { ConnectionManager } from './connection-manager.js';
 import { grpcStatusForHttp, type ResponseFlag } from './local-reply.js';
 import { replyToTarget, sanitizePath, type PathVerdict } from './request-path.js';
 import { appendVia, applyHeaderOptions } from './hcm-headers.js';
+import { isConnectTarget, rejectDisallowedConnect } from './connect-policy.js';
 
 export { normalizePath } from './request-path.js';
 
@@ -100,6 +101,7 @@ export class ActiveStream extends FilterManager implements RouteRequest {
     this.sanitizeHeaders();
     applyHeaderOptions(this, cm.headerOptions);
     this.rematchRoute();
+    if (this.method === 'CONNECT' && rejectDisallowedConnect(this)) return;
     this.slots = cm.filterChain.create(this, this.route);
     const hasBody = this.ds.hasBody;
     this.decodeHeadersFrom(0, !hasBody);
@@ -325,6 +327,8 @@ export class ActiveStream extends FilterManager implements RouteRequest {
 
   /** Absolute-form targets (proxy requests) become authority + path; anything else must be origin-form. */
   private normalizeTarget(): PathVerdict | 'malformed' {
+    // CONNECT host:port has no path
+    if (this.method === 'CONNECT' && this.path === '') return isConnectTarget(this.authority) ? 'continue' : 'malformed';
     if (!this.splitTarget()) return 'malformed';
     const r = sanitizePath(this.path, this.cm.pathOptions);
     this.path = r.path;

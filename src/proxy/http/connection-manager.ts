@@ -21,6 +21,7 @@ import { admitH2Stream, guardH2Session } from './h2-stream-guard.js';
 import { LocalReplyRewriter } from './local-reply-config.js';
 import type { PathOptions } from './request-path.js';
 import { hcmHeaderOptions, type HcmHeaderOptions } from './hcm-headers.js';
+import { acceptH1Connect } from './connect-tunnel.js';
 
 /** What a connection manager needs from the rest of the proxy. */
 export interface HcmContext {
@@ -160,7 +161,8 @@ export class ConnectionManager implements HttpConnectionHandler {
 
   private readonly h1Callbacks: H1CodecCallbacks = {
     onRequest: (stream, info) => new ActiveStream(this, stream, info).start(),
-    onUpgrade: (req, socket, head, info) => new ActiveStream(this, new UpgradeDownstream(req, socket, head), info).start(),
+    onUpgrade: (req, socket, head, info) =>
+      req.method === 'CONNECT' ? acceptH1Connect(this, req, socket, head, info) : new ActiveStream(this, new UpgradeDownstream(req, socket, head), info).start(),
     onProtocolError: () => this.stats.cxProtocolError.inc(),
     onClose: (conn) => this.h1Connections.delete(conn),
   };

@@ -267,7 +267,8 @@ export class H1Connection {
     // RFC 9113 retired the h2c upgrade; like Envoy we answer such a request in HTTP/1.1, then close
     // (llhttp stops parsing the connection after an upgrade request).
     const h2c = head.upgrade && typeof headers.upgrade === 'string' && headers.upgrade.toLowerCase() === 'h2c';
-    if (head.upgrade && !h2c && m !== 'CONNECT') {
+    // CONNECT is handed over like an upgrade: after its head the connection carries whatever the tunnel does.
+    if (head.upgrade && !h2c) {
       this.upgrade = { method: m, url: head.url, headers };
       return;
     }

@@ -19,6 +19,7 @@ export const Flag = {
   DownstreamProtocolError: 'DPE',
   UpstreamProtocolError: 'UPE',
   DurationTimeout: 'DT',
+  DnsResolutionFailed: 'DF',
   UnauthorizedExternalService: 'UAEX',
   RateLimited: 'RL',
   FailedLocalHealthCheck: 'LH',

@@ -22,6 +22,8 @@ class RouteActionImpl implements CompiledRouteAction {
   readonly retry?: CompiledRetryPolicy;
   readonly mirrors: readonly RequestMirrorPolicy[];
   readonly websocketEnabled: boolean | undefined;
+  readonly connectEnabled: boolean | undefined;
+  readonly connectTerminate: boolean;
   readonly grpcTimeoutHeaderMax?: Millis;
   private readonly picker: ClusterPicker;
   private readonly paths: PathRewriter;
@@ -40,6 +42,9 @@ class RouteActionImpl implements CompiledRouteAction {
     this.mirrors = Object.freeze([...a.request_mirror_policies]);
     const ws = a.upgrade_configs.find((u) => u.upgrade_type.toLowerCase() === 'websocket');
     this.websocketEnabled = ws ? ws.enabled : undefined;
+    const connect = a.upgrade_configs.find((u) => u.upgrade_type === 'connect');
+    this.connectEnabled = connect ? connect.enabled : undefined;
+    this.connectTerminate = connect !== undefined && connect.enabled && connect.connect_config !== undefined;
     const gmax = a.max_stream_duration?.grpc_timeout_header_max;
     if (gmax !== undefined) this.grpcTimeoutHeaderMax = gmax;
     const hp = a.hash_policy.length > 0 ? a.hash_policy : vh.hashPolicy;

@@ -14,6 +14,8 @@ export const PM_PREFIX = 0;
 export const PM_PATH = 1;
 export const PM_REGEX = 2;
 export const PM_SEPARATED = 3;
+/** connect_matcher: CONNECT requests only, whatever their path (HTTP/1.1 CONNECT has none). */
+export const PM_CONNECT = 4;
 
 const GRPC = 'application/grpc';
 
@@ -41,10 +43,14 @@ export class CompiledRouteMatch {
   constructor(m: RouteMatch, path: string, errs: Errors) {
     const ps = m.path_specifier;
     this.ignoreCase = !m.case_sensitive && ps.kind !== 'safe_regex';
-    this.kind = ps.kind === 'prefix' ? PM_PREFIX : ps.kind === 'path' ? PM_PATH : ps.kind === 'safe_regex' ? PM_REGEX : PM_SEPARATED;
+    this.kind =
+      ps.kind === 'prefix' ? PM_PREFIX : ps.kind === 'path' ? PM_PATH : ps.kind === 'safe_regex' ? PM_REGEX : ps.kind === 'connect_matcher' ? PM_CONNECT : PM_SEPARATED;
     if (ps.kind === 'safe_regex') {
       this.value = '';
       this.re = compileRegex(ps.regex, `${path}.safe_regex.regex`, errs);
+    } else if (ps.kind === 'connect_matcher') {
+      this.value = '';
+      this.re = undefined;
     } else {
       this.value = this.ignoreCase ? asciiLower(ps.value) : ps.value;
       this.re = undefined;
@@ -57,8 +63,13 @@ export class CompiledRouteMatch {
     this.runtimeKey = m.runtime_fraction?.runtime_key ?? '';
   }
 
-  /** Path specifier against raw[0..end) (the path without its query); `pathOnly` is set when needsPathString. */
-  matchPath(raw: string, end: number, pathOnly: string | undefined): boolean {
+  /**
+   * Path specifier against raw[0..end) (the path without its query); `pathOnly` is set when needsPathString.
+   * A request without a path (CONNECT) only matches connect_matcher, as Envoy's pathless requests do.
+   */
+  matchPath(raw: string, end: number, pathOnly: string | undefined, method = ''): boolean {
+    if (this.kind === PM_CONNECT) return method === 'CONNECT';
+    if (raw.length === 0) return false;
     switch (this.kind) {
       case PM_PREFIX:
         return startsWithRange(raw, end, this.value, this.ignoreCase);

@@ -153,7 +153,7 @@ class RouteTableImpl implements RouteTable {
       const e = routes[i]!;
       const m = e.matcher;
       if (m.needsPathString && pathOnly === undefined) pathOnly = end === raw.length ? raw : raw.slice(0, end);
-      if (!m.matchPath(raw, end, pathOnly)) continue;
+      if (!m.matchPath(raw, end, pathOnly, req.method)) continue;
       if (m.runtimeFraction >= 0 && draw < 0) {
         draw = this.random();
         snapshot = this.runtime?.snapshot();

@@ -66,6 +66,10 @@ export interface CompiledRouteAction {
   hash(req: RouteRequest, sourceIp: string): bigint | undefined;
   /** If the hash policy includes a cookie with ttl that was absent, the Set-Cookie to add. */
   readonly websocketEnabled: boolean | undefined; // per-route upgrade_configs override
+  /** Per-route CONNECT upgrade override (undefined = the connection manager's upgrade_configs decide). */
+  readonly connectEnabled?: boolean;
+  /** upgrade_configs CONNECT with connect_config: the router answers 200 and tunnels the payload as raw TCP. */
+  readonly connectTerminate?: boolean;
   readonly grpcTimeoutHeaderMax?: Millis;
 }
 

@@ -7,6 +7,7 @@ import type { DnsLookup } from './dns.js';
 import { createLoadBalancer } from './lb/index.js';
 import type { ClusterManager, UpstreamCluster } from './types.js';
 import type { RuntimeSource } from '../runtime-config/snapshot.js';
+import { DnsCacheManager } from './dfp/dns-cache-manager.js';
 
 const defaultLbFactory: LoadBalancerFactory = (c, random) => createLoadBalancer(c, { random });
 
@@ -25,10 +26,12 @@ export interface ClusterManagerOptions {
 
 export class ClusterManagerImpl implements ClusterManager {
   readonly localLocality: Locality | undefined;
+  readonly dnsCaches: DnsCacheManager;
   private readonly clusters = new Map<string, ClusterImpl>();
 
   constructor(private readonly opts: ClusterManagerOptions) {
     this.localLocality = opts.localLocality;
+    this.dnsCaches = new DnsCacheManager({ stats: opts.stats, lookup: opts.lookup, now: opts.now });
   }
 
   get(name: string): ClusterImpl | undefined {
@@ -73,6 +76,7 @@ export class ClusterManagerImpl implements ClusterManager {
   close(): void {
     for (const c of this.clusters.values()) c.close();
     this.clusters.clear();
+    this.dnsCaches.close();
   }
 
   private create(cfg: Cluster, previous: ClusterImpl | undefined): ClusterImpl {
@@ -85,6 +89,7 @@ export class ClusterManagerImpl implements ClusterManager {
       now: o.now,
       previous,
       runtime: o.runtime,
+      dnsCaches: this.dnsCaches,
     });
   }
 }

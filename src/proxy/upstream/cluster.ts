@@ -9,6 +9,8 @@ import { OutlierDetector } from './outlier-detector.js';
 import { DEFAULT_OVERPROVISIONING, buildPrioritySet, specsFromAssignment } from './priority-set.js';
 import type { Host, LoadBalancer, PickContext, Picker, PrioritySet, UpstreamCluster, UpstreamFailure } from './types.js';
 import type { RuntimeSource } from '../runtime-config/snapshot.js';
+import { DnsCacheManager } from './dfp/dns-cache-manager.js';
+import { DfpHosts } from './dfp/dfp-hosts.js';
 
 export type LoadBalancerFactory = (cluster: Cluster, random?: () => number) => LoadBalancer;
 
@@ -24,6 +26,8 @@ export interface ClusterOptions {
   previous?: ClusterImpl;
   /** Envoy's runtime: circuit_breakers.<cluster>.* and outlier_detection.* keys. */
   runtime?: RuntimeSource;
+  /** DNS caches for dynamic_forward_proxy clusters (shared with the DFP filter); a private one if absent. */
+  dnsCaches?: DnsCacheManager;
 }
 
 const EMPTY_ASSIGNMENT = (name: string): ClusterLoadAssignment => ({
@@ -44,6 +48,7 @@ export class ClusterImpl implements UpstreamCluster {
   private readonly hc: HealthChecker | undefined;
   private readonly outlier: OutlierDetector | undefined;
   private dns: DnsRefresher | undefined;
+  private dfp: DfpHosts | undefined;
   private dnsAnswers: ReadonlyMap<string, readonly string[]> = new Map();
   private discoveryDone = false;
   private readyWaiters: (() => void)[] = [];
@@ -106,10 +111,16 @@ export class ClusterImpl implements UpstreamCluster {
         })
       : undefined;
 
+    if (config.cluster_type !== undefined) {
+      const caches = opts.dnsCaches ?? new DnsCacheManager({ stats: opts.stats, lookup: opts.lookup, now: opts.now });
+      this.dfp = new DfpHosts(config.cluster_type, config.transport_socket !== undefined, caches, () => this.applyDfp());
+    }
     this.startDiscovery(opts.lookup ?? systemLookup);
   }
 
   chooseHost(ctx: PickContext): Host | null {
+    // CLUSTER_PROVIDED for dynamic_forward_proxy: the host resolved for this request's authority.
+    if (this.dfp !== undefined) return this.dfp.choose(ctx.authority, this.hostMap);
     const p = this.picker.pick(ctx);
     return p.kind === 'complete' ? p.host : null;
   }
@@ -136,7 +147,7 @@ export class ClusterImpl implements UpstreamCluster {
 
   /** New endpoints (EDS pushes; also accepted for STATIC and DNS clusters as their new targets). */
   setLoadAssignment(cla: ClusterLoadAssignment): void {
-    if (this.closed) return;
+    if (this.closed || this.dfp !== undefined) return; // a DFP cluster's hosts come from its DNS cache only
     this.assignment = cla;
     if (this.config.type === 'STRICT_DNS' || this.config.type === 'LOGICAL_DNS') {
       this.applyDns(this.dnsAnswers);
@@ -159,12 +170,19 @@ export class ClusterImpl implements UpstreamCluster {
   close(): void {
     this.closed = true;
     this.dns?.close();
+    this.dfp?.close();
     this.hc?.close();
     this.outlier?.close();
     for (const w of this.readyWaiters.splice(0)) w();
   }
 
   private startDiscovery(lookup: DnsLookup): void {
+    if (this.dfp !== undefined) {
+      // Hosts arrive as requests resolve them; start from what the shared cache already knows.
+      this.applyDfp();
+      this.discoveryDone = true;
+      return;
+    }
     switch (this.config.type) {
       case 'STRICT_DNS':
       case 'LOGICAL_DNS':
@@ -210,6 +228,17 @@ export class ClusterImpl implements UpstreamCluster {
     this.applySpecs([spec]);
     const host = this.hostMap.get(hostKey(name, spec.port));
     host?.setAddress(answers.get(name)?.[0] ?? name);
+  }
+
+  /** dynamic_forward_proxy: one host per resolved name:port, connecting to the name's current address. */
+  private applyDfp(): void {
+    const dfp = this.dfp;
+    if (dfp === undefined || this.closed) return;
+    this.applySpecs(dfp.specs());
+    for (const h of this.hostMap.values()) {
+      const a = dfp.addressOf(h.key);
+      if (a !== undefined) h.setAddress(a);
+    }
   }
 
   private applySpecs(specs: readonly EndpointSpec[]): void {

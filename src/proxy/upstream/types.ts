@@ -1,6 +1,7 @@
 // Upstream: interfaces between the cluster manager, load balancers and the HTTP router filter.
 import type { Cluster, ClusterLoadAssignment, Locality } from '../config/types.js';
 import type { StatsScope } from '../telemetry/stats.js';
+import type { DnsCacheManager } from './dfp/dns-cache-manager.js';
 
 export type HostHealth = 'healthy' | 'unhealthy' | 'degraded';
 
@@ -53,6 +54,8 @@ export interface PickContext {
   excluded?: ReadonlySet<Host>;
   /** Route retry_policy.host_selection_retry_max_attempts: re-picks allowed to avoid `excluded`. */
   hostSelectionRetryMaxAttempts?: number;
+  /** The request's :authority (dynamic_forward_proxy clusters pick the host resolved for it). */
+  authority?: string;
 }
 
 export type Pick = { kind: 'complete'; host: Host } | { kind: 'fail' };
@@ -105,6 +108,8 @@ export interface UpstreamCluster {
 
 export interface ClusterManager {
   get(name: string): UpstreamCluster | undefined;
+  /** Named DNS caches shared by dynamic_forward_proxy filters and clusters (absent in test fakes). */
+  readonly dnsCaches?: DnsCacheManager;
   all(): readonly UpstreamCluster[];
   /** Replace the set of clusters; clusters whose config is unchanged keep their hosts and state. */
   update(clusters: readonly Cluster[]): void;

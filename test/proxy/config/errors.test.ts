@@ -62,7 +62,7 @@ const cases: Case[] = [
     /^substitution refers to group \\2 but the regex has 1$/,
   ],
   ['two path specifiers', (b) => set(b, `${R0}.match.path`, '/x'), `${R0}.match.path`, /only one of prefix, path may be set/],
-  ['no path specifier', (b) => set(b, `${R0}.match`, {}), `${R0}.match`, /one of prefix, path, safe_regex, path_separated_prefix is required/],
+  ['no path specifier', (b) => set(b, `${R0}.match`, {}), `${R0}.match`, /one of prefix, path, safe_regex, path_separated_prefix, connect_matcher is required/],
   ['no route action', (b) => set(b, `${R0}.route`, undefined), `${R0}.route`, /one of route, redirect, direct_response is required/],
   ['unknown retry_on', (b) => set(b, `${R0}.route.retry_policy`, { retry_on: '5xx,sometimes' }), `${R0}.route.retry_policy.retry_on`, /unknown retry condition "sometimes"; expected one of 5xx, gateway-error/],
   [

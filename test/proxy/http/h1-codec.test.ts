@@ -233,6 +233,16 @@ test('h1 codec: an Upgrade request pipelined behind another is handed over in it
   assert.equal(c.upgrades[0].head.toString(), 'FRAME');
 });
 
+test('h1 codec: CONNECT is handed over like an upgrade, with the tunnel bytes sent after its head', async () => {
+  const c = new CodecUnderTest();
+  await c.send('CONNECT 127.0.0.1:9000 HTTP/1.1\r\nHost: 127.0.0.1:9000\r\n\r\nTUNNEL');
+  assert.equal(c.requests.length, 0, 'not a request with a body of its own');
+  assert.equal(c.upgrades.length, 1);
+  assert.equal(c.upgrades[0].req.method, 'CONNECT');
+  assert.equal(c.upgrades[0].req.url, '127.0.0.1:9000');
+  assert.equal(c.upgrades[0].head.toString(), 'TUNNEL');
+});
+
 test('h1 codec: a request body nobody has asked for yet is not buffered past 64 KiB; reading it resumes the socket', async () => {
   const socket = new FakeSocket();
   let stream: H1Stream | undefined;

@@ -4,6 +4,7 @@ import './compressor/index.js';
 import './cors/index.js';
 import './csrf/index.js';
 import './decompressor/index.js';
+import './dynamic_forward_proxy/index.js';
 import './ext_authz/index.js';
 import './fault/index.js';
 import './grpc_http1_bridge/index.js';

@@ -48,12 +48,25 @@ export class PoolManager {
 
   /** The pool for `host` of `cluster`; `downstreamH2` picks h2 under USE_DOWNSTREAM; `req` names the host for auto_sni. */
   pool(cluster: UpstreamCluster, host: Host, downstreamH2: boolean, req?: PoolRequest): ConnectionPool {
+    const cp = this.clusterPoolsOf(cluster);
+    return this.hostPool(cluster, cp, host, cp.protocol === 'USE_DOWNSTREAM' ? (downstreamH2 ? 'HTTP2' : 'HTTP1') : cp.protocol, req);
+  }
+
+  /** A pool whose connectRaw opens plain TCP/TLS connections to `host` whatever the cluster's HTTP protocol (CONNECT tunnels). */
+  rawPool(cluster: UpstreamCluster, host: Host, req?: PoolRequest): ConnectionPool {
+    return this.hostPool(cluster, this.clusterPoolsOf(cluster), host, 'HTTP1', req);
+  }
+
+  private clusterPoolsOf(cluster: UpstreamCluster): ClusterPools {
     let cp = this.byCluster.get(cluster);
     if (cp === undefined) {
       cp = this.clusterPools(cluster);
       this.byCluster.set(cluster, cp);
     }
-    const protocol = cp.protocol === 'USE_DOWNSTREAM' ? (downstreamH2 ? 'HTTP2' : 'HTTP1') : cp.protocol;
+    return cp;
+  }
+
+  private hostPool(cluster: UpstreamCluster, cp: ClusterPools, host: Host, protocol: Exclude<Protocol, 'USE_DOWNSTREAM'>, req: PoolRequest | undefined): ConnectionPool {
     const name = cp.auto !== undefined && req !== undefined ? autoHostName(req, cp.auto) : undefined;
     const key = name === undefined ? protocol : `${protocol} ${name}`;
     let hp = this.byHost.get(host);
@@ -65,7 +78,15 @@ export class PoolManager {
     if (pool === undefined) {
       const opts = {
         host,
-        target: { host: host.address, port: host.port, timeoutMs: cluster.config.connect_timeout, tls: name === undefined ? cp.tls : this.tlsFor(cluster, cp, name) },
+        target: {
+          // read per connection: a LOGICAL_DNS or dynamic_forward_proxy host re-resolved in place is followed
+          get host(): string {
+            return host.address;
+          },
+          port: host.port,
+          timeoutMs: cluster.config.connect_timeout,
+          tls: name === undefined ? cp.tls : this.tlsFor(cluster, cp, name),
+        },
         breakers: cluster.breakers,
         stats: cp.stats,
         idleTimeoutMs: cp.idleTimeoutMs,

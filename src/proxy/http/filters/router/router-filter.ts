@@ -16,6 +16,7 @@ import { UpstreamRequest, type UpstreamRequestOwner } from './upstream-request.j
 import { forwardRequestHeaders, forwardResponseHeaders, upstreamBodyLength } from '../../hop-by-hop.js';
 import { UpgradeDownstream } from '../../upgrade-downstream.js';
 import { tunnelUpgrade } from '../../upgrade.js';
+import { TcpTunnelPool } from '../../../upstream/pool/tcp-tunnel.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -64,6 +65,8 @@ class RouterFilter implements HttpFilter, UpstreamRequestOwner, WatermarkCallbac
   private retryHeld = false;
   private readPaused = false;
   private mirrors: UpstreamStream[] | null = null;
+  /** A CONNECT terminated here (connect_config): one raw TCP try, no retries, no body replay, no route timeout. */
+  private tunnel = false;
 
   constructor(
     private readonly shared: RouterShared,
@@ -142,10 +145,12 @@ class RouterFilter implements HttpFilter, UpstreamRequestOwner, WatermarkCallbac
     this.cluster = cluster;
     this.hasBody = hasBody;
     this.bodyDone = !hasBody;
+    this.tunnel = s.method === 'CONNECT' && action.connectTerminate === true;
+    if (this.tunnel) this.body = null;
     this.clusterStats = cm.clusterStats.get(cluster);
     const match = s.match!;
     this.routeStats = match.route.statName || match.route.name ? cm.routeStats.get(match) : undefined;
-    this.retriesLeft = action.retry?.policy.num_retries ?? 0;
+    this.retriesLeft = this.tunnel ? 0 : (action.retry?.policy.num_retries ?? 0);
     const policy = cluster.config.lb_policy;
     this.hashKey = policy === 'RING_HASH' || policy === 'MAGLEV' ? action.hash(s, s.clientIp) : undefined;
     this.bufferLimit = cluster.config.per_connection_buffer_limit_bytes;
@@ -158,12 +163,12 @@ class RouterFilter implements HttpFilter, UpstreamRequestOwner, WatermarkCallbac
     this.requestHeld = true;
     this.clusterStats.rqActive.add(1);
     const timeout = action.timeout;
-    if (timeout > 0) this.globalTimer = setTimeout(this.onGlobalTimeout, timeout);
+    if (timeout > 0 && !this.tunnel) this.globalTimer = setTimeout(this.onGlobalTimeout, timeout);
     const idle = action.idleTimeout ?? cm.streamIdleTimeout;
     if (idle > 0) this.idleTimer = setTimeout(this.onIdleTimeout, idle);
     const requestTimeout = cm.config.request_timeout;
-    if (requestTimeout > 0 && hasBody) this.requestTimer = setTimeout(this.onRequestTimeout, requestTimeout);
-    const mirrors = (this.mirrors = startMirror(action.mirrors, s, this.head, this.shared.random));
+    if (requestTimeout > 0 && hasBody && !this.tunnel) this.requestTimer = setTimeout(this.onRequestTimeout, requestTimeout);
+    const mirrors = (this.mirrors = this.tunnel ? null : startMirror(action.mirrors, s, this.head, this.shared.random));
     if (mirrors !== null && !hasBody) for (let i = 0; i < mirrors.length; i++) mirrors[i].end();
     this.cb.setWatermarkCallbacks(this);
     this.sendAttempt();
@@ -201,6 +206,7 @@ class RouterFilter implements HttpFilter, UpstreamRequestOwner, WatermarkCallbac
       attempt: this.attempt,
       excluded: this.tried,
       hostSelectionRetryMaxAttempts: retry?.host_selection_retry_max_attempts,
+      authority: s.authority,
     });
     if (lease === null) {
       this.clusterStats.noHealthyUpstream.inc();
@@ -215,7 +221,9 @@ class RouterFilter implements HttpFilter, UpstreamRequestOwner, WatermarkCallbac
     this.clusterStats.rqTotal.inc();
     this.routeStats?.rqTotal.inc();
     const head = this.action.autoHostRewrite ? { ...this.head, authority: host.hostname || `${host.address}:${host.port}` } : this.head;
-    const pool = s.cm.ctx.pools.pool(this.cluster, host, s.ds.protocol === 'HTTP/2', { authority: head.authority, headers: s.headers });
+    const pools = s.cm.ctx.pools;
+    const poolReq = { authority: head.authority, headers: s.headers };
+    const pool = this.tunnel ? new TcpTunnelPool(pools.rawPool(this.cluster, host, poolReq)) : pools.pool(this.cluster, host, s.ds.protocol === 'HTTP/2', poolReq);
     const up = new UpstreamRequest(this, lease, pool, retry?.per_try_timeout);
     this.current = up;
     up.send(head);

@@ -1,5 +1,6 @@
 // Test harness for the router filter: a real ConnectionManager and ActiveStream over a fake downstream, fake
 // clusters and a fake pool whose upstream streams the test answers by hand (timers faked by the caller).
+import { Duplex } from 'node:stream';
 import type { DownstreamStream } from '../../../../../src/proxy/http/downstream.js';
 import type { HeaderMap } from '../../../../../src/proxy/router/types.js';
 import type { Bootstrap, HttpConnectionManager } from '../../../../../src/proxy/config/types.js';
@@ -15,7 +16,7 @@ import { FakeCluster, FakeClusterManager, FakeStats, fakeHost } from '../../../t
 export class FakeDownstream implements DownstreamStream {
   readonly protocol = 'HTTP/1.1' as const;
   readonly rawPath: string;
-  readonly authority = 'svc';
+  readonly authority: string;
   readonly contentLength: number;
   responseStarted = false;
   status = 0;
@@ -33,7 +34,9 @@ export class FakeDownstream implements DownstreamStream {
     path: string,
     readonly headers: HeaderMap,
     readonly hasBody: boolean,
+    authority = 'svc',
   ) {
+    this.authority = authority;
     this.rawPath = path;
     this.contentLength = -1;
   }
@@ -107,15 +110,44 @@ export class FakeUpstream implements UpstreamStream {
 
 export interface RouterRig {
   cm: ConnectionManager;
+  /** Raw connections opened for CONNECT tunnels (the upstream end: read what the proxy wrote, push what the target sends). */
+  tunnels: PassThroughPair[];
   stats: FakeStats;
   cluster: FakeCluster;
   /** Every upstream request, in order. */
   upstreams: FakeUpstream[];
-  request(opts?: { method?: string; path?: string; headers?: HeaderMap; body?: boolean }): FakeDownstream;
+  request(opts?: { method?: string; path?: string; headers?: HeaderMap; body?: boolean; authority?: string }): FakeDownstream;
 }
 
-/** A rig for one route `{prefix: '/'}` to cluster "a" (hosts h0, h1), with `route` merged into the route action. */
-export function routerRig(route: Record<string, unknown> = {}, hcm: Record<string, unknown> = {}): RouterRig {
+/** One raw upstream connection: `socket` is what the proxy holds; `written` collects its writes; `send` / `end` act as the target. */
+export class PassThroughPair {
+  written = '';
+  ended = false;
+  readonly socket: Duplex;
+  constructor() {
+    const self = this;
+    this.socket = new Duplex({
+      read() {},
+      write(chunk: Buffer, _enc, cb) {
+        self.written += chunk.toString();
+        cb();
+      },
+      final(cb) {
+        self.ended = true;
+        cb();
+      },
+    });
+  }
+  send(data: string): void {
+    this.socket.push(Buffer.from(data));
+  }
+  end(): void {
+    this.socket.push(null);
+  }
+}
+
+/** A rig for one route (`match`, default `{prefix: '/'}`) to cluster "a" (hosts h0, h1), with `route` merged into the route action. */
+export function routerRig(route: Record<string, unknown> = {}, hcm: Record<string, unknown> = {}, match: Record<string, unknown> = { prefix: '/' }): RouterRig {
   const raw = {
     static_resources: {
       listeners: [
@@ -130,7 +162,7 @@ export function routerRig(route: Record<string, unknown> = {}, hcm: Record<strin
                   typed_config: {
                     '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
                     stat_prefix: 'in',
-                    route_config: { name: 'r', virtual_hosts: [{ name: 'vh', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'a', ...route } }] }] },
+                    route_config: { name: 'r', virtual_hosts: [{ name: 'vh', domains: ['*'], routes: [{ match, route: { cluster: 'a', ...route } }] }] },
                     http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
                     ...hcm,
                   },
@@ -163,7 +195,16 @@ export function routerRig(route: Record<string, unknown> = {}, hcm: Record<strin
     drain: () => {},
     close: () => {},
   });
-  const pools = { pool: (_c: unknown, h: { key: string }) => pool(h.key) } as unknown as PoolManager;
+  const tunnels: PassThroughPair[] = [];
+  const rawPool = (): ConnectionPool => ({
+    ...pool('raw'),
+    connectRaw: (cb) => {
+      const t = new PassThroughPair();
+      tunnels.push(t);
+      cb(null, t.socket);
+    },
+  });
+  const pools = { pool: (_c: unknown, h: { key: string }) => pool(h.key), rawPool } as unknown as PoolManager;
   const cm = new ConnectionManager(hcmConfig, {
     stats,
     clusters: new FakeClusterManager([cluster]),
@@ -175,11 +216,12 @@ export function routerRig(route: Record<string, unknown> = {}, hcm: Record<strin
   const info = { remoteAddress: '127.0.0.1', remotePort: 5000, localAddress: '127.0.0.1', localPort: 10000, listenerName: 'l', filterChainName: '' };
   return {
     cm,
+    tunnels,
     stats,
     cluster,
     upstreams,
     request: (o = {}) => {
-      const ds = new FakeDownstream(o.method ?? 'GET', o.path ?? '/', { host: 'svc', ...o.headers }, o.body ?? false);
+      const ds = new FakeDownstream(o.method ?? 'GET', o.path ?? '/', { host: o.authority ?? 'svc', ...o.headers }, o.body ?? false, o.authority);
       new ActiveStream(cm, ds, info).start();
       return ds;
     },

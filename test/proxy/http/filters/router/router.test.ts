@@ -102,3 +102,41 @@ test('router: no healthy host → 503 UH; unknown route → 404 NR', () => {
   assert.equal(ds.status, 503);
   assert.equal(ds.body, 'no healthy upstream');
 });
+
+test('router: a terminated CONNECT answers 200 once connected, tunnels both ways, and only the idle timeout ends it (no route timeout)', async () => {
+  const rig = routerRig(
+    { timeout: '1s', idle_timeout: '10s', retry_policy: { retry_on: 'connect-failure', num_retries: 3 }, upgrade_configs: [{ upgrade_type: 'CONNECT', connect_config: {} }] },
+    { upgrade_configs: [{ upgrade_type: 'CONNECT' }] },
+    { connect_matcher: {} },
+  );
+  const ds = rig.request({ method: 'CONNECT', path: '', authority: 'svc:443', body: true });
+  assert.equal(rig.tunnels.length, 1);
+  assert.equal(rig.upstreams.length, 0, 'no HTTP request upstream');
+  assert.equal(ds.status, 200);
+  ds.send('hello');
+  const t = rig.tunnels[0]!;
+  assert.equal(t.written, 'hello');
+  t.send('world');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(ds.body, 'world');
+  clock.tick(5000);
+  assert.equal(ds.wasReset, false, 'the 1s route timeout does not apply to a tunnel');
+  ds.send('more');
+  clock.tick(9999);
+  assert.equal(ds.wasReset, false, 'data keeps it alive');
+  clock.tick(1);
+  assert.equal(ds.wasReset, true, 'idle for idle_timeout: reset');
+  assert.equal(t.socket.destroyed, true, 'the upstream connection goes with it');
+});
+
+test('router: CONNECT turned off by the route, or not enabled by the connection manager, is a 403 before any filter', () => {
+  const off = routerRig({ upgrade_configs: [{ upgrade_type: 'CONNECT', enabled: false }] }, { upgrade_configs: [{ upgrade_type: 'CONNECT' }] }, { connect_matcher: {} });
+  const ds = off.request({ method: 'CONNECT', path: '', authority: 'svc:443', body: true });
+  assert.equal(ds.status, 403);
+  assert.equal(off.tunnels.length, 0);
+  const notEnabled = routerRig();
+  assert.equal(notEnabled.request({ method: 'CONNECT', path: '', authority: 'svc:443', body: true }).status, 403);
+  const enabledNoRoute = routerRig({}, { upgrade_configs: [{ upgrade_type: 'CONNECT' }] });
+  assert.equal(enabledNoRoute.request({ method: 'CONNECT', path: '', authority: 'svc:443', body: true }).status, 404, 'only connect_matcher routes match CONNECT');
+  assert.equal(enabledNoRoute.request({ method: 'CONNECT', path: '', authority: 'svc', body: true }).status, 400, 'the target needs a port');
+});
