@@ -170,6 +170,8 @@ export class AdsClient {
       this.stats.lds.initFetchTimeout.inc();
       void this.applier.schedule('listeners');
     }, this.initialTimeoutMs);
+    // no LDS and no CDS to wait for: the static listeners go live now
+    if (this.clustersFetched && !this.byType.has(LISTENER_TYPE)) void this.applier.schedule('listeners');
   }
 
   /** Resolves once the first listener set (with its clusters and routes) is live, or the initial fetch timed out. */
@@ -230,7 +232,9 @@ export class AdsClient {
   private firstClusters(typeUrl: string): void {
     if (typeUrl !== CLUSTER_TYPE || this.clustersFetched) return;
     this.clustersFetched = true;
-    this.subs.request(this.subs.watch(LISTENER_TYPE));
+    // without LDS the listeners are the static ones: they go live once the first clusters are in (and warm)
+    if (this.byType.has(LISTENER_TYPE)) this.subs.request(this.subs.watch(LISTENER_TYPE));
+    else void this.applier.schedule('listeners');
   }
 
   private onClose(types: ReadonlySet<string>, reason: string, wasOpen: boolean, retryIn: number): void {

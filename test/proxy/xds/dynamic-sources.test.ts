@@ -205,3 +205,27 @@ describe('LDS and CDS on their own gRPC services', () => {
     assert.equal((await get(p2)).body, 'a');
   });
 });
+
+describe('CDS from a file and static listeners (no lds_config)', () => {
+  it('the static listeners go live as soon as the clusters are in, not after initial_fetch_timeout', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-cdsonly-'));
+    const a = await upstream('a');
+    fs.writeFileSync(path.join(dir, 'cds.yaml'), yaml('1', [staticCluster('svc', a.port)]));
+    const static0 = { ...inlineListener('static', 'svc') };
+    delete static0['@type'];
+    const r = parseBootstrap({ dynamic_resources: { cds_config: { path: 'cds.yaml' } }, static_resources: { listeners: [static0] } }, { baseDir: dir });
+    assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
+    const proxy = new Proxy({ bootstrap: r.value });
+    const t0 = Date.now();
+    try {
+      await proxy.start();
+      assert.ok(Date.now() - t0 < 3000, `started in ${Date.now() - t0} ms`);
+      const port = proxy.listeners.addresses().find((l) => l.name === 'static')?.port ?? 0;
+      assert.equal((await get(port)).body, 'a');
+    } finally {
+      await proxy.stop(100);
+      await a.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
