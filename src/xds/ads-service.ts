@@ -85,11 +85,11 @@ function codec<T extends object>(name: string): { encode(v: T): Buffer; decode(b
   };
 }
 
-function method<Req extends object, Res extends object>(rpc: string, req: string, res: string): MethodDefinition<Req, Res> {
+function method<Req extends object, Res extends object>(rpc: string, req: string, res: string, service = SERVICE): MethodDefinition<Req, Res> {
   const rq = codec<Req>(req);
   const rs = codec<Res>(res);
   return {
-    path: `/${SERVICE}/${rpc}`,
+    path: `/${service}/${rpc}`,
     requestStream: true,
     responseStream: true,
     requestSerialize: rq.encode,
@@ -138,4 +138,29 @@ export function adsServiceDefinition(): AdsServiceDefinition {
     ),
   };
   return def;
+}
+
+export interface TypeServiceMethods {
+  sotw: MethodDefinition<DiscoveryRequest, DiscoveryResponse>;
+  delta: MethodDefinition<DeltaDiscoveryRequest, DeltaDiscoveryResponse>;
+}
+
+const typeServices = new Map<string, TypeServiceMethods>();
+
+/**
+ * LDS or CDS on a stream of its own (envoy.service.listener.v3.ListenerDiscoveryService / cluster.v3.ClusterDiscoveryService):
+ * the same four messages as ADS under another path.
+ */
+export function typeServiceMethods(kind: 'listener' | 'cluster'): TypeServiceMethods {
+  let m = typeServices.get(kind);
+  if (m === undefined) {
+    const service = kind === 'listener' ? 'envoy.service.listener.v3.ListenerDiscoveryService' : 'envoy.service.cluster.v3.ClusterDiscoveryService';
+    const plural = kind === 'listener' ? 'Listeners' : 'Clusters';
+    m = {
+      sotw: method<DiscoveryRequest, DiscoveryResponse>(`Stream${plural}`, 'DiscoveryRequest', 'DiscoveryResponse', service),
+      delta: method<DeltaDiscoveryRequest, DeltaDiscoveryResponse>(`Delta${plural}`, 'DeltaDiscoveryRequest', 'DeltaDiscoveryResponse', service),
+    };
+    typeServices.set(kind, m);
+  }
+  return m;
 }

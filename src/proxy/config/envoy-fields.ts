@@ -95,6 +95,8 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
   'config.core.v3.CidrRange':
     'address_prefix prefix_len',
   'config.core.v3.AggregatedConfigSource': '',
+  'config.core.v3.PathConfigSource': 'path watched_directory',
+  'config.core.v3.WatchedDirectory': 'path',
   'config.core.v3.ApiConfigSource':
     'api_type transport_api_version cluster_names grpc_services refresh_delay request_timeout rate_limit_settings set_node_on_first_message_only config_validators',
   'config.core.v3.ConfigSource':

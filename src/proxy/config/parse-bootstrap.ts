@@ -1,6 +1,8 @@
 // Config stage: turns a raw Envoy v3 bootstrap document into the validated Bootstrap model, with cross-resource checks.
 import type { Result } from '../../common/result.js';
-import type { Admin, Bootstrap, Cluster, Listener } from './types.js';
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Admin, Bootstrap, Cluster, Listener, XdsConfigSource } from './types.js';
 import { Ctx, Msg } from './reader.js';
 import { validateAddress, validateNode } from './common.js';
 import { DEFAULT_ACCESS_LOG_FORMAT, validateAccessLog } from './access-log.js';
@@ -47,16 +49,59 @@ function secret(ctx: Ctx, raw: unknown, path: string): Secrets[number] | undefin
   return out;
 }
 
-function adsOnly(ctx: Ctx, raw: unknown, path: string): { ads: true } | undefined {
-  const m = Msg.open(ctx, raw, path, { type: 'config.core.v3.ConfigSource', fields: ['ads', 'resource_api_version'], ignored: ['initial_fetch_timeout'] });
-  if (m === undefined) return undefined;
-  m.enumOr('resource_api_version', ['V3'], 'V3');
-  if (!m.has('ads')) {
-    ctx.err(path, 'only {ads: {}} config sources are supported by trellis');
+/** A file a config source reads: it must exist at load (as in Envoy); relative paths resolve against the bootstrap. */
+function sourceFile(ctx: Ctx, raw: unknown, path: string, what: 'file' | 'directory'): string | undefined {
+  if (typeof raw !== 'string' || raw === '') {
+    ctx.err(path, `expected a non-empty path, got ${JSON.stringify(raw)}`);
     return undefined;
   }
-  Msg.open(ctx, m.raw('ads'), m.at('ads'), { type: 'config.core.v3.AggregatedConfigSource', fields: [] });
-  return { ads: true };
+  const full = ctx.baseDir !== undefined ? resolve(ctx.baseDir, raw) : resolve(raw);
+  try {
+    const st = statSync(full);
+    if (what === 'directory' ? !st.isDirectory() : st.isDirectory()) throw Object.assign(new Error(), { code: what === 'directory' ? 'ENOTDIR' : 'EISDIR' });
+  } catch (e) {
+    ctx.err(path, `cannot use ${what} "${full}": ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    return undefined;
+  }
+  return full;
+}
+
+/** lds_config / cds_config: ADS, a watched file (path or path_config_source), or the type's own gRPC service. */
+function xdsConfigSource(ctx: Ctx, raw: unknown, path: string): XdsConfigSource | undefined {
+  const m = Msg.open(ctx, raw, path, {
+    type: 'config.core.v3.ConfigSource',
+    fields: ['ads', 'path', 'path_config_source', 'api_config_source', 'resource_api_version'],
+    ignored: ['initial_fetch_timeout'],
+  });
+  if (m === undefined) return undefined;
+  m.enumOr('resource_api_version', ['V3'], 'V3');
+  switch (m.oneof(['ads', 'path', 'path_config_source', 'api_config_source'], true, undefined)) {
+    case 'ads':
+      Msg.open(ctx, m.raw('ads'), m.at('ads'), { type: 'config.core.v3.AggregatedConfigSource', fields: [] });
+      return { ads: true };
+    case 'path': {
+      const file = sourceFile(ctx, m.raw('path'), m.at('path'), 'file');
+      return file === undefined ? undefined : { path: file };
+    }
+    case 'path_config_source':
+      return m.msg('path_config_source', (r, p) => {
+        const pc = Msg.open(ctx, r, p, { type: 'config.core.v3.PathConfigSource', fields: ['path', 'watched_directory'] });
+        if (pc === undefined || !pc.require('path')) return undefined;
+        const file = sourceFile(ctx, pc.raw('path'), pc.at('path'), 'file');
+        const dir = pc.msg('watched_directory', (wr, wp) => {
+          const wd = Msg.open(ctx, wr, wp, { type: 'config.core.v3.WatchedDirectory', fields: ['path'] });
+          return wd?.require('path') === true ? sourceFile(ctx, wd.raw('path'), wd.at('path'), 'directory') : undefined;
+        });
+        if (file === undefined || (pc.has('watched_directory') && dir === undefined)) return undefined;
+        return dir === undefined ? { path: file } : { path: file, watched_directory: dir };
+      });
+    case 'api_config_source': {
+      const api = m.msg('api_config_source', (r, p) => adsConfig(ctx, r, p, 'api_config_source'));
+      return api === undefined ? undefined : { api_config_source: api };
+    }
+    default:
+      return undefined;
+  }
 }
 
 /** An ApiConfigSource over gRPC to one static cluster (ads_config, and cluster_manager.load_stats_config). */
@@ -91,11 +136,12 @@ function dynamicResources(ctx: Ctx, raw: unknown, path: string): Dynamic | undef
   const out: Dynamic = {};
   const ads = m.msg('ads_config', (r, p) => adsConfig(ctx, r, p));
   if (ads !== undefined) out.ads_config = ads;
-  const lds = m.msg('lds_config', (r, p) => adsOnly(ctx, r, p));
+  const lds = m.msg('lds_config', (r, p) => xdsConfigSource(ctx, r, p));
   if (lds !== undefined) out.lds_config = lds;
-  const cds = m.msg('cds_config', (r, p) => adsOnly(ctx, r, p));
+  const cds = m.msg('cds_config', (r, p) => xdsConfigSource(ctx, r, p));
   if (cds !== undefined) out.cds_config = cds;
-  if ((lds !== undefined || cds !== undefined) && !m.has('ads_config')) m.err('ads_config', 'lds_config/cds_config use ads, so ads_config is required');
+  const overAds = [['lds_config', lds], ['cds_config', cds]].filter(([, s]) => s !== undefined && typeof s === 'object' && 'ads' in s).map(([n]) => n);
+  if (overAds.length > 0 && !m.has('ads_config')) m.err('ads_config', `${overAds.join(' and ')} ${overAds.length > 1 ? 'use' : 'uses'} ads, so ads_config is required`);
   return out;
 }
 
@@ -159,6 +205,11 @@ function crossCheck(ctx: Ctx, b: Bootstrap, refs: Refs, rawClusterCount: number)
   const lrs = b.cluster_manager?.load_stats_config;
   if (lrs !== undefined && !clusterNames.has(lrs.cluster_name)) {
     ctx.err('cluster_manager.load_stats_config.grpc_services[0].envoy_grpc.cluster_name', `unknown cluster "${lrs.cluster_name}"; the load reporting cluster must be a static cluster`);
+  }
+  for (const type of ['lds_config', 'cds_config'] as const) {
+    const src = b.dynamic_resources?.[type];
+    if (src === undefined || !('api_config_source' in src) || clusterNames.has(src.api_config_source.cluster_name)) continue;
+    ctx.err(`dynamic_resources.${type}.api_config_source.grpc_services[0].envoy_grpc.cluster_name`, `unknown cluster "${src.api_config_source.cluster_name}"; the ${type === 'lds_config' ? 'LDS' : 'CDS'} cluster must be a static cluster`);
   }
   const ads = b.dynamic_resources?.ads_config;
   if (ads !== undefined && !clusterNames.has(ads.cluster_name)) {

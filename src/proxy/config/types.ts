@@ -666,6 +666,15 @@ export interface Cluster {
 }
 
 // ---------------------------------------------------------------- bootstrap
+/**
+ * Where LDS / CDS come from: the ADS stream; a file holding a DiscoveryResponse (`path`, or path_config_source with an
+ * optional watched_directory; resolved against the bootstrap's directory); or the type's own gRPC service.
+ */
+export type XdsConfigSource =
+  | { ads: true }
+  | { path: string; watched_directory?: string }
+  | { api_config_source: { api_type: 'GRPC' | 'DELTA_GRPC'; cluster_name: string; transport_api_version: 'V3' } };
+
 export interface Admin {
   address?: Address;
   access_log: AccessLog[];
@@ -681,8 +690,8 @@ export interface Bootstrap {
   };
   dynamic_resources?: {
     ads_config?: { api_type: 'GRPC' | 'DELTA_GRPC'; cluster_name: string; transport_api_version: 'V3' };
-    lds_config?: { ads: true };
-    cds_config?: { ads: true };
+    lds_config?: XdsConfigSource;
+    cds_config?: XdsConfigSource;
   };
   stats_flush_interval?: Millis;
   /** cluster_manager.load_stats_config: validated and kept; trellis sends no load reports (LRS). */

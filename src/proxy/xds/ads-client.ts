@@ -1,15 +1,16 @@
-// xDS client: the proxy's ADS client — subscribes CDS/LDS (wildcard), EDS/RDS (by name) and VHDS (by route config, delta only), validates each response, ACKs or NACKs, hands accepted state to the applier.
+// xDS client: the proxy's xDS client — subscribes CDS/LDS (wildcard; over ADS, their own gRPC streams or files), EDS/RDS (by name) and VHDS
+// (by route config, delta only) over ADS, validates each response, ACKs or NACKs, hands accepted state to the applier.
 import { formatErrors, type ConfigError } from '../../common/result.js';
 import type { Cluster, ClusterLoadAssignment, Listener, VirtualHost } from '../config/types.js';
 import type { StatsScope } from '../telemetry/stats.js';
 import type { XdsNode } from '../../xds/ads-service.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, VIRTUAL_HOST_TYPE, shortName } from '../../xds/type-urls.js';
-import { createTransport, type AdsTransport, type TransportHandlers, type Watch, type XdsApi, type XdsUpdate } from './ads-protocol.js';
+import type { AdsTransport, TransportHandlers, Watch, XdsApi, XdsUpdate } from './ads-protocol.js';
 import type { AdsStreamOptions } from './ads-stream.js';
 import type { BackoffOptions } from './backoff.js';
 import { Applier, type ApplyTarget, type BoundListener, type XdsResources } from './applier.js';
-import { deltaCodec } from './delta-codec.js';
-import { sotwCodec } from './sotw-codec.js';
+import type { GrpcTransportFactory } from './grpc-transport.js';
+import { FileSource } from './file-source.js';
 import {
   CLUSTERS,
   ENDPOINTS,
@@ -17,6 +18,7 @@ import {
   VIRTUAL_HOSTS,
   checkListenerAddresses,
   checkNotStatic,
+  edsName,
   rdsNames,
   routesSpec,
   validateResources,
@@ -30,10 +32,21 @@ import { configDump } from './config-dump.js';
 import { VHDS_NEEDS_DELTA, Vhds } from './vhds.js';
 import type { RuntimeSource } from '../runtime-config/snapshot.js';
 
+/** Where LDS or CDS come from: the ADS stream, a stream of the type's own service, or a watched file. */
+export type XdsSource =
+  | { kind: 'ads' }
+  | { kind: 'grpc'; api: XdsApi; targets: readonly string[] }
+  | { kind: 'file'; path: string; watchedDirectory?: string }
+  | { kind: 'none' };
+
 export interface AdsClientOptions {
   node: XdsNode;
-  /** Control plane host:port (several = tried in turn on reconnect). */
-  targets: readonly string[];
+  /** ADS control plane host:port (several = tried in turn on reconnect); none = no ADS stream. */
+  targets?: readonly string[];
+  /** LDS and CDS sources; default both over ADS. EDS, RDS and VHDS always go over ADS. */
+  sources?: { listeners?: XdsSource; clusters?: XdsSource };
+  /** Opens gRPC streams; required when a source is ADS or gRPC (not loaded by file-only proxies). */
+  grpc?: GrpcTransportFactory;
   target: ApplyTarget;
   stats: StatsScope;
   /** Which ADS RPC to speak (bootstrap ads_config.api_type GRPC = 'sotw', DELTA_GRPC = 'delta'). Default 'sotw'. */
@@ -60,7 +73,9 @@ export class AdsClient {
   readonly stats: XdsStats;
   readonly api: XdsApi;
   private readonly applier: Applier;
-  private readonly transport: AdsTransport;
+  /** Every source, and which one carries each type (a type without one is never requested). */
+  private readonly transports: AdsTransport[] = [];
+  private readonly byType = new Map<string, AdsTransport>();
   private readonly vhds: Vhds;
   private readonly subs: Subscriptions;
   private readonly routes: ResourceSpec<CompiledRoutes>;
@@ -101,20 +116,53 @@ export class AdsClient {
         opts.onListenersApplied?.(bound);
       },
     });
-    const streamOpts: AdsStreamOptions = { targets: opts.targets, backoff: opts.backoff, connectTimeoutMs: opts.connectTimeoutMs };
-    const handlers: TransportHandlers = {
-      onOpen: () => this.onOpen(),
-      onUpdate: (u) => this.onUpdate(u),
-      onClose: (reason, wasOpen, retryIn) => this.onClose(reason, wasOpen, retryIn),
-    };
-    this.transport = this.api === 'delta' ? createTransport(deltaCodec, opts.node, streamOpts, handlers) : createTransport(sotwCodec, opts.node, streamOpts, handlers);
-    this.subs = new Subscriptions(this.state, this.applier, this.vhds, (r) => this.transport.send(r));
+    this.openSources();
+    // without CDS the listeners need not wait for clusters
+    this.clustersFetched = !this.byType.has(CLUSTER_TYPE);
+    this.subs = new Subscriptions(this.state, this.applier, this.vhds, (r) => this.byType.get(r.watch.typeUrl)?.send(r) ?? false);
     this.subs.followClusters();
     this.subs.followListeners();
   }
 
+  /** The ADS stream (when there is a control plane), then LDS and CDS streams or files of their own. */
+  private openSources(): void {
+    const o = this.opts;
+    const sources: [string, XdsSource][] = [
+      [CLUSTER_TYPE, o.sources?.clusters ?? { kind: 'ads' }],
+      [LISTENER_TYPE, o.sources?.listeners ?? { kind: 'ads' }],
+    ];
+    const handlers = (types: ReadonlySet<string>): TransportHandlers => ({
+      onOpen: () => this.onOpen(types),
+      onUpdate: (u) => this.onUpdate(u),
+      onClose: (reason, wasOpen, retryIn) => this.onClose(types, reason, wasOpen, retryIn),
+      onUnreadable: (typeUrl, details) => this.onUnreadable(typeUrl, details),
+    });
+    const streamOpts = (targets: readonly string[]): AdsStreamOptions => ({ targets, backoff: o.backoff, connectTimeoutMs: o.connectTimeoutMs });
+    const grpc = (): GrpcTransportFactory => {
+      if (o.grpc === undefined) throw new Error('xDS over gRPC needs the gRPC transport (AdsClientOptions.grpc)');
+      return o.grpc;
+    };
+    if (o.targets !== undefined && o.targets.length > 0) {
+      const types = new Set([ENDPOINT_TYPE, ROUTE_TYPE, VIRTUAL_HOST_TYPE, ...sources.filter(([, src]) => src.kind === 'ads').map(([t]) => t)]);
+      this.add(grpc()('ads', this.api, o.node, streamOpts(o.targets), handlers(types)), types);
+    }
+    for (const [typeUrl, src] of sources) {
+      const types = new Set([typeUrl]);
+      if (src.kind === 'grpc') {
+        this.add(grpc()(typeUrl === CLUSTER_TYPE ? 'cluster' : 'listener', src.api, o.node, streamOpts(src.targets), handlers(types)), types);
+      } else if (src.kind === 'file') {
+        this.add(new FileSource({ typeUrl, path: src.path, ...(src.watchedDirectory !== undefined ? { watchedDirectory: src.watchedDirectory } : {}) }, handlers(types)), types);
+      }
+    }
+  }
+
+  private add(t: AdsTransport, types: ReadonlySet<string>): void {
+    this.transports.push(t);
+    for (const type of types) this.byType.set(type, t);
+  }
+
   start(): void {
-    this.transport.start();
+    for (const t of this.transports) t.start();
     // Envoy's init manager: if the control plane does not deliver in time, go live with what we have (static resources).
     this.initTimer = setTimeout(() => {
       if (this.initDone) return;
@@ -122,6 +170,8 @@ export class AdsClient {
       this.stats.lds.initFetchTimeout.inc();
       void this.applier.schedule('listeners');
     }, this.initialTimeoutMs);
+    // no LDS and no CDS to wait for: the static listeners go live now
+    if (this.clustersFetched && !this.byType.has(LISTENER_TYPE)) void this.applier.schedule('listeners');
   }
 
   /** Resolves once the first listener set (with its clusters and routes) is live, or the initial fetch timed out. */
@@ -130,8 +180,9 @@ export class AdsClient {
     return new Promise((resolve) => this.initWaiters.push(resolve));
   }
 
+  /** Every source is up (streams open; files are always "connected"). */
   get connected(): boolean {
-    return this.transport.connected;
+    return this.transports.length > 0 && this.transports.every((t) => t.connected);
   }
 
   /** Resolves when every accepted update has been applied (tests). */
@@ -142,7 +193,7 @@ export class AdsClient {
   close(): void {
     this.closed = true;
     if (this.initTimer !== undefined) clearTimeout(this.initTimer);
-    this.transport.close();
+    for (const t of this.transports) t.close();
     this.applier.close();
     this.stats.connectedState.set(0);
     this.finishInit();
@@ -162,17 +213,37 @@ export class AdsClient {
 
   // ------------------------------------------------------------------ stream events
 
-  private onOpen(): void {
-    this.stats.connectedState.set(1);
-    this.subs.reopen(this.clustersFetched);
+  private onOpen(types: ReadonlySet<string>): void {
+    this.stats.connectedState.set(this.connected ? 1 : 0);
+    this.subs.reopen(types, this.clustersFetched);
   }
 
-  private onClose(reason: string, wasOpen: boolean, retryIn: number): void {
+  /** A file that cannot be read or parsed: Envoy counts an update failure and keeps what it has. */
+  private onUnreadable(typeUrl: string, details: string): void {
+    const st = typeUrl === CLUSTER_TYPE ? this.stats.cds : this.stats.lds;
+    st.attempt.inc();
+    st.failure.inc();
+    const state = typeUrl === CLUSTER_TYPE ? this.state.clusters : this.state.listeners;
+    this.log(`xds: ${shortName(typeUrl).toUpperCase()} file not applied (keeping ${state.version || 'the static config'}): ${details}`);
+    this.firstClusters(typeUrl);
+  }
+
+  /** Envoy asks for listeners once the first cluster answer is handled, accepted or not. */
+  private firstClusters(typeUrl: string): void {
+    if (typeUrl !== CLUSTER_TYPE || this.clustersFetched) return;
+    this.clustersFetched = true;
+    // without LDS the listeners are the static ones: they go live once the first clusters are in (and warm)
+    if (this.byType.has(LISTENER_TYPE)) this.subs.request(this.subs.watch(LISTENER_TYPE));
+    else void this.applier.schedule('listeners');
+  }
+
+  private onClose(types: ReadonlySet<string>, reason: string, wasOpen: boolean, retryIn: number): void {
     this.stats.connectedState.set(0);
-    this.stats.cds.failure.inc();
-    this.stats.lds.failure.inc();
+    if (types.has(CLUSTER_TYPE)) this.stats.cds.failure.inc();
+    if (types.has(LISTENER_TYPE)) this.stats.lds.failure.inc();
     if (wasOpen) this.log(`xds: ${reason}; keeping the last good config, reconnecting in ${retryIn} ms`);
   }
+
 
   private onUpdate(u: XdsUpdate): void {
     if (this.closed) return;
@@ -207,7 +278,7 @@ export class AdsClient {
     const st = this.stats.cds;
     st.attempt.inc();
     const r = validateResources(CLUSTERS, u.resources);
-    const errors = r.ok ? checkNotStatic(r.value.map((c) => c.name), this.staticClusterNames, 'cluster') : r.errors;
+    const errors = r.ok ? [...checkNotStatic(r.value.map((c) => c.name), this.staticClusterNames, 'cluster'), ...this.needsAds(r.value.filter((c) => edsName(c.value) !== undefined).map((c) => c.name), ENDPOINT_TYPE)] : r.errors;
     if (r.ok && errors.length === 0) {
       this.state.clusters.accept(u.version, r.value, this.acceptOptions(u));
       this.ack(w, u, st);
@@ -215,10 +286,7 @@ export class AdsClient {
       void this.applier.schedule('clusters');
       this.applier.stateChanged();
     } else this.nack(w, u, errors, this.state.clusters, [st]);
-    if (!this.clustersFetched) {
-      this.clustersFetched = true; // accepted or not, the cluster phase of start-up is over (Envoy moves on too)
-      this.subs.request(this.subs.watch(LISTENER_TYPE));
-    }
+    this.firstClusters(CLUSTER_TYPE); // accepted or not, the cluster phase of start-up is over (Envoy moves on too)
   }
 
   private onEndpoints(w: Watch, u: XdsUpdate): void {
@@ -259,6 +327,7 @@ export class AdsClient {
     if (r.ok) {
       errors = [
         ...checkNotStatic(r.value.map((l) => l.name), this.staticListenerNames, 'listener'),
+        ...this.needsAds(r.value.filter((l) => rdsNames([l.value]).size > 0).map((l) => l.name), ROUTE_TYPE),
         ...checkListenerAddresses(this.state.listeners.preview(r.value, this.acceptOptions(u)), this.opts.target.staticListeners),
       ];
     }
@@ -329,6 +398,13 @@ export class AdsClient {
     }
     if (changed.length > 0) void this.applier.schedule('routes');
     this.applier.stateChanged(); // also ends the warming of listeners that waited for their first virtual hosts
+  }
+
+  /** EDS and RDS go over ADS only: without an ADS stream, resources that need them are refused (as Envoy refuses `ads: {}`). */
+  private needsAds(names: readonly string[], typeUrl: string): ConfigError[] {
+    if (this.byType.has(typeUrl)) return [];
+    const what = typeUrl === ENDPOINT_TYPE ? 'EDS' : 'RDS';
+    return names.map((n) => ({ path: n, message: `uses ${what} over ADS, but the bootstrap has no dynamic_resources.ads_config` }));
   }
 
   // ------------------------------------------------------------------ answers

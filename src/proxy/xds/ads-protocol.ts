@@ -1,7 +1,7 @@
-// xDS client: the protocol adapter — one subscription model and one response shape for both ADS RPCs (SotW and Delta).
-import type { XdsNode } from '../../xds/ads-service.js';
-import { AdsStream, type AdsStreamOptions } from './ads-stream.js';
+// xDS client: the protocol adapter — one subscription model and one response shape for every source (ADS and per-type
+// gRPC streams in SotW or Delta, and files); no gRPC code is loaded by this module.
 import type { GrpcMethod } from './grpc-call.js';
+import type { XdsNode } from '../../xds/ads-service.js';
 import type { ResourceEntry } from './resources.js';
 
 /** Which ADS RPC: StreamAggregatedResources (state of the world) or DeltaAggregatedResources (incremental). */
@@ -66,8 +66,11 @@ export interface TransportHandlers {
   onOpen(): void;
   onUpdate(u: XdsUpdate): void;
   onClose(reason: string, wasOpen: boolean, retryInMs: number): void;
+  /** A file source could not be read or parsed as a DiscoveryResponse: nothing of it is applied. */
+  onUnreadable?(typeUrl: string, details: string): void;
 }
 
+/** A source of xDS responses: a gRPC stream (ADS or one type's service) or a watched file. */
 export interface AdsTransport {
   readonly api: XdsApi;
   readonly connected: boolean;
@@ -78,34 +81,3 @@ export interface AdsTransport {
 }
 
 export const INVALID_ARGUMENT = 3; // google.rpc.Code, what Envoy puts in a NACK's error_detail
-
-/** The stream plus the codec: the node travels on the first message of each stream only (set_node_on_first_message_only). */
-export function createTransport<Req extends object, Res>(codec: AdsCodec<Req, Res>, node: XdsNode, opts: AdsStreamOptions, h: TransportHandlers): AdsTransport {
-  let nodeSent = false;
-  const stream = new AdsStream<Req, Res>(codec.method, opts, {
-    onOpen: () => {
-      nodeSent = false;
-      h.onOpen();
-    },
-    onResponse: (res) => h.onUpdate(codec.update(res)),
-    onClose: (reason, wasOpen, retryIn) => h.onClose(reason, wasOpen, retryIn),
-  });
-  return {
-    api: codec.api,
-    get connected() {
-      return stream.connected;
-    },
-    start: () => stream.start(),
-    close: () => stream.close(),
-    send(r: WatchRequest): boolean {
-      if (!stream.connected) return false;
-      const req = codec.request(r);
-      if (req === undefined) return false;
-      if (!stream.send(nodeSent ? req : codec.withNode(req, node))) return false;
-      nodeSent = true;
-      r.watch.subscribed = true;
-      r.watch.sent = new Set(r.watch.names);
-      return true;
-    },
-  };
-}

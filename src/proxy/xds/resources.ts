@@ -12,6 +12,7 @@ import { tryRouteTableCompiler, type RouteTableCompiler } from '../router/route-
 import type { RuntimeSource } from '../runtime-config/snapshot.js';
 import type { RouteTable } from '../router/types.js';
 import type { Any, Json } from '../../xds/codec.js';
+import { resourceName } from '../../xds/resource-name.js';
 import { decodeWireResource } from '../../xds/wire/resource.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, VIRTUAL_HOST_TYPE, shortName } from '../../xds/type-urls.js';
 
@@ -60,11 +61,24 @@ export function routesSpec(random?: () => number, runtime?: RuntimeSource): Reso
 /** VHDS: validated like an inline virtual host; compiled later, under the route configuration it belongs to. */
 export const VIRTUAL_HOSTS: ResourceSpec<VirtualHost> = { typeUrl: VIRTUAL_HOST_TYPE, validate: (j, n) => validateVirtualHostResource(j, n) };
 
-/** One resource of a response: SotW gives only the Any; delta adds the resource's name and version. */
-export interface ResourceEntry {
-  any: Any;
-  name?: string;
-  version?: string;
+/**
+ * One resource of a response: SotW gives only the Any; delta adds the resource's name and version. A file source
+ * gives the resource as proto-JSON with its '@type' instead (validated the same way, without protobuf).
+ */
+export type ResourceEntry = { any: Any; name?: string; version?: string } | { json: Json; name?: undefined; version?: undefined };
+
+/** The resource's type URL, name (from the body) and proto-JSON, whichever way it arrived. */
+function decodeEntry(e: ResourceEntry): { typeUrl: string; decode(): { name: string; json: Json }; bytes(): Uint8Array } {
+  if ('any' in e) {
+    return { typeUrl: e.any.type_url, decode: () => decodeWireResource(e.any), bytes: () => e.any.value };
+  }
+  const typeUrl = typeof e.json['@type'] === 'string' ? e.json['@type'] : '';
+  return {
+    typeUrl,
+    decode: () => ({ name: resourceName(typeUrl, e.json), json: e.json }),
+    // equal JSON text = unchanged resource (keeps its version and last_updated, as equal bytes do over gRPC)
+    bytes: () => Buffer.from(JSON.stringify(e.json)),
+  };
 }
 
 /**
@@ -77,15 +91,17 @@ export function validateResources<T>(spec: ResourceSpec<T>, entries: readonly Re
   const errors: ConfigError[] = [];
   const out: ValidatedResource<T>[] = [];
   const seen = new Set<string>();
-  entries.forEach(({ any, name: given, version }, i) => {
+  entries.forEach((entry, i) => {
+    const { name: given, version } = entry;
     const at = `resources[${i}]`;
-    if (any.type_url !== spec.typeUrl) {
-      errors.push({ path: given || at, message: `${any.type_url} in a ${shortName(spec.typeUrl).toUpperCase()} response (expected ${spec.typeUrl})` });
+    const src = decodeEntry(entry);
+    if (src.typeUrl !== spec.typeUrl) {
+      errors.push({ path: given || at, message: `${src.typeUrl || 'a resource without @type'} in a ${shortName(spec.typeUrl).toUpperCase()} response (expected ${spec.typeUrl})` });
       return;
     }
     let decoded: { name: string; json: Json };
     try {
-      decoded = decodeWireResource(any);
+      decoded = src.decode();
     } catch (e) {
       errors.push({ path: given || at, message: `cannot decode: ${(e as Error).message}` });
       return;
@@ -106,7 +122,7 @@ export function validateResources<T>(spec: ResourceSpec<T>, entries: readonly Re
     seen.add(name);
     const v = spec.validate(decoded.json, name);
     if (!v.ok) errors.push(...v.errors);
-    else out.push({ name, ...(version !== undefined ? { version } : {}), bytes: any.value, raw: decoded.json, value: v.value });
+    else out.push({ name, ...(version !== undefined ? { version } : {}), bytes: src.bytes(), raw: decoded.json, value: v.value });
   });
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value: out };
 }

@@ -29,19 +29,20 @@ export class Subscriptions {
   }
 
   /**
-   * A new stream: every subscription is made again, with what is held (SotW: the versions; delta: each resource's
+   * A new stream (of `types`): every subscription is made again, with what is held (SotW: the versions; delta: each resource's
    * version), so a control plane that has nothing new need not resend. LDS waits for the first CDS answer.
    */
-  reopen(listeners: boolean): void {
+  reopen(types: ReadonlySet<string>, listeners: boolean): void {
     for (const w of this.watches.values()) {
+      if (!types.has(w.typeUrl)) continue; // another source's watches are not this stream's business
       w.subscribed = false;
       w.sent = new Set();
       w.nonce = '';
     }
-    this.request(this.watch(CLUSTER_TYPE));
+    if (types.has(CLUSTER_TYPE)) this.request(this.watch(CLUSTER_TYPE));
     for (const t of [ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, VIRTUAL_HOST_TYPE]) {
       const w = this.watch(t);
-      if (t === LISTENER_TYPE ? listeners : w.names.length > 0) this.request(w);
+      if (types.has(t) && (t === LISTENER_TYPE ? listeners : w.names.length > 0)) this.request(w);
     }
   }
 

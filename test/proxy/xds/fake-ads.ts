@@ -1,6 +1,7 @@
-// Test helpers: a small SotW ADS server (grpc-js + the shared protos) whose resources the test sets, recording every request.
+// Test helpers: a small SotW xDS server (grpc-js + the shared protos) whose resources the test sets, recording every request;
+// it serves ADS and, for separate LDS/CDS streams, ListenerDiscoveryService and ClusterDiscoveryService.
 import * as grpc from '@grpc/grpc-js';
-import { adsServiceDefinition, type DiscoveryRequest, type DiscoveryResponse, type XdsNode } from '../../../src/xds/ads-service.js';
+import { adsServiceDefinition, typeServiceMethods, type DiscoveryRequest, type DiscoveryResponse, type XdsNode } from '../../../src/xds/ads-service.js';
 import { encodeResource, type Json } from '../../../src/xds/codec.js';
 import { CLUSTER_TYPE, LISTENER_TYPE } from '../../../src/xds/type-urls.js';
 
@@ -13,7 +14,11 @@ interface Sub {
   version: string;
 }
 
+/** Which RPC a stream came on. */
+export type XdsService = 'ads' | 'listener' | 'cluster';
+
 interface StreamState {
+  service: XdsService;
   call: Call;
   node: XdsNode | undefined;
   subs: Map<string, Sub>;
@@ -30,6 +35,8 @@ export type ResourceSource = Json[] | ((node: XdsNode | undefined) => Json[]);
 
 export class FakeAds {
   readonly requests: DiscoveryRequest[] = [];
+  /** The RPC of each request in `requests` (same order). */
+  readonly services: XdsService[] = [];
   readonly nacks: Nack[] = [];
   readonly streams = new Set<StreamState>();
   private readonly resources = new Map<string, ResourceSource>();
@@ -52,7 +59,11 @@ export class FakeAds {
 
   async listen(port = 0): Promise<number> {
     const server = new grpc.Server();
-    server.addService(adsServiceDefinition(), { StreamAggregatedResources: (call: Call) => this.handle(call), DeltaAggregatedResources: (call: Call) => call.end() });
+    server.addService(adsServiceDefinition(), { StreamAggregatedResources: (call: Call) => this.handle(call, 'ads'), DeltaAggregatedResources: (call: Call) => call.end() });
+    const lds = typeServiceMethods('listener');
+    server.addService({ StreamListeners: lds.sotw, DeltaListeners: lds.delta }, { StreamListeners: (call: Call) => this.handle(call, 'listener'), DeltaListeners: (call: Call) => call.end() });
+    const cds = typeServiceMethods('cluster');
+    server.addService({ StreamClusters: cds.sotw, DeltaClusters: cds.delta }, { StreamClusters: (call: Call) => this.handle(call, 'cluster'), DeltaClusters: (call: Call) => call.end() });
     this.server = server;
     this.port = await new Promise<number>((resolve, reject) =>
       server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (e, p) => (e !== null ? reject(e) : resolve(p))),
@@ -95,8 +106,8 @@ export class FakeAds {
     return this.requests.some((r) => r.type_url === typeUrl && r.version_info === v && r.error_detail === undefined && r.response_nonce !== '');
   }
 
-  private handle(call: Call): void {
-    const st: StreamState = { call, node: undefined, subs: new Map() };
+  private handle(call: Call, service: XdsService): void {
+    const st: StreamState = { service, call, node: undefined, subs: new Map() };
     this.streams.add(st);
     call.on('data', (req: DiscoveryRequest) => this.onRequest(st, req));
     call.on('error', () => this.streams.delete(st));
@@ -108,6 +119,7 @@ export class FakeAds {
 
   private onRequest(st: StreamState, req: DiscoveryRequest): void {
     this.requests.push(req);
+    this.services.push(st.service);
     if (req.node !== undefined && req.node !== null) st.node = req.node;
     const type = req.type_url ?? '';
     const names = [...(req.resource_names ?? [])].sort();

@@ -2,6 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AdsClient } from '../../../src/proxy/xds/ads-client.js';
+import { grpcTransport } from '../../../src/proxy/xds/grpc-transport.js';
 import { RouteRegistry } from '../../../src/proxy/xds/route-registry.js';
 import { ClusterManagerImpl } from '../../../src/proxy/upstream/cluster-manager.js';
 import { StatsStore } from '../../../src/proxy/telemetry/stats-store.js';
@@ -21,6 +22,7 @@ describe('ADS client with the control plane down at start', () => {
     const client = new AdsClient({
       node: { id: 'n1' },
       targets: [`127.0.0.1:${port}`],
+      grpc: grpcTransport,
       target: {
         clusters,
         listeners: {
