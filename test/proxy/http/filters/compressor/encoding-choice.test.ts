@@ -53,7 +53,7 @@ test('accept-encoding property: formatted codings parse back to the same names a
   );
 });
 
-test('choice property: never throws, picks identity or an offered compressor, never one the client gave q=0', () => {
+test('choice property: never throws, picks identity or an offered compressor, never a compressor the client gave q=0', () => {
   const chain = fc.subarray([gzip, br, { encoding: 'deflate', chooseFirst: true, contentTypes: ANY_TYPE }], { minLength: 0 });
   fc.assert(
     fc.property(fc.oneof(fc.string(), fc.array(entry, { maxLength: 8 }).map(header)), chain, (ae, compressors) => {
@@ -61,7 +61,8 @@ test('choice property: never throws, picks identity or an offered compressor, ne
       const offered = new Set(compressors.map((c) => c.encoding));
       assert.ok(d.encoding === 'identity' || offered.has(d.encoding), d.encoding);
       const refused = parseAcceptEncoding(ae).filter((a) => a.q === 0).map((a) => a.name);
-      assert.ok(!refused.includes(d.encoding), `${d.encoding} was refused in ${JSON.stringify(ae)}`);
+      // identity is what is sent when nothing else may be, even if the client refused it too (Envoy does not answer 406)
+      assert.ok(d.encoding === 'identity' || !refused.includes(d.encoding), `${d.encoding} was refused in ${JSON.stringify(ae)}`);
     }),
   );
 });
