@@ -1,7 +1,15 @@
 // Shared: every regex taken from config or a query compiles here, with RE2 syntax and RE2's linear-time matching (re2js).
-import { RE2JS } from 're2js';
+import { createRequire } from 'node:module';
+import type { RE2JS } from 're2js';
 import type { Rewrite } from './re2-rewrite.js';
 import { requiredPrefix } from './re2-prefix.js';
+
+type Engine = typeof RE2JS;
+let engine: Engine | undefined;
+/** re2js (~4 MB of RSS) is loaded on the first compile, synchronously (its CommonJS build): most proxies have no regex. */
+function re2js(): Engine {
+  return (engine ??= (createRequire(import.meta.url)('re2js') as { RE2JS: Engine }).RE2JS);
+}
 
 // Only to word the error better: RE2's message quotes the offending text but does not say why it is refused.
 const BACKREF = /`\\[1-9]/;
@@ -28,7 +36,7 @@ export class Re2 {
   /** The compiled regex, or why RE2 rejects `source` (`invalid RE2 regex "…": …`). */
   static compile(source: string): Re2 | string {
     try {
-      return new Re2(source, RE2JS.compile(source));
+      return new Re2(source, re2js().compile(source));
     } catch (e) {
       return reason(source, e);
     }
