@@ -18,8 +18,8 @@ interface ProxyFlags extends Partial<SidecarFlags> {
 
 async function loadConfig(flags: ProxyFlags): Promise<Bootstrap> {
   // loaded here, not at the top: a sidecar (--control-plane) reads no YAML, so it does not load js-yaml (~0.5 MB RSS)
-  const { loadBootstrapFile, loadBootstrapText } = await import('../proxy/config/bootstrap.js');
-  const r = flags.configPath !== undefined ? loadBootstrapFile(flags.configPath) : loadBootstrapText(flags.configYaml ?? '', process.cwd());
+  const { loadBootstrapFile, loadBootstrap } = await import('../proxy/config/bootstrap.js');
+  const r = flags.configPath !== undefined ? await loadBootstrapFile(flags.configPath) : await loadBootstrap(flags.configYaml ?? '', process.cwd());
   if (!r.ok) {
     const n = r.errors.length;
     throw new Error(`invalid configuration (${n} error${n === 1 ? '' : 's'}):\n${formatErrors(r.errors)}`);

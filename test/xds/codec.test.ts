@@ -7,6 +7,7 @@ import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SECRET_TYPE } f
 import { validateCluster, validateClusterLoadAssignment, validateListener, validateRouteConfiguration } from '../../src/proxy/config/validators.js';
 import { formatErrors } from '../../src/common/result.js';
 import { outboundListener, reviewsCluster, reviewsEndpoints, reviewsRoute } from './fixtures.js';
+import '../all-filters.js';
 
 function roundTrip(typeUrl: string, json: Record<string, unknown>): Record<string, unknown> {
   const any = encodeResource(typeUrl, json);

@@ -7,11 +7,12 @@ import { load as loadYaml, YAMLException } from 'js-yaml';
 import type { Result } from '../../common/result.js';
 import type { Bootstrap } from './types.js';
 import { parseBootstrap } from './parse-bootstrap.js';
+import { loadFilterModules } from './filter-modules.js';
 
 export { parseBootstrap };
 
-/** Loads `file`; relative `filename:` references resolve against the file's directory. */
-export function loadBootstrapFile(file: string): Result<Bootstrap> {
+/** Loads `file`; relative `filename:` references resolve against the file's directory. The filters it names are loaded first. */
+export async function loadBootstrapFile(file: string): Promise<Result<Bootstrap>> {
   const full = resolve(file);
   let text: string;
   try {
@@ -19,10 +20,16 @@ export function loadBootstrapFile(file: string): Result<Bootstrap> {
   } catch (e) {
     return { ok: false, errors: [{ path: full, message: `cannot read config file: ${(e as NodeJS.ErrnoException).code ?? String(e)}` }] };
   }
-  return loadBootstrapText(text, dirname(full), full);
+  return loadBootstrap(text, dirname(full), full);
 }
 
-/** Parses YAML/JSON text (YAML is a superset of JSON) and validates it; `source` names the text in syntax errors. */
+/** loadBootstrapText after loading the filter modules the text names. */
+export async function loadBootstrap(text: string, baseDir: string, source?: string): Promise<Result<Bootstrap>> {
+  await loadFilterModules([text]);
+  return loadBootstrapText(text, baseDir, source);
+}
+
+/** Parses YAML/JSON text (YAML is a superset of JSON) and validates it; `source` names the text in syntax errors. Filters must be loaded. */
 export function loadBootstrapText(text: string, baseDir: string, source?: string): Result<Bootstrap> {
   // js-yaml's default schema understands merge keys (<<: *anchor), common in hand-written Envoy configs.
   let raw: unknown;

@@ -1,12 +1,12 @@
 // Config stage: validates HCM http_filters and per-route filter overrides through the HTTP filter registry.
 import type { HttpFilter, HttpFilterConfig } from './types.js';
 import { Ctx, Msg, Raw, Unpacked, idx, isObj, join, typeName, unpackAny } from './reader.js';
-import { httpFilterByName, httpFilterByPerRouteType, httpFilterByType, supportedHttpFilters, type HttpFilterType } from '../http/filter/registry.js';
+import { httpFilterByName, httpFilterByPerRouteType, httpFilterByType, type HttpFilterType } from '../http/filter/registry.js';
 import { FILTER_CONFIG_TYPE, type RouteFilterConfig } from '../http/filter/route-config.js';
-import '../http/filters/all.js';
+import { HTTP_FILTER_MODULES } from '../http/filters/catalog.js';
 
 function supported(): string {
-  return supportedHttpFilters().join(', ');
+  return Object.keys(HTTP_FILTER_MODULES).map((n) => `envoy.filters.http.${n}`).join(', ');
 }
 
 /**

@@ -6,8 +6,8 @@ import { HCM_TYPE, validateHcm } from './hcm.js';
 import { TCP_PROXY_TYPE, validateTcpProxy } from './tcp-proxy.js';
 import { validateTransportSocket } from './tls.js';
 import type { Refs } from './refs.js';
-import { networkFilterByName, networkFilterByType, supportedNetworkFilters } from '../network/registry.js';
-import '../network/filters/all.js';
+import { networkFilterByName, networkFilterByType } from '../network/registry.js';
+import { NETWORK_FILTER_MODULES } from '../network/filters/catalog.js';
 import { isUdpListener, validateUdpListener } from '../udp/config.js';
 
 const NETWORK_FILTERS: Record<string, string> = {
@@ -29,7 +29,7 @@ for (const [kind, msg] of [
 }
 
 function supportedNetwork(): string {
-  return ['envoy.filters.network.http_connection_manager', 'envoy.filters.network.tcp_proxy', ...supportedNetworkFilters()].join(', ');
+  return ['envoy.filters.network.http_connection_manager', 'envoy.filters.network.tcp_proxy', ...Object.keys(NETWORK_FILTER_MODULES).map((n) => `envoy.filters.network.${n}`)].join(', ');
 }
 
 function validateNetworkFilter(ctx: Ctx, raw: unknown, path: string, refs: Refs): NetworkFilter | undefined {

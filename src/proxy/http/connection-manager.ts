@@ -11,7 +11,6 @@ import type { RuntimeSource } from '../runtime-config/snapshot.js';
 import type { ServerHealth } from '../admin/health-check-state.js';
 import type { DownstreamConnectionInfo, HttpConnectionHandler } from './types.js';
 import { HttpFilterChain } from './filter/chain.js';
-import './filters/all.js';
 import { HcmStats, StatsCache } from './request-stats.js';
 import { ActiveStream } from './active-stream.js';
 import { H2Downstream } from './downstream.js';

@@ -44,6 +44,3 @@ export function networkFilterByName(name: string): NetworkFilterType | undefined
   return byName.get(name);
 }
 
-export function supportedNetworkFilters(): string[] {
-  return [...byType.values()].map((t) => t.names[0] ?? t.typeUrl).sort();
-}

@@ -11,6 +11,7 @@ import type { BackoffOptions } from './backoff.js';
 import { Applier, type ApplyTarget, type BoundListener, type XdsResources } from './applier.js';
 import type { GrpcTransportFactory } from './grpc-transport.js';
 import { FileSource } from './file-source.js';
+import { loadFilterModules } from '../config/filter-modules.js';
 import {
   CLUSTERS,
   ENDPOINTS,
@@ -23,6 +24,7 @@ import {
   routesSpec,
   validateResources,
   type CompiledRoutes,
+  type ResourceEntry,
   type ResourceSpec,
 } from './resources.js';
 import { Subscriptions } from './subscriptions.js';
@@ -245,8 +247,26 @@ export class AdsClient {
   }
 
 
+  /** Updates wait here, in order, while the filter modules they name load. */
+  private loading: Promise<void> | null = null;
+
   private onUpdate(u: XdsUpdate): void {
     if (this.closed) return;
+    const load = u.typeUrl === CLUSTER_TYPE || u.typeUrl === ENDPOINT_TYPE ? null : loadFilterModules(u.resources.map(resourceText));
+    if (load === null && this.loading === null) return this.handleUpdate(u);
+    const next = (this.loading ?? Promise.resolve())
+      .then(() => load)
+      .catch((e: Error) => this.log(`xds: cannot load a filter module: ${e.message}`)) // validation then names the filter as unsupported
+      .then(() => {
+        if (!this.closed) this.handleUpdate(u);
+      });
+    this.loading = next;
+    void next.finally(() => {
+      if (this.loading === next) this.loading = null;
+    });
+  }
+
+  private handleUpdate(u: XdsUpdate): void {
     const w = this.subs.get(u.typeUrl);
     if (w === undefined || !w.subscribed) {
       this.log(`xds: ignoring a response of unrequested type ${u.typeUrl}`);
@@ -425,4 +445,11 @@ export class AdsClient {
     this.log(`xds: rejected ${shortName(w.typeUrl).toUpperCase()} version ${u.version} (keeping ${state.version || 'the static config'}):\n${details}`);
     this.subs.request(w, false, details);
   }
+}
+
+/** A resource as text to find filter names in: protobuf bytes read as latin1 (strings are plain in them), or JSON. */
+function resourceText(e: ResourceEntry): string {
+  if (!('any' in e)) return JSON.stringify(e.json);
+  const v = e.any.value;
+  return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1');
 }

@@ -6,6 +6,7 @@ import { rdsGenerator } from '../../../src/control/translate/rds.js';
 import { ROUTE_TYPE } from '../../../src/control/translate/generator.js';
 import { typesToPush } from '../../../src/control/snapshot/changes.js';
 import { BOOKINFO, BOOKINFO_INSTANCES, assertProxyAccepts, byName, get, snapshotFromYaml } from './helpers.js';
+import '../../all-filters.js';
 
 const R = 'reviews.default.svc.cluster.local';
 const cluster = (subset: string, host = R): string => `outbound|9080|${subset}|${host}`;

@@ -6,6 +6,7 @@ import { LISTENER_TYPE, type XdsResource } from '../../../src/control/translate/
 import { ldsGenerator } from '../../../src/control/translate/lds.js';
 import { rdsGenerator } from '../../../src/control/translate/rds.js';
 import { assertProxyAccepts, byName, get, snapshotFromYaml } from './helpers.js';
+import '../../all-filters.js';
 
 const ECHO = 'echo.default.svc.cluster.local';
 

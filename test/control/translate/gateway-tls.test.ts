@@ -10,6 +10,7 @@ import { ldsGenerator } from '../../../src/control/translate/lds.js';
 import { rdsGenerator } from '../../../src/control/translate/rds.js';
 import { makeTestPki, type TestPki } from '../../fixtures/certs.js';
 import { assertProxyAccepts, byName, get, snapshotFromYaml } from './helpers.js';
+import '../../all-filters.js';
 
 const BACKENDS = `
 apiVersion: networking.istio.io/v1

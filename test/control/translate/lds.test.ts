@@ -11,6 +11,7 @@ import { ldsGenerator } from '../../../src/control/translate/lds.js';
 import { rdsGenerator } from '../../../src/control/translate/rds.js';
 import { encodeResource } from '../../../src/xds/codec.js';
 import { BOOKINFO, BOOKINFO_INSTANCES, assertProxyAccepts, byName, get, snapshotFromYaml } from './helpers.js';
+import '../../all-filters.js';
 
 describe('sidecar LDS', () => {
   it('outbound on 127.0.0.1:15001 with RDS outbound and cors + fault + router; inbound on 0.0.0.0:15006 to the app', () => {

@@ -6,6 +6,7 @@ import { rdsGenerator } from '../../../src/control/translate/rds.js';
 import { ROUTE_TYPE, VIRTUAL_HOST_TYPE } from '../../../src/control/translate/generator.js';
 import { vhdsGenerator } from '../../../src/control/translate/vhds.js';
 import { BOOKINFO, BOOKINFO_INSTANCES, assertProxyAccepts, byName, get, snapshotFromYaml } from './helpers.js';
+import '../../all-filters.js';
 
 const R = 'reviews.default.svc.cluster.local';
 

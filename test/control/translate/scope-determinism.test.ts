@@ -6,6 +6,7 @@ import { buildSnapshot } from '../../../src/control/model/snapshot.js';
 import { GENERATORS, cdsGenerator, edsGenerator, ldsGenerator, rdsGenerator } from '../../../src/control/translate/index.js';
 import { encodeResource } from '../../../src/xds/codec.js';
 import { BOOKINFO, BOOKINFO_INSTANCES, assertProxyAccepts, get, parseYaml, snapshotFromYaml } from './helpers.js';
+import '../../all-filters.js';
 
 const OTHER_NS = `
 ---

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { loadBootstrapFile, loadBootstrapText, parseBootstrap } from '../../../src/proxy/config/bootstrap.js';
 import type { Bootstrap, Cluster, FaultConfig, HttpConnectionManager, Route, TcpProxy } from '../../../src/proxy/config/types.js';
 import { HCM, J, R0, base, describeErrors, errorsOf, get, set } from './helpers.js';
+import '../../all-filters.js';
 
 function mustParse(raw: unknown, baseDir = '/'): Bootstrap {
   const r = parseBootstrap(raw, { baseDir });
@@ -28,9 +29,9 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const example = [process.cwd(), join(here, '../../..'), join(here, '../../../..')].map((d) => join(d, 'examples/front-proxy.yaml')).find((f) => existsSync(f));
 
 describe('bootstrap loading', () => {
-  it('loads examples/front-proxy.yaml with no errors', () => {
+  it('loads examples/front-proxy.yaml with no errors', async () => {
     assert.ok(example !== undefined, 'examples/front-proxy.yaml not found');
-    const r = loadBootstrapFile(example);
+    const r = await loadBootstrapFile(example);
     assert.ok(r.ok, r.ok ? '' : describeErrors(r.errors));
     const b = r.value;
     assert.deepEqual(b.admin?.address?.socket_address, { protocol: 'TCP', address: '127.0.0.1', port_value: 9901 });
@@ -196,7 +197,7 @@ describe('bootstrap loading', () => {
     assert.deepEqual(hcmOf(b, 2).route_specifier, { kind: 'rds', route_config_name: 'routes' });
   });
 
-  it('resolves filename references against the config file directory, and reads JSON', () => {
+  it('resolves filename references against the config file directory, and reads JSON', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'trellis-config-'));
     writeFileSync(join(dir, 'cert.pem'), 'CERT');
     writeFileSync(join(dir, 'key.pem'), 'KEY');
@@ -217,7 +218,7 @@ describe('bootstrap loading', () => {
       },
     });
     writeFileSync(join(dir, 'envoy.json'), JSON.stringify(raw));
-    const r = loadBootstrapFile(join(dir, 'envoy.json'));
+    const r = await loadBootstrapFile(join(dir, 'envoy.json'));
     assert.ok(r.ok, r.ok ? '' : describeErrors(r.errors));
     const fc = r.value.static_resources.listeners[0].filter_chains[0];
     const tls = fc.transport_socket?.typed_config;
@@ -229,14 +230,14 @@ describe('bootstrap loading', () => {
     assert.deepEqual(routeOf(r.value).action, { kind: 'direct_response', direct_response: { status: 200, body: 'hello' } });
 
     writeFileSync(join(dir, 'bad.yaml'), 'static_resources:\n  clusters:\n    - name: x\n      transport_socket:\n        name: envoy.transport_sockets.tls\n        typed_config:\n          "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext\n          common_tls_context:\n            tls_certificates: [{certificate_chain: {filename: missing.pem}, private_key: {inline_string: k}}]\n');
-    const bad = errorsOf(loadBootstrapFile(join(dir, 'bad.yaml')));
+    const bad = errorsOf(await loadBootstrapFile(join(dir, 'bad.yaml')));
     assert.equal(bad[0]?.path, 'static_resources.clusters[0].transport_socket.typed_config.common_tls_context.tls_certificates[0].certificate_chain.filename');
     assert.match(bad[0].message, /cannot read ".*missing\.pem": ENOENT/);
   });
 
-  it('reports YAML syntax errors and unreadable files', () => {
+  it('reports YAML syntax errors and unreadable files', async () => {
     assert.match(errorsOf(loadBootstrapText('a: [1, 2', '/'))[0].message, /YAML syntax error/);
-    assert.match(errorsOf(loadBootstrapFile('/nonexistent/envoy.yaml'))[0].message, /cannot read config file/);
+    assert.match(errorsOf(await loadBootstrapFile('/nonexistent/envoy.yaml'))[0].message, /cannot read config file/);
   });
 
   it('validates dynamic_resources structure', () => {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { parseBootstrap } from '../../../src/proxy/config/index.js';
 import type { Bootstrap, Cluster, RouteConfiguration } from '../../../src/proxy/config/types.js';
 import { HCM, R0, base, errorsOf, set, type J } from './helpers.js';
+import '../../all-filters.js';
 
 const C0 = 'static_resources.clusters[0]';
 const KEY = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';

@@ -7,6 +7,7 @@ import { parseBootstrap } from '../../../src/proxy/config/bootstrap.js';
 import { Ctx, readEnum } from '../../../src/proxy/config/reader.js';
 import type { Bootstrap } from '../../../src/proxy/config/types.js';
 import { HCM, HCM_TYPE, J, R0, VH0, base, describeErrors, errorsOf, get, set } from './helpers.js';
+import '../../all-filters.js';
 
 const C0 = 'static_resources.clusters[0]';
 const FC0 = 'static_resources.listeners[0].filter_chains[0]';

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseBootstrap } from '../../../src/proxy/config/bootstrap.js';
 import { HCM, J, R0, VH0, base, describeErrors, errorsOf, set, staticCluster } from './helpers.js';
+import '../../all-filters.js';
 
 const C0 = 'static_resources.clusters[0]';
 const L0 = 'static_resources.listeners[0]';

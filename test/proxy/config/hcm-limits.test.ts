@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { parseBootstrap } from '../../../src/proxy/config/index.js';
 import type { HttpConnectionManager } from '../../../src/proxy/config/types.js';
 import { HCM, base, errorsOf, set } from './helpers.js';
+import '../../all-filters.js';
 
 function hcmOf(mutate: (b: Record<string, unknown>) => void): { hcm?: HttpConnectionManager; errors: string[] } {
   const b = base();

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { parseBootstrap } from '../../../src/proxy/config/bootstrap.js';
 import type { FaultConfig } from '../../../src/proxy/config/types.js';
 import { HCM, ROUTER, base, describeErrors, errorsOf, set, type J } from './helpers.js';
+import '../../all-filters.js';
 
 function parse(b: J) {
   const r = parseBootstrap(b, { baseDir: '/etc/trellis' });

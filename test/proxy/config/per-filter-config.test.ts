@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateRouteConfiguration } from '../../../src/proxy/config/index.js';
 import { describeErrors, errorsOf } from './helpers.js';
+import '../../all-filters.js';
 
 function route(perFilter: Record<string, unknown>): unknown {
   return { name: 'r', virtual_hosts: [{ name: 'vh', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'a' }, typed_per_filter_config: perFilter }] }] };

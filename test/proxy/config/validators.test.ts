@@ -10,6 +10,7 @@ import {
 import { ENVOY_FIELDS } from '../../../src/proxy/config/envoy-fields.js';
 import { Ctx, readDuration } from '../../../src/proxy/config/reader.js';
 import { base, describeErrors, errorsOf, get, staticCluster } from './helpers.js';
+import '../../all-filters.js';
 
 describe('per-resource validators', () => {
   it('validateClusterLoadAssignment requires cluster_name and checks priorities', () => {

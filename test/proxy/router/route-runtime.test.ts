@@ -8,6 +8,7 @@ import { entryFromStatic } from '../../../src/proxy/runtime-config/entry.js';
 import { RuntimeSnapshot, type RuntimeSource } from '../../../src/proxy/runtime-config/snapshot.js';
 import { HCM, base, set } from '../config/helpers.js';
 import { req } from './fixtures.js';
+import '../../all-filters.js';
 
 function routeConfig(): RouteConfiguration {
   const b = base();

@@ -59,7 +59,3 @@ export function httpFilterByName(name: string): HttpFilterType | undefined {
   return byName.get(name);
 }
 
-/** Names of the registered filters, for "supported: …" messages. */
-export function supportedHttpFilters(): string[] {
-  return [...byType.values()].map((t) => t.names[0] ?? t.typeUrl).sort();
-}

@@ -1,7 +1,4 @@
-// Network filters: every non-terminal network filter trellis implements; each module registers itself.
-import './local-ratelimit/index.js';
-import './rbac/index.js';
-import './ext_authz/index.js';
-import './mysql_proxy/index.js';
-import './postgres_proxy/index.js';
-import './kafka_broker/index.js';
+// Network filters: loads every filter type (tests and tools that validate arbitrary configs; the proxy loads what its config names).
+import { NETWORK_FILTER_MODULES } from './catalog.js';
+
+await Promise.all(Object.values(NETWORK_FILTER_MODULES).map((load) => load()));

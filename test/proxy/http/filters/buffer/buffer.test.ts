@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TYPE, configErrors, filterRig } from '../filter-rig.js';
+import '../../../../all-filters.js';
 
 const buffer = (max: unknown): object => ({ name: 'envoy.filters.http.buffer', typed_config: { '@type': `${TYPE}buffer.v3.Buffer`, max_request_bytes: max } });
 const perRoute = (prefix: string, cfg: object): object => ({

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TYPE, configErrors, filterRig } from '../filter-rig.js';
+import '../../../../all-filters.js';
 
 const POLICY = `${TYPE}csrf.v3.CsrfPolicy`;
 const ON = { default_value: { numerator: 100 } };

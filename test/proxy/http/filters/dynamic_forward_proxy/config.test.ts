@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { parseBootstrap } from '../../../../../src/proxy/config/bootstrap.js';
 import type { Cluster } from '../../../../../src/proxy/config/types.js';
 import { base, errorsOf, set, HCM, R0, type J } from '../../../config/helpers.js';
+import '../../../../all-filters.js';
 
 const FILTER = 'type.googleapis.com/envoy.extensions.filters.http.dynamic_forward_proxy.v3.FilterConfig';
 const PER_ROUTE = 'type.googleapis.com/envoy.extensions.filters.http.dynamic_forward_proxy.v3.PerRouteConfig';

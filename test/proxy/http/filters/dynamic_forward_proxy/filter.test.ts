@@ -13,6 +13,7 @@ import { ActiveStream } from '../../../../../src/proxy/http/active-stream.js';
 import { ClusterManagerImpl } from '../../../../../src/proxy/upstream/cluster-manager.js';
 import { FakeDownstream, FakeUpstream } from '../router/harness.js';
 import { FakeStats } from '../../../upstream/fake-stats.js';
+import '../../../../all-filters.js';
 
 const FILTER = 'type.googleapis.com/envoy.extensions.filters.http.dynamic_forward_proxy.v3.FilterConfig';
 const PER_ROUTE = 'type.googleapis.com/envoy.extensions.filters.http.dynamic_forward_proxy.v3.PerRouteConfig';

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TYPE, configErrors, filterRig } from '../filter-rig.js';
+import '../../../../all-filters.js';
 
 const CONFIG = `${TYPE}header_to_metadata.v3.Config`;
 const h2m = (cfg: object): object => ({ name: 'envoy.filters.http.header_to_metadata', typed_config: { '@type': CONFIG, ...cfg } });

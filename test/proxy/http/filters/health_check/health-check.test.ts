@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { HealthCheckState } from '../../../../../src/proxy/admin/health-check-state.js';
 import { HealthCheckCache } from '../../../../../src/proxy/http/filters/health_check/filter.js';
 import { TYPE, configErrors, filterRig } from '../filter-rig.js';
+import '../../../../all-filters.js';
 
 const hc = (cfg: object): object => ({
   name: 'envoy.filters.http.health_check',

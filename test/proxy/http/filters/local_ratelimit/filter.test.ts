@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TYPE, configErrors, filterRig } from '../filter-rig.js';
+import '../../../../all-filters.js';
 
 const LRL = `${TYPE}local_ratelimit.v3.LocalRateLimit`;
 const ALWAYS = { default_value: { numerator: 100 } };

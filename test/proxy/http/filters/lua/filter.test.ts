@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { loadLuaModule } from '../../../../../src/proxy/http/filters/lua/vm/module.js';
 import { luaStates } from '../../../../../src/proxy/http/filters/lua/vm/vm.js';
 import { LUA_PER_ROUTE, luaRig, settle } from './rig.js';
+import '../../../../all-filters.js';
 
 before(async () => {
   await loadLuaModule();

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadLuaModule, luaLoadStarted, luaModuleIfLoaded } from '../../../../../src/proxy/http/filters/lua/vm/module.js';
 import { luaRig, settle } from './rig.js';
+import '../../../../all-filters.js';
 
 test('lua: a proxy without a Lua filter does not load the Lua module', () => {
   const rig = luaRig({}, { filters: [] });

@@ -4,6 +4,7 @@ import { test, afterEach, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import FakeTimers from '@sinonjs/fake-timers';
 import { routerRig } from './harness.js';
+import '../../../../all-filters.js';
 
 let clock: ReturnType<typeof FakeTimers.install>;
 beforeEach(() => {
