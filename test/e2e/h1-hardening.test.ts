@@ -92,7 +92,7 @@ test('a request with 35 header fields is proxied, and so is the next one on the 
   await assertAlive();
 });
 
-test('two Host fields, an invalid Host, userinfo in the target, a bad Content-Length, CL with TE: 400 and close', async () => {
+test('two Host fields, an invalid Host, userinfo in the target, a bad Content-Length, CL with TE: 400 and close; a coding other than chunked: 501', async () => {
   const cases = [
     head('/', ['Host: a.example', 'Host: b.example']),
     head('/', ['Host: a b']),
@@ -107,6 +107,10 @@ test('two Host fields, an invalid Host, userinfo in the target, a bad Content-Le
     assert.match(r.data, /^HTTP\/1\.1 400 /, JSON.stringify(c));
     assert.equal(r.closed, true, JSON.stringify(c));
   }
+  // Envoy: a transfer coding other than chunked is 501, never forwarded
+  const gz = await rawExchange(port, `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n`, { timeoutMs: 3000 });
+  assert.match(gz.data, /^HTTP\/1\.1 501 /);
+  assert.equal(gz.closed, true);
   const ok = await rawExchange(port, head('http://target.example/abs', ['Host: other.example', 'Connection: close']), { timeoutMs: 3000 });
   assert.match(ok.data, /^HTTP\/1\.1 200 /);
   assert.equal((JSON.parse(ok.data.slice(ok.data.indexOf('{'))) as Record<string, string>).host, 'target.example', 'the absolute-form authority wins over Host');

@@ -64,6 +64,7 @@ function statusFor(code: string): number {
   if (code === 'HPE_HEADER_OVERFLOW') return 431;
   if (code === 'ERR_REQUEST_HEADERS_TIMEOUT') return 408;
   if (code === 'ERR_CODEC_EXCEPTION') return 500;
+  if (code === 'ERR_UNSUPPORTED_TRANSFER_CODING') return 501;
   return 400;
 }
 

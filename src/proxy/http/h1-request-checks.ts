@@ -25,7 +25,11 @@ export function checkRequestHead(url: string, raw: readonly string[]): string | 
       if (!isContentLength(value)) return 'ERR_INVALID_CONTENT_LENGTH';
       if (contentLength !== undefined && contentLength !== value) return 'ERR_INVALID_CONTENT_LENGTH';
       contentLength = value;
-    } else if (lower === 'transfer-encoding') transferEncoding = true;
+    } else if (lower === 'transfer-encoding') {
+      transferEncoding = true;
+      // Envoy answers 501 to any coding but chunked: gzip/deflate/identity framing would be forwarded unverified
+      if (!onlyChunked(value)) return 'ERR_UNSUPPORTED_TRANSFER_CODING';
+    }
   }
   // RFC 9112 §3.2: more than one Host field line, or an invalid Host value, is a 400.
   if (hosts > 1) return 'ERR_DUPLICATE_HOST';
@@ -33,6 +37,18 @@ export function checkRequestHead(url: string, raw: readonly string[]): string | 
   // RFC 9112 §6.3: a message with both is a request smuggling vector; llhttp refuses it too.
   if (contentLength !== undefined && transferEncoding) return 'ERR_CONTENT_LENGTH_WITH_TRANSFER_ENCODING';
   return checkTarget(url);
+}
+
+/** A Transfer-Encoding field value that lists only `chunked` (any case, optional whitespace, empty list items). */
+function onlyChunked(value: string): boolean {
+  let seen = false;
+  for (const item of value.split(',')) {
+    const coding = item.trim().toLowerCase();
+    if (coding === '') continue;
+    if (coding !== 'chunked') return false;
+    seen = true;
+  }
+  return seen;
 }
 
 /** Absolute-form targets carry their own authority (which wins over Host, RFC 9112 §3.2.2): it must be valid, without userinfo. */

@@ -28,6 +28,11 @@ test('request checks: head verdicts', () => {
   assert.equal(checkRequestHead('http://a b/', []), 'ERR_INVALID_TARGET_AUTHORITY');
   assert.equal(checkRequestHead('/', ['Content-Length', '1', 'content-length', '2']), 'ERR_INVALID_CONTENT_LENGTH');
   assert.equal(checkRequestHead('/', ['Content-Length', '1', 'Transfer-Encoding', 'chunked']), 'ERR_CONTENT_LENGTH_WITH_TRANSFER_ENCODING');
+  assert.equal(checkRequestHead('/', ['Transfer-Encoding', ' Chunked ']), null);
+  for (const te of ['gzip, chunked', 'chunked, chunked, gzip', 'identity', 'deflate', ',']) {
+    assert.equal(checkRequestHead('/', ['Transfer-Encoding', te]), 'ERR_UNSUPPORTED_TRANSFER_CODING', te);
+  }
+  assert.equal(checkRequestHead('/', ['Transfer-Encoding', 'gzip', 'Transfer-Encoding', 'chunked']), 'ERR_UNSUPPORTED_TRANSFER_CODING', 'across field lines');
 });
 
 test('request checks (property, seed printed): isValidAuthority accepts generated reg-name[:port] and nothing outside the authority alphabet', () => {
