@@ -148,7 +148,7 @@ export class TcpProxyFilter {
       return;
     }
     if (!cluster.breakers.tryOpenConnection()) {
-      cs.counter('upstream_cx_overflow').inc();
+      // (the breaker counts upstream_cx_overflow)
       if (session !== null) session.flags = 'UO';
       downstream.destroy();
       return;

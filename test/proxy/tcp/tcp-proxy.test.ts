@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import type { Cluster, TcpProxy, UpstreamTlsContext } from '../../../src/proxy/config/types.js';
 import { TcpProxyFilter } from '../../../src/proxy/tcp/tcp-proxy.js';
+import { CircuitBreakersImpl } from '../../../src/proxy/upstream/circuit-breakers.js';
 import { ListenerManager } from '../../../src/proxy/listener/listener-manager.js';
 import { makeTestPki, type TestPki } from '../../fixtures/certs.js';
 import { downstreamTls, listener, tcpChain, tcpProxy } from '../listener/builders.js';
@@ -132,6 +133,20 @@ test('connect failures are reported and retried up to max_connect_attempts; no r
   const none = setup([], tcpProxy('nr', { kind: 'cluster', name: 'missing' }));
   assert.equal(await roundTrip(await front(none.proxy), 'hi', false), '');
   assert.equal(none.stats.get('tcp.nr.downstream_cx_no_route'), 1);
+});
+
+test('max_connections overflow closes the connection and counts upstream_cx_overflow once', async () => {
+  const up = await echoServer();
+  const { stats, clusters, proxy } = setup([{ name: 'b', ports: [up] }], tcpProxy('cb', { kind: 'cluster', name: 'b' }));
+  const cluster = clusters[0]!;
+  const breakers = new CircuitBreakersImpl(
+    [{ priority: 'DEFAULT', max_connections: 1, max_pending_requests: 1, max_requests: 1, max_retries: 1, track_remaining: false }],
+    cluster.stats,
+  );
+  Object.defineProperty(cluster, 'breakers', { value: breakers });
+  assert.equal(breakers.tryOpenConnection(), true); // the one allowed connection is taken
+  assert.equal(await roundTrip(await front(proxy), 'hi', false), '');
+  assert.equal(stats.get('cluster.b.upstream_cx_overflow'), 1);
 });
 
 test('idle_timeout closes a silent connection', async () => {
