@@ -119,6 +119,24 @@ before(async () => {
     { name: 'https', address: addr, filter_chains: [{ filters: [hcm('https', toCluster('r_https', 'a'))], transport_socket: downstreamTls({ certPath: pki.serverCertPath, keyPath: pki.serverKeyPath }, { alpn: ['h2', 'http/1.1'] }) }] },
     // mTLS: only the SPIFFE identity of the client cert is admitted
     { name: 'mtls', address: addr, filter_chains: [{ filters: [hcm('mtls', toCluster('r_mtls', 'a'))], transport_socket: downstreamTls({ certPath: pki.serverCertPath, keyPath: pki.serverKeyPath }, { requireClient: true, sans }) }] },
+    // mTLS with both the certificate and the client CA named through SDS (static secrets)
+    {
+      name: 'sds_static',
+      address: addr,
+      filter_chains: [
+        {
+          filters: [hcm('sds_static', toCluster('r_sds_static', 'b'))],
+          transport_socket: {
+            name: 'envoy.transport_sockets.tls',
+            typed_config: {
+              '@type': TLS_CTX,
+              require_client_certificate: true,
+              common_tls_context: { tls_certificate_sds_secret_configs: [{ name: 'server_cert' }], validation_context_sds_secret_config: { name: 'client_ca' } },
+            },
+          },
+        },
+      ],
+    },
     // one port: TLS chain -> a, plaintext chain -> b
     {
       name: 'mixed',
@@ -157,14 +175,17 @@ before(async () => {
       hcm: { access_log: [fileAccessLog(accessLogPath, '%REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS% %UPSTREAM_CLUSTER%\n')] },
     }),
   ];
-  proxy = await startProxy(
-    multiBootstrap(listeners, [
-      staticCluster('a', [ups[0].port]),
-      staticCluster('b', [ups[1].port]),
-      upstreamTlsCluster('up_tls_good', 'server.example.com'),
-      upstreamTlsCluster('up_tls_bad', 'not-the-server.example.com'),
-    ]),
-  );
+  const bootstrap = multiBootstrap(listeners, [
+    staticCluster('a', [ups[0].port]),
+    staticCluster('b', [ups[1].port]),
+    upstreamTlsCluster('up_tls_good', 'server.example.com'),
+    upstreamTlsCluster('up_tls_bad', 'not-the-server.example.com'),
+  ]) as { static_resources: Record<string, unknown> };
+  bootstrap.static_resources.secrets = [
+    { name: 'server_cert', tls_certificate: { certificate_chain: { filename: pki.serverCertPath }, private_key: { filename: pki.serverKeyPath } } },
+    { name: 'client_ca', validation_context: { trusted_ca: { filename: pki.caCertPath } } },
+  ];
+  proxy = await startProxy(bootstrap);
 });
 
 after(async () => {
@@ -328,6 +349,16 @@ test('mTLS: require_client_certificate + SPIFFE URI SAN match', async () => {
   };
   assert.ok(mtlsStat('fail_verify_san') >= 2, prom);
   assert.ok(mtlsStat('handshake') >= 1, prom);
+});
+
+test('static secrets named through SDS: the listener serves their certificate and verifies clients with their CA', async () => {
+  const port = proxy.listeners.get('sds_static')!;
+  const ok = await httpsGet(port, { cert: pki.clientCert, key: pki.clientKey });
+  assert.equal(ok.status, 200);
+  assert.equal(ok.authorized, true);
+  assert.equal(ok.peerCert.subject.CN, 'server');
+  assert.equal(ok.headers['x-upstream'], 'b');
+  await assert.rejects(httpsGet(port), 'no client certificate: refused');
 });
 
 test('tls_inspector: one port serves TLS and plaintext on two filter chains', async () => {

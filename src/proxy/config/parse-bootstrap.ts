@@ -8,6 +8,7 @@ import { validateAddress, validateNode } from './common.js';
 import { DEFAULT_ACCESS_LOG_FORMAT, validateAccessLog } from './access-log.js';
 import { listener } from './listener.js';
 import { cluster } from './cluster.js';
+import { inlineStaticSecrets } from './static-secrets.js';
 import { validateTlsCertificate, validateValidationContext } from './tls.js';
 import { type Refs, newRefs } from './refs.js';
 import { validateDeprecatedRuntime, validateLayeredRuntime } from './layered-runtime.js';
@@ -269,5 +270,6 @@ export function parseBootstrap(raw: unknown, opts: { baseDir: string }): Result<
     }
   }
   crossCheck(ctx, b, refs, rawClusterCount);
+  if (ctx.errors.length === 0) inlineStaticSecrets(ctx, b);
   return ctx.errors.length > 0 ? { ok: false, errors: ctx.errors } : { ok: true, value: b };
 }

@@ -80,7 +80,8 @@ function validateSdsRef(ctx: Ctx, raw: unknown, path: string, secretRefs: Secret
     m.msg('sds_config', (r, p) => {
       const c = Msg.open(ctx, r, p, { type: 'config.core.v3.ConfigSource', fields: ['ads', 'resource_api_version'], ignored: ['initial_fetch_timeout'] });
       c?.enumOr('resource_api_version', ['V3'], 'V3');
-      if (c !== undefined && !c.has('ads')) ctx.err(p, 'only sds_config {ads: {}} is supported by trellis');
+      // until the proxy subscribes to Secrets, a context waiting for one would serve TLS without its certificate
+      if (c !== undefined) ctx.err(p, 'secrets from a config source (SDS) are not supported by trellis yet; reference a static_resources.secrets entry (no sds_config) or inline the certificate');
       return undefined;
     });
   } else if (name !== '') {

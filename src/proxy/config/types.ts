@@ -445,7 +445,7 @@ export interface CommonTlsContext {
     cipher_suites: string[];
     ecdh_curves: string[];
   };
-  /** SDS references (later issues): secret names to resolve through the secret manager. */
+  /** SDS references left after static secrets are put in place (none in an accepted config until SDS is subscribed to). */
   tls_certificate_sds_secret_configs: { name: string }[];
   validation_context_sds_secret_config?: { name: string };
 }

@@ -6,7 +6,7 @@ import { listener } from './listener.js';
 import { cluster } from './cluster.js';
 import { routeConfiguration, validateVirtualHost } from './route.js';
 import { clusterLoadAssignment } from './endpoint.js';
-import { newRefs } from './refs.js';
+import { newRefs, type Refs } from './refs.js';
 
 /** Options for a standalone resource: where relative `filename:` data sources resolve (default: the process cwd). */
 export interface ResourceOptions {
@@ -21,15 +21,38 @@ function run<T>(opts: ResourceOptions | undefined, fn: (ctx: Ctx) => T | undefin
   return { ok: true, value: v };
 }
 
-// Cross-resource references (route clusters, static secrets) are not checked here: over xDS they
-// resolve against other resources, exactly as Envoy does for dynamic resources.
+// Route clusters are not checked here: over xDS they resolve against other resources, exactly as Envoy does
+// for dynamic resources. Secrets named through SDS are refused: nothing would give their certificates to the
+// TLS context, which would then serve without them.
+
+function noSecretRefs(ctx: Ctx, refs: Refs): void {
+  for (const s of refs.secrets) ctx.err(s.path, `secret "${s.name}": TLS secrets by name are not supported in xDS resources yet; inline the certificate`);
+}
 
 export function validateListener(raw: unknown, path: string, opts?: ResourceOptions): Result<Listener> {
-  return run(opts, (ctx) => listener(ctx, raw, path, newRefs(), true), path);
+  return run(
+    opts,
+    (ctx) => {
+      const refs = newRefs();
+      const l = listener(ctx, raw, path, refs, true);
+      noSecretRefs(ctx, refs);
+      return l;
+    },
+    path,
+  );
 }
 
 export function validateCluster(raw: unknown, path: string, opts?: ResourceOptions): Result<Cluster> {
-  return run(opts, (ctx) => cluster(ctx, raw, path, newRefs()), path);
+  return run(
+    opts,
+    (ctx) => {
+      const refs = newRefs();
+      const c = cluster(ctx, raw, path, refs);
+      noSecretRefs(ctx, refs);
+      return c;
+    },
+    path,
+  );
 }
 
 /** A RouteConfiguration from RDS: `vhds` is accepted here (the xDS client refuses it over SotW, as Envoy does). */
