@@ -149,7 +149,7 @@ export function commonLbConfig(ctx: Ctx, raw: unknown, path: string): Cluster['c
 export function coreHttpOptions(ctx: Ctx, raw: unknown, path: string): HttpProtocolOptions['common_http_protocol_options'] {
   const m = Msg.open(ctx, raw, path, {
     type: 'config.core.v3.HttpProtocolOptions',
-    fields: ['idle_timeout', 'max_requests_per_connection', 'max_connection_duration'],
+    fields: ['idle_timeout', 'max_requests_per_connection', 'max_connection_duration', 'max_headers_count'],
   });
   const out: HttpProtocolOptions['common_http_protocol_options'] = {};
   if (m === undefined) return out;
@@ -159,6 +159,8 @@ export function coreHttpOptions(ctx: Ctx, raw: unknown, path: string): HttpProto
   if (b !== undefined) out.max_requests_per_connection = b;
   const c = m.dur('max_connection_duration');
   if (c !== undefined) out.max_connection_duration = c;
+  const h = m.num('max_headers_count', { int: true, min: 1 });
+  if (h !== undefined) out.max_headers_count = h;
   return out;
 }
 

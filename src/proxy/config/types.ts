@@ -602,7 +602,7 @@ export interface HttpProtocolOptions {
   /** explicit_http_config http_protocol_options / http2_protocol_options, use_downstream_protocol_config, or auto_config (ALPN) */
   upstream_protocol: 'HTTP1' | 'HTTP2' | 'USE_DOWNSTREAM' | 'AUTO';
   upstream_http_protocol_options?: { auto_sni: boolean; auto_san_validation: boolean; override_auto_sni_header?: string };
-  common_http_protocol_options: { idle_timeout?: Millis; max_requests_per_connection?: number; max_connection_duration?: Millis };
+  common_http_protocol_options: { idle_timeout?: Millis; max_requests_per_connection?: number; max_connection_duration?: Millis; max_headers_count?: number };
   http2_protocol_options: { max_concurrent_streams?: number };
 }
 

@@ -25,6 +25,8 @@ export interface PoolOptions {
   stats: PoolStats;
   idleTimeoutMs: number; // 0 = keep forever
   maxRequestsPerConnection: number; // 0 = unlimited
+  /** Header fields a response head (or its trailers) may have; a hostile upstream gets no more (Envoy's default: 100). */
+  maxHeadersCount: number;
   /**
    * auto_config: the pool's TLS connections offer h2 and http/1.1 and must come back with this pool's protocol;
    * another choice fails the connection and tells the owner (the AutoPool) to learn the protocol again.
@@ -244,6 +246,7 @@ class H1Connection {
       raw = this.rawHeaders;
     }
     this.rawHeaders = [];
+    if (this.tooManyHeaders(raw)) return 0;
     if (status < 200) {
       this.informational = true;
       return 0;
@@ -252,6 +255,15 @@ class H1Connection {
     if (ex !== null && !ex.finished) ex.handler.onHeaders(status, headersFromRaw(raw));
     return ex !== null && ex.skipBody ? 1 : 0;
   };
+
+  /** Past max_headers_count the exchange fails (reset) and the connection goes: nothing more is read from it. */
+  private tooManyHeaders(raw: readonly string[]): boolean {
+    const max = this.pool.opts.maxHeadersCount;
+    if (raw.length / 2 <= max) return false;
+    this.exchange?.fail('reset', `upstream protocol error: more than ${max} header fields`);
+    this.destroy();
+    return true;
+  }
 
   private readonly onBody = (chunk: Buffer): void => {
     const ex = this.exchange;
@@ -265,6 +277,7 @@ class H1Connection {
     }
     const ex = this.exchange;
     if (ex === null) return;
+    if (this.tooManyHeaders(this.rawHeaders)) return;
     const trailers = this.rawHeaders.length > 0 ? headersFromRaw(this.rawHeaders) : undefined;
     this.rawHeaders = [];
     this.exchange = null;
@@ -323,7 +336,7 @@ export class H1Pool implements ConnectionPool {
   private connecting = 0;
   private draining = false;
 
-  constructor(private readonly opts: PoolOptions) {}
+  constructor(readonly opts: PoolOptions) {}
 
   request(head: UpstreamRequestHead, handler: UpstreamResponseHandler): UpstreamStream {
     const ex = new H1Exchange(this, head, handler);

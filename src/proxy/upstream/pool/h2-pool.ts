@@ -214,7 +214,8 @@ export class H2Pool implements ConnectionPool {
   private useSocket(socket: Duplex): void {
     const { breakers, stats, host, target } = this.opts;
     const scheme = target.tls ? 'https' : 'http';
-    const session = http2.connect(`${scheme}://${target.host}:${target.port}`, { createConnection: () => socket });
+    // maxHeaderListPairs counts the :status pseudo-header too; Envoy's max_headers_count is about fields
+    const session = http2.connect(`${scheme}://${target.host}:${target.port}`, { createConnection: () => socket, maxHeaderListPairs: this.opts.maxHeadersCount + 1 });
     stats.cxActive.add(1);
     trackHostConnection(host, socket);
     this.sessions.add(session);

@@ -21,6 +21,7 @@ interface ClusterPools {
   protocol: Protocol;
   idleTimeoutMs: number;
   maxRequestsPerConnection: number;
+  maxHeadersCount: number;
   /** auto_sni / auto_san_validation (only with TLS). */
   auto: NonNullable<HttpProtocolOptions['upstream_http_protocol_options']> | undefined;
   /** TLS options per request host name (auto_sni / auto_san_validation), built once each. */
@@ -37,6 +38,7 @@ export interface PoolRequest {
 export type TlsOptionsFor = (cluster: UpstreamCluster) => tls.ConnectionOptions | undefined;
 
 const UPSTREAM_IDLE_DEFAULT_MS = 3_600_000; // Envoy's default upstream idle_timeout: 1 hour
+const UPSTREAM_MAX_HEADERS_DEFAULT = 100; // Envoy's default max_headers_count
 /** Host names a cluster keeps TLS options (and each host its pools) for: request hosts come from clients. */
 const MAX_NAMES = 256;
 
@@ -91,6 +93,7 @@ export class PoolManager {
         stats: cp.stats,
         idleTimeoutMs: cp.idleTimeoutMs,
         maxRequestsPerConnection: cp.maxRequestsPerConnection,
+        maxHeadersCount: cp.maxHeadersCount,
       };
       pool = protocol === 'AUTO' ? new AutoPool(opts) : protocol === 'HTTP2' ? new H2Pool(opts) : new H1Pool(opts);
       if (name !== undefined && hp.size >= MAX_NAMES) this.evictOldest(hp, cp);
@@ -149,6 +152,7 @@ export class PoolManager {
       protocol,
       idleTimeoutMs: common?.idle_timeout ?? UPSTREAM_IDLE_DEFAULT_MS,
       maxRequestsPerConnection: common?.max_requests_per_connection ?? 0,
+      maxHeadersCount: common?.max_headers_count ?? UPSTREAM_MAX_HEADERS_DEFAULT,
       auto: tlsOpts !== undefined && uhpo !== undefined && (uhpo.auto_sni || uhpo.auto_san_validation) ? uhpo : undefined,
       byName: new Map(),
       pools: new Set(),

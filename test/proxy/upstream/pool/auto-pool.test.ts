@@ -56,6 +56,7 @@ function autoPool(port: number, stats: FakeStats): AutoPool {
     } as PoolOptions['stats'],
     idleTimeoutMs: 0,
     maxRequestsPerConnection: 0,
+    maxHeadersCount: 100,
   });
 }
 

@@ -59,6 +59,7 @@ function pool(port: number, over: Partial<PoolOptions> = {}): H1Pool {
     } as PoolOptions['stats'],
     idleTimeoutMs: 0,
     maxRequestsPerConnection: 0,
+    maxHeadersCount: 100,
     ...over,
   });
 }
@@ -116,6 +117,36 @@ test('h1 pool: max_requests_per_connection closes a connection after that many r
   assert.equal(srv.connections(), 3);
   p.close();
   srv.close();
+});
+
+/** Answers every request with `fields` header fields, then (chunked) `trailerFields` trailer fields. */
+async function headerServer(fields: number, trailerFields = 0): Promise<{ port: number; close(): void }> {
+  const srv = net.createServer((s) => {
+    s.on('error', () => {});
+    s.once('data', () => {
+      const head = Array.from({ length: fields }, (_, i) => `x-h${i}: v\r\n`).join('');
+      const trailers = Array.from({ length: trailerFields }, (_, i) => `x-t${i}: v\r\n`).join('');
+      s.write(`HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n${head}\r\n2\r\nok\r\n0\r\n${trailers}\r\n`);
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  return { port: (srv.address() as net.AddressInfo).port, close: () => srv.close() };
+}
+
+test('h1 pool: a response head or trailers past max_headers_count fail the exchange (reset) and close the connection', async () => {
+  // 99 fields + transfer-encoding = 100: allowed; the llhttp hand-over past 32 fields is counted as one head
+  const cases: [number, number, number, object][] = [
+    [99, 0, 100, { status: 200 }],
+    [100, 0, 100, { error: 'reset' }],
+    [1, 40, 30, { error: 'reset' }],
+  ];
+  for (const [fields, trailerFields, maxHeadersCount, want] of cases) {
+    const srv = await headerServer(fields, trailerFields);
+    const p = pool(srv.port, { maxHeadersCount });
+    assert.deepEqual(await get(p), want, `${fields} fields, ${trailerFields} trailers, max ${maxHeadersCount}`);
+    p.close();
+    srv.close();
+  }
 });
 
 test('h1 pool: a connect (here a TLS handshake) that does not complete within connect_timeout fails as connect-failure', async () => {
