@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { parseBootstrap } from '../../../src/proxy/config/parse-bootstrap.js';
 import { Proxy } from '../../../src/proxy/proxy.js';
@@ -15,6 +17,7 @@ import { FakeAds } from './fake-ads.js';
 import { cla, edsCluster, listener, routes, upstream, type Upstream } from './resources.js';
 
 const DOWN_TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
+const UP_TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
 const ADS = { ads: {}, resource_api_version: 'V3' };
 
 async function until(pred: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
@@ -53,12 +56,14 @@ function connect(port: number, pki: TestPki): Promise<{ cn: string; socket: tls.
   });
 }
 
-function request(socket: tls.TLSSocket): Promise<string> {
+function request(socket: tls.TLSSocket, path = '/'): Promise<string> {
   return new Promise((resolve, reject) => {
     let data = '';
     const onData = (c: Buffer): void => {
       data += c.toString('latin1');
-      if (/\r\n\r\n[\s\S]*a$/.test(data) || /content-length: 0\r\n\r\n$/i.test(data)) done();
+      const head = data.indexOf('\r\n\r\n');
+      const len = /content-length: (\d+)/i.exec(data);
+      if (head >= 0 && len !== null && data.length >= head + 4 + Number(len[1])) done();
     };
     const done = (): void => {
       socket.off('data', onData);
@@ -66,7 +71,7 @@ function request(socket: tls.TLSSocket): Promise<string> {
     };
     socket.on('data', onData);
     socket.once('error', reject);
-    socket.write('GET / HTTP/1.1\r\nHost: svc\r\n\r\n');
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: svc\r\n\r\n`);
     setTimeout(done, 2000);
   });
 }
@@ -79,6 +84,12 @@ describe('SDS over ADS', () => {
   let up: Upstream;
   let proxy: Proxy;
   const port = (): number => proxy.listeners.addresses().find((l) => l.name === 'https')?.port ?? 0;
+  let rotated = false;
+  /** The listener's two secrets: its certificate (the second one once rotated) and the client CA. */
+  const serving = (): Json[] => [
+    certSecret('server', rotated ? second : { cert: pki.serverCert, key: pki.serverKey }),
+    { '@type': SECRET_TYPE, name: 'ca', validation_context: { trusted_ca: { inline_string: pki.caCert } } },
+  ];
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-sds-'));
@@ -90,7 +101,7 @@ describe('SDS over ADS', () => {
     ads.set(ENDPOINT_TYPE, [cla('web', [up.port])]);
     ads.set(LISTENER_TYPE, [tlsListener()]);
     ads.set(ROUTE_TYPE, [routes('main', 'web')]);
-    ads.set(SECRET_TYPE, [certSecret('server', { cert: pki.serverCert, key: pki.serverKey }), { '@type': SECRET_TYPE, name: 'ca', validation_context: { trusted_ca: { inline_string: pki.caCert } } }]);
+    ads.set(SECRET_TYPE, serving());
     const r = parseBootstrap(
       {
         node: { id: 'sds-node', cluster: 'test' },
@@ -130,10 +141,48 @@ describe('SDS over ADS', () => {
   it('a rotated certificate is used by the next handshake; an open connection keeps serving', async () => {
     const open = await connect(port(), pki);
     assert.equal(open.cn, 'server');
-    ads.set(SECRET_TYPE, [certSecret('server', second), { '@type': SECRET_TYPE, name: 'ca', validation_context: { trusted_ca: { inline_string: pki.caCert } } }]);
+    rotated = true;
+    ads.set(SECRET_TYPE, serving());
     await until(async () => (await connect(port(), pki).then((c) => (c.socket.destroy(), c.cn), () => '')) === 'second', 'the rotated certificate');
     assert.match(await request(open.socket), /^HTTP\/1\.1 200/, 'the connection opened before the rotation still works');
     open.socket.destroy();
+  });
+
+  it('an upstream TLS context waits for its CA secret (handshakes fail, 503), then verifies the upstream with it', async () => {
+    const secure = https.createServer({ cert: pki.serverCert, key: pki.serverKey }, (_req, res) => res.end('secure'));
+    await new Promise<void>((r) => secure.listen(0, '127.0.0.1', r));
+    try {
+      const securePort = (secure.address() as AddressInfo).port;
+      const cluster: Json = {
+        '@type': CLUSTER_TYPE,
+        name: 'secure',
+        type: 'STATIC',
+        connect_timeout: '1s',
+        load_assignment: { cluster_name: 'secure', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: securePort } } } }] }] },
+        transport_socket: {
+          name: 'envoy.transport_sockets.tls',
+          typed_config: { '@type': UP_TLS, sni: 'localhost', common_tls_context: { validation_context_sds_secret_config: { name: 'upstream-ca', sds_config: ADS } } },
+        },
+      };
+      ads.set(CLUSTER_TYPE, [edsCluster('web'), cluster]);
+      ads.set(ROUTE_TYPE, [
+        { '@type': ROUTE_TYPE, name: 'main', virtual_hosts: [{ name: 'all', domains: ['*'], routes: [{ match: { prefix: '/secure' }, route: { cluster: 'secure' } }, { match: { prefix: '/' }, route: { cluster: 'web' } }] }] },
+      ]);
+      await until(() => ads.requests.some((q) => q.type_url === SECRET_TYPE && (q.resource_names ?? []).includes('upstream-ca')), 'the upstream secret subscription');
+      const before = await connect(port(), pki);
+      assert.match(await request(before.socket, '/secure'), /^HTTP\/1\.1 503/, 'no CA yet: the upstream handshake fails');
+      before.socket.destroy();
+      ads.set(SECRET_TYPE, [...serving(), { '@type': SECRET_TYPE, name: 'upstream-ca', validation_context: { trusted_ca: { inline_string: pki.caCert } } }]);
+      await until(async () => {
+        const c = await connect(port(), pki);
+        const r = await request(c.socket, '/secure');
+        c.socket.destroy();
+        return /^HTTP\/1\.1 200[\s\S]*secure$/.test(r);
+      }, 'the upstream verified with the SDS CA');
+    } finally {
+      secure.closeAllConnections();
+      secure.close();
+    }
   });
 
   it('a context whose secret has not arrived refuses every handshake (never serves without its certificate)', async () => {
