@@ -7,6 +7,7 @@ import { compileRouteTable } from './router/route-table.js';
 import { ClusterManagerImpl } from './upstream/cluster-manager.js';
 import { PoolManager } from './upstream/pool/pool-manager.js';
 import { upstreamTlsConnectOptions } from './tls/tls-options.js';
+import { SECRET_PENDING_TLS, SecretManager } from './tls/secret-manager.js';
 import { ListenerManager } from './listener/listener-manager.js';
 import { ConnectionManager, type HcmContext } from './http/connection-manager.js';
 import { StatsStore } from './telemetry/stats-store.js';
@@ -49,6 +50,8 @@ export class Proxy {
   readonly runtime: Runtime;
   /** POST /healthcheck/fail, as the health_check HTTP filter reads it. */
   readonly health: HealthCheckState;
+  /** Secrets TLS contexts name through SDS (delivered over ADS). */
+  readonly secrets = new SecretManager();
 
   constructor(opts: ProxyOptions) {
     this.bootstrap = opts.bootstrap;
@@ -63,8 +66,11 @@ export class Proxy {
 
     this.pools = new PoolManager((cluster) => {
       const ts = cluster.config.transport_socket;
-      return ts === undefined ? undefined : upstreamTlsConnectOptions(ts.typed_config);
-    });
+      if (ts === undefined) return undefined;
+      const common = this.secrets.resolve(ts.typed_config.common_tls_context);
+      // a secret not there yet: connections fail the handshake (never plaintext, never without the configured CA)
+      return common === undefined ? SECRET_PENDING_TLS : upstreamTlsConnectOptions({ ...ts.typed_config, common_tls_context: common });
+    }, this.secrets);
     const ctx: HcmContext = {
       stats: this.stats,
       clusters: this.clusters,
@@ -92,6 +98,7 @@ export class Proxy {
       createHttpHandler: (hcm) => new ConnectionManager(hcm, ctx),
       accessLogger: (logs) => this.accessLogger(logs),
       networkFilters: { stats: this.stats, clusters: this.clusters, pools: this.pools, random: opts.random ?? Math.random },
+      secrets: this.secrets,
     });
     this.random = opts.random;
   }
@@ -117,7 +124,7 @@ export class Proxy {
     // Like Envoy's init manager: clusters warm (DNS answered, first health checks done) before listeners open.
     await this.clusters.ready();
     this.ads = await adsClientFor(this.bootstrap, VERSION, {
-      target: { clusters: this.clusters, listeners: this.listeners, routes: this.rds, staticClusters: s.clusters, staticListeners: s.listeners },
+      target: { clusters: this.clusters, listeners: this.listeners, routes: this.rds, staticClusters: s.clusters, staticListeners: s.listeners, secrets: this.secrets },
       stats: this.stats,
       random: this.random,
       runtime: this.runtime,

@@ -19,6 +19,7 @@ export const PROXY_MESSAGE_TYPES: readonly string[] = [
   'envoy.config.route.v3.VirtualHost',
   'envoy.config.cluster.v3.Cluster',
   'envoy.config.endpoint.v3.ClusterLoadAssignment',
+  'envoy.extensions.transport_sockets.tls.v3.Secret',
   // typed_config messages the proxy's config stage accepts
   'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
   'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy',

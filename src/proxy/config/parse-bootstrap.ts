@@ -9,11 +9,10 @@ import { DEFAULT_ACCESS_LOG_FORMAT, validateAccessLog } from './access-log.js';
 import { listener } from './listener.js';
 import { cluster } from './cluster.js';
 import { inlineStaticSecrets } from './static-secrets.js';
-import { validateTlsCertificate, validateValidationContext } from './tls.js';
+import { secret } from './tls.js';
 import { type Refs, newRefs } from './refs.js';
 import { validateDeprecatedRuntime, validateLayeredRuntime } from './layered-runtime.js';
 
-type Secrets = Bootstrap['static_resources']['secrets'];
 type Dynamic = NonNullable<Bootstrap['dynamic_resources']>;
 
 function admin(ctx: Ctx, raw: unknown, path: string): Admin | undefined {
@@ -32,21 +31,6 @@ function admin(ctx: Ctx, raw: unknown, path: string): Admin | undefined {
   }
   const addr = m.msg('address', (r, p) => validateAddress(ctx, r, p));
   if (addr !== undefined) out.address = addr;
-  return out;
-}
-
-function secret(ctx: Ctx, raw: unknown, path: string): Secrets[number] | undefined {
-  const m = Msg.open(ctx, raw, path, { type: 'extensions.transport_sockets.tls.v3.Secret', fields: ['name', 'tls_certificate', 'validation_context'] });
-  if (m === undefined) return undefined;
-  const out: Secrets[number] = { name: m.reqStr('name') };
-  const which = m.oneof(['tls_certificate', 'validation_context'], true);
-  if (which === 'tls_certificate') {
-    const c = m.msg(which, (r, p) => validateTlsCertificate(ctx, r, p));
-    if (c !== undefined) out.tls_certificate = c;
-  } else if (which === 'validation_context') {
-    const v = m.msg(which, (r, p) => validateValidationContext(ctx, r, p));
-    if (v !== undefined) out.validation_context = v;
-  }
   return out;
 }
 
@@ -201,7 +185,9 @@ function crossCheck(ctx: Ctx, b: Bootstrap, refs: Refs, rawClusterCount: number)
   }
   const secretNames = new Set(secrets.map((s) => s.name));
   for (const s of refs.secrets) {
-    if (!secretNames.has(s.name)) ctx.err(s.path, `unknown secret "${s.name}"; without sds_config it must be one of static_resources.secrets`);
+    if (s.ads) {
+      if (b.dynamic_resources?.ads_config === undefined) ctx.err(s.path, `secret "${s.name}" comes over ADS (sds_config {ads: {}}), but the bootstrap has no dynamic_resources.ads_config`);
+    } else if (!secretNames.has(s.name)) ctx.err(s.path, `unknown secret "${s.name}"; without sds_config it must be one of static_resources.secrets`);
   }
   const lrs = b.cluster_manager?.load_stats_config;
   if (lrs !== undefined && !clusterNames.has(lrs.cluster_name)) {

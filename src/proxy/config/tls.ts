@@ -1,5 +1,6 @@
 // Config stage: validates TLS contexts, certificates, validation contexts, secrets and transport sockets.
 import type {
+  Bootstrap,
   CertificateValidationContext,
   CommonTlsContext,
   DownstreamTlsContext,
@@ -20,10 +21,11 @@ const RAW_BUFFER_TYPE = `${TYPE_PREFIX}envoy.extensions.transport_sockets.raw_bu
 
 const TLS_VERSIONS = ['TLS_AUTO', 'TLSv1_0', 'TLSv1_1', 'TLSv1_2', 'TLSv1_3'] as const;
 
-/** A static secret name referenced through SDS without an sds_config, for the bootstrap's existence check. */
+/** A secret named through SDS: a static one (no sds_config, checked against static_resources.secrets) or one over ADS. */
 export interface SecretRef {
   name: string;
   path: string;
+  ads: boolean;
 }
 
 export function validateTlsCertificate(ctx: Ctx, raw: unknown, path: string): TlsCertificate | undefined {
@@ -80,12 +82,12 @@ function validateSdsRef(ctx: Ctx, raw: unknown, path: string, secretRefs: Secret
     m.msg('sds_config', (r, p) => {
       const c = Msg.open(ctx, r, p, { type: 'config.core.v3.ConfigSource', fields: ['ads', 'resource_api_version'], ignored: ['initial_fetch_timeout'] });
       c?.enumOr('resource_api_version', ['V3'], 'V3');
-      // until the proxy subscribes to Secrets, a context waiting for one would serve TLS without its certificate
-      if (c !== undefined) ctx.err(p, 'secrets from a config source (SDS) are not supported by trellis yet; reference a static_resources.secrets entry (no sds_config) or inline the certificate');
+      if (c !== undefined && !c.has('ads')) ctx.err(p, 'only sds_config {ads: {}} is supported by trellis');
       return undefined;
     });
+    if (name !== '') secretRefs.push({ name, path: m.at('name'), ads: true });
   } else if (name !== '') {
-    secretRefs.push({ name, path: m.at('name') });
+    secretRefs.push({ name, path: m.at('name'), ads: false });
   }
   return name === '' ? undefined : { name };
 }
@@ -203,4 +205,20 @@ export function validateTransportSocket<D extends 'downstream' | 'upstream'>(
   const tc = side === 'downstream' ? validateDownstream(ctx, any.body, any.path, secretRefs) : validateUpstream(ctx, any.body, any.path, secretRefs);
   if (tc === undefined) return undefined;
   return { name, typed_config: tc } as TransportSocket<D extends 'downstream' ? DownstreamTlsContext : UpstreamTlsContext>;
+}
+
+/** extensions.transport_sockets.tls.v3.Secret: a static secret, or one delivered over SDS. */
+export function secret(ctx: Ctx, raw: unknown, path: string): Bootstrap['static_resources']['secrets'][number] | undefined {
+  const m = Msg.open(ctx, raw, path, { type: 'extensions.transport_sockets.tls.v3.Secret', fields: ['name', 'tls_certificate', 'validation_context'] });
+  if (m === undefined) return undefined;
+  const out: Bootstrap['static_resources']['secrets'][number] = { name: m.reqStr('name') };
+  const which = m.oneof(['tls_certificate', 'validation_context'], true);
+  if (which === 'tls_certificate') {
+    const c = m.msg(which, (r, p) => validateTlsCertificate(ctx, r, p));
+    if (c !== undefined) out.tls_certificate = c;
+  } else if (which === 'validation_context') {
+    const v = m.msg(which, (r, p) => validateValidationContext(ctx, r, p));
+    if (v !== undefined) out.validation_context = v;
+  }
+  return out;
 }

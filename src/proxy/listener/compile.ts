@@ -8,6 +8,7 @@ import type { ClusterManager } from '../upstream/types.js';
 import { TcpProxyFilter } from '../tcp/tcp-proxy.js';
 import { compileChainMatch, type CompiledChainMatch } from './filter-chain-match.js';
 import { TlsTerminator } from './tls-terminator.js';
+import type { SecretManager } from '../tls/secret-manager.js';
 import { NetworkFilterChain } from '../network/chain.js';
 import { networkFilterByType, type NetworkFilterContext } from '../network/registry.js';
 
@@ -48,6 +49,8 @@ export interface CompileDeps {
   accessLogger?(logs: readonly AccessLog[]): AccessLogger | null;
   /** What non-terminal network filters may use; without it a chain with such filters cannot be built. */
   networkFilters?: NetworkFilterContext;
+  /** Secrets TLS contexts name through SDS. */
+  secrets?: SecretManager;
 }
 
 export function chainKey(c: FilterChain): string {
@@ -99,7 +102,7 @@ export function compileListener(listener: Listener, deps: CompileDeps, previous:
       config: chain,
       key,
       match: compileChainMatch(chain.filter_chain_match),
-      tls: ts ? new TlsTerminator(ts.typed_config, chain.transport_socket_connect_timeout) : undefined,
+      tls: ts ? new TlsTerminator(ts.typed_config, chain.transport_socket_connect_timeout, deps.secrets) : undefined,
       terminal: compileTerminal(listener, chain, deps),
       network: compileNetworkFilters(chain, deps),
       connections: new Set(),

@@ -10,6 +10,7 @@ import { serveConnection } from './connection.js';
 import type { NetworkFilterContext } from '../network/registry.js';
 import { listenerStatName, listenerStats, type ListenerStats } from './listener-stats.js';
 import { UdpListeners } from '../udp/udp-listeners.js';
+import type { SecretManager } from '../tls/secret-manager.js';
 
 export interface ListenerManagerOptions {
   stats: StatsScope;
@@ -21,6 +22,8 @@ export interface ListenerManagerOptions {
   networkFilters?: NetworkFilterContext;
   /** How long connections of removed listeners / filter chains may live on (Envoy's --drain-time-s, default 600 s). */
   drainTimeMs?: number;
+  /** Secrets TLS contexts name through SDS. */
+  secrets?: SecretManager;
 }
 
 export interface BoundAddress {
@@ -184,6 +187,7 @@ export class ListenerManager {
   private retire(al: ActiveListener, graceMs: number, httpDrainMs?: number): void {
     al.server.close();
     const chains = allChains(al.current);
+    for (const c of chains) c.tls?.close();
     const done = Promise.all(chains.map((c) => this.drainChain(c, graceMs, httpDrainMs))).then(() => {
       for (const s of al.raw) s.destroy();
     });
@@ -191,6 +195,7 @@ export class ListenerManager {
   }
 
   private retireChain(c: CompiledFilterChain, graceMs: number): void {
+    c.tls?.close(); // no new handshakes on it: it stops following its secrets
     this.track(this.drainChain(c, graceMs).then(() => {
       for (const s of c.connections) s.destroy();
     }));

@@ -3,6 +3,7 @@ import tls from 'node:tls';
 import type net from 'node:net';
 import type { DownstreamTlsContext } from '../config/types.js';
 import { downstreamTlsOptions } from '../tls/tls-options.js';
+import { sdsNames, type SecretManager } from '../tls/secret-manager.js';
 import { verifyPeerCertificate } from '../tls/peer-verify.js';
 import { dnsSans, uriSans } from '../tls/san.js';
 import type { ListenerStats } from './listener-stats.js';
@@ -34,20 +35,51 @@ function tupleKey(s: { remoteAddress?: string; remotePort?: number; localAddress
 export class TlsTerminator {
   private readonly server: tls.Server;
   private readonly pending = new Map<string, Pending>();
+  /** The context with its SDS secrets in place; undefined while one is missing (then every handshake is refused). */
+  private ctx: DownstreamTlsContext | undefined;
+  private readonly unwatch: (() => void) | undefined;
 
   constructor(
-    private readonly ctx: DownstreamTlsContext,
+    private readonly config: DownstreamTlsContext,
     handshakeTimeoutMs: number | undefined,
+    secrets?: SecretManager,
   ) {
-    const opts: tls.TlsOptions = downstreamTlsOptions(ctx);
+    const names = sdsNames(config.common_tls_context);
+    this.ctx = this.resolve(secrets);
+    // requestCert / rejectUnauthorized come from the config, so a secret arriving later needs no new server
+    const opts: tls.TlsOptions = downstreamTlsOptions(this.ctx ?? config);
     if (handshakeTimeoutMs && handshakeTimeoutMs > 0) opts.handshakeTimeout = handshakeTimeoutMs;
     this.server = tls.createServer(opts);
     this.server.on('secureConnection', (s: tls.TLSSocket) => this.onSecure(s));
     this.server.on('tlsClientError', (err: Error & { code?: string }, s: tls.TLSSocket) => this.onError(err, s));
+    if (names.length > 0 && secrets !== undefined) this.unwatch = secrets.watch(names, () => this.rotate(secrets));
+  }
+
+  private resolve(secrets: SecretManager | undefined): DownstreamTlsContext | undefined {
+    const common = secrets === undefined ? this.config.common_tls_context : secrets.resolve(this.config.common_tls_context);
+    if (common === undefined || sdsNames(common).length > 0) return undefined;
+    return { ...this.config, common_tls_context: common };
+  }
+
+  /** A secret changed: new handshakes use the new context; open connections keep theirs (none is dropped). */
+  private rotate(secrets: SecretManager): void {
+    this.ctx = this.resolve(secrets);
+    if (this.ctx !== undefined) this.server.setSecureContext(downstreamTlsOptions(this.ctx));
+  }
+
+  /** The chain is gone: stop following its secrets. */
+  close(): void {
+    this.unwatch?.();
   }
 
   /** Hands `raw` (peeked bytes already put back) to OpenSSL; `cb` runs only if the peer is accepted. */
   terminate(raw: net.Socket, stats: ListenerStats, cb: (r: TlsResult) => void): void {
+    if (this.ctx === undefined) {
+      // Envoy keeps such a listener warming; a chain without its certificate must not serve a handshake
+      stats.sslConnectionError.inc();
+      raw.destroy();
+      return;
+    }
     const key = tupleKey(raw);
     this.pending.set(key, { stats, cb });
     raw.once('close', () => this.pending.delete(key));
@@ -70,12 +102,13 @@ export class TlsTerminator {
       s.destroy();
       return;
     }
-    if (!presented && this.ctx.require_client_certificate) {
+    const ctx = this.ctx ?? this.config;
+    if (!presented && ctx.require_client_certificate) {
       p.stats.sslFailVerifyNoCert.inc();
       s.destroy();
       return;
     }
-    if (presented && verifyPeerCertificate(cert, this.ctx.common_tls_context.validation_context) !== null) {
+    if (presented && verifyPeerCertificate(cert, ctx.common_tls_context.validation_context) !== null) {
       p.stats.sslFailVerifySan.inc();
       s.destroy();
       return;

@@ -52,8 +52,9 @@ function commonOptions(c: CommonTlsContext): TlsOptions {
  */
 export function downstreamTlsOptions(ctx: DownstreamTlsContext): TlsOptions {
   const o = commonOptions(ctx.common_tls_context);
-  const vc = ctx.common_tls_context.validation_context;
-  o.requestCert = ctx.require_client_certificate || vc !== undefined;
+  const c = ctx.common_tls_context;
+  // a validation context named through SDS counts before it arrives: the server's requestCert cannot change later
+  o.requestCert = ctx.require_client_certificate || c.validation_context !== undefined || c.validation_context_sds_secret_config !== undefined;
   o.rejectUnauthorized = ctx.require_client_certificate;
   return o;
 }

@@ -4,7 +4,7 @@ import { formatErrors, type ConfigError } from '../../common/result.js';
 import type { Cluster, ClusterLoadAssignment, Listener, VirtualHost } from '../config/types.js';
 import type { StatsScope } from '../telemetry/stats.js';
 import type { XdsNode } from '../../xds/ads-service.js';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, VIRTUAL_HOST_TYPE, shortName } from '../../xds/type-urls.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SECRET_TYPE, VIRTUAL_HOST_TYPE, shortName } from '../../xds/type-urls.js';
 import type { AdsTransport, TransportHandlers, Watch, XdsApi, XdsUpdate } from './ads-protocol.js';
 import type { AdsStreamOptions } from './ads-stream.js';
 import type { BackoffOptions } from './backoff.js';
@@ -12,16 +12,19 @@ import { Applier, type ApplyTarget, type BoundListener, type XdsResources } from
 import type { GrpcTransportFactory } from './grpc-transport.js';
 import { FileSource } from './file-source.js';
 import { loadFilterModules } from '../config/filter-modules.js';
+import type { TlsSecret } from '../tls/secret-manager.js';
 import {
   CLUSTERS,
   ENDPOINTS,
   LISTENERS,
+  SECRETS,
   VIRTUAL_HOSTS,
   checkListenerAddresses,
   checkNotStatic,
   edsName,
   rdsNames,
   routesSpec,
+  sdsSecretNames,
   validateResources,
   type CompiledRoutes,
   type ResourceEntry,
@@ -71,6 +74,7 @@ export class AdsClient {
     listeners: new TypeState<Listener>(LISTENER_TYPE),
     routes: new TypeState<CompiledRoutes>(ROUTE_TYPE),
     vhosts: new TypeState<VirtualHost>(VIRTUAL_HOST_TYPE),
+    secrets: new TypeState<TlsSecret>(SECRET_TYPE),
   };
   readonly stats: XdsStats;
   readonly api: XdsApi;
@@ -121,7 +125,9 @@ export class AdsClient {
     this.openSources();
     // without CDS the listeners need not wait for clusters
     this.clustersFetched = !this.byType.has(CLUSTER_TYPE);
-    this.subs = new Subscriptions(this.state, this.applier, this.vhds, (r) => this.byType.get(r.watch.typeUrl)?.send(r) ?? false);
+    this.subs = new Subscriptions(this.state, this.applier, this.vhds, (r) => this.byType.get(r.watch.typeUrl)?.send(r) ?? false, (name) =>
+      this.opts.target.secrets?.delete(name),
+    );
     this.subs.followClusters();
     this.subs.followListeners();
   }
@@ -145,7 +151,7 @@ export class AdsClient {
       return o.grpc;
     };
     if (o.targets !== undefined && o.targets.length > 0) {
-      const types = new Set([ENDPOINT_TYPE, ROUTE_TYPE, VIRTUAL_HOST_TYPE, ...sources.filter(([, src]) => src.kind === 'ads').map(([t]) => t)]);
+      const types = new Set([ENDPOINT_TYPE, ROUTE_TYPE, VIRTUAL_HOST_TYPE, SECRET_TYPE, ...sources.filter(([, src]) => src.kind === 'ads').map(([t]) => t)]);
       this.add(grpc()('ads', this.api, o.node, streamOpts(o.targets), handlers(types)), types);
     }
     for (const [typeUrl, src] of sources) {
@@ -284,6 +290,8 @@ export class AdsClient {
         return this.onRoutes(w, u);
       case VIRTUAL_HOST_TYPE:
         return this.onVirtualHosts(w, u);
+      case SECRET_TYPE:
+        return this.onSecrets(w, u);
     }
   }
 
@@ -298,7 +306,7 @@ export class AdsClient {
     const st = this.stats.cds;
     st.attempt.inc();
     const r = validateResources(CLUSTERS, u.resources);
-    const errors = r.ok ? [...checkNotStatic(r.value.map((c) => c.name), this.staticClusterNames, 'cluster'), ...this.needsAds(r.value.filter((c) => edsName(c.value) !== undefined).map((c) => c.name), ENDPOINT_TYPE)] : r.errors;
+    const errors = r.ok ? [...checkNotStatic(r.value.map((c) => c.name), this.staticClusterNames, 'cluster'), ...this.needsAds(r.value.filter((c) => edsName(c.value) !== undefined).map((c) => c.name), ENDPOINT_TYPE), ...this.needsAds(r.value.filter((c) => sdsSecretNames([], [c.value]).length > 0).map((c) => c.name), SECRET_TYPE)] : r.errors;
     if (r.ok && errors.length === 0) {
       this.state.clusters.accept(u.version, r.value, this.acceptOptions(u));
       this.ack(w, u, st);
@@ -339,6 +347,26 @@ export class AdsClient {
     this.applier.stateChanged();
   }
 
+  /** SDS: secrets the TLS contexts name; a new one is used by new handshakes and connections at once. */
+  private onSecrets(w: Watch, u: XdsUpdate): void {
+    const r = validateResources(SECRETS, u.resources);
+    if (!r.ok) {
+      this.nack(w, u, r.errors, this.state.secrets, []);
+      return;
+    }
+    const wanted = new Set(w.names);
+    const items = r.value.filter((s) => wanted.has(s.name));
+    const changed = this.state.secrets.accept(u.version, items, this.acceptOptions(u, wanted));
+    this.ack(w, u, undefined);
+    const store = this.opts.target.secrets;
+    for (const name of changed) {
+      const s = this.state.secrets.resources.get(name);
+      if (s === undefined) store?.delete(name);
+      else store?.set(name, s.value);
+    }
+    this.applier.stateChanged();
+  }
+
   private onListeners(w: Watch, u: XdsUpdate): void {
     const st = this.stats.lds;
     st.attempt.inc();
@@ -348,6 +376,7 @@ export class AdsClient {
       errors = [
         ...checkNotStatic(r.value.map((l) => l.name), this.staticListenerNames, 'listener'),
         ...this.needsAds(r.value.filter((l) => rdsNames([l.value]).size > 0).map((l) => l.name), ROUTE_TYPE),
+        ...this.needsAds(r.value.filter((l) => sdsSecretNames([l.value], []).length > 0).map((l) => l.name), SECRET_TYPE),
         ...checkListenerAddresses(this.state.listeners.preview(r.value, this.acceptOptions(u)), this.opts.target.staticListeners),
       ];
     }
@@ -420,10 +449,10 @@ export class AdsClient {
     this.applier.stateChanged(); // also ends the warming of listeners that waited for their first virtual hosts
   }
 
-  /** EDS and RDS go over ADS only: without an ADS stream, resources that need them are refused (as Envoy refuses `ads: {}`). */
+  /** EDS, RDS and SDS go over ADS only: without an ADS stream, resources that need them are refused (as Envoy refuses `ads: {}`). */
   private needsAds(names: readonly string[], typeUrl: string): ConfigError[] {
     if (this.byType.has(typeUrl)) return [];
-    const what = typeUrl === ENDPOINT_TYPE ? 'EDS' : 'RDS';
+    const what = typeUrl === ENDPOINT_TYPE ? 'EDS' : typeUrl === SECRET_TYPE ? 'SDS' : 'RDS';
     return names.map((n) => ({ path: n, message: `uses ${what} over ADS, but the bootstrap has no dynamic_resources.ads_config` }));
   }
 

@@ -1,4 +1,5 @@
 // xDS client: applies accepted resources to the running proxy in Envoy's order (CDS → EDS → LDS → RDS), warming new clusters and listeners first.
+import type { SecretManager, TlsSecret } from '../tls/secret-manager.js';
 import type { Cluster, ClusterLoadAssignment, Listener, VirtualHost } from '../config/types.js';
 import type { ClusterManager } from '../upstream/types.js';
 import type { RouteTable } from '../router/types.js';
@@ -19,6 +20,8 @@ export interface ApplyTarget {
   routes: RouteRegistry;
   staticClusters: readonly Cluster[];
   staticListeners: readonly Listener[];
+  /** Where accepted SDS secrets go (TLS contexts read them there). */
+  secrets?: SecretManager;
 }
 
 export interface XdsResources {
@@ -28,6 +31,8 @@ export interface XdsResources {
   routes: TypeState<CompiledRoutes>;
   /** VHDS, keyed `<route config name>/<virtual host>`; already composed into the route tables of `routes`. */
   vhosts: TypeState<VirtualHost>;
+  /** SDS: the secrets that listeners' and clusters' TLS contexts name with sds_config {ads: {}}. */
+  secrets: TypeState<TlsSecret>;
 }
 
 export interface ApplierOptions {

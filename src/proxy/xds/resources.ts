@@ -6,15 +6,17 @@ import {
   validateClusterLoadAssignment,
   validateListener,
   validateRouteConfiguration,
+  validateSecret,
   validateVirtualHostResource,
 } from '../config/validators.js';
+import { sdsNames, type TlsSecret } from '../tls/secret-manager.js';
 import { tryRouteTableCompiler, type RouteTableCompiler } from '../router/route-table.js';
 import type { RuntimeSource } from '../runtime-config/snapshot.js';
 import type { RouteTable } from '../router/types.js';
 import type { Any, Json } from '../../xds/codec.js';
 import { resourceName } from '../../xds/resource-name.js';
 import { decodeWireResource } from '../../xds/wire/resource.js';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, VIRTUAL_HOST_TYPE, shortName } from '../../xds/type-urls.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SECRET_TYPE, VIRTUAL_HOST_TYPE, shortName } from '../../xds/type-urls.js';
 
 /** A RouteConfiguration is compiled at validation time: a bad regex must NACK, not fail later. */
 export interface CompiledRoutes {
@@ -44,6 +46,19 @@ export interface ResourceSpec<T> {
 export const CLUSTERS: ResourceSpec<Cluster> = { typeUrl: CLUSTER_TYPE, validate: (j, n) => validateCluster(j, n) };
 export const ENDPOINTS: ResourceSpec<ClusterLoadAssignment> = { typeUrl: ENDPOINT_TYPE, validate: (j, n) => validateClusterLoadAssignment(j, n) };
 export const LISTENERS: ResourceSpec<Listener> = { typeUrl: LISTENER_TYPE, validate: (j, n) => validateListener(j, n) };
+export const SECRETS: ResourceSpec<TlsSecret> = { typeUrl: SECRET_TYPE, validate: (j, n) => validateSecret(j, n) };
+
+/** The secret names listeners' and clusters' TLS contexts take over ADS (the SDS subscription). */
+export function sdsSecretNames(listeners: readonly Listener[], clusters: readonly Cluster[]): string[] {
+  const out: string[] = [];
+  for (const l of listeners) {
+    for (const fc of l.default_filter_chain === undefined ? l.filter_chains : [...l.filter_chains, l.default_filter_chain]) {
+      if (fc.transport_socket !== undefined) out.push(...sdsNames(fc.transport_socket.typed_config.common_tls_context));
+    }
+  }
+  for (const c of clusters) if (c.transport_socket !== undefined) out.push(...sdsNames(c.transport_socket.typed_config.common_tls_context));
+  return out;
+}
 
 export function routesSpec(random?: () => number, runtime?: RuntimeSource): ResourceSpec<CompiledRoutes> {
   return {

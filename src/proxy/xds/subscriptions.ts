@@ -1,8 +1,8 @@
 // xDS client: what the stream subscribes to — CDS/LDS wildcards, EDS/RDS names following the clusters and listeners, VHDS following route configurations with `vhds`.
-import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, VIRTUAL_HOST_TYPE } from '../../xds/type-urls.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SECRET_TYPE, VIRTUAL_HOST_TYPE } from '../../xds/type-urls.js';
 import { newWatch, type Watch, type WatchRequest } from './ads-protocol.js';
 import type { Applier, XdsResources } from './applier.js';
-import { edsName, rdsNames } from './resources.js';
+import { edsName, rdsNames, sdsSecretNames } from './resources.js';
 import type { Vhds } from './vhds.js';
 import type { TypeState } from './xds-state.js';
 
@@ -14,9 +14,11 @@ export class Subscriptions {
     private readonly applier: Applier,
     private readonly vhds: Vhds,
     private readonly send: (r: WatchRequest) => boolean,
+    /** A secret no TLS context names any more. */
+    private readonly onSecretDropped: (name: string) => void = () => {},
   ) {
     for (const t of [CLUSTER_TYPE, LISTENER_TYPE]) this.watches.set(t, newWatch(t, 'wildcard'));
-    for (const t of [ENDPOINT_TYPE, ROUTE_TYPE]) this.watches.set(t, newWatch(t, 'named'));
+    for (const t of [ENDPOINT_TYPE, ROUTE_TYPE, SECRET_TYPE]) this.watches.set(t, newWatch(t, 'named'));
     this.watches.set(VIRTUAL_HOST_TYPE, newWatch(VIRTUAL_HOST_TYPE, 'namespaced'));
   }
 
@@ -40,7 +42,7 @@ export class Subscriptions {
       w.nonce = '';
     }
     if (types.has(CLUSTER_TYPE)) this.request(this.watch(CLUSTER_TYPE));
-    for (const t of [ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, VIRTUAL_HOST_TYPE]) {
+    for (const t of [ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, VIRTUAL_HOST_TYPE, SECRET_TYPE]) {
       const w = this.watch(t);
       if (types.has(t) && (t === LISTENER_TYPE ? listeners : w.names.length > 0)) this.request(w);
     }
@@ -69,6 +71,17 @@ export class Subscriptions {
   followClusters(): void {
     const st = this.state.endpoints;
     this.resubscribe(this.watch(ENDPOINT_TYPE), [...this.clustersByEdsName().keys()], (next) => st.retain((n) => next.has(n)));
+    this.followSecrets();
+  }
+
+  /** SDS follows the TLS contexts of the listeners and clusters (sds_config {ads: {}}). */
+  followSecrets(): void {
+    const st = this.state.secrets;
+    const names = sdsSecretNames(this.applier.allListeners(), this.applier.allClusters());
+    this.resubscribe(this.watch(SECRET_TYPE), names, (next) => {
+      for (const n of [...st.resources.keys()]) if (!next.has(n)) this.onSecretDropped(n);
+      st.retain((n) => next.has(n));
+    });
   }
 
   /** RDS follows the listeners: every route_config_name an HCM refers to (and VHDS the route configurations kept). */
@@ -76,6 +89,7 @@ export class Subscriptions {
     const st = this.state.routes;
     this.resubscribe(this.watch(ROUTE_TYPE), [...rdsNames(this.applier.allListeners()).keys()], (next) => st.retain((n) => next.has(n)));
     this.followRoutes();
+    this.followSecrets();
   }
 
   /** VHDS follows the route configurations: every held one with `vhds`, by its name (a namespace of virtual hosts). */
@@ -98,6 +112,7 @@ export class Subscriptions {
     if (typeUrl === ENDPOINT_TYPE) return s.endpoints;
     if (typeUrl === LISTENER_TYPE) return s.listeners;
     if (typeUrl === VIRTUAL_HOST_TYPE) return s.vhosts;
+    if (typeUrl === SECRET_TYPE) return s.secrets;
     return s.routes;
   }
 }

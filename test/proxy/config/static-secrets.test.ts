@@ -1,5 +1,5 @@
 // Tests the config stage's SDS references: static secrets are put into the TLS contexts that name them; secrets from
-// a config source, and secret names in xDS resources, are refused until the proxy subscribes to Secrets.
+// ADS without an ADS stream, and static secret names in xDS resources, are refused.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseBootstrap } from '../../../src/proxy/config/bootstrap.js';
@@ -34,17 +34,17 @@ describe('static secrets named through SDS', () => {
     assert.equal(b.static_resources.clusters[0]!.transport_socket!.typed_config.common_tls_context.validation_context?.trusted_ca, 'CA-PEM');
   });
 
-  it('refuses a secret of the wrong kind, and secrets from a config source (SDS is not subscribed to yet)', () => {
+  it('refuses a secret of the wrong kind, and a secret over ADS without an ADS stream', () => {
     const wrong = errorsOf(parseBootstrap(withSecrets({ tls_certificate_sds_secret_configs: [{ name: 'ca' }] }), { baseDir: '/' }));
     assert.match(describeErrors(wrong), /secret "ca" is a validation_context, not a tls_certificate/);
     const ads = errorsOf(parseBootstrap(withSecrets({ tls_certificate_sds_secret_configs: [{ name: 'cert', sds_config: { ads: {} } }] }), { baseDir: '/' }));
-    assert.match(describeErrors(ads), /tls_certificate_sds_secret_configs\[0\]\.sds_config: secrets from a config source \(SDS\) are not supported/);
+    assert.match(describeErrors(ads), /secret "cert" comes over ADS \(sds_config \{ads: \{\}\}\), but the bootstrap has no dynamic_resources.ads_config/);
   });
 
-  it('are refused by name in xDS resources, which have no static secrets to resolve them against', () => {
+  it('are refused by name in xDS resources, which take their secrets over ADS', () => {
     const b = withSecrets({ tls_certificate_sds_secret_configs: [{ name: 'cert' }] });
     const l = validateListener((b.static_resources as { listeners: unknown[] }).listeners[0], 'l');
-    assert.match(describeErrors(errorsOf(l)), /secret "cert": TLS secrets by name are not supported in xDS resources yet/);
+    assert.match(describeErrors(errorsOf(l)), /secret "cert": xDS resources take secrets over ADS \(sds_config: \{ads: \{\}\}\), not static secrets by name/);
     const c = validateCluster((b.static_resources as { clusters: unknown[] }).clusters[0], 'c');
     assert.match(describeErrors(errorsOf(c)), /secret "ca"/);
   });

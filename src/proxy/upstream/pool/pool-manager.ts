@@ -8,6 +8,7 @@ import { H1Pool, type PoolStats } from './h1-pool.js';
 import { H2Pool } from './h2-pool.js';
 import { AUTO_ALPN, AutoPool } from './auto-pool.js';
 import { autoHostName, requestHostOptions } from '../../tls/auto-host.js';
+import { sdsNames, type SecretManager } from '../../tls/secret-manager.js';
 
 /** Per host: pools by protocol and, with auto_sni / auto_san_validation, by the request's host name. */
 type HostPools = Map<string, ConnectionPool>;
@@ -27,6 +28,8 @@ interface ClusterPools {
   /** TLS options per request host name (auto_sni / auto_san_validation), built once each. */
   byName: Map<string, tls.ConnectionOptions>;
   pools: Set<ConnectionPool>;
+  /** Stops following the cluster's SDS secrets. */
+  unwatch?: () => void;
 }
 
 /** The request an upstream pool is chosen for: its host (after rewrites) and headers (override_auto_sni_header). */
@@ -46,7 +49,10 @@ export class PoolManager {
   private readonly byHost = new WeakMap<Host, HostPools>();
   private readonly byCluster = new Map<UpstreamCluster, ClusterPools>();
 
-  constructor(private readonly tlsOptionsFor: TlsOptionsFor) {}
+  constructor(
+    private readonly tlsOptionsFor: TlsOptionsFor,
+    private readonly secrets?: SecretManager,
+  ) {}
 
   /** The pool for `host` of `cluster`; `downstreamH2` picks h2 under USE_DOWNSTREAM; `req` names the host for auto_sni. */
   pool(cluster: UpstreamCluster, host: Host, downstreamH2: boolean, req?: PoolRequest): ConnectionPool {
@@ -77,7 +83,8 @@ export class PoolManager {
       this.byHost.set(host, hp);
     }
     let pool = hp.get(key);
-    if (pool === undefined) {
+    // a pool drained by a secret rotation is replaced: new connections use the new TLS context
+    if (pool === undefined || !cp.pools.has(pool)) {
       const opts = {
         host,
         target: {
@@ -133,11 +140,9 @@ export class PoolManager {
     const http = cluster.config.typed_extension_protocol_options.http;
     const common = http?.common_http_protocol_options;
     const protocol = http?.upstream_protocol ?? 'HTTP1';
-    let tlsOpts = this.tlsOptionsFor(cluster);
-    // auto_config: offer h2 and http/1.1 unless the TLS context names its own ALPN
-    if (protocol === 'AUTO' && tlsOpts !== undefined && tlsOpts.ALPNProtocols === undefined) tlsOpts = { ...tlsOpts, ALPNProtocols: AUTO_ALPN };
+    const tlsOpts = this.clusterTls(cluster, protocol);
     const uhpo = http?.upstream_http_protocol_options;
-    return {
+    const cp: ClusterPools = {
       stats: {
         cxTotal: s.counter('upstream_cx_total'),
         cxActive: s.gauge('upstream_cx_active'),
@@ -157,6 +162,24 @@ export class PoolManager {
       byName: new Map(),
       pools: new Set(),
     };
+    const ts = cluster.config.transport_socket;
+    const names = ts === undefined ? [] : sdsNames(ts.typed_config.common_tls_context);
+    if (names.length > 0 && this.secrets !== undefined) cp.unwatch = this.secrets.watch(names, () => this.rotate(cluster, cp));
+    return cp;
+  }
+
+  private clusterTls(cluster: UpstreamCluster, protocol: Protocol): tls.ConnectionOptions | undefined {
+    const tlsOpts = this.tlsOptionsFor(cluster);
+    // auto_config: offer h2 and http/1.1 unless the TLS context names its own ALPN
+    return protocol === 'AUTO' && tlsOpts !== undefined && tlsOpts.ALPNProtocols === undefined ? { ...tlsOpts, ALPNProtocols: AUTO_ALPN } : tlsOpts;
+  }
+
+  /** A secret of the cluster changed: its pools drain (requests in flight finish) and new ones connect with it. */
+  private rotate(cluster: UpstreamCluster, cp: ClusterPools): void {
+    cp.tls = this.clusterTls(cluster, cp.protocol);
+    cp.byName.clear();
+    for (const p of cp.pools) p.drain();
+    cp.pools.clear();
   }
 
   /** Closes the pools of clusters that are gone or were replaced. */
@@ -164,12 +187,16 @@ export class PoolManager {
     for (const [cluster, cp] of this.byCluster) {
       if (live.has(cluster)) continue;
       this.byCluster.delete(cluster);
+      cp.unwatch?.();
       for (const p of cp.pools) p.drain();
     }
   }
 
   close(): void {
-    for (const cp of this.byCluster.values()) for (const p of cp.pools) p.close();
+    for (const cp of this.byCluster.values()) {
+      cp.unwatch?.();
+      for (const p of cp.pools) p.close();
+    }
     this.byCluster.clear();
   }
 }
