@@ -4,8 +4,8 @@ import { analyzeDestinationRule, analyzeDestinationRuleConflicts, analyzeGateway
 import { analyzeMeshHostConflicts, analyzeVirtualService } from './analyze-routes.js';
 import { analyzeSidecar } from './analyze-sidecars.js';
 import { buildIndex, type Workload } from './mesh-index.js';
-import { SchemaValidationError, message, sortMessages, type Message } from './messages.js';
-import { validateResource } from './validate.js';
+import { SchemaValidationError, UnsupportedField, message, sortMessages, type Message } from './messages.js';
+import { admission } from './admission.js';
 import type { MeshResource } from './types.js';
 
 export type { Workload } from './mesh-index.js';
@@ -21,9 +21,10 @@ export function analyze(resources: readonly MeshResource[], workloads?: readonly
   const out: Message[] = [];
   const valid: MeshResource[] = [];
   for (const r of resources) {
-    const errors = validateResource(r);
-    for (const e of errors) out.push(message(SchemaValidationError, e.resource, `Schema validation error: ${e.field}: ${e.reason}`, e.field));
-    if (errors.length === 0) valid.push(r);
+    const { invalid, unsupported } = admission(r);
+    for (const e of invalid) out.push(message(SchemaValidationError, e.resource, `Schema validation error: ${e.field}: ${e.reason}`, e.field));
+    for (const e of unsupported) out.push(message(UnsupportedField, e.resource, e.reason, e.field));
+    if (invalid.length === 0) valid.push(r);
   }
   const idx = buildIndex(valid, workloads);
   for (const r of valid) {

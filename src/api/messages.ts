@@ -24,6 +24,7 @@ interface MessageType {
 // Codes, names and levels as in Istio's pkg/config/analysis/msg/messages.yaml.
 export const ReferencedResourceNotFound: MessageType = { code: 'IST0101', name: 'ReferencedResourceNotFound', level: 'Error' };
 export const SchemaValidationError: MessageType = { code: 'IST0106', name: 'SchemaValidationError', level: 'Error' };
+
 export const ConflictingMeshGatewayVirtualServiceHosts: MessageType = { code: 'IST0109', name: 'ConflictingMeshGatewayVirtualServiceHosts', level: 'Error' };
 export const VirtualServiceDestinationPortSelectorRequired: MessageType = { code: 'IST0112', name: 'VirtualServiceDestinationPortSelectorRequired', level: 'Error' };
 export const VirtualServiceHostNotFoundInGateway: MessageType = { code: 'IST0132', name: 'VirtualServiceHostNotFoundInGateway', level: 'Warning' };
@@ -34,6 +35,8 @@ export const ConflictingDestinationRulesHost: MessageType = { code: 'TRL0001', n
 // Trellis binds Sidecar egress ports for real (no iptables), so a port a proxy already holds, or a TCP port that cannot tell services apart, fails.
 export const SidecarEgressPortConflict: MessageType = { code: 'TRL0002', name: 'SidecarEgressPortConflict', level: 'Error' };
 export const SidecarEgressListenerUnroutable: MessageType = { code: 'TRL0003', name: 'SidecarEgressListenerUnroutable', level: 'Warning' };
+/** Valid Istio that `apply` refuses because Trellis cannot honour it yet. */
+export const UnsupportedField: MessageType = { code: 'TRL0004', name: 'UnsupportedField', level: 'Error' };
 
 export function message(type: MessageType, resource: string, text: string, path?: string): Message {
   return { code: type.code, name: type.name, level: type.level, resource, ...(path !== undefined ? { path } : {}), message: text };

@@ -1,6 +1,6 @@
 // HTTP API: apply and delete — validated multi-document input turned into one atomic store commit (compare-and-swap on the revision).
-import { loadResources, parseDocuments } from '../../api/index.js';
-import { unsupportedFields } from '../../api/unsupported.js';
+import { parseDocuments } from '../../api/index.js';
+import { admitResources } from '../../api/admission.js';
 import type { MeshResource } from '../../api/types.js';
 import { canonicalJson } from '../store/json.js';
 import { isStoreError, parseKey, resourceKey, type Change, type CommitMeta, type ConfigStore, type Revision, type StoredResource } from '../store/index.js';
@@ -31,12 +31,10 @@ export function toStored(r: MeshResource): StoredResource {
  * store in one revision. Ops are computed against the revision the commit is conditioned on, so they are exact.
  */
 export async function applyText(store: ConfigStore, text: string, meta: CommitMeta, dryRun: boolean): Promise<ApplyResult> {
-  const loaded = loadResources(text);
+  // valid Istio that Trellis cannot honour yet is refused by name (as analyze reports it), never dropped by translation
+  const loaded = admitResources(text);
   if (!loaded.ok) throw new HttpError(400, 'invalid resources', loaded.errors);
   if (loaded.value.length === 0) throw new HttpError(400, 'no resources in the input');
-  // Valid Istio that Trellis cannot honour yet is refused by name, never silently dropped by translation.
-  const unsupported = loaded.value.flatMap(unsupportedFields);
-  if (unsupported.length > 0) throw new HttpError(400, 'unsupported fields', unsupported);
   const resources = loaded.value.map(toStored);
   for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
     const rev = await store.revision();
