@@ -40,11 +40,11 @@ function validateServerTls(tls: Record<string, unknown>, p: string, proto: strin
   if (mode === 'ISTIO_MUTUAL' && (hasCred || isSet(tls.serverCertificate) || isSet(tls.privateKey) || isSet(tls.caCertificates))) {
     report(p, 'ISTIO_MUTUAL mode must not set certificates or credentialName (the mesh provides them)');
   }
-  if ((mode === 'PASSTHROUGH' || mode === 'AUTO_PASSTHROUGH') && proto !== 'TLS') {
-    report(joinPath(p, 'mode'), `${mode} requires port protocol TLS`);
+  // Istio passes TLS through by SNI on HTTPS servers too (its SNI-passthrough task uses protocol HTTPS); an unset mode is
+  // the proto default PASSTHROUGH. On a plaintext protocol there is no TLS to pass through.
+  if ((mode === 'PASSTHROUGH' || mode === 'AUTO_PASSTHROUGH') && proto !== 'TLS' && proto !== 'HTTPS') {
+    report(joinPath(p, 'mode'), `${mode} requires port protocol TLS or HTTPS`);
   }
-  // an unset mode is the proto default PASSTHROUGH; on HTTPS that is as wrong as writing it
-  if (mode === undefined && proto === 'HTTPS') report(joinPath(p, 'mode'), 'mode is required for HTTPS (SIMPLE, MUTUAL or OPTIONAL_MUTUAL; PASSTHROUGH needs protocol TLS)');
 }
 
 export function validateSidecar(spec: Record<string, unknown>, report: Report): void {

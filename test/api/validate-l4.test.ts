@@ -59,8 +59,9 @@ test('Sidecar egress ports: unique, not a sidecar port, with a protocol; bind ne
   assert.deepEqual(errorsOf('Sidecar', 'egress:\n- port: {number: 9000, protocol: TCP}\n  bind: 127.0.0.2\n  hosts: ["./a"]\n- hosts: ["./*"]'), []);
 });
 
-test('an HTTPS server needs a terminating TLS mode (unset means PASSTHROUGH, which needs protocol TLS)', () => {
-  const lines = errorsOf('Gateway', 'servers:\n- port: {number: 443, name: https, protocol: HTTPS}\n  hosts: [a.example.com]\n  tls: {serverCertificate: /c, privateKey: /k}');
-  expectError(lines, 'spec.servers[0].tls.mode', /mode is required for HTTPS/);
+test('PASSTHROUGH (or no mode) is valid on HTTPS and TLS servers, as in Istio\'s SNI-passthrough task; not on plaintext ones', () => {
+  assert.deepEqual(errorsOf('Gateway', 'servers:\n- port: {number: 443, name: https, protocol: HTTPS}\n  hosts: [nginx.example.com]\n  tls: {mode: PASSTHROUGH}'), []);
+  assert.deepEqual(errorsOf('Gateway', 'servers:\n- port: {number: 443, name: https, protocol: HTTPS}\n  hosts: [a.example.com]\n  tls: {}'), []);
   assert.deepEqual(errorsOf('Gateway', 'servers:\n- port: {number: 443, name: tls, protocol: TLS}\n  hosts: [a.example.com]\n  tls: {mode: PASSTHROUGH}'), []);
+  expectError(errorsOf('Gateway', 'servers:\n- port: {number: 80, name: http, protocol: HTTP}\n  hosts: [a.example.com]\n  tls: {mode: PASSTHROUGH}'), 'spec.servers[0].tls.mode', 'PASSTHROUGH requires port protocol TLS or HTTPS');
 });

@@ -38,7 +38,8 @@ export function serverKind(s: Server): ServerKind | undefined {
       return terminate ? 'https' : tls?.mode === undefined ? 'http' : undefined;
     case 'tls':
       if (terminate) return (s.port.protocol ?? '').toUpperCase() === 'HTTPS' ? 'https' : 'tls-terminate';
-      return (s.port.protocol ?? '').toUpperCase() === 'TLS' && (tls?.mode === undefined || tls.mode === 'PASSTHROUGH') ? 'passthrough' : undefined;
+      // HTTPS or TLS without termination: passed through by SNI, as Istio does
+      return tls?.mode === undefined || tls.mode === 'PASSTHROUGH' ? 'passthrough' : undefined;
     case 'tcp':
       return terminate ? 'tls-terminate' : tls?.mode === undefined ? 'tcp' : undefined;
     case undefined:

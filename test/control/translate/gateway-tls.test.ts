@@ -95,7 +95,9 @@ spec:
 });
 
 describe('gateway TLS PASSTHROUGH server', () => {
-  it('tls_inspector and one chain per SNI name from the tls rules, narrowed to the server hosts', () => {
+  // protocol TLS, and HTTPS as in Istio's SNI-passthrough task (a mode left out is PASSTHROUGH too)
+  for (const [protocol, tls] of [['TLS', '{mode: PASSTHROUGH}'], ['HTTPS', '{mode: PASSTHROUGH}'], ['HTTPS', '{}']] as const) {
+  it(`${protocol} with tls ${tls}: tls_inspector and one chain per SNI name from the tls rules, narrowed to the server hosts`, () => {
     const { lds } = build(`
 ---
 apiVersion: networking.istio.io/v1
@@ -104,10 +106,10 @@ metadata: {name: gw, namespace: default}
 spec:
   selector: {istio: ingressgateway}
   servers:
-  - port: {number: 443, name: tls, protocol: TLS}
+  - port: {number: 443, name: tls, protocol: ${protocol}}
     bind: 127.0.0.1
     hosts: [a.example.com, b.example.com]
-    tls: {mode: PASSTHROUGH}
+    tls: ${tls}
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -132,6 +134,7 @@ spec:
       ],
     );
   });
+  }
 });
 
 describe('gateway TLS termination with file certificates', () => {
