@@ -41,6 +41,12 @@ test('empty documents are skipped', () => {
   assert.equal(r.value.length, 1);
 });
 
+test('a kind that is neither served nor Istio\'s is unknown', () => {
+  const r = parseResources('apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec: {}');
+  assert.ok(!r.ok);
+  assert.match(r.errors.map((e) => e.message).join('\n'), /unknown kind "Widget" \(accepted: Service, VirtualService/);
+});
+
 test('every envelope error names document, field and line; unknown kinds and versions by name', () => {
   const text = [
     'apiVersion: networking.istio.io/v2\nkind: VirtualService\nmetadata:\n  name: reviews\nspec: {}',
@@ -58,7 +64,7 @@ test('every envelope error names document, field and line; unknown kinds and ver
   assert.equal(v.field, 'apiVersion');
   assert.equal(v.line, 1);
   assert.equal(v.document, 1);
-  assert.ok(find('document 2: kind: unknown kind "PeerAuthentication"'));
+  assert.ok(find('document 2: kind: PeerAuthentication (security.istio.io) is an Istio kind trellis does not serve yet'));
   assert.ok(find('metadata.name: required field is missing'));
   assert.ok(find('"Bad_NS" is not a valid namespace'));
   assert.ok(find('unknown field "specs"'));
