@@ -265,7 +265,8 @@ export class AdsClient {
       .catch((e: Error) => this.log(`xds: cannot load a filter module: ${e.message}`)) // validation then names the filter as unsupported
       .then(() => {
         if (!this.closed) this.handleUpdate(u);
-      });
+      })
+      .catch((e: Error) => this.log(`xds: handling a ${shortName(u.typeUrl).toUpperCase()} response failed: ${e.message}`));
     this.loading = next;
     void next.finally(() => {
       if (this.loading === next) this.loading = null;
