@@ -1,7 +1,8 @@
 // CLI: `trellis control` — runs the control plane (config store, registry, ADS on --xds-port, HTTP API on --http-port) until SIGTERM.
 import type { Command } from 'commander';
 import { parseDuration } from '../api/duration.js';
-import { DEFAULT_HTTP_PORT, DEFAULT_XDS_PORT, startControlPlane } from '../control/server.js';
+import { DEFAULT_HTTP_PORT, DEFAULT_TRUST_DOMAIN, DEFAULT_XDS_PORT, startControlPlane } from '../control/server.js';
+import type { CaFiles } from '../control/ca/material.js';
 import { DEFAULT_REGISTRATION_GRACE_MS } from '../control/registry/registry.js';
 
 interface ControlFlags {
@@ -11,7 +12,22 @@ interface ControlFlags {
   host: string;
   debounceMs: string;
   registrationGrace: string;
+  trustDomain: string;
+  caCert?: string;
+  caKey?: string;
+  rootCert?: string;
+  certChain?: string;
 }
+
+/** --ca-cert, --ca-key and --root-cert come together (--cert-chain too when an intermediate signs), as Istio's cacerts. */
+function caFiles(f: ControlFlags): CaFiles | undefined {
+  const given = [f.caCert, f.caKey, f.rootCert, f.certChain].filter((v) => v !== undefined).length;
+  if (given === 0) return undefined;
+  if (f.caCert === undefined || f.caKey === undefined || f.rootCert === undefined) throw new Error('--ca-cert, --ca-key and --root-cert must be given together (and --cert-chain for an intermediate)');
+  return { caCert: f.caCert, caKey: f.caKey, rootCert: f.rootCert, ...(f.certChain !== undefined ? { certChain: f.certChain } : {}) };
+}
+
+const TRUST_DOMAIN = /^[a-z0-9]([a-z0-9.-]{0,253}[a-z0-9])?$/;
 
 function port(v: string, flag: string): number {
   const n = Number(v);
@@ -36,7 +52,14 @@ export function registerControlCommand(program: Command): void {
     .option('--host <addr>', 'address both servers bind to', '127.0.0.1')
     .option('--debounce-ms <ms>', 'quiet period before changes are pushed', '100')
     .option('--registration-grace <duration>', 'how long a workload stays registered after its proxy disconnects', `${DEFAULT_REGISTRATION_GRACE_MS / 1000}s`)
+    .option('--trust-domain <domain>', 'SPIFFE trust domain of the mesh identities', DEFAULT_TRUST_DOMAIN)
+    .option('--ca-cert <file>', 'signing certificate of an organisation root or intermediate (Istio cacerts: ca-cert.pem)')
+    .option('--ca-key <file>', 'its private key (ca-key.pem)')
+    .option('--root-cert <file>', 'the root(s) the mesh trusts (root-cert.pem)')
+    .option('--cert-chain <file>', 'ca-cert.pem followed by the intermediates up to the root (cert-chain.pem)')
     .action(async (flags: ControlFlags) => {
+      if (!TRUST_DOMAIN.test(flags.trustDomain)) throw new Error(`--trust-domain must be a DNS name, got "${flags.trustDomain}"`);
+      const files = caFiles(flags);
       const debounceMs = Number(flags.debounceMs);
       if (!/^\d+$/.test(flags.debounceMs)) throw new Error(`--debounce-ms must be a non-negative integer, got "${flags.debounceMs}"`);
       const cp = await startControlPlane({
@@ -46,6 +69,8 @@ export function registerControlCommand(program: Command): void {
         host: flags.host,
         debounceMs,
         registrationGraceMs: duration(flags.registrationGrace, '--registration-grace'),
+        trustDomain: flags.trustDomain,
+        ...(files !== undefined ? { caFiles: files } : {}),
         log: (msg) => void process.stderr.write(`${msg}\n`),
       });
       process.stdout.write(`xds listening on ${cp.host}:${cp.xdsPort}\nhttp listening on ${cp.host}:${cp.httpPort}\n`);

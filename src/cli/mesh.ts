@@ -1,7 +1,8 @@
-// CLI: registers the control-plane verbs (apply, get, delete, history, rollback, diff, analyze, proxy-status, proxy-config) on the `trellis` program.
+// CLI: registers the control-plane verbs (apply, get, delete, history, rollback, diff, analyze, proxy-status, proxy-config, ca) on the `trellis` program.
 import type { Command } from 'commander';
 import { registerAnalyzeCommand } from './analyze.js';
 import { registerApplyCommand } from './apply.js';
+import { registerCaCommand } from './ca.js';
 import { registerDeleteCommand } from './delete.js';
 import { registerDiffCommand } from './diff.js';
 import { registerGetCommand } from './get.js';
@@ -22,4 +23,5 @@ export function registerMeshCommands(program: Command, io: Io = processIo()): vo
   registerAnalyzeCommand(program, io);
   registerProxyStatusCommand(program, io);
   registerProxyConfigCommand(program, io);
+  registerCaCommand(program, io);
 }

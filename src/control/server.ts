@@ -7,6 +7,8 @@ import { openSqliteStore } from './store/sqlite-store.js';
 import type { ConfigStore } from './store/types.js';
 import { AdsServer } from './xds/ads-server.js';
 import { PilotMetrics } from './xds/metrics.js';
+import type { CertificateAuthority } from './ca/authority.js';
+import type { CaFiles } from './ca/material.js';
 
 export interface ControlPlaneOptions {
   /** A ready store (tests pass createMemoryStore()); else the SQLite store in `dataDir`. */
@@ -20,6 +22,10 @@ export interface ControlPlaneOptions {
   debounceMs?: number;
   /** How long a workload stays registered after its ADS stream is gone. */
   registrationGraceMs?: number;
+  /** SPIFFE trust domain of the mesh's identities (default cluster.local). */
+  trustDomain?: string;
+  /** An organisation's root or intermediate (Istio's cacerts files); else a root generated and kept in `dataDir`. */
+  caFiles?: CaFiles;
   log?: (msg: string) => void;
 }
 
@@ -32,12 +38,14 @@ export interface ControlPlane {
   readonly registry: WorkloadRegistry;
   readonly ingestion: Ingestion;
   readonly metrics: PilotMetrics;
+  readonly ca: CertificateAuthority;
   /** Stops serving and closes the store (only when it opened the store itself). */
   close(): Promise<void>;
 }
 
 export const DEFAULT_XDS_PORT = 15010;
 export const DEFAULT_HTTP_PORT = 15014;
+export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
 
 export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const log = opts.log ?? (() => {});
@@ -74,6 +82,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   };
   try {
     if (ownStore) cleanups.push(() => store.close());
+    const { openCa } = await import('./ca/ca-state.js');
+    const ca = await openCa({ trustDomain: opts.trustDomain ?? DEFAULT_TRUST_DOMAIN, files: opts.caFiles, dataDir: ownStore ? (opts.dataDir ?? '.trellis') : undefined, log });
     await registry.start();
     cleanups.push(() => registry.close());
     await ingestion.start();
@@ -91,13 +101,14 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         snapshot: () => ingestion!.current(),
         xdsMetrics: () => metrics.render(),
         ready: () => ready,
+        ca,
       },
       log,
     );
     const httpPort = await api.listen(opts.httpPort ?? DEFAULT_HTTP_PORT, host);
     cleanups.push(() => api.close());
     ready = true;
-    return { xdsPort, httpPort, host, store, ads, registry, ingestion, metrics, close };
+    return { xdsPort, httpPort, host, store, ads, registry, ingestion, metrics, ca, close };
   } catch (e) {
     await close();
     throw e;

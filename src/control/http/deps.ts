@@ -18,4 +18,6 @@ export interface ApiDeps {
   /** Prometheus text of the ADS server's pilot_* metrics. */
   xdsMetrics(): string;
   ready(): boolean;
+  /** The mesh CA: its roots (GET /api/v1/ca/root) and Citadel metrics. */
+  ca: { trustDomain: string; rootsPem(): string; metrics: { render(): string } };
 }

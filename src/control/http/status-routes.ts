@@ -79,6 +79,7 @@ export function addStatusRoutes(router: Router, deps: ApiDeps): void {
   router.add('GET', '/metrics', async () => {
     const lines = [
       deps.xdsMetrics().trimEnd(),
+      deps.ca.metrics.render().trimEnd(),
       '# HELP pilot_services Total services known to pilot.',
       '# TYPE pilot_services gauge',
       `pilot_services ${deps.snapshot().services.length}`,
@@ -88,6 +89,9 @@ export function addStatusRoutes(router: Router, deps: ApiDeps): void {
     ];
     return { status: 200, text: lines.join('\n') + '\n', contentType: 'text/plain; version=0.0.4; charset=utf-8' };
   });
+
+  // not a secret: every peer must have the roots to verify the mesh's certificates
+  router.add('GET', '/api/v1/ca/root', () => ok({ trustDomain: deps.ca.trustDomain, rootsPem: deps.ca.rootsPem() }));
 
   router.add('GET', '/ready', () => (deps.ready() ? { status: 200, text: 'ready\n' } : { status: 503, text: 'not ready\n' }));
 }
