@@ -87,7 +87,11 @@ export class WorkloadRegistry implements WorkloadSource {
     }
   }
 
-  /** A stream ended: stop renewing; the key goes when the lease expires, `graceMs` from now. */
+  /**
+   * A stream ended: stop renewing; the key goes when the lease expires, `graceMs` from now — unless another live
+   * stream registered the same workload: the key moves back to that stream's lease, so a stream that ends (an
+   * impostor's, or an old one after a reconnect) never withdraws an endpoint a connected proxy holds.
+   */
   unregister(proxy: ConnectedProxy): void {
     const reg = this.byConn.get(proxy.connId);
     if (reg === undefined) return;
@@ -95,6 +99,12 @@ export class WorkloadRegistry implements WorkloadSource {
     reg.closed = true;
     if (reg.keepAlive !== undefined) clearInterval(reg.keepAlive);
     if (reg.lease !== undefined) void this.renew(reg);
+    const live = [...this.byConn.values()].find((r) => r.workload.key === reg.workload.key && r.lease !== undefined);
+    if (live !== undefined) {
+      this.store.putWithLease(live.workload.key, live.workload, live.lease!).catch((e: unknown) => {
+        this.log(`registry: keeping ${live.workload.key} on its live stream failed: ${e instanceof Error ? e.message : String(e)}`);
+      });
+    }
   }
 
   workloads(): readonly RegisteredWorkload[] {

@@ -210,6 +210,25 @@ describe('WorkloadRegistry', () => {
     await store.close();
   });
 
+  it('a second stream of the same workload that ends does not withdraw the first one\'s endpoint', async () => {
+    const store = createMemoryStore();
+    const reg = new WorkloadRegistry(store, { graceMs: 100 });
+    await reg.start();
+    const id = 'sidecar~10.0.0.5~r1.default~default.svc.cluster.local';
+    const real = fakeProxy(id, meta);
+    const other = fakeProxy(id, meta); // same node id: an impostor, or an old stream of the same proxy
+    await reg.register(real);
+    await reg.register(other);
+    reg.unregister(other);
+    await wait(400); // far past the ended stream's grace period
+    assert.equal(reg.workloads().length, 1, 'the live stream keeps its workload registered');
+    reg.unregister(real);
+    await wait(400);
+    assert.equal(reg.workloads().length, 0, 'gone once no stream holds it');
+    reg.close();
+    await store.close();
+  });
+
   it('a reconnect within the grace period keeps the workload without any change event', async () => {
     const store = createMemoryStore();
     const reg = new WorkloadRegistry(store, { graceMs: 120 });
