@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { parseDuration } from '../api/duration.js';
 import { DEFAULT_HTTP_PORT, DEFAULT_XDS_PORT, startControlPlane } from '../control/server.js';
 import { DEFAULT_REGISTRATION_GRACE_MS } from '../control/registry/registry.js';
+import { DEFAULT_TRUST_DOMAIN, validTrustDomain } from '../control/auth/identity-token.js';
 
 interface ControlFlags {
   dataDir: string;
@@ -11,6 +12,7 @@ interface ControlFlags {
   host: string;
   debounceMs: string;
   registrationGrace: string;
+  trustDomain: string;
 }
 
 function port(v: string, flag: string): number {
@@ -30,13 +32,15 @@ export function registerControlCommand(program: Command): void {
   program
     .command('control')
     .description('run the control plane: config store with revisions, service registry, ADS (xDS) server and HTTP API')
-    .option('--data-dir <dir>', 'directory of the embedded config store (SQLite)', './.trellis')
+    .option('--data-dir <dir>', 'directory of the config store (SQLite), the admin token and the token-signing key', './.trellis')
     .option('--xds-port <port>', 'ADS gRPC port (0 = pick a free port)', String(DEFAULT_XDS_PORT))
     .option('--http-port <port>', 'HTTP API and metrics port (0 = pick a free port)', String(DEFAULT_HTTP_PORT))
     .option('--host <addr>', 'address both servers bind to', '127.0.0.1')
     .option('--debounce-ms <ms>', 'quiet period before changes are pushed', '100')
     .option('--registration-grace <duration>', 'how long a workload stays registered after its proxy disconnects', `${DEFAULT_REGISTRATION_GRACE_MS / 1000}s`)
+    .option('--trust-domain <domain>', 'SPIFFE trust domain of the identity tokens it signs', DEFAULT_TRUST_DOMAIN)
     .action(async (flags: ControlFlags) => {
+      if (!validTrustDomain(flags.trustDomain)) throw new Error(`--trust-domain must be lower-case letters, digits, '.', '-' or '_', got "${flags.trustDomain}"`);
       const debounceMs = Number(flags.debounceMs);
       if (!/^\d+$/.test(flags.debounceMs)) throw new Error(`--debounce-ms must be a non-negative integer, got "${flags.debounceMs}"`);
       const cp = await startControlPlane({
@@ -46,9 +50,11 @@ export function registerControlCommand(program: Command): void {
         host: flags.host,
         debounceMs,
         registrationGraceMs: duration(flags.registrationGrace, '--registration-grace'),
+        trustDomain: flags.trustDomain,
         log: (msg) => void process.stderr.write(`${msg}\n`),
       });
-      process.stdout.write(`xds listening on ${cp.host}:${cp.xdsPort}\nhttp listening on ${cp.host}:${cp.httpPort}\n`);
+      // the path only: the token itself is never printed or logged
+      process.stdout.write(`admin token: ${cp.adminTokenPath ?? '(in memory)'}\nxds listening on ${cp.host}:${cp.xdsPort}\nhttp listening on ${cp.host}:${cp.httpPort}\n`);
       await new Promise<void>((resolve) => {
         let stopping = false;
         const stop = (): void => {

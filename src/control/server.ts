@@ -1,4 +1,6 @@
 // Control plane assembly: store + registry + ingestion + ADS server + HTTP API wired into one `trellis control` process.
+import { ensureAdminToken, newAdminToken } from './auth/admin-token.js';
+import { DEFAULT_TRUST_DOMAIN, IdentityTokenIssuer, loadIdentityTokenIssuer } from './auth/identity-token.js';
 import { ApiServer } from './http/server.js';
 import { WorkloadRegistry, DEFAULT_REGISTRATION_GRACE_MS } from './registry/registry.js';
 import { Ingestion } from './snapshot/ingestion.js';
@@ -20,6 +22,8 @@ export interface ControlPlaneOptions {
   debounceMs?: number;
   /** How long a workload stays registered after its ADS stream is gone. */
   registrationGraceMs?: number;
+  /** SPIFFE trust domain of the identity tokens it signs (default cluster.local). */
+  trustDomain?: string;
   log?: (msg: string) => void;
 }
 
@@ -32,6 +36,10 @@ export interface ControlPlane {
   readonly registry: WorkloadRegistry;
   readonly ingestion: Ingestion;
   readonly metrics: PilotMetrics;
+  /** The credential every API write needs; kept in `adminTokenPath` when there is a data dir, else only in memory. */
+  readonly adminToken: string;
+  readonly adminTokenPath?: string;
+  readonly identityTokens: IdentityTokenIssuer;
   /** Stops serving and closes the store (only when it opened the store itself). */
   close(): Promise<void>;
 }
@@ -43,7 +51,12 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const log = opts.log ?? (() => {});
   const host = opts.host ?? '127.0.0.1';
   const ownStore = opts.store === undefined;
-  const store = opts.store ?? (await openSqliteStore({ dataDir: opts.dataDir ?? '.trellis' }));
+  const dataDir = opts.dataDir ?? (ownStore ? '.trellis' : undefined);
+  const trustDomain = opts.trustDomain ?? DEFAULT_TRUST_DOMAIN;
+  // secrets live beside the store; a control plane given a store and no data dir (tests) keeps them in memory
+  const admin = dataDir !== undefined ? await ensureAdminToken(dataDir) : { token: newAdminToken(), path: undefined };
+  const identityTokens = dataDir !== undefined ? (await loadIdentityTokenIssuer(dataDir, trustDomain)).issuer : await IdentityTokenIssuer.ephemeral(trustDomain);
+  const store = opts.store ?? (await openSqliteStore({ dataDir: dataDir ?? '.trellis' }));
   const registry = new WorkloadRegistry(store, { graceMs: opts.registrationGraceMs ?? DEFAULT_REGISTRATION_GRACE_MS, log });
   const metrics = new PilotMetrics();
   let ready = false;
@@ -91,13 +104,14 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         snapshot: () => ingestion!.current(),
         xdsMetrics: () => metrics.render(),
         ready: () => ready,
+        auth: { adminToken: admin.token, tokens: identityTokens },
       },
       log,
     );
     const httpPort = await api.listen(opts.httpPort ?? DEFAULT_HTTP_PORT, host);
     cleanups.push(() => api.close());
     ready = true;
-    return { xdsPort, httpPort, host, store, ads, registry, ingestion, metrics, close };
+    return { xdsPort, httpPort, host, store, ads, registry, ingestion, metrics, adminToken: admin.token, ...(admin.path !== undefined ? { adminTokenPath: admin.path } : {}), identityTokens, close };
   } catch (e) {
     await close();
     throw e;
