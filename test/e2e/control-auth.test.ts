@@ -2,13 +2,13 @@
 // accepted with --token / TRELLIS_TOKEN / ./.trellis/admin-token, text/plain (415) and foreign Origin (403) refused, `trellis token create`, authenticated history.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { decodeJwt } from 'jose';
 import { loadIdentityTokenIssuer } from '../../src/control/auth/identity-token.js';
-import { CLI } from './harness.js';
+import { CLI, stopProcess } from './harness.js';
 import { startControl, type Control } from './mesh-harness.js';
 
 const vs = (name: string) => `
@@ -150,5 +150,21 @@ describe('trellis control: authenticated API and identity tokens (process)', { t
     const bad = await run(['token', 'create', '--namespace', 'Bad/NS', '--service-account', 'x', ...server()], { cwd: home });
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /DNS label/);
+  });
+  it('a restart reuses the admin token and the signing key (old tokens still verify); --trust-domain sets the SPIFFE domain', async () => {
+    const before = (await run(['token', 'create', '--namespace', 'default', '--service-account', 'ratings', ...server()], { cwd: home })).stdout.trim();
+    await stopProcess(cp.proc);
+    cp = await startControl({ dataDir: path.join(home, '.trellis'), extraArgs: ['--trust-domain', 'example.org'] });
+    assert.equal(cp.token(), token);
+    const r = await run(['token', 'create', '--namespace', 'prod', '--service-account', 'api', '--ttl', '1h', ...server()], { cwd: home });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(decodeJwt(r.stdout.trim()).sub, 'spiffe://example.org/ns/prod/sa/api');
+    const { issuer } = await loadIdentityTokenIssuer(path.join(home, '.trellis'), 'example.org');
+    assert.deepEqual(await issuer.verify(r.stdout.trim()), { ok: true, value: { namespace: 'prod', serviceAccount: 'api' } });
+    const old = await loadIdentityTokenIssuer(path.join(home, '.trellis'), 'cluster.local');
+    assert.deepEqual(await old.issuer.verify(before), { ok: true, value: { namespace: 'default', serviceAccount: 'ratings' } });
+    const bad = spawnSync(process.execPath, [CLI, 'control', '--data-dir', path.join(home, 'x'), '--trust-domain', 'Bad/Domain'], { encoding: 'utf8', timeout: 15_000 });
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /--trust-domain/);
   });
 });

@@ -21,9 +21,9 @@ export interface Control {
  * `trellis control` on ports 0 with its store in a fresh temp dir (or, to restart one, on the given data dir and ports).
  * stop() removes the data dir unless `keepDataDir`.
  */
-export async function startControl(opts: { dataDir?: string; xdsPort?: number; httpPort?: number; keepDataDir?: boolean } = {}): Promise<Control> {
+export async function startControl(opts: { dataDir?: string; xdsPort?: number; httpPort?: number; keepDataDir?: boolean; extraArgs?: string[] } = {}): Promise<Control> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-mesh-'));
-  const args = ['control', '--data-dir', dataDir, '--xds-port', String(opts.xdsPort ?? 0), '--http-port', String(opts.httpPort ?? 0)];
+  const args = ['control', '--data-dir', dataDir, '--xds-port', String(opts.xdsPort ?? 0), '--http-port', String(opts.httpPort ?? 0), ...(opts.extraArgs ?? [])];
   const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));

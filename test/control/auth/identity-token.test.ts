@@ -1,5 +1,6 @@
 // Tests for identity tokens: sign/verify round trip, and rejection of expired, not-yet-valid, wrong-issuer, alg none, other-key and foreign-subject tokens.
 import { test } from 'node:test';
+import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -91,4 +92,16 @@ test('the signing key is created once under the data dir with mode 0600 and reus
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('arbitrary strings and three-part strings never verify and never throw (property)', async () => {
+  const issuer = await IdentityTokenIssuer.ephemeral('cluster.local');
+  const b64 = fc.string().map((t) => Buffer.from(t).toString('base64url'));
+  await fc.assert(
+    fc.asyncProperty(fc.oneof(fc.string(), fc.tuple(b64, b64, b64).map((p) => p.join('.'))), async (token) => {
+      const r = await issuer.verify(token);
+      assert.equal(r.ok, false);
+    }),
+    { numRuns: 200 },
+  );
 });
