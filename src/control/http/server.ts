@@ -2,7 +2,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkWriteRequest, isWriteMethod } from '../auth/write-guard.js';
-import { requireAdmin } from '../auth/credential.js';
+import { requireAdmin, type Identity } from '../auth/credential.js';
 import { addConfigRoutes } from './config-routes.js';
 import type { ApiDeps } from './deps.js';
 import { HttpError, errorReply, send, type Reply } from './io.js';
@@ -43,13 +43,18 @@ export class ApiServer {
     });
   }
 
+  /** Browser-safe request shape first (so a page cannot even probe the token), then the admin credential. */
+  private authenticateWrite(req: http.IncomingMessage): Identity {
+    checkWriteRequest(req);
+    return requireAdmin(req, this.deps.auth.adminToken);
+  }
+
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     let reply: Reply;
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const { handler, params } = this.router.match(req.method ?? 'GET', url.pathname);
-      // every write: browser-safe request shape first (so a page cannot even probe the token), then the admin credential
-      const identity = isWriteMethod(req.method) ? (checkWriteRequest(req), requireAdmin(req, this.deps.auth.adminToken)) : undefined;
+      const identity = isWriteMethod(req.method) ? this.authenticateWrite(req) : undefined;
       reply = await handler({ req, params, query: url.searchParams, ...(identity !== undefined ? { identity } : {}) });
     } catch (e) {
       if (e instanceof HttpError) reply = errorReply(e);
