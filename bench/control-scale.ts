@@ -229,7 +229,10 @@ function changes(o: Options): Change[] {
 
 /** The control plane's HTTP API, as `trellis apply` / `trellis delete` call it. */
 class Api {
-  constructor(private readonly port: number) {}
+  constructor(
+    private readonly port: number,
+    private readonly adminToken: string,
+  ) {}
 
   apply(r: StoredResource): Promise<void> {
     return this.post('/api/v1/apply', { text: JSON.stringify(r), author: 'bench' });
@@ -243,7 +246,7 @@ class Api {
     const data = JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const req = request(
-        { host: '127.0.0.1', port: this.port, path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } },
+        { host: '127.0.0.1', port: this.port, path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data), authorization: `Bearer ${this.adminToken}` } },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -502,7 +505,7 @@ async function runParent(o: Options): Promise<void> {
 
     // ---- changes
     const profiler = o.profile === undefined ? undefined : await startProfile();
-    const api = new Api(cp.httpPort);
+    const api = new Api(cp.httpPort, cp.adminToken);
     const results: ChangeResult[] = [];
     const list = changes(o);
     for (let k = 0; k < list.length; k++) {

@@ -138,7 +138,7 @@ async function main(): Promise<void> {
     children.push(control);
     const xdsPort = await control.waitFor(/^xds listening on 127\.0\.0\.1:(\d+)$/m, 15_000);
     const httpPort = Number(await control.waitFor(/^http listening on 127\.0\.0\.1:(\d+)$/m, 15_000));
-    const applied = await httpCall(httpPort, 'POST', '/api/v1/apply', { 'content-type': 'application/json' }, JSON.stringify({ text: serviceEntry(backendPort), author: 'bench' }));
+    const applied = await httpCall(httpPort, 'POST', '/api/v1/apply', { 'content-type': 'application/json', authorization: `Bearer ${fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim()}` }, JSON.stringify({ text: serviceEntry(backendPort), author: 'bench' }));
     if (applied.status !== 200) throw new Error(`apply failed: ${applied.status} ${applied.body}`);
 
     const staticProxy = startTrellis('static proxy', ['proxy', '--config-yaml', stringify(staticBootstrap(0, [`127.0.0.1:${backendPort}`]))]);

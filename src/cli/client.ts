@@ -1,6 +1,8 @@
-// CLI: the HTTP client of the control plane's API (/api/v1) — JSON in and out, author header, errors turned into ones the user can act on.
+// CLI: the HTTP client of the control plane's API (/api/v1) — JSON in and out, the admin credential and author header, errors turned into ones the user can act on.
+import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { defaultAuthor, type Io } from './io.js';
 
@@ -32,13 +34,37 @@ export class UsageError extends Error {}
 export interface ServerFlags {
   server?: string;
   author?: string;
+  token?: string;
 }
 
-/** The two flags every verb that talks to the control plane takes. */
+/** Where `trellis control` keeps its admin token by default (its --data-dir is ./.trellis), relative to the working directory. */
+export const DEFAULT_TOKEN_FILE = path.join('.trellis', 'admin-token');
+
+export const TOKEN_HINT = `pass the admin token with --token <token> or TRELLIS_TOKEN, or run from the directory holding ${DEFAULT_TOKEN_FILE} (\`trellis control\` prints the token file's path at start-up as "admin token: <path>")`;
+
+/** The flags every verb that talks to the control plane takes. */
 export function withServerFlags(cmd: Command): Command {
   return cmd
     .option('--server <url>', `control plane HTTP API (default $TRELLIS_SERVER or ${DEFAULT_SERVER})`)
-    .option('--author <name>', 'recorded as the author of the change (default $USER)');
+    .option('--token <token>', `admin credential (default $TRELLIS_TOKEN, else ./${DEFAULT_TOKEN_FILE} when it exists)`)
+    .option('--author <name>', 'noted beside the authenticated identity as the author of the change (default $USER)');
+}
+
+/** --token, else $TRELLIS_TOKEN, else ./.trellis/admin-token when readable; undefined when none (reads need none). */
+export function resolveToken(flags: ServerFlags, env: Io['env'], cwd = process.cwd()): string | undefined {
+  const given = flags.token ?? env.TRELLIS_TOKEN;
+  if (given !== undefined && given.trim() !== '') return given.trim();
+  const file = path.resolve(cwd, DEFAULT_TOKEN_FILE);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw new UsageError(`cannot read the admin token from ${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const token = text.trim();
+  return token === '' ? undefined : token;
 }
 
 export type Query = Record<string, string | number | undefined>;
@@ -46,6 +72,7 @@ export type Query = Record<string, string | number | undefined>;
 export class ApiClient {
   readonly server: string;
   readonly author: string;
+  private readonly token: string | undefined;
 
   constructor(flags: ServerFlags, io: Io) {
     const raw = flags.server ?? io.env.TRELLIS_SERVER ?? DEFAULT_SERVER;
@@ -58,6 +85,7 @@ export class ApiClient {
     }
     this.server = url.toString().replace(/\/+$/, '');
     this.author = flags.author ?? defaultAuthor(io.env);
+    this.token = resolveToken(flags, io.env);
   }
 
   get<T>(path: string, query: Query = {}): Promise<T> {
@@ -73,6 +101,7 @@ export class ApiClient {
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { accept: 'application/json', 'x-trellis-author': this.author };
     if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
     let res: { status: number; text: string };
     try {
       res = await send(url, method, headers, body === undefined ? undefined : JSON.stringify(body));
@@ -81,6 +110,7 @@ export class ApiClient {
     }
     const parsed = parseJson(res.text);
     const ok = res.status >= 200 && res.status < 300;
+    if (res.status === 401) throw new ApiFailure(401, [...serverErrors(parsed, res.text, res.status), { message: this.token === undefined ? `no admin token was sent: ${TOKEN_HINT}` : `the admin token sent was refused; ${TOKEN_HINT}` }]);
     if (!ok) throw new ApiFailure(res.status, serverErrors(parsed, res.text, res.status));
     if (parsed === undefined) throw new ApiFailure(res.status, [{ message: `expected JSON from ${method} ${path}, got: ${res.text.slice(0, 200)}` }]);
     return parsed.value as T;

@@ -1,9 +1,10 @@
 // CLI: `trellis control` — runs the control plane (config store, registry, ADS on --xds-port, HTTP API on --http-port) until SIGTERM.
 import type { Command } from 'commander';
 import { parseDuration } from '../api/duration.js';
-import { DEFAULT_HTTP_PORT, DEFAULT_TRUST_DOMAIN, DEFAULT_XDS_PORT, startControlPlane } from '../control/server.js';
+import { DEFAULT_HTTP_PORT, DEFAULT_XDS_PORT, startControlPlane } from '../control/server.js';
 import type { CaFiles } from '../control/ca/material.js';
 import { DEFAULT_REGISTRATION_GRACE_MS } from '../control/registry/registry.js';
+import { DEFAULT_TRUST_DOMAIN, validTrustDomain } from '../control/auth/identity-token.js';
 
 interface ControlFlags {
   dataDir: string;
@@ -27,7 +28,6 @@ function caFiles(f: ControlFlags): CaFiles | undefined {
   return { caCert: f.caCert, caKey: f.caKey, rootCert: f.rootCert, ...(f.certChain !== undefined ? { certChain: f.certChain } : {}) };
 }
 
-const TRUST_DOMAIN = /^[a-z0-9]([a-z0-9.-]{0,253}[a-z0-9])?$/;
 
 function port(v: string, flag: string): number {
   const n = Number(v);
@@ -46,19 +46,19 @@ export function registerControlCommand(program: Command): void {
   program
     .command('control')
     .description('run the control plane: config store with revisions, service registry, ADS (xDS) server and HTTP API')
-    .option('--data-dir <dir>', 'directory of the embedded config store (SQLite)', './.trellis')
+    .option('--data-dir <dir>', 'directory of the config store (SQLite), the admin token and the token-signing key', './.trellis')
     .option('--xds-port <port>', 'ADS gRPC port (0 = pick a free port)', String(DEFAULT_XDS_PORT))
     .option('--http-port <port>', 'HTTP API and metrics port (0 = pick a free port)', String(DEFAULT_HTTP_PORT))
     .option('--host <addr>', 'address both servers bind to', '127.0.0.1')
     .option('--debounce-ms <ms>', 'quiet period before changes are pushed', '100')
     .option('--registration-grace <duration>', 'how long a workload stays registered after its proxy disconnects', `${DEFAULT_REGISTRATION_GRACE_MS / 1000}s`)
-    .option('--trust-domain <domain>', 'SPIFFE trust domain of the mesh identities', DEFAULT_TRUST_DOMAIN)
+    .option('--trust-domain <domain>', 'SPIFFE trust domain of the mesh identities (certificates and tokens)', DEFAULT_TRUST_DOMAIN)
     .option('--ca-cert <file>', 'signing certificate of an organisation root or intermediate (Istio cacerts: ca-cert.pem)')
     .option('--ca-key <file>', 'its private key (ca-key.pem)')
     .option('--root-cert <file>', 'the root(s) the mesh trusts (root-cert.pem)')
     .option('--cert-chain <file>', 'ca-cert.pem followed by the intermediates up to the root (cert-chain.pem)')
     .action(async (flags: ControlFlags) => {
-      if (!TRUST_DOMAIN.test(flags.trustDomain)) throw new Error(`--trust-domain must be a DNS name, got "${flags.trustDomain}"`);
+      if (!validTrustDomain(flags.trustDomain)) throw new Error(`--trust-domain must be lower-case letters, digits, '.', '-' or '_', got "${flags.trustDomain}"`);
       const files = caFiles(flags);
       const debounceMs = Number(flags.debounceMs);
       if (!/^\d+$/.test(flags.debounceMs)) throw new Error(`--debounce-ms must be a non-negative integer, got "${flags.debounceMs}"`);
@@ -73,7 +73,8 @@ export function registerControlCommand(program: Command): void {
         ...(files !== undefined ? { caFiles: files } : {}),
         log: (msg) => void process.stderr.write(`${msg}\n`),
       });
-      process.stdout.write(`xds listening on ${cp.host}:${cp.xdsPort}\nhttp listening on ${cp.host}:${cp.httpPort}\n`);
+      // the path only: the token itself is never printed or logged
+      process.stdout.write(`admin token: ${cp.adminTokenPath ?? '(in memory)'}\nxds listening on ${cp.host}:${cp.xdsPort}\nhttp listening on ${cp.host}:${cp.httpPort}\n`);
       await new Promise<void>((resolve) => {
         let stopping = false;
         const stop = (): void => {

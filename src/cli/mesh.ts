@@ -1,4 +1,4 @@
-// CLI: registers the control-plane verbs (apply, get, delete, history, rollback, diff, analyze, proxy-status, proxy-config, ca) on the `trellis` program.
+// CLI: registers the control-plane verbs (apply, get, delete, history, rollback, diff, analyze, proxy-status, proxy-config, ca, token) on the `trellis` program.
 import type { Command } from 'commander';
 import { registerAnalyzeCommand } from './analyze.js';
 import { registerApplyCommand } from './apply.js';
@@ -11,6 +11,7 @@ import { processIo, type Io } from './io.js';
 import { registerProxyConfigCommand } from './proxy-config.js';
 import { registerProxyStatusCommand } from './proxy-status.js';
 import { registerRollbackCommand } from './rollback.js';
+import { registerTokenCommand } from './token.js';
 
 /** `io` is the process by default; tests pass their own to run verbs in-process and read what they print. */
 export function registerMeshCommands(program: Command, io: Io = processIo()): void {
@@ -24,4 +25,5 @@ export function registerMeshCommands(program: Command, io: Io = processIo()): vo
   registerProxyStatusCommand(program, io);
   registerProxyConfigCommand(program, io);
   registerCaCommand(program, io);
+  registerTokenCommand(program, io);
 }

@@ -1,4 +1,6 @@
 // Control plane assembly: store + registry + ingestion + ADS server + HTTP API wired into one `trellis control` process.
+import { ensureAdminToken, newAdminToken } from './auth/admin-token.js';
+import { DEFAULT_TRUST_DOMAIN, IdentityTokenIssuer, loadIdentityTokenIssuer } from './auth/identity-token.js';
 import { ApiServer } from './http/server.js';
 import { WorkloadRegistry, DEFAULT_REGISTRATION_GRACE_MS } from './registry/registry.js';
 import { Ingestion } from './snapshot/ingestion.js';
@@ -22,7 +24,7 @@ export interface ControlPlaneOptions {
   debounceMs?: number;
   /** How long a workload stays registered after its ADS stream is gone. */
   registrationGraceMs?: number;
-  /** SPIFFE trust domain of the mesh's identities (default cluster.local). */
+  /** SPIFFE trust domain of the mesh's identities, in certificates and tokens (default cluster.local). */
   trustDomain?: string;
   /** An organisation's root or intermediate (Istio's cacerts files); else a root generated and kept in `dataDir`. */
   caFiles?: CaFiles;
@@ -39,19 +41,27 @@ export interface ControlPlane {
   readonly ingestion: Ingestion;
   readonly metrics: PilotMetrics;
   readonly ca: CertificateAuthority;
+  /** The credential every API write needs; kept in `adminTokenPath` when there is a data dir, else only in memory. */
+  readonly adminToken: string;
+  readonly adminTokenPath?: string;
+  readonly identityTokens: IdentityTokenIssuer;
   /** Stops serving and closes the store (only when it opened the store itself). */
   close(): Promise<void>;
 }
 
 export const DEFAULT_XDS_PORT = 15010;
 export const DEFAULT_HTTP_PORT = 15014;
-export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
 
 export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const log = opts.log ?? (() => {});
   const host = opts.host ?? '127.0.0.1';
   const ownStore = opts.store === undefined;
-  const store = opts.store ?? (await openSqliteStore({ dataDir: opts.dataDir ?? '.trellis' }));
+  const dataDir = opts.dataDir ?? (ownStore ? '.trellis' : undefined);
+  const trustDomain = opts.trustDomain ?? DEFAULT_TRUST_DOMAIN;
+  // secrets live beside the store; a control plane given a store and no data dir (tests) keeps them in memory
+  const admin = dataDir !== undefined ? await ensureAdminToken(dataDir) : { token: newAdminToken(), path: undefined };
+  const identityTokens = dataDir !== undefined ? (await loadIdentityTokenIssuer(dataDir, trustDomain)).issuer : await IdentityTokenIssuer.ephemeral(trustDomain);
+  const store = opts.store ?? (await openSqliteStore({ dataDir: dataDir ?? '.trellis' }));
   const registry = new WorkloadRegistry(store, { graceMs: opts.registrationGraceMs ?? DEFAULT_REGISTRATION_GRACE_MS, log });
   const metrics = new PilotMetrics();
   let ready = false;
@@ -83,7 +93,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   try {
     if (ownStore) cleanups.push(() => store.close());
     const { openCa } = await import('./ca/ca-state.js');
-    const ca = await openCa({ trustDomain: opts.trustDomain ?? DEFAULT_TRUST_DOMAIN, files: opts.caFiles, dataDir: ownStore ? (opts.dataDir ?? '.trellis') : undefined, log });
+    const ca = await openCa({ trustDomain, files: opts.caFiles, dataDir, log });
     await registry.start();
     cleanups.push(() => registry.close());
     await ingestion.start();
@@ -102,13 +112,14 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         xdsMetrics: () => metrics.render(),
         ready: () => ready,
         ca,
+        auth: { adminToken: admin.token, tokens: identityTokens },
       },
       log,
     );
     const httpPort = await api.listen(opts.httpPort ?? DEFAULT_HTTP_PORT, host);
     cleanups.push(() => api.close());
     ready = true;
-    return { xdsPort, httpPort, host, store, ads, registry, ingestion, metrics, ca, close };
+    return { xdsPort, httpPort, host, store, ads, registry, ingestion, metrics, ca, adminToken: admin.token, ...(admin.path !== undefined ? { adminTokenPath: admin.path } : {}), identityTokens, close };
   } catch (e) {
     await close();
     throw e;

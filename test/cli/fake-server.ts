@@ -11,6 +11,7 @@ export interface Recorded {
   path: string;
   query: Record<string, string>;
   author: string | undefined;
+  authorization: string | undefined;
   body: Record<string, unknown> | undefined;
 }
 
@@ -124,6 +125,7 @@ export class FakeControlPlane {
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
       author: req.headers['x-trellis-author'] as string | undefined,
+      authorization: req.headers.authorization,
       body: raw === '' ? undefined : (JSON.parse(raw) as Record<string, unknown>),
     };
     this.requests.push(rec);

@@ -72,7 +72,7 @@ describe('trellis control (process)', () => {
   const api = async <T>(method: string, p: string, body?: object): Promise<{ status: number; body: T }> => {
     const res = await fetch(`http://127.0.0.1:${cp.httpPort}${p}`, {
       method,
-      headers: { 'content-type': 'application/json', 'x-trellis-author': 'e2e' },
+      headers: { 'content-type': 'application/json', 'x-trellis-author': 'e2e', authorization: `Bearer ${fs.readFileSync(path.join(dir, 'admin-token'), 'utf8').trim()}` },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     return { status: res.status, body: (await res.json()) as T };
@@ -105,9 +105,9 @@ describe('trellis control (process)', () => {
     assert.equal((await api<{ revision: number }>('POST', '/api/v1/apply', { text: vs(50, 50), message: 'canary' })).body.revision, 3);
     const hist = await api<{ revision: number; author: string; message: string; time: string }[]>('GET', '/api/v1/revisions');
     assert.deepEqual(hist.body.map((h) => [h.revision, h.author, h.message]), [
-      [1, 'e2e', 'services'],
-      [2, 'e2e', 'all v1'],
-      [3, 'e2e', 'canary'],
+      [1, 'admin (e2e)', 'services'],
+      [2, 'admin (e2e)', 'all v1'],
+      [3, 'admin (e2e)', 'canary'],
     ]);
     assert.ok(!Number.isNaN(Date.parse(hist.body[0]!.time)));
     const diff = await api<{ key: string; op: string; before: { spec: unknown }; after: { spec: unknown } }[]>('GET', '/api/v1/diff?from=2&to=3');

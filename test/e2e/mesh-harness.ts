@@ -11,6 +11,8 @@ export interface Control {
   httpPort: number;
   url: string;
   dataDir: string;
+  /** The admin token `trellis control` wrote to `<dataDir>/admin-token`. */
+  token(): string;
   out(): string;
   stop(): Promise<void>;
 }
@@ -38,7 +40,8 @@ export async function startControl(opts: { dataDir?: string; xdsPort?: number; h
       15000,
       'control plane start-up lines',
     );
-    return { proc, xdsPort: ports!.xdsPort, httpPort: ports!.httpPort, url: `http://127.0.0.1:${ports!.httpPort}`, dataDir, out: () => out, stop };
+    const token = (): string => fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
+    return { proc, xdsPort: ports!.xdsPort, httpPort: ports!.httpPort, url: `http://127.0.0.1:${ports!.httpPort}`, dataDir, token, out: () => out, stop };
   } catch (e) {
     await stop();
     throw e;
@@ -146,11 +149,12 @@ export interface CliResult {
   ms: number;
 }
 
-/** Runs `trellis ARGS --server URL` as a child process. */
+/** Runs `trellis ARGS --server URL` as a child process, with the control plane's admin token in TRELLIS_TOKEN. */
 export function cli(control: Control, args: string[], stdin?: string): Promise<CliResult> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [CLI, ...args, '--server', control.url], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const env = { ...process.env, TRELLIS_TOKEN: control.token() };
+    const proc = spawn(process.execPath, [CLI, ...args, '--server', control.url], { stdio: ['pipe', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
     proc.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));

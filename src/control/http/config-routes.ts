@@ -6,11 +6,16 @@ import { applyText, deleteKeys, keysToDelete } from './apply.js';
 import { HttpError, ok, optionalBoolean, optionalString, parseRevision, readJsonObject } from './io.js';
 import type { RequestContext, Router } from './router.js';
 
-/** Author: the body's, else the client's x-trellis-author header, else 'unknown'. */
+/**
+ * Author: the authenticated identity; a name the client states (body `author`, else x-trellis-author) is only a
+ * note beside it — `admin (alice)` — since anyone holding the shared admin token can claim any name.
+ */
 export function commitMeta(ctx: RequestContext, body: Record<string, unknown>, fallbackMessage: string): CommitMeta {
   const header = ctx.req.headers['x-trellis-author'];
   const fromHeader = Array.isArray(header) ? header[0] : header;
-  const author = optionalString(body, 'author') ?? (fromHeader !== undefined && fromHeader !== '' ? fromHeader : 'unknown');
+  const claimed = (optionalString(body, 'author') ?? fromHeader ?? '').replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 64);
+  const identity = ctx.identity?.name ?? 'unknown';
+  const author = claimed === '' || claimed === identity ? identity : `${identity} (${claimed})`;
   return { author, message: optionalString(body, 'message') ?? fallbackMessage };
 }
 

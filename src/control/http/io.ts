@@ -10,6 +10,8 @@ export class HttpError extends Error {
     readonly status: number,
     message: string,
     readonly errors?: readonly ConfigError[],
+    /** Extra response headers (a 401's WWW-Authenticate). */
+    readonly headers?: Readonly<Record<string, string>>,
   ) {
     super(message);
   }
@@ -21,6 +23,7 @@ export interface Reply {
   json?: unknown;
   text?: string;
   contentType?: string;
+  headers?: Readonly<Record<string, string>>;
 }
 
 export function ok(json: unknown, status = 200): Reply {
@@ -80,15 +83,16 @@ export function parseRevision(v: unknown, field: string, required: boolean): num
 
 export function send(res: ServerResponse, reply: Reply): void {
   if (reply.text !== undefined) {
-    res.writeHead(reply.status, { 'content-type': reply.contentType ?? 'text/plain; charset=utf-8' });
+    res.writeHead(reply.status, { ...reply.headers, 'content-type': reply.contentType ?? 'text/plain; charset=utf-8' });
     res.end(reply.text);
     return;
   }
   const body = JSON.stringify(reply.json ?? null);
-  res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(reply.status, { ...reply.headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 
 export function errorReply(e: HttpError): Reply {
-  return e.errors !== undefined ? { status: e.status, json: { errors: e.errors } } : { status: e.status, json: { error: e.message } };
+  const reply: Reply = e.errors !== undefined ? { status: e.status, json: { errors: e.errors } } : { status: e.status, json: { error: e.message } };
+  return e.headers !== undefined ? { ...reply, headers: e.headers } : reply;
 }

@@ -1,11 +1,14 @@
 // HTTP API: a small method + path router (`/api/v1/resources/:kind/:namespace/:name`), decoded path parameters.
 import type { IncomingMessage } from 'node:http';
+import type { Identity } from '../auth/credential.js';
 import { HttpError, type Reply } from './io.js';
 
 export interface RequestContext {
   req: IncomingMessage;
   params: Record<string, string>;
   query: URLSearchParams;
+  /** Set for every write (the server authenticated it before the handler ran); undefined on open reads. */
+  identity?: Identity;
 }
 
 export type Handler = (ctx: RequestContext) => Promise<Reply> | Reply;

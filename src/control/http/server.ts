@@ -1,22 +1,26 @@
-// HTTP API: the server on --http-port — routes, JSON errors (400 malformed, 404 unknown), listen/close.
+// HTTP API: the server on --http-port — routes, writes authenticated (admin token) and browser-safe, JSON errors (400 malformed, 404 unknown), listen/close.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { checkWriteRequest, isWriteMethod } from '../auth/write-guard.js';
+import { requireAdmin, type Identity } from '../auth/credential.js';
 import { addConfigRoutes } from './config-routes.js';
 import type { ApiDeps } from './deps.js';
 import { HttpError, errorReply, send, type Reply } from './io.js';
 import { Router } from './router.js';
 import { addStatusRoutes } from './status-routes.js';
+import { addTokenRoutes } from './token-routes.js';
 
 export class ApiServer {
   private readonly router = new Router();
   private readonly server: http.Server;
 
   constructor(
-    deps: ApiDeps,
+    private readonly deps: ApiDeps,
     private readonly log: (msg: string) => void = () => {},
   ) {
     addConfigRoutes(this.router, deps);
     addStatusRoutes(this.router, deps);
+    addTokenRoutes(this.router, deps);
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 5000;
   }
@@ -39,12 +43,19 @@ export class ApiServer {
     });
   }
 
+  /** Browser-safe request shape first (so a page cannot even probe the token), then the admin credential. */
+  private authenticateWrite(req: http.IncomingMessage): Identity {
+    checkWriteRequest(req);
+    return requireAdmin(req, this.deps.auth.adminToken);
+  }
+
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     let reply: Reply;
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const { handler, params } = this.router.match(req.method ?? 'GET', url.pathname);
-      reply = await handler({ req, params, query: url.searchParams });
+      const identity = isWriteMethod(req.method) ? this.authenticateWrite(req) : undefined;
+      reply = await handler({ req, params, query: url.searchParams, ...(identity !== undefined ? { identity } : {}) });
     } catch (e) {
       if (e instanceof HttpError) reply = errorReply(e);
       else {

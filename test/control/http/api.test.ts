@@ -60,7 +60,7 @@ describe('control plane HTTP API', () => {
   async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res> {
     const res = await fetch(base + path, {
       method,
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${cp.adminToken}`, ...headers },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await res.text();
@@ -89,7 +89,7 @@ describe('control plane HTTP API', () => {
     assert.equal(r.status, 200);
   });
 
-  it('apply: created, then unchanged/updated; author from the header; dry run changes nothing', async () => {
+  it('apply: created, then unchanged/updated; author is the identity, a claimed name a note beside it; dry run changes nothing', async () => {
     const r1 = await call('POST', '/api/v1/apply', { text: BASE, message: 'base' }, { 'x-trellis-author': 'alice' });
     assert.equal(r1.status, 200);
     assert.deepEqual(r1.body, {
@@ -116,8 +116,8 @@ describe('control plane HTTP API', () => {
     });
     const hist = j<{ revision: number; author: string; message: string }[]>(await call('GET', '/api/v1/revisions'));
     assert.deepEqual(hist.map((h) => [h.revision, h.author, h.message]), [
-      [1, 'alice', 'base'],
-      [2, 'bob', 'apply'],
+      [1, 'admin (alice)', 'base'],
+      [2, 'admin (bob)', 'apply'],
     ]);
   });
 
@@ -283,5 +283,33 @@ spec: {hosts: [ghost], http: [{route: [{destination: {host: ghost}}]}]}
     } finally {
       envoy.close();
     }
+  });
+  it('writes need the admin token (401 + WWW-Authenticate), a JSON/YAML body (415) and no foreign Origin (403); reads stay open', async () => {
+    const before = j<unknown[]>(await call('GET', '/api/v1/revisions')).length;
+    const noAuth = { authorization: '' };
+    for (const [path, body] of [['/api/v1/apply', { text: CANARY }], ['/api/v1/delete', { keys: ['Service/default/reviews'] }], ['/api/v1/rollback', { to: 1 }], ['/api/v1/tokens', { namespace: 'a', serviceAccount: 'b' }]] as const) {
+      const r = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      assert.equal(r.status, 401, path);
+      assert.match(r.headers.get('www-authenticate') ?? '', /^Bearer/);
+      assert.equal(typeof ((await r.json()) as { error: string }).error, 'string');
+    }
+    assert.equal((await call('POST', '/api/v1/apply', { text: CANARY }, { authorization: `Bearer ${cp.adminToken}x` })).status, 401);
+    assert.equal((await call('POST', '/api/v1/apply', { text: CANARY }, noAuth)).status, 401);
+    // the attack this closes: a page posting text/plain (no preflight) that the server parsed as JSON anyway
+    assert.equal((await call('POST', '/api/v1/apply', JSON.stringify({ text: CANARY }), { 'content-type': 'text/plain' })).status, 415);
+    assert.equal((await call('POST', '/api/v1/apply', { text: CANARY }, { origin: 'https://evil.example' })).status, 403);
+    assert.equal(j<unknown[]>(await call('GET', '/api/v1/revisions', undefined, noAuth)).length, before);
+    assert.equal((await call('GET', '/api/v1/resources', undefined, noAuth)).status, 200);
+    assert.equal((await call('POST', '/api/v1/apply', { text: CANARY }, { origin: base })).status, 200);
+  });
+
+  it('POST /api/v1/tokens signs an identity token that verifies to the identity; bad names and TTLs are 400', async () => {
+    const r = j<{ token: string; subject: string; expiresAt: string }>(await call('POST', '/api/v1/tokens', { namespace: 'default', serviceAccount: 'reviews', ttlSeconds: 120 }));
+    assert.equal(r.subject, 'spiffe://cluster.local/ns/default/sa/reviews');
+    assert.deepEqual(await cp.identityTokens.verify(r.token), { ok: true, value: { namespace: 'default', serviceAccount: 'reviews' } });
+    assert.ok(Math.abs(Date.parse(r.expiresAt) - Date.now() - 120_000) < 5000);
+    assert.equal((await call('POST', '/api/v1/tokens', { namespace: 'a/b', serviceAccount: 'x' })).status, 400);
+    assert.equal((await call('POST', '/api/v1/tokens', { namespace: 'a', serviceAccount: 'x', ttlSeconds: 0 })).status, 400);
+    assert.equal((await call('POST', '/api/v1/tokens', { namespace: 'a' })).status, 400);
   });
 });

@@ -1,0 +1,25 @@
+// HTTP API: identity tokens — POST /api/v1/tokens signs a JWT for a namespace/service account (admin only, as every write).
+import { DEFAULT_TOKEN_TTL_S, identityError } from '../auth/identity-token.js';
+import type { ApiDeps } from './deps.js';
+import { HttpError, ok, optionalString, readJsonObject } from './io.js';
+import type { Router } from './router.js';
+
+/** A year: longer-lived identity tokens are a mistake to refuse, not to sign. */
+export const MAX_TOKEN_TTL_S = 365 * 24 * 3600;
+
+export function addTokenRoutes(router: Router, deps: ApiDeps): void {
+  router.add('POST', '/api/v1/tokens', async (ctx) => {
+    const body = await readJsonObject(ctx.req);
+    const namespace = optionalString(body, 'namespace');
+    const serviceAccount = optionalString(body, 'serviceAccount');
+    if (namespace === undefined || serviceAccount === undefined) throw new HttpError(400, '"namespace" and "serviceAccount" are required');
+    const problem = identityError({ namespace, serviceAccount });
+    if (problem !== undefined) throw new HttpError(400, problem);
+    const ttl = body.ttlSeconds ?? DEFAULT_TOKEN_TTL_S;
+    if (typeof ttl !== 'number' || !Number.isSafeInteger(ttl) || ttl <= 0 || ttl > MAX_TOKEN_TTL_S) {
+      throw new HttpError(400, `"ttlSeconds" must be a whole number of seconds from 1 to ${MAX_TOKEN_TTL_S}, got ${JSON.stringify(ttl)}`);
+    }
+    const signed = await deps.auth.tokens.sign({ namespace, serviceAccount }, ttl);
+    return ok({ token: signed.token, subject: signed.subject, expiresAt: signed.expiresAt.toISOString() });
+  });
+}
