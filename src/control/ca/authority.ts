@@ -42,12 +42,15 @@ export class CertificateAuthority {
     private readonly material: CaMaterial,
     private readonly signingKey: CryptoKey,
     private readonly signer: InstanceType<ReturnType<typeof x509>['X509Certificate']>,
+    /** The same in every certificate it signs: computed once. */
+    private readonly authorityKeyId: InstanceType<X509Lib['AuthorityKeyIdentifierExtension']>,
     private readonly log: (msg: string) => void,
   ) {}
 
   static async open(trustDomain: string, material: CaMaterial, log: (msg: string) => void = () => {}): Promise<CertificateAuthority> {
     const lib = x509();
-    return new CertificateAuthority(trustDomain, material, await importSigningKey(material.keyPem), new lib.X509Certificate(material.certPem), log);
+    const signer = new lib.X509Certificate(material.certPem);
+    return new CertificateAuthority(trustDomain, material, await importSigningKey(material.keyPem), signer, await lib.AuthorityKeyIdentifierExtension.create(signer), log);
   }
 
   /** The trusted roots, PEM, one after another (what `trellis ca root` prints). */
@@ -109,7 +112,7 @@ export class CertificateAuthority {
         // an empty subject makes the SAN the certificate's only name: RFC 5280 wants it critical then
         new lib.SubjectAlternativeNameExtension([{ type: 'url', value: spiffe }], true),
         await lib.SubjectKeyIdentifierExtension.create(publicKey),
-        await lib.AuthorityKeyIdentifierExtension.create(this.signer),
+        this.authorityKeyId,
       ],
     });
     const chain = [cert.toString('pem'), ...this.material.chainPem.map((p) => p.trim())];
