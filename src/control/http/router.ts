@@ -17,24 +17,26 @@ interface Route {
   method: string;
   segments: string[];
   handler: Handler;
+  /** A POST that changes nothing (analyze): open like a read. */
+  readOnly: boolean;
 }
 
 export class Router {
   private readonly routes: Route[] = [];
 
-  add(method: string, pattern: string, handler: Handler): this {
-    this.routes.push({ method, segments: pattern.split('/').filter((s) => s !== ''), handler });
+  add(method: string, pattern: string, handler: Handler, opts: { readOnly?: boolean } = {}): this {
+    this.routes.push({ method, segments: pattern.split('/').filter((s) => s !== ''), handler, readOnly: opts.readOnly === true });
     return this;
   }
 
   /** The handler and parameters for a request; 404 for unknown paths, 405 when only the method is wrong. */
-  match(method: string, pathname: string): { handler: Handler; params: Record<string, string> } {
+  match(method: string, pathname: string): { handler: Handler; params: Record<string, string>; readOnly: boolean } {
     const parts = pathname.split('/').filter((s) => s !== '');
     let pathMatched = false;
     for (const r of this.routes) {
       const params = matchSegments(r.segments, parts);
       if (params === undefined) continue;
-      if (r.method === method || (method === 'HEAD' && r.method === 'GET')) return { handler: r.handler, params };
+      if (r.method === method || (method === 'HEAD' && r.method === 'GET')) return { handler: r.handler, params, readOnly: r.readOnly };
       pathMatched = true;
     }
     if (pathMatched) throw new HttpError(405, `method ${method} not allowed on ${pathname}`);

@@ -53,8 +53,8 @@ export class ApiServer {
     let reply: Reply;
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
-      const { handler, params } = this.router.match(req.method ?? 'GET', url.pathname);
-      const identity = isWriteMethod(req.method) ? this.authenticateWrite(req) : undefined;
+      const { handler, params, readOnly } = this.router.match(req.method ?? 'GET', url.pathname);
+      const identity = isWriteMethod(req.method) && !readOnly ? this.authenticateWrite(req) : undefined;
       reply = await handler({ req, params, query: url.searchParams, ...(identity !== undefined ? { identity } : {}) });
     } catch (e) {
       if (e instanceof HttpError) reply = errorReply(e);

@@ -8,7 +8,7 @@ import type { ApiDeps } from './deps.js';
 import { HttpError, ok, optionalString, readJsonObject } from './io.js';
 import { findConnection, proxyView } from './proxy-view.js';
 import { sidecarPorts, withPorts } from './workload-ports.js';
-import type { Router } from './router.js';
+import type { Handler, Router } from './router.js';
 
 const CONFIG_TYPES: Readonly<Record<string, string>> = {
   listeners: LISTENER_TYPE,
@@ -33,8 +33,9 @@ export function mergeVhds(routes: readonly XdsResource[], vhosts: readonly XdsRe
   });
 }
 
-export function addStatusRoutes(router: Router, deps: ApiDeps): void {
-  router.add('POST', '/api/v1/analyze', async (ctx) => {
+/** POST /api/v1/analyze: the stored config plus the given text, analyzed with the registered workloads. */
+function analyzeRoute(deps: ApiDeps): Handler {
+  return async (ctx) => {
     const body = await readJsonObject(ctx.req);
     const text = optionalString(body, 'text');
     const byKey = new Map<string, MeshResource>();
@@ -48,7 +49,12 @@ export function addStatusRoutes(router: Router, deps: ApiDeps): void {
     const ports = sidecarPorts(deps.ads.connected());
     const workloads: Workload[] = deps.registry.workloads().map((w) => withPorts({ labels: { ...w.labels }, namespace: w.namespace, name: w.name }, ports.get(w.key)));
     return ok({ messages: analyze([...byKey.values()], workloads.length > 0 ? workloads : undefined) });
-  });
+  };
+}
+
+export function addStatusRoutes(router: Router, deps: ApiDeps): void {
+  // analyzing changes nothing: open like a read (no credential, no write checks)
+  router.add('POST', '/api/v1/analyze', analyzeRoute(deps), { readOnly: true });
 
   router.add('GET', '/api/v1/proxies', () => {
     const streams = new Map(deps.ads.connected().map((p) => [p.connId, p]));

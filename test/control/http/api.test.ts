@@ -284,7 +284,7 @@ spec: {hosts: [ghost], http: [{route: [{destination: {host: ghost}}]}]}
       envoy.close();
     }
   });
-  it('writes need the admin token (401 + WWW-Authenticate), a JSON/YAML body (415) and no foreign Origin (403); reads stay open', async () => {
+  it('writes need the admin token (401 + WWW-Authenticate), a JSON/YAML body (415) and no foreign Origin (403); reads (and analyze) stay open', async () => {
     const before = j<unknown[]>(await call('GET', '/api/v1/revisions')).length;
     const noAuth = { authorization: '' };
     for (const [path, body] of [['/api/v1/apply', { text: CANARY }], ['/api/v1/delete', { keys: ['Service/default/reviews'] }], ['/api/v1/rollback', { to: 1 }], ['/api/v1/tokens', { namespace: 'a', serviceAccount: 'b' }]] as const) {
@@ -300,6 +300,8 @@ spec: {hosts: [ghost], http: [{route: [{destination: {host: ghost}}]}]}
     assert.equal((await call('POST', '/api/v1/apply', { text: CANARY }, { origin: 'https://evil.example' })).status, 403);
     assert.equal(j<unknown[]>(await call('GET', '/api/v1/revisions', undefined, noAuth)).length, before);
     assert.equal((await call('GET', '/api/v1/resources', undefined, noAuth)).status, 200);
+    // analyze is a POST that changes nothing: open like a read
+    assert.equal((await call('POST', '/api/v1/analyze', { text: CANARY }, noAuth)).status, 200);
     assert.equal((await call('POST', '/api/v1/apply', { text: CANARY }, { origin: base })).status, 200);
   });
 
