@@ -7,6 +7,9 @@
 // enum name or '@type' throws an XdsCodecError naming the path, because that is a translator bug.
 import protobuf from 'protobufjs';
 import { lookupType } from './protos.js';
+import type { Scalar } from './wire/descriptor-json.js';
+import { describe, isObj, scalarValue } from './wire/encode-values.js';
+import { WireError } from './wire/reader.js';
 
 export type Json = Record<string, unknown>;
 
@@ -36,7 +39,6 @@ const VALUE = '.google.protobuf.Value';
 const LIST_VALUE = '.google.protobuf.ListValue';
 const FIELD_MASK = '.google.protobuf.FieldMask';
 const LONG_TYPES = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
-const INT_TYPES = new Set(['int32', 'uint32', 'sint32', 'fixed32', 'sfixed32']);
 
 // ReflectionObject#fullName walks the parent chain on every read; the hot paths ask once per type.
 const fullNames = new WeakMap<protobuf.Type, string>();
@@ -46,9 +48,6 @@ function fullNameOf(type: protobuf.Type): string {
   return n;
 }
 
-function isObj(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
-}
 
 function join(path: string, name: string): string {
   return path === '' ? name : `${path}.${name}`;
@@ -136,36 +135,15 @@ function valueFromJson(f: protobuf.Field, v: unknown, path: string): unknown {
   return scalarFromJson(f.type, v, path);
 }
 
+/** proto3 JSON scalar rules, shared with the proxy's wire codec; protobufjs takes 64-bit values as decimal strings. */
 function scalarFromJson(t: string, v: unknown, path: string): unknown {
-  switch (t) {
-    case 'string':
-      if (typeof v === 'string') return v;
-      break;
-    case 'bool':
-      if (typeof v === 'boolean') return v;
-      if (v === 'true' || v === 'false') return v === 'true';
-      break;
-    case 'bytes':
-      if (v instanceof Uint8Array) return v;
-      if (typeof v === 'string') return Buffer.from(v, 'base64');
-      break;
-    case 'double':
-    case 'float':
-      if (typeof v === 'number') return v;
-      if (typeof v === 'string' && (v === 'NaN' || v === 'Infinity' || v === '-Infinity' || Number.isFinite(Number(v)))) return Number(v);
-      break;
-    default:
-      if (INT_TYPES.has(t)) {
-        const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
-        if (typeof n === 'number' && Number.isInteger(n)) return n;
-      } else if (LONG_TYPES.has(t)) {
-        // the writer takes a number or a decimal string (through long.js) for 64-bit fields
-        if (typeof v === 'number' && Number.isInteger(v)) return v;
-        if (typeof v === 'bigint') return v.toString();
-        if (typeof v === 'string' && /^-?\d+$/.test(v)) return v;
-      }
+  try {
+    const s = scalarValue(t as Scalar, v, path);
+    return typeof s === 'bigint' ? s.toString() : s;
+  } catch (e) {
+    if (e instanceof WireError) throw new XdsCodecError(path, `expected ${t}, got ${describe(v)}`);
+    throw e;
   }
-  throw new XdsCodecError(path, `expected ${t}, got ${describe(v)}`);
 }
 
 const DURATION_RE = /^(-)?(\d+)(?:\.(\d{1,9}))?s$/;
@@ -371,10 +349,3 @@ function anyToJson(msg: Message, anyMode: AnyMode): Json {
   return { '@type': url, ...(body as Json) };
 }
 
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
-  if (v instanceof Uint8Array) return 'bytes';
-  if (typeof v === 'object') return 'an object';
-  return `${typeof v} ${JSON.stringify(v)}`;
-}
