@@ -75,6 +75,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     store,
     registry,
     debounceMs: opts.debounceMs ?? 100,
+    trustDomain,
     push: (types) => ads.push({ types }),
     log,
   });

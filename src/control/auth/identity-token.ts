@@ -5,7 +5,7 @@ import path from 'node:path';
 import { SignJWT, exportPKCS8, generateKeyPair, importPKCS8, importSPKI, jwtVerify, type CryptoKey } from 'jose';
 
 export const SIGNING_KEY_FILE = 'identity-signing-key.pem';
-export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
+export { DEFAULT_TRUST_DOMAIN } from '../model/snapshot.js';
 /** The `iss` of every token this control plane signs; verifiers accept no other. */
 export const TOKEN_ISSUER = 'trellis-control';
 export const DEFAULT_TOKEN_TTL_S = 3600;

@@ -6,6 +6,7 @@ import type { InstanceInfo, ServiceInfo, Snapshot, SnapshotIndex } from './types
 export interface SnapshotInput {
   version: string;
   rootNamespace?: string;
+  trustDomain?: string;
   services?: readonly ServiceInfo[];
   instances?: readonly InstanceInfo[];
   virtualServices?: readonly VirtualService[];
@@ -15,6 +16,7 @@ export interface SnapshotInput {
 }
 
 export const DEFAULT_ROOT_NAMESPACE = 'istio-system';
+export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
 
 const byKey = <T extends { metadata: { namespace: string; name: string } }>(a: T, b: T): number =>
   cmp(a.metadata.namespace, b.metadata.namespace) || cmp(a.metadata.name, b.metadata.name);
@@ -94,6 +96,7 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
   return Object.freeze({
     version: input.version,
     rootNamespace: input.rootNamespace ?? DEFAULT_ROOT_NAMESPACE,
+    trustDomain: input.trustDomain ?? DEFAULT_TRUST_DOMAIN,
     services: Object.freeze(uniqueServices),
     instances: Object.freeze(instances),
     virtualServices: Object.freeze(virtualServices),

@@ -89,6 +89,8 @@ export interface Snapshot {
   readonly version: string;
   /** Istio's root namespace: its Sidecar without a selector is the mesh-wide default. */
   readonly rootNamespace: string;
+  /** SPIFFE trust domain of the mesh's workload identities (spiffe://<trustDomain>/ns/<ns>/sa/<sa>). */
+  readonly trustDomain: string;
   /** Sorted by hostname. */
   readonly services: readonly ServiceInfo[];
   readonly instances: readonly InstanceInfo[];

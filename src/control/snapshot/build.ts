@@ -12,6 +12,7 @@ export interface MeshInput {
   /** Opaque, e.g. `<store revision>.<registry generation>`. */
   version: string;
   rootNamespace?: string;
+  trustDomain?: string;
 }
 
 function ofKind<K extends MeshResource['kind']>(rs: readonly MeshResource[], kind: K): Extract<MeshResource, { kind: K }>[] {
@@ -47,6 +48,7 @@ export function buildMeshSnapshot(input: MeshInput): Snapshot {
   return buildSnapshot({
     version: input.version,
     ...(input.rootNamespace !== undefined ? { rootNamespace: input.rootNamespace } : {}),
+    ...(input.trustDomain !== undefined ? { trustDomain: input.trustDomain } : {}),
     services,
     instances,
     virtualServices,

@@ -18,6 +18,7 @@ export interface IngestionOptions {
   /** Longest a rebuild waits while changes keep coming (default 1000 ms). */
   debounceMaxMs?: number;
   rootNamespace?: string;
+  trustDomain?: string;
   log?: (msg: string) => void;
 }
 
@@ -105,6 +106,7 @@ export class Ingestion {
       workloads: this.opts.registry.workloads(),
       version: `${this.rev}.${this.registryGen}`,
       ...(this.opts.rootNamespace !== undefined ? { rootNamespace: this.opts.rootNamespace } : {}),
+      ...(this.opts.trustDomain !== undefined ? { trustDomain: this.opts.trustDomain } : {}),
     });
   }
 
