@@ -11,6 +11,7 @@ import { AdsServer } from './xds/ads-server.js';
 import { PilotMetrics } from './xds/metrics.js';
 import type { CertificateAuthority } from './ca/authority.js';
 import type { CaFiles } from './ca/material.js';
+import type { MeshConfig } from '../api/mesh-config.js';
 
 export interface ControlPlaneOptions {
   /** A ready store (tests pass createMemoryStore()); else the SQLite store in `dataDir`. */
@@ -28,6 +29,8 @@ export interface ControlPlaneOptions {
   trustDomain?: string;
   /** An organisation's root or intermediate (Istio's cacerts files); else a root generated and kept in `dataDir`. */
   caFiles?: CaFiles;
+  /** Istio MeshConfig (--mesh-config), already validated; its rootNamespace and trustDomain apply unless given here. */
+  meshConfig?: MeshConfig;
   log?: (msg: string) => void;
 }
 
@@ -57,7 +60,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const host = opts.host ?? '127.0.0.1';
   const ownStore = opts.store === undefined;
   const dataDir = opts.dataDir ?? (ownStore ? '.trellis' : undefined);
-  const trustDomain = opts.trustDomain ?? DEFAULT_TRUST_DOMAIN;
+  const trustDomain = opts.trustDomain ?? opts.meshConfig?.trustDomain ?? DEFAULT_TRUST_DOMAIN;
   // secrets live beside the store; a control plane given a store and no data dir (tests) keeps them in memory
   const admin = dataDir !== undefined ? await ensureAdminToken(dataDir) : { token: newAdminToken(), path: undefined };
   const identityTokens = dataDir !== undefined ? (await loadIdentityTokenIssuer(dataDir, trustDomain)).issuer : await IdentityTokenIssuer.ephemeral(trustDomain);
@@ -76,6 +79,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     registry,
     debounceMs: opts.debounceMs ?? 100,
     trustDomain,
+    ...(opts.meshConfig !== undefined ? { mesh: opts.meshConfig, ...(opts.meshConfig.rootNamespace !== undefined ? { rootNamespace: opts.meshConfig.rootNamespace } : {}) } : {}),
     push: (types) => ads.push({ types }),
     log,
   });

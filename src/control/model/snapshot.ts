@@ -1,12 +1,14 @@
 // Model stage: builds an immutable Snapshot (sorted inputs plus lookup indexes) from services, instances and Istio resources.
 import type { DestinationRule, Gateway, Sidecar, VirtualService } from '../../api/types.js';
 import { fqdn, isWildcard } from '../../api/hosts.js';
+import { DEFAULT_MESH_CONFIG, type MeshConfig } from '../../api/mesh-config.js';
 import type { InstanceInfo, ServiceInfo, Snapshot, SnapshotIndex } from './types.js';
 
 export interface SnapshotInput {
   version: string;
   rootNamespace?: string;
   trustDomain?: string;
+  mesh?: MeshConfig;
   services?: readonly ServiceInfo[];
   instances?: readonly InstanceInfo[];
   virtualServices?: readonly VirtualService[];
@@ -97,6 +99,7 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     version: input.version,
     rootNamespace: input.rootNamespace ?? DEFAULT_ROOT_NAMESPACE,
     trustDomain: input.trustDomain ?? DEFAULT_TRUST_DOMAIN,
+    mesh: input.mesh ?? DEFAULT_MESH_CONFIG,
     services: Object.freeze(uniqueServices),
     instances: Object.freeze(instances),
     virtualServices: Object.freeze(virtualServices),

@@ -1,5 +1,6 @@
 // Model stage: the immutable Snapshot (Istio's PushContext) and ProxyNode shapes that translation reads.
 import type { DestinationRule, Gateway, Sidecar, VirtualService } from '../../api/types.js';
+import type { MeshConfig } from '../../api/mesh-config.js';
 
 /** Istio's port protocols (case as Istio writes them); anything not HTTP-family is treated as opaque TCP. */
 export type PortProtocol = 'HTTP' | 'HTTP2' | 'GRPC' | 'TCP' | 'HTTPS' | 'TLS' | 'MONGO' | 'UDP' | 'UNKNOWN';
@@ -91,6 +92,8 @@ export interface Snapshot {
   readonly rootNamespace: string;
   /** SPIFFE trust domain of the mesh's workload identities (spiffe://<trustDomain>/ns/<ns>/sa/<sa>). */
   readonly trustDomain: string;
+  /** The mesh config (trellis control --mesh-config): ext_authz providers, trust domain aliases, gateway topology. */
+  readonly mesh: MeshConfig;
   /** Sorted by hostname. */
   readonly services: readonly ServiceInfo[];
   readonly instances: readonly InstanceInfo[];

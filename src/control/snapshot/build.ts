@@ -1,5 +1,6 @@
 // Ingestion stage: the pure snapshot builder — (mesh resources, registered workloads) → immutable Snapshot with services and endpoints.
 import type { DestinationRule, Gateway, MeshResource, Service, ServiceEntry, Sidecar, VirtualService, WorkloadEntry } from '../../api/types.js';
+import type { MeshConfig } from '../../api/mesh-config.js';
 import { buildSnapshot } from '../model/snapshot.js';
 import type { InstanceInfo, ServiceInfo, Snapshot } from '../model/types.js';
 import { type EndpointSource, declaredInstances, entryInstances, serviceInstances, sourceFromEntry, sourceFromWorkload } from '../registry/endpoints.js';
@@ -13,6 +14,7 @@ export interface MeshInput {
   version: string;
   rootNamespace?: string;
   trustDomain?: string;
+  mesh?: MeshConfig;
 }
 
 function ofKind<K extends MeshResource['kind']>(rs: readonly MeshResource[], kind: K): Extract<MeshResource, { kind: K }>[] {
@@ -49,6 +51,7 @@ export function buildMeshSnapshot(input: MeshInput): Snapshot {
     version: input.version,
     ...(input.rootNamespace !== undefined ? { rootNamespace: input.rootNamespace } : {}),
     ...(input.trustDomain !== undefined ? { trustDomain: input.trustDomain } : {}),
+    ...(input.mesh !== undefined ? { mesh: input.mesh } : {}),
     services,
     instances,
     virtualServices,

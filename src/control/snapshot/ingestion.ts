@@ -1,4 +1,5 @@
 // Ingestion stage: follows the store (watch) and the registry, rebuilds the Snapshot debounced, and asks the ADS server to push the affected types.
+import type { MeshConfig } from '../../api/mesh-config.js';
 import type { ChangeKind, Snapshot } from '../model/types.js';
 import type { WorkloadSource } from '../registry/types.js';
 import { resourceKey } from '../store/keys.js';
@@ -19,6 +20,7 @@ export interface IngestionOptions {
   debounceMaxMs?: number;
   rootNamespace?: string;
   trustDomain?: string;
+  mesh?: MeshConfig;
   log?: (msg: string) => void;
 }
 
@@ -107,6 +109,7 @@ export class Ingestion {
       version: `${this.rev}.${this.registryGen}`,
       ...(this.opts.rootNamespace !== undefined ? { rootNamespace: this.opts.rootNamespace } : {}),
       ...(this.opts.trustDomain !== undefined ? { trustDomain: this.opts.trustDomain } : {}),
+      ...(this.opts.mesh !== undefined ? { mesh: this.opts.mesh } : {}),
     });
   }
 
