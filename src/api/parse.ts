@@ -17,6 +17,7 @@ import {
   type MeshResource,
   type ObjectMeta,
 } from './types.js';
+import { ACCEPTED_SECURITY_VERSIONS, ISTIO_SECURITY_API_VERSION, ISTIO_SECURITY_GROUP, SECURITY_KINDS } from './security-types.js';
 
 /*
  * apiVersion policy: networking.istio.io v1, v1beta1 and v1alpha3 are one schema in Istio (v1 is the
@@ -138,8 +139,6 @@ function unwrapItems(
 /** Istio's own kinds that Trellis does not serve yet, by API group: named as such, not as unknown. */
 const ISTIO_KINDS_NOT_SERVED: Readonly<Record<string, string>> = {
   PeerAuthentication: 'security.istio.io',
-  AuthorizationPolicy: 'security.istio.io',
-  RequestAuthentication: 'security.istio.io',
   Telemetry: 'telemetry.istio.io',
   EnvoyFilter: 'networking.istio.io',
   ProxyConfig: 'networking.istio.io',
@@ -177,7 +176,7 @@ function parseOne(value: unknown, o: Origin, errors: ApiError[]): MeshResource |
   } else if (known) {
     const reason = apiVersionError(known, apiVersion);
     if (reason) errors.push(issue(o, label, 'apiVersion', reason));
-    else if (known !== 'Service' && apiVersion !== ISTIO_API_VERSION) original = apiVersion;
+    else if (known !== 'Service' && apiVersion !== storageVersion(known)) original = apiVersion;
   }
 
   if (!isSet(value.metadata)) {
@@ -209,11 +208,20 @@ function parseOne(value: unknown, o: Origin, errors: ApiError[]): MeshResource |
 
   const spec = isPlainObject(value.spec) ? value.spec : {};
   // The spec is structurally unchecked here; validateResource() checks it field by field.
-  return { apiVersion: known === 'Service' ? 'v1' : ISTIO_API_VERSION, kind: known, metadata, spec } as MeshResource;
+  return { apiVersion: storageVersion(known), kind: known, metadata, spec } as MeshResource;
+}
+
+/** The apiVersion a kind is stored with: v1 of its group. */
+function storageVersion(kind: Kind): string {
+  return kind === 'Service' ? 'v1' : SECURITY_KINDS.has(kind) ? ISTIO_SECURITY_API_VERSION : ISTIO_API_VERSION;
 }
 
 function apiVersionError(kind: Kind, apiVersion: string): string | undefined {
   if (kind === 'Service') return apiVersion === 'v1' ? undefined : `unsupported apiVersion "${apiVersion}" for kind Service (accepted: v1)`;
+  if (SECURITY_KINDS.has(kind)) {
+    const ok = (ACCEPTED_SECURITY_VERSIONS as readonly string[]).some((v) => apiVersion === `${ISTIO_SECURITY_GROUP}/${v}`);
+    return ok ? undefined : `unsupported apiVersion "${apiVersion}" for kind ${kind} (accepted: ${ACCEPTED_SECURITY_VERSIONS.map((v) => `${ISTIO_SECURITY_GROUP}/${v}`).join(', ')})`;
+  }
   const [group, version, extra] = apiVersion.split('/');
   const accepted = ACCEPTED_ISTIO_VERSIONS.map((v) => `${ISTIO_NETWORKING_GROUP}/${v}`).join(', ');
   if (group !== ISTIO_NETWORKING_GROUP || extra !== undefined || !(ACCEPTED_ISTIO_VERSIONS as readonly string[]).includes(version ?? '')) {

@@ -536,9 +536,14 @@ export interface SidecarSpec {
 
 export type Sidecar = Resource<'Sidecar', SidecarSpec>;
 
+// ───────────────────────── security.istio.io (AuthorizationPolicy, RequestAuthentication) ─────────────────────────
+
+export type { AuthorizationPolicy, AuthzAction, AuthzCondition, AuthzOperation, AuthzRule, AuthzSource, JWTRule, RequestAuthentication } from './security-types.js';
+import type { AuthorizationPolicy, RequestAuthentication } from './security-types.js';
+
 // ───────────────────────── unions and keys ─────────────────────────
 
-export type MeshResource = Service | VirtualService | DestinationRule | Gateway | ServiceEntry | WorkloadEntry | Sidecar;
+export type MeshResource = Service | VirtualService | DestinationRule | Gateway | ServiceEntry | WorkloadEntry | Sidecar | AuthorizationPolicy | RequestAuthentication;
 
 export type Kind = MeshResource['kind'];
 
@@ -550,6 +555,8 @@ export const KINDS: readonly Kind[] = [
   'ServiceEntry',
   'WorkloadEntry',
   'Sidecar',
+  'AuthorizationPolicy',
+  'RequestAuthentication',
 ];
 
 /** Narrow a MeshResource union by kind: ResourceOfKind<'Gateway'> = Gateway. */

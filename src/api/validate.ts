@@ -6,6 +6,7 @@ import { checkLabels, type Report } from './rules.js';
 import { validateDestinationRule } from './validate-destination-rule.js';
 import { validateGateway, validateSidecar } from './validate-proxies.js';
 import { validateVirtualService } from './validate-virtual-service.js';
+import { validateAuthorizationPolicy, validateRequestAuthentication } from './validate-security.js';
 import { validateService, validateServiceEntry, validateWorkloadEntry } from './validate-workloads.js';
 import { resourceRef, type Kind, type MeshResource } from './types.js';
 import type { ConfigError } from '../common/result.js';
@@ -18,6 +19,8 @@ const SEMANTIC: Record<Kind, (spec: Record<string, unknown>, report: Report) => 
   ServiceEntry: validateServiceEntry,
   WorkloadEntry: (spec, report) => validateWorkloadEntry(spec, 'spec', report, { needsAddress: true }),
   Sidecar: validateSidecar,
+  AuthorizationPolicy: validateAuthorizationPolicy,
+  RequestAuthentication: validateRequestAuthentication,
 };
 
 /**

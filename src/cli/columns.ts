@@ -36,6 +36,10 @@ function kindColumns(r: MeshResource, wide: boolean): { mid: string[]; extra: st
         mid: [r.spec.type ?? 'ClusterIP', cell((r.spec.ports ?? []).map((p) => `${p.port}/${p.protocol ?? 'TCP'}`))],
         extra: wide ? [labels(r.spec.selector)] : [],
       };
+    case 'AuthorizationPolicy':
+      return { mid: [r.spec.action ?? 'ALLOW'], extra: wide ? [labels(r.spec.selector?.matchLabels)] : [] };
+    case 'RequestAuthentication':
+      return { mid: [], extra: wide ? [labels(r.spec.selector?.matchLabels)] : [] };
   }
 }
 
@@ -47,6 +51,8 @@ const HEADERS: Readonly<Record<MeshResource['kind'], { mid: string[]; extra: str
   WorkloadEntry: { mid: ['ADDRESS'], extra: ['LABELS'] },
   Sidecar: { mid: [], extra: ['WORKLOAD SELECTOR'] },
   Service: { mid: ['TYPE', 'PORT(S)'], extra: ['SELECTOR'] },
+  AuthorizationPolicy: { mid: ['ACTION'], extra: ['SELECTOR'] },
+  RequestAuthentication: { mid: [], extra: ['SELECTOR'] },
 };
 
 /** NAMESPACE only with -A (kubectl's rule), then NAME, the kind's columns, AGE, and the wide extras. */

@@ -1,6 +1,7 @@
 // CLI: resource kinds as users type them (kubectl's singular, plural and short names) and as kubectl prints them (`virtualservice.networking.istio.io/reviews`).
 import { UsageError } from './client.js';
 import { ISTIO_NETWORKING_GROUP, KINDS, parseResourceKey, type Kind } from '../api/types.js';
+import { ISTIO_SECURITY_GROUP, SECURITY_KINDS } from '../api/security-types.js';
 
 const SHORT: Readonly<Record<Kind, readonly string[]>> = {
   Service: ['svc'],
@@ -10,6 +11,8 @@ const SHORT: Readonly<Record<Kind, readonly string[]>> = {
   ServiceEntry: ['se'],
   WorkloadEntry: ['we'],
   Sidecar: [],
+  AuthorizationPolicy: ['ap'],
+  RequestAuthentication: ['ra'],
 };
 
 function plural(kind: Kind): string {
@@ -19,7 +22,7 @@ function plural(kind: Kind): string {
 }
 
 export function groupOf(kind: Kind): string {
-  return kind === 'Service' ? '' : ISTIO_NETWORKING_GROUP;
+  return kind === 'Service' ? '' : (SECURITY_KINDS.has(kind) ? ISTIO_SECURITY_GROUP : ISTIO_NETWORKING_GROUP);
 }
 
 const ALIASES: ReadonlyMap<string, Kind> = new Map(

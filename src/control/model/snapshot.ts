@@ -1,5 +1,5 @@
 // Model stage: builds an immutable Snapshot (sorted inputs plus lookup indexes) from services, instances and Istio resources.
-import type { DestinationRule, Gateway, Sidecar, VirtualService } from '../../api/types.js';
+import type { AuthorizationPolicy, DestinationRule, Gateway, RequestAuthentication, Sidecar, VirtualService } from '../../api/types.js';
 import { fqdn, isWildcard } from '../../api/hosts.js';
 import { DEFAULT_MESH_CONFIG, type MeshConfig } from '../../api/mesh-config.js';
 import type { InstanceInfo, ServiceInfo, Snapshot, SnapshotIndex } from './types.js';
@@ -15,6 +15,9 @@ export interface SnapshotInput {
   destinationRules?: readonly DestinationRule[];
   gateways?: readonly Gateway[];
   sidecars?: readonly Sidecar[];
+  authorizationPolicies?: readonly AuthorizationPolicy[];
+  requestAuthentications?: readonly RequestAuthentication[];
+  jwks?: ReadonlyMap<string, string>;
 }
 
 export const DEFAULT_ROOT_NAMESPACE = 'istio-system';
@@ -106,6 +109,9 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     destinationRules: Object.freeze(destinationRules),
     gateways: Object.freeze(gateways),
     sidecars: Object.freeze(sidecars),
+    authorizationPolicies: Object.freeze([...(input.authorizationPolicies ?? [])].sort(byKey)),
+    requestAuthentications: Object.freeze([...(input.requestAuthentications ?? [])].sort(byKey)),
+    jwks: input.jwks ?? new Map(),
     index,
   });
 }

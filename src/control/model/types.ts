@@ -1,5 +1,5 @@
 // Model stage: the immutable Snapshot (Istio's PushContext) and ProxyNode shapes that translation reads.
-import type { DestinationRule, Gateway, Sidecar, VirtualService } from '../../api/types.js';
+import type { AuthorizationPolicy, DestinationRule, Gateway, RequestAuthentication, Sidecar, VirtualService } from '../../api/types.js';
 import type { MeshConfig } from '../../api/mesh-config.js';
 
 /** Istio's port protocols (case as Istio writes them); anything not HTTP-family is treated as opaque TCP. */
@@ -59,7 +59,7 @@ export interface InstanceInfo {
 }
 
 /** A change class that triggers pushes: a resource kind, or 'endpoints' for registry-only changes. */
-export type ChangeKind = 'Service' | 'VirtualService' | 'DestinationRule' | 'Gateway' | 'ServiceEntry' | 'WorkloadEntry' | 'Sidecar' | 'endpoints';
+export type ChangeKind = 'Service' | 'VirtualService' | 'DestinationRule' | 'Gateway' | 'ServiceEntry' | 'WorkloadEntry' | 'Sidecar' | 'AuthorizationPolicy' | 'RequestAuthentication' | 'endpoints';
 
 /** Lookups precomputed once per Snapshot so translation only does map reads. */
 export interface SnapshotIndex {
@@ -101,6 +101,11 @@ export interface Snapshot {
   readonly destinationRules: readonly DestinationRule[];
   readonly gateways: readonly Gateway[];
   readonly sidecars: readonly Sidecar[];
+  /** Sorted by namespace/name. */
+  readonly authorizationPolicies: readonly AuthorizationPolicy[];
+  readonly requestAuthentications: readonly RequestAuthentication[];
+  /** JWKS text the control plane fetched, by jwksUri (or `oidc:<issuer>` for discovery); missing = not fetched (yet). */
+  readonly jwks: ReadonlyMap<string, string>;
   readonly index: SnapshotIndex;
 }
 

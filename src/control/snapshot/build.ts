@@ -15,6 +15,8 @@ export interface MeshInput {
   rootNamespace?: string;
   trustDomain?: string;
   mesh?: MeshConfig;
+  /** Fetched JWKS by jwksUri (see JwksResolver). */
+  jwks?: ReadonlyMap<string, string>;
 }
 
 function ofKind<K extends MeshResource['kind']>(rs: readonly MeshResource[], kind: K): Extract<MeshResource, { kind: K }>[] {
@@ -58,5 +60,8 @@ export function buildMeshSnapshot(input: MeshInput): Snapshot {
     destinationRules,
     gateways,
     sidecars,
+    authorizationPolicies: ofKind(rs, 'AuthorizationPolicy'),
+    requestAuthentications: ofKind(rs, 'RequestAuthentication'),
+    ...(input.jwks !== undefined ? { jwks: input.jwks } : {}),
   });
 }

@@ -5,6 +5,7 @@ import { serviceDomains } from './domains.js';
 import { ROUTE_TYPE, VIRTUAL_HOST_TYPE, type Json, type XdsResource } from './generator.js';
 import { hcm, hcmFilter, listener, tcpProxyFilter } from './hcm.js';
 import { inboundService } from './inbound.js';
+import { secureInbound } from './authz-listener.js';
 import { MESH_GATEWAY, virtualServiceFor } from './lookup.js';
 import { INBOUND_LISTENER, OUTBOUND_LISTENER, OUTBOUND_ROUTE, inboundClusterName, outboundClusterName } from './names.js';
 import { type RouteContext, defaultRoute, virtualServiceRoutes } from './route.js';
@@ -42,7 +43,7 @@ export function inboundListener(proxy: ProxyNode, snap: Snapshot): XdsResource |
   } else {
     filter = tcpProxyFilter(INBOUND_LISTENER, cluster);
   }
-  return { name: INBOUND_LISTENER, resource: listener(INBOUND_LISTENER, '0.0.0.0', proxy.inboundPort, 'INBOUND', filter) };
+  return { name: INBOUND_LISTENER, resource: secureInbound(listener(INBOUND_LISTENER, '0.0.0.0', proxy.inboundPort, 'INBOUND', filter), proxy, snap) };
 }
 
 /**
