@@ -12,6 +12,7 @@ import { PilotMetrics } from './xds/metrics.js';
 import type { CertificateAuthority } from './ca/authority.js';
 import type { CaFiles } from './ca/material.js';
 import type { MeshConfig } from '../api/mesh-config.js';
+import { JwksResolver } from './security/jwks-resolver.js';
 
 export interface ControlPlaneOptions {
   /** A ready store (tests pass createMemoryStore()); else the SQLite store in `dataDir`. */
@@ -74,8 +75,10 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const generator = new SnapshotGenerator(() => ingestion!.current());
   // ingestion already debounces (and merges registry and config changes); the server's own debounce would only add delay
   const ads = new AdsServer({ generator, debounceMs: 0, metrics, log });
+  const jwks = new JwksResolver({ log });
   ingestion = new Ingestion({
     store,
+    jwks,
     registry,
     debounceMs: opts.debounceMs ?? 100,
     trustDomain,
@@ -97,6 +100,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   };
   try {
     if (ownStore) cleanups.push(() => store.close());
+    cleanups.push(() => jwks.close());
     const { openCa } = await import('./ca/ca-state.js');
     const ca = await openCa({ trustDomain, files: opts.caFiles, dataDir, log });
     await registry.start();

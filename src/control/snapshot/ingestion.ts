@@ -1,5 +1,11 @@
 // Ingestion stage: follows the store (watch) and the registry, rebuilds the Snapshot debounced, and asks the ADS server to push the affected types.
 import type { MeshConfig } from '../../api/mesh-config.js';
+import type { RequestAuthentication } from '../../api/types.js';
+
+export interface JwksSource {
+  resolve(policies: readonly RequestAuthentication[]): ReadonlyMap<string, string>;
+  onChange(fn: () => void): () => void;
+}
 import type { ChangeKind, Snapshot } from '../model/types.js';
 import type { WorkloadSource } from '../registry/types.js';
 import { resourceKey } from '../store/keys.js';
@@ -21,6 +27,8 @@ export interface IngestionOptions {
   rootNamespace?: string;
   trustDomain?: string;
   mesh?: MeshConfig;
+  /** Fetches the JWKS RequestAuthentications name; its changes rebuild the snapshot like a RequestAuthentication edit. */
+  jwks?: JwksSource;
   log?: (msg: string) => void;
 }
 
@@ -60,6 +68,15 @@ export class Ingestion {
         this.debounce.trigger();
       }),
     );
+    const jwks = this.opts.jwks;
+    if (jwks !== undefined) {
+      this.unsubscribe.push(
+        jwks.onChange(() => {
+          this.dirtyKinds.add('RequestAuthentication');
+          this.debounce.trigger();
+        }),
+      );
+    }
     this.snap = this.build();
     return this.snap;
   }
@@ -103,8 +120,11 @@ export class Ingestion {
   }
 
   private build(): Snapshot {
+    const resources = toMeshResources(this.resources.values());
+    const jwks = this.opts.jwks?.resolve(resources.filter((r): r is RequestAuthentication => r.kind === 'RequestAuthentication'));
     return buildMeshSnapshot({
-      resources: toMeshResources(this.resources.values()),
+      resources,
+      ...(jwks !== undefined ? { jwks } : {}),
       workloads: this.opts.registry.workloads(),
       version: `${this.rev}.${this.registryGen}`,
       ...(this.opts.rootNamespace !== undefined ? { rootNamespace: this.opts.rootNamespace } : {}),

@@ -4,6 +4,7 @@ import type { JWTRule, RequestAuthentication } from '../../api/types.js';
 import type { Snapshot } from '../model/types.js';
 import { TYPE_PREFIX, type Json } from './generator.js';
 import { JWT_PAYLOAD_KEY } from './authz-identity.js';
+import { parseJwks } from '../../proxy/http/filters/jwt_authn/jwks.js';
 
 export const JWT_AUTHN_FILTER = 'envoy.filters.http.jwt_authn';
 export const JWT_AUTHN_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication`;
@@ -27,9 +28,22 @@ export function jwksKey(rule: JWTRule): string | undefined {
   return rule.issuer !== undefined && rule.issuer !== '' ? `oidc:${rule.issuer}` : undefined;
 }
 
+const usable = new Map<string, boolean>();
+
+/** An inline JWKS the proxy would refuse must not cost the whole listener (a NACK): its tokens are refused instead. */
+function inlineJwks(text: string): string {
+  let ok = usable.get(text);
+  if (ok === undefined) {
+    ok = typeof parseJwks(text) !== 'string';
+    if (usable.size > 256) usable.clear();
+    usable.set(text, ok);
+  }
+  return ok ? text : UNREACHABLE_JWKS;
+}
+
 function provider(rule: JWTRule, snap: Snapshot): Json {
   const key = jwksKey(rule);
-  const jwks = key === undefined ? rule.jwks! : (snap.jwks.get(key) ?? UNREACHABLE_JWKS);
+  const jwks = key === undefined ? inlineJwks(rule.jwks!) : (snap.jwks.get(key) ?? UNREACHABLE_JWKS);
   const p: Json = {
     issuer: rule.issuer ?? '',
     local_jwks: { inline_string: jwks },
