@@ -1,15 +1,12 @@
 // Certificate authority: signs workload certificates (X.509 SVIDs) from CSRs; the identity comes from the caller, never the CSR.
 import { X509Certificate } from 'node:crypto';
+import { spiffeId, type WorkloadIdentity } from '../auth/identity-token.js';
 import type { CaMaterial } from './material.js';
+
+export type { WorkloadIdentity };
 import { CaMetrics } from './metrics.js';
 import { serialNumber } from './root.js';
-import { EC_P256, importSigningKey, x509 } from './x509.js';
-
-/** Who the certificate is for: the caller has proven it (token or certificate); the CSR's own claims are ignored. */
-export interface WorkloadIdentity {
-  namespace: string;
-  serviceAccount: string;
-}
+import { EC_P256, exportKeyPem, importSigningKey, subtle, x509 } from '../../common/pki/x509.js';
 
 export interface IssuedCertificate {
   /** The SVID, then the intermediates up to (not including) the root. */
@@ -28,10 +25,6 @@ const BACKDATE_MS = 5 * 60 * 1000;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 export class CsrError extends Error {}
-
-export function spiffeId(trustDomain: string, id: WorkloadIdentity): string {
-  return `spiffe://${trustDomain}/ns/${id.namespace}/sa/${id.serviceAccount}`;
-}
 
 export class CertificateAuthority {
   /** CSRs received, certificates issued, CSRs refused (Citadel's metric names). */
@@ -92,8 +85,25 @@ export class CertificateAuthority {
       throw new CsrError(`the CSR does not parse: ${(e as Error).message}`);
     }
     if (!(await csr.verify())) throw new CsrError('the CSR signature does not verify');
-    const publicKey = await csr.publicKey.export();
     const spiffe = spiffeId(this.trustDomain, id);
+    return this.certify(await csr.publicKey.export(), [{ type: 'url', value: spiffe }], ttlMs, now, spiffe);
+  }
+
+  /**
+   * A certificate for the control plane's own TLS port: a key made here, the SPIFFE id of `id` plus the DNS names
+   * and IP addresses clients dial (they verify the host name as any TLS client does).
+   */
+  async issueServing(id: WorkloadIdentity, dnsNames: readonly string[], ips: readonly string[], ttlMs = DEFAULT_SVID_TTL_MS, now = Date.now()): Promise<IssuedCertificate & { keyPem: string }> {
+    const keys = (await subtle.generateKey(EC_P256, true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
+    const spiffe = spiffeId(this.trustDomain, id);
+    const names = [{ type: 'url' as const, value: spiffe }, ...dnsNames.map((value) => ({ type: 'dns' as const, value })), ...ips.map((value) => ({ type: 'ip' as const, value }))];
+    const issued = await this.certify(keys.publicKey, names, ttlMs, now, spiffe);
+    this.log(`ca: issued the control plane's serving certificate ${spiffe} serial ${issued.serial} until ${issued.expiresAt.toISOString()}`);
+    return { ...issued, keyPem: await exportKeyPem(keys.privateKey) };
+  }
+
+  private async certify(publicKey: CryptoKey, names: { type: 'url' | 'dns' | 'ip'; value: string }[], ttlMs: number, now: number, spiffe: string): Promise<IssuedCertificate> {
+    const lib = x509();
     const serial = serialNumber();
     const notAfter = new Date(now + ttlMs);
     const cert = await lib.X509CertificateGenerator.create({
@@ -110,7 +120,7 @@ export class CertificateAuthority {
         new lib.KeyUsagesExtension(lib.KeyUsageFlags.digitalSignature | lib.KeyUsageFlags.keyEncipherment, true),
         new lib.ExtendedKeyUsageExtension([lib.ExtendedKeyUsage.serverAuth, lib.ExtendedKeyUsage.clientAuth]),
         // an empty subject makes the SAN the certificate's only name: RFC 5280 wants it critical then
-        new lib.SubjectAlternativeNameExtension([{ type: 'url', value: spiffe }], true),
+        new lib.SubjectAlternativeNameExtension(names, true),
         await lib.SubjectKeyIdentifierExtension.create(publicKey),
         this.authorityKeyId,
       ],
