@@ -11,6 +11,7 @@ import { AdsServer } from './xds/ads-server.js';
 import { PilotMetrics } from './xds/metrics.js';
 import type { CertificateAuthority } from './ca/authority.js';
 import { addCertificateService } from './ca/ca-grpc.js';
+import { RootRotation } from './ca/rotation.js';
 import { ServingCertificate } from './xds/serving-cert.js';
 import { streamAuthenticator } from './xds/stream-auth.js';
 import type { CaFiles } from './ca/material.js';
@@ -104,7 +105,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   try {
     if (ownStore) cleanups.push(() => store.close());
     const { openCa } = await import('./ca/ca-state.js');
-    const meshCa = await openCa({ trustDomain, files: opts.caFiles, dataDir, log });
+    const opened = await openCa({ trustDomain, files: opts.caFiles, dataDir, log });
+    const meshCa = opened.ca;
     ca = meshCa;
     await registry.start();
     cleanups.push(() => registry.close());
@@ -118,6 +120,19 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     const serving = await ServingCertificate.start(meshCa, host, log);
     cleanups.push(() => serving.close());
     const auth = streamAuthenticator(identityTokens);
+    const rotation = new RootRotation({
+      ca: meshCa,
+      ...(opened.persist !== undefined ? { persist: opened.persist } : {}),
+      ...(opened.next !== undefined ? { next: opened.next } : {}),
+      trustChanged: async () => {
+        ingestion!.trustBundleChanged();
+        await serving.renew();
+      },
+      connected: () => ads.connected(),
+      lastSent: (connId, typeUrl) => generator.lastSent(connId, typeUrl),
+      acked: (connId, typeUrl) => ads.proxies().some((p) => p.connId === connId && p.types.some((t) => t.typeUrl === typeUrl && t.status === 'SYNCED')),
+      log,
+    });
     const xdsTlsPort = await ads.listen(opts.xdsTlsPort ?? DEFAULT_XDS_TLS_PORT, host, serving.credentials(), (server) => addCertificateService(server, meshCa, auth, log), auth);
     const api = new ApiServer(
       {
@@ -129,6 +144,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         xdsMetrics: () => metrics.render(),
         ready: () => ready,
         ca: meshCa,
+        rotation,
         auth: { adminToken: admin.token, tokens: identityTokens },
       },
       log,

@@ -16,7 +16,7 @@ import { RouteRegistry } from './xds/route-registry.js';
 import type { AdsClient } from './xds/ads-client.js';
 import { adsClientFor } from './xds/bootstrap-ads.js';
 import { meshIdentity } from './identity/mesh-identity.js';
-import { WORKLOAD_SECRET, type WorkloadCertificateAgent } from './identity/workload-agent.js';
+import { ROOT_SECRET, WORKLOAD_SECRET, type WorkloadCertificateAgent } from './identity/workload-agent.js';
 import { announce } from './runtime/lifecycle.js';
 import { Runtime } from './runtime-config/runtime.js';
 import { HealthCheckState } from './admin/health-check-state.js';
@@ -138,7 +138,7 @@ export class Proxy {
     identity.agent?.start();
     this.ads = await adsClientFor(this.bootstrap, VERSION, {
       ...(identity.credentials !== undefined ? { credentials: identity.credentials } : {}),
-      ...(identity.agent !== undefined ? { localSecrets: [WORKLOAD_SECRET] } : {}),
+      ...(identity.agent !== undefined ? { localSecrets: [WORKLOAD_SECRET], wantedSecrets: [ROOT_SECRET] } : {}),
       target: { clusters: this.clusters, listeners: this.listeners, routes: this.rds, staticClusters: s.clusters, staticListeners: s.listeners, secrets: this.secrets },
       stats: this.stats,
       random: this.random,

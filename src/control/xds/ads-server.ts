@@ -216,6 +216,7 @@ export class AdsServer {
       connectedAt: new Date(),
       mode: conn.mode,
       peer: conn.peer,
+      ...(conn.identity !== undefined ? { identity: conn.identity } : {}),
     };
     conn.proxy = proxy;
     this.ctx.metrics.connected(++this.connectedCount);

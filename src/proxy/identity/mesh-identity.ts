@@ -3,7 +3,7 @@ import type { Bootstrap } from '../config/types.js';
 import type { SecretManager } from '../tls/secret-manager.js';
 import { controlPlaneTargets } from '../xds/bootstrap-ads.js';
 import { controlPlaneCredentials, type XdsCredentials } from '../xds/xds-credentials.js';
-import type { WorkloadCertificateAgent } from './workload-agent.js';
+import { ROOT_SECRET, WorkloadCertificateAgent } from './workload-agent.js';
 
 export interface MeshIdentity {
   credentials?: XdsCredentials;
@@ -12,7 +12,7 @@ export interface MeshIdentity {
 
 /**
  * Nothing for a plaintext (or no) control plane. Over TLS the proxy needs a token or a client certificate for its
- * first connection; the agent (loaded only here: it brings the X.509 library) then keeps a workload certificate.
+ * first connection; the agent then keeps a workload certificate (the X.509 library loads on its first CSR).
  */
 export async function meshIdentity(b: Bootstrap, token: string | undefined, secrets: SecretManager, log: (msg: string) => void): Promise<MeshIdentity> {
   const credentials = controlPlaneCredentials(b, token);
@@ -24,7 +24,8 @@ export async function meshIdentity(b: Bootstrap, token: string | undefined, secr
   if (credentials.token === undefined && credentials.staticCert === undefined) {
     throw new Error(`the control plane (${targets.join(', ')}) is reached over TLS: give --token-file FILE or TRELLIS_TOKEN to prove this workload's identity`);
   }
-  const [{ WorkloadCertificateAgent }, { requestCertificate }] = await Promise.all([import('./workload-agent.js'), import('./ca-client.js')]);
+  // the CA client brings HTTP/2 and the codec; a plaintext or static proxy never loads it
+  const { requestCertificate } = await import('./ca-client.js');
   let attempt = 0;
   const agent = new WorkloadCertificateAgent({
     secrets,
@@ -33,5 +34,13 @@ export async function meshIdentity(b: Bootstrap, token: string | undefined, secr
     request: (csr) => requestCertificate(targets[attempt++ % targets.length]!, credentials, csr, 0),
   });
   credentials.workloadCert = () => agent.current();
+  // the trust bundle arrives over the verified channel: it is also what the control plane's certificate must chain to
+  // from now on (after a root rotation retires the root in --ca-root)
+  secrets.watch([ROOT_SECRET], () => {
+    const bundle = secrets.get(ROOT_SECRET)?.validation_context?.trusted_ca;
+    if (bundle === undefined) return;
+    credentials.ca = bundle;
+    agent.trustBundleChanged(bundle);
+  });
   return { credentials, agent };
 }

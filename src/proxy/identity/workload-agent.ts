@@ -27,6 +27,8 @@ export interface WorkloadAgentOptions {
 interface Held extends KeyPair {
   spiffe: string;
   notAfter: number;
+  /** The last certificate of our chain: the one a root must have issued. */
+  top: X509Certificate;
 }
 
 function selfSigned(c: X509Certificate): boolean {
@@ -34,19 +36,21 @@ function selfSigned(c: X509Certificate): boolean {
 }
 
 /** The leaf (must be for our key) and its intermediates; self-signed roots are left out (peers trust them through ROOTCA). */
-export function checkChain(chainPem: readonly string[], keyPem: string): { chain: string; leaf: X509Certificate } {
+export function checkChain(chainPem: readonly string[], keyPem: string): { chain: string; leaf: X509Certificate; top: X509Certificate } {
   if (chainPem.length === 0) throw new Error('the CA answered no certificate');
   const certs = chainPem.map((p) => new X509Certificate(p));
   const leaf = certs[0]!;
   if (!leaf.checkPrivateKey(createPrivateKey(keyPem))) throw new Error('the certificate the CA answered is not for our key');
+  const kept = certs.filter((c, i) => i === 0 || !selfSigned(c));
   const chain = chainPem.filter((_, i) => i === 0 || !selfSigned(certs[i]!)).map((p) => `${p.trim()}\n`).join('');
-  return { chain, leaf };
+  return { chain, leaf, top: kept[kept.length - 1]! };
 }
 
 export class WorkloadCertificateAgent {
   private held: Held | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private renewing = false;
   private readonly backoff: Backoff;
   private readonly now: () => number;
   private readonly log: (msg: string) => void;
@@ -74,6 +78,21 @@ export class WorkloadCertificateAgent {
     return new Promise((resolve) => this.firstWaiters.push(resolve));
   }
 
+  /**
+   * The mesh roots changed (ROOTCA over SDS). The control plane lists the root it signs with first: when that is not
+   * the root our certificate chains to, a root rotation is under way and we renew now rather than at half life.
+   */
+  trustBundleChanged(bundlePem: string): void {
+    const first = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(bundlePem)?.[0];
+    const h = this.held;
+    if (first === undefined || h === undefined || this.closed || this.renewing) return;
+    const root = new X509Certificate(first);
+    if (h.top.fingerprint256 === root.fingerprint256 || (h.top.checkIssued(root) && h.top.verify(root.publicKey))) return;
+    this.log(`identity: the mesh signs with a new root; renewing the workload certificate now`);
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    void this.renew();
+  }
+
   close(): void {
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
@@ -82,14 +101,15 @@ export class WorkloadCertificateAgent {
 
   private async renew(): Promise<void> {
     this.timer = undefined;
+    this.renewing = true;
     try {
       const { keyPem, csrPem } = await createCsr();
       const answer = await this.opts.request(csrPem);
       if (this.closed) return;
-      const { chain, leaf } = checkChain(answer, keyPem);
+      const { chain, leaf, top } = checkChain(answer, keyPem);
       const notAfter = new Date(leaf.validTo).getTime();
       const spiffe = /URI:([^,\s]+)/.exec(leaf.subjectAltName ?? '')?.[1] ?? '(no URI SAN)';
-      this.held = { cert: chain, key: keyPem, spiffe, notAfter };
+      this.held = { cert: chain, key: keyPem, spiffe, notAfter, top };
       this.opts.secrets.set(WORKLOAD_SECRET, { tls_certificate: { certificate_chain: chain, private_key: keyPem } });
       this.log(`identity: workload certificate ${spiffe} serial ${leaf.serialNumber} until ${new Date(notAfter).toISOString()}`);
       this.backoff.reset();
@@ -101,6 +121,8 @@ export class WorkloadCertificateAgent {
       const delay = this.backoff.next();
       this.log(`identity: certificate request failed (${e instanceof Error ? e.message : String(e)}); retrying in ${delay} ms`);
       this.schedule(delay);
+    } finally {
+      this.renewing = false;
     }
   }
 

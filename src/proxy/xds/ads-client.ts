@@ -67,6 +67,8 @@ export interface AdsClientOptions {
   credentials?: XdsCredentials;
   /** SDS names the proxy provides itself (the workload certificate `default`): not subscribed over ADS. */
   localSecrets?: readonly string[];
+  /** SDS names subscribed even when no TLS context names them (ROOTCA: the agent follows root rotations through it). */
+  wantedSecrets?: readonly string[];
   connectTimeoutMs?: number;
   log?(msg: string): void;
   onListenersApplied?(bound: BoundListener[]): void;
@@ -133,6 +135,7 @@ export class AdsClient {
     this.subs = new Subscriptions(this.state, this.applier, this.vhds, (r) => this.byType.get(r.watch.typeUrl)?.send(r) ?? false, (name) =>
       this.opts.target.secrets?.delete(name),
       new Set(this.opts.localSecrets ?? []),
+      this.opts.wantedSecrets ?? [],
     );
     this.subs.followClusters();
     this.subs.followListeners();
