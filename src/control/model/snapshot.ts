@@ -9,6 +9,7 @@ export interface SnapshotInput {
   rootNamespace?: string;
   trustDomain?: string;
   mesh?: MeshConfig;
+  trustBundlePem?: string;
   services?: readonly ServiceInfo[];
   instances?: readonly InstanceInfo[];
   virtualServices?: readonly VirtualService[];
@@ -103,6 +104,7 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     rootNamespace: input.rootNamespace ?? DEFAULT_ROOT_NAMESPACE,
     trustDomain: input.trustDomain ?? DEFAULT_TRUST_DOMAIN,
     mesh: input.mesh ?? DEFAULT_MESH_CONFIG,
+    trustBundlePem: input.trustBundlePem ?? '',
     services: Object.freeze(uniqueServices),
     instances: Object.freeze(instances),
     virtualServices: Object.freeze(virtualServices),

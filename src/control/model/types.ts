@@ -59,7 +59,8 @@ export interface InstanceInfo {
 }
 
 /** A change class that triggers pushes: a resource kind, or 'endpoints' for registry-only changes. */
-export type ChangeKind = 'Service' | 'VirtualService' | 'DestinationRule' | 'Gateway' | 'ServiceEntry' | 'WorkloadEntry' | 'Sidecar' | 'AuthorizationPolicy' | 'RequestAuthentication' | 'endpoints';
+/** Resource kinds, registry endpoints, or the mesh trust bundle (the CA's roots). */
+export type ChangeKind = 'Service' | 'VirtualService' | 'DestinationRule' | 'Gateway' | 'ServiceEntry' | 'WorkloadEntry' | 'Sidecar' | 'AuthorizationPolicy' | 'RequestAuthentication' | 'endpoints' | 'trustBundle';
 
 /** Lookups precomputed once per Snapshot so translation only does map reads. */
 export interface SnapshotIndex {
@@ -94,6 +95,8 @@ export interface Snapshot {
   readonly trustDomain: string;
   /** The mesh config (trellis control --mesh-config): ext_authz providers, trust domain aliases, gateway topology. */
   readonly mesh: MeshConfig;
+  /** The mesh roots (PEM), served to proxies as the SDS secret ROOTCA; '' when the control plane has no CA (tests). */
+  readonly trustBundlePem: string;
   /** Sorted by hostname. */
   readonly services: readonly ServiceInfo[];
   readonly instances: readonly InstanceInfo[];

@@ -17,6 +17,7 @@ export interface MeshInput {
   mesh?: MeshConfig;
   /** Fetched JWKS by jwksUri (see JwksResolver). */
   jwks?: ReadonlyMap<string, string>;
+  trustBundlePem?: string;
 }
 
 function ofKind<K extends MeshResource['kind']>(rs: readonly MeshResource[], kind: K): Extract<MeshResource, { kind: K }>[] {
@@ -54,6 +55,7 @@ export function buildMeshSnapshot(input: MeshInput): Snapshot {
     ...(input.rootNamespace !== undefined ? { rootNamespace: input.rootNamespace } : {}),
     ...(input.trustDomain !== undefined ? { trustDomain: input.trustDomain } : {}),
     ...(input.mesh !== undefined ? { mesh: input.mesh } : {}),
+    ...(input.trustBundlePem !== undefined ? { trustBundlePem: input.trustBundlePem } : {}),
     services,
     instances,
     virtualServices,

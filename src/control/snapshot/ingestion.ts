@@ -29,6 +29,8 @@ export interface IngestionOptions {
   mesh?: MeshConfig;
   /** Fetches the JWKS RequestAuthentications name; its changes rebuild the snapshot like a RequestAuthentication edit. */
   jwks?: JwksSource;
+  /** The mesh roots now (read on every rebuild; call trustBundleChanged() when they change). */
+  trustBundle?: () => string;
   log?: (msg: string) => void;
 }
 
@@ -97,6 +99,12 @@ export class Ingestion {
     return () => this.listeners.delete(fn);
   }
 
+  /** The CA's roots changed (a root rotation): every proxy gets the new ROOTCA. */
+  trustBundleChanged(): void {
+    this.dirtyKinds.add('trustBundle');
+    this.debounce.trigger();
+  }
+
   /** Rebuilds now if changes are waiting in the debounce window (tests, shutdown). */
   flush(): void {
     this.debounce.flush();
@@ -130,6 +138,7 @@ export class Ingestion {
       ...(this.opts.rootNamespace !== undefined ? { rootNamespace: this.opts.rootNamespace } : {}),
       ...(this.opts.trustDomain !== undefined ? { trustDomain: this.opts.trustDomain } : {}),
       ...(this.opts.mesh !== undefined ? { mesh: this.opts.mesh } : {}),
+      ...(this.opts.trustBundle !== undefined ? { trustBundlePem: this.opts.trustBundle() } : {}),
     });
   }
 
