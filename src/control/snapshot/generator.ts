@@ -21,7 +21,8 @@ function collectSourceLabelKeys(v: unknown, out: Set<string>): void {
 
 /**
  * The label keys any selector in the snapshot reads from a proxy (Sidecar and DestinationRule workloadSelector,
- * VirtualService sourceLabels, Gateway selector): the only labels translation output can depend on.
+ * VirtualService sourceLabels, Gateway selector, AuthorizationPolicy and RequestAuthentication selector): the only
+ * labels translation output can depend on.
  */
 function labelKeysRead(snap: Snapshot): readonly string[] {
   let keys = selectorKeys.get(snap);
@@ -31,6 +32,7 @@ function labelKeysRead(snap: Snapshot): readonly string[] {
     for (const dr of snap.destinationRules) for (const k of Object.keys(dr.spec.workloadSelector?.labels ?? {})) out.add(k);
     for (const gw of snap.gateways) for (const k of Object.keys(gw.spec.selector ?? {})) out.add(k);
     for (const vs of snap.virtualServices) collectSourceLabelKeys(vs.spec, out);
+    for (const p of [...snap.authorizationPolicies, ...snap.requestAuthentications]) for (const k of Object.keys(p.spec.selector?.matchLabels ?? {})) out.add(k);
     keys = [...out].sort();
     selectorKeys.set(snap, keys);
   }
