@@ -110,6 +110,11 @@ describe('authorization and JWT through real sidecars', () => {
       return r.status === status ? r : undefined;
     }, 15_000, what) as Promise<Reply>;
 
+  /** Deletes policies one by one (a delete naming a missing one would change nothing), so a failed test leaves none behind. */
+  async function removeAll(names: string[], kind = 'authorizationpolicy', ns = 'default'): Promise<void> {
+    for (const n of names) await cli(control, ['delete', kind, n, '-n', ns]);
+  }
+
   async function token(claims: Record<string, unknown>, opts: { key?: CryptoKey; exp?: number; alg?: string } = {}): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
     return new SignJWT({ groups: ['group1'], ...claims })
@@ -176,7 +181,8 @@ spec:
     assert.match(control.out(), /mesh config: enableTracing ignored \(observability only/);
   });
 
-  it("HTTP task: allow-nothing denies with 403 RBAC: access denied; the viewer policy allows GET only; a DENY by header wins", async () => {
+  it("HTTP task: allow-nothing denies with 403 RBAC: access denied; the viewer policy allows GET only; a DENY by header wins", async (t) => {
+    t.after(() => removeAll(['allow-nothing', 'productpage-viewer', 'deny-beta']));
     assert.equal((await get('/productpage')).status, 200);
     const ap = await applyYaml(control, `
 apiVersion: security.istio.io/v1
@@ -187,6 +193,8 @@ spec: {}
     assert.equal(ap.code, 0, ap.stderr + ap.stdout);
     const denied = await until(403, () => get('/productpage'), 'allow-nothing to apply');
     assert.equal(denied.body, 'RBAC: access denied');
+    const grpcCall = await request(pagePort(), { path: '/reviews.Reviews/Get', method: 'POST', host: 'productpage:9080', headers: { 'content-type': 'application/grpc' }, body: Buffer.alloc(5) });
+    assert.equal(grpcCall.headers['grpc-status'], '7', 'a gRPC caller gets PERMISSION_DENIED');
     await applyYaml(control, `
 apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
@@ -211,7 +219,8 @@ spec:
     await until(200, () => get('/productpage', {}, 'POST'), 'policies removed');
   });
 
-  it('TCP task: ALLOW on port 9000 lets connections through; a rule needing HTTP is dropped, so nothing is allowed', async () => {
+  it('TCP task: ALLOW on port 9000 lets connections through; a rule needing HTTP is dropped, so nothing is allowed', async (t) => {
+    t.after(() => cli(control, ['delete', 'authorizationpolicy', 'tcp-policy', '-n', 'foo']));
     assert.equal(await tcpTry(tcp.inboundPort!), 'echo');
     await applyYaml(control, `
 apiVersion: security.istio.io/v1
@@ -238,7 +247,11 @@ spec:
     await waitFor(async () => (await tcpTry(tcp.inboundPort!)) === 'echo', 10_000, 'TCP allowed again');
   });
 
-  it('JWT task: a valid token passes, a bad one is refused (401; 403 for another audience), none passes until a policy requires it', async () => {
+  it('JWT task: a valid token passes, a bad one is refused (401; 403 for another audience), none passes until a policy requires it', async (t) => {
+    t.after(async () => {
+      await cli(control, ['delete', 'authorizationpolicy', 'require-jwt', '-n', 'default']);
+      await cli(control, ['delete', 'requestauthentication', 'jwt-example', '-n', 'default']);
+    });
     await applyYaml(control, `
 apiVersion: security.istio.io/v1
 kind: RequestAuthentication
@@ -295,7 +308,8 @@ spec:
     await until(200, () => get('/headers', { authorization: `Bearer ${bad.forged!}` }), 'RequestAuthentication removed');
   });
 
-  it('CUSTOM: ext_authz from the mesh config is asked only for the paths the policy selects', async () => {
+  it('CUSTOM: ext_authz from the mesh config is asked only for the paths the policy selects', async (t) => {
+    t.after(() => cli(control, ['delete', 'authorizationpolicy', 'ext-authz', '-n', 'default']));
     await applyYaml(control, `
 apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
@@ -315,6 +329,48 @@ spec:
     assert.equal((await get('/ip', { 'x-ext-authz': 'deny' })).status, 200, 'a path the policy does not select is not checked');
     assert.equal(ext.requests.length, checks + 1, 'one check for /headers, none for /ip');
     await cli(control, ['delete', 'authorizationpolicy', 'ext-authz', '-n', 'default']);
+  });
+
+  it('principals and namespaces from the peer certificate (needs auto-mTLS between sidecars)', async (t) => {
+    const ps = await cli(control, ['proxy-status']);
+    const id = ps.stdout.split('\n').find((l) => l.includes('productpage'))?.split(/\s+/)[0] ?? '';
+    const listeners = (await cli(control, ['proxy-config', 'listener', id, '-o', 'json'])).stdout;
+    const inbound = (JSON.parse(listeners) as { name: string }[]).find((l) => l.name === 'inbound');
+    if (!JSON.stringify(inbound).includes('transport_socket')) {
+      t.skip('the inbound listener terminates no TLS yet: auto-mTLS (helper "mtls") is not on this branch');
+      return;
+    }
+    const [sleep, other] = await Promise.all([
+      startSidecar(control, { service: 'sleep', labels: 'app=sleep', servicePort: 80, serviceAccount: 'sleep' }),
+      startSidecar(control, { service: 'other', namespace: 'foo', labels: 'app=other', servicePort: 80, serviceAccount: 'other' }),
+    ]);
+    try {
+      const via = (s: Sidecar, host: string): Promise<Reply> => request(s.outboundPort, { path: '/productpage', host });
+      await applyYaml(control, `
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: from-sleep, namespace: default}
+spec:
+  selector: {matchLabels: {app: productpage}}
+  rules: [{from: [{source: {principals: ["cluster.local/ns/default/sa/sleep"]}}, {source: {namespaces: ["foo"]}}], to: [{operation: {methods: ["GET"]}}]}]
+`);
+      await until(200, () => via(sleep, 'productpage:9080'), 'sleep allowed by principal');
+      await until(200, () => via(other, 'productpage.default:9080'), 'foo allowed by namespace');
+      await applyYaml(control, `
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: from-sleep, namespace: default}
+spec:
+  selector: {matchLabels: {app: productpage}}
+  rules: [{from: [{source: {principals: ["cluster.local/ns/default/sa/sleep"]}}]}]
+`);
+      await until(403, () => via(other, 'productpage.default:9080'), 'foo no longer allowed');
+      assert.equal((await via(sleep, 'productpage:9080')).status, 200);
+      assert.equal((await get('/productpage')).status, 403, 'plaintext straight to the inbound port has no principal');
+    } finally {
+      await cli(control, ['delete', 'authorizationpolicy', 'from-sleep', '-n', 'default']);
+      await Promise.all([sleep.stop(), other.stop()]);
+    }
   });
 
   it('a CUSTOM policy naming a provider the mesh config lacks fails closed, and analyze says why', async () => {
