@@ -434,6 +434,8 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
     'minimum_ring_size hash_function maximum_ring_size',
   'config.cluster.v3.Cluster.MaglevLbConfig':
     'table_size',
+  'config.cluster.v3.Cluster.TransportSocketMatch':
+    'name match transport_socket',
   'config.cluster.v3.Cluster.CommonLbConfig':
     'healthy_panic_threshold zone_aware_lb_config locality_weighted_lb_config update_merge_window ignore_new_hosts_until_first_hc close_connections_on_host_set_change consistent_hashing_lb_config override_host_status',
   'config.cluster.v3.Cluster':

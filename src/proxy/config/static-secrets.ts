@@ -40,5 +40,9 @@ export function inlineStaticSecrets(ctx: Ctx, b: Bootstrap): void {
   b.static_resources.clusters.forEach((c, i) => {
     const ts = c.transport_socket;
     if (ts !== undefined) resolve(ctx, ts.typed_config.common_tls_context, secrets, `static_resources.clusters[${i}].transport_socket.typed_config.common_tls_context`);
+    (c.transport_socket_matches ?? []).forEach((tm, j) => {
+      const mts = tm.transport_socket;
+      if (mts !== undefined) resolve(ctx, mts.typed_config.common_tls_context, secrets, `static_resources.clusters[${i}].transport_socket_matches[${j}].transport_socket.typed_config.common_tls_context`);
+    });
   });
 }

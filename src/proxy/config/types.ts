@@ -468,6 +468,15 @@ export interface TransportSocket<T> {
   typed_config: T;
 }
 
+/** One entry of a cluster's transport_socket_matches: endpoints whose socket-match metadata contains `match` use its socket. */
+export interface TransportSocketMatch {
+  name: string;
+  /** Key/values the endpoint's filter_metadata["envoy.transport_socket_match"] must contain ({} matches every endpoint). */
+  match: Record<string, unknown>;
+  /** undefined: raw_buffer (plaintext). */
+  transport_socket?: TransportSocket<UpstreamTlsContext>;
+}
+
 // ---------------------------------------------------------------- listeners
 export interface FilterChainMatch {
   destination_port?: number;
@@ -659,6 +668,8 @@ export interface Cluster {
   ring_hash_lb_config: { minimum_ring_size: number; maximum_ring_size: number; hash_function: 'XX_HASH' | 'MURMUR_HASH_2' }; // 1024, 8388608
   maglev_lb_config: { table_size: number }; // default 65537
   transport_socket?: TransportSocket<UpstreamTlsContext>;
+  /** Per-endpoint transport sockets, first match wins; hosts no entry matches (or all, when absent) use transport_socket. */
+  transport_socket_matches?: TransportSocketMatch[];
   typed_extension_protocol_options: { http?: HttpProtocolOptions };
   per_connection_buffer_limit_bytes: number; // default 1 MiB
   close_connections_on_host_health_failure: boolean;
