@@ -388,6 +388,10 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
     'common_tls_context require_client_certificate require_sni session_ticket_keys session_ticket_keys_sds_secret_config disable_stateless_session_resumption disable_stateful_session_resumption session_timeout ocsp_staple_policy full_scan_certs_on_sni_mismatch',
   'extensions.transport_sockets.tls.v3.CommonTlsContext':
     'tls_params tls_certificates tls_certificate_sds_secret_configs tls_certificate_provider_instance tls_certificate_certificate_provider tls_certificate_certificate_provider_instance validation_context validation_context_sds_secret_config combined_validation_context validation_context_certificate_provider validation_context_certificate_provider_instance alpn_protocols custom_handshaker key_log',
+  'extensions.transport_sockets.tls.v3.CommonTlsContext.CombinedCertificateValidationContext':
+    'default_validation_context validation_context_sds_secret_config validation_context_certificate_provider validation_context_certificate_provider_instance',
+  'extensions.transport_sockets.tls.v3.CertificateValidationContext.SystemRootCerts':
+    '',
   'extensions.transport_sockets.tls.v3.TlsParameters':
     'tls_minimum_protocol_version tls_maximum_protocol_version cipher_suites ecdh_curves signature_algorithms',
   'extensions.transport_sockets.tls.v3.TlsCertificate':

@@ -430,6 +430,8 @@ export interface TlsCertificate {
 
 export interface CertificateValidationContext {
   trusted_ca?: string; // PEM
+  /** system_root_certs: {} — verify against the runtime's bundled public roots when there is no trusted_ca. */
+  system_root_certs?: true;
   match_typed_subject_alt_names: SubjectAltNameMatcher[];
   verify_certificate_spki: string[];
   verify_certificate_hash: string[];
@@ -447,6 +449,7 @@ export interface CommonTlsContext {
   };
   /** SDS references left after static secrets are put in place (none in an accepted config until SDS is subscribed to). */
   tls_certificate_sds_secret_configs: { name: string }[];
+  /** With validation_context also set, this is a combined_validation_context: the secret is merged over that default. */
   validation_context_sds_secret_config?: { name: string };
 }
 

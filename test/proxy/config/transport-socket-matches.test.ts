@@ -77,3 +77,36 @@ describe('cluster transport_socket_matches', () => {
     assert.ok(ok.ok, ok.ok ? '' : describeErrors(ok.errors));
   });
 });
+
+describe('combined_validation_context and system_root_certs', () => {
+  it('keep the default context beside the SDS reference (merged when the secret arrives), static secrets merged at load', () => {
+    const sans = [{ san_type: 'URI', matcher: { exact: 'spiffe://cluster.local/ns/default/sa/b' } }];
+    const b = base();
+    set(b, 'static_resources.clusters[0].transport_socket', tlsSocket({ combined_validation_context: { default_validation_context: { match_typed_subject_alt_names: sans }, validation_context_sds_secret_config: { name: 'ca' } } }));
+    set(b, 'static_resources.secrets', [CA]);
+    const r = parseBootstrap(b, { baseDir: '/' });
+    assert.ok(r.ok, r.ok ? '' : describeErrors(r.errors));
+    const vc = r.value.static_resources.clusters[0]!.transport_socket!.typed_config.common_tls_context.validation_context!;
+    assert.equal(vc.trusted_ca, 'CA-PEM');
+    assert.equal(vc.match_typed_subject_alt_names[0]!.matcher.kind, 'exact');
+    const over = validateCluster({ ...staticCluster('x', 1), transport_socket: tlsSocket({ combined_validation_context: { default_validation_context: {}, validation_context_sds_secret_config: { name: 'ROOTCA', sds_config: { ads: {} } } } }) }, 'x');
+    assert.ok(over.ok, over.ok ? '' : describeErrors(over.errors));
+    const common = over.value.transport_socket!.typed_config.common_tls_context;
+    assert.deepEqual(common.validation_context_sds_secret_config, { name: 'ROOTCA' });
+    assert.notEqual(common.validation_context, undefined);
+  });
+
+  it('refuses a combined context without its parts, and combining it with validation_context', () => {
+    const e = describeErrors(errorsOf(validateCluster({ ...staticCluster('x', 1), transport_socket: tlsSocket({ combined_validation_context: {} }) }, 'x')));
+    assert.match(e, /combined_validation_context\.default_validation_context: /);
+    assert.match(e, /combined_validation_context\.validation_context_sds_secret_config: /);
+    const both = describeErrors(errorsOf(validateCluster({ ...staticCluster('x', 1), transport_socket: tlsSocket({ validation_context: {}, combined_validation_context: { default_validation_context: {}, validation_context_sds_secret_config: { name: 'a', sds_config: { ads: {} } } } }) }, 'x')));
+    assert.match(both, /validation_context|combined_validation_context/);
+  });
+
+  it('system_root_certs: {} is accepted and kept', () => {
+    const r = validateCluster({ ...staticCluster('x', 1), transport_socket: tlsSocket({ validation_context: { system_root_certs: {} } }) }, 'x');
+    assert.ok(r.ok, r.ok ? '' : describeErrors(r.errors));
+    assert.equal(r.value.transport_socket!.typed_config.common_tls_context.validation_context?.system_root_certs, true);
+  });
+});
