@@ -7,10 +7,13 @@ import { checkSchema, isPlainObject, isSet } from './schema.js';
 import { METADATA_SCHEMA } from './schemas.js';
 import {
   ACCEPTED_ISTIO_VERSIONS,
+  ACCEPTED_SECURITY_VERSIONS,
   DEFAULT_NAMESPACE,
-  ISTIO_API_VERSION,
   ISTIO_NETWORKING_GROUP,
+  ISTIO_SECURITY_GROUP,
   KINDS,
+  SECURITY_KINDS,
+  storedApiVersion,
   ORIGINAL_API_VERSION_ANNOTATION,
   resourceKey,
   type Kind,
@@ -137,7 +140,6 @@ function unwrapItems(
 
 /** Istio's own kinds that Trellis does not serve yet, by API group: named as such, not as unknown. */
 const ISTIO_KINDS_NOT_SERVED: Readonly<Record<string, string>> = {
-  PeerAuthentication: 'security.istio.io',
   AuthorizationPolicy: 'security.istio.io',
   RequestAuthentication: 'security.istio.io',
   Telemetry: 'telemetry.istio.io',
@@ -177,7 +179,7 @@ function parseOne(value: unknown, o: Origin, errors: ApiError[]): MeshResource |
   } else if (known) {
     const reason = apiVersionError(known, apiVersion);
     if (reason) errors.push(issue(o, label, 'apiVersion', reason));
-    else if (known !== 'Service' && apiVersion !== ISTIO_API_VERSION) original = apiVersion;
+    else if (known !== 'Service' && apiVersion !== storedApiVersion(known)) original = apiVersion;
   }
 
   if (!isSet(value.metadata)) {
@@ -209,14 +211,16 @@ function parseOne(value: unknown, o: Origin, errors: ApiError[]): MeshResource |
 
   const spec = isPlainObject(value.spec) ? value.spec : {};
   // The spec is structurally unchecked here; validateResource() checks it field by field.
-  return { apiVersion: known === 'Service' ? 'v1' : ISTIO_API_VERSION, kind: known, metadata, spec } as MeshResource;
+  return { apiVersion: storedApiVersion(known), kind: known, metadata, spec } as MeshResource;
 }
 
 function apiVersionError(kind: Kind, apiVersion: string): string | undefined {
   if (kind === 'Service') return apiVersion === 'v1' ? undefined : `unsupported apiVersion "${apiVersion}" for kind Service (accepted: v1)`;
   const [group, version, extra] = apiVersion.split('/');
-  const accepted = ACCEPTED_ISTIO_VERSIONS.map((v) => `${ISTIO_NETWORKING_GROUP}/${v}`).join(', ');
-  if (group !== ISTIO_NETWORKING_GROUP || extra !== undefined || !(ACCEPTED_ISTIO_VERSIONS as readonly string[]).includes(version ?? '')) {
+  const security = SECURITY_KINDS.includes(kind);
+  const [wantGroup, versions]: [string, readonly string[]] = security ? [ISTIO_SECURITY_GROUP, ACCEPTED_SECURITY_VERSIONS] : [ISTIO_NETWORKING_GROUP, ACCEPTED_ISTIO_VERSIONS];
+  const accepted = versions.map((v) => `${wantGroup}/${v}`).join(', ');
+  if (group !== wantGroup || extra !== undefined || !versions.includes(version ?? '')) {
     return `unsupported apiVersion "${apiVersion}" for kind ${kind} (accepted: ${accepted})`;
   }
   return undefined;

@@ -536,9 +536,24 @@ export interface SidecarSpec {
 
 export type Sidecar = Resource<'Sidecar', SidecarSpec>;
 
+// ───────────────────────── PeerAuthentication (security.istio.io) ─────────────────────────
+
+/** UNSET inherits from the parent policy (workload → namespace → mesh); no policy at all is PERMISSIVE. */
+export type PeerAuthenticationMode = 'UNSET' | 'DISABLE' | 'PERMISSIVE' | 'STRICT';
+
+export interface PeerAuthenticationSpec {
+  /** Workloads of the policy's namespace it applies to; absent = the whole namespace (the whole mesh in the root namespace). */
+  selector?: { matchLabels?: Record<string, string> };
+  mtls?: { mode?: PeerAuthenticationMode };
+  /** Per workload port (the port the workload listens on, not the service port); needs a selector. */
+  portLevelMtls?: Record<string, { mode?: PeerAuthenticationMode }>;
+}
+
+export type PeerAuthentication = Resource<'PeerAuthentication', PeerAuthenticationSpec>;
+
 // ───────────────────────── unions and keys ─────────────────────────
 
-export type MeshResource = Service | VirtualService | DestinationRule | Gateway | ServiceEntry | WorkloadEntry | Sidecar;
+export type MeshResource = Service | VirtualService | DestinationRule | Gateway | ServiceEntry | WorkloadEntry | Sidecar | PeerAuthentication;
 
 export type Kind = MeshResource['kind'];
 
@@ -550,7 +565,19 @@ export const KINDS: readonly Kind[] = [
   'ServiceEntry',
   'WorkloadEntry',
   'Sidecar',
+  'PeerAuthentication',
 ];
+
+export const ISTIO_SECURITY_GROUP = 'security.istio.io';
+export const ACCEPTED_SECURITY_VERSIONS = ['v1', 'v1beta1'] as const;
+/** Kinds of Istio's security API (security.istio.io v1 / v1beta1, one schema, stored as v1). */
+export const SECURITY_KINDS: readonly Kind[] = ['PeerAuthentication'];
+
+/** The apiVersion a kind is stored (and printed) with. */
+export function storedApiVersion(kind: Kind): string {
+  if (kind === 'Service') return 'v1';
+  return SECURITY_KINDS.includes(kind) ? `${ISTIO_SECURITY_GROUP}/v1` : ISTIO_API_VERSION;
+}
 
 /** Narrow a MeshResource union by kind: ResourceOfKind<'Gateway'> = Gateway. */
 export type ResourceOfKind<K extends Kind> = Extract<MeshResource, { kind: K }>;

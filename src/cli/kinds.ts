@@ -1,6 +1,6 @@
 // CLI: resource kinds as users type them (kubectl's singular, plural and short names) and as kubectl prints them (`virtualservice.networking.istio.io/reviews`).
 import { UsageError } from './client.js';
-import { ISTIO_NETWORKING_GROUP, KINDS, parseResourceKey, type Kind } from '../api/types.js';
+import { ISTIO_NETWORKING_GROUP, ISTIO_SECURITY_GROUP, KINDS, SECURITY_KINDS, parseResourceKey, type Kind } from '../api/types.js';
 
 const SHORT: Readonly<Record<Kind, readonly string[]>> = {
   Service: ['svc'],
@@ -10,6 +10,7 @@ const SHORT: Readonly<Record<Kind, readonly string[]>> = {
   ServiceEntry: ['se'],
   WorkloadEntry: ['we'],
   Sidecar: [],
+  PeerAuthentication: ['pa'],
 };
 
 function plural(kind: Kind): string {
@@ -19,7 +20,8 @@ function plural(kind: Kind): string {
 }
 
 export function groupOf(kind: Kind): string {
-  return kind === 'Service' ? '' : ISTIO_NETWORKING_GROUP;
+  if (kind === 'Service') return '';
+  return SECURITY_KINDS.includes(kind) ? ISTIO_SECURITY_GROUP : ISTIO_NETWORKING_GROUP;
 }
 
 const ALIASES: ReadonlyMap<string, Kind> = new Map(

@@ -1,5 +1,5 @@
 // Model stage: builds an immutable Snapshot (sorted inputs plus lookup indexes) from services, instances and Istio resources.
-import type { DestinationRule, Gateway, Sidecar, VirtualService } from '../../api/types.js';
+import type { DestinationRule, Gateway, PeerAuthentication, Sidecar, VirtualService } from '../../api/types.js';
 import { fqdn, isWildcard } from '../../api/hosts.js';
 import type { InstanceInfo, ServiceInfo, Snapshot, SnapshotIndex } from './types.js';
 
@@ -13,6 +13,7 @@ export interface SnapshotInput {
   destinationRules?: readonly DestinationRule[];
   gateways?: readonly Gateway[];
   sidecars?: readonly Sidecar[];
+  peerAuthentications?: readonly PeerAuthentication[];
 }
 
 export const DEFAULT_ROOT_NAMESPACE = 'istio-system';
@@ -76,6 +77,9 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
   for (const dr of destinationRules) push(destinationRulesByHost, fqdn(dr.spec.host, dr.metadata.namespace, namespaces), dr);
   const sidecarsByNamespace = new Map<string, Sidecar[]>();
   for (const sc of sidecars) push(sidecarsByNamespace, sc.metadata.namespace, sc);
+  const peerAuthentications = [...(input.peerAuthentications ?? [])].sort(byKey);
+  const peerAuthenticationsByNamespace = new Map<string, PeerAuthentication[]>();
+  for (const pa of peerAuthentications) push(peerAuthenticationsByNamespace, pa.metadata.namespace, pa);
   const gatewaysByName = new Map<string, Gateway>();
   for (const gw of gateways) gatewaysByName.set(`${gw.metadata.namespace}/${gw.metadata.name}`, gw);
 
@@ -92,6 +96,7 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     sidecarsByNamespace,
     gatewaysByName,
     namespaces,
+    peerAuthenticationsByNamespace,
   };
   return Object.freeze({
     version: input.version,
@@ -103,6 +108,7 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     destinationRules: Object.freeze(destinationRules),
     gateways: Object.freeze(gateways),
     sidecars: Object.freeze(sidecars),
+    peerAuthentications: Object.freeze(peerAuthentications),
     index,
   });
 }

@@ -45,6 +45,7 @@ export function buildMeshSnapshot(input: MeshInput): Snapshot {
   const destinationRules: DestinationRule[] = ofKind(rs, 'DestinationRule');
   const gateways: Gateway[] = ofKind(rs, 'Gateway');
   const sidecars: Sidecar[] = ofKind(rs, 'Sidecar');
+  const peerAuthentications = ofKind(rs, 'PeerAuthentication');
   return buildSnapshot({
     version: input.version,
     ...(input.rootNamespace !== undefined ? { rootNamespace: input.rootNamespace } : {}),
@@ -55,5 +56,6 @@ export function buildMeshSnapshot(input: MeshInput): Snapshot {
     destinationRules,
     gateways,
     sidecars,
+    peerAuthentications,
   });
 }

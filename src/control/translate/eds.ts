@@ -6,6 +6,7 @@ import { ENDPOINT_TYPE, type Generator, type Json, type XdsResource, anyChanged 
 import { applyLocalityLb, groupByLocality } from './locality.js';
 import { memoInSnapshot, specKey } from './memo.js';
 import { effectivePolicy } from './policy.js';
+import { tlsModeMetadata } from './cluster-tls.js';
 
 /** Only STATIC-resolution services are EDS clusters; DNS ones carry their endpoints inline (see cds.ts). */
 export function isEdsCluster(spec: ClusterSpec): boolean {
@@ -22,11 +23,13 @@ export function loadAssignment(spec: ClusterSpec, proxy: ProxyNode, snap: Snapsh
     cluster_name: spec.name,
     endpoints: groups.map((g) => ({
       locality: { region: g.locality.region, zone: g.locality.zone, sub_zone: g.locality.subzone },
-      lb_endpoints: g.instances.map((i) => ({
-        endpoint: { address: socketAddress(i.address, i.port) },
-        health_status: 'HEALTHY',
-        load_balancing_weight: Math.max(1, Math.round(i.weight)),
-      })),
+      lb_endpoints: g.instances.map((i) => {
+        const ep: Json = { endpoint: { address: socketAddress(i.address, i.port) }, health_status: 'HEALTHY', load_balancing_weight: Math.max(1, Math.round(i.weight)) };
+        // the tlsMode auto-mTLS clusters match on: this endpoint has a sidecar
+        const md = tlsModeMetadata(i.tlsMode);
+        if (md !== undefined) ep.metadata = md;
+        return ep;
+      }),
       // always set: grpc-js-xds ignores a locality without a weight
       load_balancing_weight: Math.max(1, g.weight),
       priority: g.priority,
