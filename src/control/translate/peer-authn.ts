@@ -67,6 +67,9 @@ export function serviceMtlsDisabled(svc: ServiceInfo, snap: Snapshot): boolean {
   return namespaceMode(svc.namespace, snap) === 'DISABLE';
 }
 
+/** Istio's sidecar inbound HCM: the app learns the verified peer (x-forwarded-client-cert By, Hash, Subject, URI, DNS). */
+export const INBOUND_XFCC: Json = { forward_client_cert_details: 'APPEND_FORWARD', set_current_client_cert_details: { subject: true, dns: true, uri: true } };
+
 /** The inbound mTLS server: the workload certificate, clients' certificates required and verified against the mesh roots. */
 export function inboundMtlsSocket(): Json {
   return {

@@ -9,7 +9,7 @@ import { MESH_GATEWAY, virtualServiceFor } from './lookup.js';
 import { INBOUND_LISTENER, OUTBOUND_LISTENER, OUTBOUND_ROUTE, inboundClusterName, outboundClusterName } from './names.js';
 import { type RouteContext, defaultRoute, virtualServiceRoutes } from './route.js';
 import { outboundListenerServices } from './scope.js';
-import { inboundListenerFor, workloadMtlsMode } from './peer-authn.js';
+import { INBOUND_XFCC, inboundListenerFor, workloadMtlsMode } from './peer-authn.js';
 
 /** The app's outbound listener: loopback only (nothing else may use the app's identity), all HTTP via RDS `outbound`. */
 export function outboundListener(proxy: ProxyNode): XdsResource {
@@ -40,7 +40,7 @@ export function inboundListener(proxy: ProxyNode, snap: Snapshot): XdsResource |
         },
       ],
     };
-    filter = hcmFilter(hcm(INBOUND_LISTENER, { inline: route }, { fault: false, networkFacing: true }));
+    filter = hcmFilter({ ...hcm(INBOUND_LISTENER, { inline: route }, { fault: false, networkFacing: true }), ...INBOUND_XFCC });
   } else {
     filter = tcpProxyFilter(INBOUND_LISTENER, cluster);
   }

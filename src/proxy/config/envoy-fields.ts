@@ -225,6 +225,8 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
     'name exact_match safe_regex_match range_match present_match prefix_match suffix_match contains_match string_match invert_match treat_missing_header_as_empty',
   'config.route.v3.QueryParameterMatcher':
     'name string_match present_match',
+  'extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.SetCurrentClientCertDetails':
+    'subject cert chain dns uri',
   'extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.UpgradeConfig':
     'upgrade_type filters enabled',
   'extensions.filters.network.http_connection_manager.v3.HttpConnectionManager':

@@ -357,6 +357,10 @@ export interface HttpConnectionManager {
   /** At most one of the two is true. */
   strip_matching_host_port?: boolean;
   strip_any_host_port?: boolean;
+  /** x-forwarded-client-cert handling; absent = SANITIZE (the header is removed). */
+  forward_client_cert_details?: 'SANITIZE' | 'FORWARD_ONLY' | 'APPEND_FORWARD' | 'SANITIZE_SET' | 'ALWAYS_FORWARD_ONLY';
+  /** What APPEND_FORWARD / SANITIZE_SET write about the client certificate besides By and Hash (chain is not supported). */
+  set_current_client_cert_details?: { subject: boolean; cert: boolean; dns: boolean; uri: boolean };
   /** default IMPLEMENTATION_SPECIFIC_DEFAULT (= KEEP_UNCHANGED) */
   path_with_escaped_slashes_action?: 'IMPLEMENTATION_SPECIFIC_DEFAULT' | 'KEEP_UNCHANGED' | 'REJECT_REQUEST' | 'UNESCAPE_AND_REDIRECT' | 'UNESCAPE_AND_FORWARD';
 }

@@ -88,6 +88,9 @@ describe('sidecar inbound listener by mode', () => {
     assert.equal(get(chains[1], 'transport_socket'), undefined);
     assert.deepEqual(get(chains[0], 'filters'), get(chains[1], 'filters'));
     assert.equal(get(chains[1], 'filters', 0, 'typed_config', 'route_config', 'virtual_hosts', 0, 'routes', 0, 'route', 'cluster'), 'inbound|8000||');
+    // as Istio's sidecar inbound: the app sees who called (x-forwarded-client-cert)
+    assert.equal(get(chains[0], 'filters', 0, 'typed_config', 'forward_client_cert_details'), 'APPEND_FORWARD');
+    assert.deepEqual(get(chains[0], 'filters', 0, 'typed_config', 'set_current_client_cert_details'), { subject: true, dns: true, uri: true });
   });
 
   it('STRICT: one chain, mTLS only, no inspector (a plaintext client fails the handshake)', () => {
