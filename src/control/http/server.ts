@@ -9,6 +9,7 @@ import { HttpError, errorReply, send, type Reply } from './io.js';
 import { Router } from './router.js';
 import { addStatusRoutes } from './status-routes.js';
 import { addTokenRoutes } from './token-routes.js';
+import { addCaRoutes } from './ca-routes.js';
 
 export class ApiServer {
   private readonly router = new Router();
@@ -21,6 +22,7 @@ export class ApiServer {
     addConfigRoutes(this.router, deps);
     addStatusRoutes(this.router, deps);
     addTokenRoutes(this.router, deps);
+    addCaRoutes(this.router, deps);
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 5000;
   }

@@ -64,10 +64,11 @@ export interface InstanceInfo {
 }
 
 /**
- * A change class that triggers pushes: a resource kind, 'endpoints' for registry-only changes, or 'identities' when the
- * service accounts (or sidecar presence) behind a service changed — the SANs auto-mTLS clusters verify.
+ * A change class that triggers pushes: a resource kind, 'endpoints' for registry-only changes, 'identities' when the
+ * service accounts (or sidecar presence) behind a service changed — the SANs auto-mTLS clusters verify — or
+ * 'trustBundle' (the mesh trust bundle, the CA's roots).
  */
-export type ChangeKind = 'Service' | 'VirtualService' | 'DestinationRule' | 'Gateway' | 'ServiceEntry' | 'WorkloadEntry' | 'Sidecar' | 'PeerAuthentication' | 'endpoints' | 'identities';
+export type ChangeKind = 'Service' | 'VirtualService' | 'DestinationRule' | 'Gateway' | 'ServiceEntry' | 'WorkloadEntry' | 'Sidecar' | 'PeerAuthentication' | 'endpoints' | 'identities' | 'trustBundle';
 
 /** Lookups precomputed once per Snapshot so translation only does map reads. */
 export interface SnapshotIndex {
@@ -102,6 +103,8 @@ export interface Snapshot {
   readonly rootNamespace: string;
   /** SPIFFE trust domain of the mesh's workload identities (spiffe://<trustDomain>/ns/<ns>/sa/<sa>). */
   readonly trustDomain: string;
+  /** The mesh roots (PEM), served to proxies as the SDS secret ROOTCA; '' when the control plane has no CA (tests). */
+  readonly trustBundlePem: string;
   /** Sorted by hostname. */
   readonly services: readonly ServiceInfo[];
   readonly instances: readonly InstanceInfo[];

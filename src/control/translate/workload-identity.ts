@@ -2,10 +2,11 @@
 import { isIP } from 'node:net';
 import type { Json } from './generator.js';
 
-/** The workload's own certificate chain and key (provided by the proxy's certificate agent). */
+/** The mesh roots workload certificates chain to (served over SDS, see sds.ts). */
+export { ROOT_CA_SECRET } from './sds.js';
+
+/** The workload's own certificate chain and key (made by the proxy's certificate agent). */
 export const WORKLOAD_CERT_SECRET = 'default';
-/** The mesh roots workload certificates chain to. */
-export const ROOT_CA_SECRET = 'ROOTCA';
 
 /** An SDS reference taken over the ADS stream. */
 export function sdsSecret(name: string): Json {
