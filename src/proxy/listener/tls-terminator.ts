@@ -131,7 +131,8 @@ export class TlsTerminator {
       peerUriSans: presented ? uriSans(cert) : [],
       peerDnsSans: presented ? dnsSans(cert) : [],
       // Envoy prints subjects RFC 2253 style: most significant RDN last, comma separated.
-      peerSubject: x509 ? x509.subject.split('\n').reverse().join(',') : undefined,
+      // an SVID's subject is empty, and Node then has no subject at all: '' (it must not throw on a valid client)
+      peerSubject: x509 ? (x509.subject ?? '').split('\n').filter((p) => p !== '').reverse().join(',') : undefined,
       ...(presented ? { peerCertificate: cert.raw } : {}),
       localUriSans: this.localUris,
     });
