@@ -70,19 +70,20 @@ export function serviceMtlsDisabled(svc: ServiceInfo, snap: Snapshot): boolean {
 /** Istio's sidecar inbound HCM: the app learns the verified peer (x-forwarded-client-cert By, Hash, Subject, URI, DNS). */
 export const INBOUND_XFCC: Json = { forward_client_cert_details: 'APPEND_FORWARD', set_current_client_cert_details: { subject: true, dns: true, uri: true } };
 
-/** The inbound mTLS server: the workload certificate, clients' certificates required and verified against the mesh roots. */
-export function inboundMtlsSocket(): Json {
-  return {
-    name: 'envoy.transport_sockets.tls',
-    typed_config: {
-      '@type': DOWNSTREAM_TLS_TYPE,
-      common_tls_context: {
-        tls_certificate_sds_secret_configs: [sdsSecret(WORKLOAD_CERT_SECRET)],
-        validation_context_sds_secret_config: sdsSecret(ROOT_CA_SECRET),
-      },
-      require_client_certificate: true,
-    },
+/** What an HTTP inbound port offers over ALPN (as Istio's): h2 for clients that ask (gRPC), else HTTP/1.1. */
+const INBOUND_HTTP_ALPN = ['h2', 'http/1.1'];
+
+/**
+ * The inbound mTLS server: the workload certificate, clients' certificates required and verified against the mesh
+ * roots; HTTP ports negotiate h2 or HTTP/1.1 (a client that offers no ALPN is told apart by its first bytes).
+ */
+export function inboundMtlsSocket(http: boolean): Json {
+  const common: Json = {
+    tls_certificate_sds_secret_configs: [sdsSecret(WORKLOAD_CERT_SECRET)],
+    validation_context_sds_secret_config: sdsSecret(ROOT_CA_SECRET),
   };
+  if (http) common.alpn_protocols = [...INBOUND_HTTP_ALPN];
+  return { name: 'envoy.transport_sockets.tls', typed_config: { '@type': DOWNSTREAM_TLS_TYPE, common_tls_context: common, require_client_certificate: true } };
 }
 
 /**
@@ -91,18 +92,18 @@ export function inboundMtlsSocket(): Json {
  * serves both, waiting at most 1 s for a first byte before taking the connection as plaintext (server-first
  * protocols); DISABLE is plaintext only.
  */
-export function inboundListenerFor(name: string, address: string, port: number, filter: Json, mode: PeerMode): Json {
+export function inboundListenerFor(name: string, address: string, port: number, filter: Json, mode: PeerMode, http: boolean): Json {
   const out: Json = { '@type': LISTENER_TYPE, name, address: socketAddress(address, port) };
   switch (mode) {
     case 'STRICT':
-      out.filter_chains = [{ name: 'inbound-mtls', filters: [filter], transport_socket: inboundMtlsSocket() }];
+      out.filter_chains = [{ name: 'inbound-mtls', filters: [filter], transport_socket: inboundMtlsSocket(http) }];
       break;
     case 'PERMISSIVE':
       out.listener_filters = [TLS_INSPECTOR];
       out.listener_filters_timeout = '1s';
       out.continue_on_listener_filters_timeout = true;
       out.filter_chains = [
-        { name: 'inbound-mtls', filter_chain_match: { transport_protocol: 'tls' }, filters: [filter], transport_socket: inboundMtlsSocket() },
+        { name: 'inbound-mtls', filter_chain_match: { transport_protocol: 'tls' }, filters: [filter], transport_socket: inboundMtlsSocket(http) },
         { name: 'inbound-plaintext', filter_chain_match: { transport_protocol: 'raw_buffer' }, filters: [filter] },
       ];
       break;

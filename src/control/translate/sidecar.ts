@@ -46,7 +46,7 @@ export function inboundListener(proxy: ProxyNode, snap: Snapshot): XdsResource |
   }
   // PeerAuthentication decides the chains (mTLS, plaintext or both); portLevelMtls is keyed by the app's port
   const mode = workloadMtlsMode(proxy.namespace, proxy.labels, proxy.appPort, snap);
-  return { name: INBOUND_LISTENER, resource: inboundListenerFor(INBOUND_LISTENER, '0.0.0.0', proxy.inboundPort, filter, mode) };
+  return { name: INBOUND_LISTENER, resource: inboundListenerFor(INBOUND_LISTENER, '0.0.0.0', proxy.inboundPort, filter, mode, isHttpProtocol(protocol)) };
 }
 
 /**

@@ -85,6 +85,7 @@ describe('sidecar inbound listener by mode', () => {
     assert.equal(tls.require_client_certificate, true);
     assert.equal(get(tls, 'common_tls_context', 'tls_certificate_sds_secret_configs', 0, 'name'), 'default');
     assert.equal(get(tls, 'common_tls_context', 'validation_context_sds_secret_config', 'name'), 'ROOTCA');
+    assert.deepEqual(get(tls, 'common_tls_context', 'alpn_protocols'), ['h2', 'http/1.1'], 'gRPC clients get h2');
     assert.equal(get(chains[1], 'transport_socket'), undefined);
     assert.deepEqual(get(chains[0], 'filters'), get(chains[1], 'filters'));
     assert.equal(get(chains[1], 'filters', 0, 'typed_config', 'route_config', 'virtual_hosts', 0, 'routes', 0, 'route', 'cluster'), 'inbound|8000||');
@@ -118,6 +119,7 @@ describe('sidecar inbound listener by mode', () => {
   it('a TCP service gets the same chains around its tcp_proxy; the listener survives the wire and the proxy takes it', () => {
     const l = inbound(pa('foo', 'default', '  mtls: {mode: PERMISSIVE}'), proxyNode({ namespace: 'foo', serviceName: 'db', servicePort: 5432, appPort: 5433 }));
     assert.deepEqual((l.filter_chains as Json[]).map((c) => get(c, 'filters', 0, 'name')), ['envoy.filters.network.tcp_proxy', 'envoy.filters.network.tcp_proxy']);
+    assert.equal(get(l, 'filter_chains', 0, 'transport_socket', 'typed_config', 'common_tls_context', 'alpn_protocols'), undefined, 'no ALPN for TCP');
     const back = decodeResource(encodeResource(LISTENER_TYPE, l)).json;
     const r = validateListener(JSON.parse(JSON.stringify(back)), 'inbound');
     assert.ok(r.ok, r.ok ? '' : JSON.stringify(r.errors));
