@@ -58,7 +58,7 @@ export interface InstanceInfo {
 }
 
 /** A change class that triggers pushes: a resource kind, or 'endpoints' for registry-only changes. */
-export type ChangeKind = 'Service' | 'VirtualService' | 'DestinationRule' | 'Gateway' | 'ServiceEntry' | 'WorkloadEntry' | 'Sidecar' | 'endpoints';
+export type ChangeKind = 'Service' | 'VirtualService' | 'DestinationRule' | 'Gateway' | 'ServiceEntry' | 'WorkloadEntry' | 'Sidecar' | 'Secret' | 'endpoints';
 
 /** Lookups precomputed once per Snapshot so translation only does map reads. */
 export interface SnapshotIndex {
