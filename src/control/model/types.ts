@@ -1,5 +1,5 @@
 // Model stage: the immutable Snapshot (Istio's PushContext) and ProxyNode shapes that translation reads.
-import type { DestinationRule, Gateway, Sidecar, VirtualService } from '../../api/types.js';
+import type { DestinationRule, Gateway, Secret, Sidecar, VirtualService } from '../../api/types.js';
 
 /** Istio's port protocols (case as Istio writes them); anything not HTTP-family is treated as opaque TCP. */
 export type PortProtocol = 'HTTP' | 'HTTP2' | 'GRPC' | 'TCP' | 'HTTPS' | 'TLS' | 'MONGO' | 'UDP' | 'UNKNOWN';
@@ -79,6 +79,8 @@ export interface SnapshotIndex {
   sidecarsByNamespace: ReadonlyMap<string, readonly Sidecar[]>;
   /** 'namespace/name' → Gateway. */
   gatewaysByName: ReadonlyMap<string, Gateway>;
+  /** 'namespace/name' → Secret (TLS credentials served over SDS to proxies of that namespace). */
+  secretsByName: ReadonlyMap<string, Secret>;
   /** Every namespace that has a service or resource, for short-name resolution (`reviews.prod`). */
   namespaces: ReadonlySet<string>;
 }
@@ -98,6 +100,8 @@ export interface Snapshot {
   readonly destinationRules: readonly DestinationRule[];
   readonly gateways: readonly Gateway[];
   readonly sidecars: readonly Sidecar[];
+  /** Sorted by namespace/name. */
+  readonly secrets: readonly Secret[];
   readonly index: SnapshotIndex;
 }
 

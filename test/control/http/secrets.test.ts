@@ -6,7 +6,8 @@ import { buildRouter } from '../../../src/control/http/server.js';
 import { redactDeep, redactDiffEntry, REDACTED_CHANGED } from '../../../src/control/http/secret-redaction.js';
 import { startControlPlane, type ControlPlane } from '../../../src/control/server.js';
 import { createMemoryStore } from '../../../src/control/store/index.js';
-import { LISTENER_TYPE } from '../../../src/xds/type-urls.js';
+import { decodeResource } from '../../../src/xds/codec.js';
+import { LISTENER_TYPE, SECRET_TYPE } from '../../../src/xds/type-urls.js';
 import { adsClient, sotw, until } from '../xds/ads-client.js';
 import { SimSidecar, sidecarNode } from '../xds/sim-sidecar.js';
 import { assertNoMaterial, tempPki, tlsSecretYaml } from '../../fixtures/secrets.js';
@@ -114,6 +115,12 @@ describe('secrets are never returned by a read of the HTTP API unless the admin 
     const first = await stream.next();
     stream.send({ type_url: LISTENER_TYPE, response_nonce: first.nonce, error_detail: { code: 3, message: `bad key ${pki.serverKey}` } });
     await until(() => logs.some((l) => l.includes('NACKed')), 3000);
+    // a proxy that was sent the key over SDS: its views must still not show it
+    const sdsId = 'router~10.0.0.7~sds.istio-system~istio-system.svc.cluster.local';
+    const sds = sotw(adsClient(cp.xdsPort));
+    sds.send({ node: { ...sidecarNode('sds', '10.0.0.7', { namespace: 'istio-system' }), id: sdsId }, type_url: SECRET_TYPE, resource_names: ['kubernetes://web-cert'] });
+    const sent = await sds.next();
+    assert.match(JSON.stringify(sent.resources.map((a) => decodeResource(a).json)), /BEGIN EC PRIVATE KEY/, 'the proxy itself gets the key');
 
     const routes = buildRouter({} as ApiDeps).list();
     const secretText = tlsSecretYaml('other', 'istio-system', { cert: pki.serverCert, key: pki.serverKey });
@@ -122,7 +129,7 @@ describe('secrets are never returned by a read of the HTTP API unless the admin 
     for (const { method, pattern } of routes) {
       const paths =
         pattern === '/api/v1/proxies/:id/config/:type'
-          ? ['listeners', 'routes', 'clusters', 'endpoints', 'all'].map((t) => `/api/v1/proxies/${encodeURIComponent('router~10.0.0.9~gw.istio-system~istio-system.svc.cluster.local')}/config/${t}`)
+          ? ['router~10.0.0.9~gw.istio-system~istio-system.svc.cluster.local', sdsId].flatMap((id) => ['listeners', 'routes', 'clusters', 'endpoints', 'all', 'secrets'].map((t) => `/api/v1/proxies/${encodeURIComponent(id)}/config/${t}`))
           : [pattern.replace(':kind', 'Secret').replace(':namespace', 'istio-system').replace(':name', 'web-cert') + (pattern === '/api/v1/diff' ? '?from=0' : '')];
       const bodies: unknown[] =
         method === 'GET'
@@ -141,6 +148,7 @@ describe('secrets are never returned by a read of the HTTP API unless the admin 
           for (const token of [true, false]) {
             const r = await call(method, path, { body, token });
             assert.ok(r.status < 500, `${method} ${path}: ${r.status} ${r.text.slice(0, 200)}`);
+            assert.ok(r.text.length > 0, `${method} ${path}: empty reply`);
             assertNoMaterial(r.text, material, `${method} ${path} (token: ${token})`);
           }
         }
@@ -155,6 +163,7 @@ describe('secrets are never returned by a read of the HTTP API unless the admin 
     assertNoMaterial(logs.join('\n'), material, 'control plane log');
     assert.ok(logs.some((l) => l.includes('bad key [private key redacted]')), logs.join('\n'));
     stream.close();
+    sds.close();
   });
 
   it('a body that is not JSON is refused without quoting it', async () => {

@@ -10,6 +10,7 @@ import { changedKinds, typesToPush } from '../../../src/control/snapshot/changes
 import { Ingestion, type Rebuild } from '../../../src/control/snapshot/ingestion.js';
 import { createMemoryStore, type StoredResource } from '../../../src/control/store/index.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, VIRTUAL_HOST_TYPE } from '../../../src/control/translate/generator.js';
+import { SECRET_TYPE } from '../../../src/xds/type-urls.js';
 
 const YAML = `
 apiVersion: v1
@@ -91,7 +92,7 @@ describe('changedKinds / typesToPush', () => {
     assert.deepEqual(typesToPush(new Set()), []);
     assert.deepEqual([...changedKinds(a, same, new Set(['VirtualService']))], ['VirtualService']);
     const all = typesToPush(changedKinds(undefined, a, new Set()));
-    assert.deepEqual([...all].sort(), [CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, VIRTUAL_HOST_TYPE].sort());
+    assert.deepEqual([...all].sort(), [CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, VIRTUAL_HOST_TYPE, SECRET_TYPE].sort());
   });
 });
 
