@@ -187,3 +187,40 @@ stringData: {cert: x}
     );
   });
 });
+
+describe('analyze: IST0161 InvalidGatewayCredential where the gateway workloads are known', () => {
+  const gateway = (mode: string): string => `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: mygateway, namespace: default}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    tls: {mode: ${mode}, credentialName: httpbin-credential}
+    hosts: [httpbin.example.com]
+`;
+  const run = (yaml: string, workloads = [{ labels: { istio: 'ingressgateway' }, namespace: 'istio-system' }]): string[] => {
+    const parsed = parseResources(yaml);
+    assert.ok(parsed.ok, parsed.ok ? '' : formatErrors(parsed.errors));
+    return analyze(parsed.value, workloads).map((m) => `${m.code} ${m.path ?? ''}: ${m.message}`);
+  };
+
+  it('the Secret must be in the gateway workload namespace (not the Gateway one) and hold what the mode needs', () => {
+    const inDefault = tlsSecretYaml('httpbin-credential', 'default', { cert: pki.serverCert, key: pki.serverKey });
+    assert.deepEqual(run(gateway('SIMPLE') + '---\n' + inDefault), [
+      'IST0161 spec.servers[0].tls.credentialName: Invalid certificate reference httpbin-credential: secret istio-system/httpbin-credential not found (a gateway reads credentials from its own namespace)',
+    ]);
+    const simple = tlsSecretYaml('httpbin-credential', 'istio-system', { cert: pki.serverCert, key: pki.serverKey });
+    assert.deepEqual(run(gateway('SIMPLE') + '---\n' + simple), []);
+    assert.match(run(gateway('MUTUAL') + '---\n' + simple).join('\n'), /IST0161 .*no CA to verify clients: neither istio-system\/httpbin-credential-cacert nor istio-system\/httpbin-credential holds ca.crt or cacert/);
+    assert.deepEqual(run(gateway('MUTUAL') + '---\n' + simple + '---\n' + tlsSecretYaml('httpbin-credential-cacert', 'istio-system', { ca: pki.caCert })), []);
+    const caOnly = tlsSecretYaml('httpbin-credential', 'istio-system', { ca: pki.caCert });
+    assert.match(run(gateway('SIMPLE') + '---\n' + caOnly).join('\n'), /holds no certificate and key/);
+  });
+
+  it('without known workloads (offline analyze of files) the namespace cannot be judged: no message', () => {
+    const parsed = parseResources(gateway('SIMPLE'));
+    assert.ok(parsed.ok);
+    assert.deepEqual(analyze(parsed.value), []);
+  });
+});

@@ -16,6 +16,15 @@ export function credentialCaSdsName(credentialName: string): string {
   return `${CREDENTIAL_PREFIX}${credentialName}${CACERT_SUFFIX}`;
 }
 
+/** A reference to a secret the proxy takes over its ADS stream (Envoy's SdsSecretConfig). */
+export function sdsSecretConfig(name: string): Json {
+  return { name, sds_config: { ads: {}, resource_api_version: 'V3' } };
+}
+
+/** The workload identity secrets every proxy with a control plane holds (security contract): its SVID and the mesh roots. */
+export const WORKLOAD_CERT_SECRET = 'default';
+export const ROOT_CA_SECRET = 'ROOTCA';
+
 // decoded once per stored Secret object (a new revision of a Secret is a new object)
 const decoded = new WeakMap<Secret, TlsCredential>();
 function credentialOf(s: Secret): TlsCredential {
