@@ -481,7 +481,7 @@ async function runParent(o: Options): Promise<void> {
     { author: 'bench', message: 'seed' },
   );
   const cpuBefore = process.cpuUsage();
-  const cp: ControlPlane = await startControlPlane({ store, xdsPort: 0, httpPort: 0, debounceMs: o.debounceMs, log: () => {} });
+  const cp: ControlPlane = await startControlPlane({ store, xdsPort: 0, xdsTlsPort: 0, httpPort: 0, debounceMs: o.debounceMs, log: () => {} });
   log(`  control plane up in ${ms(now() - t0)} (seed + first snapshot), xDS :${cp.xdsPort}, API :${cp.httpPort}`);
 
   const child = fork(fileURLToPath(import.meta.url), ['--child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -493,7 +493,7 @@ async function runParent(o: Options): Promise<void> {
     // ---- initial sync
     const syncCpu0 = process.cpuUsage();
     const syncStart = now();
-    link.send({ op: 'start', port: cp.xdsPort, opts: o });
+    link.send({ op: 'start', port: cp.xdsPort!, opts: o });
     const synced = await link.wait<Extract<ToParent, { op: 'synced' }>>('synced', 180_000);
     if (synced === undefined) throw new Error(`initial sync did not finish in 180 s (errors: ${link.errors.join('; ')})`);
     const syncMs = synced.at - syncStart;

@@ -134,18 +134,25 @@ async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-sidecar-memory-'));
   try {
     const backendPort = await listen(backend);
-    const control = startTrellis('control', ['control', '--data-dir', dataDir, '--xds-port', '0', '--http-port', '0']);
+    const control = startTrellis('control', ['control', '--data-dir', dataDir, '--xds-tls-port', '0', '--http-port', '0']);
     children.push(control);
-    const xdsPort = await control.waitFor(/^xds listening on 127\.0\.0\.1:(\d+)$/m, 15_000);
+    const xdsPort = await control.waitFor(/^xds-tls listening on 127\.0\.0\.1:(\d+)$/m, 15_000);
     const httpPort = Number(await control.waitFor(/^http listening on 127\.0\.0\.1:(\d+)$/m, 15_000));
-    const applied = await httpCall(httpPort, 'POST', '/api/v1/apply', { 'content-type': 'application/json', authorization: `Bearer ${fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim()}` }, JSON.stringify({ text: serviceEntry(backendPort), author: 'bench' }));
+    const admin = { 'content-type': 'application/json', authorization: `Bearer ${fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim()}` };
+    const applied = await httpCall(httpPort, 'POST', '/api/v1/apply', admin, JSON.stringify({ text: serviceEntry(backendPort), author: 'bench' }));
     if (applied.status !== 200) throw new Error(`apply failed: ${applied.status} ${applied.body}`);
+    // the sidecar joins as a user's would: over TLS, with a token, then its own workload certificate
+    const rootFile = path.join(dataDir, 'root.pem');
+    fs.writeFileSync(rootFile, (JSON.parse((await httpCall(httpPort, 'GET', '/api/v1/ca/root', {}, '')).body) as { rootsPem: string }).rootsPem);
+    const tokenFile = path.join(dataDir, 'token');
+    const minted = await httpCall(httpPort, 'POST', '/api/v1/tokens', admin, JSON.stringify({ namespace: 'default', serviceAccount: 'default' }));
+    fs.writeFileSync(tokenFile, (JSON.parse(minted.body) as { token: string }).token, { mode: 0o600 });
 
     const staticProxy = startTrellis('static proxy', ['proxy', '--config-yaml', stringify(staticBootstrap(0, [`127.0.0.1:${backendPort}`]))]);
     children.push(staticProxy);
     const staticPort = Number(await staticProxy.waitFor(/^listener bench listening on [\d.]+:(\d+)$/m, 15_000));
     const staticAdmin = Number(await staticProxy.waitFor(/^admin listening on [\d.]+:(\d+)$/m, 15_000));
-    const sidecarArgs = ['proxy', '--control-plane', `127.0.0.1:${xdsPort}`, '--service', 'bench-client', '--labels', 'app=bench-client'];
+    const sidecarArgs = ['proxy', '--control-plane', `127.0.0.1:${xdsPort}`, '--ca-root', rootFile, '--token-file', tokenFile, '--service', 'bench-client', '--labels', 'app=bench-client'];
     sidecarArgs.push('--service-port', '9080', '--outbound-port', '0', '--inbound-port', '0', '--admin-port', '0', '--xds-api', o.xdsApi);
     const sidecar = startTrellis('sidecar', sidecarArgs);
     children.push(sidecar);

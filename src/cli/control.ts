@@ -1,7 +1,7 @@
 // CLI: `trellis control` — runs the control plane (config store, registry, ADS on --xds-port, HTTP API on --http-port) until SIGTERM.
 import type { Command } from 'commander';
 import { parseDuration } from '../api/duration.js';
-import { DEFAULT_HTTP_PORT, DEFAULT_XDS_PORT, startControlPlane } from '../control/server.js';
+import { DEFAULT_HTTP_PORT, DEFAULT_XDS_PORT, DEFAULT_XDS_TLS_PORT, startControlPlane } from '../control/server.js';
 import type { CaFiles } from '../control/ca/material.js';
 import { DEFAULT_REGISTRATION_GRACE_MS } from '../control/registry/registry.js';
 import { DEFAULT_TRUST_DOMAIN, validTrustDomain } from '../control/auth/identity-token.js';
@@ -9,6 +9,8 @@ import { DEFAULT_TRUST_DOMAIN, validTrustDomain } from '../control/auth/identity
 interface ControlFlags {
   dataDir: string;
   xdsPort: string;
+  xdsTlsPort: string;
+  insecureXds?: boolean;
   httpPort: string;
   host: string;
   debounceMs: string;
@@ -47,7 +49,9 @@ export function registerControlCommand(program: Command): void {
     .command('control')
     .description('run the control plane: config store with revisions, service registry, ADS (xDS) server and HTTP API')
     .option('--data-dir <dir>', 'directory of the config store (SQLite), the admin token and the token-signing key', './.trellis')
-    .option('--xds-port <port>', 'ADS gRPC port (0 = pick a free port)', String(DEFAULT_XDS_PORT))
+    .option('--xds-tls-port <port>', 'ADS and CA over TLS; callers prove their identity with a token or a mesh certificate (0 = pick a free port)', String(DEFAULT_XDS_TLS_PORT))
+    .option('--insecure-xds', 'also serve ADS in plaintext on --xds-port, with no authentication (proxyless gRPC, local experiments)')
+    .option('--xds-port <port>', 'plaintext ADS port, served only with --insecure-xds (0 = pick a free port)', String(DEFAULT_XDS_PORT))
     .option('--http-port <port>', 'HTTP API and metrics port (0 = pick a free port)', String(DEFAULT_HTTP_PORT))
     .option('--host <addr>', 'address both servers bind to', '127.0.0.1')
     .option('--debounce-ms <ms>', 'quiet period before changes are pushed', '100')
@@ -64,7 +68,8 @@ export function registerControlCommand(program: Command): void {
       if (!/^\d+$/.test(flags.debounceMs)) throw new Error(`--debounce-ms must be a non-negative integer, got "${flags.debounceMs}"`);
       const cp = await startControlPlane({
         dataDir: flags.dataDir,
-        xdsPort: port(flags.xdsPort, '--xds-port'),
+        ...(flags.insecureXds === true ? { xdsPort: port(flags.xdsPort, '--xds-port') } : {}),
+        xdsTlsPort: port(flags.xdsTlsPort, '--xds-tls-port'),
         httpPort: port(flags.httpPort, '--http-port'),
         host: flags.host,
         debounceMs,
@@ -74,7 +79,14 @@ export function registerControlCommand(program: Command): void {
         log: (msg) => void process.stderr.write(`${msg}\n`),
       });
       // the path only: the token itself is never printed or logged
-      process.stdout.write(`admin token: ${cp.adminTokenPath ?? '(in memory)'}\nxds listening on ${cp.host}:${cp.xdsPort}\nhttp listening on ${cp.host}:${cp.httpPort}\n`);
+      if (cp.xdsPort !== undefined) {
+        process.stderr.write(`WARNING: --insecure-xds: ADS on ${cp.host}:${cp.xdsPort} is plaintext and unauthenticated; anyone who reaches it can read the mesh config and register as any workload\n`);
+      }
+      process.stdout.write(
+        `admin token: ${cp.adminTokenPath ?? '(in memory)'}\n` +
+          (cp.xdsPort !== undefined ? `xds listening on ${cp.host}:${cp.xdsPort}\n` : '') +
+          `xds-tls listening on ${cp.host}:${cp.xdsTlsPort}\nhttp listening on ${cp.host}:${cp.httpPort}\n`,
+      );
       await new Promise<void>((resolve) => {
         let stopping = false;
         const stop = (): void => {

@@ -14,6 +14,7 @@ interface ProxyFlags extends Partial<SidecarFlags> {
   mode: string;
   drainTimeS: string;
   adminPort?: string;
+  tokenFile?: string;
 }
 
 async function loadConfig(flags: ProxyFlags): Promise<Bootstrap> {
@@ -52,6 +53,8 @@ function proxyOptions(cmd: Command, withProxyType: boolean): Command {
     .option('--inbound-port <port>', 'with --control-plane: inbound listener port for peers (0 = pick a free port)', '15006')
     .option('--node-id <id>', 'with --control-plane: the xDS node id (default sidecar~IP~SERVICE-PID.NS~NS.svc.cluster.local)')
     .option('--service-account <sa>', 'with --control-plane: the workload service account (env SERVICE_ACCOUNT; default "default")')
+    .option('--ca-root <file>', 'with --control-plane: the mesh root(s) (`trellis ca root`); the control plane is reached over TLS and must chain to them')
+    .option('--token-file <file>', 'with --control-plane: a token from `trellis token create` proving this workload\'s identity (env TRELLIS_TOKEN)')
     .option('--xds-api <api>', 'with --control-plane: delta (incremental xDS, with VHDS) | sotw (state of the world)', 'delta');
   if (withProxyType) cmd.option('--proxy-type <type>', 'with --control-plane: sidecar | router', 'sidecar');
   return cmd;
@@ -61,6 +64,18 @@ function proxyOptions(cmd: Command, withProxyType: boolean): Command {
 function announceAdminPort(bootstrap: Bootstrap): void {
   const port = bootstrap.admin?.address?.socket_address.port_value;
   if (port !== undefined && port > 0) bootstrap.node.metadata.TRELLIS_ADMIN_PORT = String(port);
+}
+
+/** The bootstrap token: --token-file, else TRELLIS_TOKEN. Never printed. */
+async function xdsToken(flags: ProxyFlags): Promise<string | undefined> {
+  if (flags.tokenFile !== undefined) {
+    const { readFile } = await import('node:fs/promises');
+    const t = (await readFile(flags.tokenFile, 'utf8')).trim();
+    if (t === '') throw new Error(`--token-file ${flags.tokenFile} is empty`);
+    return t;
+  }
+  const env = process.env.TRELLIS_TOKEN?.trim();
+  return env !== undefined && env !== '' ? env : undefined;
 }
 
 async function runProxy(flags: ProxyFlags): Promise<void> {
@@ -87,7 +102,7 @@ async function runProxy(flags: ProxyFlags): Promise<void> {
   const drainMs = Number(flags.drainTimeS) * 1000;
   if (cluster.isWorker) await runWorker(bootstrap);
   else if (concurrency > 1) await runPrimary(bootstrap, concurrency, drainMs);
-  else await runSingle(bootstrap, drainMs);
+  else await runSingle(bootstrap, drainMs, await xdsToken(flags));
 }
 
 export function registerProxyCommand(program: Command): void {

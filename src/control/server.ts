@@ -11,14 +11,20 @@ import type { ConfigStore } from './store/types.js';
 import { AdsServer } from './xds/ads-server.js';
 import { PilotMetrics } from './xds/metrics.js';
 import type { CertificateAuthority } from './ca/authority.js';
+import { addCertificateService } from './ca/ca-grpc.js';
+import { RootRotation } from './ca/rotation.js';
+import { ServingCertificate } from './xds/serving-cert.js';
+import { streamAuthenticator } from './xds/stream-auth.js';
 import type { CaFiles } from './ca/material.js';
 
 export interface ControlPlaneOptions {
   /** A ready store (tests pass createMemoryStore()); else the SQLite store in `dataDir`. */
   store?: ConfigStore;
   dataDir?: string;
-  /** 0 = pick a free port. */
+  /** Plaintext ADS (no authentication: proxyless gRPC and local experiments); served only when given. 0 = pick a free port. */
   xdsPort?: number;
+  /** ADS and the CA over TLS with authenticated callers (default 15012). 0 = pick a free port. */
+  xdsTlsPort?: number;
   httpPort?: number;
   host?: string;
   /** Quiet period before config/registry changes are rebuilt and pushed (Istio PILOT_DEBOUNCE_AFTER). */
@@ -33,7 +39,9 @@ export interface ControlPlaneOptions {
 }
 
 export interface ControlPlane {
-  readonly xdsPort: number;
+  /** The plaintext ADS port, when one was asked for. */
+  readonly xdsPort: number | undefined;
+  readonly xdsTlsPort: number;
   readonly httpPort: number;
   readonly host: string;
   readonly store: ConfigStore;
@@ -51,6 +59,7 @@ export interface ControlPlane {
 }
 
 export const DEFAULT_XDS_PORT = 15010;
+export const DEFAULT_XDS_TLS_PORT = 15012;
 export const DEFAULT_HTTP_PORT = 15014;
 
 export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
@@ -70,6 +79,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
 
   // ingestion and the generator refer to each other through the ADS server: build the generator first, lazily reading the snapshot
   let ingestion: Ingestion | undefined;
+  let ca: CertificateAuthority | undefined;
   const generator = new SnapshotGenerator(() => ingestion!.current());
   // ingestion already debounces (and merges registry and config changes); the server's own debounce would only add delay
   const ads = new AdsServer({ generator, debounceMs: 0, metrics, log });
@@ -78,6 +88,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     registry,
     debounceMs: opts.debounceMs ?? 100,
     trustDomain,
+    trustBundle: () => ca?.rootsPem() ?? '',
     push: (types) => ads.push({ types }),
     log,
   });
@@ -96,15 +107,35 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   try {
     if (ownStore) cleanups.push(() => store.close());
     const { openCa } = await import('./ca/ca-state.js');
-    const ca = await openCa({ trustDomain, files: opts.caFiles, dataDir, log });
+    const opened = await openCa({ trustDomain, files: opts.caFiles, dataDir, log });
+    const meshCa = opened.ca;
+    ca = meshCa;
     await registry.start();
     cleanups.push(() => registry.close());
     await ingestion.start();
     cleanups.push(() => ingestion!.close());
     cleanups.push(registry.attach(ads));
     cleanups.push(ads.onDisconnect((p) => generator.forget(p.connId)));
-    const xdsPort = await ads.listen(opts.xdsPort ?? DEFAULT_XDS_PORT, host);
     cleanups.push(() => ads.close());
+    const xdsPort = opts.xdsPort !== undefined ? await ads.listen(opts.xdsPort, host) : undefined;
+    // the authenticated port: a certificate from the mesh CA for this host, callers proven by certificate or token
+    const serving = await ServingCertificate.start(meshCa, host, log);
+    cleanups.push(() => serving.close());
+    const auth = streamAuthenticator(identityTokens);
+    const rotation = new RootRotation({
+      ca: meshCa,
+      ...(opened.persist !== undefined ? { persist: opened.persist } : {}),
+      ...(opened.next !== undefined ? { next: opened.next } : {}),
+      trustChanged: async () => {
+        ingestion!.trustBundleChanged();
+        await serving.renew();
+      },
+      connected: () => ads.connected(),
+      lastSent: (connId, typeUrl) => generator.lastSent(connId, typeUrl),
+      acked: (connId, typeUrl) => ads.proxies().some((p) => p.connId === connId && p.types.some((t) => t.typeUrl === typeUrl && t.status === 'SYNCED')),
+      log,
+    });
+    const xdsTlsPort = await ads.listen(opts.xdsTlsPort ?? DEFAULT_XDS_TLS_PORT, host, serving.credentials(), (server) => addCertificateService(server, meshCa, auth, log), auth);
     const api = new ApiServer(
       {
         store,
@@ -114,7 +145,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         snapshot: () => ingestion!.current(),
         xdsMetrics: () => metrics.render(),
         ready: () => ready,
-        ca,
+        ca: meshCa,
+        rotation,
         auth: { adminToken: admin.token, tokens: identityTokens },
       },
       log,
@@ -122,7 +154,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     const httpPort = await api.listen(opts.httpPort ?? DEFAULT_HTTP_PORT, host);
     cleanups.push(() => api.close());
     ready = true;
-    return { xdsPort, httpPort, host, store, ads, registry, ingestion, metrics, ca, adminToken: admin.token, ...(admin.path !== undefined ? { adminTokenPath: admin.path } : {}), identityTokens, close };
+    return { xdsPort, xdsTlsPort, httpPort, host, store, ads, registry, ingestion, metrics, ca: meshCa, adminToken: admin.token, ...(admin.path !== undefined ? { adminTokenPath: admin.path } : {}), identityTokens, close };
   } catch (e) {
     await close();
     throw e;

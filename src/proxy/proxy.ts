@@ -15,6 +15,8 @@ import { compileAccessLogs, type AccessLogger } from './telemetry/access-log.js'
 import { RouteRegistry } from './xds/route-registry.js';
 import type { AdsClient } from './xds/ads-client.js';
 import { adsClientFor } from './xds/bootstrap-ads.js';
+import { meshIdentity } from './identity/mesh-identity.js';
+import { ROOT_SECRET, WORKLOAD_SECRET, type WorkloadCertificateAgent } from './identity/workload-agent.js';
 import { announce } from './runtime/lifecycle.js';
 import { Runtime } from './runtime-config/runtime.js';
 import { HealthCheckState } from './admin/health-check-state.js';
@@ -26,7 +28,12 @@ export interface ProxyOptions {
   bootstrap: Bootstrap;
   /** Injected randomness for deterministic tests. */
   random?: () => number;
+  /** Bootstrap token proving the workload's identity to a TLS control plane (--token-file / TRELLIS_TOKEN). */
+  xdsToken?: string;
 }
+
+/** How long start-up waits for the first workload certificate before opening listeners anyway (their TLS fails closed until it comes). */
+const FIRST_CERTIFICATE_WAIT_MS = 15_000;
 
 /** One proxy process (or one worker of several): the data plane for a bootstrap. */
 export class Proxy {
@@ -46,6 +53,8 @@ export class Proxy {
   private readonly accessLoggers: AccessLogger[] = [];
   private bootstrap: Bootstrap;
   private readonly random: (() => number) | undefined;
+  private readonly xdsToken: string | undefined;
+  private identityAgent: WorkloadCertificateAgent | undefined;
   /** Envoy's layered runtime: read by the fault filter, runtime_fraction routes and mirror policies; /runtime_modify writes it. */
   readonly runtime: Runtime;
   /** POST /healthcheck/fail, as the health_check HTTP filter reads it. */
@@ -55,6 +64,7 @@ export class Proxy {
 
   constructor(opts: ProxyOptions) {
     this.bootstrap = opts.bootstrap;
+    this.xdsToken = opts.xdsToken;
     this.health = new HealthCheckState(opts.bootstrap.node.cluster);
     // a worker's runtime.* gauges would be summed across workers: the primary keeps its own (see runtime/workers.ts)
     this.runtime = new Runtime(opts.bootstrap.layered_runtime, {
@@ -123,7 +133,12 @@ export class Proxy {
     this.clusters.update(s.clusters);
     // Like Envoy's init manager: clusters warm (DNS answered, first health checks done) before listeners open.
     await this.clusters.ready();
+    const identity = await meshIdentity(this.bootstrap, this.xdsToken, this.secrets, (m) => void process.stderr.write(`${m}\n`));
+    this.identityAgent = identity.agent;
+    identity.agent?.start();
     this.ads = await adsClientFor(this.bootstrap, VERSION, {
+      ...(identity.credentials !== undefined ? { credentials: identity.credentials } : {}),
+      ...(identity.agent !== undefined ? { localSecrets: [WORKLOAD_SECRET], wantedSecrets: [ROOT_SECRET] } : {}),
       target: { clusters: this.clusters, listeners: this.listeners, routes: this.rds, staticClusters: s.clusters, staticListeners: s.listeners, secrets: this.secrets },
       stats: this.stats,
       random: this.random,
@@ -134,6 +149,7 @@ export class Proxy {
       // Listeners (static and LDS) are bound by the ADS client once the first config is applied or initial_fetch_timeout passes.
       this.ads.start();
       await this.ads.initialized();
+      if (identity.agent !== undefined) await waitAtMost(identity.agent.ready(), FIRST_CERTIFICATE_WAIT_MS);
     } else await this.listeners.update(s.listeners);
     for (const l of this.listeners.addresses()) this.announced.set(l.name, l.port);
     this.started = true;
@@ -160,10 +176,21 @@ export class Proxy {
   /** Graceful stop: stop accepting, let in-flight requests finish (up to drainMs), close everything. */
   async stop(drainMs: number): Promise<void> {
     this.ads?.close();
+    this.identityAgent?.close();
     await this.listeners.close(drainMs); // stops accepting and drains every connection manager
     this.pools.close();
     this.clusters.close();
     this.runtime.dispose();
     for (const l of this.accessLoggers) await l.close();
   }
+}
+
+function waitAtMost(p: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    void p.then(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
 }

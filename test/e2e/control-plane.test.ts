@@ -41,7 +41,7 @@ interface Control {
 }
 
 async function startControl(dataDir: string): Promise<Control> {
-  const proc = spawn(process.execPath, [CLI, 'control', '--data-dir', dataDir, '--xds-port', '0', '--http-port', '0', '--debounce-ms', '20', '--registration-grace', '1s'], {
+  const proc = spawn(process.execPath, [CLI, 'control', '--data-dir', dataDir, '--insecure-xds', '--xds-port', '0', '--xds-tls-port', '0', '--http-port', '0', '--debounce-ms', '20', '--registration-grace', '1s'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

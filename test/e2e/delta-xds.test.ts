@@ -102,11 +102,11 @@ describe('mesh over Delta xDS (the default of trellis proxy --control-plane)', {
   });
 
   it('keeps serving while the control plane is down; after a restart the delta sidecars reconnect and follow new applies', async () => {
-    const { dataDir, xdsPort, httpPort } = cp;
+    const { dataDir, xdsTlsPort, httpPort } = cp;
     await cp.stop();
     await sleep(300);
     assert.deepEqual(await burst(20), { v2: 20 }, 'the last good config keeps serving');
-    cp = await startControl({ dataDir, xdsPort, httpPort, keepDataDir: false });
+    cp = await startControl({ dataDir, xdsTlsPort, httpPort, keepDataDir: false });
     await allSynced();
     assert.deepEqual(await burst(20), { v2: 20 });
     const r = await applyYaml(cp, mesh(100, 0), 'reviews: back to v1');

@@ -350,13 +350,13 @@ describe('mesh: canary and rollback through trellis control, sidecars and the CL
     const from = samples.length;
     startLoop();
     await sleep(200);
-    const { dataDir, xdsPort, httpPort } = cp;
+    const { dataDir, xdsTlsPort, httpPort } = cp;
     await cp.stop();
     await sleep(1000);
     const duringOutage = samples.slice(from);
     assert.ok(duringOutage.length > 50, `only ${duringOutage.length} requests while the control plane was down`);
     const restartAt = performance.now();
-    cp = await startControl({ dataDir, xdsPort, httpPort, keepDataDir: true });
+    cp = await startControl({ dataDir, xdsTlsPort, httpPort, keepDataDir: true });
     const startedAt = performance.now();
     assert.deepEqual(await revisions(), hist, 'revisions persisted across the restart');
     await waitFor(

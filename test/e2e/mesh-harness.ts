@@ -7,7 +7,10 @@ import { CLI, stopProcess, waitFor } from './harness.js';
 
 export interface Control {
   proc: ChildProcess;
-  xdsPort: number;
+  /** The plaintext ADS port (only with `insecureXds`). */
+  xdsPort: number | undefined;
+  /** ADS and the CA over TLS: proxies prove their identity with a token, then their workload certificate. */
+  xdsTlsPort: number;
   httpPort: number;
   url: string;
   dataDir: string;
@@ -21,9 +24,13 @@ export interface Control {
  * `trellis control` on ports 0 with its store in a fresh temp dir (or, to restart one, on the given data dir and ports).
  * stop() removes the data dir unless `keepDataDir`.
  */
-export async function startControl(opts: { dataDir?: string; xdsPort?: number; httpPort?: number; keepDataDir?: boolean; extraArgs?: string[] } = {}): Promise<Control> {
+export async function startControl(
+  opts: { dataDir?: string; xdsPort?: number; xdsTlsPort?: number; httpPort?: number; keepDataDir?: boolean; insecureXds?: boolean; extraArgs?: string[] } = {},
+): Promise<Control> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-mesh-'));
-  const args = ['control', '--data-dir', dataDir, '--xds-port', String(opts.xdsPort ?? 0), '--http-port', String(opts.httpPort ?? 0), ...(opts.extraArgs ?? [])];
+  const args = ['control', '--data-dir', dataDir, '--xds-tls-port', String(opts.xdsTlsPort ?? 0), '--http-port', String(opts.httpPort ?? 0)];
+  if (opts.insecureXds === true) args.push('--insecure-xds', '--xds-port', String(opts.xdsPort ?? 0));
+  args.push(...(opts.extraArgs ?? []));
   const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -34,18 +41,48 @@ export async function startControl(opts: { dataDir?: string; xdsPort?: number; h
       () => {
         if (proc.exitCode !== null) throw new Error(`control exited with ${proc.exitCode}:\n${out}`);
         const x = /^xds listening on 127\.0\.0\.1:(\d+)$/m.exec(out);
+        const t = /^xds-tls listening on 127\.0\.0\.1:(\d+)$/m.exec(out);
         const h = /^http listening on 127\.0\.0\.1:(\d+)$/m.exec(out);
-        return x !== null && h !== null ? { xdsPort: Number(x[1]), httpPort: Number(h[1]) } : undefined;
+        if (t === null || h === null || (opts.insecureXds === true && x === null)) return undefined;
+        return { xdsPort: x !== null ? Number(x[1]) : undefined, xdsTlsPort: Number(t[1]), httpPort: Number(h[1]) };
       },
       15000,
       'control plane start-up lines',
     );
     const token = (): string => fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
-    return { proc, xdsPort: ports!.xdsPort, httpPort: ports!.httpPort, url: `http://127.0.0.1:${ports!.httpPort}`, dataDir, token, out: () => out, stop };
+    return { proc, xdsPort: ports!.xdsPort, xdsTlsPort: ports!.xdsTlsPort, httpPort: ports!.httpPort, url: `http://127.0.0.1:${ports!.httpPort}`, dataDir, token, out: () => out, stop };
   } catch (e) {
     await stop();
     throw e;
   }
+}
+
+/**
+ * What a proxy needs to join the mesh as `namespace`/`serviceAccount`, obtained the way a user does: the root from
+ * `GET /api/v1/ca/root`, a token from `POST /api/v1/tokens` (admin), both written to files in the data dir.
+ */
+export async function meshCredentialArgs(control: Control, namespace: string, serviceAccount: string): Promise<string[]> {
+  const root = path.join(control.dataDir, 'mesh-root.pem');
+  if (!fs.existsSync(root)) {
+    const res = await fetch(`${control.url}/api/v1/ca/root`);
+    if (!res.ok) throw new Error(`GET /api/v1/ca/root: ${res.status}`);
+    fs.writeFileSync(root, ((await res.json()) as { rootsPem: string }).rootsPem);
+  }
+  const res = await fetch(`${control.url}/api/v1/tokens`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${control.token()}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ namespace, serviceAccount }),
+  });
+  if (!res.ok) throw new Error(`POST /api/v1/tokens: ${res.status} ${await res.text()}`);
+  const tokenFile = path.join(control.dataDir, `token-${namespace}-${serviceAccount}-${Math.random().toString(36).slice(2)}`);
+  fs.writeFileSync(tokenFile, ((await res.json()) as { token: string }).token, { mode: 0o600 });
+  return ['--control-plane', `127.0.0.1:${control.xdsTlsPort}`, '--ca-root', root, '--token-file', tokenFile, '--service-account', serviceAccount];
+}
+
+/** Plaintext ADS (a control plane started with `insecureXds`), for tests of that mode. */
+function insecureArgs(control: Control): string[] {
+  if (control.xdsPort === undefined) throw new Error('this control plane serves no plaintext xDS (start it with insecureXds)');
+  return ['--control-plane', `127.0.0.1:${control.xdsPort}`];
 }
 
 export interface Sidecar {
@@ -61,9 +98,11 @@ export interface Sidecar {
 /** `trellis proxy --control-plane` with every port 0; resolves once the outbound listener (and the inbound one, with an app) and admin are up. */
 export async function startSidecar(
   control: Control,
-  opts: { service: string; labels: string; servicePort: number; appPort?: number; namespace?: string; extraArgs?: string[] },
+  opts: { service: string; labels: string; servicePort: number; appPort?: number; namespace?: string; serviceAccount?: string; insecure?: boolean; extraArgs?: string[] },
 ): Promise<Sidecar> {
-  const args = [CLI, 'proxy', '--control-plane', `127.0.0.1:${control.xdsPort}`, '--service', opts.service, '--namespace', opts.namespace ?? 'default', '--labels', opts.labels, '--service-port', String(opts.servicePort)];
+  const ns = opts.namespace ?? 'default';
+  const cp = opts.insecure === true ? insecureArgs(control) : await meshCredentialArgs(control, ns, opts.serviceAccount ?? 'default');
+  const args = [CLI, 'proxy', ...cp, '--service', opts.service, '--namespace', ns, '--labels', opts.labels, '--service-port', String(opts.servicePort)];
   if (opts.appPort !== undefined) args.push('--app-port', String(opts.appPort));
   args.push('--outbound-port', '0', '--inbound-port', '0', '--admin-port', '0');
   args.push(...(opts.extraArgs ?? []));
@@ -102,8 +141,10 @@ export interface Gateway {
 }
 
 /** `trellis gateway --control-plane` (a router) with the given labels; resolves once its admin port is up (listeners follow its Gateways). */
-export async function startGateway(control: Control, opts: { labels: string; namespace?: string }): Promise<Gateway> {
-  const args = [CLI, 'gateway', '--control-plane', `127.0.0.1:${control.xdsPort}`, '--namespace', opts.namespace ?? 'default', '--labels', opts.labels, '--admin-port', '0'];
+export async function startGateway(control: Control, opts: { labels: string; namespace?: string; serviceAccount?: string }): Promise<Gateway> {
+  const ns = opts.namespace ?? 'default';
+  const cp = await meshCredentialArgs(control, ns, opts.serviceAccount ?? 'default');
+  const args = [CLI, 'gateway', ...cp, '--namespace', ns, '--labels', opts.labels, '--admin-port', '0'];
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));

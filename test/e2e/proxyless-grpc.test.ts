@@ -165,12 +165,12 @@ describe('proxyless gRPC: @grpc/grpc-js-xds against trellis control', { timeout:
   let client: XdsClient;
 
   before(async () => {
-    cp = await startControl();
+    cp = await startControl({ insecureXds: true });
     v1 = await startBackend('v1');
     v2 = await startBackend('v2');
     const r = await applyYaml(cp, mesh(v1.port, v2.port, [80, 20]), 'greeter: 80/20, fault, timeout, retries');
     assert.equal(r.code, 0, r.stderr);
-    client = new XdsClient(cp.xdsPort);
+    client = new XdsClient(cp.xdsPort!);
     await client.ready;
   });
 

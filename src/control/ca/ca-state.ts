@@ -1,6 +1,6 @@
 // Certificate authority: opens the mesh CA at start — an organisation's cacerts files, or the root kept in the data dir
 // (generated on first start, in the same cacerts layout, key mode 0600).
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CertificateAuthority } from './authority.js';
 import { readCaFiles, type CaFiles, type CaMaterial } from './material.js';
@@ -15,30 +15,57 @@ export interface CaOptions {
   log: (msg: string) => void;
 }
 
-export async function openCa(o: CaOptions): Promise<CertificateAuthority> {
+export interface OpenedCa {
+  ca: CertificateAuthority;
+  /** A new root trusted but not signing yet (a root rotation in its overlap step), kept in `<data-dir>/ca/next`. */
+  next?: CaMaterial;
+  /** Keeps the CA state for the next start; absent when the CA is an organisation's files or there is no data dir. */
+  persist?: (active: CaMaterial, next: CaMaterial | undefined) => void;
+}
+
+export async function openCa(o: CaOptions): Promise<OpenedCa> {
   let material: CaMaterial;
   if (o.files !== undefined) {
     material = readCaFiles(o.files);
     o.log(`ca: signing with ${o.files.caCert} (trust domain ${o.trustDomain})`);
   } else if (o.dataDir !== undefined && existsSync(join(o.dataDir, 'ca', 'ca-key.pem'))) {
-    material = readCaFiles(kept(o.dataDir));
+    material = readCaFiles(kept(join(o.dataDir, 'ca')));
     o.log(`ca: signing with the root kept in ${join(o.dataDir, 'ca')} (trust domain ${o.trustDomain})`);
   } else {
     material = await generateRoot(o.trustDomain);
     if (o.dataDir !== undefined) {
-      const dir = join(o.dataDir, 'ca');
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      writeFileSync(join(dir, 'ca-key.pem'), material.keyPem, { mode: 0o600 });
-      writeFileSync(join(dir, 'ca-cert.pem'), material.certPem);
-      writeFileSync(join(dir, 'root-cert.pem'), material.rootsPem.join(''));
-      writeFileSync(join(dir, 'cert-chain.pem'), material.certPem);
+      saveMaterial(join(o.dataDir, 'ca'), material);
     }
     o.log(`ca: generated a self-signed root for trust domain ${o.trustDomain}${o.dataDir !== undefined ? ` in ${join(o.dataDir, 'ca')}` : ''}`);
   }
-  return CertificateAuthority.open(o.trustDomain, material, o.log);
+  const ca = await CertificateAuthority.open(o.trustDomain, material, o.log);
+  if (o.files !== undefined || o.dataDir === undefined) return { ca };
+  const dir = join(o.dataDir, 'ca');
+  const nextDir = join(dir, 'next');
+  const next = existsSync(join(nextDir, 'ca-key.pem')) ? readCaFiles(kept(nextDir)) : undefined;
+  if (next !== undefined) ca.trustRoot(next.certPem);
+  const persist = (active: CaMaterial, pending: CaMaterial | undefined): void => {
+    if (pending !== undefined) saveMaterial(nextDir, pending);
+    saveMaterial(dir, active);
+    if (pending === undefined) rmSync(nextDir, { recursive: true, force: true });
+  };
+  return { ca, ...(next !== undefined ? { next } : {}), persist };
 }
 
-function kept(dataDir: string): CaFiles {
-  const dir = join(dataDir, 'ca');
+/** The cacerts layout, each file replaced whole (written aside, then renamed), the key mode 0600. */
+function saveMaterial(dir: string, m: CaMaterial): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const put = (name: string, text: string, mode = 0o644): void => {
+    const tmp = join(dir, `.${name}.tmp`);
+    writeFileSync(tmp, text, { mode });
+    renameSync(tmp, join(dir, name));
+  };
+  put('ca-key.pem', m.keyPem, 0o600);
+  put('ca-cert.pem', m.certPem);
+  put('root-cert.pem', m.rootsPem.map((p) => `${p.trim()}\n`).join(''));
+  put('cert-chain.pem', [m.certPem, ...m.chainPem].map((p) => `${p.trim()}\n`).join(''));
+}
+
+function kept(dir: string): CaFiles {
   return { caCert: join(dir, 'ca-cert.pem'), caKey: join(dir, 'ca-key.pem'), rootCert: join(dir, 'root-cert.pem'), certChain: join(dir, 'cert-chain.pem') };
 }

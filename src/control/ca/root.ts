@@ -1,6 +1,6 @@
 // Certificate authority: the mesh's self-signed root (ECDSA P-256, ten years), generated when no organisation root is given.
 import { randomBytes } from 'node:crypto';
-import { EC_P256, exportKeyPem, subtle, x509 } from './x509.js';
+import { EC_P256, exportKeyPem, subtle, x509 } from '../../common/pki/x509.js';
 import type { CaMaterial } from './material.js';
 
 const ROOT_LIFETIME_MS = 10 * 365 * 24 * 3600 * 1000;

@@ -11,6 +11,7 @@ import { Router } from './router.js';
 import { withSecretsHidden } from './secret-routes.js';
 import { addStatusRoutes } from './status-routes.js';
 import { addTokenRoutes } from './token-routes.js';
+import { addCaRoutes } from './ca-routes.js';
 
 /** Every route of the API (one place, so a test can sweep them all). */
 export function buildRouter(deps: ApiDeps): Router {
@@ -18,6 +19,7 @@ export function buildRouter(deps: ApiDeps): Router {
   addConfigRoutes(router, deps);
   addStatusRoutes(router, deps);
   addTokenRoutes(router, deps);
+  addCaRoutes(router, deps);
   return router;
 }
 

@@ -7,6 +7,7 @@ export interface SnapshotInput {
   version: string;
   rootNamespace?: string;
   trustDomain?: string;
+  trustBundlePem?: string;
   services?: readonly ServiceInfo[];
   instances?: readonly InstanceInfo[];
   virtualServices?: readonly VirtualService[];
@@ -102,6 +103,7 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     version: input.version,
     rootNamespace: input.rootNamespace ?? DEFAULT_ROOT_NAMESPACE,
     trustDomain: input.trustDomain ?? DEFAULT_TRUST_DOMAIN,
+    trustBundlePem: input.trustBundlePem ?? '',
     services: Object.freeze(uniqueServices),
     instances: Object.freeze(instances),
     virtualServices: Object.freeze(virtualServices),

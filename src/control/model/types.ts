@@ -58,7 +58,8 @@ export interface InstanceInfo {
 }
 
 /** A change class that triggers pushes: a resource kind, or 'endpoints' for registry-only changes. */
-export type ChangeKind = 'Service' | 'VirtualService' | 'DestinationRule' | 'Gateway' | 'ServiceEntry' | 'WorkloadEntry' | 'Sidecar' | 'Secret' | 'endpoints';
+/** Resource kinds, registry endpoints, or the mesh trust bundle (the CA's roots). */
+export type ChangeKind = 'Service' | 'VirtualService' | 'DestinationRule' | 'Gateway' | 'ServiceEntry' | 'WorkloadEntry' | 'Sidecar' | 'Secret' | 'endpoints' | 'trustBundle';
 
 /** Lookups precomputed once per Snapshot so translation only does map reads. */
 export interface SnapshotIndex {
@@ -93,6 +94,8 @@ export interface Snapshot {
   readonly rootNamespace: string;
   /** SPIFFE trust domain of the mesh's workload identities (spiffe://<trustDomain>/ns/<ns>/sa/<sa>). */
   readonly trustDomain: string;
+  /** The mesh roots (PEM), served to proxies as the SDS secret ROOTCA; '' when the control plane has no CA (tests). */
+  readonly trustBundlePem: string;
   /** Sorted by hostname. */
   readonly services: readonly ServiceInfo[];
   readonly instances: readonly InstanceInfo[];

@@ -13,6 +13,7 @@ export interface MeshInput {
   version: string;
   rootNamespace?: string;
   trustDomain?: string;
+  trustBundlePem?: string;
 }
 
 function ofKind<K extends MeshResource['kind']>(rs: readonly MeshResource[], kind: K): Extract<MeshResource, { kind: K }>[] {
@@ -50,6 +51,7 @@ export function buildMeshSnapshot(input: MeshInput): Snapshot {
     version: input.version,
     ...(input.rootNamespace !== undefined ? { rootNamespace: input.rootNamespace } : {}),
     ...(input.trustDomain !== undefined ? { trustDomain: input.trustDomain } : {}),
+    ...(input.trustBundlePem !== undefined ? { trustBundlePem: input.trustBundlePem } : {}),
     services,
     instances,
     virtualServices,

@@ -30,9 +30,10 @@ export function changedKinds(prev: Snapshot | undefined, next: Snapshot, storeKi
   if (prev === undefined) {
     for (const k of KINDS) out.add(k);
     out.add('endpoints');
+    out.add('trustBundle');
     return out;
   }
-  for (const k of storeKinds) if ((KINDS as readonly string[]).includes(k)) out.add(k as ChangeKind);
+  for (const k of storeKinds) if ((KINDS as readonly string[]).includes(k) || k === 'trustBundle') out.add(k as ChangeKind);
   const a = fingerprint(prev);
   const b = fingerprint(next);
   if (a.services !== b.services) out.add('Service');

@@ -19,6 +19,8 @@ export interface IngestionOptions {
   debounceMaxMs?: number;
   rootNamespace?: string;
   trustDomain?: string;
+  /** The mesh roots now (read on every rebuild; call trustBundleChanged() when they change). */
+  trustBundle?: () => string;
   log?: (msg: string) => void;
 }
 
@@ -78,6 +80,12 @@ export class Ingestion {
     return () => this.listeners.delete(fn);
   }
 
+  /** The CA's roots changed (a root rotation): every proxy gets the new ROOTCA. */
+  trustBundleChanged(): void {
+    this.dirtyKinds.add('trustBundle');
+    this.debounce.trigger();
+  }
+
   /** Rebuilds now if changes are waiting in the debounce window (tests, shutdown). */
   flush(): void {
     this.debounce.flush();
@@ -107,6 +115,7 @@ export class Ingestion {
       version: `${this.rev}.${this.registryGen}`,
       ...(this.opts.rootNamespace !== undefined ? { rootNamespace: this.opts.rootNamespace } : {}),
       ...(this.opts.trustDomain !== undefined ? { trustDomain: this.opts.trustDomain } : {}),
+      ...(this.opts.trustBundle !== undefined ? { trustBundlePem: this.opts.trustBundle() } : {}),
     });
   }
 

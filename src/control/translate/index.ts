@@ -7,7 +7,7 @@ import { rdsGenerator } from './rds.js';
 import { sdsGenerator } from './sds.js';
 import { vhdsGenerator } from './vhds.js';
 
-export { cdsGenerator, edsGenerator, ldsGenerator, rdsGenerator, vhdsGenerator, sdsGenerator };
+export { cdsGenerator, edsGenerator, ldsGenerator, rdsGenerator, sdsGenerator, vhdsGenerator };
 export * from './generator.js';
 export * from './names.js';
 

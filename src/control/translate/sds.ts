@@ -1,4 +1,4 @@
-// Translate stage: SDS — Secret resources `kubernetes://<name>` (certificate + key) and `kubernetes://<name>-cacert` (trusted CA) from the Secrets of the asking proxy's own namespace.
+// Translate stage: SDS — the secrets the control plane serves by name: ROOTCA (the mesh roots), and Secret resources `kubernetes://<name>` (certificate + key) and `kubernetes://<name>-cacert` (trusted CA) from the Secrets of the asking proxy's own namespace.
 import { CACERT_SUFFIX, secretValues, tlsCredential, type TlsCredential } from '../../api/secret-data.js';
 import type { Secret } from '../../api/types.js';
 import { SECRET_TYPE } from '../../xds/type-urls.js';
@@ -21,9 +21,15 @@ export function sdsSecretConfig(name: string): Json {
   return { name, sds_config: { ads: {}, resource_api_version: 'V3' } };
 }
 
-/** The workload identity secrets every proxy with a control plane holds (security contract): its SVID and the mesh roots. */
+/** Istio's name for the workload certificate, which each proxy makes itself (its key never leaves it). */
 export const WORKLOAD_CERT_SECRET = 'default';
+/** Istio's name for the mesh trust bundle (validation context), served from the CA's roots. */
 export const ROOT_CA_SECRET = 'ROOTCA';
+
+export function rootCaSecret(snap: Snapshot): XdsResource | undefined {
+  if (snap.trustBundlePem === '') return undefined;
+  return { name: ROOT_CA_SECRET, resource: { '@type': SECRET_TYPE, name: ROOT_CA_SECRET, validation_context: { trusted_ca: { inline_string: snap.trustBundlePem } } } };
+}
 
 // decoded once per stored Secret object (a new revision of a Secret is a new object)
 const decoded = new WeakMap<Secret, TlsCredential>();
@@ -62,15 +68,15 @@ export function credentialSecret(sdsName: string, proxy: ProxyNode, snap: Snapsh
   return body === undefined ? undefined : { name: sdsName, resource: { '@type': SECRET_TYPE, name: sdsName, ...body } };
 }
 
-/** SDS is never a wildcard: a proxy gets only the names it asks for, and nothing for an empty subscription. */
+/** SDS is never a wildcard: a proxy gets only the names it asks for (as Envoy always asks), nothing for an empty subscription. */
 export const sdsGenerator: Generator = {
   typeUrl: SECRET_TYPE,
-  needsPush: (changed) => anyChanged(changed, ['Secret']),
-  build(proxy, snap, names) {
+  needsPush: (changed) => anyChanged(changed, ['trustBundle', 'Secret']),
+  build(proxy: ProxyNode, snap: Snapshot, names?: readonly string[]): XdsResource[] {
     if (names === undefined || names.length === 0) return [];
     const out: XdsResource[] = [];
     for (const n of [...new Set(names)].sort()) {
-      const r = credentialSecret(n, proxy, snap);
+      const r = n === ROOT_CA_SECRET ? rootCaSecret(snap) : credentialSecret(n, proxy, snap);
       if (r !== undefined) out.push(r);
     }
     return out;

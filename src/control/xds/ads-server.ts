@@ -9,6 +9,7 @@ import { PushQueue, type PushJob } from './push-queue.js';
 import { onSotwRequest, sendSotw } from './sotw.js';
 import { onDeltaRequest, sendDelta } from './delta.js';
 import type { ConnectedProxy, ProxyStatus, PushOptions, XdsGenerator } from './types.js';
+import { claimedIdentity, type StreamAuthenticator } from './stream-auth.js';
 
 export interface AdsServerOptions {
   generator: XdsGenerator;
@@ -33,7 +34,7 @@ export class AdsServer {
   private readonly queue: PushQueue;
   private readonly connectListeners = new Set<Listener>();
   private readonly disconnectListeners = new Set<Listener>();
-  private server: grpc.Server | undefined;
+  private readonly servers: grpc.Server[] = [];
   private connSeq = 0;
   private connectedCount = 0;
 
@@ -44,30 +45,36 @@ export class AdsServer {
     this.queue = new PushQueue(opts.pushConcurrency ?? 100, (c, j) => this.runJob(c, j));
   }
 
-  /** Adds the AggregatedDiscoveryService to a server the caller owns (e.g. one that also serves the CA). */
-  addTo(server: grpc.Server): void {
+  /**
+   * Adds the AggregatedDiscoveryService to a server the caller owns (e.g. one that also serves the CA). With
+   * `auth`, a stream is served only once its caller is authenticated and its node claims that same identity.
+   */
+  addTo(server: grpc.Server, auth?: StreamAuthenticator): void {
     server.addService(adsServiceDefinition(), {
-      StreamAggregatedResources: (call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>) => this.handle(call, 'sotw'),
-      DeltaAggregatedResources: (call: grpc.ServerDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>) => this.handle(call, 'delta'),
+      StreamAggregatedResources: (call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>) => this.handle(call, 'sotw', auth),
+      DeltaAggregatedResources: (call: grpc.ServerDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>) => this.handle(call, 'delta', auth),
     });
   }
 
-  /** Starts an insecure gRPC server of its own; resolves with the bound port (port 0 = pick one). */
-  listen(port = 0, host = '127.0.0.1'): Promise<number> {
+  /** Serves ADS on a gRPC server of its own (plaintext by default); resolves with the bound port (port 0 = pick one). */
+  listen(port = 0, host = '127.0.0.1', credentials = grpc.ServerCredentials.createInsecure(), extra?: (server: grpc.Server) => void, auth?: StreamAuthenticator): Promise<number> {
     const server = new grpc.Server({ 'grpc.keepalive_permit_without_calls': 1, 'grpc.max_send_message_length': -1 });
-    this.addTo(server);
-    this.server = server;
+    this.addTo(server, auth);
+    extra?.(server);
+    this.servers.push(server);
     return new Promise((resolve, reject) => {
-      server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err !== null ? reject(err) : resolve(bound)));
+      server.bindAsync(`${host}:${port}`, credentials, (err, bound) => (err !== null ? reject(err) : resolve(bound)));
     });
   }
 
   async close(): Promise<void> {
     this.debouncer.close();
-    const server = this.server;
-    this.server = undefined;
-    if (server === undefined) return;
-    await new Promise<void>((resolve) => {
+    const servers = this.servers.splice(0);
+    await Promise.all(servers.map((s) => this.shutdown(s)));
+  }
+
+  private shutdown(server: grpc.Server): Promise<void> {
+    return new Promise<void>((resolve) => {
       const t = setTimeout(() => {
         server.forceShutdown();
         resolve();
@@ -128,7 +135,11 @@ export class AdsServer {
     return () => this.disconnectListeners.delete(fn);
   }
 
-  private handle(call: grpc.ServerDuplexStream<DiscoveryRequest | DeltaDiscoveryRequest, DiscoveryResponse | DeltaDiscoveryResponse>, mode: 'sotw' | 'delta'): void {
+  private handle(
+    call: grpc.ServerDuplexStream<DiscoveryRequest | DeltaDiscoveryRequest, DiscoveryResponse | DeltaDiscoveryResponse>,
+    mode: 'sotw' | 'delta',
+    auth: StreamAuthenticator | undefined,
+  ): void {
     const conn = new Connection(
       mode,
       call.getPeer(),
@@ -147,28 +158,56 @@ export class AdsServer {
     );
     conn.cancel = () => call.end();
     this.conns.add(conn);
-    call.on('data', (req: DiscoveryRequest | DeltaDiscoveryRequest) => {
-      if (conn.closed) return;
-      if (conn.proxy === undefined) this.connect(conn, req.node ?? {});
-      try {
-        if (mode === 'sotw') onSotwRequest(this.ctx, conn, req as DiscoveryRequest);
-        else onDeltaRequest(this.ctx, conn, req as DeltaDiscoveryRequest);
-      } catch (e) {
-        this.ctx.log(`xds: request from ${conn.proxy?.connId ?? conn.peer} failed: ${e instanceof Error ? e.message : String(e)}`);
-      }
-    });
     const done = (): void => this.disconnect(conn);
-    call.on('end', () => {
-      done();
-      call.end();
-    });
     call.on('error', done);
     call.on('cancelled', done);
     call.on('close', done);
+    const serve = (): void => {
+      call.on('data', (req: DiscoveryRequest | DeltaDiscoveryRequest) => {
+        if (conn.closed) return;
+        if (conn.proxy === undefined && !this.connect(conn, req.node ?? {}, call)) return;
+        try {
+          if (mode === 'sotw') onSotwRequest(this.ctx, conn, req as DiscoveryRequest);
+          else onDeltaRequest(this.ctx, conn, req as DeltaDiscoveryRequest);
+        } catch (e) {
+          this.ctx.log(`xds: request from ${conn.proxy?.connId ?? conn.peer} failed: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      });
+      call.on('end', () => {
+        done();
+        call.end();
+      });
+    };
+    if (auth === undefined) return serve();
+    // requests wait in the stream's buffer until the caller is known (no 'data' listener yet)
+    auth.authenticate(call).then(
+      (r) => {
+        if (conn.closed) return;
+        if (!r.ok) return this.refuse(conn, call, grpc.status.UNAUTHENTICATED, r.reason);
+        conn.identity = r.identity;
+        serve();
+      },
+      (e: unknown) => this.refuse(conn, call, grpc.status.UNAUTHENTICATED, e instanceof Error ? e.message : String(e)),
+    );
   }
 
-  private connect(conn: Connection, node: XdsNode): void {
+  /** Ends the stream with `code`; the reason goes to the log and to the caller. */
+  private refuse(conn: Connection, call: grpc.ServerDuplexStream<unknown, unknown>, code: grpc.status, reason: string): void {
+    this.ctx.log(`xds: refused stream from ${conn.peer}: ${grpc.status[code]}: ${reason}`);
+    this.disconnect(conn);
+    call.emit('error', { code, details: reason });
+  }
+
+  /** The stream's first request: false (and the stream refused) when its node claims another identity than the caller proved. */
+  private connect(conn: Connection, node: XdsNode, call: grpc.ServerDuplexStream<unknown, unknown>): boolean {
     const id = node.id ?? '';
+    if (conn.identity !== undefined) {
+      const claimed = claimedIdentity({ id, metadata: node.metadata ?? {} });
+      if (claimed.namespace !== conn.identity.namespace || claimed.serviceAccount !== conn.identity.serviceAccount) {
+        this.refuse(conn, call, grpc.status.PERMISSION_DENIED, `node ${id} claims ns=${claimed.namespace} sa=${claimed.serviceAccount} but authenticated as ns=${conn.identity.namespace} sa=${conn.identity.serviceAccount}`);
+        return false;
+      }
+    }
     const proxy: ConnectedProxy = {
       connId: `${id}~${++this.connSeq}`,
       id,
@@ -177,10 +216,12 @@ export class AdsServer {
       connectedAt: new Date(),
       mode: conn.mode,
       peer: conn.peer,
+      ...(conn.identity !== undefined ? { identity: conn.identity } : {}),
     };
     conn.proxy = proxy;
     this.ctx.metrics.connected(++this.connectedCount);
     for (const fn of this.connectListeners) this.safely(() => fn(proxy));
+    return true;
   }
 
   private disconnect(conn: Connection): void {

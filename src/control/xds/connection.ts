@@ -1,4 +1,5 @@
 // Serving: the state of one ADS stream — the proxy, per-type subscriptions, what was sent, ACKed and NACKed.
+import type { WorkloadIdentity } from '../auth/identity-token.js';
 import type { XdsMetrics } from './metrics.js';
 import { buildResource, type BuiltResource } from './resources.js';
 import type { ConnectedProxy, GeneratedResource, ProxyStatus, SyncStatus, TypeStatus, XdsGenerator } from './types.js';
@@ -82,6 +83,8 @@ export interface ServingContext {
 
 export class Connection {
   proxy?: ConnectedProxy;
+  /** The identity the caller proved (certificate or token) on an authenticated port; undefined on the plaintext port. */
+  identity?: WorkloadIdentity;
   readonly watches = new Map<string, Watch>();
   closed = false;
   /** Ends the stream from the server side (shutdown). */

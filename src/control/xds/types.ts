@@ -15,6 +15,8 @@ export interface ConnectedProxy {
   readonly mode: 'sotw' | 'delta';
   /** The peer address grpc-js reports, e.g. `127.0.0.1:53522`. */
   readonly peer: string;
+  /** The identity it proved on the authenticated port (undefined on the plaintext port). */
+  readonly identity?: { namespace: string; serviceAccount: string };
 }
 
 export interface GeneratedResource {

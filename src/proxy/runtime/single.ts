@@ -4,8 +4,8 @@ import { Proxy } from '../proxy.js';
 import { startAdminServer, clusterStatusFrom } from '../admin/admin-server.js';
 import { announce, onShutdownSignals } from './lifecycle.js';
 
-export async function runSingle(bootstrap: Bootstrap, drainMs: number): Promise<void> {
-  const proxy = new Proxy({ bootstrap });
+export async function runSingle(bootstrap: Bootstrap, drainMs: number, xdsToken?: string): Promise<void> {
+  const proxy = new Proxy({ bootstrap, ...(xdsToken !== undefined ? { xdsToken } : {}) });
   await proxy.start();
   let stopping = false;
   let admin: { port: number; close(): Promise<void> } | undefined;

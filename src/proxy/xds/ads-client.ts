@@ -8,6 +8,7 @@ import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SECRET_TYPE, VI
 import type { AdsTransport, TransportHandlers, Watch, XdsApi, XdsUpdate } from './ads-protocol.js';
 import type { AdsStreamOptions } from './ads-stream.js';
 import type { BackoffOptions } from './backoff.js';
+import type { XdsCredentials } from './xds-credentials.js';
 import { Applier, type ApplyTarget, type BoundListener, type XdsResources } from './applier.js';
 import type { GrpcTransportFactory } from './grpc-transport.js';
 import { FileSource } from './file-source.js';
@@ -62,6 +63,12 @@ export interface AdsClientOptions {
   /** Envoy's initial_fetch_timeout: start-up and warming wait at most this long for the control plane. Default 15 s. */
   initialFetchTimeoutMs?: number;
   backoff?: BackoffOptions;
+  /** TLS and identity proof for the gRPC streams (the ADS cluster's TLS context, the token, the workload certificate). */
+  credentials?: XdsCredentials;
+  /** SDS names the proxy provides itself (the workload certificate `default`): not subscribed over ADS. */
+  localSecrets?: readonly string[];
+  /** SDS names subscribed even when no TLS context names them (ROOTCA: the agent follows root rotations through it). */
+  wantedSecrets?: readonly string[];
   connectTimeoutMs?: number;
   log?(msg: string): void;
   onListenersApplied?(bound: BoundListener[]): void;
@@ -127,6 +134,8 @@ export class AdsClient {
     this.clustersFetched = !this.byType.has(CLUSTER_TYPE);
     this.subs = new Subscriptions(this.state, this.applier, this.vhds, (r) => this.byType.get(r.watch.typeUrl)?.send(r) ?? false, (name) =>
       this.opts.target.secrets?.delete(name),
+      new Set(this.opts.localSecrets ?? []),
+      this.opts.wantedSecrets ?? [],
     );
     this.subs.followClusters();
     this.subs.followListeners();
@@ -145,7 +154,7 @@ export class AdsClient {
       onClose: (reason, wasOpen, retryIn) => this.onClose(types, reason, wasOpen, retryIn),
       onUnreadable: (typeUrl, details) => this.onUnreadable(typeUrl, details),
     });
-    const streamOpts = (targets: readonly string[]): AdsStreamOptions => ({ targets, backoff: o.backoff, connectTimeoutMs: o.connectTimeoutMs });
+    const streamOpts = (targets: readonly string[]): AdsStreamOptions => ({ targets, backoff: o.backoff, connectTimeoutMs: o.connectTimeoutMs, ...(o.credentials !== undefined ? { credentials: o.credentials } : {}) });
     const grpc = (): GrpcTransportFactory => {
       if (o.grpc === undefined) throw new Error('xDS over gRPC needs the gRPC transport (AdsClientOptions.grpc)');
       return o.grpc;

@@ -2,6 +2,7 @@
 import type http2 from 'node:http2';
 import { connectH2, startBidiCall, type BidiCall, type GrpcMethod } from './grpc-call.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
+import { callMetadata, connectTls, type XdsCredentials } from './xds-credentials.js';
 
 export interface AdsStreamHandlers<Res> {
   /** A new stream is open: send the subscriptions (the first request carries the node). */
@@ -20,6 +21,8 @@ export interface AdsStreamOptions {
   backoff?: BackoffOptions;
   /** How long one connection attempt may take before it counts as failed. */
   connectTimeoutMs?: number;
+  /** TLS and proof of identity; absent = plaintext h2c. */
+  credentials?: XdsCredentials;
 }
 
 /**
@@ -70,7 +73,8 @@ export class AdsStream<Req, Res> {
     const targets = this.opts.targets;
     const target = targets[this.attempt++ % targets.length]!;
     const attempt = this.attempt;
-    connectH2(target, { connectTimeoutMs: this.opts.connectTimeoutMs ?? 5000 }).then(
+    const creds = this.opts.credentials;
+    connectH2(target, { connectTimeoutMs: this.opts.connectTimeoutMs ?? 5000, ...(creds !== undefined ? { tls: connectTls(creds) } : {}) }).then(
       (session) => {
         if (this.closed || this.attempt !== attempt) return session.destroy();
         this.session = session;
@@ -98,7 +102,7 @@ export class AdsStream<Req, Res> {
       },
       onEnd: () => end(`stream to ${target} closed by the control plane`),
       onError: (reason) => end(`stream to ${target} failed: ${reason}`),
-    });
+    }, callMetadata(this.opts.credentials));
     this.call = call;
     this.open = true;
     this.handlers.onOpen();

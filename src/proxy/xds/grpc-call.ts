@@ -17,8 +17,18 @@ const GRPC_OK = 0;
 /** google.rpc.Code names for the log lines. */
 const CODE_NAMES = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED'];
 
+/** TLS to the control plane: the roots its certificate must chain to, and our certificate once we have one. */
+export interface TlsConnect {
+  ca: string;
+  servername?: string;
+  cert?: string;
+  key?: string;
+}
+
 export interface ConnectOptions extends KeepaliveOptions {
   connectTimeoutMs: number;
+  /** Absent = h2c (plaintext). */
+  tls?: TlsConnect;
 }
 
 /**
@@ -27,7 +37,11 @@ export interface ConnectOptions extends KeepaliveOptions {
  */
 export function connectH2(target: string, opts: ConnectOptions): Promise<http2.ClientHttp2Session> {
   return new Promise((resolve, reject) => {
-    const session = http2.connect(`http://${target}`);
+    const t = opts.tls;
+    const session =
+      t === undefined
+        ? http2.connect(`http://${target}`)
+        : http2.connect(`https://${target}`, { ca: t.ca, ...(t.servername !== undefined ? { servername: t.servername } : {}), ...(t.cert !== undefined && t.key !== undefined ? { cert: t.cert, key: t.key } : {}) });
     let settled = false;
     const fail = (why: string): void => {
       if (settled) return;
@@ -60,14 +74,17 @@ export interface BidiHandlers<Res> {
 
 export interface BidiCall<Req> {
   write(req: Req): void;
+  /** Half-closes our side (a unary call's single request is written). */
+  end(): void;
   /** Ends the call (RST_STREAM CANCEL); no handler runs after this. */
   cancel(): void;
 }
 
 /** Opens the call on `session`; exactly one of onEnd / onError follows, unless cancelled first. */
-export function startBidiCall<Req, Res>(session: http2.ClientHttp2Session, method: GrpcMethod<Req, Res>, handlers: BidiHandlers<Res>): BidiCall<Req> {
+export function startBidiCall<Req, Res>(session: http2.ClientHttp2Session, method: GrpcMethod<Req, Res>, handlers: BidiHandlers<Res>, metadata: Readonly<Record<string, string>> = {}): BidiCall<Req> {
   const stream = session.request(
     {
+      ...metadata,
       ':method': 'POST',
       ':path': method.path,
       'content-type': 'application/grpc',
@@ -147,6 +164,9 @@ export function startBidiCall<Req, Res>(session: http2.ClientHttp2Session, metho
       if (done || stream.destroyed) return;
       stream.write(frameMessage(method.serialize(req)));
     },
+    end(): void {
+      if (!done && !stream.destroyed) stream.end();
+    },
     cancel(): void {
       done = true;
       if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
@@ -162,4 +182,29 @@ function grpcMessage(v: string | string[] | undefined): string {
   } catch {
     return s;
   }
+}
+
+/** One request, one response (a unary RPC) on an open session; rejects with the status on failure. */
+export function unaryCall<Req, Res>(session: http2.ClientHttp2Session, method: GrpcMethod<Req, Res>, req: Req, metadata: Readonly<Record<string, string>> = {}): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    let res: Res | undefined;
+    const call = startBidiCall<Req, Res>(
+      session,
+      method,
+      {
+        onMessage: (m) => {
+          if (res !== undefined) {
+            call.cancel();
+            return reject(new Error('a unary call answered more than one message'));
+          }
+          res = m;
+        },
+        onEnd: () => (res !== undefined ? resolve(res) : reject(new Error('a unary call ended without a response'))),
+        onError: (reason) => reject(new Error(reason)),
+      },
+      metadata,
+    );
+    call.write(req);
+    call.end();
+  });
 }

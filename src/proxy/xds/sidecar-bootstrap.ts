@@ -19,6 +19,8 @@ export interface SidecarFlags {
   proxyType?: string;
   /** sotw | delta (default): the ADS RPC, as ads_config.api_type GRPC | DELTA_GRPC. */
   xdsApi?: string;
+  /** PEM file of the mesh root(s): the control plane is reached over TLS and its certificate must chain to them. */
+  caRoot?: string;
 }
 
 /** The static cluster the ADS stream goes through, as Istio's bootstrap names it. */
@@ -69,6 +71,18 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** TLS to the control plane (the xds-grpc cluster's transport socket): verified against the mesh root, the host name checked. */
+function controlPlaneTls(caRoot: string, host: string): Record<string, unknown> {
+  return {
+    name: 'envoy.transport_sockets.tls',
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+      ...(net.isIP(host) === 0 ? { sni: host } : {}),
+      common_tls_context: { alpn_protocols: ['h2'], validation_context: { trusted_ca: { filename: caRoot } } },
+    },
+  };
 }
 
 /** Bootstrap for `--control-plane`; every flag problem is listed. `env` supplies POD_NAMESPACE, SERVICE_ACCOUNT, INSTANCE_IP, TRELLIS_SERVICE, TRELLIS_LABELS. */
@@ -129,6 +143,7 @@ export async function sidecarBootstrap(f: SidecarFlags, env: NodeJS.ProcessEnv =
             endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: cp.host, port_value: cp.port } } } }] }],
           },
           typed_extension_protocol_options: { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': { '@type': HTTP_OPTIONS, explicit_http_config: { http2_protocol_options: {} } } },
+          ...(f.caRoot !== undefined ? { transport_socket: controlPlaneTls(f.caRoot, cp.host) } : {}),
         },
       ],
     },

@@ -16,6 +16,10 @@ export class Subscriptions {
     private readonly send: (r: WatchRequest) => boolean,
     /** A secret no TLS context names any more. */
     private readonly onSecretDropped: (name: string) => void = () => {},
+    /** Secrets the proxy makes itself (its workload certificate): never asked of the control plane. */
+    private readonly localSecrets: ReadonlySet<string> = new Set(),
+    /** Secrets the proxy wants whether or not a TLS context names them (the mesh roots, for its agent). */
+    private readonly wantedSecrets: readonly string[] = [],
   ) {
     for (const t of [CLUSTER_TYPE, LISTENER_TYPE]) this.watches.set(t, newWatch(t, 'wildcard'));
     for (const t of [ENDPOINT_TYPE, ROUTE_TYPE, SECRET_TYPE]) this.watches.set(t, newWatch(t, 'named'));
@@ -77,7 +81,8 @@ export class Subscriptions {
   /** SDS follows the TLS contexts of the listeners and clusters (sds_config {ads: {}}). */
   followSecrets(): void {
     const st = this.state.secrets;
-    const names = sdsSecretNames(this.applier.allListeners(), this.applier.allClusters());
+    const named = sdsSecretNames(this.applier.allListeners(), this.applier.allClusters());
+    const names = [...new Set([...named, ...this.wantedSecrets])].filter((n) => !this.localSecrets.has(n));
     this.resubscribe(this.watch(SECRET_TYPE), names, (next) => {
       for (const n of [...st.resources.keys()]) if (!next.has(n)) this.onSecretDropped(n);
       st.retain((n) => next.has(n));

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { CertificateAuthority, CsrError } from '../../../src/control/ca/authority.js';
-import { createCsr } from '../../../src/control/ca/csr.js';
+import { createCsr } from '../../../src/common/pki/csr.js';
 import { pemBlocks, readCaFiles, type CaMaterial } from '../../../src/control/ca/material.js';
 import { generateRoot } from '../../../src/control/ca/root.js';
 

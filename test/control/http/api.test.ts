@@ -76,7 +76,7 @@ describe('control plane HTTP API', () => {
   const j = <T>(r: Res): T => r.body as T;
 
   before(async () => {
-    cp = await startControlPlane({ store: createMemoryStore(), xdsPort: 0, httpPort: 0, debounceMs: 20, registrationGraceMs: 200 });
+    cp = await startControlPlane({ store: createMemoryStore(), xdsPort: 0, xdsTlsPort: 0, httpPort: 0, debounceMs: 20, registrationGraceMs: 200 });
     base = `http://127.0.0.1:${cp.httpPort}`;
   });
   after(async () => {
@@ -212,7 +212,7 @@ spec: {hosts: [ghost], http: [{route: [{destination: {host: ghost}}]}]}
   });
 
   it('proxies: a connected sidecar registers, receives its config, turns SYNCED; config as sent; EDS-only push when a peer joins', async () => {
-    const envoy = new SimSidecar(cp.xdsPort, sidecarNode('reviews-v1', '10.0.0.11', { labels: 'app=reviews,version=v1', service: 'reviews', servicePort: 9080, appPort: 9081 }));
+    const envoy = new SimSidecar(cp.xdsPort!, sidecarNode('reviews-v1', '10.0.0.11', { labels: 'app=reviews,version=v1', service: 'reviews', servicePort: 9080, appPort: 9081 }));
     try {
       await until(() => envoy.namesOf(ROUTE_TYPE).length > 0 && envoy.namesOf(ENDPOINT_TYPE).length > 0, 5000);
       assert.ok(envoy.namesOf(CLUSTER_TYPE).includes('outbound|9080|v2|reviews.default.svc.cluster.local'), envoy.namesOf(CLUSTER_TYPE).join());
@@ -242,7 +242,7 @@ spec: {hosts: [ghost], http: [{route: [{destination: {host: ghost}}]}]}
 
       // a second workload joins: the first proxy gets only EDS
       const seen = envoy.received.length;
-      const peer = new SimSidecar(cp.xdsPort, sidecarNode('reviews-v2', '10.0.0.12', { labels: 'app=reviews,version=v2', service: 'reviews', servicePort: 9080, appPort: 9081 }));
+      const peer = new SimSidecar(cp.xdsPort!, sidecarNode('reviews-v2', '10.0.0.12', { labels: 'app=reviews,version=v2', service: 'reviews', servicePort: 9080, appPort: 9081 }));
       try {
         await until(() => JSON.stringify(envoy.get(ENDPOINT_TYPE, 'outbound|9080|v2|reviews.default.svc.cluster.local') ?? {}).includes('10.0.0.12'), 5000);
         await new Promise((r) => setTimeout(r, 100));
@@ -266,7 +266,7 @@ spec: {hosts: [ghost], http: [{route: [{destination: {host: ghost}}]}]}
   });
 
   it('a Delta sidecar gets its outbound virtual hosts by VHDS; config/routes shows them merged into the route config', async () => {
-    const envoy = new SimSidecar(cp.xdsPort, sidecarNode('ratings-v1', '10.0.0.21', { labels: 'app=ratings' }), { api: 'delta' });
+    const envoy = new SimSidecar(cp.xdsPort!, sidecarNode('ratings-v1', '10.0.0.21', { labels: 'app=ratings' }), { api: 'delta' });
     try {
       const vhost = 'outbound/reviews.default.svc.cluster.local:9080';
       await until(() => envoy.get(VIRTUAL_HOST_TYPE, vhost) !== undefined, 5000);

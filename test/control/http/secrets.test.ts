@@ -51,13 +51,13 @@ describe('secrets are never returned by a read of the HTTP API unless the admin 
     const rotated = pki.issue('server2', 'server-2', 'DNS:web.example.com');
     second = { cert: rotated.cert, key: rotated.key };
     material = { 'first key': pki.serverKey, 'second key': second.key };
-    cp = await startControlPlane({ store: createMemoryStore(), xdsPort: 0, httpPort: 0, debounceMs: 10, log: (m) => logs.push(m) });
+    cp = await startControlPlane({ store: createMemoryStore(), xdsPort: 0, xdsTlsPort: 0, httpPort: 0, debounceMs: 10, log: (m) => logs.push(m) });
     base = `http://127.0.0.1:${cp.httpPort}`;
     const first = tlsSecretYaml('web-cert', 'istio-system', { cert: pki.serverCert, key: pki.serverKey, ca: pki.caCert });
     assert.equal((await call('POST', '/api/v1/apply', { body: { text: first + '---' + GATEWAY } })).status, 200);
     const rotate = tlsSecretYaml('web-cert', 'istio-system', { cert: second.cert, key: second.key, ca: pki.caCert }, 'stringData');
     assert.equal((await call('POST', '/api/v1/apply', { body: { text: rotate } })).status, 200);
-    gateway = new SimSidecar(cp.xdsPort, { ...sidecarNode('gw', '10.0.0.9', { namespace: 'istio-system', labels: 'istio=ingressgateway' }), id: 'router~10.0.0.9~gw.istio-system~istio-system.svc.cluster.local' });
+    gateway = new SimSidecar(cp.xdsPort!, { ...sidecarNode('gw', '10.0.0.9', { namespace: 'istio-system', labels: 'istio=ingressgateway' }), id: 'router~10.0.0.9~gw.istio-system~istio-system.svc.cluster.local' });
     await until(() => gateway.acked.has(LISTENER_TYPE), 5000);
   });
 
@@ -110,14 +110,14 @@ describe('secrets are never returned by a read of the HTTP API unless the admin 
 
   it('every route of the API, with and without the admin token, returns no key material (reads, analyze, refused writes, NACK errors in proxy status)', async () => {
     // a proxy NACK quoting the key it refused ends up in proxy status and the log: both must be scrubbed
-    const stream = sotw(adsClient(cp.xdsPort));
+    const stream = sotw(adsClient(cp.xdsPort!));
     stream.send({ node: { ...sidecarNode('nacker', '10.0.0.8', { namespace: 'istio-system' }), id: 'router~10.0.0.8~nacker.istio-system~istio-system.svc.cluster.local' }, type_url: LISTENER_TYPE, resource_names: [] });
     const first = await stream.next();
     stream.send({ type_url: LISTENER_TYPE, response_nonce: first.nonce, error_detail: { code: 3, message: `bad key ${pki.serverKey}` } });
     await until(() => logs.some((l) => l.includes('NACKed')), 3000);
     // a proxy that was sent the key over SDS: its views must still not show it
     const sdsId = 'router~10.0.0.7~sds.istio-system~istio-system.svc.cluster.local';
-    const sds = sotw(adsClient(cp.xdsPort));
+    const sds = sotw(adsClient(cp.xdsPort!));
     sds.send({ node: { ...sidecarNode('sds', '10.0.0.7', { namespace: 'istio-system' }), id: sdsId }, type_url: SECRET_TYPE, resource_names: ['kubernetes://web-cert'] });
     const sent = await sds.next();
     assert.match(JSON.stringify(sent.resources.map((a) => decodeResource(a).json)), /BEGIN EC PRIVATE KEY/, 'the proxy itself gets the key');

@@ -24,7 +24,7 @@ describe('SDS over ADS', () => {
 
   before(async () => {
     pki = tempPki();
-    cp = await startControlPlane({ store: createMemoryStore(), xdsPort: 0, httpPort: 0, debounceMs: 10 });
+    cp = await startControlPlane({ store: createMemoryStore(), xdsPort: 0, xdsTlsPort: 0, httpPort: 0, debounceMs: 10 });
     await apply(tlsSecretYaml('web', 'istio-system', { cert: pki.serverCert, key: pki.serverKey, ca: pki.caCert }));
   });
   after(async () => {
@@ -34,7 +34,7 @@ describe('SDS over ADS', () => {
   });
 
   it('SotW: the named credentials of its namespace; a Secret update pushes the new certificate (SDS only); another namespace gets none', async () => {
-    const client = adsClient(cp.xdsPort);
+    const client = adsClient(cp.xdsPort!);
     const s = sotw(client);
     s.send({ node: routerNode('gw', 'istio-system'), type_url: SECRET_TYPE, resource_names: ['kubernetes://web', 'kubernetes://web-cacert', 'kubernetes://absent'] });
     const first = await s.next();
@@ -60,7 +60,7 @@ describe('SDS over ADS', () => {
   });
 
   it('Delta: subscribed names are answered, unknown ones are not invented', async () => {
-    const client = adsClient(cp.xdsPort);
+    const client = adsClient(cp.xdsPort!);
     const d = delta(client);
     d.send({ node: routerNode('gw3', 'istio-system'), type_url: SECRET_TYPE, resource_names_subscribe: ['kubernetes://web-cacert', 'kubernetes://nope'] });
     const r = await d.next();

@@ -1,4 +1,4 @@
-// Certificate authority: @peculiar/x509 on Node's WebCrypto, loaded on first use (a proxy or a CLI verb never pays for it).
+// PKI: @peculiar/x509 on Node's WebCrypto, loaded on first use (only the CA and a proxy's certificate agent pay for it).
 import { webcrypto } from 'node:crypto';
 import { createRequire } from 'node:module';
 

@@ -1,0 +1,217 @@
+// Benchmark: what mTLS adds between two sidecars — the same client sidecar → server sidecar → app path at a fixed rate,
+// in plaintext (DestinationRule tls DISABLE + PeerAuthentication PERMISSIVE) and in mTLS (auto-mTLS, STRICT), in
+// alternating rounds of one run; then the server sidecar's rate of full mTLS handshakes on its inbound port.
+//
+//   node dist/bench/mtls.js [--rate 1000] [--duration 8] [--rounds 3] [--conns 16] [--handshake-s 5] [--json FILE]
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import { cpuSecondsOf, startTrellis, type Child } from './child-process.js';
+import { rateLoad, type RateLoadResult } from './rate-load.js';
+import { createCsr } from '../src/common/pki/csr.js';
+import { requestCertificate } from '../src/proxy/identity/ca-client.js';
+
+interface Options {
+  rate: number;
+  durationS: number;
+  rounds: number;
+  conns: number;
+  handshakeS: number;
+  json?: string;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { rate: 1000, durationS: 8, rounds: 3, conns: 16, handshakeS: 5 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const num = (): number => {
+      const v = Number(argv[++i]);
+      if (!Number.isFinite(v) || v <= 0) throw new Error(`${a} needs a positive number`);
+      return v;
+    };
+    if (a === '--rate') o.rate = num();
+    else if (a === '--duration') o.durationS = num();
+    else if (a === '--rounds') o.rounds = num();
+    else if (a === '--conns') o.conns = num();
+    else if (a === '--handshake-s') o.handshakeS = num();
+    else if (a === '--json') o.json = argv[++i];
+    else throw new Error(`unknown flag ${a}`);
+  }
+  return o;
+}
+
+const PLAINTEXT = `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: echo, namespace: bench}
+spec:
+  host: echo.bench.svc.cluster.local
+  trafficPolicy: {tls: {mode: DISABLE}}
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: bench}
+spec: {mtls: {mode: PERMISSIVE}}
+`;
+
+const MTLS = `apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: bench}
+spec: {mtls: {mode: STRICT}}
+`;
+
+const SERVICE = `apiVersion: v1
+kind: Service
+metadata: {name: echo, namespace: bench}
+spec:
+  selector: {app: echo}
+  ports: [{name: http, port: 8080}]
+`;
+
+interface Round {
+  mode: 'plaintext' | 'mtls';
+  load: RateLoadResult;
+  /** CPU seconds of both sidecars during the round, per 1000 requests. */
+  cpuPer1000: number;
+}
+
+function httpCall(port: number, method: string, p: string, headers: http.OutgoingHttpHeaders, body?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: p, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const children: Child[] = [];
+  const app = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.end('ok\n'));
+  });
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-bench-mtls-'));
+  try {
+    const appPort = await new Promise<number>((r) => app.listen(0, '127.0.0.1', () => r((app.address() as { port: number }).port)));
+    const control = startTrellis('control', ['control', '--data-dir', dataDir, '--xds-tls-port', '0', '--http-port', '0']);
+    children.push(control);
+    const xdsPort = await control.waitFor(/^xds-tls listening on 127\.0\.0\.1:(\d+)$/m, 15_000);
+    const httpPort = Number(await control.waitFor(/^http listening on 127\.0\.0\.1:(\d+)$/m, 15_000));
+    const admin = { 'content-type': 'application/json', authorization: `Bearer ${fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim()}` };
+    const apply = async (text: string): Promise<void> => {
+      const r = await httpCall(httpPort, 'POST', '/api/v1/apply', admin, JSON.stringify({ text, author: 'bench' }));
+      if (r.status !== 200) throw new Error(`apply failed: ${r.status} ${r.body}`);
+    };
+    const rootsPem = (JSON.parse((await httpCall(httpPort, 'GET', '/api/v1/ca/root', {}, '')).body) as { rootsPem: string }).rootsPem;
+    const rootFile = path.join(dataDir, 'root.pem');
+    fs.writeFileSync(rootFile, rootsPem);
+    const tokenFor = async (sa: string): Promise<string> => {
+      const r = await httpCall(httpPort, 'POST', '/api/v1/tokens', admin, JSON.stringify({ namespace: 'bench', serviceAccount: sa }));
+      return (JSON.parse(r.body) as { token: string }).token;
+    };
+    const sidecar = async (name: string, extra: string[]): Promise<{ child: Child; outbound: number; inbound?: number }> => {
+      const tokenFile = path.join(dataDir, `${name}.token`);
+      fs.writeFileSync(tokenFile, await tokenFor(name), { mode: 0o600 });
+      const child = startTrellis(name, ['proxy', '--control-plane', `127.0.0.1:${xdsPort}`, '--ca-root', rootFile, '--token-file', tokenFile, '--namespace', 'bench', '--service-account', name, '--service', name, '--labels', `app=${name}`, '--service-port', '8080', '--outbound-port', '0', '--inbound-port', '0', '--admin-port', '0', ...extra]);
+      children.push(child);
+      const outbound = Number(await child.waitFor(/^listener outbound listening on [\d.]+:(\d+)$/m, 15_000));
+      const inbound = extra.includes('--app-port') ? Number(await child.waitFor(/^listener inbound listening on [\d.]+:(\d+)$/m, 15_000)) : undefined;
+      return { child, outbound, ...(inbound !== undefined ? { inbound } : {}) };
+    };
+    await apply(SERVICE);
+    const server = await sidecar('echo', ['--app-port', String(appPort)]);
+    const client = await sidecar('client', []);
+    const host = 'echo.bench:8080';
+    const serving = async (): Promise<void> => {
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline) {
+        const r = await httpCall(client.outbound, 'GET', '/', { host }).catch(() => ({ status: 0, body: '' }));
+        if (r.status === 200) return;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      throw new Error('the client sidecar does not reach echo');
+    };
+
+    const rounds: Round[] = [];
+    for (let i = 0; i < o.rounds; i++) {
+      for (const mode of ['plaintext', 'mtls'] as const) {
+        await apply(mode === 'plaintext' ? PLAINTEXT : MTLS);
+        if (mode === 'mtls') {
+          const del = await httpCall(httpPort, 'POST', '/api/v1/delete', admin, JSON.stringify({ keys: ['DestinationRule/bench/echo'], author: 'bench' }));
+          if (del.status !== 200) throw new Error(`delete failed: ${del.status} ${del.body}`);
+        }
+        await new Promise((res) => setTimeout(res, 1000)); // the push, then pools re-made with the new transport
+        await serving();
+        const cpu0 = cpuSecondsOf(server.child.pid) + cpuSecondsOf(client.child.pid);
+        const load = await rateLoad({ rate: o.rate, durationS: o.durationS, conns: o.conns, port: client.outbound, host });
+        const cpu = cpuSecondsOf(server.child.pid) + cpuSecondsOf(client.child.pid) - cpu0;
+        rounds.push({ mode, load, cpuPer1000: (cpu / Math.max(1, load.ok)) * 1000 });
+        process.stdout.write(`round ${i + 1} ${mode.padEnd(9)} ${load.achievedRps.toFixed(0)} req/s, p99 ${load.p99Ms.toFixed(2)} ms, ${load.errors} errors, CPU ${((cpu / Math.max(1, load.ok)) * 1000).toFixed(3)} s per 1000 req\n`);
+      }
+    }
+
+    // full handshakes against the server sidecar's inbound port, as a peer sidecar would do them
+    const { keyPem, csrPem } = await createCsr();
+    const chain = await requestCertificate(`127.0.0.1:${xdsPort}`, { ca: rootsPem, token: await tokenFor('client') }, csrPem, 3600);
+    const hsEnd = Date.now() + o.handshakeS * 1000;
+    let handshakes = 0;
+    let failures = 0;
+    const worker = async (): Promise<void> => {
+      while (Date.now() < hsEnd) {
+        await new Promise<void>((resolve) => {
+          const s = tls.connect({ host: '127.0.0.1', port: server.inbound!, ca: rootsPem, cert: chain[0], key: keyPem, checkServerIdentity: () => undefined, ALPNProtocols: ['http/1.1'] }, () => {
+            handshakes++;
+            s.destroy();
+            resolve();
+          });
+          s.on('error', () => {
+            failures++;
+            resolve();
+          });
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+    const handshakeRate = handshakes / o.handshakeS;
+
+    const plain = rounds.filter((r) => r.mode === 'plaintext');
+    const mtls = rounds.filter((r) => r.mode === 'mtls');
+    const summary = {
+      rate: o.rate,
+      durationS: o.durationS,
+      rounds: o.rounds,
+      plaintext: { p99Ms: median(plain.map((r) => r.load.p99Ms)), cpuPer1000: median(plain.map((r) => r.cpuPer1000)), errors: plain.reduce((n, r) => n + r.load.errors, 0) },
+      mtls: { p99Ms: median(mtls.map((r) => r.load.p99Ms)), cpuPer1000: median(mtls.map((r) => r.cpuPer1000)), errors: mtls.reduce((n, r) => n + r.load.errors, 0) },
+      handshakesPerS: handshakeRate,
+      handshakeFailures: failures,
+      rawRounds: rounds.map((r) => ({ mode: r.mode, p99Ms: r.load.p99Ms, achievedRps: r.load.achievedRps, errors: r.load.errors, cpuPer1000: r.cpuPer1000 })),
+    };
+    const f = (v: number, d = 2): string => v.toFixed(d);
+    process.stdout.write(
+      `\nmedian of ${o.rounds} rounds at ${o.rate} req/s (two sidecars, CPU of both):\n` +
+        `  plaintext: p99 ${f(summary.plaintext.p99Ms)} ms, CPU ${f(summary.plaintext.cpuPer1000, 3)} s/1000 req\n` +
+        `  mTLS:      p99 ${f(summary.mtls.p99Ms)} ms, CPU ${f(summary.mtls.cpuPer1000, 3)} s/1000 req\n` +
+        `  mTLS adds: p99 ${f(summary.mtls.p99Ms - summary.plaintext.p99Ms)} ms (target < 0.5), CPU ${f((summary.mtls.cpuPer1000 / summary.plaintext.cpuPer1000 - 1) * 100, 1)} % (target < 30 %)\n` +
+        `  full mTLS handshakes on the server sidecar's inbound port: ${f(handshakeRate, 0)}/s (8 concurrent clients, ${failures} failures)\n`,
+    );
+    if (o.json !== undefined) fs.writeFileSync(o.json, JSON.stringify(summary, null, 2) + '\n');
+  } finally {
+    await Promise.all(children.map((c) => c.stop()));
+    app.closeAllConnections();
+    app.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,53 @@
+// xDS client: how the proxy proves itself to the control plane — TLS to its ADS cluster, then a workload certificate or a bootstrap token.
+import type { Bootstrap } from '../config/types.js';
+import type { TlsConnect } from './grpc-call.js';
+
+export interface KeyPair {
+  cert: string;
+  key: string;
+}
+
+export interface XdsCredentials {
+  /** PEM roots the control plane's certificate must chain to (the ADS cluster's validation_context.trusted_ca). */
+  ca: string;
+  servername?: string;
+  /** A client certificate from the bootstrap's TLS context, if it has one. */
+  staticCert?: KeyPair;
+  /** The bootstrap token (--token-file / TRELLIS_TOKEN): proof of identity until a workload certificate exists. */
+  token?: string;
+  /** The workload certificate once the agent holds a valid one. */
+  workloadCert?: () => KeyPair | undefined;
+}
+
+/** The ADS cluster's TLS settings, or undefined for a plaintext control plane. A TLS context without a CA cannot verify it: refused. */
+export function controlPlaneCredentials(b: Bootstrap, token: string | undefined): XdsCredentials | undefined {
+  const name = b.dynamic_resources?.ads_config?.cluster_name;
+  const ts = b.static_resources.clusters.find((c) => c.name === name)?.transport_socket;
+  if (ts === undefined) return undefined;
+  const common = ts.typed_config.common_tls_context;
+  const ca = common.validation_context?.trusted_ca;
+  if (ca === undefined) throw new Error(`ADS cluster ${name} has a TLS transport_socket without validation_context.trusted_ca: the control plane could not be verified`);
+  const first = common.tls_certificates[0];
+  return {
+    ca,
+    ...(ts.typed_config.sni !== undefined ? { servername: ts.typed_config.sni } : {}),
+    ...(first !== undefined ? { staticCert: { cert: first.certificate_chain, key: first.private_key } } : {}),
+    ...(token !== undefined ? { token } : {}),
+  };
+}
+
+function clientCert(c: XdsCredentials): KeyPair | undefined {
+  return c.workloadCert?.() ?? c.staticCert;
+}
+
+/** TLS for the next connection: with the current client certificate when there is one. */
+export function connectTls(c: XdsCredentials): TlsConnect {
+  const kp = clientCert(c);
+  return { ca: c.ca, ...(c.servername !== undefined ? { servername: c.servername } : {}), ...(kp !== undefined ? { cert: kp.cert, key: kp.key } : {}) };
+}
+
+/** Call metadata: the token only while no certificate speaks for us (it is a bearer secret: sent no more than needed). */
+export function callMetadata(c: XdsCredentials | undefined): Record<string, string> {
+  if (c === undefined || c.token === undefined || clientCert(c) !== undefined) return {};
+  return { authorization: `Bearer ${c.token}` };
+}
