@@ -2,7 +2,8 @@
 // behind a sidecar — Istio's "Secure Gateways" task YAML as written (SIMPLE, then MUTUAL; own certificates, a free port for 443):
 // HTTPS with the right certificate, rotation by updating the Secret (new connections get the new certificate, an open keep-alive
 // connection keeps working), a Secret of another namespace is not served (handshakes fail closed), and `trellis get secret`
-// shows no key material unless asked with --show-secrets and the admin token (401 without).
+// shows no key material unless asked with --show-secrets and the admin token (401 without). Also: the task's two hosts on one
+// port, and an ISTIO_MUTUAL server that admits only clients with a mesh certificate.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -16,6 +17,8 @@ import type tls from 'node:tls';
 import type { TestCert } from '../fixtures/certs.js';
 import { assertNoMaterial, tempPki, tlsSecretYaml } from '../fixtures/secrets.js';
 import type { TestPki } from '../fixtures/certs.js';
+import { createCsr } from '../../src/common/pki/csr.js';
+import { requestCertificate } from '../../src/proxy/identity/ca-client.js';
 import { CLI, startUpstream, waitFor, type Upstream } from './harness.js';
 import { applyYaml, cli, listenerUp, startControl, startGateway, startSidecar, type Control, type Gateway, type Sidecar } from './mesh-harness.js';
 
@@ -74,6 +77,72 @@ spec:
 `;
 }
 
+/** The task's gateway for two hosts on one port, each with its own credential, and helloworld's VirtualService (as written but for the port). */
+function multipleHostsTask(port: number): string {
+  return `
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata:
+  name: mygateway
+spec:
+  selector:
+    istio: ingressgateway # use istio default ingress gateway
+  servers:
+  - port:
+      number: ${port}
+      name: https-httpbin
+      protocol: HTTPS
+    tls:
+      mode: SIMPLE
+      credentialName: httpbin-credential
+    hosts:
+    - httpbin.example.com
+  - port:
+      number: ${port}
+      name: https-helloworld
+      protocol: HTTPS
+    tls:
+      mode: SIMPLE
+      credentialName: helloworld-credential
+    hosts:
+    - helloworld.example.com
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: helloworld
+spec:
+  hosts:
+  - helloworld.example.com
+  gateways:
+  - mygateway
+  http:
+  - match:
+    - uri:
+        exact: /hello
+    route:
+    - destination:
+        host: helloworld
+        port:
+          number: 5000
+`;
+}
+
+/** samples/helloworld's Service (port 5000). */
+const HELLOWORLD_SERVICE = `
+apiVersion: v1
+kind: Service
+metadata:
+  name: helloworld
+  labels: {app: helloworld, service: helloworld}
+spec:
+  ports:
+  - port: 5000
+    name: http
+  selector:
+    app: helloworld
+`;
+
 /** samples/httpbin's Service (port 8000), the workload being a sidecar in front of a local upstream. */
 const HTTPBIN_SERVICE = `
 apiVersion: v1
@@ -98,7 +167,7 @@ interface Answer {
   reused: boolean;
 }
 
-function get(port: number, p: string, opts: { ca: string; agent?: https.Agent; cert?: TestCert; servername?: string }): Promise<Answer> {
+function get(port: number, p: string, opts: { ca: string; agent?: https.Agent; cert?: TestCert; servername?: string; checkServerIdentity?: tls.ConnectionOptions['checkServerIdentity'] }): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const host = opts.servername ?? 'httpbin.example.com';
     const req = https.request(
@@ -111,6 +180,7 @@ function get(port: number, p: string, opts: { ca: string; agent?: https.Agent; c
         headers: { host },
         agent: opts.agent ?? false,
         ...(opts.cert !== undefined ? { cert: opts.cert.cert, key: opts.cert.key } : {}),
+        ...(opts.checkServerIdentity !== undefined ? { checkServerIdentity: opts.checkServerIdentity } : {}),
         timeout: 3000,
       },
       (res) => {
@@ -127,11 +197,11 @@ function get(port: number, p: string, opts: { ca: string; agent?: https.Agent; c
 }
 
 /** Keeps asking until `ok(answer)`; handshake failures while the secret travels count as "not yet". */
-function until(port: number, what: string, opts: { ca: string; cert?: TestCert }, ok: (a: Answer) => boolean, ms = 15_000): Promise<Answer> {
+function until(port: number, what: string, opts: Parameters<typeof get>[2] & { path?: string }, ok: (a: Answer) => boolean, ms = 15_000): Promise<Answer> {
   return waitFor(
     async () => {
       try {
-        const a = await get(port, '/status/200', opts);
+        const a = await get(port, opts.path ?? '/status/200', opts);
         return ok(a) ? a : undefined;
       } catch {
         return undefined;
@@ -169,7 +239,11 @@ describe('gateway credentialName: Secrets served over SDS (Istio Secure Gateways
   let rotated: TestCert;
   let control: Control;
   let httpbin: Upstream;
+  let helloworld: Upstream;
   let sidecar: Sidecar;
+  let helloSidecar: Sidecar;
+  let hello: TestCert;
+  let meshPort = 0;
   let gateway: Gateway;
   let port = 0;
   let otherPort = 0;
@@ -179,10 +253,11 @@ describe('gateway credentialName: Secrets served over SDS (Istio Secure Gateways
     pki = tempPki();
     first = pki.issue('httpbin', 'httpbin.example.com', 'DNS:httpbin.example.com');
     rotated = pki.issue('httpbin-2', 'httpbin.example.com rotated', 'DNS:httpbin.example.com');
+    hello = pki.issue('helloworld', 'helloworld.example.com', 'DNS:helloworld.example.com');
     material = { 'first key': first.key, 'rotated key': rotated.key, 'client key': pki.clientKey };
-    [port, otherPort] = await Promise.all([freePort(), freePort()]);
+    [port, otherPort, meshPort] = await Promise.all([freePort(), freePort(), freePort()]);
     control = await startControl();
-    httpbin = await startUpstream('httpbin');
+    [httpbin, helloworld] = await Promise.all([startUpstream('httpbin'), startUpstream('helloworld')]);
     // kubectl create -n istio-system secret tls httpbin-credential --key=httpbin.example.com.key --cert=httpbin.example.com.crt
     const secret = tlsSecretYaml('httpbin-credential', 'istio-system', { cert: first.cert, key: first.key });
     // a credential the gateway may not read: it lives in another namespace than the gateway's
@@ -198,19 +273,42 @@ spec:
     tls: {mode: SIMPLE, credentialName: other-credential}
     hosts: [other.example.com]
 `;
-    const applied = await applyYaml(control, [HTTPBIN_SERVICE, secret, elsewhere, secureGatewayTask(port, 'SIMPLE'), otherGateway].join('---\n'), 'secure gateways task');
+    // a mesh-internal server: clients prove a mesh identity, the gateway serves its own (ISTIO_MUTUAL)
+    const meshGateway = `
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: meshgateway}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: ${meshPort}, name: https-mesh, protocol: HTTPS}
+    tls: {mode: ISTIO_MUTUAL}
+    hosts: [httpbin.mesh.internal]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: httpbin-mesh}
+spec:
+  hosts: [httpbin.mesh.internal]
+  gateways: [meshgateway]
+  http:
+  - route:
+    - destination: {host: httpbin, port: {number: 8000}}
+`;
+    const applied = await applyYaml(control, [HTTPBIN_SERVICE, HELLOWORLD_SERVICE, secret, elsewhere, secureGatewayTask(port, 'SIMPLE'), otherGateway, meshGateway].join('---\n'), 'secure gateways task');
     assert.equal(applied.code, 0, applied.stderr);
-    [sidecar, gateway] = await Promise.all([
+    [sidecar, helloSidecar, gateway] = await Promise.all([
       startSidecar(control, { service: 'httpbin', labels: 'app=httpbin', servicePort: 8000, appPort: httpbin.port }),
+      startSidecar(control, { service: 'helloworld', labels: 'app=helloworld', servicePort: 5000, appPort: helloworld.port }),
       startGateway(control, { labels: 'istio=ingressgateway', namespace: 'istio-system' }),
     ]);
-    await Promise.all([listenerUp(gateway, `0.0.0.0_${port}`), listenerUp(gateway, `0.0.0.0_${otherPort}`)]);
+    await Promise.all([listenerUp(gateway, `0.0.0.0_${port}`), listenerUp(gateway, `0.0.0.0_${otherPort}`), listenerUp(gateway, `0.0.0.0_${meshPort}`)]);
   });
 
   after(async () => {
-    await Promise.all([sidecar?.stop(), gateway?.stop()]);
+    await Promise.all([sidecar?.stop(), helloSidecar?.stop(), gateway?.stop()]);
     await control?.stop();
-    await httpbin?.close();
+    await Promise.all([httpbin?.close(), helloworld?.close()]);
     pki?.cleanup();
   });
 
@@ -237,12 +335,47 @@ spec:
     agent.destroy();
   });
 
+  it('multiple hosts on one port (the task, as written): each SNI name gets the certificate of its own Secret', async () => {
+    const applied = await applyYaml(control, tlsSecretYaml('helloworld-credential', 'istio-system', { cert: hello.cert, key: hello.key }) + '---\n' + multipleHostsTask(port), 'multiple hosts');
+    assert.equal(applied.code, 0, applied.stderr);
+    const h = await until(port, 'helloworld.example.com over its own certificate', { ca: pki.caCert, servername: 'helloworld.example.com', path: '/hello' }, (x) => x.status === 200);
+    assert.equal(h.fingerprint, fingerprint(hello.cert));
+    assert.equal(h.body, 'helloworld GET /hello 0');
+    const b = await get(port, '/status/418', { ca: pki.caCert });
+    assert.equal(b.fingerprint, fingerprint(rotated.cert));
+    assert.equal(b.body, 'httpbin GET /status/418 0');
+  });
+
+  it('ISTIO_MUTUAL: the gateway serves its workload certificate (SPIFFE) and admits only clients with a mesh certificate', async () => {
+    const rootsPem = ((await (await fetch(`${control.url}/api/v1/ca/root`)).json()) as { rootsPem: string }).rootsPem;
+    const tokenRes = await fetch(`${control.url}/api/v1/tokens`, { method: 'POST', headers: { authorization: `Bearer ${control.token()}`, 'content-type': 'application/json' }, body: JSON.stringify({ namespace: 'default', serviceAccount: 'curl' }) });
+    const token = ((await tokenRes.json()) as { token: string }).token;
+    const { keyPem, csrPem } = await createCsr();
+    const chain = await requestCertificate(`127.0.0.1:${control.xdsTlsPort}`, { ca: rootsPem, token }, csrPem, 3600);
+    const svid: TestCert = { certPath: '', keyPath: '', cert: chain.join('\n'), key: keyPem };
+    let peerId = '';
+    const spiffe = (_host: string, cert: tls.PeerCertificate): Error | undefined => {
+      peerId = cert.subjectaltname ?? '';
+      return peerId === 'URI:spiffe://cluster.local/ns/istio-system/sa/default' ? undefined : new Error(`unexpected gateway identity ${peerId}`);
+    };
+    const opts = { ca: rootsPem, servername: 'httpbin.mesh.internal', checkServerIdentity: spiffe };
+    const ok = await until(meshPort, 'an ISTIO_MUTUAL answer', { ...opts, cert: svid }, (x) => x.status === 200).catch((e: Error) => {
+      throw new Error(`${e.message}\ngateway output:\n${gateway.output().slice(-4000)}`);
+    });
+    assert.equal(ok.body, 'httpbin GET /status/200 0');
+    assert.equal(peerId, 'URI:spiffe://cluster.local/ns/istio-system/sa/default');
+    await assert.rejects(get(meshPort, '/status/200', opts), 'no client certificate');
+    await assert.rejects(get(meshPort, '/status/200', { ...opts, cert: { certPath: '', keyPath: '', cert: pki.clientCert, key: pki.clientKey } }), 'a certificate from outside the mesh');
+  });
+
   it('a Secret in another namespace than the gateway is not served: its server refuses every handshake', async () => {
     await assert.rejects(get(otherPort, '/status/200', { ca: pki.caCert, servername: 'other.example.com' }));
     const dump = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/config_dump`)).text();
     const configs = (JSON.parse(dump) as { configs: { '@type': string; dynamic_active_secrets?: { name: string }[] }[] }).configs;
     const held = configs.find((c) => c['@type'].endsWith('SecretsConfigDump'))?.dynamic_active_secrets?.map((x) => x.name);
-    assert.deepEqual(held, ['kubernetes://httpbin-credential'], 'the gateway asked for both; only its own namespace answered');
+    // the gateway asked for other-credential too: only its own namespace's credentials answered
+    assert.ok(held?.includes('kubernetes://httpbin-credential'), String(held));
+    assert.ok(!held?.includes('kubernetes://other-credential'), String(held));
     assert.match(dump, /"private_key": "\[redacted\]"/);
     assertNoMaterial(dump, material, 'gateway config_dump');
   });

@@ -133,4 +133,6 @@ export interface ProxyNode {
   locality?: Locality;
   /** Delta xDS stream: the sidecar's `outbound` virtual hosts travel by VHDS (one resource each), not inline in RDS. */
   vhds?: boolean;
+  /** The stream proved this namespace and service account (authenticated xDS); absent on the plaintext port. */
+  verified?: boolean;
 }

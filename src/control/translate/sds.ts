@@ -50,11 +50,13 @@ function caFor(name: string, namespace: string, snap: Snapshot): string | undefi
   return base === undefined ? undefined : credentialOf(base).ca?.text;
 }
 
-/** The Secret resource for one SDS name, or undefined: not a credential name, no such Secret in the proxy's namespace, or not that kind of material. */
+/** The Secret resource for one SDS name, or undefined: not a credential name, a proxy that proved no identity, no such Secret in its namespace, or not that kind of material. */
 export function credentialSecret(sdsName: string, proxy: ProxyNode, snap: Snapshot): XdsResource | undefined {
   if (!sdsName.startsWith(CREDENTIAL_PREFIX)) return undefined;
+  // as Istio: credentials only to a proxy that proved its identity (on the plaintext port anyone can claim a namespace),
+  // and only the Secrets of its own namespace
+  if (proxy.verified !== true) return undefined;
   const name = sdsName.slice(CREDENTIAL_PREFIX.length);
-  // Istio's rule for credentials: only the Secrets of the proxy's own namespace
   const namespace = proxy.namespace;
   let body: Json | undefined;
   if (name.endsWith(CACERT_SUFFIX)) {

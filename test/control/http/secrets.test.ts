@@ -10,6 +10,7 @@ import { decodeResource } from '../../../src/xds/codec.js';
 import { LISTENER_TYPE, SECRET_TYPE } from '../../../src/xds/type-urls.js';
 import { adsClient, sotw, until } from '../xds/ads-client.js';
 import { SimSidecar, sidecarNode } from '../xds/sim-sidecar.js';
+import { authedSotw, provenNode } from '../xds/authed-stream.js';
 import { assertNoMaterial, tempPki, tlsSecretYaml } from '../../fixtures/secrets.js';
 import type { TestPki } from '../../fixtures/certs.js';
 
@@ -116,9 +117,9 @@ describe('secrets are never returned by a read of the HTTP API unless the admin 
     stream.send({ type_url: LISTENER_TYPE, response_nonce: first.nonce, error_detail: { code: 3, message: `bad key ${pki.serverKey}` } });
     await until(() => logs.some((l) => l.includes('NACKed')), 3000);
     // a proxy that was sent the key over SDS: its views must still not show it
-    const sdsId = 'router~10.0.0.7~sds.istio-system~istio-system.svc.cluster.local';
-    const sds = sotw(adsClient(cp.xdsPort!));
-    sds.send({ node: { ...sidecarNode('sds', '10.0.0.7', { namespace: 'istio-system' }), id: sdsId }, type_url: SECRET_TYPE, resource_names: ['kubernetes://web-cert'] });
+    const node = provenNode('sds', 'istio-system');
+    const sdsId = node.id;
+    const sds = await authedSotw(cp, node, { type_url: SECRET_TYPE, resource_names: ['kubernetes://web-cert'] });
     const sent = await sds.next();
     assert.match(JSON.stringify(sent.resources.map((a) => decodeResource(a).json)), /BEGIN EC PRIVATE KEY/, 'the proxy itself gets the key');
 

@@ -13,7 +13,7 @@ let pki: TestPki & { cleanup(): void };
 before(() => (pki = tempPki()));
 after(() => pki.cleanup());
 
-const gw = (namespace: string) => proxyNode({ type: 'router', namespace, labels: { istio: 'ingressgateway' } });
+const gw = (namespace: string) => proxyNode({ type: 'router', namespace, labels: { istio: 'ingressgateway' }, verified: true });
 
 describe('SDS generator', () => {
   const snap = () =>
@@ -55,7 +55,20 @@ describe('SDS generator', () => {
     assert.deepEqual(sdsGenerator.build(gw('istio-system'), s, []), []);
     assert.deepEqual(sdsGenerator.build(gw('istio-system'), s), []);
     // a sidecar in the namespace is served too (DestinationRule credentialName), by the same rule
-    assert.equal(sdsGenerator.build(proxyNode({ namespace: 'apps' }), s, ['kubernetes://other']).length, 1);
+    assert.equal(sdsGenerator.build(proxyNode({ namespace: 'apps', verified: true }), s, ['kubernetes://other']).length, 1);
+  });
+
+  it('a proxy that proved no identity (the plaintext port) gets no credential, whatever namespace it claims', () => {
+    assert.deepEqual(sdsGenerator.build(proxyNode({ type: 'router', namespace: 'istio-system' }), snap(), ['kubernetes://web', 'kubernetes://web-cacert']), []);
+  });
+
+  it('ROOTCA (the mesh roots) beside the credentials, by name', () => {
+    const s = snapshotFromYaml(tlsSecretYaml('web', 'istio-system', { cert: pki.serverCert, key: pki.serverKey }));
+    const withRoots = { ...s, trustBundlePem: pki.caCert };
+    const out = sdsGenerator.build(gw('istio-system'), withRoots, ['ROOTCA', 'kubernetes://web']);
+    assertProxyAccepts(SECRET_TYPE, out);
+    assert.deepEqual(out.map((r) => r.name), ['ROOTCA', 'kubernetes://web']);
+    assert.equal(get(out[0]!.resource, 'validation_context', 'trusted_ca', 'inline_string'), pki.caCert);
   });
 
   it('a Secret change pushes SDS only; other changes do not push SDS', () => {

@@ -1,17 +1,17 @@
-// ADS tests for SDS: a gateway asking for kubernetes:// names over SotW and Delta gets its namespace's credentials; a Secret update pushes SDS alone (rotation); other namespaces get nothing.
+// ADS tests for SDS: a gateway that proved its identity (15012) gets its namespace's kubernetes:// credentials over SotW and Delta; a
+// Secret update pushes SDS alone (rotation); another namespace gets none; the plaintext port never serves a credential.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startControlPlane, type ControlPlane } from '../../../src/control/server.js';
 import { createMemoryStore } from '../../../src/control/store/index.js';
-import { decodeResource } from '../../../src/xds/codec.js';
-import type { XdsNode } from '../../../src/xds/ads-service.js';
+import { decodeResource, type Any } from '../../../src/xds/codec.js';
 import { SECRET_TYPE } from '../../../src/xds/type-urls.js';
 import { tempPki, tlsSecretYaml } from '../../fixtures/secrets.js';
 import type { TestPki } from '../../fixtures/certs.js';
-import { adsClient, delta, sotw } from './ads-client.js';
-import { sidecarNode } from './sim-sidecar.js';
+import { adsClient, sotw } from './ads-client.js';
+import { authedDelta, authedSotw, provenNode } from './authed-stream.js';
 
-const routerNode = (name: string, ns: string): XdsNode => ({ ...sidecarNode(name, '10.1.0.1', { namespace: ns, labels: 'istio=ingressgateway' }), id: `router~10.1.0.1~${name}.${ns}~${ns}.svc.cluster.local` });
+const decoded = (resources: readonly unknown[] | undefined): Record<string, unknown>[] => (resources ?? []).map((a) => decodeResource(a as Any).json);
 
 describe('SDS over ADS', () => {
   let cp: ControlPlane;
@@ -33,39 +33,42 @@ describe('SDS over ADS', () => {
     pki.cleanup();
   });
 
-  it('SotW: the named credentials of its namespace; a Secret update pushes the new certificate (SDS only); another namespace gets none', async () => {
-    const client = adsClient(cp.xdsPort!);
-    const s = sotw(client);
-    s.send({ node: routerNode('gw', 'istio-system'), type_url: SECRET_TYPE, resource_names: ['kubernetes://web', 'kubernetes://web-cacert', 'kubernetes://absent'] });
+  const NAMES = ['kubernetes://web', 'kubernetes://web-cacert', 'kubernetes://absent'];
+
+  it('SotW, proven identity: the named credentials of its namespace; a Secret update pushes the new certificate; another namespace gets none', async () => {
+    const s = await authedSotw(cp, provenNode('gw', 'istio-system'), { type_url: SECRET_TYPE, resource_names: NAMES });
     const first = await s.next();
-    const got = first.resources.map((a) => decodeResource(a).json);
+    const got = decoded(first.resources);
     assert.deepEqual(got.map((j) => j.name), ['kubernetes://web', 'kubernetes://web-cacert']);
     assert.equal((got[0]!.tls_certificate as { certificate_chain: { inline_string: string } }).certificate_chain.inline_string, pki.serverCert);
-    s.send({ type_url: SECRET_TYPE, resource_names: ['kubernetes://web', 'kubernetes://web-cacert', 'kubernetes://absent'], version_info: first.version_info, response_nonce: first.nonce });
+    s.send({ type_url: SECRET_TYPE, resource_names: NAMES, version_info: first.version_info, response_nonce: first.nonce });
 
     const rotated = pki.issue('rotated', 'rotated', 'DNS:web.example.com');
     await apply(tlsSecretYaml('web', 'istio-system', { cert: rotated.cert, key: rotated.key, ca: pki.caCert }));
-    const pushed = await s.next(5000);
+    const pushed = await s.next();
     assert.equal(pushed.type_url, SECRET_TYPE);
-    const cert = pushed.resources.map((a) => decodeResource(a).json).find((j) => j.name === 'kubernetes://web');
+    const cert = decoded(pushed.resources).find((j) => j.name === 'kubernetes://web');
     assert.equal((cert?.tls_certificate as { certificate_chain: { inline_string: string } }).certificate_chain.inline_string, rotated.cert);
     s.close();
 
-    const other = sotw(client);
-    other.send({ node: routerNode('gw2', 'apps'), type_url: SECRET_TYPE, resource_names: ['kubernetes://web', 'kubernetes://web-cacert'] });
-    const none = await other.next();
-    assert.deepEqual(none.resources ?? [], []);
+    const other = await authedSotw(cp, provenNode('gw2', 'apps'), { type_url: SECRET_TYPE, resource_names: NAMES });
+    assert.deepEqual(decoded((await other.next()).resources), []);
     other.close();
-    client.close();
   });
 
-  it('Delta: subscribed names are answered, unknown ones are not invented', async () => {
-    const client = adsClient(cp.xdsPort!);
-    const d = delta(client);
-    d.send({ node: routerNode('gw3', 'istio-system'), type_url: SECRET_TYPE, resource_names_subscribe: ['kubernetes://web-cacert', 'kubernetes://nope'] });
+  it('Delta, proven identity: subscribed names are answered, unknown ones are not invented', async () => {
+    const d = await authedDelta(cp, provenNode('gw3', 'istio-system'), { type_url: SECRET_TYPE, resource_names_subscribe: ['kubernetes://web-cacert', 'kubernetes://nope'] });
     const r = await d.next();
     assert.deepEqual((r.resources ?? []).map((x) => x.name), ['kubernetes://web-cacert']);
     d.close();
+  });
+
+  it('the plaintext port (no proven identity) never serves a credential, whatever namespace the node claims', async () => {
+    const client = adsClient(cp.xdsPort!);
+    const s = sotw(client);
+    s.send({ node: provenNode('liar', 'istio-system'), type_url: SECRET_TYPE, resource_names: NAMES });
+    assert.deepEqual(decoded((await s.next()).resources), []);
+    s.close();
     client.close();
   });
 });
