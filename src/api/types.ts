@@ -536,9 +536,31 @@ export interface SidecarSpec {
 
 export type Sidecar = Resource<'Sidecar', SidecarSpec>;
 
+// ───────────────────────── core v1 Secret ─────────────────────────
+
+/** Secret types trellis serves: TLS credentials only (Opaque holds Istio's generic cert/key/cacert form). */
+export const SECRET_TYPES = ['kubernetes.io/tls', 'Opaque'] as const;
+
+/**
+ * A core v1 Secret: Kubernetes' shape (type/data/stringData beside metadata, no spec). `data` values are base64;
+ * `stringData` is write-only (merged into `data` before storing, as the Kubernetes API server does).
+ */
+export interface Secret {
+  apiVersion: string;
+  kind: 'Secret';
+  metadata: ObjectMeta;
+  /** Absent = Opaque (Kubernetes' default). */
+  type?: string;
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+  immutable?: boolean;
+  /** Never set: lets code over every kind read `r.spec` (undefined for a Secret). */
+  spec?: undefined;
+}
+
 // ───────────────────────── unions and keys ─────────────────────────
 
-export type MeshResource = Service | VirtualService | DestinationRule | Gateway | ServiceEntry | WorkloadEntry | Sidecar;
+export type MeshResource = Service | VirtualService | DestinationRule | Gateway | ServiceEntry | WorkloadEntry | Sidecar | Secret;
 
 export type Kind = MeshResource['kind'];
 
@@ -550,7 +572,14 @@ export const KINDS: readonly Kind[] = [
   'ServiceEntry',
   'WorkloadEntry',
   'Sidecar',
+  'Secret',
 ];
+
+/** Kinds of the core v1 API group (apiVersion `v1`); the others are networking.istio.io. */
+export const CORE_KINDS: readonly Kind[] = ['Service', 'Secret'];
+
+/** Kinds with a spec (every kind but Secret). */
+export type SpecKind = Exclude<Kind, 'Secret'>;
 
 /** Narrow a MeshResource union by kind: ResourceOfKind<'Gateway'> = Gateway. */
 export type ResourceOfKind<K extends Kind> = Extract<MeshResource, { kind: K }>;

@@ -1,6 +1,6 @@
 // CLI: resource kinds as users type them (kubectl's singular, plural and short names) and as kubectl prints them (`virtualservice.networking.istio.io/reviews`).
 import { UsageError } from './client.js';
-import { ISTIO_NETWORKING_GROUP, KINDS, parseResourceKey, type Kind } from '../api/types.js';
+import { CORE_KINDS, ISTIO_NETWORKING_GROUP, KINDS, parseResourceKey, type Kind } from '../api/types.js';
 
 const SHORT: Readonly<Record<Kind, readonly string[]>> = {
   Service: ['svc'],
@@ -10,6 +10,7 @@ const SHORT: Readonly<Record<Kind, readonly string[]>> = {
   ServiceEntry: ['se'],
   WorkloadEntry: ['we'],
   Sidecar: [],
+  Secret: [],
 };
 
 function plural(kind: Kind): string {
@@ -19,7 +20,7 @@ function plural(kind: Kind): string {
 }
 
 export function groupOf(kind: Kind): string {
-  return kind === 'Service' ? '' : ISTIO_NETWORKING_GROUP;
+  return CORE_KINDS.includes(kind) ? '' : ISTIO_NETWORKING_GROUP;
 }
 
 const ALIASES: ReadonlyMap<string, Kind> = new Map(

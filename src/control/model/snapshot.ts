@@ -1,5 +1,5 @@
 // Model stage: builds an immutable Snapshot (sorted inputs plus lookup indexes) from services, instances and Istio resources.
-import type { DestinationRule, Gateway, Sidecar, VirtualService } from '../../api/types.js';
+import type { DestinationRule, Gateway, Secret, Sidecar, VirtualService } from '../../api/types.js';
 import { fqdn, isWildcard } from '../../api/hosts.js';
 import type { InstanceInfo, ServiceInfo, Snapshot, SnapshotIndex } from './types.js';
 
@@ -14,6 +14,7 @@ export interface SnapshotInput {
   destinationRules?: readonly DestinationRule[];
   gateways?: readonly Gateway[];
   sidecars?: readonly Sidecar[];
+  secrets?: readonly Secret[];
 }
 
 export const DEFAULT_ROOT_NAMESPACE = 'istio-system';
@@ -79,6 +80,9 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
   for (const sc of sidecars) push(sidecarsByNamespace, sc.metadata.namespace, sc);
   const gatewaysByName = new Map<string, Gateway>();
   for (const gw of gateways) gatewaysByName.set(`${gw.metadata.namespace}/${gw.metadata.name}`, gw);
+  // secrets do not join `namespaces`: they must not change how short host names resolve
+  const secrets = [...(input.secrets ?? [])].sort(byKey);
+  const secretsByName = new Map<string, Secret>(secrets.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s]));
 
   const wildcards = (m: ReadonlyMap<string, unknown>): string[] =>
     [...m.keys()].filter(isWildcard).sort((a, b) => b.length - a.length || cmp(a, b));
@@ -92,6 +96,7 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     destinationRuleWildcards: wildcards(destinationRulesByHost),
     sidecarsByNamespace,
     gatewaysByName,
+    secretsByName,
     namespaces,
   };
   return Object.freeze({
@@ -105,6 +110,7 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     destinationRules: Object.freeze(destinationRules),
     gateways: Object.freeze(gateways),
     sidecars: Object.freeze(sidecars),
+    secrets: Object.freeze(secrets),
     index,
   });
 }

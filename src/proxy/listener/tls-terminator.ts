@@ -6,6 +6,7 @@ import { downstreamTlsOptions } from '../tls/tls-options.js';
 import { sdsNames, type SecretManager } from '../tls/secret-manager.js';
 import { verifyPeerCertificate } from '../tls/peer-verify.js';
 import { dnsSans, uriSans } from '../tls/san.js';
+import { peerSubjectOf } from '../tls/subject.js';
 import type { ListenerStats } from './listener-stats.js';
 
 export interface TlsResult {
@@ -121,8 +122,8 @@ export class TlsTerminator {
       alpn: typeof s.alpnProtocol === 'string' ? s.alpnProtocol : undefined,
       peerUriSans: presented ? uriSans(cert) : [],
       peerDnsSans: presented ? dnsSans(cert) : [],
-      // Envoy prints subjects RFC 2253 style: most significant RDN last, comma separated.
-      peerSubject: x509 ? x509.subject.split('\n').reverse().join(',') : undefined,
+      // a mesh SVID has an empty subject: that must not throw in the handshake callback (it took the whole proxy down)
+      peerSubject: peerSubjectOf(x509),
     });
   }
 
