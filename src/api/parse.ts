@@ -5,9 +5,11 @@ import { apiError, splitFieldPath, type ApiError, type Location } from './errors
 import { isDns1123Label, isDns1123Subdomain } from './hosts.js';
 import { checkSchema, isPlainObject, isSet } from './schema.js';
 import { METADATA_SCHEMA } from './schemas.js';
+import { SECRET_FIELDS, secretFields } from './secret-data.js';
 import {
   ACCEPTED_ISTIO_VERSIONS,
   ACCEPTED_SECURITY_VERSIONS,
+  CORE_KINDS,
   DEFAULT_NAMESPACE,
   ISTIO_NETWORKING_GROUP,
   ISTIO_SECURITY_GROUP,
@@ -30,6 +32,7 @@ import {
  */
 
 const TOP_LEVEL_FIELDS = new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
+const SECRET_TOP_LEVEL = new Set(['apiVersion', 'kind', 'metadata', ...SECRET_FIELDS]);
 
 interface Origin {
   doc: Document;
@@ -179,7 +182,7 @@ function parseOne(value: unknown, o: Origin, errors: ApiError[]): MeshResource |
   } else if (known) {
     const reason = apiVersionError(known, apiVersion);
     if (reason) errors.push(issue(o, label, 'apiVersion', reason));
-    else if (known !== 'Service' && apiVersion !== storedApiVersion(known)) original = apiVersion;
+    else if (!CORE_KINDS.includes(known) && apiVersion !== storedApiVersion(known)) original = apiVersion;
   }
 
   if (!isSet(value.metadata)) {
@@ -196,10 +199,12 @@ function parseOne(value: unknown, o: Origin, errors: ApiError[]): MeshResource |
     }
   }
 
+  // a Secret carries type/data/stringData beside metadata, and no spec
+  const fields = known === 'Secret' ? SECRET_TOP_LEVEL : TOP_LEVEL_FIELDS;
   for (const k of Object.keys(value)) {
-    if (!TOP_LEVEL_FIELDS.has(k)) errors.push(issue(o, label, k, `unknown field "${k}" (expected apiVersion, kind, metadata, spec)`));
+    if (!fields.has(k)) errors.push(issue(o, label, k, `unknown field "${k}" (expected ${[...fields].filter((f) => f !== 'status').join(', ')})`));
   }
-  if (isSet(value.spec) && !isPlainObject(value.spec)) errors.push(issue(o, label, 'spec', 'expected an object'));
+  if (known !== 'Secret' && isSet(value.spec) && !isPlainObject(value.spec)) errors.push(issue(o, label, 'spec', 'expected an object'));
 
   if (errors.length > before || !known || !name) return undefined;
 
@@ -209,13 +214,14 @@ function parseOne(value: unknown, o: Origin, errors: ApiError[]): MeshResource |
   if (original) metadata.annotations = { ...annotations, [ORIGINAL_API_VERSION_ANNOTATION]: original };
   else if (annotations) metadata.annotations = annotations;
 
+  if (known === 'Secret') return { apiVersion: 'v1', kind: known, metadata, ...secretFields(value) };
   const spec = isPlainObject(value.spec) ? value.spec : {};
   // The spec is structurally unchecked here; validateResource() checks it field by field.
   return { apiVersion: storedApiVersion(known), kind: known, metadata, spec } as MeshResource;
 }
 
 function apiVersionError(kind: Kind, apiVersion: string): string | undefined {
-  if (kind === 'Service') return apiVersion === 'v1' ? undefined : `unsupported apiVersion "${apiVersion}" for kind Service (accepted: v1)`;
+  if (CORE_KINDS.includes(kind)) return apiVersion === 'v1' ? undefined : `unsupported apiVersion "${apiVersion}" for kind ${kind} (accepted: v1)`;
   const [group, version, extra] = apiVersion.split('/');
   const security = SECURITY_KINDS.includes(kind);
   const [wantGroup, versions]: [string, readonly string[]] = security ? [ISTIO_SECURITY_GROUP, ACCEPTED_SECURITY_VERSIONS] : [ISTIO_NETWORKING_GROUP, ACCEPTED_ISTIO_VERSIONS];

@@ -1,6 +1,6 @@
 // API stage: the structural schema of every accepted kind, field names exactly as in Istio's networking.istio.io/v1 protos and core v1 Service.
 import { anything, arr, bool, int, intOrString, map, num, obj, oneOfValues, str, strMap, uint, type ObjectSchema, type Schema } from './schema.js';
-import type { Kind } from './types.js';
+import type { SpecKind } from './types.js';
 
 const duration = str(); // syntax and minimum checked semantically (durationError) for a precise message
 const portNumber = int(1, 65535);
@@ -382,7 +382,7 @@ const peerAuthenticationSpec = obj('PeerAuthentication', {
   portLevelMtls: map(peerMtls),
 });
 
-export const SPEC_SCHEMAS: Record<Kind, ObjectSchema> = {
+export const SPEC_SCHEMAS: Record<SpecKind, ObjectSchema> = {
   Service: serviceSpec,
   VirtualService: virtualServiceSpec,
   DestinationRule: destinationRuleSpec,

@@ -551,9 +551,31 @@ export interface PeerAuthenticationSpec {
 
 export type PeerAuthentication = Resource<'PeerAuthentication', PeerAuthenticationSpec>;
 
+// ───────────────────────── core v1 Secret ─────────────────────────
+
+/** Secret types trellis serves: TLS credentials only (Opaque holds Istio's generic cert/key/cacert form). */
+export const SECRET_TYPES = ['kubernetes.io/tls', 'Opaque'] as const;
+
+/**
+ * A core v1 Secret: Kubernetes' shape (type/data/stringData beside metadata, no spec). `data` values are base64;
+ * `stringData` is write-only (merged into `data` before storing, as the Kubernetes API server does).
+ */
+export interface Secret {
+  apiVersion: string;
+  kind: 'Secret';
+  metadata: ObjectMeta;
+  /** Absent = Opaque (Kubernetes' default). */
+  type?: string;
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+  immutable?: boolean;
+  /** Never set: lets code over every kind read `r.spec` (undefined for a Secret). */
+  spec?: undefined;
+}
+
 // ───────────────────────── unions and keys ─────────────────────────
 
-export type MeshResource = Service | VirtualService | DestinationRule | Gateway | ServiceEntry | WorkloadEntry | Sidecar | PeerAuthentication;
+export type MeshResource = Service | VirtualService | DestinationRule | Gateway | ServiceEntry | WorkloadEntry | Sidecar | Secret | PeerAuthentication;
 
 export type Kind = MeshResource['kind'];
 
@@ -565,8 +587,12 @@ export const KINDS: readonly Kind[] = [
   'ServiceEntry',
   'WorkloadEntry',
   'Sidecar',
+  'Secret',
   'PeerAuthentication',
 ];
+
+/** Kinds of the core v1 API group (apiVersion `v1`); the others are networking.istio.io (or security.istio.io). */
+export const CORE_KINDS: readonly Kind[] = ['Service', 'Secret'];
 
 export const ISTIO_SECURITY_GROUP = 'security.istio.io';
 export const ACCEPTED_SECURITY_VERSIONS = ['v1', 'v1beta1'] as const;
@@ -575,9 +601,12 @@ export const SECURITY_KINDS: readonly Kind[] = ['PeerAuthentication'];
 
 /** The apiVersion a kind is stored (and printed) with. */
 export function storedApiVersion(kind: Kind): string {
-  if (kind === 'Service') return 'v1';
+  if (CORE_KINDS.includes(kind)) return 'v1';
   return SECURITY_KINDS.includes(kind) ? `${ISTIO_SECURITY_GROUP}/v1` : ISTIO_API_VERSION;
 }
+
+/** Kinds with a spec (every kind but Secret). */
+export type SpecKind = Exclude<Kind, 'Secret'>;
 
 /** Narrow a MeshResource union by kind: ResourceOfKind<'Gateway'> = Gateway. */
 export type ResourceOfKind<K extends Kind> = Extract<MeshResource, { kind: K }>;

@@ -1,7 +1,8 @@
 // API stage: Istio fields Trellis accepts as valid Istio but cannot honour yet — rejected by name at apply, never ignored.
-import { apiError, type ApiError } from './errors.js';
+import { apiError, splitFieldPath, type ApiError } from './errors.js';
 import { resourceRef, type MeshResource } from './types.js';
 import { type Add, unsupportedGatewayFields, unsupportedL4Matches, unsupportedSidecarFields } from './unsupported-l4.js';
+import { unsupportedSecretFields } from './unsupported-secret.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -48,8 +49,13 @@ export function unsupportedFields(r: MeshResource): ApiError[] {
   const out: ApiError[] = [];
   const ref = resourceRef(r);
   const add: Add = (path, why) => {
-    out.push(apiError(ref, path, `${path.split('.').pop()?.replace(/\[\d+\]$/, '')} is not supported by trellis yet (${why})`));
+    const name = splitFieldPath(path).filter((k) => typeof k === 'string').pop();
+    out.push(apiError(ref, path, `${String(name)} is not supported by trellis yet (${why})`));
   };
+  if (r.kind === 'Secret') {
+    unsupportedSecretFields(r, add);
+    return out;
+  }
   const spec: unknown = r.spec;
   if (!isObj(spec)) return out;
   switch (r.kind) {

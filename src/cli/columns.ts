@@ -38,6 +38,9 @@ function kindColumns(r: MeshResource, wide: boolean): { mid: string[]; extra: st
         mid: [r.spec.type ?? 'ClusterIP', cell((r.spec.ports ?? []).map((p) => `${p.port}/${p.protocol ?? 'TCP'}`))],
         extra: wide ? [labels(r.spec.selector)] : [],
       };
+    case 'Secret':
+      // kubectl's columns: the type and how many keys (never the values)
+      return { mid: [r.type ?? 'Opaque', String(Object.keys({ ...r.data, ...r.stringData }).length)], extra: [] };
   }
 }
 
@@ -50,6 +53,7 @@ const HEADERS: Readonly<Record<MeshResource['kind'], { mid: string[]; extra: str
   Sidecar: { mid: [], extra: ['WORKLOAD SELECTOR'] },
   Service: { mid: ['TYPE', 'PORT(S)'], extra: ['SELECTOR'] },
   PeerAuthentication: { mid: ['MODE'], extra: ['SELECTOR'] },
+  Secret: { mid: ['TYPE', 'DATA'], extra: [] },
 };
 
 /** NAMESPACE only with -A (kubectl's rule), then NAME, the kind's columns, AGE, and the wide extras. */

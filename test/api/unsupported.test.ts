@@ -75,6 +75,8 @@ spec:
   - { port: { number: 15443, name: auto, protocol: TLS }, hosts: ["*.local"], tls: { mode: AUTO_PASSTHROUGH } }
   - { port: { number: 15444, name: mesh, protocol: HTTPS }, hosts: ["*"], tls: { mode: ISTIO_MUTUAL } }
   - { port: { number: 5353, name: dns, protocol: UDP }, hosts: ["*"] }
+  - { port: { number: 10444, name: both, protocol: HTTPS }, hosts: [b.example.com], tls: { mode: MUTUAL, credentialName: b-cert, serverCertificate: /c.pem, subjectAltNames: [client.example.com] } }
+  - { port: { number: 10445, name: two, protocol: HTTPS }, hosts: [c.example.com], tls: { mode: SIMPLE, credentialNames: [rsa, ecdsa] } }
 ---
 apiVersion: networking.istio.io/v1
 kind: Sidecar
@@ -87,7 +89,7 @@ spec:
   - { hosts: ["./*"] }
 `;
 
-test('L4/TLS: file-certificate TLS, PASSTHROUGH and tcp/tls routes pass; subnets, secret stores, mesh-CA modes, CRLs, UDP and captured/unix binds are named', () => {
+test('L4/TLS: file-certificate, credentialName and ISTIO_MUTUAL TLS, PASSTHROUGH and tcp/tls routes pass; subnets, AUTO_PASSTHROUGH, CRLs, UDP, captured/unix binds and what SDS cannot carry are named', () => {
   const r = loadResources(l4);
   assert.equal(r.ok, true, r.ok ? '' : JSON.stringify(r.errors));
   if (!r.ok) return;
@@ -97,15 +99,17 @@ test('L4/TLS: file-certificate TLS, PASSTHROUGH and tcp/tls routes pass; subnets
     'spec.tcp[0].match[1].sourceSubnet',
     'spec.tls[0].match[0].destinationSubnets',
     'spec.servers[2].tls.caCrl',
-    'spec.servers[3].tls.credentialName',
     'spec.servers[4].tls.mode',
-    'spec.servers[5].tls.mode',
     'spec.servers[6].port.protocol',
+    'spec.servers[7].tls.serverCertificate',
+    'spec.servers[7].tls.subjectAltNames',
+    'spec.servers[8].tls.credentialNames',
     'spec.egress[0].captureMode',
     'spec.egress[1].bind',
   ]);
-  assert.match(found[3] ?? '', /credentialName is not supported by trellis yet \(certificates from a secret store need SDS/);
-  assert.match(found[5] ?? '', /mode is not supported by trellis yet \(ISTIO_MUTUAL needs the mesh certificate authority\)/);
+  assert.match(found[5] ?? '', /serverCertificate is not supported by trellis yet \(the certificates of this server come from the Secret "b-cert"; remove serverCertificate or credentialName\)/);
+  assert.match(found[6] ?? '', /subjectAltNames is not supported by trellis yet \(client certificates are verified against the CA only/);
+  assert.match(found[7] ?? '', /credentialNames is not supported by trellis yet \(one certificate per server is served; name its Secret in credentialName\)/);
 });
 
 test('Sidecar: ingress listeners, inbound connection pools, ALLOW_ANY and an egress proxy are named, REGISTRY_ONLY passes', () => {

@@ -1,5 +1,5 @@
 // Model stage: builds an immutable Snapshot (sorted inputs plus lookup indexes) from services, instances and Istio resources.
-import type { DestinationRule, Gateway, PeerAuthentication, Sidecar, VirtualService } from '../../api/types.js';
+import type { DestinationRule, Gateway, PeerAuthentication, Secret, Sidecar, VirtualService } from '../../api/types.js';
 import { fqdn, isWildcard } from '../../api/hosts.js';
 import type { InstanceInfo, ServiceInfo, Snapshot, SnapshotIndex } from './types.js';
 
@@ -15,6 +15,7 @@ export interface SnapshotInput {
   gateways?: readonly Gateway[];
   sidecars?: readonly Sidecar[];
   peerAuthentications?: readonly PeerAuthentication[];
+  secrets?: readonly Secret[];
 }
 
 export const DEFAULT_ROOT_NAMESPACE = 'istio-system';
@@ -83,6 +84,9 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
   for (const pa of peerAuthentications) push(peerAuthenticationsByNamespace, pa.metadata.namespace, pa);
   const gatewaysByName = new Map<string, Gateway>();
   for (const gw of gateways) gatewaysByName.set(`${gw.metadata.namespace}/${gw.metadata.name}`, gw);
+  // secrets do not join `namespaces`: they must not change how short host names resolve
+  const secrets = [...(input.secrets ?? [])].sort(byKey);
+  const secretsByName = new Map<string, Secret>(secrets.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s]));
 
   const wildcards = (m: ReadonlyMap<string, unknown>): string[] =>
     [...m.keys()].filter(isWildcard).sort((a, b) => b.length - a.length || cmp(a, b));
@@ -96,6 +100,7 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     destinationRuleWildcards: wildcards(destinationRulesByHost),
     sidecarsByNamespace,
     gatewaysByName,
+    secretsByName,
     namespaces,
     peerAuthenticationsByNamespace,
   };
@@ -111,6 +116,7 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     gateways: Object.freeze(gateways),
     sidecars: Object.freeze(sidecars),
     peerAuthentications: Object.freeze(peerAuthentications),
+    secrets: Object.freeze(secrets),
     index,
   });
 }

@@ -1,5 +1,5 @@
 // Model stage: the immutable Snapshot (Istio's PushContext) and ProxyNode shapes that translation reads.
-import type { DestinationRule, Gateway, PeerAuthentication, Sidecar, VirtualService } from '../../api/types.js';
+import type { DestinationRule, Gateway, PeerAuthentication, Secret, Sidecar, VirtualService } from '../../api/types.js';
 
 /** Istio's port protocols (case as Istio writes them); anything not HTTP-family is treated as opaque TCP. */
 export type PortProtocol = 'HTTP' | 'HTTP2' | 'GRPC' | 'TCP' | 'HTTPS' | 'TLS' | 'MONGO' | 'UDP' | 'UNKNOWN';
@@ -68,7 +68,19 @@ export interface InstanceInfo {
  * service accounts (or sidecar presence) behind a service changed — the SANs auto-mTLS clusters verify — or
  * 'trustBundle' (the mesh trust bundle, the CA's roots).
  */
-export type ChangeKind = 'Service' | 'VirtualService' | 'DestinationRule' | 'Gateway' | 'ServiceEntry' | 'WorkloadEntry' | 'Sidecar' | 'PeerAuthentication' | 'endpoints' | 'identities' | 'trustBundle';
+export type ChangeKind =
+  | 'Service'
+  | 'VirtualService'
+  | 'DestinationRule'
+  | 'Gateway'
+  | 'ServiceEntry'
+  | 'WorkloadEntry'
+  | 'Sidecar'
+  | 'Secret'
+  | 'PeerAuthentication'
+  | 'endpoints'
+  | 'identities'
+  | 'trustBundle';
 
 /** Lookups precomputed once per Snapshot so translation only does map reads. */
 export interface SnapshotIndex {
@@ -89,6 +101,8 @@ export interface SnapshotIndex {
   sidecarsByNamespace: ReadonlyMap<string, readonly Sidecar[]>;
   /** 'namespace/name' → Gateway. */
   gatewaysByName: ReadonlyMap<string, Gateway>;
+  /** 'namespace/name' → Secret (TLS credentials served over SDS to proxies of that namespace). */
+  secretsByName: ReadonlyMap<string, Secret>;
   /** Every namespace that has a service or resource, for short-name resolution (`reviews.prod`). */
   namespaces: ReadonlySet<string>;
   /** namespace → PeerAuthentications in it, sorted by name. */
@@ -113,6 +127,8 @@ export interface Snapshot {
   readonly gateways: readonly Gateway[];
   readonly sidecars: readonly Sidecar[];
   readonly peerAuthentications: readonly PeerAuthentication[];
+  /** Sorted by namespace/name. */
+  readonly secrets: readonly Secret[];
   readonly index: SnapshotIndex;
 }
 
@@ -141,4 +157,6 @@ export interface ProxyNode {
   locality?: Locality;
   /** Delta xDS stream: the sidecar's `outbound` virtual hosts travel by VHDS (one resource each), not inline in RDS. */
   vhds?: boolean;
+  /** The stream proved this namespace and service account (authenticated xDS); absent on the plaintext port. */
+  verified?: boolean;
 }

@@ -1,5 +1,5 @@
 // Ingestion stage: the pure snapshot builder — (mesh resources, registered workloads) → immutable Snapshot with services and endpoints.
-import type { DestinationRule, Gateway, MeshResource, Service, ServiceEntry, Sidecar, VirtualService, WorkloadEntry } from '../../api/types.js';
+import type { DestinationRule, Gateway, MeshResource, Secret, Service, ServiceEntry, Sidecar, VirtualService, WorkloadEntry } from '../../api/types.js';
 import { buildSnapshot } from '../model/snapshot.js';
 import type { InstanceInfo, ServiceInfo, Snapshot } from '../model/types.js';
 import { type EndpointSource, declaredInstances, entryInstances, serviceInstances, sourceFromEntry, sourceFromWorkload } from '../registry/endpoints.js';
@@ -47,6 +47,7 @@ export function buildMeshSnapshot(input: MeshInput): Snapshot {
   const gateways: Gateway[] = ofKind(rs, 'Gateway');
   const sidecars: Sidecar[] = ofKind(rs, 'Sidecar');
   const peerAuthentications = ofKind(rs, 'PeerAuthentication');
+  const secrets: Secret[] = ofKind(rs, 'Secret');
   return buildSnapshot({
     version: input.version,
     ...(input.rootNamespace !== undefined ? { rootNamespace: input.rootNamespace } : {}),
@@ -59,5 +60,6 @@ export function buildMeshSnapshot(input: MeshInput): Snapshot {
     gateways,
     sidecars,
     peerAuthentications,
+    secrets,
   });
 }

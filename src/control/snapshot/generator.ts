@@ -58,6 +58,8 @@ export function proxyNodeOf(p: ConnectedProxy): ProxyNode {
     if (p.node.user_agent_name !== undefined) info.user_agent_name = p.node.user_agent_name;
     if (p.node.cluster !== undefined) info.cluster = p.node.cluster;
     n = proxyNodeFromNode(info);
+    // the ADS server refused the stream unless its node claims the identity it proved
+    if (p.identity !== undefined) n = { ...n, verified: true };
     nodes.set(p, n);
   }
   return n;

@@ -7,6 +7,7 @@ import { sdsNames, type SecretManager } from '../tls/secret-manager.js';
 import { verifyPeerCertificate } from '../tls/peer-verify.js';
 import { X509Certificate } from 'node:crypto';
 import { dnsSans, uriSans } from '../tls/san.js';
+import { peerSubjectOf } from '../tls/subject.js';
 import type { ListenerStats } from './listener-stats.js';
 
 export interface TlsResult {
@@ -130,9 +131,8 @@ export class TlsTerminator {
       alpn: typeof s.alpnProtocol === 'string' ? s.alpnProtocol : undefined,
       peerUriSans: presented ? uriSans(cert) : [],
       peerDnsSans: presented ? dnsSans(cert) : [],
-      // Envoy prints subjects RFC 2253 style: most significant RDN last, comma separated.
-      // an SVID's subject is empty, and Node then has no subject at all: '' (it must not throw on a valid client)
-      peerSubject: x509 ? (x509.subject ?? '').split('\n').filter((p) => p !== '').reverse().join(',') : undefined,
+      // a mesh SVID has an empty subject: that must not throw in the handshake callback (it took the whole proxy down)
+      peerSubject: peerSubjectOf(x509),
       ...(presented ? { peerCertificate: cert.raw } : {}),
       localUriSans: this.localUris,
     });
