@@ -60,6 +60,8 @@ export interface InstanceInfo {
   namespace?: string;
   /** 'istio' when the workload has a sidecar that accepts mesh mTLS (auto-mTLS sends it mTLS); absent = plaintext only. */
   tlsMode?: 'istio';
+  /** The port the workload listens on behind its sidecar (PeerAuthentication's portLevelMtls key); absent = `port`. */
+  workloadPort?: number;
   healthy: boolean;
 }
 

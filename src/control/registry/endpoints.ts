@@ -19,6 +19,8 @@ export interface EndpointSource {
   ports?: Readonly<Record<string, number>>;
   /** Has a sidecar that takes mesh mTLS. */
   tlsMode?: 'istio';
+  /** The port the workload itself listens on behind its sidecar (a registered sidecar's app port). */
+  workloadPort?: number;
 }
 
 /** Istio's label for an endpoint's TLS mode ('istio': it has a sidecar; anything else: plaintext). */
@@ -29,6 +31,7 @@ export function sourceFromWorkload(w: RegisteredWorkload): EndpointSource {
   if (w.locality !== undefined) s.locality = w.locality;
   // a registered sidecar is one (as Istio's injector labels pods); the label may still opt it out
   if (w.proxyType === 'sidecar' && (w.labels[TLS_MODE_LABEL] ?? 'istio') === 'istio') s.tlsMode = 'istio';
+  if (w.appPort !== undefined) s.workloadPort = w.appPort;
   return s;
 }
 
@@ -88,6 +91,7 @@ function instance(service: string, servicePort: number, src: EndpointSource, por
   if (src.serviceAccount !== undefined && src.serviceAccount !== '') i.serviceAccount = src.serviceAccount;
   i.namespace = src.namespace;
   if (src.tlsMode !== undefined) i.tlsMode = src.tlsMode;
+  if (src.workloadPort !== undefined) i.workloadPort = src.workloadPort;
   return i;
 }
 

@@ -4,6 +4,7 @@ import type { ProxyNode, Snapshot } from '../model/types.js';
 import { type ClusterSpec, clusterInstances, outboundClusterSpecs } from './cluster-specs.js';
 import { applyClusterPolicy, isH2Protocol, isHttpProtocol } from './cluster-policy.js';
 import { applyClusterTls, tlsModeMetadata } from './cluster-tls.js';
+import { endpointTlsMode } from './peer-authn.js';
 import { socketAddress } from './envoy.js';
 import { CLUSTER_TYPE, type Generator, type Json, type XdsResource, anyChanged, filterNames } from './generator.js';
 import { inboundService } from './inbound.js';
@@ -14,8 +15,12 @@ import { effectivePolicy } from './policy.js';
 function dnsLoadAssignment(spec: ClusterSpec, snap: Snapshot, single: boolean): Json | undefined {
   const eps = clusterInstances(spec, snap).filter((i) => i.healthy);
   // a DNS ServiceEntry without endpoints resolves its own host name on the service port
-  const targets: { address: string; port: number; tlsMode?: 'istio' }[] =
-    eps.length > 0 ? eps : isWildcard(spec.service.hostname) ? [] : [{ address: spec.service.hostname, port: spec.port.port }];
+  const targets: { address: string; port: number; tlsMode?: 'istio' | undefined }[] =
+    eps.length > 0
+      ? eps.map((i) => ({ address: i.address, port: i.port, tlsMode: endpointTlsMode(i, snap) }))
+      : isWildcard(spec.service.hostname)
+        ? []
+        : [{ address: spec.service.hostname, port: spec.port.port }];
   if (targets.length === 0) return undefined;
   const used = single ? targets.slice(0, 1) : targets;
   return {

@@ -1,7 +1,7 @@
 // Translate stage: PeerAuthentication — the mTLS mode a workload port gets (workload > namespace > mesh policy, as Istio
 // composes them), the sidecar inbound listener's filter chains for it, and what clients may infer about a service.
 import type { PeerAuthentication, PeerAuthenticationMode } from '../../api/types.js';
-import type { ServiceInfo, Snapshot } from '../model/types.js';
+import type { InstanceInfo, ServiceInfo, Snapshot } from '../model/types.js';
 import { DOWNSTREAM_TLS_TYPE } from '../../xds/type-urls.js';
 import { LISTENER_TYPE, type Json } from './generator.js';
 import { socketAddress } from './envoy.js';
@@ -69,6 +69,16 @@ export function serviceMtlsDisabled(svc: ServiceInfo, snap: Snapshot): boolean {
 
 /** Istio's sidecar inbound HCM: the app learns the verified peer (x-forwarded-client-cert By, Hash, Subject, URI, DNS). */
 export const INBOUND_XFCC: Json = { forward_client_cert_details: 'APPEND_FORWARD', set_current_client_cert_details: { subject: true, dns: true, uri: true } };
+
+/**
+ * The tlsMode an endpoint advertises to auto-mTLS clients: 'istio' for a sidecar, unless the workload's own policy
+ * disables mTLS on its port (Istio's EDS does the same, so a workload-level DISABLE gets plaintext from clients).
+ */
+export function endpointTlsMode(i: InstanceInfo, snap: Snapshot): 'istio' | undefined {
+  if (i.tlsMode !== 'istio') return undefined;
+  if (snap.peerAuthentications.length === 0) return 'istio';
+  return workloadMtlsMode(i.namespace ?? '', i.labels, i.workloadPort ?? i.port, snap) === 'DISABLE' ? undefined : 'istio';
+}
 
 /** What an HTTP inbound port offers over ALPN (as Istio's): h2 for clients that ask (gRPC), else HTTP/1.1. */
 const INBOUND_HTTP_ALPN = ['h2', 'http/1.1'];

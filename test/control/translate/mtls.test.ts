@@ -33,7 +33,7 @@ function snap(opts: { yaml?: string; services?: ServiceInfo[]; instances?: Insta
     ...(opts.trustDomain !== undefined ? { trustDomain: opts.trustDomain } : {}),
     services: opts.services ?? [serviceInfo('reviews', 'default', [{ port: 9080, name: 'http' }]), serviceInfo('grpc', 'default', [{ port: 7070, name: 'grpc' }])],
     instances: opts.instances ?? [
-      instanceInfo(R, 9080, '10.0.0.1', 15006, { labels: { version: 'v1' }, serviceAccount: 'reviews', namespace: 'default', tlsMode: 'istio' }),
+      instanceInfo(R, 9080, '10.0.0.1', 15006, { labels: { version: 'v1' }, serviceAccount: 'reviews', namespace: 'default', tlsMode: 'istio', workloadPort: 9081 }),
       instanceInfo(R, 9080, '10.0.0.2', 15006, { labels: { version: 'v2' }, serviceAccount: 'reviews-v2', namespace: 'default', tlsMode: 'istio' }),
       instanceInfo(R, 9080, '10.0.0.3', 9080, { labels: { version: 'v1' }, serviceAccount: 'legacy', namespace: 'other' }),
       instanceInfo(G, 7070, '10.0.0.9', 15006, { serviceAccount: 'grpc', namespace: 'default', tlsMode: 'istio' }),
@@ -221,12 +221,18 @@ describe('auto-mTLS and PeerAuthentication (what a client can know of the server
     assert.notEqual(matches(PA('other', 'DISABLE')), undefined, "another namespace's policy");
   });
 
-  it('STRICT and PERMISSIVE keep it; a workload-level DISABLE cannot be seen by clients (Istio: use a DestinationRule)', () => {
+  it('STRICT and PERMISSIVE keep it; a workload-level DISABLE (by its port, the workload port) makes only its endpoints plaintext', () => {
     assert.notEqual(matches(PA('default', 'STRICT')), undefined);
-    assert.notEqual(matches(PA('default', 'DISABLE', 'reviews', '\n  selector: {matchLabels: {app: reviews}}')), undefined);
-    // the documented way: a DestinationRule with tls DISABLE for that host
-    const dr = `${DR('{mode: DISABLE}')}${PA('default', 'DISABLE', 'reviews', '\n  selector: {matchLabels: {app: reviews}}')}`;
-    const c = byName(clusters(snap({ yaml: dr })), `outbound|9080||${R}`).resource;
+    const wl = PA('default', 'STRICT', 'reviews-v1', '\n  selector: {matchLabels: {version: v1}}') + `\n  portLevelMtls: {9081: {mode: DISABLE}}`;
+    const s2 = snap({ yaml: wl });
+    assert.notEqual(byName(clusters(s2), `outbound|9080||${R}`).resource.transport_socket_matches, undefined, 'the cluster still has both sockets');
+    const tlsModes = (s3: ReturnType<typeof snap>): unknown[] =>
+      (get(byName(edsGenerator.build(proxyNode(), s3), `outbound|9080||${R}`).resource, 'endpoints', 0, 'lb_endpoints') as Json[]).map((e) => get(e, 'metadata', 'filter_metadata', 'envoy.transport_socket_match', 'tlsMode') ?? null);
+    // 10.0.0.1 is v1 behind its sidecar with app port 9081: plaintext to it; 10.0.0.2 (v2) keeps mTLS
+    assert.deepEqual(tlsModes(s2), [null, 'istio', null]);
+    assert.deepEqual(tlsModes(snap({ yaml: PA('default', 'STRICT', 'reviews-v1', '\n  selector: {matchLabels: {version: v1}}') + `\n  portLevelMtls: {9080: {mode: DISABLE}}` })), ['istio', 'istio', null], 'the service port is not the key');
+    // the other documented way: a DestinationRule with tls DISABLE for that host
+    const c = byName(clusters(snap({ yaml: DR('{mode: DISABLE}') })), `outbound|9080||${R}`).resource;
     assert.equal(c.transport_socket_matches, undefined);
     assert.equal(c.transport_socket, undefined);
   });

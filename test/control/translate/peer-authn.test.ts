@@ -146,19 +146,19 @@ kind: WorkloadEntry
 metadata: {name: vm-plain, namespace: foo}
 spec: {address: 10.0.9.2, labels: {app: httpbin}}`);
 
-  it('registered sidecars and labelled WorkloadEntries have a sidecar; proxyless servers, opted-out sidecars and plain entries do not', () => {
+  it('registered sidecars (with their app port) and labelled WorkloadEntries have a sidecar; proxyless servers, opted-out sidecars and plain entries do not', () => {
     const s = buildMeshSnapshot({
       resources: rs,
-      workloads: [wl('a', '10.0.0.1'), wl('b', '10.0.0.2', { proxyType: 'proxyless' }), wl('c', '10.0.0.3', { labels: { ...APP, 'security.istio.io/tlsMode': 'disabled' } })],
+      workloads: [wl('a', '10.0.0.1', { appPort: 8080 }), wl('b', '10.0.0.2', { proxyType: 'proxyless' }), wl('c', '10.0.0.3', { labels: { ...APP, 'security.istio.io/tlsMode': 'disabled' } })],
       version: '1',
     });
-    const got = (s.index.instancesByService.get('httpbin.foo.svc.cluster.local') ?? []).map((i) => [i.address, i.tlsMode ?? '-', i.namespace, i.serviceAccount ?? '-']);
+    const got = (s.index.instancesByService.get('httpbin.foo.svc.cluster.local') ?? []).map((i) => [i.address, i.tlsMode ?? '-', i.namespace, i.serviceAccount ?? '-', i.workloadPort ?? '-']);
     assert.deepEqual(got, [
-      ['10.0.0.1', 'istio', 'foo', 'httpbin'],
-      ['10.0.0.2', '-', 'foo', 'httpbin'],
-      ['10.0.0.3', '-', 'foo', 'httpbin'],
-      ['10.0.9.1', 'istio', 'foo', 'vm'],
-      ['10.0.9.2', '-', 'foo', '-'],
+      ['10.0.0.1', 'istio', 'foo', 'httpbin', 8080],
+      ['10.0.0.2', '-', 'foo', 'httpbin', '-'],
+      ['10.0.0.3', '-', 'foo', 'httpbin', '-'],
+      ['10.0.9.1', 'istio', 'foo', 'vm', '-'],
+      ['10.0.9.2', '-', 'foo', '-', '-'],
     ]);
   });
 });
