@@ -6,6 +6,7 @@ import type { ClusterSpec } from './cluster-specs.js';
 import { UPSTREAM_TLS_TYPE } from '../../xds/type-urls.js';
 import { HTTP_PROTOCOL_OPTIONS_TYPE, TYPE_PREFIX, type Json } from './generator.js';
 import { serviceMtlsDisabled } from './peer-authn.js';
+import { credentialCaSdsName, credentialSdsName } from './sds.js';
 import { ROOT_CA_SECRET, WORKLOAD_CERT_SECRET, sanMatchers, sdsSecret, spiffeId } from './workload-identity.js';
 
 const RAW_BUFFER_TYPE = `${TYPE_PREFIX}envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer`;
@@ -64,14 +65,14 @@ function istioMutualSocket(sni: string, sans: readonly string[], alpn: readonly 
 function userTlsSocket(tls: ClientTLSSettings, alpn: readonly string[]): Json {
   const common: Json = {};
   if (tls.mode === 'MUTUAL') {
-    if (tls.credentialName !== undefined && tls.credentialName !== '') common.tls_certificate_sds_secret_configs = [sdsSecret(`kubernetes://${tls.credentialName}`)];
+    if (tls.credentialName !== undefined && tls.credentialName !== '') common.tls_certificate_sds_secret_configs = [sdsSecret(credentialSdsName(tls.credentialName))];
     else common.tls_certificates = [{ certificate_chain: { filename: tls.clientCertificate ?? '' }, private_key: { filename: tls.privateKey ?? '' } }];
   }
   if (tls.insecureSkipVerify !== true) {
     const sans = sanMatchers(tls.subjectAltNames ?? []);
     const base: Json = sans.length > 0 ? { match_typed_subject_alt_names: sans } : {};
     if (tls.credentialName !== undefined && tls.credentialName !== '') {
-      common.combined_validation_context = { default_validation_context: base, validation_context_sds_secret_config: sdsSecret(`kubernetes://${tls.credentialName}-cacert`) };
+      common.combined_validation_context = { default_validation_context: base, validation_context_sds_secret_config: sdsSecret(credentialCaSdsName(tls.credentialName)) };
     } else if (tls.caCertificates !== undefined && tls.caCertificates !== '') {
       common.validation_context = { trusted_ca: { filename: tls.caCertificates }, ...base };
     } else {

@@ -2,16 +2,8 @@
 import { isIP } from 'node:net';
 import type { Json } from './generator.js';
 
-/** The mesh roots workload certificates chain to (served over SDS, see sds.ts). */
-export { ROOT_CA_SECRET } from './sds.js';
-
-/** The workload's own certificate chain and key (made by the proxy's certificate agent). */
-export const WORKLOAD_CERT_SECRET = 'default';
-
-/** An SDS reference taken over the ADS stream. */
-export function sdsSecret(name: string): Json {
-  return { name, sds_config: { ads: {}, resource_api_version: 'V3' } };
-}
+/** The mesh roots, the workload certificate (made by each proxy), and an SDS reference over ADS — see sds.ts. */
+export { ROOT_CA_SECRET, WORKLOAD_CERT_SECRET, sdsSecretConfig as sdsSecret } from './sds.js';
 
 /** `spiffe://<trustDomain>/ns/<namespace>/sa/<serviceAccount>`. */
 export function spiffeId(trustDomain: string, namespace: string, serviceAccount: string): string {
