@@ -8,11 +8,14 @@ import { METADATA_SCHEMA } from './schemas.js';
 import { SECRET_FIELDS, secretFields } from './secret-data.js';
 import {
   ACCEPTED_ISTIO_VERSIONS,
+  ACCEPTED_SECURITY_VERSIONS,
   CORE_KINDS,
   DEFAULT_NAMESPACE,
-  ISTIO_API_VERSION,
   ISTIO_NETWORKING_GROUP,
+  ISTIO_SECURITY_GROUP,
   KINDS,
+  SECURITY_KINDS,
+  storedApiVersion,
   ORIGINAL_API_VERSION_ANNOTATION,
   resourceKey,
   type Kind,
@@ -140,7 +143,6 @@ function unwrapItems(
 
 /** Istio's own kinds that Trellis does not serve yet, by API group: named as such, not as unknown. */
 const ISTIO_KINDS_NOT_SERVED: Readonly<Record<string, string>> = {
-  PeerAuthentication: 'security.istio.io',
   AuthorizationPolicy: 'security.istio.io',
   RequestAuthentication: 'security.istio.io',
   Telemetry: 'telemetry.istio.io',
@@ -180,7 +182,7 @@ function parseOne(value: unknown, o: Origin, errors: ApiError[]): MeshResource |
   } else if (known) {
     const reason = apiVersionError(known, apiVersion);
     if (reason) errors.push(issue(o, label, 'apiVersion', reason));
-    else if (!CORE_KINDS.includes(known) && apiVersion !== ISTIO_API_VERSION) original = apiVersion;
+    else if (!CORE_KINDS.includes(known) && apiVersion !== storedApiVersion(known)) original = apiVersion;
   }
 
   if (!isSet(value.metadata)) {
@@ -215,14 +217,16 @@ function parseOne(value: unknown, o: Origin, errors: ApiError[]): MeshResource |
   if (known === 'Secret') return { apiVersion: 'v1', kind: known, metadata, ...secretFields(value) };
   const spec = isPlainObject(value.spec) ? value.spec : {};
   // The spec is structurally unchecked here; validateResource() checks it field by field.
-  return { apiVersion: known === 'Service' ? 'v1' : ISTIO_API_VERSION, kind: known, metadata, spec } as MeshResource;
+  return { apiVersion: storedApiVersion(known), kind: known, metadata, spec } as MeshResource;
 }
 
 function apiVersionError(kind: Kind, apiVersion: string): string | undefined {
   if (CORE_KINDS.includes(kind)) return apiVersion === 'v1' ? undefined : `unsupported apiVersion "${apiVersion}" for kind ${kind} (accepted: v1)`;
   const [group, version, extra] = apiVersion.split('/');
-  const accepted = ACCEPTED_ISTIO_VERSIONS.map((v) => `${ISTIO_NETWORKING_GROUP}/${v}`).join(', ');
-  if (group !== ISTIO_NETWORKING_GROUP || extra !== undefined || !(ACCEPTED_ISTIO_VERSIONS as readonly string[]).includes(version ?? '')) {
+  const security = SECURITY_KINDS.includes(kind);
+  const [wantGroup, versions]: [string, readonly string[]] = security ? [ISTIO_SECURITY_GROUP, ACCEPTED_SECURITY_VERSIONS] : [ISTIO_NETWORKING_GROUP, ACCEPTED_ISTIO_VERSIONS];
+  const accepted = versions.map((v) => `${wantGroup}/${v}`).join(', ');
+  if (group !== wantGroup || extra !== undefined || !versions.includes(version ?? '')) {
     return `unsupported apiVersion "${apiVersion}" for kind ${kind} (accepted: ${accepted})`;
   }
   return undefined;

@@ -372,6 +372,16 @@ const serviceSpec = obj('ServiceSpec', {
   ...Object.fromEntries(ignoredServiceFields.map((f) => [f, anything])),
 });
 
+// ───────── security.istio.io PeerAuthentication ─────────
+
+const peerMtls = obj('MutualTls', { mode: oneOfValues('UNSET', 'DISABLE', 'PERMISSIVE', 'STRICT') });
+
+const peerAuthenticationSpec = obj('PeerAuthentication', {
+  selector: obj('WorkloadSelector', { matchLabels: strMap }),
+  mtls: peerMtls,
+  portLevelMtls: map(peerMtls),
+});
+
 export const SPEC_SCHEMAS: Record<SpecKind, ObjectSchema> = {
   Service: serviceSpec,
   VirtualService: virtualServiceSpec,
@@ -380,6 +390,7 @@ export const SPEC_SCHEMAS: Record<SpecKind, ObjectSchema> = {
   ServiceEntry: serviceEntrySpec,
   WorkloadEntry: workloadEntrySpec,
   Sidecar: sidecarSpec,
+  PeerAuthentication: peerAuthenticationSpec,
 };
 
 export const METADATA_SCHEMA = obj(

@@ -536,6 +536,21 @@ export interface SidecarSpec {
 
 export type Sidecar = Resource<'Sidecar', SidecarSpec>;
 
+// ───────────────────────── PeerAuthentication (security.istio.io) ─────────────────────────
+
+/** UNSET inherits from the parent policy (workload → namespace → mesh); no policy at all is PERMISSIVE. */
+export type PeerAuthenticationMode = 'UNSET' | 'DISABLE' | 'PERMISSIVE' | 'STRICT';
+
+export interface PeerAuthenticationSpec {
+  /** Workloads of the policy's namespace it applies to; absent = the whole namespace (the whole mesh in the root namespace). */
+  selector?: { matchLabels?: Record<string, string> };
+  mtls?: { mode?: PeerAuthenticationMode };
+  /** Per workload port (the port the workload listens on, not the service port); needs a selector. */
+  portLevelMtls?: Record<string, { mode?: PeerAuthenticationMode }>;
+}
+
+export type PeerAuthentication = Resource<'PeerAuthentication', PeerAuthenticationSpec>;
+
 // ───────────────────────── core v1 Secret ─────────────────────────
 
 /** Secret types trellis serves: TLS credentials only (Opaque holds Istio's generic cert/key/cacert form). */
@@ -560,7 +575,7 @@ export interface Secret {
 
 // ───────────────────────── unions and keys ─────────────────────────
 
-export type MeshResource = Service | VirtualService | DestinationRule | Gateway | ServiceEntry | WorkloadEntry | Sidecar | Secret;
+export type MeshResource = Service | VirtualService | DestinationRule | Gateway | ServiceEntry | WorkloadEntry | Sidecar | Secret | PeerAuthentication;
 
 export type Kind = MeshResource['kind'];
 
@@ -573,10 +588,22 @@ export const KINDS: readonly Kind[] = [
   'WorkloadEntry',
   'Sidecar',
   'Secret',
+  'PeerAuthentication',
 ];
 
-/** Kinds of the core v1 API group (apiVersion `v1`); the others are networking.istio.io. */
+/** Kinds of the core v1 API group (apiVersion `v1`); the others are networking.istio.io (or security.istio.io). */
 export const CORE_KINDS: readonly Kind[] = ['Service', 'Secret'];
+
+export const ISTIO_SECURITY_GROUP = 'security.istio.io';
+export const ACCEPTED_SECURITY_VERSIONS = ['v1', 'v1beta1'] as const;
+/** Kinds of Istio's security API (security.istio.io v1 / v1beta1, one schema, stored as v1). */
+export const SECURITY_KINDS: readonly Kind[] = ['PeerAuthentication'];
+
+/** The apiVersion a kind is stored (and printed) with. */
+export function storedApiVersion(kind: Kind): string {
+  if (CORE_KINDS.includes(kind)) return 'v1';
+  return SECURITY_KINDS.includes(kind) ? `${ISTIO_SECURITY_GROUP}/v1` : ISTIO_API_VERSION;
+}
 
 /** Kinds with a spec (every kind but Secret). */
 export type SpecKind = Exclude<Kind, 'Secret'>;

@@ -4,6 +4,7 @@ import { checkSchema, isPlainObject } from './schema.js';
 import { SPEC_SCHEMAS } from './schemas.js';
 import { checkLabels, type Report } from './rules.js';
 import { validateDestinationRule } from './validate-destination-rule.js';
+import { validatePeerAuthentication } from './validate-peer-authentication.js';
 import { validateSecret } from './validate-secret.js';
 import { validateGateway, validateSidecar } from './validate-proxies.js';
 import { validateVirtualService } from './validate-virtual-service.js';
@@ -19,6 +20,7 @@ const SEMANTIC: Record<SpecKind, (spec: Record<string, unknown>, report: Report)
   ServiceEntry: validateServiceEntry,
   WorkloadEntry: (spec, report) => validateWorkloadEntry(spec, 'spec', report, { needsAddress: true }),
   Sidecar: validateSidecar,
+  PeerAuthentication: validatePeerAuthentication,
 };
 
 /**

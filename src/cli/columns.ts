@@ -31,6 +31,8 @@ function kindColumns(r: MeshResource, wide: boolean): { mid: string[]; extra: st
       return { mid: [cell(r.spec.address)], extra: wide ? [labels(r.spec.labels)] : [] };
     case 'Sidecar':
       return { mid: [], extra: wide ? [labels(r.spec.workloadSelector?.labels)] : [] };
+    case 'PeerAuthentication':
+      return { mid: [r.spec.mtls?.mode ?? 'UNSET'], extra: wide ? [labels(r.spec.selector?.matchLabels)] : [] };
     case 'Service':
       return {
         mid: [r.spec.type ?? 'ClusterIP', cell((r.spec.ports ?? []).map((p) => `${p.port}/${p.protocol ?? 'TCP'}`))],
@@ -50,6 +52,7 @@ const HEADERS: Readonly<Record<MeshResource['kind'], { mid: string[]; extra: str
   WorkloadEntry: { mid: ['ADDRESS'], extra: ['LABELS'] },
   Sidecar: { mid: [], extra: ['WORKLOAD SELECTOR'] },
   Service: { mid: ['TYPE', 'PORT(S)'], extra: ['SELECTOR'] },
+  PeerAuthentication: { mid: ['MODE'], extra: ['SELECTOR'] },
   Secret: { mid: ['TYPE', 'DATA'], extra: [] },
 };
 

@@ -26,14 +26,26 @@ spec:
   - name: v1
     labels: { version: v1 }
     trafficPolicy: { tls: { mode: DISABLE } }
+  - name: v2
+    labels: { version: v2 }
+    trafficPolicy: { tls: { mode: SIMPLE, sni: web.example, subjectAltNames: [web.example] }, portLevelSettings: [{ port: { number: 443 }, tls: { mode: MUTUAL, credentialName: web-client, caCrl: /crl.pem } }] }
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: ext, namespace: default }
+spec:
+  hosts: [ext.example.com]
+  ports: [{ number: 443, name: tls, protocol: TLS }]
+  resolution: DNS
+  subjectAltNames: [spiffe://cluster.local/ns/ext/sa/ext]
 `;
 
-test('requested upstream TLS is named with its path; DISABLE is fine; tcp routes are translated now', () => {
+test('DestinationRule tls modes and ServiceEntry subjectAltNames are served; only a CRL is named; tcp routes are translated now', () => {
   const r = loadResources(yaml);
   assert.equal(r.ok, true, r.ok ? '' : JSON.stringify(r.errors));
   if (!r.ok) return;
   const found = r.value.flatMap(unsupportedFields).map((e) => e.path);
-  assert.deepEqual(found, ['DestinationRule default/web: spec.trafficPolicy.tls']);
+  assert.deepEqual(found, ['DestinationRule default/web: spec.subsets[1].trafficPolicy.portLevelSettings[0].tls.caCrl']);
   assert.ok(r.value.flatMap(unsupportedFields).every((e) => / is not supported by trellis yet \(/.test(e.message)));
 });
 
@@ -219,7 +231,7 @@ spec:
   - { port: { number: 80, name: http, protocol: HTTP }, hosts: ["*"], name: plain, defaultEndpoint: 127.0.0.1:8080 } # NOT IMPLEMENTED in Istio either
 `;
 
-test('audit: retry locality steering, request-port redirects, slow start, cookie attributes, failoverPriority, TCP idle timeouts, consecutiveErrors, VIPs, SANs and node/topology preferences are named', () => {
+test('audit: retry locality steering, request-port redirects, slow start, cookie attributes, failoverPriority, TCP idle timeouts, consecutiveErrors, VIPs and node/topology preferences are named', () => {
   const r = loadResources(audit);
   assert.equal(r.ok, true, r.ok ? '' : JSON.stringify(r.errors));
   if (!r.ok) return;
@@ -237,7 +249,6 @@ test('audit: retry locality steering, request-port redirects, slow start, cookie
       'DestinationRule default/web: spec.subsets[0].trafficPolicy.loadBalancer.simple',
       'DestinationRule default/web: spec.subsets[0].trafficPolicy.loadBalancer.warmupDurationSecs',
       'ServiceEntry default/db: spec.addresses',
-      'ServiceEntry default/db: spec.subjectAltNames',
       'Service default/local: spec.internalTrafficPolicy',
       'Service default/local: spec.trafficDistribution',
     ],
@@ -246,7 +257,6 @@ test('audit: retry locality steering, request-port redirects, slow start, cookie
   const byField = (f: string): string => found.find((e) => e.field === f)?.message ?? '';
   assert.match(byField('spec.http[0].redirect.derivePort'), /^derivePort is not supported by trellis yet \(FROM_REQUEST_PORT is not translated; set redirect.port\)/);
   assert.match(byField('spec.trafficPolicy.loadBalancer.consistentHash.httpCookie.attributes'), /^attributes is not supported/);
-  assert.match(byField('spec.subjectAltNames'), /certificate authority/);
   assert.match(byField('spec.internalTrafficPolicy'), /node/);
 });
 

@@ -1,5 +1,5 @@
 // Model stage: builds an immutable Snapshot (sorted inputs plus lookup indexes) from services, instances and Istio resources.
-import type { DestinationRule, Gateway, Secret, Sidecar, VirtualService } from '../../api/types.js';
+import type { DestinationRule, Gateway, PeerAuthentication, Secret, Sidecar, VirtualService } from '../../api/types.js';
 import { fqdn, isWildcard } from '../../api/hosts.js';
 import type { InstanceInfo, ServiceInfo, Snapshot, SnapshotIndex } from './types.js';
 
@@ -14,6 +14,7 @@ export interface SnapshotInput {
   destinationRules?: readonly DestinationRule[];
   gateways?: readonly Gateway[];
   sidecars?: readonly Sidecar[];
+  peerAuthentications?: readonly PeerAuthentication[];
   secrets?: readonly Secret[];
 }
 
@@ -78,6 +79,9 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
   for (const dr of destinationRules) push(destinationRulesByHost, fqdn(dr.spec.host, dr.metadata.namespace, namespaces), dr);
   const sidecarsByNamespace = new Map<string, Sidecar[]>();
   for (const sc of sidecars) push(sidecarsByNamespace, sc.metadata.namespace, sc);
+  const peerAuthentications = [...(input.peerAuthentications ?? [])].sort(byKey);
+  const peerAuthenticationsByNamespace = new Map<string, PeerAuthentication[]>();
+  for (const pa of peerAuthentications) push(peerAuthenticationsByNamespace, pa.metadata.namespace, pa);
   const gatewaysByName = new Map<string, Gateway>();
   for (const gw of gateways) gatewaysByName.set(`${gw.metadata.namespace}/${gw.metadata.name}`, gw);
   // secrets do not join `namespaces`: they must not change how short host names resolve
@@ -98,6 +102,7 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     gatewaysByName,
     secretsByName,
     namespaces,
+    peerAuthenticationsByNamespace,
   };
   return Object.freeze({
     version: input.version,
@@ -110,6 +115,7 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     destinationRules: Object.freeze(destinationRules),
     gateways: Object.freeze(gateways),
     sidecars: Object.freeze(sidecars),
+    peerAuthentications: Object.freeze(peerAuthentications),
     secrets: Object.freeze(secrets),
     index,
   });

@@ -1,5 +1,5 @@
 // Model stage: the immutable Snapshot (Istio's PushContext) and ProxyNode shapes that translation reads.
-import type { DestinationRule, Gateway, Secret, Sidecar, VirtualService } from '../../api/types.js';
+import type { DestinationRule, Gateway, PeerAuthentication, Secret, Sidecar, VirtualService } from '../../api/types.js';
 
 /** Istio's port protocols (case as Istio writes them); anything not HTTP-family is treated as opaque TCP. */
 export type PortProtocol = 'HTTP' | 'HTTP2' | 'GRPC' | 'TCP' | 'HTTPS' | 'TLS' | 'MONGO' | 'UDP' | 'UNKNOWN';
@@ -28,6 +28,8 @@ export interface ServiceInfo {
   meshExternal: boolean;
   /** Istio exportTo ('*' all, '.' own namespace, or namespace names); absent = '*'. */
   exportTo?: readonly string[];
+  /** ServiceEntry subjectAltNames: identities the service's servers may present, beside its endpoints' service accounts. */
+  subjectAltNames?: readonly string[];
 }
 
 export interface Locality {
@@ -54,12 +56,33 @@ export interface InstanceInfo {
   /** Load-balancing weight, >= 1 (default 1). */
   weight: number;
   serviceAccount?: string;
+  /** The workload's namespace, which its SPIFFE identity names (absent: the service's). */
+  namespace?: string;
+  /** 'istio' when the workload has a sidecar that accepts mesh mTLS (auto-mTLS sends it mTLS); absent = plaintext only. */
+  tlsMode?: 'istio';
+  /** The port the workload listens on behind its sidecar (PeerAuthentication's portLevelMtls key); absent = `port`. */
+  workloadPort?: number;
   healthy: boolean;
 }
 
-/** A change class that triggers pushes: a resource kind, or 'endpoints' for registry-only changes. */
-/** Resource kinds, registry endpoints, or the mesh trust bundle (the CA's roots). */
-export type ChangeKind = 'Service' | 'VirtualService' | 'DestinationRule' | 'Gateway' | 'ServiceEntry' | 'WorkloadEntry' | 'Sidecar' | 'Secret' | 'endpoints' | 'trustBundle';
+/**
+ * A change class that triggers pushes: a resource kind, 'endpoints' for registry-only changes, 'identities' when the
+ * service accounts (or sidecar presence) behind a service changed — the SANs auto-mTLS clusters verify — or
+ * 'trustBundle' (the mesh trust bundle, the CA's roots).
+ */
+export type ChangeKind =
+  | 'Service'
+  | 'VirtualService'
+  | 'DestinationRule'
+  | 'Gateway'
+  | 'ServiceEntry'
+  | 'WorkloadEntry'
+  | 'Sidecar'
+  | 'Secret'
+  | 'PeerAuthentication'
+  | 'endpoints'
+  | 'identities'
+  | 'trustBundle';
 
 /** Lookups precomputed once per Snapshot so translation only does map reads. */
 export interface SnapshotIndex {
@@ -84,6 +107,8 @@ export interface SnapshotIndex {
   secretsByName: ReadonlyMap<string, Secret>;
   /** Every namespace that has a service or resource, for short-name resolution (`reviews.prod`). */
   namespaces: ReadonlySet<string>;
+  /** namespace → PeerAuthentications in it, sorted by name. */
+  peerAuthenticationsByNamespace: ReadonlyMap<string, readonly PeerAuthentication[]>;
 }
 
 /** Immutable input of translation, built once per config/registry change (see buildSnapshot). */
@@ -103,6 +128,7 @@ export interface Snapshot {
   readonly destinationRules: readonly DestinationRule[];
   readonly gateways: readonly Gateway[];
   readonly sidecars: readonly Sidecar[];
+  readonly peerAuthentications: readonly PeerAuthentication[];
   /** Sorted by namespace/name. */
   readonly secrets: readonly Secret[];
   readonly index: SnapshotIndex;

@@ -46,6 +46,7 @@ export function buildMeshSnapshot(input: MeshInput): Snapshot {
   const destinationRules: DestinationRule[] = ofKind(rs, 'DestinationRule');
   const gateways: Gateway[] = ofKind(rs, 'Gateway');
   const sidecars: Sidecar[] = ofKind(rs, 'Sidecar');
+  const peerAuthentications = ofKind(rs, 'PeerAuthentication');
   const secrets: Secret[] = ofKind(rs, 'Secret');
   return buildSnapshot({
     version: input.version,
@@ -58,6 +59,7 @@ export function buildMeshSnapshot(input: MeshInput): Snapshot {
     destinationRules,
     gateways,
     sidecars,
+    peerAuthentications,
     secrets,
   });
 }

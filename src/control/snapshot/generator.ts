@@ -21,7 +21,7 @@ function collectSourceLabelKeys(v: unknown, out: Set<string>): void {
 
 /**
  * The label keys any selector in the snapshot reads from a proxy (Sidecar and DestinationRule workloadSelector,
- * VirtualService sourceLabels, Gateway selector): the only labels translation output can depend on.
+ * VirtualService sourceLabels, Gateway and PeerAuthentication selector): the only labels translation output can depend on.
  */
 function labelKeysRead(snap: Snapshot): readonly string[] {
   let keys = selectorKeys.get(snap);
@@ -30,6 +30,7 @@ function labelKeysRead(snap: Snapshot): readonly string[] {
     for (const sc of snap.sidecars) for (const k of Object.keys(sc.spec.workloadSelector?.labels ?? {})) out.add(k);
     for (const dr of snap.destinationRules) for (const k of Object.keys(dr.spec.workloadSelector?.labels ?? {})) out.add(k);
     for (const gw of snap.gateways) for (const k of Object.keys(gw.spec.selector ?? {})) out.add(k);
+    for (const pa of snap.peerAuthentications) for (const k of Object.keys(pa.spec.selector?.matchLabels ?? {})) out.add(k);
     for (const vs of snap.virtualServices) collectSourceLabelKeys(vs.spec, out);
     keys = [...out].sort();
     selectorKeys.set(snap, keys);
