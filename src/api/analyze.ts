@@ -1,4 +1,5 @@
 // API stage: analyze() — istioctl-analyze equivalent over a set of resources (and optionally known workloads): schema errors plus cross-resource checks.
+import { analyzeGatewayCredentials } from './analyze-credentials.js';
 import { analyzeDelegates } from './analyze-delegates.js';
 import { analyzeDestinationRule, analyzeDestinationRuleConflicts, analyzeGateway } from './analyze-rules.js';
 import { analyzeMeshHostConflicts, analyzeVirtualService } from './analyze-routes.js';
@@ -33,7 +34,7 @@ export function analyze(resources: readonly MeshResource[], workloads?: readonly
   for (const r of valid) {
     if (r.kind === 'VirtualService') out.push(...analyzeVirtualService(r, idx), ...analyzeDelegates(r, idx));
     else if (r.kind === 'DestinationRule') out.push(...analyzeDestinationRule(r, idx));
-    else if (r.kind === 'Gateway') out.push(...analyzeGateway(r, idx));
+    else if (r.kind === 'Gateway') out.push(...analyzeGateway(r, idx), ...analyzeGatewayCredentials(r, idx));
     else if (r.kind === 'Sidecar') out.push(...analyzeSidecar(r, idx));
   }
   out.push(...analyzeMeshHostConflicts(idx), ...analyzeDestinationRuleConflicts(idx), ...analyzeAuthorizationPolicies(valid, idx, mesh));

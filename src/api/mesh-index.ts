@@ -1,6 +1,6 @@
 // API stage: a read-only index over a set of resources (hosts, services, rules, gateways, workloads) for cross-resource analysis.
 import { fqdn, hostCovers, hostsOverlap } from './hosts.js';
-import type { DestinationRule, Gateway, MeshResource, Service, ServiceEntry, Sidecar, VirtualService } from './types.js';
+import type { DestinationRule, Gateway, MeshResource, Secret, Service, ServiceEntry, Sidecar, VirtualService } from './types.js';
 
 export interface Workload {
   labels: Record<string, string>;
@@ -21,6 +21,8 @@ export interface MeshIndex {
   /** `namespace/name` → Gateway. */
   gateways: ReadonlyMap<string, Gateway>;
   sidecars: readonly Sidecar[];
+  /** `namespace/name` → Secret. */
+  secrets: ReadonlyMap<string, Secret>;
   /** Registered workloads plus WorkloadEntries; undefined when the caller knows nothing about workloads. */
   workloads?: readonly Workload[];
   /** Resolve a host as written in a resource of `namespace` to its FQDN. */
@@ -37,9 +39,10 @@ export function buildIndex(resources: readonly MeshResource[], workloads?: reado
   const destinationRules: DestinationRule[] = [];
   const gateways = new Map<string, Gateway>();
   const sidecars: Sidecar[] = [];
+  const secrets = new Map<string, Secret>();
   const entryWorkloads: Workload[] = [];
   for (const w of workloads ?? []) namespaces.add(w.namespace);
-  for (const r of resources) namespaces.add(r.metadata.namespace);
+  for (const r of resources) if (r.kind !== 'Secret') namespaces.add(r.metadata.namespace);
 
   for (const r of resources) {
     const ns = r.metadata.namespace;
@@ -65,6 +68,9 @@ export function buildIndex(resources: readonly MeshResource[], workloads?: reado
       case 'Sidecar':
         sidecars.push(r);
         break;
+      case 'Secret':
+        secrets.set(`${ns}/${r.metadata.name}`, r);
+        break;
     }
   }
   // WorkloadEntries are workloads too; with neither them nor caller-supplied workloads we cannot judge selectors.
@@ -78,6 +84,7 @@ export function buildIndex(resources: readonly MeshResource[], workloads?: reado
     destinationRules,
     gateways,
     sidecars,
+    secrets,
     workloads: allWorkloads,
     resolve: (host, namespace) => fqdn(host, namespace, namespaces),
     hostKnown: (h) => {

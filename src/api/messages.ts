@@ -28,6 +28,7 @@ export const SchemaValidationError: MessageType = { code: 'IST0106', name: 'Sche
 export const ConflictingMeshGatewayVirtualServiceHosts: MessageType = { code: 'IST0109', name: 'ConflictingMeshGatewayVirtualServiceHosts', level: 'Error' };
 export const VirtualServiceDestinationPortSelectorRequired: MessageType = { code: 'IST0112', name: 'VirtualServiceDestinationPortSelectorRequired', level: 'Error' };
 export const VirtualServiceHostNotFoundInGateway: MessageType = { code: 'IST0132', name: 'VirtualServiceHostNotFoundInGateway', level: 'Warning' };
+export const InvalidGatewayCredential: MessageType = { code: 'IST0161', name: 'InvalidGatewayCredential', level: 'Error' };
 export const DestinationRuleSubsetNotSelectPods: MessageType = { code: 'IST0173', name: 'DestinationRuleSubsetNotSelectPods', level: 'Error' };
 export const UnknownDestinationRuleHost: MessageType = { code: 'IST0174', name: 'UnknownDestinationRuleHost', level: 'Warning' };
 // Istio has no current code for this (it merges such rules silently); Kiali calls it KIA0201.

@@ -5,19 +5,23 @@ import { apiError, splitFieldPath, type ApiError, type Location } from './errors
 import { isDns1123Label, isDns1123Subdomain } from './hosts.js';
 import { checkSchema, isPlainObject, isSet } from './schema.js';
 import { METADATA_SCHEMA } from './schemas.js';
+import { SECRET_FIELDS, secretFields } from './secret-data.js';
 import {
   ACCEPTED_ISTIO_VERSIONS,
+  ACCEPTED_SECURITY_VERSIONS,
+  CORE_KINDS,
   DEFAULT_NAMESPACE,
-  ISTIO_API_VERSION,
   ISTIO_NETWORKING_GROUP,
+  ISTIO_SECURITY_GROUP,
   KINDS,
+  SECURITY_KINDS,
+  storedApiVersion,
   ORIGINAL_API_VERSION_ANNOTATION,
   resourceKey,
   type Kind,
   type MeshResource,
   type ObjectMeta,
 } from './types.js';
-import { ACCEPTED_SECURITY_VERSIONS, ISTIO_SECURITY_API_VERSION, ISTIO_SECURITY_GROUP, SECURITY_KINDS } from './security-types.js';
 
 /*
  * apiVersion policy: networking.istio.io v1, v1beta1 and v1alpha3 are one schema in Istio (v1 is the
@@ -28,6 +32,7 @@ import { ACCEPTED_SECURITY_VERSIONS, ISTIO_SECURITY_API_VERSION, ISTIO_SECURITY_
  */
 
 const TOP_LEVEL_FIELDS = new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
+const SECRET_TOP_LEVEL = new Set(['apiVersion', 'kind', 'metadata', ...SECRET_FIELDS]);
 
 interface Origin {
   doc: Document;
@@ -138,7 +143,6 @@ function unwrapItems(
 
 /** Istio's own kinds that Trellis does not serve yet, by API group: named as such, not as unknown. */
 const ISTIO_KINDS_NOT_SERVED: Readonly<Record<string, string>> = {
-  PeerAuthentication: 'security.istio.io',
   Telemetry: 'telemetry.istio.io',
   EnvoyFilter: 'networking.istio.io',
   ProxyConfig: 'networking.istio.io',
@@ -176,7 +180,7 @@ function parseOne(value: unknown, o: Origin, errors: ApiError[]): MeshResource |
   } else if (known) {
     const reason = apiVersionError(known, apiVersion);
     if (reason) errors.push(issue(o, label, 'apiVersion', reason));
-    else if (known !== 'Service' && apiVersion !== storageVersion(known)) original = apiVersion;
+    else if (!CORE_KINDS.includes(known) && apiVersion !== storedApiVersion(known)) original = apiVersion;
   }
 
   if (!isSet(value.metadata)) {
@@ -193,10 +197,12 @@ function parseOne(value: unknown, o: Origin, errors: ApiError[]): MeshResource |
     }
   }
 
+  // a Secret carries type/data/stringData beside metadata, and no spec
+  const fields = known === 'Secret' ? SECRET_TOP_LEVEL : TOP_LEVEL_FIELDS;
   for (const k of Object.keys(value)) {
-    if (!TOP_LEVEL_FIELDS.has(k)) errors.push(issue(o, label, k, `unknown field "${k}" (expected apiVersion, kind, metadata, spec)`));
+    if (!fields.has(k)) errors.push(issue(o, label, k, `unknown field "${k}" (expected ${[...fields].filter((f) => f !== 'status').join(', ')})`));
   }
-  if (isSet(value.spec) && !isPlainObject(value.spec)) errors.push(issue(o, label, 'spec', 'expected an object'));
+  if (known !== 'Secret' && isSet(value.spec) && !isPlainObject(value.spec)) errors.push(issue(o, label, 'spec', 'expected an object'));
 
   if (errors.length > before || !known || !name) return undefined;
 
@@ -206,25 +212,19 @@ function parseOne(value: unknown, o: Origin, errors: ApiError[]): MeshResource |
   if (original) metadata.annotations = { ...annotations, [ORIGINAL_API_VERSION_ANNOTATION]: original };
   else if (annotations) metadata.annotations = annotations;
 
+  if (known === 'Secret') return { apiVersion: 'v1', kind: known, metadata, ...secretFields(value) };
   const spec = isPlainObject(value.spec) ? value.spec : {};
   // The spec is structurally unchecked here; validateResource() checks it field by field.
-  return { apiVersion: storageVersion(known), kind: known, metadata, spec } as MeshResource;
-}
-
-/** The apiVersion a kind is stored with: v1 of its group. */
-function storageVersion(kind: Kind): string {
-  return kind === 'Service' ? 'v1' : SECURITY_KINDS.has(kind) ? ISTIO_SECURITY_API_VERSION : ISTIO_API_VERSION;
+  return { apiVersion: storedApiVersion(known), kind: known, metadata, spec } as MeshResource;
 }
 
 function apiVersionError(kind: Kind, apiVersion: string): string | undefined {
-  if (kind === 'Service') return apiVersion === 'v1' ? undefined : `unsupported apiVersion "${apiVersion}" for kind Service (accepted: v1)`;
-  if (SECURITY_KINDS.has(kind)) {
-    const ok = (ACCEPTED_SECURITY_VERSIONS as readonly string[]).some((v) => apiVersion === `${ISTIO_SECURITY_GROUP}/${v}`);
-    return ok ? undefined : `unsupported apiVersion "${apiVersion}" for kind ${kind} (accepted: ${ACCEPTED_SECURITY_VERSIONS.map((v) => `${ISTIO_SECURITY_GROUP}/${v}`).join(', ')})`;
-  }
+  if (CORE_KINDS.includes(kind)) return apiVersion === 'v1' ? undefined : `unsupported apiVersion "${apiVersion}" for kind ${kind} (accepted: v1)`;
   const [group, version, extra] = apiVersion.split('/');
-  const accepted = ACCEPTED_ISTIO_VERSIONS.map((v) => `${ISTIO_NETWORKING_GROUP}/${v}`).join(', ');
-  if (group !== ISTIO_NETWORKING_GROUP || extra !== undefined || !(ACCEPTED_ISTIO_VERSIONS as readonly string[]).includes(version ?? '')) {
+  const security = SECURITY_KINDS.includes(kind);
+  const [wantGroup, versions]: [string, readonly string[]] = security ? [ISTIO_SECURITY_GROUP, ACCEPTED_SECURITY_VERSIONS] : [ISTIO_NETWORKING_GROUP, ACCEPTED_ISTIO_VERSIONS];
+  const accepted = versions.map((v) => `${wantGroup}/${v}`).join(', ');
+  if (group !== wantGroup || extra !== undefined || !versions.includes(version ?? '')) {
     return `unsupported apiVersion "${apiVersion}" for kind ${kind} (accepted: ${accepted})`;
   }
   return undefined;

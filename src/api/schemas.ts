@@ -1,6 +1,6 @@
 // API stage: the structural schema of every accepted kind, field names exactly as in Istio's networking.istio.io/v1 protos and core v1 Service.
 import { anything, arr, bool, int, intOrString, map, num, obj, oneOfValues, str, strMap, uint, type ObjectSchema, type Schema } from './schema.js';
-import type { Kind } from './types.js';
+import type { SpecKind } from './types.js';
 import { authorizationPolicySpec, requestAuthenticationSpec } from './security-schemas.js';
 
 const duration = str(); // syntax and minimum checked semantically (durationError) for a precise message
@@ -373,7 +373,17 @@ const serviceSpec = obj('ServiceSpec', {
   ...Object.fromEntries(ignoredServiceFields.map((f) => [f, anything])),
 });
 
-export const SPEC_SCHEMAS: Record<Kind, ObjectSchema> = {
+// ───────── security.istio.io PeerAuthentication ─────────
+
+const peerMtls = obj('MutualTls', { mode: oneOfValues('UNSET', 'DISABLE', 'PERMISSIVE', 'STRICT') });
+
+const peerAuthenticationSpec = obj('PeerAuthentication', {
+  selector: obj('WorkloadSelector', { matchLabels: strMap }),
+  mtls: peerMtls,
+  portLevelMtls: map(peerMtls),
+});
+
+export const SPEC_SCHEMAS: Record<SpecKind, ObjectSchema> = {
   Service: serviceSpec,
   VirtualService: virtualServiceSpec,
   DestinationRule: destinationRuleSpec,
@@ -381,6 +391,7 @@ export const SPEC_SCHEMAS: Record<Kind, ObjectSchema> = {
   ServiceEntry: serviceEntrySpec,
   WorkloadEntry: workloadEntrySpec,
   Sidecar: sidecarSpec,
+  PeerAuthentication: peerAuthenticationSpec,
   AuthorizationPolicy: authorizationPolicySpec,
   RequestAuthentication: requestAuthenticationSpec,
 };

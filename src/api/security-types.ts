@@ -1,11 +1,6 @@
 // API stage: TypeScript shapes of Istio's security.istio.io kinds Trellis serves (AuthorizationPolicy, RequestAuthentication), field names as in Istio YAML.
 import type { Resource } from './types.js';
 
-export const ISTIO_SECURITY_GROUP = 'security.istio.io';
-export const ISTIO_SECURITY_API_VERSION = 'security.istio.io/v1';
-/** v1 is the promoted v1beta1: one schema, stored as v1 (the version written is kept in an annotation, as for networking kinds). */
-export const ACCEPTED_SECURITY_VERSIONS = ['v1', 'v1beta1'] as const;
-export const SECURITY_KINDS: ReadonlySet<string> = new Set(['AuthorizationPolicy', 'RequestAuthentication']);
 
 /** istio.type.v1beta1.WorkloadSelector (security kinds say matchLabels, networking kinds say labels). */
 export interface SecurityWorkloadSelector {

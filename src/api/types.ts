@@ -536,6 +536,43 @@ export interface SidecarSpec {
 
 export type Sidecar = Resource<'Sidecar', SidecarSpec>;
 
+// ───────────────────────── PeerAuthentication (security.istio.io) ─────────────────────────
+
+/** UNSET inherits from the parent policy (workload → namespace → mesh); no policy at all is PERMISSIVE. */
+export type PeerAuthenticationMode = 'UNSET' | 'DISABLE' | 'PERMISSIVE' | 'STRICT';
+
+export interface PeerAuthenticationSpec {
+  /** Workloads of the policy's namespace it applies to; absent = the whole namespace (the whole mesh in the root namespace). */
+  selector?: { matchLabels?: Record<string, string> };
+  mtls?: { mode?: PeerAuthenticationMode };
+  /** Per workload port (the port the workload listens on, not the service port); needs a selector. */
+  portLevelMtls?: Record<string, { mode?: PeerAuthenticationMode }>;
+}
+
+export type PeerAuthentication = Resource<'PeerAuthentication', PeerAuthenticationSpec>;
+
+// ───────────────────────── core v1 Secret ─────────────────────────
+
+/** Secret types trellis serves: TLS credentials only (Opaque holds Istio's generic cert/key/cacert form). */
+export const SECRET_TYPES = ['kubernetes.io/tls', 'Opaque'] as const;
+
+/**
+ * A core v1 Secret: Kubernetes' shape (type/data/stringData beside metadata, no spec). `data` values are base64;
+ * `stringData` is write-only (merged into `data` before storing, as the Kubernetes API server does).
+ */
+export interface Secret {
+  apiVersion: string;
+  kind: 'Secret';
+  metadata: ObjectMeta;
+  /** Absent = Opaque (Kubernetes' default). */
+  type?: string;
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+  immutable?: boolean;
+  /** Never set: lets code over every kind read `r.spec` (undefined for a Secret). */
+  spec?: undefined;
+}
+
 // ───────────────────────── security.istio.io (AuthorizationPolicy, RequestAuthentication) ─────────────────────────
 
 export type { AuthorizationPolicy, AuthzAction, AuthzCondition, AuthzOperation, AuthzRule, AuthzSource, JWTRule, RequestAuthentication } from './security-types.js';
@@ -543,7 +580,7 @@ import type { AuthorizationPolicy, RequestAuthentication } from './security-type
 
 // ───────────────────────── unions and keys ─────────────────────────
 
-export type MeshResource = Service | VirtualService | DestinationRule | Gateway | ServiceEntry | WorkloadEntry | Sidecar | AuthorizationPolicy | RequestAuthentication;
+export type MeshResource = Service | VirtualService | DestinationRule | Gateway | ServiceEntry | WorkloadEntry | Sidecar | Secret | PeerAuthentication | AuthorizationPolicy | RequestAuthentication;
 
 export type Kind = MeshResource['kind'];
 
@@ -555,9 +592,28 @@ export const KINDS: readonly Kind[] = [
   'ServiceEntry',
   'WorkloadEntry',
   'Sidecar',
+  'Secret',
+  'PeerAuthentication',
   'AuthorizationPolicy',
   'RequestAuthentication',
 ];
+
+/** Kinds of the core v1 API group (apiVersion `v1`); the others are networking.istio.io (or security.istio.io). */
+export const CORE_KINDS: readonly Kind[] = ['Service', 'Secret'];
+
+export const ISTIO_SECURITY_GROUP = 'security.istio.io';
+export const ACCEPTED_SECURITY_VERSIONS = ['v1', 'v1beta1'] as const;
+/** Kinds of Istio's security API (security.istio.io v1 / v1beta1, one schema, stored as v1). */
+export const SECURITY_KINDS: readonly Kind[] = ['PeerAuthentication', 'AuthorizationPolicy', 'RequestAuthentication'];
+
+/** The apiVersion a kind is stored (and printed) with. */
+export function storedApiVersion(kind: Kind): string {
+  if (CORE_KINDS.includes(kind)) return 'v1';
+  return SECURITY_KINDS.includes(kind) ? `${ISTIO_SECURITY_GROUP}/v1` : ISTIO_API_VERSION;
+}
+
+/** Kinds with a spec (every kind but Secret). */
+export type SpecKind = Exclude<Kind, 'Secret'>;
 
 /** Narrow a MeshResource union by kind: ResourceOfKind<'Gateway'> = Gateway. */
 export type ResourceOfKind<K extends Kind> = Extract<MeshResource, { kind: K }>;

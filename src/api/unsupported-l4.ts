@@ -1,4 +1,4 @@
-// API stage: the L4/TLS parts of valid Istio that Trellis cannot honour yet (subnet matches, secret-store and mesh-CA TLS, raw-socket binds, some protocols).
+// API stage: the L4/TLS parts of valid Istio that Trellis cannot honour yet (subnet matches, TLS settings SDS cannot carry, raw-socket binds, some protocols).
 
 type Obj = Record<string, unknown>;
 /** Reports `path` as not supported, with the reason. */
@@ -11,7 +11,8 @@ const set = (v: unknown): boolean => v !== undefined && !(Array.isArray(v) && v.
 const NO_SUBNETS = 'connection-time subnet matching is not translated; match on port, sourceLabels or gateways';
 /** Protocols whose listeners Trellis has no filter for (UDP sockets, Thrift, an HTTP forward proxy). */
 const UNSERVED_PROTOCOLS = new Set(['UDP', 'THRIFT', 'HTTP_PROXY']);
-const SECRET_STORE = 'certificates from a secret store need SDS; give serverCertificate/privateKey/caCertificates files';
+/** Client-certificate checks beside a CA that arrives over SDS would need Envoy's combined_validation_context. */
+const SDS_CLIENT_CHECKS = ['subjectAltNames', 'verifyCertificateSpki', 'verifyCertificateHash'];
 
 /** VirtualService tcp/tls match blocks: subnets would need filter chains per rule whose order Envoy does not keep. */
 export function unsupportedL4Matches(spec: Obj, add: Add): void {
@@ -41,12 +42,27 @@ export function unsupportedGatewayFields(spec: Obj, add: Add): void {
     if (UNSERVED_PROTOCOLS.has(protocol)) add(`${p}.port.protocol`, `${protocol} servers have no listener filter in trellis`);
     const tls = s.tls;
     if (!isObj(tls)) return;
-    if (tls.mode === 'ISTIO_MUTUAL') add(`${p}.tls.mode`, 'ISTIO_MUTUAL needs the mesh certificate authority');
     if (tls.mode === 'AUTO_PASSTHROUGH') add(`${p}.tls.mode`, 'AUTO_PASSTHROUGH needs SNI-encoded mesh clusters and mTLS between proxies');
-    if (set(tls.credentialName)) add(`${p}.tls.credentialName`, SECRET_STORE);
-    if (set(tls.credentialNames)) add(`${p}.tls.credentialNames`, SECRET_STORE);
+    if (set(tls.credentialNames)) add(`${p}.tls.credentialNames`, 'one certificate per server is served; name its Secret in credentialName');
     if (set(tls.caCrl)) add(`${p}.tls.caCrl`, 'certificate revocation lists are not checked');
+    unsupportedSdsServerTls(tls, `${p}.tls`, add);
   });
+}
+
+/** credentialName and ISTIO_MUTUAL servers take their certificates over SDS: file fields beside them would be ignored. */
+function unsupportedSdsServerTls(tls: Obj, p: string, add: Add): void {
+  const credential = typeof tls.credentialName === 'string' && tls.credentialName !== '';
+  if (credential) {
+    for (const f of ['serverCertificate', 'privateKey', 'caCertificates']) {
+      if (set(tls[f])) add(`${p}.${f}`, `the certificates of this server come from the Secret "${String(tls.credentialName)}"; remove ${f} or credentialName`);
+    }
+  }
+  const verifies = tls.mode === 'MUTUAL' || tls.mode === 'OPTIONAL_MUTUAL' || tls.mode === 'ISTIO_MUTUAL';
+  if (verifies && (credential || tls.mode === 'ISTIO_MUTUAL')) {
+    for (const f of SDS_CLIENT_CHECKS) {
+      if (set(tls[f])) add(`${p}.${f}`, 'client certificates are verified against the CA only when the CA comes over SDS (credentialName, ISTIO_MUTUAL); use caCertificates files for this check');
+    }
+  }
 }
 
 /** Sidecar egress listeners are bound for real: no traffic capture, no unix sockets, only protocols with a listener filter. */

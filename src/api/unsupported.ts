@@ -1,8 +1,9 @@
 // API stage: Istio fields Trellis accepts as valid Istio but cannot honour yet — rejected by name at apply, never ignored.
-import { apiError, type ApiError } from './errors.js';
+import { apiError, splitFieldPath, type ApiError } from './errors.js';
 import { resourceRef, type MeshResource } from './types.js';
 import { unsupportedSecurityFields } from './unsupported-security.js';
 import { type Add, unsupportedGatewayFields, unsupportedL4Matches, unsupportedSidecarFields } from './unsupported-l4.js';
+import { unsupportedSecretFields } from './unsupported-secret.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -10,12 +11,6 @@ const obj = (v: unknown): Obj => (isObj(v) ? v : {});
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const set = (v: unknown): boolean => v !== undefined && v !== '' && !(Array.isArray(v) && v.length === 0);
 
-const NO_UPSTREAM_TLS = 'upstream TLS/mTLS arrives with the certificate authority';
-
-/** A TLS setting that asks for encryption (anything but mode DISABLE) changes security, so it must not be dropped. */
-function tlsRequested(v: unknown): boolean {
-  return isObj(v) && v.mode !== undefined && v.mode !== 'DISABLE';
-}
 
 /** VirtualService http entries (delegates too): retry steering and redirect ports the route translation has no field for. */
 function unsupportedHttpRoutes(spec: Obj, add: Add): void {
@@ -32,7 +27,8 @@ function unsupportedHttpRoutes(spec: Obj, add: Add): void {
 
 /** One TrafficPolicy or portLevelSettings entry: what would change TLS, host choice, ejection or connection lifetime. */
 function unsupportedPolicy(path: string, p: Obj, add: Add): void {
-  if (tlsRequested(p.tls)) add(`${path}.tls`, NO_UPSTREAM_TLS);
+  // a revocation list not checked would accept a revoked server: refused rather than dropped
+  if (set(obj(p.tls).caCrl)) add(`${path}.tls.caCrl`, 'certificate revocation lists are not checked');
   const lb = obj(p.loadBalancer);
   if (lb.simple === 'PASSTHROUGH') add(`${path}.loadBalancer.simple`, 'PASSTHROUGH forwards to the original destination, which needs iptables; pick a load balancer');
   if (set(lb.warmupDurationSecs)) add(`${path}.loadBalancer.warmupDurationSecs`, 'slow start is not translated; new endpoints get their full share at once');
@@ -54,8 +50,13 @@ export function unsupportedFields(r: MeshResource): ApiError[] {
   const out: ApiError[] = [];
   const ref = resourceRef(r);
   const add: Add = (path, why) => {
-    out.push(apiError(ref, path, `${path.split('.').pop()?.replace(/\[\d+\]$/, '')} is not supported by trellis yet (${why})`));
+    const name = splitFieldPath(path).filter((k) => typeof k === 'string').pop();
+    out.push(apiError(ref, path, `${String(name)} is not supported by trellis yet (${why})`));
   };
+  if (r.kind === 'Secret') {
+    unsupportedSecretFields(r, add);
+    return out;
+  }
   const spec: unknown = r.spec;
   if (!isObj(spec)) return out;
   switch (r.kind) {
@@ -86,7 +87,6 @@ export function unsupportedFields(r: MeshResource): ApiError[] {
     case 'ServiceEntry':
       // sidecars have no traffic capture: apps name services by host (Host header, egress listener), never by a VIP
       if (set(spec.addresses)) add('spec.addresses', 'traffic is matched by host name and port; VIPs and CIDRs are not translated');
-      if (set(spec.subjectAltNames)) add('spec.subjectAltNames', `server certificates are not verified: ${NO_UPSTREAM_TLS}`);
       break;
     case 'Service':
       // Istio keeps only the endpoints on the client's node; Trellis workloads carry no node

@@ -152,4 +152,10 @@ function validateClientTls(v: unknown, p: string, report: Report): void {
   if (isSet(tls.credentialName) && (isSet(tls.clientCertificate) || isSet(tls.privateKey) || isSet(tls.caCertificates))) {
     report(joinPath(p, 'credentialName'), 'credentialName may not be combined with clientCertificate, privateKey or caCertificates');
   }
+  // Istio: skipping verification and saying what to verify contradict each other
+  if ((tls.mode === 'SIMPLE' || tls.mode === 'MUTUAL') && tls.insecureSkipVerify === true) {
+    for (const k of ['caCertificates', 'subjectAltNames', 'caCrl']) {
+      if (isSet(tls[k])) report(joinPath(p, k), `cannot specify ${k} when insecureSkipVerify is true`);
+    }
+  }
 }

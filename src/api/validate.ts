@@ -4,14 +4,16 @@ import { checkSchema, isPlainObject } from './schema.js';
 import { SPEC_SCHEMAS } from './schemas.js';
 import { checkLabels, type Report } from './rules.js';
 import { validateDestinationRule } from './validate-destination-rule.js';
+import { validatePeerAuthentication } from './validate-peer-authentication.js';
+import { validateSecret } from './validate-secret.js';
 import { validateGateway, validateSidecar } from './validate-proxies.js';
 import { validateVirtualService } from './validate-virtual-service.js';
 import { validateAuthorizationPolicy, validateRequestAuthentication } from './validate-security.js';
 import { validateService, validateServiceEntry, validateWorkloadEntry } from './validate-workloads.js';
-import { resourceRef, type Kind, type MeshResource } from './types.js';
+import { resourceRef, type MeshResource, type SpecKind } from './types.js';
 import type { ConfigError } from '../common/result.js';
 
-const SEMANTIC: Record<Kind, (spec: Record<string, unknown>, report: Report) => void> = {
+const SEMANTIC: Record<SpecKind, (spec: Record<string, unknown>, report: Report) => void> = {
   Service: validateService,
   VirtualService: validateVirtualService,
   DestinationRule: validateDestinationRule,
@@ -19,6 +21,7 @@ const SEMANTIC: Record<Kind, (spec: Record<string, unknown>, report: Report) => 
   ServiceEntry: validateServiceEntry,
   WorkloadEntry: (spec, report) => validateWorkloadEntry(spec, 'spec', report, { needsAddress: true }),
   Sidecar: validateSidecar,
+  PeerAuthentication: validatePeerAuthentication,
   AuthorizationPolicy: validateAuthorizationPolicy,
   RequestAuthentication: validateRequestAuthentication,
 };
@@ -32,15 +35,16 @@ const SEMANTIC: Record<Kind, (spec: Record<string, unknown>, report: Report) => 
 export function validateResource(r: MeshResource): ApiError[] {
   const found: ConfigError[] = [];
   const report: Report = (path, message) => found.push({ path, message });
-  const schema = SPEC_SCHEMAS[r.kind];
-  const spec: unknown = r.spec;
-  if (!schema) {
+  if (r.kind === 'Secret') {
+    // no spec: its fields sit beside metadata
+    validateSecret(r as unknown as Record<string, unknown>, report);
+  } else if (!SPEC_SCHEMAS[r.kind]) {
     report('kind', `unknown kind "${String(r.kind)}"`);
-  } else if (!isPlainObject(spec)) {
+  } else if (!isPlainObject(r.spec)) {
     report('spec', 'expected an object');
   } else {
-    checkSchema(spec, schema, 'spec', found);
-    SEMANTIC[r.kind](spec, report);
+    checkSchema(r.spec, SPEC_SCHEMAS[r.kind], 'spec', found);
+    SEMANTIC[r.kind](r.spec, report);
   }
   checkLabels(r.metadata.labels, 'metadata.labels', report);
   const resource = resourceRef(r);

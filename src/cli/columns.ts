@@ -31,11 +31,16 @@ function kindColumns(r: MeshResource, wide: boolean): { mid: string[]; extra: st
       return { mid: [cell(r.spec.address)], extra: wide ? [labels(r.spec.labels)] : [] };
     case 'Sidecar':
       return { mid: [], extra: wide ? [labels(r.spec.workloadSelector?.labels)] : [] };
+    case 'PeerAuthentication':
+      return { mid: [r.spec.mtls?.mode ?? 'UNSET'], extra: wide ? [labels(r.spec.selector?.matchLabels)] : [] };
     case 'Service':
       return {
         mid: [r.spec.type ?? 'ClusterIP', cell((r.spec.ports ?? []).map((p) => `${p.port}/${p.protocol ?? 'TCP'}`))],
         extra: wide ? [labels(r.spec.selector)] : [],
       };
+    case 'Secret':
+      // kubectl's columns: the type and how many keys (never the values)
+      return { mid: [r.type ?? 'Opaque', String(Object.keys({ ...r.data, ...r.stringData }).length)], extra: [] };
     case 'AuthorizationPolicy':
       return { mid: [r.spec.action ?? 'ALLOW'], extra: wide ? [labels(r.spec.selector?.matchLabels)] : [] };
     case 'RequestAuthentication':
@@ -51,6 +56,8 @@ const HEADERS: Readonly<Record<MeshResource['kind'], { mid: string[]; extra: str
   WorkloadEntry: { mid: ['ADDRESS'], extra: ['LABELS'] },
   Sidecar: { mid: [], extra: ['WORKLOAD SELECTOR'] },
   Service: { mid: ['TYPE', 'PORT(S)'], extra: ['SELECTOR'] },
+  PeerAuthentication: { mid: ['MODE'], extra: ['SELECTOR'] },
+  Secret: { mid: ['TYPE', 'DATA'], extra: [] },
   AuthorizationPolicy: { mid: ['ACTION'], extra: ['SELECTOR'] },
   RequestAuthentication: { mid: [], extra: ['SELECTOR'] },
 };

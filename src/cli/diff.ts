@@ -12,6 +12,7 @@ import { parseRevision } from './rollback.js';
 interface DiffFlags extends ServerFlags {
   output?: 'json' | 'yaml';
   exitCode?: boolean;
+  showSecrets?: boolean;
 }
 
 export function registerDiffCommand(program: Command, io: Io): void {
@@ -22,6 +23,7 @@ export function registerDiffCommand(program: Command, io: Io): void {
       .argument('<from>', 'older revision')
       .argument('[to]', 'newer revision (omitted: the current one)')
       .option('--exit-code', 'exit with status 1 when there are differences, as diff(1) and kubectl diff do')
+      .option('--show-secrets', 'show Secret values (needs the admin token); without it a changed value reads "<redacted> (changed)"')
       .addOption(outputOption(['json', 'yaml'])),
   ).action(guarded(io, (from: string, to: string | undefined, flags: DiffFlags) => diff(from, to, flags, io)));
 }
@@ -40,7 +42,7 @@ export function resourceDiff(e: DiffEntry, from: string, to: string): string {
 async function diff(fromArg: string, toArg: string | undefined, flags: DiffFlags, io: Io): Promise<void> {
   const from = parseRevision(fromArg, 'A');
   const to = toArg === undefined ? undefined : parseRevision(toArg, 'B');
-  const entries = await new ApiClient(flags, io).get<DiffEntry[]>('/api/v1/diff', { from, to });
+  const entries = await new ApiClient(flags, io).get<DiffEntry[]>('/api/v1/diff', { from, to, ...(flags.showSecrets === true ? { showSecrets: 'true' } : {}) });
   if (flags.output === 'json') io.out(toJson(entries));
   else if (flags.output === 'yaml') io.out(toYaml(entries));
   else {

@@ -13,17 +13,19 @@ interface GetFlags extends ServerFlags {
   namespace?: string;
   allNamespaces?: boolean;
   output?: 'json' | 'yaml' | 'wide';
+  showSecrets?: boolean;
 }
 
 export function registerGetCommand(program: Command, io: Io): void {
   withServerFlags(
     program
       .command('get')
-      .description('list resources of a kind (vs, dr, gw, se, we, sidecar, svc …) or show one by name')
+      .description('list resources of a kind (vs, dr, gw, se, we, sidecar, svc, secret …) or show one by name')
       .argument('<kind>', 'resource type; several comma-separated, or KIND/NAME')
       .argument('[name]', 'one resource by name')
       .option('-n, --namespace <ns>', 'namespace', DEFAULT_NAMESPACE)
       .option('-A, --all-namespaces', 'list across all namespaces')
+      .option('--show-secrets', 'show Secret values in -o yaml|json (needs the admin token); without it they read <redacted>')
       .addOption(outputOption(['json', 'yaml', 'wide'])),
   ).action(guarded(io, (kindArg: string, name: string | undefined, flags: GetFlags) => get(kindArg, name, flags, io)));
 }
@@ -44,14 +46,16 @@ async function get(kindArg: string, nameArg: string | undefined, flags: GetFlags
   const { kinds, name } = splitTarget(kindArg, nameArg);
   const client = new ApiClient(flags, io);
   const ns = flags.namespace ?? DEFAULT_NAMESPACE;
+  // the server redacts secret values unless asked, and asking needs the admin credential
+  const secrets = flags.showSecrets === true ? { showSecrets: 'true' } : {};
   if (name !== undefined) {
     const kind = kinds[0] as Kind;
-    const r = await client.get<MeshResource>(`/api/v1/resources/${encodeURIComponent(kind)}/${encodeURIComponent(ns)}/${encodeURIComponent(name)}`);
+    const r = await client.get<MeshResource>(`/api/v1/resources/${encodeURIComponent(kind)}/${encodeURIComponent(ns)}/${encodeURIComponent(name)}`, secrets);
     return print([r], flags, io, true);
   }
   const all: MeshResource[] = [];
   for (const kind of kinds) {
-    all.push(...(await client.get<MeshResource[]>('/api/v1/resources', { kind, namespace: flags.allNamespaces === true ? undefined : ns })));
+    all.push(...(await client.get<MeshResource[]>('/api/v1/resources', { kind, namespace: flags.allNamespaces === true ? undefined : ns, ...secrets })));
   }
   if (all.length === 0 && flags.output !== 'json' && flags.output !== 'yaml') {
     // kubectl says this on stderr so a script reading stdout sees an empty table-less result

@@ -1,7 +1,6 @@
 // CLI: resource kinds as users type them (kubectl's singular, plural and short names) and as kubectl prints them (`virtualservice.networking.istio.io/reviews`).
 import { UsageError } from './client.js';
-import { ISTIO_NETWORKING_GROUP, KINDS, parseResourceKey, type Kind } from '../api/types.js';
-import { ISTIO_SECURITY_GROUP, SECURITY_KINDS } from '../api/security-types.js';
+import { CORE_KINDS, ISTIO_NETWORKING_GROUP, ISTIO_SECURITY_GROUP, KINDS, SECURITY_KINDS, parseResourceKey, type Kind } from '../api/types.js';
 
 const SHORT: Readonly<Record<Kind, readonly string[]>> = {
   Service: ['svc'],
@@ -11,6 +10,8 @@ const SHORT: Readonly<Record<Kind, readonly string[]>> = {
   ServiceEntry: ['se'],
   WorkloadEntry: ['we'],
   Sidecar: [],
+  PeerAuthentication: ['pa'],
+  Secret: [],
   AuthorizationPolicy: ['ap'],
   RequestAuthentication: ['ra'],
 };
@@ -22,7 +23,8 @@ function plural(kind: Kind): string {
 }
 
 export function groupOf(kind: Kind): string {
-  return kind === 'Service' ? '' : (SECURITY_KINDS.has(kind) ? ISTIO_SECURITY_GROUP : ISTIO_NETWORKING_GROUP);
+  if (CORE_KINDS.includes(kind)) return '';
+  return SECURITY_KINDS.includes(kind) ? ISTIO_SECURITY_GROUP : ISTIO_NETWORKING_GROUP;
 }
 
 const ALIASES: ReadonlyMap<string, Kind> = new Map(

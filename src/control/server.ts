@@ -1,4 +1,5 @@
 // Control plane assembly: store + registry + ingestion + ADS server + HTTP API wired into one `trellis control` process.
+import { scrubbingLog } from '../common/scrub-keys.js';
 import { ensureAdminToken, newAdminToken } from './auth/admin-token.js';
 import { DEFAULT_TRUST_DOMAIN, IdentityTokenIssuer, loadIdentityTokenIssuer } from './auth/identity-token.js';
 import { ApiServer } from './http/server.js';
@@ -66,7 +67,8 @@ export const DEFAULT_XDS_TLS_PORT = 15012;
 export const DEFAULT_HTTP_PORT = 15014;
 
 export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
-  const log = opts.log ?? (() => {});
+  // lines may quote resources or a proxy's NACK: private keys never reach the log
+  const log = scrubbingLog(opts.log ?? (() => {}));
   const host = opts.host ?? '127.0.0.1';
   const ownStore = opts.store === undefined;
   const dataDir = opts.dataDir ?? (ownStore ? '.trellis' : undefined);

@@ -74,9 +74,7 @@ export class Proxy {
     });
     this.clusters = new ClusterManagerImpl({ stats: this.stats, localLocality: opts.bootstrap.node.locality, random: opts.random, runtime: this.runtime });
 
-    this.pools = new PoolManager((cluster) => {
-      const ts = cluster.config.transport_socket;
-      if (ts === undefined) return undefined;
+    this.pools = new PoolManager((ts) => {
       const common = this.secrets.resolve(ts.typed_config.common_tls_context);
       // a secret not there yet: connections fail the handshake (never plaintext, never without the configured CA)
       return common === undefined ? SECRET_PENDING_TLS : upstreamTlsConnectOptions({ ...ts.typed_config, common_tls_context: common });

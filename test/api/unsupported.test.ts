@@ -26,14 +26,26 @@ spec:
   - name: v1
     labels: { version: v1 }
     trafficPolicy: { tls: { mode: DISABLE } }
+  - name: v2
+    labels: { version: v2 }
+    trafficPolicy: { tls: { mode: SIMPLE, sni: web.example, subjectAltNames: [web.example] }, portLevelSettings: [{ port: { number: 443 }, tls: { mode: MUTUAL, credentialName: web-client, caCrl: /crl.pem } }] }
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: ext, namespace: default }
+spec:
+  hosts: [ext.example.com]
+  ports: [{ number: 443, name: tls, protocol: TLS }]
+  resolution: DNS
+  subjectAltNames: [spiffe://cluster.local/ns/ext/sa/ext]
 `;
 
-test('requested upstream TLS is named with its path; DISABLE is fine; tcp routes are translated now', () => {
+test('DestinationRule tls modes and ServiceEntry subjectAltNames are served; only a CRL is named; tcp routes are translated now', () => {
   const r = loadResources(yaml);
   assert.equal(r.ok, true, r.ok ? '' : JSON.stringify(r.errors));
   if (!r.ok) return;
   const found = r.value.flatMap(unsupportedFields).map((e) => e.path);
-  assert.deepEqual(found, ['DestinationRule default/web: spec.trafficPolicy.tls']);
+  assert.deepEqual(found, ['DestinationRule default/web: spec.subsets[1].trafficPolicy.portLevelSettings[0].tls.caCrl']);
   assert.ok(r.value.flatMap(unsupportedFields).every((e) => / is not supported by trellis yet \(/.test(e.message)));
 });
 
@@ -63,6 +75,8 @@ spec:
   - { port: { number: 15443, name: auto, protocol: TLS }, hosts: ["*.local"], tls: { mode: AUTO_PASSTHROUGH } }
   - { port: { number: 15444, name: mesh, protocol: HTTPS }, hosts: ["*"], tls: { mode: ISTIO_MUTUAL } }
   - { port: { number: 5353, name: dns, protocol: UDP }, hosts: ["*"] }
+  - { port: { number: 10444, name: both, protocol: HTTPS }, hosts: [b.example.com], tls: { mode: MUTUAL, credentialName: b-cert, serverCertificate: /c.pem, subjectAltNames: [client.example.com] } }
+  - { port: { number: 10445, name: two, protocol: HTTPS }, hosts: [c.example.com], tls: { mode: SIMPLE, credentialNames: [rsa, ecdsa] } }
 ---
 apiVersion: networking.istio.io/v1
 kind: Sidecar
@@ -75,7 +89,7 @@ spec:
   - { hosts: ["./*"] }
 `;
 
-test('L4/TLS: file-certificate TLS, PASSTHROUGH and tcp/tls routes pass; subnets, secret stores, mesh-CA modes, CRLs, UDP and captured/unix binds are named', () => {
+test('L4/TLS: file-certificate, credentialName and ISTIO_MUTUAL TLS, PASSTHROUGH and tcp/tls routes pass; subnets, AUTO_PASSTHROUGH, CRLs, UDP, captured/unix binds and what SDS cannot carry are named', () => {
   const r = loadResources(l4);
   assert.equal(r.ok, true, r.ok ? '' : JSON.stringify(r.errors));
   if (!r.ok) return;
@@ -85,15 +99,17 @@ test('L4/TLS: file-certificate TLS, PASSTHROUGH and tcp/tls routes pass; subnets
     'spec.tcp[0].match[1].sourceSubnet',
     'spec.tls[0].match[0].destinationSubnets',
     'spec.servers[2].tls.caCrl',
-    'spec.servers[3].tls.credentialName',
     'spec.servers[4].tls.mode',
-    'spec.servers[5].tls.mode',
     'spec.servers[6].port.protocol',
+    'spec.servers[7].tls.serverCertificate',
+    'spec.servers[7].tls.subjectAltNames',
+    'spec.servers[8].tls.credentialNames',
     'spec.egress[0].captureMode',
     'spec.egress[1].bind',
   ]);
-  assert.match(found[3] ?? '', /credentialName is not supported by trellis yet \(certificates from a secret store need SDS/);
-  assert.match(found[5] ?? '', /mode is not supported by trellis yet \(ISTIO_MUTUAL needs the mesh certificate authority\)/);
+  assert.match(found[5] ?? '', /serverCertificate is not supported by trellis yet \(the certificates of this server come from the Secret "b-cert"; remove serverCertificate or credentialName\)/);
+  assert.match(found[6] ?? '', /subjectAltNames is not supported by trellis yet \(client certificates are verified against the CA only/);
+  assert.match(found[7] ?? '', /credentialNames is not supported by trellis yet \(one certificate per server is served; name its Secret in credentialName\)/);
 });
 
 test('Sidecar: ingress listeners, inbound connection pools, ALLOW_ANY and an egress proxy are named, REGISTRY_ONLY passes', () => {
@@ -215,7 +231,7 @@ spec:
   - { port: { number: 80, name: http, protocol: HTTP }, hosts: ["*"], name: plain, defaultEndpoint: 127.0.0.1:8080 } # NOT IMPLEMENTED in Istio either
 `;
 
-test('audit: retry locality steering, request-port redirects, slow start, cookie attributes, failoverPriority, TCP idle timeouts, consecutiveErrors, VIPs, SANs and node/topology preferences are named', () => {
+test('audit: retry locality steering, request-port redirects, slow start, cookie attributes, failoverPriority, TCP idle timeouts, consecutiveErrors, VIPs and node/topology preferences are named', () => {
   const r = loadResources(audit);
   assert.equal(r.ok, true, r.ok ? '' : JSON.stringify(r.errors));
   if (!r.ok) return;
@@ -233,7 +249,6 @@ test('audit: retry locality steering, request-port redirects, slow start, cookie
       'DestinationRule default/web: spec.subsets[0].trafficPolicy.loadBalancer.simple',
       'DestinationRule default/web: spec.subsets[0].trafficPolicy.loadBalancer.warmupDurationSecs',
       'ServiceEntry default/db: spec.addresses',
-      'ServiceEntry default/db: spec.subjectAltNames',
       'Service default/local: spec.internalTrafficPolicy',
       'Service default/local: spec.trafficDistribution',
     ],
@@ -242,7 +257,6 @@ test('audit: retry locality steering, request-port redirects, slow start, cookie
   const byField = (f: string): string => found.find((e) => e.field === f)?.message ?? '';
   assert.match(byField('spec.http[0].redirect.derivePort'), /^derivePort is not supported by trellis yet \(FROM_REQUEST_PORT is not translated; set redirect.port\)/);
   assert.match(byField('spec.trafficPolicy.loadBalancer.consistentHash.httpCookie.attributes'), /^attributes is not supported/);
-  assert.match(byField('spec.subjectAltNames'), /certificate authority/);
   assert.match(byField('spec.internalTrafficPolicy'), /node/);
 });
 

@@ -169,7 +169,9 @@ subsets:
   labels: {version: v1}
 - name: V_2
 - name: v1
-  trafficPolicy: {}`,
+  trafficPolicy: {}
+- name: v3
+  trafficPolicy: {tls: {mode: SIMPLE, insecureSkipVerify: true, caCertificates: /ca.pem, subjectAltNames: [a.example]}}`,
   );
   expectError(lines, 'spec.trafficPolicy.loadBalancer', 'only one of simple, consistentHash may be set, got simple and consistentHash');
   expectError(lines, 'spec.trafficPolicy.loadBalancer.localityLbSetting', "can not simultaneously set 'distribute' and 'failover'");
@@ -183,6 +185,8 @@ subsets:
   expectError(lines, 'spec.subsets[1].name', /"V_2" is not a valid DNS-1123 label/);
   expectError(lines, 'spec.subsets[2].name', 'duplicate subset name "v1" (also spec.subsets[0])');
   expectError(lines, 'spec.subsets[2].trafficPolicy', 'traffic policy must have at least one field');
+  expectError(lines, 'spec.subsets[3].trafficPolicy.tls.caCertificates', 'cannot specify caCertificates when insecureSkipVerify is true');
+  expectError(lines, 'spec.subsets[3].trafficPolicy.tls.subjectAltNames', 'cannot specify subjectAltNames when insecureSkipVerify is true');
 });
 
 test('Gateway, ServiceEntry, WorkloadEntry, Sidecar and Service rules', () => {

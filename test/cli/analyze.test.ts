@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test';
 import { FakeControlPlane } from './fake-server.js';
 import { BAD_HOST_VS, REVIEWS_DR, SERVICES, tempDir, tempFile } from './fixtures.js';
 import { deadUrl, run } from './harness.js';
+import { assertNoMaterial, tempPki, tlsSecretYaml } from '../fixtures/secrets.js';
 
 let cp: FakeControlPlane;
 before(async () => {
@@ -71,4 +72,24 @@ test('no server reachable: with -f it falls back to the files (noted on stderr);
   assert.equal(none.code, 1);
   assert.match(none.stderr, /cannot reach the control plane/);
   assert.match((await run(['analyze', '--offline'])).stderr, /--offline needs/);
+});
+
+test('analyze --offline agrees with apply on secrets: a credentialName Gateway with its Secret is clean; a mismatched key (IST0106) and a basic-auth Secret (TRL0004) are named, never quoted', async () => {
+  const pki = tempPki();
+  try {
+    const gateway = `apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: mygateway}\nspec:\n  selector: {istio: ingressgateway}\n  servers:\n  - port: {number: 443, name: https, protocol: HTTPS}\n    tls: {mode: MUTUAL, credentialName: httpbin-credential}\n    hosts: [httpbin.example.com]\n`;
+    const good = tlsSecretYaml('httpbin-credential', 'istio-system', { cert: pki.serverCert, key: pki.serverKey, ca: pki.caCert });
+    const clean = await run(['analyze', '--offline', '-f', tempFile('gw.yaml', `${gateway}---\n${good}`)]);
+    assert.equal(clean.code, 0, clean.stdout + clean.stderr);
+    const bad = tlsSecretYaml('bad', 'istio-system', { cert: pki.serverCert, key: pki.clientKey });
+    const basic = 'apiVersion: v1\nkind: Secret\nmetadata: {name: creds}\ntype: kubernetes.io/basic-auth\nstringData: {username: u, password: hunter2-hunter2}\n';
+    const r = await run(['analyze', '--offline', '-f', tempFile('bad.yaml', `${bad}---\n${basic}`)]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /Error \[IST0106\] \(Secret istio-system\/bad\) Schema validation error: data\["tls.key"\]: the private key does not match the certificate's public key/);
+    assert.match(r.stdout, /Error \[TRL0004\] \(Secret default\/creds\) type is not supported by trellis yet/);
+    assertNoMaterial(r.stdout + r.stderr, { 'client key': pki.clientKey }, 'analyze output');
+    assert.ok(!r.stdout.includes('hunter2'));
+  } finally {
+    pki.cleanup();
+  }
 });

@@ -6,6 +6,7 @@ import { loadResources } from '../../src/api/load.js';
 import { FakeControlPlane } from './fake-server.js';
 import { REVIEWS_DR, REVIEWS_VS, SERVICES } from './fixtures.js';
 import { run } from './harness.js';
+import { tempPki } from '../fixtures/secrets.js';
 
 let cp: FakeControlPlane;
 before(async () => {
@@ -19,6 +20,7 @@ const ALIASES: [string, string][] = [
   ['virtualservices.networking.istio.io', 'VirtualService'], ['dr', 'DestinationRule'], ['destinationrules', 'DestinationRule'],
   ['gw', 'Gateway'], ['gateways', 'Gateway'], ['se', 'ServiceEntry'], ['serviceentries', 'ServiceEntry'], ['we', 'WorkloadEntry'],
   ['workloadentries', 'WorkloadEntry'], ['svc', 'Service'], ['services', 'Service'], ['sidecar', 'Sidecar'], ['sidecars', 'Sidecar'],
+  ['secret', 'Secret'], ['secrets', 'Secret'], ['Secret', 'Secret'],
 ];
 
 test('get accepts kubectl singular, plural, short and qualified kind names', async () => {
@@ -88,4 +90,25 @@ test('get svc shows TYPE and PORT(S); a missing name is a 404 on stderr with exi
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /HTTP 404/);
   assert.match(missing.stderr, /VirtualService default\/nope not found/);
+});
+
+test('get secrets prints NAME TYPE DATA AGE like kubectl; --show-secrets asks for values (with the token), without it nothing asks', async () => {
+  const pki = tempPki();
+  cp.seed(`apiVersion: v1\nkind: Secret\nmetadata: {name: web-cacert, namespace: istio-system}\ntype: Opaque\ndata: {ca.crt: ${Buffer.from(pki.caCert).toString('base64')}}\n`);
+  pki.cleanup();
+  const table = await run(['get', 'secrets', '-n', 'istio-system', '--server', cp.url]);
+  assert.equal(table.code, 0, table.stderr);
+  assert.match(table.stdout, /^NAME\s+TYPE\s+DATA\s+AGE$/m);
+  assert.match(table.stdout, /^web-cacert\s+Opaque\s+1\s+/m);
+  assert.equal(cp.last().query.showSecrets, undefined);
+  await run(['get', 'secret', 'web-cacert', '-n', 'istio-system', '-o', 'yaml', '--server', cp.url]);
+  assert.equal(cp.last().query.showSecrets, undefined);
+  const shown = await run(['get', 'secret', 'web-cacert', '-n', 'istio-system', '-o', 'yaml', '--show-secrets', '--token', 'tok', '--server', cp.url]);
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.equal(cp.last().path, '/api/v1/resources/Secret/istio-system/web-cacert');
+  assert.equal(cp.last().query.showSecrets, 'true');
+  assert.equal(cp.last().authorization, 'Bearer tok');
+  assert.match(shown.stdout, /^apiVersion: v1\nkind: Secret\n/);
+  await run(['get', 'secrets', '-A', '--show-secrets', '-o', 'json', '--server', cp.url]);
+  assert.equal(cp.last().query.showSecrets, 'true');
 });

@@ -1,4 +1,4 @@
-// PKI: @peculiar/x509 on Node's WebCrypto, loaded on first use (only the CA and a proxy's certificate agent pay for it).
+// PKI: @peculiar/x509 on Node's WebCrypto, loaded on first use (the mesh CA; a proxy never loads it).
 import { webcrypto } from 'node:crypto';
 import { createRequire } from 'node:module';
 

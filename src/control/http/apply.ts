@@ -1,6 +1,7 @@
 // HTTP API: apply and delete — validated multi-document input turned into one atomic store commit (compare-and-swap on the revision).
 import { parseDocuments } from '../../api/index.js';
 import { admitResources } from '../../api/admission.js';
+import { normalizeSecret } from '../../api/secret-data.js';
 import type { MeshResource } from '../../api/types.js';
 import { canonicalJson } from '../store/json.js';
 import { isStoreError, parseKey, resourceKey, type Change, type CommitMeta, type ConfigStore, type Revision, type StoredResource } from '../store/index.js';
@@ -22,8 +23,10 @@ export interface DeleteResult {
 // Commits race only with other API calls; a few retries settle any realistic contention.
 const CAS_ATTEMPTS = 5;
 
+/** What the store keeps: a Secret's stringData folded into data (write-only, as Kubernetes keeps it). */
 export function toStored(r: MeshResource): StoredResource {
-  return { ...r, metadata: { ...r.metadata } };
+  const stored = r.kind === 'Secret' ? normalizeSecret(r) : r;
+  return { ...stored, metadata: { ...stored.metadata } };
 }
 
 /**

@@ -5,6 +5,7 @@ import type { ApiDeps } from './deps.js';
 import { applyText, deleteKeys, keysToDelete } from './apply.js';
 import { HttpError, ok, optionalBoolean, optionalString, parseRevision, readJsonObject } from './io.js';
 import type { RequestContext, Router } from './router.js';
+import { diffReply, resourcesReply, secretsRequested } from './secret-routes.js';
 
 /**
  * Author: the authenticated identity; a name the client states (body `author`, else x-trellis-author) is only a
@@ -34,21 +35,28 @@ function storeErrorToHttp(e: unknown): never {
 export function addConfigRoutes(router: Router, deps: ApiDeps): void {
   const { store } = deps;
 
-  router.add('GET', '/api/v1/resources', async ({ query }) => {
+  // secret values only with ?showSecrets=true and the admin credential
+  const reveal = (ctx: RequestContext): boolean => secretsRequested(ctx, deps.auth.adminToken);
+
+  router.add('GET', '/api/v1/resources', async (ctx) => {
+    const { query } = ctx;
+    const shown = reveal(ctx);
     const kind = query.get('kind');
     const namespace = query.get('namespace');
     const list = await store.list({
       ...(kind !== null && kind !== '' ? { kind: canonicalKind(kind) } : {}),
       ...(namespace !== null && namespace !== '' ? { namespace } : {}),
     });
-    return ok(list);
+    return resourcesReply(list, shown);
   });
 
-  router.add('GET', '/api/v1/resources/:kind/:namespace/:name', async ({ params }) => {
+  router.add('GET', '/api/v1/resources/:kind/:namespace/:name', async (ctx) => {
+    const { params } = ctx;
+    const shown = reveal(ctx);
     const key = `${canonicalKind(params.kind!)}/${params.namespace}/${params.name}`;
     const r = await store.get(key);
     if (r === undefined) throw new HttpError(404, `${key} not found`);
-    return ok(r);
+    return resourcesReply(r, shown);
   });
 
   router.add('POST', '/api/v1/apply', async (ctx) => {
@@ -84,11 +92,13 @@ export function addConfigRoutes(router: Router, deps: ApiDeps): void {
     }
   });
 
-  router.add('GET', '/api/v1/diff', async ({ query }) => {
+  router.add('GET', '/api/v1/diff', async (ctx) => {
+    const { query } = ctx;
+    const shown = reveal(ctx);
     const from = parseRevision(query.get('from') ?? undefined, 'from', true)!;
     const to = parseRevision(query.get('to') ?? undefined, 'to', false) ?? (await store.revision());
     try {
-      return ok(await store.diff(from, to));
+      return diffReply(await store.diff(from, to), shown);
     } catch (e) {
       return storeErrorToHttp(e);
     }

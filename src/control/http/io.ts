@@ -24,6 +24,8 @@ export interface Reply {
   text?: string;
   contentType?: string;
   headers?: Readonly<Record<string, string>>;
+  /** Set only by a route that checked the admin credential and was asked to show secrets; every other reply is redacted. */
+  revealSecrets?: boolean;
 }
 
 export function ok(json: unknown, status = 200): Reply {
@@ -50,7 +52,9 @@ export async function readJsonObject(req: IncomingMessage): Promise<Record<strin
   try {
     v = JSON.parse(text);
   } catch (e) {
-    throw new HttpError(400, `request body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+    // V8 quotes a piece of the input ("abc"...): the body may be a secret, so the quote is cut
+    const reason = (e instanceof Error ? e.message : String(e)).replace(/"(?:[^"\\]|\\.)*"(?:\.\.\.)?/g, '…');
+    throw new HttpError(400, `request body is not valid JSON: ${reason}`);
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new HttpError(400, 'request body must be a JSON object');
   return v as Record<string, unknown>;

@@ -29,6 +29,11 @@ export class Router {
     return this;
   }
 
+  /** Every route as `METHOD /pattern` (tests sweep them all, e.g. for secrets in any reply). */
+  list(): { method: string; pattern: string; readOnly: boolean }[] {
+    return this.routes.map((r) => ({ method: r.method, pattern: `/${r.segments.join('/')}`, readOnly: r.readOnly }));
+  }
+
   /** The handler and parameters for a request; 404 for unknown paths, 405 when only the method is wrong. */
   match(method: string, pathname: string): { handler: Handler; params: Record<string, string>; readOnly: boolean } {
     const parts = pathname.split('/').filter((s) => s !== '');

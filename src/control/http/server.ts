@@ -3,26 +3,35 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkWriteRequest, isWriteMethod } from '../auth/write-guard.js';
 import { requireAdmin, type Identity } from '../auth/credential.js';
+import { scrubKeys } from '../../common/scrub-keys.js';
 import { addConfigRoutes } from './config-routes.js';
 import type { ApiDeps } from './deps.js';
 import { HttpError, errorReply, send, type Reply } from './io.js';
 import { Router } from './router.js';
+import { withSecretsHidden } from './secret-routes.js';
 import { addStatusRoutes } from './status-routes.js';
 import { addTokenRoutes } from './token-routes.js';
 import { addCaRoutes } from './ca-routes.js';
 
+/** Every route of the API (one place, so a test can sweep them all). */
+export function buildRouter(deps: ApiDeps): Router {
+  const router = new Router();
+  addConfigRoutes(router, deps);
+  addStatusRoutes(router, deps);
+  addTokenRoutes(router, deps);
+  addCaRoutes(router, deps);
+  return router;
+}
+
 export class ApiServer {
-  private readonly router = new Router();
+  private readonly router: Router;
   private readonly server: http.Server;
 
   constructor(
     private readonly deps: ApiDeps,
     private readonly log: (msg: string) => void = () => {},
   ) {
-    addConfigRoutes(this.router, deps);
-    addStatusRoutes(this.router, deps);
-    addTokenRoutes(this.router, deps);
-    addCaRoutes(this.router, deps);
+    this.router = buildRouter(deps);
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 5000;
   }
@@ -62,11 +71,11 @@ export class ApiServer {
       if (e instanceof HttpError) reply = errorReply(e);
       else {
         this.log(`http: ${req.method} ${req.url} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-        reply = { status: 500, json: { error: e instanceof Error ? e.message : String(e) } };
+        reply = { status: 500, json: { error: scrubKeys(e instanceof Error ? e.message : String(e)) } };
       }
     }
     // a body the handler did not read must not hang the connection
     if (!req.complete) req.resume();
-    send(res, reply);
+    send(res, withSecretsHidden(reply));
   }
 }

@@ -1,5 +1,5 @@
 // Model stage: builds an immutable Snapshot (sorted inputs plus lookup indexes) from services, instances and Istio resources.
-import type { AuthorizationPolicy, DestinationRule, Gateway, RequestAuthentication, Sidecar, VirtualService } from '../../api/types.js';
+import type { AuthorizationPolicy, DestinationRule, Gateway, PeerAuthentication, RequestAuthentication, Secret, Sidecar, VirtualService } from '../../api/types.js';
 import { fqdn, isWildcard } from '../../api/hosts.js';
 import { DEFAULT_MESH_CONFIG, type MeshConfig } from '../../api/mesh-config.js';
 import type { InstanceInfo, ServiceInfo, Snapshot, SnapshotIndex } from './types.js';
@@ -16,6 +16,8 @@ export interface SnapshotInput {
   destinationRules?: readonly DestinationRule[];
   gateways?: readonly Gateway[];
   sidecars?: readonly Sidecar[];
+  peerAuthentications?: readonly PeerAuthentication[];
+  secrets?: readonly Secret[];
   authorizationPolicies?: readonly AuthorizationPolicy[];
   requestAuthentications?: readonly RequestAuthentication[];
   jwks?: ReadonlyMap<string, string>;
@@ -82,8 +84,14 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
   for (const dr of destinationRules) push(destinationRulesByHost, fqdn(dr.spec.host, dr.metadata.namespace, namespaces), dr);
   const sidecarsByNamespace = new Map<string, Sidecar[]>();
   for (const sc of sidecars) push(sidecarsByNamespace, sc.metadata.namespace, sc);
+  const peerAuthentications = [...(input.peerAuthentications ?? [])].sort(byKey);
+  const peerAuthenticationsByNamespace = new Map<string, PeerAuthentication[]>();
+  for (const pa of peerAuthentications) push(peerAuthenticationsByNamespace, pa.metadata.namespace, pa);
   const gatewaysByName = new Map<string, Gateway>();
   for (const gw of gateways) gatewaysByName.set(`${gw.metadata.namespace}/${gw.metadata.name}`, gw);
+  // secrets do not join `namespaces`: they must not change how short host names resolve
+  const secrets = [...(input.secrets ?? [])].sort(byKey);
+  const secretsByName = new Map<string, Secret>(secrets.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s]));
 
   const wildcards = (m: ReadonlyMap<string, unknown>): string[] =>
     [...m.keys()].filter(isWildcard).sort((a, b) => b.length - a.length || cmp(a, b));
@@ -97,7 +105,9 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     destinationRuleWildcards: wildcards(destinationRulesByHost),
     sidecarsByNamespace,
     gatewaysByName,
+    secretsByName,
     namespaces,
+    peerAuthenticationsByNamespace,
   };
   return Object.freeze({
     version: input.version,
@@ -111,6 +121,8 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     destinationRules: Object.freeze(destinationRules),
     gateways: Object.freeze(gateways),
     sidecars: Object.freeze(sidecars),
+    peerAuthentications: Object.freeze(peerAuthentications),
+    secrets: Object.freeze(secrets),
     authorizationPolicies: Object.freeze([...(input.authorizationPolicies ?? [])].sort(byKey)),
     requestAuthentications: Object.freeze([...(input.requestAuthentications ?? [])].sort(byKey)),
     jwks: input.jwks ?? new Map(),

@@ -1,5 +1,5 @@
 // Model stage: the immutable Snapshot (Istio's PushContext) and ProxyNode shapes that translation reads.
-import type { AuthorizationPolicy, DestinationRule, Gateway, RequestAuthentication, Sidecar, VirtualService } from '../../api/types.js';
+import type { AuthorizationPolicy, DestinationRule, Gateway, PeerAuthentication, RequestAuthentication, Secret, Sidecar, VirtualService } from '../../api/types.js';
 import type { MeshConfig } from '../../api/mesh-config.js';
 
 /** Istio's port protocols (case as Istio writes them); anything not HTTP-family is treated as opaque TCP. */
@@ -29,6 +29,8 @@ export interface ServiceInfo {
   meshExternal: boolean;
   /** Istio exportTo ('*' all, '.' own namespace, or namespace names); absent = '*'. */
   exportTo?: readonly string[];
+  /** ServiceEntry subjectAltNames: identities the service's servers may present, beside its endpoints' service accounts. */
+  subjectAltNames?: readonly string[];
 }
 
 export interface Locality {
@@ -55,12 +57,35 @@ export interface InstanceInfo {
   /** Load-balancing weight, >= 1 (default 1). */
   weight: number;
   serviceAccount?: string;
+  /** The workload's namespace, which its SPIFFE identity names (absent: the service's). */
+  namespace?: string;
+  /** 'istio' when the workload has a sidecar that accepts mesh mTLS (auto-mTLS sends it mTLS); absent = plaintext only. */
+  tlsMode?: 'istio';
+  /** The port the workload listens on behind its sidecar (PeerAuthentication's portLevelMtls key); absent = `port`. */
+  workloadPort?: number;
   healthy: boolean;
 }
 
-/** A change class that triggers pushes: a resource kind, or 'endpoints' for registry-only changes. */
-/** Resource kinds, registry endpoints, or the mesh trust bundle (the CA's roots). */
-export type ChangeKind = 'Service' | 'VirtualService' | 'DestinationRule' | 'Gateway' | 'ServiceEntry' | 'WorkloadEntry' | 'Sidecar' | 'AuthorizationPolicy' | 'RequestAuthentication' | 'endpoints' | 'trustBundle';
+/**
+ * A change class that triggers pushes: a resource kind, 'endpoints' for registry-only changes, 'identities' when the
+ * service accounts (or sidecar presence) behind a service changed — the SANs auto-mTLS clusters verify — or
+ * 'trustBundle' (the mesh trust bundle, the CA's roots).
+ */
+export type ChangeKind =
+  | 'Service'
+  | 'VirtualService'
+  | 'DestinationRule'
+  | 'Gateway'
+  | 'ServiceEntry'
+  | 'WorkloadEntry'
+  | 'Sidecar'
+  | 'Secret'
+  | 'PeerAuthentication'
+  | 'AuthorizationPolicy'
+  | 'RequestAuthentication'
+  | 'endpoints'
+  | 'identities'
+  | 'trustBundle';
 
 /** Lookups precomputed once per Snapshot so translation only does map reads. */
 export interface SnapshotIndex {
@@ -81,8 +106,12 @@ export interface SnapshotIndex {
   sidecarsByNamespace: ReadonlyMap<string, readonly Sidecar[]>;
   /** 'namespace/name' → Gateway. */
   gatewaysByName: ReadonlyMap<string, Gateway>;
+  /** 'namespace/name' → Secret (TLS credentials served over SDS to proxies of that namespace). */
+  secretsByName: ReadonlyMap<string, Secret>;
   /** Every namespace that has a service or resource, for short-name resolution (`reviews.prod`). */
   namespaces: ReadonlySet<string>;
+  /** namespace → PeerAuthentications in it, sorted by name. */
+  peerAuthenticationsByNamespace: ReadonlyMap<string, readonly PeerAuthentication[]>;
 }
 
 /** Immutable input of translation, built once per config/registry change (see buildSnapshot). */
@@ -104,6 +133,9 @@ export interface Snapshot {
   readonly destinationRules: readonly DestinationRule[];
   readonly gateways: readonly Gateway[];
   readonly sidecars: readonly Sidecar[];
+  readonly peerAuthentications: readonly PeerAuthentication[];
+  /** Sorted by namespace/name. */
+  readonly secrets: readonly Secret[];
   /** Sorted by namespace/name. */
   readonly authorizationPolicies: readonly AuthorizationPolicy[];
   readonly requestAuthentications: readonly RequestAuthentication[];
@@ -137,4 +169,6 @@ export interface ProxyNode {
   locality?: Locality;
   /** Delta xDS stream: the sidecar's `outbound` virtual hosts travel by VHDS (one resource each), not inline in RDS. */
   vhds?: boolean;
+  /** The stream proved this namespace and service account (authenticated xDS); absent on the plaintext port. */
+  verified?: boolean;
 }

@@ -17,11 +17,21 @@ export interface EndpointSource {
   fixedPort?: number;
   /** WorkloadEntry `ports`: service port name → target port. */
   ports?: Readonly<Record<string, number>>;
+  /** Has a sidecar that takes mesh mTLS. */
+  tlsMode?: 'istio';
+  /** The port the workload itself listens on behind its sidecar (a registered sidecar's app port). */
+  workloadPort?: number;
 }
+
+/** Istio's label for an endpoint's TLS mode ('istio': it has a sidecar; anything else: plaintext). */
+export const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
 
 export function sourceFromWorkload(w: RegisteredWorkload): EndpointSource {
   const s: EndpointSource = { namespace: w.namespace, labels: w.labels, address: w.address, weight: w.weight, fixedPort: w.port, serviceAccount: w.serviceAccount };
   if (w.locality !== undefined) s.locality = w.locality;
+  // a registered sidecar is one (as Istio's injector labels pods); the label may still opt it out
+  if (w.proxyType === 'sidecar' && (w.labels[TLS_MODE_LABEL] ?? 'istio') === 'istio') s.tlsMode = 'istio';
+  if (w.appPort !== undefined) s.workloadPort = w.appPort;
   return s;
 }
 
@@ -33,6 +43,7 @@ function sourceFromSpec(spec: WorkloadEntrySpec, namespace: string, fallbackAddr
   if (loc !== undefined) s.locality = loc;
   if (spec.serviceAccount !== undefined) s.serviceAccount = spec.serviceAccount;
   if (spec.ports !== undefined) s.ports = spec.ports;
+  if (s.labels[TLS_MODE_LABEL] === 'istio') s.tlsMode = 'istio';
   return s;
 }
 
@@ -78,6 +89,9 @@ function instance(service: string, servicePort: number, src: EndpointSource, por
   const i: InstanceInfo = { service, servicePort, address: src.address, port, labels: src.labels, weight: src.weight, healthy: true };
   if (src.locality !== undefined) i.locality = src.locality;
   if (src.serviceAccount !== undefined && src.serviceAccount !== '') i.serviceAccount = src.serviceAccount;
+  i.namespace = src.namespace;
+  if (src.tlsMode !== undefined) i.tlsMode = src.tlsMode;
+  if (src.workloadPort !== undefined) i.workloadPort = src.workloadPort;
   return i;
 }
 

@@ -55,6 +55,7 @@ export function servicesFromEntry(se: ServiceEntry): ServiceInfo[] {
       meshExternal: se.spec.location !== 'MESH_INTERNAL',
     };
     if (se.spec.exportTo !== undefined) info.exportTo = [...se.spec.exportTo];
+    if (se.spec.subjectAltNames !== undefined && se.spec.subjectAltNames.length > 0) info.subjectAltNames = [...se.spec.subjectAltNames];
     return info;
   });
 }

@@ -23,6 +23,8 @@ export interface RegisteredWorkload {
   /** TRELLIS_SERVICE / TRELLIS_SERVICE_PORT: the service it says it serves. */
   serviceName?: string;
   servicePort?: number;
+  /** A sidecar's TRELLIS_APP_PORT: the port its app listens on (PeerAuthentication portLevelMtls is keyed by it). */
+  appPort?: number;
   locality?: Locality;
   weight: number;
 }

@@ -32,6 +32,7 @@ export function workloadFromNode(node: NodeInfo): RegisteredWorkload | undefined
   };
   if (p.serviceName !== undefined) w.serviceName = p.serviceName;
   if (p.servicePort !== undefined) w.servicePort = p.servicePort;
+  if (p.type === 'sidecar' && p.appPort !== undefined) w.appPort = p.appPort;
   if (p.locality !== undefined) w.locality = p.locality;
   return w;
 }

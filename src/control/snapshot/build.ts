@@ -1,5 +1,5 @@
 // Ingestion stage: the pure snapshot builder — (mesh resources, registered workloads) → immutable Snapshot with services and endpoints.
-import type { DestinationRule, Gateway, MeshResource, Service, ServiceEntry, Sidecar, VirtualService, WorkloadEntry } from '../../api/types.js';
+import type { DestinationRule, Gateway, MeshResource, Secret, Service, ServiceEntry, Sidecar, VirtualService, WorkloadEntry } from '../../api/types.js';
 import type { MeshConfig } from '../../api/mesh-config.js';
 import { buildSnapshot } from '../model/snapshot.js';
 import type { InstanceInfo, ServiceInfo, Snapshot } from '../model/types.js';
@@ -50,6 +50,8 @@ export function buildMeshSnapshot(input: MeshInput): Snapshot {
   const destinationRules: DestinationRule[] = ofKind(rs, 'DestinationRule');
   const gateways: Gateway[] = ofKind(rs, 'Gateway');
   const sidecars: Sidecar[] = ofKind(rs, 'Sidecar');
+  const peerAuthentications = ofKind(rs, 'PeerAuthentication');
+  const secrets: Secret[] = ofKind(rs, 'Secret');
   return buildSnapshot({
     version: input.version,
     ...(input.rootNamespace !== undefined ? { rootNamespace: input.rootNamespace } : {}),
@@ -62,6 +64,8 @@ export function buildMeshSnapshot(input: MeshInput): Snapshot {
     destinationRules,
     gateways,
     sidecars,
+    peerAuthentications,
+    secrets,
     authorizationPolicies: ofKind(rs, 'AuthorizationPolicy'),
     requestAuthentications: ofKind(rs, 'RequestAuthentication'),
     ...(input.jwks !== undefined ? { jwks: input.jwks } : {}),

@@ -7,6 +7,8 @@ import { KINDS } from '../../api/types.js';
 interface Fingerprint {
   services: string;
   instances: string;
+  /** The identities behind each service port (SPIFFE namespace/service account and sidecar presence). */
+  identities: string;
 }
 
 const prints = new WeakMap<Snapshot, Fingerprint>();
@@ -14,7 +16,8 @@ const prints = new WeakMap<Snapshot, Fingerprint>();
 function fingerprint(s: Snapshot): Fingerprint {
   let f = prints.get(s);
   if (f === undefined) {
-    f = { services: JSON.stringify(s.services), instances: JSON.stringify(s.instances) };
+    const ids = new Set(s.instances.map((i) => `${i.service}|${i.servicePort}|${i.namespace ?? ''}|${i.serviceAccount ?? ''}|${i.tlsMode ?? ''}`));
+    f = { services: JSON.stringify(s.services), instances: JSON.stringify(s.instances), identities: [...ids].sort().join('\n') };
     prints.set(s, f);
   }
   return f;
@@ -30,6 +33,7 @@ export function changedKinds(prev: Snapshot | undefined, next: Snapshot, storeKi
   if (prev === undefined) {
     for (const k of KINDS) out.add(k);
     out.add('endpoints');
+    out.add('identities');
     out.add('trustBundle');
     return out;
   }
@@ -38,6 +42,7 @@ export function changedKinds(prev: Snapshot | undefined, next: Snapshot, storeKi
   const b = fingerprint(next);
   if (a.services !== b.services) out.add('Service');
   if (a.instances !== b.instances) out.add('endpoints');
+  if (a.identities !== b.identities) out.add('identities');
   return out;
 }
 

@@ -21,8 +21,8 @@ function collectSourceLabelKeys(v: unknown, out: Set<string>): void {
 
 /**
  * The label keys any selector in the snapshot reads from a proxy (Sidecar and DestinationRule workloadSelector,
- * VirtualService sourceLabels, Gateway selector, AuthorizationPolicy and RequestAuthentication selector): the only
- * labels translation output can depend on.
+ * VirtualService sourceLabels, Gateway, PeerAuthentication, AuthorizationPolicy and RequestAuthentication selector): the
+ * only labels translation output can depend on.
  */
 function labelKeysRead(snap: Snapshot): readonly string[] {
   let keys = selectorKeys.get(snap);
@@ -31,6 +31,7 @@ function labelKeysRead(snap: Snapshot): readonly string[] {
     for (const sc of snap.sidecars) for (const k of Object.keys(sc.spec.workloadSelector?.labels ?? {})) out.add(k);
     for (const dr of snap.destinationRules) for (const k of Object.keys(dr.spec.workloadSelector?.labels ?? {})) out.add(k);
     for (const gw of snap.gateways) for (const k of Object.keys(gw.spec.selector ?? {})) out.add(k);
+    for (const pa of snap.peerAuthentications) for (const k of Object.keys(pa.spec.selector?.matchLabels ?? {})) out.add(k);
     for (const vs of snap.virtualServices) collectSourceLabelKeys(vs.spec, out);
     for (const p of [...snap.authorizationPolicies, ...snap.requestAuthentications]) for (const k of Object.keys(p.spec.selector?.matchLabels ?? {})) out.add(k);
     keys = [...out].sort();
@@ -59,6 +60,8 @@ export function proxyNodeOf(p: ConnectedProxy): ProxyNode {
     if (p.node.user_agent_name !== undefined) info.user_agent_name = p.node.user_agent_name;
     if (p.node.cluster !== undefined) info.cluster = p.node.cluster;
     n = proxyNodeFromNode(info);
+    // the ADS server refused the stream unless its node claims the identity it proved
+    if (p.identity !== undefined) n = { ...n, verified: true };
     nodes.set(p, n);
   }
   return n;

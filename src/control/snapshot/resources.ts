@@ -10,12 +10,13 @@ export function isKnownKind(kind: string): kind is Kind {
 
 /**
  * Everything in the store passed loadResources() when it was applied (rollback restores such values too), so a
- * known kind with a spec object is trusted as that kind.
+ * known kind with a spec object (or a Secret) is trusted as that kind.
  */
 export function toMeshResources(stored: Iterable<StoredResource>): MeshResource[] {
   const out: MeshResource[] = [];
   for (const r of stored) {
-    if (!isKnownKind(r.kind) || typeof r['spec'] !== 'object' || r['spec'] === null) continue;
+    // a Secret has no spec: its data sits beside metadata
+    if (!isKnownKind(r.kind) || (r.kind !== 'Secret' && (typeof r['spec'] !== 'object' || r['spec'] === null))) continue;
     const namespace = r.metadata.namespace ?? 'default';
     out.push({ ...r, metadata: { ...r.metadata, namespace } } as unknown as MeshResource);
   }

@@ -2,7 +2,9 @@
 import { isWildcard } from '../../api/hosts.js';
 import type { ProxyNode, Snapshot } from '../model/types.js';
 import { type ClusterSpec, clusterInstances, outboundClusterSpecs } from './cluster-specs.js';
-import { applyClusterPolicy, isH2Protocol } from './cluster-policy.js';
+import { applyClusterPolicy, isH2Protocol, isHttpProtocol } from './cluster-policy.js';
+import { applyClusterTls, tlsModeMetadata } from './cluster-tls.js';
+import { endpointTlsMode } from './peer-authn.js';
 import { socketAddress } from './envoy.js';
 import { CLUSTER_TYPE, type Generator, type Json, type XdsResource, anyChanged, filterNames } from './generator.js';
 import { inboundService } from './inbound.js';
@@ -13,12 +15,26 @@ import { effectivePolicy } from './policy.js';
 function dnsLoadAssignment(spec: ClusterSpec, snap: Snapshot, single: boolean): Json | undefined {
   const eps = clusterInstances(spec, snap).filter((i) => i.healthy);
   // a DNS ServiceEntry without endpoints resolves its own host name on the service port
-  const targets = eps.length > 0 ? eps.map((i) => ({ address: i.address, port: i.port })) : isWildcard(spec.service.hostname) ? [] : [{ address: spec.service.hostname, port: spec.port.port }];
+  const targets: { address: string; port: number; tlsMode?: 'istio' | undefined }[] =
+    eps.length > 0
+      ? eps.map((i) => ({ address: i.address, port: i.port, tlsMode: endpointTlsMode(i, snap) }))
+      : isWildcard(spec.service.hostname)
+        ? []
+        : [{ address: spec.service.hostname, port: spec.port.port }];
   if (targets.length === 0) return undefined;
   const used = single ? targets.slice(0, 1) : targets;
   return {
     cluster_name: spec.name,
-    endpoints: [{ lb_endpoints: used.map((t) => ({ endpoint: { address: socketAddress(t.address, t.port) } })) }],
+    endpoints: [
+      {
+        lb_endpoints: used.map((t) => {
+          const ep: Json = { endpoint: { address: socketAddress(t.address, t.port) } };
+          const md = tlsModeMetadata(t.tlsMode);
+          if (md !== undefined) ep.metadata = md;
+          return ep;
+        }),
+      },
+    ],
   };
 }
 
@@ -44,7 +60,9 @@ export function outboundCluster(spec: ClusterSpec, proxy: ProxyNode, snap: Snaps
       break;
     }
   }
-  applyClusterPolicy(c, effectivePolicy(spec.rule, spec.subset, spec.port.port), spec.port.protocol, proxyless);
+  const policy = effectivePolicy(spec.rule, spec.subset, spec.port.port);
+  applyClusterPolicy(c, policy, spec.port.protocol, proxyless);
+  applyClusterTls(c, spec, policy.tls, { snap, proxyless, http: isHttpProtocol(spec.port.protocol) });
   if (c.type !== 'EDS') c.dns_lookup_family = 'V4_ONLY';
   return c;
 }
@@ -75,7 +93,8 @@ export function inboundCluster(proxy: ProxyNode, snap: Snapshot): XdsResource | 
 
 export const cdsGenerator: Generator = {
   typeUrl: CLUSTER_TYPE,
-  needsPush: (changed) => anyChanged(changed, ['Service', 'ServiceEntry', 'DestinationRule', 'Sidecar']),
+  // PeerAuthentication (a namespace that disables mTLS) and the identities behind a service shape the TLS sockets
+  needsPush: (changed) => anyChanged(changed, ['Service', 'ServiceEntry', 'DestinationRule', 'Sidecar', 'PeerAuthentication', 'identities']),
   build(proxy: ProxyNode, snap: Snapshot, names?: readonly string[]): XdsResource[] {
     const out: XdsResource[] = [];
     const proxyless = proxy.type === 'proxyless';

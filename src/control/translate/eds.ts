@@ -6,6 +6,8 @@ import { ENDPOINT_TYPE, type Generator, type Json, type XdsResource, anyChanged 
 import { applyLocalityLb, groupByLocality } from './locality.js';
 import { memoInSnapshot, specKey } from './memo.js';
 import { effectivePolicy } from './policy.js';
+import { tlsModeMetadata } from './cluster-tls.js';
+import { endpointTlsMode } from './peer-authn.js';
 
 /** Only STATIC-resolution services are EDS clusters; DNS ones carry their endpoints inline (see cds.ts). */
 export function isEdsCluster(spec: ClusterSpec): boolean {
@@ -22,11 +24,13 @@ export function loadAssignment(spec: ClusterSpec, proxy: ProxyNode, snap: Snapsh
     cluster_name: spec.name,
     endpoints: groups.map((g) => ({
       locality: { region: g.locality.region, zone: g.locality.zone, sub_zone: g.locality.subzone },
-      lb_endpoints: g.instances.map((i) => ({
-        endpoint: { address: socketAddress(i.address, i.port) },
-        health_status: 'HEALTHY',
-        load_balancing_weight: Math.max(1, Math.round(i.weight)),
-      })),
+      lb_endpoints: g.instances.map((i) => {
+        const ep: Json = { endpoint: { address: socketAddress(i.address, i.port) }, health_status: 'HEALTHY', load_balancing_weight: Math.max(1, Math.round(i.weight)) };
+        // the tlsMode auto-mTLS clusters match on: this endpoint has a sidecar
+        const md = tlsModeMetadata(endpointTlsMode(i, snap));
+        if (md !== undefined) ep.metadata = md;
+        return ep;
+      }),
       // always set: grpc-js-xds ignores a locality without a weight
       load_balancing_weight: Math.max(1, g.weight),
       priority: g.priority,
@@ -43,7 +47,8 @@ function memoLoadAssignment(spec: ClusterSpec, proxy: ProxyNode, snap: Snapshot)
 
 export const edsGenerator: Generator = {
   typeUrl: ENDPOINT_TYPE,
-  needsPush: (changed) => anyChanged(changed, ['endpoints', 'WorkloadEntry', 'Service', 'ServiceEntry', 'DestinationRule', 'Sidecar']),
+  // a workload-level PeerAuthentication DISABLE changes its endpoints' tlsMode
+  needsPush: (changed) => anyChanged(changed, ['endpoints', 'WorkloadEntry', 'Service', 'ServiceEntry', 'DestinationRule', 'Sidecar', 'PeerAuthentication']),
   build(proxy: ProxyNode, snap: Snapshot, names?: readonly string[]): XdsResource[] {
     const specs = names !== undefined && names.length > 0 ? clusterSpecsByName(proxy, snap, names) : outboundClusterSpecs(proxy, snap);
     return specs.filter(isEdsCluster).map((spec) => ({ name: spec.name, resource: memoLoadAssignment(spec, proxy, snap) }));

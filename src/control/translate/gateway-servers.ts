@@ -6,7 +6,7 @@ import { protocolClass } from './protocol-class.js';
 import { labelsMatch } from './scope.js';
 
 /**
- * http: plain HTTP; https: TLS terminated with file certificates, then HTTP; tls-terminate: TLS terminated, then
+ * http: plain HTTP; https: TLS terminated (file certificates, a credentialName Secret over SDS, or ISTIO_MUTUAL), then HTTP; tls-terminate: TLS terminated, then
  * opaque TCP (`tcp` routes); passthrough: SNI routing of unterminated TLS (`tls` routes); tcp: opaque TCP (`tcp` routes).
  */
 export type ServerKind = 'http' | 'https' | 'tls-terminate' | 'passthrough' | 'tcp';
@@ -21,17 +21,24 @@ export interface GatewayServer {
   kind: ServerKind;
 }
 
-const TERMINATING = new Set(['SIMPLE', 'MUTUAL', 'OPTIONAL_MUTUAL']);
+const TERMINATING = new Set(['SIMPLE', 'MUTUAL', 'OPTIONAL_MUTUAL', 'ISTIO_MUTUAL']);
+
+/** Where a terminating server's certificate comes from: files, a Secret over SDS, or the mesh identity (ISTIO_MUTUAL). */
+function hasCertificate(tls: NonNullable<Server['tls']>): boolean {
+  if (tls.mode === 'ISTIO_MUTUAL') return true;
+  if (tls.credentialName !== undefined && tls.credentialName !== '') return true;
+  return tls.serverCertificate !== undefined && tls.privateKey !== undefined;
+}
 
 /**
- * How a server is served; undefined for what apply refuses (credentialName, ISTIO_MUTUAL, AUTO_PASSTHROUGH, UDP …),
+ * How a server is served; undefined for what apply refuses (credentialNames, AUTO_PASSTHROUGH, UDP …),
  * so a stored resource from before a refusal can never be half-translated.
  */
 export function serverKind(s: Server): ServerKind | undefined {
   const tls = s.tls;
-  if (tls?.credentialName !== undefined || (tls?.credentialNames?.length ?? 0) > 0) return undefined;
+  if ((tls?.credentialNames?.length ?? 0) > 0) return undefined;
   const terminate = tls?.mode !== undefined && TERMINATING.has(tls.mode);
-  if (terminate && (tls.serverCertificate === undefined || tls.privateKey === undefined)) return undefined;
+  if (terminate && !hasCertificate(tls)) return undefined;
   switch (protocolClass(s.port.protocol)) {
     case 'http':
       // a TLS mode on an HTTP server terminates TLS as HTTPS would (httpsRedirect alone keeps it plain)

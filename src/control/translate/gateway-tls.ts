@@ -1,6 +1,7 @@
-// Translate stage: a Gateway server's ServerTLSSettings (file certificates) → the filter chain's DownstreamTlsContext transport socket.
+// Translate stage: a Gateway server's ServerTLSSettings (file certificates, credentialName or ISTIO_MUTUAL over SDS) → the filter chain's DownstreamTlsContext transport socket.
 import type { ServerTLSSettings } from '../../api/types.js';
 import { TYPE_PREFIX, type Json } from './generator.js';
+import { ROOT_CA_SECRET, WORKLOAD_CERT_SECRET, credentialCaSdsName, credentialSdsName, sdsSecretConfig } from './sds.js';
 
 export const DOWNSTREAM_TLS_TYPE = `${TYPE_PREFIX}envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext`;
 
@@ -31,18 +32,32 @@ function validationContext(tls: ServerTLSSettings): Json {
 }
 
 /**
- * `envoy.transport_sockets.tls` for a terminating server (SIMPLE, MUTUAL, OPTIONAL_MUTUAL). The files are read by
- * the gateway process when it applies the config, so the paths are the gateway's (as Istio's were the pod's).
+ * The certificate and (for MUTUAL, OPTIONAL_MUTUAL, ISTIO_MUTUAL) the client-verifying CA: the mesh identity over SDS for
+ * ISTIO_MUTUAL, a Secret over SDS for credentialName (`kubernetes://<name>`, CA `kubernetes://<name>-cacert`, as Istio
+ * names them), else files the gateway reads when it applies the config (the paths are the gateway's, as Istio's were the pod's).
  */
+function certificates(tls: ServerTLSSettings): Json {
+  const verifies = tls.mode === 'MUTUAL' || tls.mode === 'OPTIONAL_MUTUAL';
+  if (tls.mode === 'ISTIO_MUTUAL') {
+    return { tls_certificate_sds_secret_configs: [sdsSecretConfig(WORKLOAD_CERT_SECRET)], validation_context_sds_secret_config: sdsSecretConfig(ROOT_CA_SECRET) };
+  }
+  if (tls.credentialName !== undefined && tls.credentialName !== '') {
+    const out: Json = { tls_certificate_sds_secret_configs: [sdsSecretConfig(credentialSdsName(tls.credentialName))] };
+    if (verifies) out.validation_context_sds_secret_config = sdsSecretConfig(credentialCaSdsName(tls.credentialName));
+    return out;
+  }
+  const out: Json = { tls_certificates: [{ certificate_chain: { filename: tls.serverCertificate ?? '' }, private_key: { filename: tls.privateKey ?? '' } }] };
+  if (verifies) out.validation_context = validationContext(tls);
+  return out;
+}
+
+/** `envoy.transport_sockets.tls` for a terminating server (SIMPLE, MUTUAL, OPTIONAL_MUTUAL, ISTIO_MUTUAL). */
 export function downstreamTlsSocket(tls: ServerTLSSettings, alpn: readonly string[]): Json {
-  const common: Json = {
-    tls_certificates: [{ certificate_chain: { filename: tls.serverCertificate ?? '' }, private_key: { filename: tls.privateKey ?? '' } }],
-  };
+  const common: Json = certificates(tls);
   const params = tlsParams(tls);
   if (params !== undefined) common.tls_params = params;
-  if (tls.mode === 'MUTUAL' || tls.mode === 'OPTIONAL_MUTUAL') common.validation_context = validationContext(tls);
   if (alpn.length > 0) common.alpn_protocols = [...alpn];
   const ctx: Json = { '@type': DOWNSTREAM_TLS_TYPE, common_tls_context: common };
-  if (tls.mode === 'MUTUAL') ctx.require_client_certificate = true;
+  if (tls.mode === 'MUTUAL' || tls.mode === 'ISTIO_MUTUAL') ctx.require_client_certificate = true;
   return { name: 'envoy.transport_sockets.tls', typed_config: ctx };
 }

@@ -11,7 +11,7 @@ export { cdsGenerator, edsGenerator, ldsGenerator, rdsGenerator, sdsGenerator, v
 export * from './generator.js';
 export * from './names.js';
 
-/** CDS, EDS, LDS, RDS, VHDS, SDS: clusters and their endpoints exist before listeners and routes point at them. */
+/** CDS, EDS, LDS, RDS, VHDS, SDS: clusters and their endpoints exist before listeners and routes point at them; secrets follow the TLS contexts that name them. */
 export const GENERATORS: readonly Generator[] = [cdsGenerator, edsGenerator, ldsGenerator, rdsGenerator, vhdsGenerator, sdsGenerator];
 
 /** The generator for a type URL. */

@@ -10,6 +10,7 @@ import { MESH_GATEWAY, virtualServiceFor } from './lookup.js';
 import { INBOUND_LISTENER, OUTBOUND_LISTENER, OUTBOUND_ROUTE, inboundClusterName, outboundClusterName } from './names.js';
 import { type RouteContext, defaultRoute, virtualServiceRoutes } from './route.js';
 import { outboundListenerServices } from './scope.js';
+import { INBOUND_XFCC, inboundListenerFor, workloadMtlsMode } from './peer-authn.js';
 
 /** The app's outbound listener: loopback only (nothing else may use the app's identity), all HTTP via RDS `outbound`. */
 export function outboundListener(proxy: ProxyNode): XdsResource {
@@ -20,6 +21,7 @@ export function outboundListener(proxy: ProxyNode): XdsResource {
 /**
  * The inbound listener on 0.0.0.0 (peers on other hosts connect to it: without iptables, endpoints of a sidecar'd
  * workload are its inbound port) → `inbound|<servicePort>||` → 127.0.0.1:appPort. TCP service ports get tcp_proxy.
+ * Its filter chains and transport sockets follow the workload's PeerAuthentication (peer-authn.ts).
  */
 export function inboundListener(proxy: ProxyNode, snap: Snapshot): XdsResource | undefined {
   if (proxy.servicePort === undefined || proxy.appPort === undefined) return undefined;
@@ -39,11 +41,13 @@ export function inboundListener(proxy: ProxyNode, snap: Snapshot): XdsResource |
         },
       ],
     };
-    filter = hcmFilter(hcm(INBOUND_LISTENER, { inline: route }, { fault: false, networkFacing: true }));
+    filter = hcmFilter({ ...hcm(INBOUND_LISTENER, { inline: route }, { fault: false, networkFacing: true }), ...INBOUND_XFCC });
   } else {
     filter = tcpProxyFilter(INBOUND_LISTENER, cluster);
   }
-  return { name: INBOUND_LISTENER, resource: secureInbound(listener(INBOUND_LISTENER, '0.0.0.0', proxy.inboundPort, 'INBOUND', filter), proxy, snap) };
+  // PeerAuthentication decides the chains (mTLS, plaintext or both); portLevelMtls is keyed by the app's port
+  const mode = workloadMtlsMode(proxy.namespace, proxy.labels, proxy.appPort, snap);
+  return { name: INBOUND_LISTENER, resource: secureInbound(inboundListenerFor(INBOUND_LISTENER, '0.0.0.0', proxy.inboundPort, filter, mode, isHttpProtocol(protocol)), proxy, snap) };
 }
 
 /**

@@ -1,10 +1,10 @@
 // Config stage: validates a Cluster (discovery type, endpoints, LB policy, breakers, health checks, TLS, HTTP options).
 import { isIP } from 'node:net';
-import type { Cluster, HttpProtocolOptions, LbPolicy } from './types.js';
+import type { Cluster, HttpProtocolOptions, LbPolicy, TransportSocketMatch } from './types.js';
 import { Ctx, Msg } from './reader.js';
 import { clusterLoadAssignment } from './endpoint.js';
 import { validateHealthCheck } from './health-check.js';
-import { validateTransportSocket } from './tls.js';
+import { type SecretRef, validateTransportSocket } from './tls.js';
 import {
   HTTP_OPTIONS_KEY,
   HTTP_OPTIONS_TYPE,
@@ -55,7 +55,7 @@ export function cluster(ctx: Ctx, raw: unknown, path: string, refs: Refs): Clust
     fields: [
       'name', 'type', 'cluster_type', 'eds_cluster_config', 'connect_timeout', 'lb_policy', 'load_assignment', 'dns_refresh_rate', 'dns_lookup_family',
       'respect_dns_ttl', 'circuit_breakers', 'outlier_detection', 'health_checks', 'common_lb_config', 'least_request_lb_config',
-      'ring_hash_lb_config', 'maglev_lb_config', 'round_robin_lb_config', 'transport_socket', 'typed_extension_protocol_options',
+      'ring_hash_lb_config', 'maglev_lb_config', 'round_robin_lb_config', 'transport_socket', 'transport_socket_matches', 'typed_extension_protocol_options',
       'per_connection_buffer_limit_bytes', 'close_connections_on_host_health_failure', 'ignore_health_on_host_removal', ...LEGACY_HTTP,
     ],
     // stats naming, metadata, and DNS/connection tuning that leave routing and security unchanged
@@ -156,6 +156,8 @@ export function cluster(ctx: Ctx, raw: unknown, path: string, refs: Refs): Clust
   if (od !== undefined) out.outlier_detection = od;
   const ts = m.msg('transport_socket', (r, p) => validateTransportSocket(ctx, r, p, 'upstream', refs.secrets));
   if (ts !== undefined) out.transport_socket = ts;
+  const matches = m.list('transport_socket_matches', (r, p) => transportSocketMatch(ctx, r, p, refs.secrets));
+  if (matches.length > 0) out.transport_socket_matches = matches;
   const typed = m.map('typed_extension_protocol_options', (k, r, p) => {
     if (k !== HTTP_OPTIONS_KEY) {
       ctx.err(p, `protocol options "${k}" are not supported by trellis; supported: ${HTTP_OPTIONS_KEY}`);
@@ -173,6 +175,11 @@ export function cluster(ctx: Ctx, raw: unknown, path: string, refs: Refs): Clust
   if (http?.upstream_protocol === 'AUTO' && out.transport_socket === undefined && !ctx.failedAt(m.at('transport_socket'))) {
     ctx.err(`${m.at('typed_extension_protocol_options')}["${HTTP_OPTIONS_KEY}"].auto_config`, `ALPN (auto_config) needs a TLS transport_socket; cluster ${name} is plaintext (use explicit_http_config instead)`);
   }
+  // every host may get any of the sockets, so every one of them must speak ALPN (as Envoy checks all matches)
+  const plainMatch = matches.findIndex((t) => t.transport_socket === undefined);
+  if (http?.upstream_protocol === 'AUTO' && plainMatch >= 0) {
+    ctx.err(`${m.at('transport_socket_matches')}[${plainMatch}].transport_socket`, `ALPN (auto_config) needs TLS on every transport socket of cluster ${name}; match "${matches[plainMatch]!.name}" is plaintext (use explicit_http_config instead)`);
+  }
   if (clusterType !== undefined) {
     out.cluster_type = clusterType;
     const opts = http?.upstream_http_protocol_options;
@@ -180,6 +187,16 @@ export function cluster(ctx: Ctx, raw: unknown, path: string, refs: Refs): Clust
       m.err('cluster_type', 'a dynamic_forward_proxy cluster must have upstream_http_protocol_options auto_sni and auto_san_validation true unless allow_insecure_cluster_options is set');
     }
   }
+  return out;
+}
+
+/** One transport_socket_matches entry: a name (for stats), the metadata it needs, and the socket (absent = plaintext). */
+function transportSocketMatch(ctx: Ctx, raw: unknown, path: string, secrets: SecretRef[]): TransportSocketMatch | undefined {
+  const m = Msg.open(ctx, raw, path, { type: 'config.cluster.v3.Cluster.TransportSocketMatch', fields: ['name', 'match', 'transport_socket'] });
+  if (m === undefined) return undefined;
+  const out: TransportSocketMatch = { name: m.reqStr('name'), match: m.struct('match') ?? {} };
+  const ts = m.msg('transport_socket', (r, p) => validateTransportSocket(ctx, r, p, 'upstream', secrets));
+  if (ts !== undefined) out.transport_socket = ts;
   return out;
 }
 

@@ -225,6 +225,8 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
     'name exact_match safe_regex_match range_match present_match prefix_match suffix_match contains_match string_match invert_match treat_missing_header_as_empty',
   'config.route.v3.QueryParameterMatcher':
     'name string_match present_match',
+  'extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.SetCurrentClientCertDetails':
+    'subject cert chain dns uri',
   'extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.UpgradeConfig':
     'upgrade_type filters enabled',
   'extensions.filters.network.http_connection_manager.v3.HttpConnectionManager':
@@ -388,6 +390,10 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
     'common_tls_context require_client_certificate require_sni session_ticket_keys session_ticket_keys_sds_secret_config disable_stateless_session_resumption disable_stateful_session_resumption session_timeout ocsp_staple_policy full_scan_certs_on_sni_mismatch',
   'extensions.transport_sockets.tls.v3.CommonTlsContext':
     'tls_params tls_certificates tls_certificate_sds_secret_configs tls_certificate_provider_instance tls_certificate_certificate_provider tls_certificate_certificate_provider_instance validation_context validation_context_sds_secret_config combined_validation_context validation_context_certificate_provider validation_context_certificate_provider_instance alpn_protocols custom_handshaker key_log',
+  'extensions.transport_sockets.tls.v3.CommonTlsContext.CombinedCertificateValidationContext':
+    'default_validation_context validation_context_sds_secret_config validation_context_certificate_provider validation_context_certificate_provider_instance',
+  'extensions.transport_sockets.tls.v3.CertificateValidationContext.SystemRootCerts':
+    '',
   'extensions.transport_sockets.tls.v3.TlsParameters':
     'tls_minimum_protocol_version tls_maximum_protocol_version cipher_suites ecdh_curves signature_algorithms',
   'extensions.transport_sockets.tls.v3.TlsCertificate':
@@ -434,6 +440,8 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
     'minimum_ring_size hash_function maximum_ring_size',
   'config.cluster.v3.Cluster.MaglevLbConfig':
     'table_size',
+  'config.cluster.v3.Cluster.TransportSocketMatch':
+    'name match transport_socket',
   'config.cluster.v3.Cluster.CommonLbConfig':
     'healthy_panic_threshold zone_aware_lb_config locality_weighted_lb_config update_merge_window ignore_new_hosts_until_first_hc close_connections_on_host_set_change consistent_hashing_lb_config override_host_status',
   'config.cluster.v3.Cluster':

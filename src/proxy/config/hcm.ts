@@ -1,5 +1,6 @@
 // Config stage: validates the envoy.filters.network.http_connection_manager filter config.
 import type { HttpConnectionManager, RouteConfiguration } from './types.js';
+import { validateXfcc } from './xfcc.js';
 import { Ctx, Msg, Raw, TYPE_PREFIX } from './reader.js';
 import { validateAccessLog } from './access-log.js';
 import { validateAdsConfigSource } from './common.js';
@@ -104,7 +105,7 @@ export function validateHcm(ctx: Ctx, body: Raw, path: string, inline: InlineRou
       'request_headers_timeout', 'max_request_headers_kb', 'drain_timeout', 'access_log', 'use_remote_address', 'xff_num_trusted_hops', 'skip_xff_append',
       'via', 'generate_request_id', 'preserve_external_request_id', 'upgrade_configs', 'normalize_path', 'merge_slashes',
       'local_reply_config', 'add_user_agent', 'scheme_header_transformation', 'strip_matching_host_port', 'strip_any_host_port',
-      'path_with_escaped_slashes_action',
+      'path_with_escaped_slashes_action', 'forward_client_cert_details', 'set_current_client_cert_details',
     ],
     // observability only, or timing of connection close
     ignored: ['tracing', 'access_log_flush_interval', 'flush_access_log_on_new_request', 'access_log_options', 'delayed_close_timeout'],
@@ -169,6 +170,7 @@ export function validateHcm(ctx: Ctx, body: Raw, path: string, inline: InlineRou
   else if (stripAny) out.strip_any_host_port = true;
   const esc = m.enumOpt('path_with_escaped_slashes_action', ESCAPED_SLASHES_ACTIONS);
   if (esc !== undefined) out.path_with_escaped_slashes_action = esc;
+  validateXfcc(ctx, m, out);
   return out;
 }
 

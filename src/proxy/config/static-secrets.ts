@@ -2,6 +2,7 @@
 // so the TLS code reads certificates and validation contexts from one place.
 import type { Bootstrap, CommonTlsContext } from './types.js';
 import type { Ctx } from './reader.js';
+import { mergeValidationContexts } from '../tls/validation-merge.js';
 
 type Secret = Bootstrap['static_resources']['secrets'][number];
 
@@ -20,7 +21,8 @@ function resolve(ctx: Ctx, common: CommonTlsContext, secrets: ReadonlyMap<string
   if (vref === undefined || v === undefined) return;
   if (v.validation_context === undefined) ctx.err(`${path}.validation_context_sds_secret_config`, `secret "${vref.name}" is a tls_certificate, not a validation_context`);
   else {
-    common.validation_context = v.validation_context;
+    // a validation_context already there is a combined_validation_context's default: the secret merges over it
+    common.validation_context = common.validation_context === undefined ? v.validation_context : mergeValidationContexts(common.validation_context, v.validation_context);
     delete common.validation_context_sds_secret_config;
   }
 }
@@ -40,5 +42,9 @@ export function inlineStaticSecrets(ctx: Ctx, b: Bootstrap): void {
   b.static_resources.clusters.forEach((c, i) => {
     const ts = c.transport_socket;
     if (ts !== undefined) resolve(ctx, ts.typed_config.common_tls_context, secrets, `static_resources.clusters[${i}].transport_socket.typed_config.common_tls_context`);
+    (c.transport_socket_matches ?? []).forEach((tm, j) => {
+      const mts = tm.transport_socket;
+      if (mts !== undefined) resolve(ctx, mts.typed_config.common_tls_context, secrets, `static_resources.clusters[${i}].transport_socket_matches[${j}].transport_socket.typed_config.common_tls_context`);
+    });
   });
 }

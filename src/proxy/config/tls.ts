@@ -53,7 +53,7 @@ function validateSanMatcher(ctx: Ctx, raw: unknown, path: string): SubjectAltNam
 export function validateValidationContext(ctx: Ctx, raw: unknown, path: string): CertificateValidationContext | undefined {
   const m = Msg.open(ctx, raw, path, {
     type: 'extensions.transport_sockets.tls.v3.CertificateValidationContext',
-    fields: ['trusted_ca', 'match_typed_subject_alt_names', 'match_subject_alt_names', 'verify_certificate_spki', 'verify_certificate_hash', 'trust_chain_verification'],
+    fields: ['trusted_ca', 'system_root_certs', 'match_typed_subject_alt_names', 'match_subject_alt_names', 'verify_certificate_spki', 'verify_certificate_hash', 'trust_chain_verification'],
   });
   if (m === undefined) return undefined;
   if (m.has('match_typed_subject_alt_names') && m.has('match_subject_alt_names')) {
@@ -71,6 +71,10 @@ export function validateValidationContext(ctx: Ctx, raw: unknown, path: string):
   };
   const ca = m.msg('trusted_ca', (r, p) => readDataSource(ctx, r, p));
   if (ca !== undefined) out.trusted_ca = ca;
+  if (m.has('system_root_certs')) {
+    Msg.open(ctx, m.raw('system_root_certs'), m.at('system_root_certs'), { type: 'extensions.transport_sockets.tls.v3.CertificateValidationContext.SystemRootCerts', fields: [] });
+    out.system_root_certs = true;
+  }
   return out;
 }
 
@@ -95,7 +99,7 @@ function validateSdsRef(ctx: Ctx, raw: unknown, path: string, secretRefs: Secret
 export function validateCommonTlsContext(ctx: Ctx, raw: unknown, path: string, secretRefs: SecretRef[]): CommonTlsContext | undefined {
   const m = Msg.open(ctx, raw, path, {
     type: 'extensions.transport_sockets.tls.v3.CommonTlsContext',
-    fields: ['tls_params', 'tls_certificates', 'tls_certificate_sds_secret_configs', 'validation_context', 'validation_context_sds_secret_config', 'alpn_protocols'],
+    fields: ['tls_params', 'tls_certificates', 'tls_certificate_sds_secret_configs', 'validation_context', 'validation_context_sds_secret_config', 'combined_validation_context', 'alpn_protocols'],
   });
   if (m === undefined) return undefined;
   const params = m.msg('tls_params', (r, p) => {
@@ -117,7 +121,7 @@ export function validateCommonTlsContext(ctx: Ctx, raw: unknown, path: string, s
     tls_params: params ?? { tls_minimum_protocol_version: 'TLS_AUTO', tls_maximum_protocol_version: 'TLS_AUTO', cipher_suites: [], ecdh_curves: [] },
     tls_certificate_sds_secret_configs: m.list('tls_certificate_sds_secret_configs', (r, p) => validateSdsRef(ctx, r, p, secretRefs)),
   };
-  switch (m.oneof(['validation_context', 'validation_context_sds_secret_config'], false)) {
+  switch (m.oneof(['validation_context', 'validation_context_sds_secret_config', 'combined_validation_context'], false)) {
     case 'validation_context': {
       const vc = m.msg('validation_context', (r, p) => validateValidationContext(ctx, r, p));
       if (vc !== undefined) out.validation_context = vc;
@@ -128,6 +132,23 @@ export function validateCommonTlsContext(ctx: Ctx, raw: unknown, path: string, s
       if (s !== undefined) out.validation_context_sds_secret_config = s;
       break;
     }
+    case 'combined_validation_context':
+      m.msg('combined_validation_context', (r, p) => {
+        // kept as both fields: the secret is merged over the default when it arrives (SecretManager.resolve)
+        const c = Msg.open(ctx, r, p, {
+          type: 'extensions.transport_sockets.tls.v3.CommonTlsContext.CombinedCertificateValidationContext',
+          fields: ['default_validation_context', 'validation_context_sds_secret_config'],
+        });
+        if (c === undefined) return undefined;
+        c.require('default_validation_context');
+        c.require('validation_context_sds_secret_config');
+        const vc = c.msg('default_validation_context', (vr, vp) => validateValidationContext(ctx, vr, vp));
+        const s = c.msg('validation_context_sds_secret_config', (sr, sp) => validateSdsRef(ctx, sr, sp, secretRefs));
+        if (vc !== undefined) out.validation_context = vc;
+        if (s !== undefined) out.validation_context_sds_secret_config = s;
+        return undefined;
+      });
+      break;
   }
   return out;
 }

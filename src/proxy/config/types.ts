@@ -357,6 +357,10 @@ export interface HttpConnectionManager {
   /** At most one of the two is true. */
   strip_matching_host_port?: boolean;
   strip_any_host_port?: boolean;
+  /** x-forwarded-client-cert handling; absent = SANITIZE (the header is removed). */
+  forward_client_cert_details?: 'SANITIZE' | 'FORWARD_ONLY' | 'APPEND_FORWARD' | 'SANITIZE_SET' | 'ALWAYS_FORWARD_ONLY';
+  /** What APPEND_FORWARD / SANITIZE_SET write about the client certificate besides By and Hash (chain is not supported). */
+  set_current_client_cert_details?: { subject: boolean; cert: boolean; dns: boolean; uri: boolean };
   /** default IMPLEMENTATION_SPECIFIC_DEFAULT (= KEEP_UNCHANGED) */
   path_with_escaped_slashes_action?: 'IMPLEMENTATION_SPECIFIC_DEFAULT' | 'KEEP_UNCHANGED' | 'REJECT_REQUEST' | 'UNESCAPE_AND_REDIRECT' | 'UNESCAPE_AND_FORWARD';
 }
@@ -430,6 +434,8 @@ export interface TlsCertificate {
 
 export interface CertificateValidationContext {
   trusted_ca?: string; // PEM
+  /** system_root_certs: {} — verify against the runtime's bundled public roots when there is no trusted_ca. */
+  system_root_certs?: true;
   match_typed_subject_alt_names: SubjectAltNameMatcher[];
   verify_certificate_spki: string[];
   verify_certificate_hash: string[];
@@ -447,6 +453,7 @@ export interface CommonTlsContext {
   };
   /** SDS references left after static secrets are put in place (none in an accepted config until SDS is subscribed to). */
   tls_certificate_sds_secret_configs: { name: string }[];
+  /** With validation_context also set, this is a combined_validation_context: the secret is merged over that default. */
   validation_context_sds_secret_config?: { name: string };
 }
 
@@ -466,6 +473,15 @@ export interface UpstreamTlsContext {
 export interface TransportSocket<T> {
   name: string; // envoy.transport_sockets.tls
   typed_config: T;
+}
+
+/** One entry of a cluster's transport_socket_matches: endpoints whose socket-match metadata contains `match` use its socket. */
+export interface TransportSocketMatch {
+  name: string;
+  /** Key/values the endpoint's filter_metadata["envoy.transport_socket_match"] must contain ({} matches every endpoint). */
+  match: Record<string, unknown>;
+  /** undefined: raw_buffer (plaintext). */
+  transport_socket?: TransportSocket<UpstreamTlsContext>;
 }
 
 // ---------------------------------------------------------------- listeners
@@ -659,6 +675,8 @@ export interface Cluster {
   ring_hash_lb_config: { minimum_ring_size: number; maximum_ring_size: number; hash_function: 'XX_HASH' | 'MURMUR_HASH_2' }; // 1024, 8388608
   maglev_lb_config: { table_size: number }; // default 65537
   transport_socket?: TransportSocket<UpstreamTlsContext>;
+  /** Per-endpoint transport sockets, first match wins; hosts no entry matches (or all, when absent) use transport_socket. */
+  transport_socket_matches?: TransportSocketMatch[];
   typed_extension_protocol_options: { http?: HttpProtocolOptions };
   per_connection_buffer_limit_bytes: number; // default 1 MiB
   close_connections_on_host_health_failure: boolean;

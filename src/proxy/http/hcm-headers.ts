@@ -1,6 +1,8 @@
 // HTTP: request and response header edits the HCM makes itself — host port stripping, add_user_agent, via, :scheme.
 import type { HttpConnectionManager } from '../config/types.js';
 import type { HeaderMap } from '../router/types.js';
+import type { DownstreamConnectionInfo } from './types.js';
+import { applyXfcc, xfccOptions, type XfccOptions } from './xfcc.js';
 
 export type StripPortMode = 'none' | 'matching' | 'any';
 
@@ -63,6 +65,8 @@ export interface HcmHeaderOptions extends RequestHeaderEdits {
   schemeMatchUpstream: boolean;
   /** Anything for editRequestHeaders to do. */
   editsRequest: boolean;
+  /** forward_client_cert_details and what to write. */
+  xfcc: XfccOptions;
 }
 
 export function hcmHeaderOptions(c: HttpConnectionManager, node: { id: string; cluster: string } | undefined): HcmHeaderOptions {
@@ -74,6 +78,7 @@ export function hcmHeaderOptions(c: HttpConnectionManager, node: { id: string; c
     schemeToOverwrite: c.scheme_header_transformation?.scheme_to_overwrite,
     schemeMatchUpstream: c.scheme_header_transformation?.scheme_to_overwrite === undefined && c.scheme_header_transformation?.match_upstream === true,
     editsRequest: false,
+    xfcc: xfccOptions(c),
   };
   o.editsRequest = o.via !== '' || o.serviceCluster !== undefined;
   return o;
@@ -84,11 +89,12 @@ export interface EditableRequest {
   authority: string;
   scheme: 'http' | 'https';
   readonly headers: HeaderMap;
-  readonly conn: { readonly localPort: number };
+  readonly conn: { readonly localPort: number; readonly tls?: DownstreamConnectionInfo['tls'] };
 }
 
-/** Host port stripping, add_user_agent, via and scheme_to_overwrite, in the order Envoy's HCM applies them. */
+/** x-forwarded-client-cert, host port stripping, add_user_agent, via and scheme_to_overwrite, in the order Envoy's HCM applies them. */
 export function applyHeaderOptions(r: EditableRequest, o: HcmHeaderOptions): void {
+  applyXfcc(r.headers, r.conn.tls, o.xfcc);
   if (o.stripPort !== 'none') {
     const host = stripHostPort(r.authority, o.stripPort, r.conn.localPort);
     if (host !== r.authority) {

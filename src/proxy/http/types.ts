@@ -18,6 +18,10 @@ export interface DownstreamConnectionInfo {
     /** DNS SANs of a verified client certificate (RBAC's authenticated principal_name falls back to them). */
     readonly peerDnsSans?: readonly string[];
     readonly peerSubject?: string;
+    /** The verified client certificate (DER) when one was presented: x-forwarded-client-cert's Hash and Cert. */
+    readonly peerCertificate?: Buffer;
+    /** URI SANs of our own certificate on this chain: x-forwarded-client-cert's By. */
+    readonly localUriSans?: readonly string[];
   };
   /** The SNI tls_inspector read from a ClientHello this listener does not terminate (TLS passthrough). */
   readonly requestedServerName?: string;

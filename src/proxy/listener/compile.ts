@@ -66,12 +66,14 @@ function compileTerminal(listener: Listener, chain: FilterChain, deps: CompileDe
       return { kind: 'http', hcm, handler: deps.createHttpHandler(hcm, listener, chain) };
     }
     if (t['@type'] === TCP_TYPE) {
+      const pools = deps.networkFilters?.pools;
       return {
         kind: 'tcp',
         proxy: new TcpProxyFilter(t as TcpProxy, {
           clusterManager: deps.clusterManager,
           stats: deps.stats,
           accessLog: deps.accessLogger?.((t as TcpProxy).access_log) ?? null,
+          ...(pools !== undefined ? { upstreamTls: (c, h) => pools.upstreamTls(c, h) } : {}),
         }),
       };
     }

@@ -114,7 +114,15 @@ function dispatch(raw: net.Socket, listener: CompiledListener, stats: ListenerSt
   chain.tls.terminate(raw, stats, (r: TlsResult) => {
     const info: DownstreamConnectionInfo = {
       ...base,
-      tls: { sni: r.sni ?? insp.sni, alpn: r.alpn, peerUriSans: r.peerUriSans, peerDnsSans: r.peerDnsSans, peerSubject: r.peerSubject },
+      tls: {
+        sni: r.sni ?? insp.sni,
+        alpn: r.alpn,
+        peerUriSans: r.peerUriSans,
+        peerDnsSans: r.peerDnsSans,
+        peerSubject: r.peerSubject,
+        ...(r.peerCertificate !== undefined ? { peerCertificate: r.peerCertificate } : {}),
+        localUriSans: r.localUriSans,
+      },
     };
     handOff(r.socket, chain, info, undefined, listener.config.listener_filters_timeout);
   });

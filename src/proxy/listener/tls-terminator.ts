@@ -5,7 +5,9 @@ import type { DownstreamTlsContext } from '../config/types.js';
 import { downstreamTlsOptions } from '../tls/tls-options.js';
 import { sdsNames, type SecretManager } from '../tls/secret-manager.js';
 import { verifyPeerCertificate } from '../tls/peer-verify.js';
+import { X509Certificate } from 'node:crypto';
 import { dnsSans, uriSans } from '../tls/san.js';
+import { peerSubjectOf } from '../tls/subject.js';
 import type { ListenerStats } from './listener-stats.js';
 
 export interface TlsResult {
@@ -15,6 +17,10 @@ export interface TlsResult {
   peerUriSans: string[];
   peerDnsSans: string[];
   peerSubject?: string;
+  /** DER of the verified client certificate, when one was presented. */
+  peerCertificate?: Buffer;
+  /** URI SANs of the certificate this chain serves (x-forwarded-client-cert's By). */
+  localUriSans: readonly string[];
 }
 
 interface Pending {
@@ -37,6 +43,8 @@ export class TlsTerminator {
   private readonly pending = new Map<string, Pending>();
   /** The context with its SDS secrets in place; undefined while one is missing (then every handshake is refused). */
   private ctx: DownstreamTlsContext | undefined;
+  /** URI SANs of the served certificate, read once per context (it changes only on rotation). */
+  private localUris: readonly string[] = [];
   private readonly unwatch: (() => void) | undefined;
 
   constructor(
@@ -46,6 +54,7 @@ export class TlsTerminator {
   ) {
     const names = sdsNames(config.common_tls_context);
     this.ctx = this.resolve(secrets);
+    this.localUris = localUriSans(this.ctx);
     // requestCert / rejectUnauthorized come from the config, so a secret arriving later needs no new server
     const opts: tls.TlsOptions = downstreamTlsOptions(this.ctx ?? config);
     if (handshakeTimeoutMs && handshakeTimeoutMs > 0) opts.handshakeTimeout = handshakeTimeoutMs;
@@ -64,6 +73,7 @@ export class TlsTerminator {
   /** A secret changed: new handshakes use the new context; open connections keep theirs (none is dropped). */
   private rotate(secrets: SecretManager): void {
     this.ctx = this.resolve(secrets);
+    this.localUris = localUriSans(this.ctx);
     if (this.ctx !== undefined) this.server.setSecureContext(downstreamTlsOptions(this.ctx));
   }
 
@@ -121,8 +131,10 @@ export class TlsTerminator {
       alpn: typeof s.alpnProtocol === 'string' ? s.alpnProtocol : undefined,
       peerUriSans: presented ? uriSans(cert) : [],
       peerDnsSans: presented ? dnsSans(cert) : [],
-      // Envoy prints subjects RFC 2253 style: most significant RDN last, comma separated.
-      peerSubject: x509 ? x509.subject.split('\n').reverse().join(',') : undefined,
+      // a mesh SVID has an empty subject: that must not throw in the handshake callback (it took the whole proxy down)
+      peerSubject: peerSubjectOf(x509),
+      ...(presented ? { peerCertificate: cert.raw } : {}),
+      localUriSans: this.localUris,
     });
   }
 
@@ -133,5 +145,16 @@ export class TlsTerminator {
     if (!p) return;
     if (err.code === 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE') p.stats.sslFailVerifyNoCert.inc();
     else p.stats.sslConnectionError.inc();
+  }
+}
+
+/** URI SANs of the first certificate a context serves ([] without one, or when it does not parse). */
+function localUriSans(ctx: DownstreamTlsContext | undefined): readonly string[] {
+  const chain = ctx?.common_tls_context.tls_certificates[0]?.certificate_chain;
+  if (chain === undefined) return [];
+  try {
+    return uriSans({ subjectaltname: new X509Certificate(chain).subjectAltName });
+  } catch {
+    return [];
   }
 }

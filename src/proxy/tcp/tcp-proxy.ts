@@ -1,10 +1,13 @@
 // TCP proxy: envoy.filters.network.tcp_proxy — picks a cluster and host, connects with retries, splices bytes.
 import type { Duplex } from 'node:stream';
+import { isIP } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
 import type { TcpProxy } from '../config/types.js';
 import type { DownstreamConnectionInfo } from '../http/types.js';
 import type { Counter, Gauge, StatsScope } from '../telemetry/stats.js';
 import type { ClusterManager, Host, UpstreamCluster } from '../upstream/types.js';
 import { upstreamTlsConnectOptions } from '../tls/tls-options.js';
+import { clusterSockets, socketIndexFor } from '../upstream/socket-match.js';
 import { openConnection } from '../upstream/pool/connect.js';
 import { trackHostConnection } from '../upstream/host.js';
 import { splice } from './splice.js';
@@ -29,6 +32,11 @@ export interface TcpProxyDeps {
   random?: () => number;
   /** The filter's access_log, compiled by the proxy; null when none is configured. */
   accessLog?: AccessLogger | null;
+  /**
+   * The TLS options of the host's transport socket (transport_socket_matches applied, SDS secrets resolved), as the
+   * HTTP pools use them; without it the socket's inline context is used as is.
+   */
+  upstreamTls?: (cluster: UpstreamCluster, host: Host) => ConnectionOptions | undefined;
 }
 
 interface TcpStats {
@@ -136,6 +144,17 @@ export class TcpProxyFilter {
     return spec.clusters[spec.clusters.length - 1]!.name;
   }
 
+  /** The host's TLS options; a socket without `sni` sends the host's name (never an IP literal). */
+  private tlsFor(cluster: UpstreamCluster, host: Host): ConnectionOptions | undefined {
+    if (this.deps.upstreamTls === undefined) {
+      const ts = clusterSockets(cluster.config)[socketIndexFor(cluster.config, host)];
+      return ts ? upstreamTlsConnectOptions(ts.typed_config, host.hostname || undefined) : undefined;
+    }
+    const o = this.deps.upstreamTls(cluster, host);
+    if (o === undefined || o.servername !== undefined || host.hostname === '' || isIP(host.hostname) !== 0) return o;
+    return { ...o, servername: host.hostname };
+  }
+
   /** Downstream bytes stay buffered (we do not read) until an upstream is connected, as Envoy's readDisable. */
   private attempt(downstream: Duplex, cluster: UpstreamCluster, attempt: number, session: TcpSession | null): void {
     if (downstream.destroyed) return;
@@ -162,8 +181,7 @@ export class TcpProxyFilter {
       active.sub(1);
       cluster.breakers.closeConnection();
     };
-    const ts = cluster.config.transport_socket;
-    const tlsOpts = ts ? upstreamTlsConnectOptions(ts.typed_config, host.hostname || undefined) : undefined;
+    const tlsOpts = this.tlsFor(cluster, host);
     openConnection({ host: host.address, port: host.port, timeoutMs: cluster.config.connect_timeout, tls: tlsOpts, allowHalfOpen: true }, (err, upstream, timedOut) => {
       if (err || !upstream) {
         release();

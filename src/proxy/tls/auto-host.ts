@@ -46,7 +46,7 @@ export function requestHostOptions(base: ConnectionOptions, ctx: UpstreamTlsCont
   const out: ConnectionOptions = { ...base };
   if (o.auto_sni && isIP(name) === 0) out.servername = name;
   const vc = ctx.common_tls_context.validation_context;
-  if (o.auto_san_validation && vc?.trusted_ca !== undefined) {
+  if (o.auto_san_validation && (vc?.trusted_ca !== undefined || vc?.system_root_certs === true)) {
     const withSan: CertificateValidationContext = { ...vc, match_typed_subject_alt_names: sanMatchers(name) };
     out.checkServerIdentity = (_host: string, cert: PeerCertificate): Error | undefined => {
       const err = verifyPeerCertificate(cert, withSan);

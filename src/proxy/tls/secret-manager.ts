@@ -1,6 +1,7 @@
 // TLS: the proxy's secrets by name (SDS): TLS contexts that name a secret read it here and hear when it changes.
 import type { ConnectionOptions } from 'node:tls';
 import type { CertificateValidationContext, CommonTlsContext, TlsCertificate } from '../config/types.js';
+import { mergeValidationContexts } from './validation-merge.js';
 
 /** Connect options while a secret an upstream TLS context names has not arrived: every handshake fails. */
 export const SECRET_PENDING_TLS: ConnectionOptions = {
@@ -75,8 +76,10 @@ export class SecretManager {
     let vc = common.validation_context;
     const vref = common.validation_context_sds_secret_config;
     if (vref !== undefined) {
-      vc = this.secrets.get(vref.name)?.validation_context;
-      if (vc === undefined) return undefined;
+      const dynamic = this.secrets.get(vref.name)?.validation_context;
+      if (dynamic === undefined) return undefined;
+      // a validation_context beside the reference is a combined_validation_context's default
+      vc = vc === undefined ? dynamic : mergeValidationContexts(vc, dynamic);
     }
     const out: CommonTlsContext = { ...common, tls_certificates: certs, tls_certificate_sds_secret_configs: [] };
     delete out.validation_context_sds_secret_config;

@@ -60,7 +60,7 @@ export function downstreamTlsOptions(ctx: DownstreamTlsContext): TlsOptions {
 }
 
 /**
- * Options for tls.connect to an upstream host. With trusted_ca the chain is verified; the hostname
+ * Options for tls.connect to an upstream host. With trusted_ca (or system_root_certs) the chain is verified; the hostname
  * is not (Envoy never checks it implicitly): SAN matchers, when given, replace checkServerIdentity.
  * Without trusted_ca nothing is verified, as in Envoy. SNI is the context's `sni`, else `defaultSni`
  * (never an IP literal: RFC 6066 forbids it and Node warns).
@@ -76,7 +76,8 @@ export function upstreamTlsConnectOptions(ctx: UpstreamTlsContext, defaultSni?: 
   const vc = ctx.common_tls_context.validation_context;
   const sni = ctx.sni ?? defaultSni;
   if (sni && isIP(sni) === 0) o.servername = sni;
-  if (vc?.trusted_ca) {
+  // system_root_certs without trusted_ca: Node's bundled public roots (no `ca` option) verify the chain
+  if (vc?.trusted_ca || vc?.system_root_certs === true) {
     o.rejectUnauthorized = true;
     o.checkServerIdentity = (_host: string, cert: PeerCertificate): Error | undefined => {
       const err = verifyPeerCertificate(cert, vc);

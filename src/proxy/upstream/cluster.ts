@@ -326,5 +326,6 @@ function specOf(h: HostImpl): EndpointSpec {
     edsHealth: h.edsHealth,
     hcPort: h.hcPort,
     hcHostname: h.hcHostname,
+    socketMatch: h.socketMatch,
   };
 }

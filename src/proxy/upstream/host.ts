@@ -14,6 +14,8 @@ export interface EndpointSpec {
   edsHealth: HostHealth;
   hcPort?: number;
   hcHostname?: string;
+  /** filter_metadata["envoy.transport_socket_match"] of the endpoint. */
+  socketMatch?: Readonly<Record<string, unknown>>;
 }
 
 /** Outlier-detection bookkeeping kept on the host so it follows the host across cluster updates. */
@@ -61,6 +63,7 @@ export class HostImpl implements Host {
   priority: number;
   hcPort: number | undefined;
   hcHostname: string | undefined;
+  socketMatch: Readonly<Record<string, unknown>> | undefined;
   activeRequests = 0;
   health: HostHealth = 'healthy';
   ejected = false;
@@ -93,6 +96,7 @@ export class HostImpl implements Host {
     this.priority = spec.priority;
     this.hcPort = spec.hcPort;
     this.hcHostname = spec.hcHostname;
+    this.socketMatch = spec.socketMatch;
     this.edsHealth = spec.edsHealth;
     this.recomputeHealth();
   }
@@ -122,6 +126,8 @@ export class HostImpl implements Host {
     this.priority = spec.priority;
     this.hcPort = spec.hcPort;
     this.hcHostname = spec.hcHostname;
+    // read by the pools on the next connection: a host whose socket changes gets new connections
+    this.socketMatch = spec.socketMatch;
     this.edsHealth = spec.edsHealth;
     this.removedFromDiscovery = false;
     this.recomputeHealth();

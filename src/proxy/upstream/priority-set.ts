@@ -44,11 +44,23 @@ export function specsFromAssignment(
           edsHealth: edsHealth(lbe.health_status),
           hcPort: lbe.endpoint.health_check_config?.port_value || undefined,
           hcHostname: lbe.endpoint.health_check_config?.hostname || undefined,
+          socketMatch: socketMatchMetadata(lbe),
         });
       }
     }
   }
   return out;
+}
+
+/** The endpoint's filter_metadata["envoy.transport_socket_match"], when it is an object. */
+export function socketMatchMetadata(lbe: LbEndpoint): Readonly<Record<string, unknown>> | undefined {
+  const fm = lbe.metadata?.filter_metadata;
+  const v = isObject(fm) ? fm['envoy.transport_socket_match'] : undefined;
+  return isObject(v) ? v : undefined;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Groups hosts by priority (dense 0..max, gaps become empty sets) and by locality within each. */

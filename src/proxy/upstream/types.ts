@@ -14,6 +14,8 @@ export interface Host {
   readonly weight: number; // load_balancing_weight, >= 1
   readonly locality: Locality;
   readonly priority: number;
+  /** The endpoint's filter_metadata["envoy.transport_socket_match"]: picks its transport socket among the cluster's matches. */
+  readonly socketMatch?: Readonly<Record<string, unknown>>;
   /** Active (in-flight) requests: LEAST_REQUEST reads it, the router filter updates it. */
   activeRequests: number;
   /** Health from EDS health_status and active health checks combined. */

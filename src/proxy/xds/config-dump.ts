@@ -1,4 +1,4 @@
-// xDS client: the admin /config_dump entries (Envoy's admin.v3 Clusters/Listeners/Routes/EndpointsConfigDump shapes) for xDS-managed state.
+// xDS client: the admin /config_dump entries (Envoy's admin.v3 Clusters/Listeners/Routes/Endpoints/SecretsConfigDump shapes) for xDS-managed state.
 import type { ApplyTarget, XdsResources } from './applier.js';
 import type { AcceptedResource, RejectedUpdate, TypeState } from './xds-state.js';
 import type { Json } from '../../xds/codec.js';
@@ -48,6 +48,11 @@ export function configDump(state: XdsResources, target: ApplyTarget, routeRaw: (
       '@type': `${ADMIN}EndpointsConfigDump`,
       dynamic_endpoint_configs: [...endpoints.resources.values()].map((r) => dyn(r, 'endpoint_config')),
       error_state: errorState(endpoints),
+    },
+    // which version of each secret the proxy holds (rotation is visible here); private keys are printed as [redacted] by the admin's JSON
+    {
+      '@type': `${ADMIN}SecretsConfigDump`,
+      dynamic_active_secrets: [...state.secrets.resources.values()].map((r) => ({ name: r.name, ...dyn(r, 'secret') })),
     },
   ];
 }

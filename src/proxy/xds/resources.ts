@@ -56,7 +56,10 @@ export function sdsSecretNames(listeners: readonly Listener[], clusters: readonl
       if (fc.transport_socket !== undefined) out.push(...sdsNames(fc.transport_socket.typed_config.common_tls_context));
     }
   }
-  for (const c of clusters) if (c.transport_socket !== undefined) out.push(...sdsNames(c.transport_socket.typed_config.common_tls_context));
+  for (const c of clusters) {
+    if (c.transport_socket !== undefined) out.push(...sdsNames(c.transport_socket.typed_config.common_tls_context));
+    for (const tm of c.transport_socket_matches ?? []) if (tm.transport_socket !== undefined) out.push(...sdsNames(tm.transport_socket.typed_config.common_tls_context));
+  }
   return out;
 }
 

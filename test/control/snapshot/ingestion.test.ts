@@ -82,8 +82,15 @@ describe('changedKinds / typesToPush', () => {
   it('a workload declaring a new service changes services too (full push of the affected types)', () => {
     const b = buildMeshSnapshot({ resources: rs, workloads: [wl('a', '10.0.0.1', { app: 'reviews' }), wl('e', '10.0.0.9', {}, { serviceName: 'echo', servicePort: 8080 })], version: '2' });
     const changed = changedKinds(a, b, new Set());
-    assert.deepEqual([...changed].sort(), ['Service', 'endpoints']);
+    assert.deepEqual([...changed].sort(), ['Service', 'endpoints', 'identities']);
     assert.ok(typesToPush(changed).includes(CLUSTER_TYPE));
+  });
+
+  it('a new service account behind a service is an identity change: CDS is pushed (the SANs clients verify)', () => {
+    const b = buildMeshSnapshot({ resources: rs, workloads: [wl('a', '10.0.0.1', { app: 'reviews' }), { ...wl('b', '10.0.0.2', { app: 'reviews' }), serviceAccount: 'other' }], version: '2' });
+    const changed = changedKinds(a, b, new Set());
+    assert.deepEqual([...changed].sort(), ['endpoints', 'identities']);
+    assert.deepEqual(typesToPush(changed), [CLUSTER_TYPE, ENDPOINT_TYPE]);
   });
 
   it('store kinds pass through; nothing changed means nothing to push; no previous snapshot means everything', () => {
@@ -142,11 +149,12 @@ spec: {hosts: [reviews], http: [{timeout: ${w}s, route: [{destination: {host: re
     await store.close();
   });
 
-  it('registry changes rebuild and push EDS only; unchanged endpoints push nothing', async () => {
+  it('registry changes rebuild and push EDS only (CDS too when an identity appears); unchanged endpoints push nothing', async () => {
     const { ing, store, registry, pushes, rebuilds } = await setup(20);
     registry.set([wl('a', '10.0.0.1', { app: 'reviews' })]);
     await wait(60);
-    assert.deepEqual(pushes.map((p) => p.types), [[ENDPOINT_TYPE]]);
+    // the first workload brings its service account: the reviews cluster's SAN list changes
+    assert.deepEqual(pushes.map((p) => p.types), [[CLUSTER_TYPE, ENDPOINT_TYPE]]);
     assert.equal(ing.current().version, '1.1');
     registry.set([wl('a', '10.0.0.1', { app: 'reviews' })]);
     await wait(60);

@@ -137,7 +137,7 @@ spec:
   }
 });
 
-describe('gateway TLS termination with file certificates', () => {
+describe('gateway TLS termination (file certificates, credentialName and ISTIO_MUTUAL over SDS)', () => {
   let dir = '';
   let pki: TestPki;
   before(() => {
@@ -248,10 +248,54 @@ spec:
     assert.equal(get(chain, 'filters', 0, 'typed_config', 'cluster'), 'outbound|5432||db.internal');
   });
 
-  it('credentialName (a secret store) is not translated', () => {
+  const sds = (name: string): unknown => ({ name, sds_config: { ads: {}, resource_api_version: 'V3' } });
+
+  it('credentialName SIMPLE: the certificate is the Secret kubernetes://<name> over SDS (ADS), no files, no client check', () => {
+    const { lds, rds } = build(gateway(`- port: {number: 8443, name: https, protocol: HTTPS}
+  hosts: [a.example.com]
+  tls: {mode: SIMPLE, credentialName: a-cert, minProtocolVersion: TLSV1_2}`));
+    const ctx = get(byName(lds, '0.0.0.0_8443').resource, 'filter_chains', 0, 'transport_socket', 'typed_config');
+    assert.deepEqual(get(ctx, 'common_tls_context'), {
+      tls_certificate_sds_secret_configs: [sds('kubernetes://a-cert')],
+      tls_params: { tls_minimum_protocol_version: 'TLSv1_2' },
+      alpn_protocols: ['h2', 'http/1.1'],
+    });
+    assert.equal(get(ctx, 'require_client_certificate'), undefined);
+    assert.deepEqual(rds.map((r) => r.name), ['https.8443.0.gw.default']);
+  });
+
+  it('credentialName MUTUAL / OPTIONAL_MUTUAL: clients are verified against kubernetes://<name>-cacert', () => {
+    const { lds } = build(gateway(`- port: {number: 8443, name: https-a, protocol: HTTPS}
+  hosts: [a.example.com]
+  tls: {mode: MUTUAL, credentialName: a-cert}
+- port: {number: 8443, name: https-b, protocol: HTTPS}
+  hosts: [b.example.com]
+  tls: {mode: OPTIONAL_MUTUAL, credentialName: b-cert}`));
+    const chains = get(byName(lds, '0.0.0.0_8443').resource, 'filter_chains') as unknown[];
+    const a = get(chains[0], 'transport_socket', 'typed_config');
+    assert.deepEqual(get(a, 'common_tls_context', 'tls_certificate_sds_secret_configs'), [sds('kubernetes://a-cert')]);
+    assert.deepEqual(get(a, 'common_tls_context', 'validation_context_sds_secret_config'), sds('kubernetes://a-cert-cacert'));
+    assert.equal(get(a, 'require_client_certificate'), true);
+    const b = get(chains[1], 'transport_socket', 'typed_config');
+    assert.deepEqual(get(b, 'common_tls_context', 'validation_context_sds_secret_config'), sds('kubernetes://b-cert-cacert'));
+    assert.equal(get(b, 'require_client_certificate'), undefined);
+  });
+
+  it('ISTIO_MUTUAL: the gateway serves its workload certificate (SDS default) and requires a client certificate from the mesh roots (SDS ROOTCA)', () => {
+    const { lds } = build(gateway(`- port: {number: 15443, name: mesh, protocol: HTTPS}
+  hosts: [a.example.com]
+  tls: {mode: ISTIO_MUTUAL}`));
+    const ctx = get(byName(lds, '0.0.0.0_15443').resource, 'filter_chains', 0, 'transport_socket', 'typed_config');
+    assert.deepEqual(get(ctx, 'common_tls_context', 'tls_certificate_sds_secret_configs'), [sds('default')]);
+    assert.deepEqual(get(ctx, 'common_tls_context', 'validation_context_sds_secret_config'), sds('ROOTCA'));
+    assert.equal(get(ctx, 'common_tls_context', 'tls_certificates'), undefined);
+    assert.equal(get(ctx, 'require_client_certificate'), true);
+  });
+
+  it('credentialNames (several certificates) stays untranslated, as apply refuses it', () => {
     const { lds } = build(gateway(`- port: {number: 8443, name: https, protocol: HTTPS}
   hosts: [a.example.com]
-  tls: {mode: SIMPLE, credentialName: a-cert}`));
+  tls: {mode: SIMPLE, credentialNames: [rsa, ecdsa]}`));
     assert.deepEqual(lds, []);
   });
 });

@@ -7,7 +7,8 @@ import { protocolFromPortName } from '../../../src/control/model/builders.js';
 import { parseLocality } from '../../../src/control/model/proxy-node.js';
 import type { InstanceInfo, ServiceInfo, Snapshot } from '../../../src/control/model/types.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, type XdsResource } from '../../../src/control/translate/generator.js';
-import { validateCluster, validateClusterLoadAssignment, validateListener, validateRouteConfiguration } from '../../../src/proxy/config/validators.js';
+import { validateCluster, validateClusterLoadAssignment, validateListener, validateRouteConfiguration, validateSecret } from '../../../src/proxy/config/validators.js';
+import { SECRET_TYPE } from '../../../src/xds/type-urls.js';
 
 export function parseYaml(text: string): MeshResource[] {
   return parseAllDocuments(text)
@@ -83,6 +84,7 @@ export function snapshotFromYaml(text: string, instances: InstanceInfo[] = [], v
     destinationRules: rs.filter((r) => r.kind === 'DestinationRule'),
     gateways: rs.filter((r) => r.kind === 'Gateway'),
     sidecars: rs.filter((r) => r.kind === 'Sidecar'),
+    secrets: rs.filter((r) => r.kind === 'Secret'),
     authorizationPolicies: rs.filter((r) => r.kind === 'AuthorizationPolicy'),
     requestAuthentications: rs.filter((r) => r.kind === 'RequestAuthentication'),
     ...extra,
@@ -103,7 +105,9 @@ export function assertProxyAccepts(typeUrl: string, resources: readonly XdsResou
             ? validateCluster(raw, r.name)
             : typeUrl === ENDPOINT_TYPE
               ? validateClusterLoadAssignment(raw, r.name)
-              : undefined;
+              : typeUrl === SECRET_TYPE
+                ? validateSecret(raw, r.name)
+                : undefined;
     assert.ok(result !== undefined, `unknown type ${typeUrl}`);
     assert.ok(result.ok, `${r.name} rejected by the proxy:\n${result.ok ? '' : result.errors.map((e) => `${e.path}: ${e.message}`).join('\n')}`);
   }

@@ -87,10 +87,11 @@ describe('gateway (router)', () => {
   const snap = snapshotFromYaml(BOOKINFO + GATEWAY, BOOKINFO_INSTANCES);
   const gw = proxyNode({ type: 'router', labels: { istio: 'ingressgateway' } });
 
-  it('one listener per HTTP server port with RDS http.<port>; TLS servers left out', () => {
+  it('one listener per server port: RDS http.<port> for HTTP; the credentialName HTTPS server terminates with its Secret over SDS', () => {
     const lds = ldsGenerator.build(gw, snap);
     assertProxyAccepts(LISTENER_TYPE, lds);
-    assert.deepEqual(lds.map((l) => l.name), ['0.0.0.0_8080']);
+    assert.deepEqual(lds.map((l) => l.name), ['0.0.0.0_8080', '0.0.0.0_8443']);
+    assert.equal(get(lds[1]?.resource, 'filter_chains', 0, 'transport_socket', 'typed_config', 'common_tls_context', 'tls_certificate_sds_secret_configs', 0, 'name'), 'kubernetes://cert');
     assert.equal(get(lds[0]?.resource, 'filter_chains', 0, 'filters', 0, 'typed_config', 'rds', 'route_config_name'), 'http.8080');
   });
 

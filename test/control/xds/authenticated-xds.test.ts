@@ -116,6 +116,15 @@ describe('authenticated xDS (--xds-tls-port)', () => {
     await assert.rejects(requestCertificate(target, creds(), csrPem, 0), /UNAUTHENTICATED/);
   });
 
+  it('an expired or not-yet-valid certificate from the mesh CA proves nothing', async () => {
+    for (const [what, now] of [['expired', Date.now() - 2 * 3600_000], ['not yet valid', Date.now() + 2 * 3600_000]] as const) {
+      const { keyPem, csrPem } = await createCsr();
+      const issued = await cp.ca.sign(csrPem, { namespace: 'default', serviceAccount: 'reviews' }, 3600_000, now);
+      const c = creds({ staticCert: { cert: issued.certChainPem, key: keyPem } });
+      assert.match((await adsOnce(c, node('default', 'reviews'))).closed ?? '', /UNAUTHENTICATED/, what);
+    }
+  });
+
   it('a client that does not trust the mesh root does not talk to the control plane', async () => {
     const other = await generateRoot('cluster.local');
     const { csrPem } = await createCsr();

@@ -133,7 +133,7 @@ export class SimSidecar {
 
   private onSotw(r: DiscoveryResponse): void {
     const byName = new Map<string, Json>();
-    for (const any of r.resources) {
+    for (const any of r.resources ?? []) {
       const d = this.decode(any);
       byName.set(d.name, d.json);
     }
@@ -153,7 +153,7 @@ export class SimSidecar {
 
   private onDelta(r: DeltaDiscoveryResponse): void {
     const held = this.held(r.type_url);
-    for (const res of r.resources) {
+    for (const res of r.resources ?? []) {
       if (res.resource === undefined || res.resource === null) continue;
       held.set(res.name, this.decode(res.resource).json);
     }

@@ -37,3 +37,21 @@ test('secret manager: a context resolves once all its secrets are there, of the 
   assert.equal(heard, 4, 'no calls after unsubscribing');
   assert.equal(m.resolve({ ...base, tls_certificate_sds_secret_configs: [], validation_context_sds_secret_config: undefined } as CommonTlsContext)?.tls_certificates.length, 0);
 });
+
+test('combined validation context: the SDS secret merges over the default (its CA wins, SAN matchers from both)', () => {
+  const m = new SecretManager();
+  const san = { san_type: 'URI' as const, matcher: { kind: 'exact' as const, value: 'spiffe://td/ns/a/sa/b', ignore_case: false } };
+  const combined: CommonTlsContext = {
+    ...base,
+    tls_certificate_sds_secret_configs: [],
+    validation_context: { trusted_ca: 'DEFAULT-CA', match_typed_subject_alt_names: [san], verify_certificate_spki: [], verify_certificate_hash: ['aa'] },
+    validation_context_sds_secret_config: { name: 'ROOTCA' },
+  };
+  assert.equal(m.resolve(combined), undefined, 'the dynamic part is missing');
+  m.set('ROOTCA', { validation_context: { ...CA, trusted_ca: 'MESH-ROOT', verify_certificate_hash: ['bb'] } });
+  const r = m.resolve(combined)!;
+  assert.equal(r.validation_context?.trusted_ca, 'MESH-ROOT');
+  assert.deepEqual(r.validation_context?.match_typed_subject_alt_names, [san]);
+  assert.deepEqual(r.validation_context?.verify_certificate_hash, ['aa', 'bb']);
+  assert.equal(r.validation_context_sds_secret_config, undefined);
+});

@@ -85,6 +85,14 @@ test('untrusted server is rejected with a CA, accepted without a validation cont
   assert.equal(await connect(upstreamTlsConnectOptions(upstream(undefined, false))), 'alpn=false');
 });
 
+test('system_root_certs: the chain is verified against the bundled public roots, so a private CA is refused', async () => {
+  const ctx = upstream(undefined, false);
+  ctx.common_tls_context.validation_context = { system_root_certs: true, match_typed_subject_alt_names: [], verify_certificate_spki: [], verify_certificate_hash: [] };
+  const o = upstreamTlsConnectOptions(ctx);
+  assert.equal(o.rejectUnauthorized, true);
+  await assert.rejects(connect(o), /self.signed|unable to (get|verify)/i);
+});
+
 test('sni from the context wins over the default, IP literals are never sent, ALPN is offered', async () => {
   assert.equal(await connect(upstreamTlsConnectOptions(upstream(undefined, true, 'ctx.example', ['h2']), 'default.example')), 'alpn=h2');
   assert.equal(lastServername, 'ctx.example');

@@ -1,6 +1,6 @@
 // Upstream pools: finds (or creates) the connection pool for a cluster's host, protocol and (auto_sni) server name.
 import type tls from 'node:tls';
-import type { HttpProtocolOptions } from '../../config/types.js';
+import type { HttpProtocolOptions, TransportSocket, UpstreamTlsContext } from '../../config/types.js';
 import type { HeaderMap } from '../../router/types.js';
 import type { Host, UpstreamCluster } from '../types.js';
 import type { ConnectionPool } from './types.js';
@@ -9,25 +9,37 @@ import { H2Pool } from './h2-pool.js';
 import { AUTO_ALPN, AutoPool } from './auto-pool.js';
 import { autoHostName, requestHostOptions } from '../../tls/auto-host.js';
 import { sdsNames, type SecretManager } from '../../tls/secret-manager.js';
+import { clusterSockets, socketIndexFor } from '../socket-match.js';
 
-/** Per host: pools by protocol and, with auto_sni / auto_san_validation, by the request's host name. */
+/** Per host: pools by transport socket, protocol and, with auto_sni / auto_san_validation, by the request's host name. */
 type HostPools = Map<string, ConnectionPool>;
 
 type Protocol = HttpProtocolOptions['upstream_protocol'];
+type AutoOptions = NonNullable<HttpProtocolOptions['upstream_http_protocol_options']>;
 
-/** Per-cluster state resolved once: stats handles and TLS options shared by all its pools. */
+/** One transport socket of a cluster (its transport_socket or a transport_socket_matches entry) as resolved for connecting. */
+interface SocketState {
+  config: TransportSocket<UpstreamTlsContext> | undefined;
+  /** undefined: plaintext. */
+  tls: tls.ConnectionOptions | undefined;
+  /** auto_sni / auto_san_validation (only with TLS). */
+  auto: AutoOptions | undefined;
+  /** TLS options per request host name (auto_sni / auto_san_validation), built once each. */
+  byName: Map<string, tls.ConnectionOptions>;
+}
+
+/** Per-cluster state resolved once: stats handles and the TLS options of each of its sockets, shared by all its pools. */
 interface ClusterPools {
   stats: PoolStats;
-  tls: tls.ConnectionOptions | undefined;
+  /** In clusterSockets order: [0] transport_socket, [i + 1] transport_socket_matches[i]. */
+  sockets: SocketState[];
   protocol: Protocol;
   idleTimeoutMs: number;
   maxRequestsPerConnection: number;
   maxHeadersCount: number;
-  /** auto_sni / auto_san_validation (only with TLS). */
-  auto: NonNullable<HttpProtocolOptions['upstream_http_protocol_options']> | undefined;
-  /** TLS options per request host name (auto_sni / auto_san_validation), built once each. */
-  byName: Map<string, tls.ConnectionOptions>;
   pools: Set<ConnectionPool>;
+  /** The socket each host was last given: a host whose metadata moves it to another socket drains its old pools. */
+  socketOfHost: WeakMap<Host, number>;
   /** Stops following the cluster's SDS secrets. */
   unwatch?: () => void;
 }
@@ -38,7 +50,8 @@ export interface PoolRequest {
   headers: HeaderMap;
 }
 
-export type TlsOptionsFor = (cluster: UpstreamCluster) => tls.ConnectionOptions | undefined;
+/** Connect options for one TLS transport socket of `cluster` (its SDS secrets resolved); undefined = plaintext. */
+export type TlsOptionsFor = (socket: TransportSocket<UpstreamTlsContext>, cluster: UpstreamCluster) => tls.ConnectionOptions | undefined;
 
 const UPSTREAM_IDLE_DEFAULT_MS = 3_600_000; // Envoy's default upstream idle_timeout: 1 hour
 const UPSTREAM_MAX_HEADERS_DEFAULT = 100; // Envoy's default max_headers_count
@@ -74,9 +87,42 @@ export class PoolManager {
     return cp;
   }
 
+  /** The TLS options (undefined: plaintext) connections to `host` of `cluster` use, for callers that open their own (tcp_proxy). */
+  upstreamTls(cluster: UpstreamCluster, host: Host): tls.ConnectionOptions | undefined {
+    const cp = this.clusterPoolsOf(cluster);
+    return cp.sockets[this.socketOf(cp, cluster, host)]!.tls;
+  }
+
+  /** The host's socket index; a host that moved to another socket since its last pool has its old pools drained. */
+  private socketOf(cp: ClusterPools, cluster: UpstreamCluster, host: Host): number {
+    if (cp.sockets.length === 1) return 0;
+    const idx = socketIndexFor(cluster.config, host);
+    const before = cp.socketOfHost.get(host);
+    if (before !== idx) {
+      cp.socketOfHost.set(host, idx);
+      if (before !== undefined) this.drainHostSocket(cp, host, before);
+    }
+    return idx;
+  }
+
+  private drainHostSocket(cp: ClusterPools, host: Host, socket: number): void {
+    const hp = this.byHost.get(host);
+    if (hp === undefined) return;
+    const prefix = `${socket} `;
+    for (const [k, p] of hp) {
+      if (!k.startsWith(prefix) || !cp.pools.has(p)) continue;
+      hp.delete(k);
+      cp.pools.delete(p);
+      p.drain();
+    }
+  }
+
   private hostPool(cluster: UpstreamCluster, cp: ClusterPools, host: Host, protocol: Exclude<Protocol, 'USE_DOWNSTREAM'>, req: PoolRequest | undefined): ConnectionPool {
-    const name = cp.auto !== undefined && req !== undefined ? autoHostName(req, cp.auto) : undefined;
-    const key = name === undefined ? protocol : `${protocol} ${name}`;
+    const socketIdx = this.socketOf(cp, cluster, host);
+    const socket = cp.sockets[socketIdx]!;
+    const name = socket.auto !== undefined && req !== undefined ? autoHostName(req, socket.auto) : undefined;
+    // hosts with different sockets never share a connection: the socket is part of every pool key
+    const key = name === undefined ? `${socketIdx} ${protocol}` : `${socketIdx} ${protocol} ${name}`;
     let hp = this.byHost.get(host);
     if (hp === undefined) {
       hp = new Map();
@@ -94,7 +140,7 @@ export class PoolManager {
           },
           port: host.port,
           timeoutMs: cluster.config.connect_timeout,
-          tls: name === undefined ? cp.tls : this.tlsFor(cluster, cp, name),
+          tls: name === undefined ? socket.tls : this.tlsFor(socket, name),
         },
         breakers: cluster.breakers,
         stats: cp.stats,
@@ -110,16 +156,15 @@ export class PoolManager {
     return pool;
   }
 
-  /** The cluster's TLS options for one request host name: SNI and/or the SAN to accept. */
-  private tlsFor(cluster: UpstreamCluster, cp: ClusterPools, name: string): tls.ConnectionOptions | undefined {
-    const base = cp.tls;
-    const ts = cluster.config.transport_socket;
-    if (base === undefined || ts === undefined || cp.auto === undefined) return base;
-    let o = cp.byName.get(name);
+  /** A socket's TLS options for one request host name: SNI and/or the SAN to accept. */
+  private tlsFor(socket: SocketState, name: string): tls.ConnectionOptions | undefined {
+    const base = socket.tls;
+    if (base === undefined || socket.config === undefined || socket.auto === undefined) return base;
+    let o = socket.byName.get(name);
     if (o === undefined) {
-      if (cp.byName.size >= MAX_NAMES) cp.byName.delete(cp.byName.keys().next().value!);
-      o = requestHostOptions(base, ts.typed_config, name, cp.auto);
-      cp.byName.set(name, o);
+      if (socket.byName.size >= MAX_NAMES) socket.byName.delete(socket.byName.keys().next().value!);
+      o = requestHostOptions(base, socket.config.typed_config, name, socket.auto);
+      socket.byName.set(name, o);
     }
     return o;
   }
@@ -127,7 +172,7 @@ export class PoolManager {
   /** Too many request host names for one host: the oldest one's pool drains (its connections finish their work). */
   private evictOldest(hp: HostPools, cp: ClusterPools): void {
     for (const [k, p] of hp) {
-      if (!k.includes(' ')) continue;
+      if (k.split(' ').length < 3) continue; // "<socket> <protocol>": not a per-name pool
       hp.delete(k);
       cp.pools.delete(p);
       p.drain();
@@ -140,8 +185,6 @@ export class PoolManager {
     const http = cluster.config.typed_extension_protocol_options.http;
     const common = http?.common_http_protocol_options;
     const protocol = http?.upstream_protocol ?? 'HTTP1';
-    const tlsOpts = this.clusterTls(cluster, protocol);
-    const uhpo = http?.upstream_http_protocol_options;
     const cp: ClusterPools = {
       stats: {
         cxTotal: s.counter('upstream_cx_total'),
@@ -153,31 +196,41 @@ export class PoolManager {
         cxHttp2Total: s.counter('upstream_cx_http2_total'),
         rqPendingTotal: s.counter('upstream_rq_pending_total'),
       },
-      tls: tlsOpts,
+      sockets: this.socketStates(cluster, protocol),
       protocol,
       idleTimeoutMs: common?.idle_timeout ?? UPSTREAM_IDLE_DEFAULT_MS,
       maxRequestsPerConnection: common?.max_requests_per_connection ?? 0,
       maxHeadersCount: common?.max_headers_count ?? UPSTREAM_MAX_HEADERS_DEFAULT,
-      auto: tlsOpts !== undefined && uhpo !== undefined && (uhpo.auto_sni || uhpo.auto_san_validation) ? uhpo : undefined,
-      byName: new Map(),
       pools: new Set(),
+      socketOfHost: new WeakMap(),
     };
-    const ts = cluster.config.transport_socket;
-    const names = ts === undefined ? [] : sdsNames(ts.typed_config.common_tls_context);
+    const names = [...new Set(cp.sockets.flatMap((st) => (st.config === undefined ? [] : sdsNames(st.config.typed_config.common_tls_context))))];
     if (names.length > 0 && this.secrets !== undefined) cp.unwatch = this.secrets.watch(names, () => this.rotate(cluster, cp));
     return cp;
   }
 
-  private clusterTls(cluster: UpstreamCluster, protocol: Protocol): tls.ConnectionOptions | undefined {
-    const tlsOpts = this.tlsOptionsFor(cluster);
+  private socketStates(cluster: UpstreamCluster, protocol: Protocol): SocketState[] {
+    const uhpo = cluster.config.typed_extension_protocol_options.http?.upstream_http_protocol_options;
+    return clusterSockets(cluster.config).map((config) => {
+      const tlsOpts = config === undefined ? undefined : this.socketTls(cluster, config, protocol);
+      return {
+        config,
+        tls: tlsOpts,
+        auto: tlsOpts !== undefined && uhpo !== undefined && (uhpo.auto_sni || uhpo.auto_san_validation) ? uhpo : undefined,
+        byName: new Map(),
+      };
+    });
+  }
+
+  private socketTls(cluster: UpstreamCluster, config: TransportSocket<UpstreamTlsContext>, protocol: Protocol): tls.ConnectionOptions | undefined {
+    const tlsOpts = this.tlsOptionsFor(config, cluster);
     // auto_config: offer h2 and http/1.1 unless the TLS context names its own ALPN
     return protocol === 'AUTO' && tlsOpts !== undefined && tlsOpts.ALPNProtocols === undefined ? { ...tlsOpts, ALPNProtocols: AUTO_ALPN } : tlsOpts;
   }
 
   /** A secret of the cluster changed: its pools drain (requests in flight finish) and new ones connect with it. */
   private rotate(cluster: UpstreamCluster, cp: ClusterPools): void {
-    cp.tls = this.clusterTls(cluster, cp.protocol);
-    cp.byName.clear();
+    cp.sockets = this.socketStates(cluster, cp.protocol);
     for (const p of cp.pools) p.drain();
     cp.pools.clear();
   }
