@@ -31,7 +31,6 @@ export const MESH_FIELDS: Readonly<Record<string, FieldFate>> = {
   hboneIdleTimeout: { refuse: 'ambient (HBONE) is not supported' },
   inboundTrafficPolicy: { refuse: 'inbound traffic always goes to the app on 127.0.0.1 (--app-port)' },
   configSources: { refuse: 'trellis keeps its own config store' },
-  enableAutoMtls: { refuse: 'auto mTLS cannot be switched mesh-wide; use a DestinationRule tls.mode per host' },
   caCertificates: { refuse: 'extra trust anchors are not supported; plug the roots in with trellis control --root-cert' },
   defaultServiceExportTo: { refuse: 'a mesh-wide exportTo default is not translated; set exportTo on each resource' },
   defaultVirtualServiceExportTo: { refuse: 'a mesh-wide exportTo default is not translated; set exportTo on each resource' },

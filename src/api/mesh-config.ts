@@ -157,6 +157,11 @@ export function validateMeshConfig(v: unknown, report: Report): MeshConfig {
       case 'defaultConfig':
         numTrustedProxies = defaultConfig(val, k, report, ignored);
         break;
+      case 'enableAutoMtls':
+        // trellis always does auto-mTLS (Istio's default); turning it off mesh-wide is not translated
+        if (val === true) ignored.push({ field: k, reason: 'auto mTLS is always on' });
+        else report(k, val === false ? 'enableAutoMtls: false is not supported by trellis (auto mTLS is always on; use DestinationRule tls.mode DISABLE per host)' : `expected true or false, got ${JSON.stringify(val)}`);
+        break;
       default: {
         const fate = MESH_FIELDS[k];
         if (fate === undefined) report(k, `unknown field "${k}" in MeshConfig`);

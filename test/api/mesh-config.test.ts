@@ -81,7 +81,7 @@ test('refused and unknown fields name the file, the field, the reason and the li
     ['outboundTrafficPolicy.mode', /ALLOW_ANY is not supported by trellis .*\(bad\.yaml:3\)$/],
     ['defaultConfig.proxyHeaders', /not supported by trellis .*\(bad\.yaml:5\)$/],
     ['defaultConfig.bogus', /unknown field "bogus" in ProxyConfig \(bad\.yaml:6\)$/],
-    ['enableAutoMtls', /not supported by trellis/],
+    ['enableAutoMtls', /enableAutoMtls: false is not supported by trellis \(auto mTLS is always on/],
     ['extensionProviders[0].sds', /sds is not supported by trellis/],
     ['nope', /unknown field "nope" in MeshConfig \(bad\.yaml:11\)$/],
   ];

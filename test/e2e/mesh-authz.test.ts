@@ -1,7 +1,8 @@
 // E2E (issue #8): Istio's authorization tasks through a real `trellis control --mesh-config` and real sidecars — HTTP (allow-nothing,
-// GET-only viewer, DENY by header), TCP (ports, HTTP-only rules dropped), JWT (RequestAuthentication with a jwksUri the control
-// plane fetches: forged, expired, alg none and wrong-issuer tokens refused with 401, wrong audience with 403, requestPrincipals and claims),
-// CUSTOM with an ext_authz HTTP provider from the mesh config, and analyze saying why a policy fails closed.
+// GET-only viewer, DENY by header, gRPC PERMISSION_DENIED), principals and namespaces over auto-mTLS, TCP (ports, HTTP-only rules
+// dropped), JWT (RequestAuthentication with a jwksUri the control plane fetches: forged, expired, alg none and wrong-issuer tokens
+// refused with 401, wrong audience with 403; requestPrincipals and claims), CUSTOM with an ext_authz HTTP provider from the mesh
+// config, and analyze saying why a policy fails closed.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';

@@ -326,6 +326,33 @@ spec:
     assert.deepEqual((ext.http_service as Json).server_uri, { uri: 'http://ext-authz.foo.svc.cluster.local:8000', cluster: 'outbound|8000||ext-authz.foo.svc.cluster.local', timeout: '600s' });
   });
 
+  test('every provider option reaches an ext_authz config the proxy accepts (HTTP and gRPC)', () => {
+    const full = parseMeshConfig(`
+extensionProviders:
+- name: http-full
+  envoyExtAuthzHttp:
+    service: foo/ext-authz.foo.svc.cluster.local
+    port: 8000
+    timeout: 1.5s
+    pathPrefix: /check
+    failOpen: true
+    statusOnError: "503"
+    includeRequestHeadersInCheck: ["x-ext-authz", "x-user-*"]
+    includeAdditionalHeadersInCheck: {x-from: mesh}
+    includeRequestBodyInCheck: {maxRequestBytes: 4096, allowPartialMessage: true}
+    headersToUpstreamOnAllow: ["x-ext-authz-check-*"]
+    headersToDownstreamOnDeny: ["*-result", "content-type"]
+    headersToDownstreamOnAllow: ["set-cookie"]
+- name: grpc-full
+  envoyExtAuthzGrpc: {service: ext-authz.foo.svc.cluster.local, port: 9000, timeout: 2s, includeRequestBodyInCheck: {maxRequestBytes: 100, packAsBytes: true}}
+`, 'mesh.yaml');
+    assert.ok(full.ok, full.ok ? '' : JSON.stringify(full.errors));
+    for (const p of ['http-full', 'grpc-full']) {
+      const f = httpFiltersOf(inbound(custom(p), productpage, full.ok ? full.value : DEFAULT_MESH_CONFIG));
+      assert.deepEqual(f.map((x) => x.name), ['envoy.filters.http.rbac', 'envoy.filters.http.ext_authz', 'envoy.filters.http.router'], p);
+    }
+  });
+
   test('a provider that cannot be served (unknown, no such service) fails closed: deny-all', () => {
     for (const p of ['undefined-provider', 'missing-service']) {
       const f = httpFiltersOf(inbound(custom(p), productpage, mesh.ok ? mesh.value : DEFAULT_MESH_CONFIG));
