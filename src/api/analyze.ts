@@ -4,6 +4,8 @@ import { analyzeDelegates } from './analyze-delegates.js';
 import { analyzeDestinationRule, analyzeDestinationRuleConflicts, analyzeGateway } from './analyze-rules.js';
 import { analyzeMeshHostConflicts, analyzeVirtualService } from './analyze-routes.js';
 import { analyzeSidecar } from './analyze-sidecars.js';
+import { analyzeAuthorizationPolicies } from './analyze-security.js';
+import type { MeshConfig } from './mesh-config.js';
 import { buildIndex, type Workload } from './mesh-index.js';
 import { SchemaValidationError, UnsupportedField, message, sortMessages, type Message } from './messages.js';
 import { admission } from './admission.js';
@@ -16,9 +18,10 @@ export { formatMessage, type Message, type Level } from './messages.js';
  * Cross-resource problems, with Istio's codes. Invalid resources are reported as IST0106 and left
  * out of the other checks (their fields cannot be trusted). `workloads` are the registered workloads
  * (labels + namespace); without them and without WorkloadEntries, selector checks (IST0173, gateway
- * selectors) are skipped rather than reporting everything as unmatched.
+ * selectors) are skipped rather than reporting everything as unmatched. `mesh` (the control plane's --mesh-config) lets
+ * CUSTOM AuthorizationPolicies be checked against its ext_authz providers.
  */
-export function analyze(resources: readonly MeshResource[], workloads?: readonly Workload[]): Message[] {
+export function analyze(resources: readonly MeshResource[], workloads?: readonly Workload[], mesh?: MeshConfig): Message[] {
   const out: Message[] = [];
   const valid: MeshResource[] = [];
   for (const r of resources) {
@@ -34,6 +37,6 @@ export function analyze(resources: readonly MeshResource[], workloads?: readonly
     else if (r.kind === 'Gateway') out.push(...analyzeGateway(r, idx), ...analyzeGatewayCredentials(r, idx));
     else if (r.kind === 'Sidecar') out.push(...analyzeSidecar(r, idx));
   }
-  out.push(...analyzeMeshHostConflicts(idx), ...analyzeDestinationRuleConflicts(idx));
+  out.push(...analyzeMeshHostConflicts(idx), ...analyzeDestinationRuleConflicts(idx), ...analyzeAuthorizationPolicies(valid, idx, mesh));
   return sortMessages(out);
 }

@@ -38,6 +38,11 @@ export const SidecarEgressPortConflict: MessageType = { code: 'TRL0002', name: '
 export const SidecarEgressListenerUnroutable: MessageType = { code: 'TRL0003', name: 'SidecarEgressListenerUnroutable', level: 'Warning' };
 /** Valid Istio that `apply` refuses because Trellis cannot honour it yet. */
 export const UnsupportedField: MessageType = { code: 'TRL0004', name: 'UnsupportedField', level: 'Error' };
+export const NoMatchingWorkloadsFound: MessageType = { code: 'IST0127', name: 'NoMatchingWorkloadsFound', level: 'Warning' };
+/** A policy translation cannot serve (e.g. a CUSTOM provider missing from the mesh config): its workloads fail closed. */
+export const AuthorizationPolicyNotTranslated: MessageType = { code: 'TRL0005', name: 'AuthorizationPolicyNotTranslated', level: 'Error' };
+// Istio's webhook gives this as a validation warning, without a code.
+export const AuthorizationPolicyDeniesTcp: MessageType = { code: 'TRL0006', name: 'AuthorizationPolicyDeniesTcp', level: 'Warning' };
 
 export function message(type: MessageType, resource: string, text: string, path?: string): Message {
   return { code: type.code, name: type.name, level: type.level, resource, ...(path !== undefined ? { path } : {}), message: text };

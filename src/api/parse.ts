@@ -143,8 +143,6 @@ function unwrapItems(
 
 /** Istio's own kinds that Trellis does not serve yet, by API group: named as such, not as unknown. */
 const ISTIO_KINDS_NOT_SERVED: Readonly<Record<string, string>> = {
-  AuthorizationPolicy: 'security.istio.io',
-  RequestAuthentication: 'security.istio.io',
   Telemetry: 'telemetry.istio.io',
   EnvoyFilter: 'networking.istio.io',
   ProxyConfig: 'networking.istio.io',

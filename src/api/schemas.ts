@@ -1,6 +1,7 @@
 // API stage: the structural schema of every accepted kind, field names exactly as in Istio's networking.istio.io/v1 protos and core v1 Service.
 import { anything, arr, bool, int, intOrString, map, num, obj, oneOfValues, str, strMap, uint, type ObjectSchema, type Schema } from './schema.js';
 import type { SpecKind } from './types.js';
+import { authorizationPolicySpec, requestAuthenticationSpec } from './security-schemas.js';
 
 const duration = str(); // syntax and minimum checked semantically (durationError) for a precise message
 const portNumber = int(1, 65535);
@@ -391,6 +392,8 @@ export const SPEC_SCHEMAS: Record<SpecKind, ObjectSchema> = {
   WorkloadEntry: workloadEntrySpec,
   Sidecar: sidecarSpec,
   PeerAuthentication: peerAuthenticationSpec,
+  AuthorizationPolicy: authorizationPolicySpec,
+  RequestAuthentication: requestAuthenticationSpec,
 };
 
 export const METADATA_SCHEMA = obj(

@@ -573,9 +573,14 @@ export interface Secret {
   spec?: undefined;
 }
 
+// ───────────────────────── security.istio.io (AuthorizationPolicy, RequestAuthentication) ─────────────────────────
+
+export type { AuthorizationPolicy, AuthzAction, AuthzCondition, AuthzOperation, AuthzRule, AuthzSource, JWTRule, RequestAuthentication } from './security-types.js';
+import type { AuthorizationPolicy, RequestAuthentication } from './security-types.js';
+
 // ───────────────────────── unions and keys ─────────────────────────
 
-export type MeshResource = Service | VirtualService | DestinationRule | Gateway | ServiceEntry | WorkloadEntry | Sidecar | Secret | PeerAuthentication;
+export type MeshResource = Service | VirtualService | DestinationRule | Gateway | ServiceEntry | WorkloadEntry | Sidecar | Secret | PeerAuthentication | AuthorizationPolicy | RequestAuthentication;
 
 export type Kind = MeshResource['kind'];
 
@@ -589,6 +594,8 @@ export const KINDS: readonly Kind[] = [
   'Sidecar',
   'Secret',
   'PeerAuthentication',
+  'AuthorizationPolicy',
+  'RequestAuthentication',
 ];
 
 /** Kinds of the core v1 API group (apiVersion `v1`); the others are networking.istio.io (or security.istio.io). */
@@ -597,7 +604,7 @@ export const CORE_KINDS: readonly Kind[] = ['Service', 'Secret'];
 export const ISTIO_SECURITY_GROUP = 'security.istio.io';
 export const ACCEPTED_SECURITY_VERSIONS = ['v1', 'v1beta1'] as const;
 /** Kinds of Istio's security API (security.istio.io v1 / v1beta1, one schema, stored as v1). */
-export const SECURITY_KINDS: readonly Kind[] = ['PeerAuthentication'];
+export const SECURITY_KINDS: readonly Kind[] = ['PeerAuthentication', 'AuthorizationPolicy', 'RequestAuthentication'];
 
 /** The apiVersion a kind is stored (and printed) with. */
 export function storedApiVersion(kind: Kind): string {

@@ -1,6 +1,7 @@
 // API stage: Istio fields Trellis accepts as valid Istio but cannot honour yet — rejected by name at apply, never ignored.
 import { apiError, splitFieldPath, type ApiError } from './errors.js';
 import { resourceRef, type MeshResource } from './types.js';
+import { unsupportedSecurityFields } from './unsupported-security.js';
 import { type Add, unsupportedGatewayFields, unsupportedL4Matches, unsupportedSidecarFields } from './unsupported-l4.js';
 import { unsupportedSecretFields } from './unsupported-secret.js';
 
@@ -91,6 +92,10 @@ export function unsupportedFields(r: MeshResource): ApiError[] {
       // Istio keeps only the endpoints on the client's node; Trellis workloads carry no node
       if (spec.internalTrafficPolicy === 'Local') add('spec.internalTrafficPolicy', 'node-local endpoints need node names, which trellis workloads lack');
       if (set(spec.trafficDistribution)) add('spec.trafficDistribution', 'topology preference is not translated; use a DestinationRule localityLbSetting');
+      break;
+    case 'AuthorizationPolicy':
+    case 'RequestAuthentication':
+      unsupportedSecurityFields(spec, add);
       break;
     default:
       break;

@@ -8,6 +8,7 @@ import { validatePeerAuthentication } from './validate-peer-authentication.js';
 import { validateSecret } from './validate-secret.js';
 import { validateGateway, validateSidecar } from './validate-proxies.js';
 import { validateVirtualService } from './validate-virtual-service.js';
+import { validateAuthorizationPolicy, validateRequestAuthentication } from './validate-security.js';
 import { validateService, validateServiceEntry, validateWorkloadEntry } from './validate-workloads.js';
 import { resourceRef, type MeshResource, type SpecKind } from './types.js';
 import type { ConfigError } from '../common/result.js';
@@ -21,6 +22,8 @@ const SEMANTIC: Record<SpecKind, (spec: Record<string, unknown>, report: Report)
   WorkloadEntry: (spec, report) => validateWorkloadEntry(spec, 'spec', report, { needsAddress: true }),
   Sidecar: validateSidecar,
   PeerAuthentication: validatePeerAuthentication,
+  AuthorizationPolicy: validateAuthorizationPolicy,
+  RequestAuthentication: validateRequestAuthentication,
 };
 
 /**

@@ -9,10 +9,20 @@ import { joinSources, readSources, type Source } from './files.js';
 import type { Io } from './io.js';
 import { outputOption, toJson, toYaml } from './output.js';
 import { guarded } from './run.js';
+import { parseMeshConfig, type MeshConfig } from '../api/mesh-config.js';
+import { formatErrors } from '../common/result.js';
+import fs from 'node:fs/promises';
+
+async function readMeshConfig(file: string): Promise<MeshConfig> {
+  const parsed = parseMeshConfig(await fs.readFile(file, 'utf8'), file);
+  if (!parsed.ok) throw new UsageError(`invalid mesh config:\n${formatErrors(parsed.errors)}`);
+  return parsed.value;
+}
 
 interface AnalyzeFlags extends ServerFlags {
   filename: string[];
   offline?: boolean;
+  meshConfig?: string;
   output?: 'json' | 'yaml';
 }
 
@@ -25,6 +35,7 @@ export function registerAnalyzeCommand(program: Command, io: Io): void {
       .description('report problems in the mesh config (Istio IST0xxx codes); exit 1 on any Error')
       .option('-f, --filename <path>', 'file, directory or - to analyze with (or, offline, instead of) the live config; repeatable', collect, [])
       .option('--offline', 'analyze the files alone, without a control plane')
+      .option('--mesh-config <file>', 'offline: the Istio MeshConfig the control plane runs with (CUSTOM policy providers)')
       .addOption(outputOption(['json', 'yaml'])),
   ).action(guarded(io, (flags: AnalyzeFlags) => analyze(flags, io)));
 }
@@ -33,7 +44,7 @@ export function registerAnalyzeCommand(program: Command, io: Io): void {
  * The files on their own: envelope problems (bad YAML, unknown kind) become IST0106 messages like the schema errors
  * analyze() itself reports, so one list (and one exit status) covers everything wrong with the input.
  */
-export function analyzeSources(sources: readonly Source[]): AnalyzeMessage[] {
+export function analyzeSources(sources: readonly Source[], mesh?: MeshConfig): AnalyzeMessage[] {
   const resources: MeshResource[] = [];
   const out: AnalyzeMessage[] = [];
   for (const s of sources) {
@@ -43,7 +54,7 @@ export function analyzeSources(sources: readonly Source[]): AnalyzeMessage[] {
       out.push({ code: 'IST0106', name: 'SchemaValidationError', level: 'Error', resource: e.resource, path: e.field, message: `Schema validation error: ${e.path}: ${e.message}` });
     }
   }
-  return [...out, ...analyzeLocally(resources)];
+  return [...out, ...analyzeLocally(resources, undefined, mesh)];
 }
 
 export function formatAnalyzeMessage(m: AnalyzeMessage): string {
@@ -56,8 +67,9 @@ async function analyze(flags: AnalyzeFlags, io: Io): Promise<void> {
   const files = sources.map((s) => s.name).join(', ');
   let messages: AnalyzeMessage[];
   let target: string;
+  const mesh = flags.meshConfig !== undefined ? await readMeshConfig(flags.meshConfig) : undefined;
   if (flags.offline === true) {
-    messages = analyzeSources(sources);
+    messages = analyzeSources(sources, mesh);
     target = files;
   } else {
     const client = new ApiClient(flags, io);
@@ -69,7 +81,7 @@ async function analyze(flags: AnalyzeFlags, io: Io): Promise<void> {
       // with files in hand a missing control plane need not stop the check (istioctl analyze --use-kube=false)
       if (!(err instanceof Unreachable) || sources.length === 0) throw err;
       io.err(`note: ${err.message.split(';')[0] ?? err.message}; analyzing the files alone\n`);
-      messages = analyzeSources(sources);
+      messages = analyzeSources(sources, mesh);
       target = files;
     }
   }

@@ -41,6 +41,10 @@ function kindColumns(r: MeshResource, wide: boolean): { mid: string[]; extra: st
     case 'Secret':
       // kubectl's columns: the type and how many keys (never the values)
       return { mid: [r.type ?? 'Opaque', String(Object.keys({ ...r.data, ...r.stringData }).length)], extra: [] };
+    case 'AuthorizationPolicy':
+      return { mid: [r.spec.action ?? 'ALLOW'], extra: wide ? [labels(r.spec.selector?.matchLabels)] : [] };
+    case 'RequestAuthentication':
+      return { mid: [], extra: wide ? [labels(r.spec.selector?.matchLabels)] : [] };
   }
 }
 
@@ -54,6 +58,8 @@ const HEADERS: Readonly<Record<MeshResource['kind'], { mid: string[]; extra: str
   Service: { mid: ['TYPE', 'PORT(S)'], extra: ['SELECTOR'] },
   PeerAuthentication: { mid: ['MODE'], extra: ['SELECTOR'] },
   Secret: { mid: ['TYPE', 'DATA'], extra: [] },
+  AuthorizationPolicy: { mid: ['ACTION'], extra: ['SELECTOR'] },
+  RequestAuthentication: { mid: [], extra: ['SELECTOR'] },
 };
 
 /** NAMESPACE only with -A (kubectl's rule), then NAME, the kind's columns, AGE, and the wide extras. */

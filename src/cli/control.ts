@@ -1,5 +1,6 @@
 // CLI: `trellis control` — runs the control plane (config store, registry, ADS on --xds-port, HTTP API on --http-port) until SIGTERM.
 import type { Command } from 'commander';
+import { loadMeshConfigFlag } from './mesh-config.js';
 import { parseDuration } from '../api/duration.js';
 import { DEFAULT_HTTP_PORT, DEFAULT_XDS_PORT, DEFAULT_XDS_TLS_PORT, startControlPlane } from '../control/server.js';
 import type { CaFiles } from '../control/ca/material.js';
@@ -20,6 +21,7 @@ interface ControlFlags {
   caKey?: string;
   rootCert?: string;
   certChain?: string;
+  meshConfig?: string;
 }
 
 /** --ca-cert, --ca-key and --root-cert come together (--cert-chain too when an intermediate signs), as Istio's cacerts. */
@@ -61,7 +63,10 @@ export function registerControlCommand(program: Command): void {
     .option('--ca-key <file>', 'its private key (ca-key.pem)')
     .option('--root-cert <file>', 'the root(s) the mesh trusts (root-cert.pem)')
     .option('--cert-chain <file>', 'ca-cert.pem followed by the intermediates up to the root (cert-chain.pem)')
-    .action(async (flags: ControlFlags) => {
+    .option('--mesh-config <file>', "Istio MeshConfig YAML (trustDomain, rootNamespace, extensionProviders, outboundTrafficPolicy, defaultConfig); invalid = no start")
+    .action(async (flags: ControlFlags, cmd: Command) => {
+      const mesh = await loadMeshConfigFlag(flags.meshConfig, cmd.getOptionValueSource('trustDomain') === 'default' ? undefined : flags.trustDomain);
+      if (mesh !== undefined) flags.trustDomain = mesh.trustDomain;
       if (!validTrustDomain(flags.trustDomain)) throw new Error(`--trust-domain must be lower-case letters, digits, '.', '-' or '_', got "${flags.trustDomain}"`);
       const files = caFiles(flags);
       const debounceMs = Number(flags.debounceMs);
@@ -76,6 +81,7 @@ export function registerControlCommand(program: Command): void {
         registrationGraceMs: duration(flags.registrationGrace, '--registration-grace'),
         trustDomain: flags.trustDomain,
         ...(files !== undefined ? { caFiles: files } : {}),
+        ...(mesh !== undefined ? { meshConfig: mesh.config } : {}),
         log: (msg) => void process.stderr.write(`${msg}\n`),
       });
       // the path only: the token itself is never printed or logged

@@ -12,6 +12,8 @@ const SHORT: Readonly<Record<Kind, readonly string[]>> = {
   Sidecar: [],
   PeerAuthentication: ['pa'],
   Secret: [],
+  AuthorizationPolicy: ['ap'],
+  RequestAuthentication: ['ra'],
 };
 
 function plural(kind: Kind): string {

@@ -16,6 +16,8 @@ import { RootRotation } from './ca/rotation.js';
 import { ServingCertificate } from './xds/serving-cert.js';
 import { streamAuthenticator } from './xds/stream-auth.js';
 import type { CaFiles } from './ca/material.js';
+import type { MeshConfig } from '../api/mesh-config.js';
+import { JwksResolver } from './security/jwks-resolver.js';
 
 export interface ControlPlaneOptions {
   /** A ready store (tests pass createMemoryStore()); else the SQLite store in `dataDir`. */
@@ -35,6 +37,8 @@ export interface ControlPlaneOptions {
   trustDomain?: string;
   /** An organisation's root or intermediate (Istio's cacerts files); else a root generated and kept in `dataDir`. */
   caFiles?: CaFiles;
+  /** Istio MeshConfig (--mesh-config), already validated; its rootNamespace and trustDomain apply unless given here. */
+  meshConfig?: MeshConfig;
   log?: (msg: string) => void;
 }
 
@@ -68,7 +72,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const host = opts.host ?? '127.0.0.1';
   const ownStore = opts.store === undefined;
   const dataDir = opts.dataDir ?? (ownStore ? '.trellis' : undefined);
-  const trustDomain = opts.trustDomain ?? DEFAULT_TRUST_DOMAIN;
+  const trustDomain = opts.trustDomain ?? opts.meshConfig?.trustDomain ?? DEFAULT_TRUST_DOMAIN;
   // secrets live beside the store; a control plane given a store and no data dir (tests) keeps them in memory
   const admin = dataDir !== undefined ? await ensureAdminToken(dataDir) : { token: newAdminToken(), path: undefined };
   const identityTokens = dataDir !== undefined ? (await loadIdentityTokenIssuer(dataDir, trustDomain)).issuer : await IdentityTokenIssuer.ephemeral(trustDomain);
@@ -83,11 +87,14 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const generator = new SnapshotGenerator(() => ingestion!.current());
   // ingestion already debounces (and merges registry and config changes); the server's own debounce would only add delay
   const ads = new AdsServer({ generator, debounceMs: 0, metrics, log });
+  const jwks = new JwksResolver({ log });
   ingestion = new Ingestion({
     store,
+    jwks,
     registry,
     debounceMs: opts.debounceMs ?? 100,
     trustDomain,
+    ...(opts.meshConfig !== undefined ? { mesh: opts.meshConfig, ...(opts.meshConfig.rootNamespace !== undefined ? { rootNamespace: opts.meshConfig.rootNamespace } : {}) } : {}),
     trustBundle: () => ca?.rootsPem() ?? '',
     push: (types) => ads.push({ types }),
     log,
@@ -106,6 +113,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   };
   try {
     if (ownStore) cleanups.push(() => store.close());
+    cleanups.push(() => jwks.close());
     const { openCa } = await import('./ca/ca-state.js');
     const opened = await openCa({ trustDomain, files: opts.caFiles, dataDir, log });
     const meshCa = opened.ca;

@@ -32,6 +32,14 @@ export const PROXY_MESSAGE_TYPES: readonly string[] = [
   'envoy.extensions.clusters.dynamic_forward_proxy.v3.ClusterConfig',
   'envoy.extensions.network.dns_resolver.cares.v3.CaresDnsResolverConfig',
   'envoy.extensions.network.dns_resolver.getaddrinfo.v3.GetAddrInfoDnsResolverConfig',
+  // what AuthorizationPolicy / RequestAuthentication translate to
+  'envoy.extensions.filters.http.rbac.v3.RBAC',
+  'envoy.extensions.filters.http.rbac.v3.RBACPerRoute',
+  'envoy.extensions.filters.network.rbac.v3.RBAC',
+  'envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication',
+  'envoy.extensions.filters.http.jwt_authn.v3.PerRouteConfig',
+  'envoy.extensions.filters.http.ext_authz.v3.ExtAuthz',
+  'envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute',
   // the typed_per_filter_config wrapper (is_optional / disabled)
   'envoy.config.route.v3.FilterConfig',
   'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector',

@@ -48,7 +48,7 @@ function analyzeRoute(deps: ApiDeps): Handler {
     }
     const ports = sidecarPorts(deps.ads.connected());
     const workloads: Workload[] = deps.registry.workloads().map((w) => withPorts({ labels: { ...w.labels }, namespace: w.namespace, name: w.name }, ports.get(w.key)));
-    return ok({ messages: analyze([...byKey.values()], workloads.length > 0 ? workloads : undefined) });
+    return ok({ messages: analyze([...byKey.values()], workloads.length > 0 ? workloads : undefined, deps.snapshot().mesh) });
   };
 }
 

@@ -1,12 +1,14 @@
 // Model stage: builds an immutable Snapshot (sorted inputs plus lookup indexes) from services, instances and Istio resources.
-import type { DestinationRule, Gateway, PeerAuthentication, Secret, Sidecar, VirtualService } from '../../api/types.js';
+import type { AuthorizationPolicy, DestinationRule, Gateway, PeerAuthentication, RequestAuthentication, Secret, Sidecar, VirtualService } from '../../api/types.js';
 import { fqdn, isWildcard } from '../../api/hosts.js';
+import { DEFAULT_MESH_CONFIG, type MeshConfig } from '../../api/mesh-config.js';
 import type { InstanceInfo, ServiceInfo, Snapshot, SnapshotIndex } from './types.js';
 
 export interface SnapshotInput {
   version: string;
   rootNamespace?: string;
   trustDomain?: string;
+  mesh?: MeshConfig;
   trustBundlePem?: string;
   services?: readonly ServiceInfo[];
   instances?: readonly InstanceInfo[];
@@ -16,6 +18,9 @@ export interface SnapshotInput {
   sidecars?: readonly Sidecar[];
   peerAuthentications?: readonly PeerAuthentication[];
   secrets?: readonly Secret[];
+  authorizationPolicies?: readonly AuthorizationPolicy[];
+  requestAuthentications?: readonly RequestAuthentication[];
+  jwks?: ReadonlyMap<string, string>;
 }
 
 export const DEFAULT_ROOT_NAMESPACE = 'istio-system';
@@ -108,6 +113,7 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     version: input.version,
     rootNamespace: input.rootNamespace ?? DEFAULT_ROOT_NAMESPACE,
     trustDomain: input.trustDomain ?? DEFAULT_TRUST_DOMAIN,
+    mesh: input.mesh ?? DEFAULT_MESH_CONFIG,
     trustBundlePem: input.trustBundlePem ?? '',
     services: Object.freeze(uniqueServices),
     instances: Object.freeze(instances),
@@ -117,6 +123,9 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     sidecars: Object.freeze(sidecars),
     peerAuthentications: Object.freeze(peerAuthentications),
     secrets: Object.freeze(secrets),
+    authorizationPolicies: Object.freeze([...(input.authorizationPolicies ?? [])].sort(byKey)),
+    requestAuthentications: Object.freeze([...(input.requestAuthentications ?? [])].sort(byKey)),
+    jwks: input.jwks ?? new Map(),
     index,
   });
 }

@@ -1,5 +1,6 @@
 // Model stage: the immutable Snapshot (Istio's PushContext) and ProxyNode shapes that translation reads.
-import type { DestinationRule, Gateway, PeerAuthentication, Secret, Sidecar, VirtualService } from '../../api/types.js';
+import type { AuthorizationPolicy, DestinationRule, Gateway, PeerAuthentication, RequestAuthentication, Secret, Sidecar, VirtualService } from '../../api/types.js';
+import type { MeshConfig } from '../../api/mesh-config.js';
 
 /** Istio's port protocols (case as Istio writes them); anything not HTTP-family is treated as opaque TCP. */
 export type PortProtocol = 'HTTP' | 'HTTP2' | 'GRPC' | 'TCP' | 'HTTPS' | 'TLS' | 'MONGO' | 'UDP' | 'UNKNOWN';
@@ -80,6 +81,8 @@ export type ChangeKind =
   | 'Sidecar'
   | 'Secret'
   | 'PeerAuthentication'
+  | 'AuthorizationPolicy'
+  | 'RequestAuthentication'
   | 'endpoints'
   | 'identities'
   | 'trustBundle';
@@ -119,6 +122,8 @@ export interface Snapshot {
   readonly rootNamespace: string;
   /** SPIFFE trust domain of the mesh's workload identities (spiffe://<trustDomain>/ns/<ns>/sa/<sa>). */
   readonly trustDomain: string;
+  /** The mesh config (trellis control --mesh-config): ext_authz providers, trust domain aliases, gateway topology. */
+  readonly mesh: MeshConfig;
   /** The mesh roots (PEM), served to proxies as the SDS secret ROOTCA; '' when the control plane has no CA (tests). */
   readonly trustBundlePem: string;
   /** Sorted by hostname. */
@@ -131,6 +136,11 @@ export interface Snapshot {
   readonly peerAuthentications: readonly PeerAuthentication[];
   /** Sorted by namespace/name. */
   readonly secrets: readonly Secret[];
+  /** Sorted by namespace/name. */
+  readonly authorizationPolicies: readonly AuthorizationPolicy[];
+  readonly requestAuthentications: readonly RequestAuthentication[];
+  /** JWKS text the control plane fetched, by jwksUri (or `oidc:<issuer>` for discovery); missing = not fetched (yet). */
+  readonly jwks: ReadonlyMap<string, string>;
   readonly index: SnapshotIndex;
 }
 

@@ -1,5 +1,6 @@
 // Ingestion stage: the pure snapshot builder — (mesh resources, registered workloads) → immutable Snapshot with services and endpoints.
 import type { DestinationRule, Gateway, MeshResource, Secret, Service, ServiceEntry, Sidecar, VirtualService, WorkloadEntry } from '../../api/types.js';
+import type { MeshConfig } from '../../api/mesh-config.js';
 import { buildSnapshot } from '../model/snapshot.js';
 import type { InstanceInfo, ServiceInfo, Snapshot } from '../model/types.js';
 import { type EndpointSource, declaredInstances, entryInstances, serviceInstances, sourceFromEntry, sourceFromWorkload } from '../registry/endpoints.js';
@@ -13,6 +14,9 @@ export interface MeshInput {
   version: string;
   rootNamespace?: string;
   trustDomain?: string;
+  mesh?: MeshConfig;
+  /** Fetched JWKS by jwksUri (see JwksResolver). */
+  jwks?: ReadonlyMap<string, string>;
   trustBundlePem?: string;
 }
 
@@ -52,6 +56,7 @@ export function buildMeshSnapshot(input: MeshInput): Snapshot {
     version: input.version,
     ...(input.rootNamespace !== undefined ? { rootNamespace: input.rootNamespace } : {}),
     ...(input.trustDomain !== undefined ? { trustDomain: input.trustDomain } : {}),
+    ...(input.mesh !== undefined ? { mesh: input.mesh } : {}),
     ...(input.trustBundlePem !== undefined ? { trustBundlePem: input.trustBundlePem } : {}),
     services,
     instances,
@@ -61,5 +66,8 @@ export function buildMeshSnapshot(input: MeshInput): Snapshot {
     sidecars,
     peerAuthentications,
     secrets,
+    authorizationPolicies: ofKind(rs, 'AuthorizationPolicy'),
+    requestAuthentications: ofKind(rs, 'RequestAuthentication'),
+    ...(input.jwks !== undefined ? { jwks: input.jwks } : {}),
   });
 }

@@ -21,7 +21,8 @@ function collectSourceLabelKeys(v: unknown, out: Set<string>): void {
 
 /**
  * The label keys any selector in the snapshot reads from a proxy (Sidecar and DestinationRule workloadSelector,
- * VirtualService sourceLabels, Gateway and PeerAuthentication selector): the only labels translation output can depend on.
+ * VirtualService sourceLabels, Gateway, PeerAuthentication, AuthorizationPolicy and RequestAuthentication selector): the
+ * only labels translation output can depend on.
  */
 function labelKeysRead(snap: Snapshot): readonly string[] {
   let keys = selectorKeys.get(snap);
@@ -32,6 +33,7 @@ function labelKeysRead(snap: Snapshot): readonly string[] {
     for (const gw of snap.gateways) for (const k of Object.keys(gw.spec.selector ?? {})) out.add(k);
     for (const pa of snap.peerAuthentications) for (const k of Object.keys(pa.spec.selector?.matchLabels ?? {})) out.add(k);
     for (const vs of snap.virtualServices) collectSourceLabelKeys(vs.spec, out);
+    for (const p of [...snap.authorizationPolicies, ...snap.requestAuthentications]) for (const k of Object.keys(p.spec.selector?.matchLabels ?? {})) out.add(k);
     keys = [...out].sort();
     selectorKeys.set(snap, keys);
   }

@@ -1,4 +1,11 @@
 // Ingestion stage: follows the store (watch) and the registry, rebuilds the Snapshot debounced, and asks the ADS server to push the affected types.
+import type { MeshConfig } from '../../api/mesh-config.js';
+import type { RequestAuthentication } from '../../api/types.js';
+
+export interface JwksSource {
+  resolve(policies: readonly RequestAuthentication[]): ReadonlyMap<string, string>;
+  onChange(fn: () => void): () => void;
+}
 import type { ChangeKind, Snapshot } from '../model/types.js';
 import type { WorkloadSource } from '../registry/types.js';
 import { resourceKey } from '../store/keys.js';
@@ -19,6 +26,9 @@ export interface IngestionOptions {
   debounceMaxMs?: number;
   rootNamespace?: string;
   trustDomain?: string;
+  mesh?: MeshConfig;
+  /** Fetches the JWKS RequestAuthentications name; its changes rebuild the snapshot like a RequestAuthentication edit. */
+  jwks?: JwksSource;
   /** The mesh roots now (read on every rebuild; call trustBundleChanged() when they change). */
   trustBundle?: () => string;
   log?: (msg: string) => void;
@@ -60,6 +70,15 @@ export class Ingestion {
         this.debounce.trigger();
       }),
     );
+    const jwks = this.opts.jwks;
+    if (jwks !== undefined) {
+      this.unsubscribe.push(
+        jwks.onChange(() => {
+          this.dirtyKinds.add('RequestAuthentication');
+          this.debounce.trigger();
+        }),
+      );
+    }
     this.snap = this.build();
     return this.snap;
   }
@@ -109,12 +128,16 @@ export class Ingestion {
   }
 
   private build(): Snapshot {
+    const resources = toMeshResources(this.resources.values());
+    const jwks = this.opts.jwks?.resolve(resources.filter((r): r is RequestAuthentication => r.kind === 'RequestAuthentication'));
     return buildMeshSnapshot({
-      resources: toMeshResources(this.resources.values()),
+      resources,
+      ...(jwks !== undefined ? { jwks } : {}),
       workloads: this.opts.registry.workloads(),
       version: `${this.rev}.${this.registryGen}`,
       ...(this.opts.rootNamespace !== undefined ? { rootNamespace: this.opts.rootNamespace } : {}),
       ...(this.opts.trustDomain !== undefined ? { trustDomain: this.opts.trustDomain } : {}),
+      ...(this.opts.mesh !== undefined ? { mesh: this.opts.mesh } : {}),
       ...(this.opts.trustBundle !== undefined ? { trustBundlePem: this.opts.trustBundle() } : {}),
     });
   }

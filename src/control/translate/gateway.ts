@@ -7,6 +7,7 @@ import { ROUTE_TYPE, type Json, type XdsResource } from './generator.js';
 import { hcm, hcmFilter } from './hcm.js';
 import { chainListener, tcpProxy, tcpStatPrefix } from './l4-filters.js';
 import { boundTo } from './lookup.js';
+import { secureListener } from './authz-listener.js';
 import { gatewayHttpsRouteName, gatewayListenerName, gatewayRouteName } from './names.js';
 import { type RouteContext, virtualServiceRoutes } from './route.js';
 import { exportedTo } from './scope.js';
@@ -107,7 +108,7 @@ export function gatewayListeners(proxy: ProxyNode, snap: Snapshot): XdsResource[
       chains.push(plain !== undefined ? withMatch(rest, { ...((m as Json | undefined) ?? {}), transport_protocol: 'tls' }) : c);
     }
     const l = chainListener(name, bind, port, 'OUTBOUND', { chains, tlsInspector: tls.length > 0 });
-    if (l !== undefined) out.push({ name, resource: l });
+    if (l !== undefined) out.push({ name, resource: secureListener(l, proxy, snap) });
   }
   return out;
 }

@@ -5,6 +5,7 @@ import { serviceDomains } from './domains.js';
 import { ROUTE_TYPE, VIRTUAL_HOST_TYPE, type Json, type XdsResource } from './generator.js';
 import { hcm, hcmFilter, listener, tcpProxyFilter } from './hcm.js';
 import { inboundService } from './inbound.js';
+import { secureInbound } from './authz-listener.js';
 import { MESH_GATEWAY, virtualServiceFor } from './lookup.js';
 import { INBOUND_LISTENER, OUTBOUND_LISTENER, OUTBOUND_ROUTE, inboundClusterName, outboundClusterName } from './names.js';
 import { type RouteContext, defaultRoute, virtualServiceRoutes } from './route.js';
@@ -46,7 +47,7 @@ export function inboundListener(proxy: ProxyNode, snap: Snapshot): XdsResource |
   }
   // PeerAuthentication decides the chains (mTLS, plaintext or both); portLevelMtls is keyed by the app's port
   const mode = workloadMtlsMode(proxy.namespace, proxy.labels, proxy.appPort, snap);
-  return { name: INBOUND_LISTENER, resource: inboundListenerFor(INBOUND_LISTENER, '0.0.0.0', proxy.inboundPort, filter, mode, isHttpProtocol(protocol)) };
+  return { name: INBOUND_LISTENER, resource: secureInbound(inboundListenerFor(INBOUND_LISTENER, '0.0.0.0', proxy.inboundPort, filter, mode, isHttpProtocol(protocol)), proxy, snap) };
 }
 
 /**

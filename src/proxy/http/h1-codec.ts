@@ -105,6 +105,9 @@ export class H1Connection {
   private headersTimer: NodeJS.Timeout | null = null;
   /** Set when the connection ends after the response in flight; no further requests are read. */
   private closing = false;
+  /** Draining before the first request arrived: that request is still read, and its response closes the connection. */
+  private drainBeforeFirst = false;
+  private requests = 0;
 
   constructor(
     readonly socket: Duplex,
@@ -280,6 +283,7 @@ export class H1Connection {
     }
     this.clearIdle();
     const stream = new H1Stream(this, m, head.url, headers, head.minor === 0 ? 'HTTP/1.0' : 'HTTP/1.1', head.keepAlive && !h2c);
+    this.requests++;
     this.current = stream;
     this.active = stream;
     if (headers.expect === '100-continue') {
@@ -495,15 +499,22 @@ export class H1Connection {
     if (this.idle) this.socket.destroy();
   };
 
-  /** Idle keep-alive connections close at once when draining; busy ones after their response. */
+  /**
+   * Idle keep-alive connections close at once when draining; busy ones after their response. One accepted just before
+   * the drain whose request has not arrived yet is not reset (its client is about to send): it closes after answering.
+   */
   drainIdle(): void {
+    if (this.requests === 0 && !this.closing) {
+      this.drainBeforeFirst = true;
+      return;
+    }
     const idle = this.idle;
     this.closing = true;
     if (idle) this.socket.end();
   }
 
   get draining(): boolean {
-    return this.closing;
+    return this.closing || this.drainBeforeFirst;
   }
 
   /** The client half-closed: once all it sent is answered, close (HTTP/1.1 has no half-close semantics). */

@@ -206,7 +206,15 @@ export class ListenerManager {
     const t = c.terminal;
     if (t.kind === 'http') {
       const hcmMs = httpDrainMs ?? t.hcm.drain_timeout;
-      await t.handler.drain(graceMs === 0 ? hcmMs : Math.min(graceMs, hcmMs));
+      const ms = graceMs === 0 ? hcmMs : Math.min(graceMs, hcmMs);
+      const deadline = Date.now() + ms;
+      await t.handler.drain(ms);
+      // The HCM drains the connections it was handed; one accepted on this chain may still be sniffing its codec. Handed
+      // over, it is answered with Connection: close (the HCM is draining): wait for it too, until the same deadline.
+      while (c.connections.size > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        await t.handler.drain(Math.max(0, deadline - Date.now()));
+      }
       return;
     }
     if (c.connections.size === 0 || graceMs === 0) return;

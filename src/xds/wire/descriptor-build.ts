@@ -12,8 +12,18 @@ function isScalar(t: string): t is Scalar {
   return (SCALARS as readonly string[]).includes(t);
 }
 
+/**
+ * Messages the proxy never interprets, kept without their fields: CEL expressions (rbac Policy.condition and
+ * checked_condition). A config that sets one still shows it (as {}), so the config stage refuses it by name.
+ */
+export const OPAQUE_PACKAGES: readonly string[] = ['google.api.expr.'];
+
+function isOpaque(t: Named | null, opaque: readonly string[]): boolean {
+  return t !== null && opaque.some((p) => t.fullName.startsWith(`.${p}`));
+}
+
 /** The message and enum types reachable from `roots` through fields (map values and oneof members included). */
-export function reachableTypes(pb: typeof protobufNs, root: protobufNs.Root, roots: readonly string[]): Named[] {
+export function reachableTypes(pb: typeof protobufNs, root: protobufNs.Root, roots: readonly string[], opaque: readonly string[] = OPAQUE_PACKAGES): Named[] {
   const seen = new Set<Named>();
   const queue: Named[] = roots.map((name) => {
     const t = root.lookup(name);
@@ -24,7 +34,7 @@ export function reachableTypes(pb: typeof protobufNs, root: protobufNs.Root, roo
     const t = queue.pop()!;
     if (seen.has(t)) continue;
     seen.add(t);
-    if (!(t instanceof pb.Type)) continue;
+    if (!(t instanceof pb.Type) || isOpaque(t, opaque)) continue;
     for (const f of t.fieldsArray) {
       f.resolve();
       if (f.resolvedType !== null) queue.push(f.resolvedType);
@@ -59,7 +69,7 @@ export function buildWireDescriptor(pb: typeof protobufNs, root: protobufNs.Root
     return [f.id, f.name, type, flags, key as Scalar];
   };
   return {
-    messages: messages.map((m) => [m.fullName.slice(1), m.fieldsArray.map((f) => fieldJson(m, f))]),
+    messages: messages.map((m) => [m.fullName.slice(1), isOpaque(m, OPAQUE_PACKAGES) ? [] : m.fieldsArray.map((f) => fieldJson(m, f))]),
     enums: enums.map((e) => [e.fullName.slice(1), Object.entries(e.values)]),
   };
 }

@@ -176,4 +176,16 @@ spec: {hosts: [reviews], http: [{timeout: ${w}s, route: [{destination: {host: re
     ing.close();
     await store.close();
   });
+
+  it('an AuthorizationPolicy or RequestAuthentication edit pushes LDS (the rbac and jwt_authn filters live in listeners)', async () => {
+    const { ing, store, pushes } = await setup(10);
+    const ap = load('apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: allow-nothing}\nspec: {}\n');
+    await store.commit(stored(ap).map((resource) => ({ op: 'put' as const, resource })), { author: 't', message: 'ap' });
+    await wait(60);
+    assert.deepEqual(pushes.map((p) => [...p.changed]), [['AuthorizationPolicy']]);
+    assert.ok(pushes[0]!.types.includes(LISTENER_TYPE));
+    assert.equal(ing.current().authorizationPolicies.length, 1);
+    ing.close();
+    await store.close();
+  });
 });

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { parseAllDocuments } from 'yaml';
 import type { MeshResource, Service, ServiceEntry } from '../../../src/api/types.js';
-import { buildSnapshot } from '../../../src/control/model/snapshot.js';
+import { buildSnapshot, type SnapshotInput } from '../../../src/control/model/snapshot.js';
 import { protocolFromPortName } from '../../../src/control/model/builders.js';
 import { parseLocality } from '../../../src/control/model/proxy-node.js';
 import type { InstanceInfo, ServiceInfo, Snapshot } from '../../../src/control/model/types.js';
@@ -64,7 +64,7 @@ function fromServiceEntry(se: ServiceEntry): { services: ServiceInfo[]; instance
 }
 
 /** Snapshot from YAML (Services, ServiceEntries, Istio kinds) plus registry instances. */
-export function snapshotFromYaml(text: string, instances: InstanceInfo[] = [], version = 'v1'): Snapshot {
+export function snapshotFromYaml(text: string, instances: InstanceInfo[] = [], version = 'v1', extra: Partial<SnapshotInput> = {}): Snapshot {
   const rs = parseYaml(text);
   const services: ServiceInfo[] = [];
   const allInstances = [...instances];
@@ -85,6 +85,9 @@ export function snapshotFromYaml(text: string, instances: InstanceInfo[] = [], v
     gateways: rs.filter((r) => r.kind === 'Gateway'),
     sidecars: rs.filter((r) => r.kind === 'Sidecar'),
     secrets: rs.filter((r) => r.kind === 'Secret'),
+    authorizationPolicies: rs.filter((r) => r.kind === 'AuthorizationPolicy'),
+    requestAuthentications: rs.filter((r) => r.kind === 'RequestAuthentication'),
+    ...extra,
   });
 }
 

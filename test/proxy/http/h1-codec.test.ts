@@ -283,3 +283,24 @@ test('h1 codec: an exception thrown behind the codec while a head is parsed beco
     quiet.mock.restore();
   }
 });
+
+// ---------------------------------------------------------------- draining (a listener's filter chains replaced)
+
+test('h1 codec: draining ends a kept-alive idle connection at once, but a new one still gets its first request answered (with Connection: close)', async () => {
+  const kept = new CodecUnderTest({}, true);
+  await kept.send(requestHead('/one', [['Host', 'a']]));
+  kept.conn.drainIdle();
+  await settle();
+  assert.equal(kept.socket.closedByCodec, true, 'served and idle: closed');
+
+  // accepted just before the drain, its request not read yet (a config push replacing the chain it landed on)
+  const fresh = new CodecUnderTest({}, true);
+  fresh.conn.drainIdle();
+  await settle();
+  assert.equal(fresh.socket.closedByCodec, false, 'not reset before its request arrives');
+  await fresh.send(requestHead('/first', [['Host', 'a']]));
+  assert.deepEqual(fresh.statuses(), [200]);
+  assert.match(fresh.socket.output(), /\r\nconnection: close\r\n/i);
+  await settle();
+  assert.equal(fresh.socket.closedByCodec, true, 'closed after that response');
+});

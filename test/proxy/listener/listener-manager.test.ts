@@ -297,3 +297,20 @@ test('updates are serialized; a listener that fails to compile or bind is named 
     assert.equal(await (await fetch(`http://127.0.0.1:${port('b')}/b`)).text(), 'b1 http/1.1 /b');
   });
 });
+
+test('a connection accepted just before its chain is replaced, still sniffing its codec, is served (not reset) by that chain', async () => {
+  await withListeners([listener('sniff', [httpChain('v1')])], async ({ lm, handlers, port }) => {
+    const p = port();
+    // accepted by v1, but no byte sent yet: the AUTO codec has not handed it to the HCM
+    const early = await connectPlain(p);
+    let reset = false;
+    early.once('close', () => (reset = true));
+    await new Promise((r) => setTimeout(r, 20));
+    await lm.update([listener('sniff', [httpChain('v2')])]);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(reset, false, 'not closed before it could send its request');
+    assert.equal(await requestOn(early, '/late'), 'v1 http/1.1 /late');
+    assert.deepEqual(handlers.drained, ['v1']);
+    early.destroy();
+  });
+});

@@ -5,6 +5,7 @@ import { Ctx, Msg, Raw } from '../../../config/reader.js';
 import { headerName, validateRuntimeFraction } from '../../../config/common.js';
 import { validateStringMatcher } from '../../../config/matchers.js';
 import { validateHttpStatus } from '../../../config/http-status.js';
+import { validateMetadataMatcher } from '../../../rbac/validate-matchers.js';
 import { CompiledStringMatcher } from '../../../router/string-matcher.js';
 import { compileHeaderMutation } from '../../../router/header-mutation.js';
 import { GRPC_DEFAULT_TIMEOUT_MS, validateGrpcService } from '../../../ext-authz/grpc-service-config.js';
@@ -120,12 +121,12 @@ export function validateExtAuthz(ctx: Ctx, body: Raw, path: string): ExtAuthzCon
   const m = Msg.open(ctx, body, path, {
     type: `${T}.ExtAuthz`,
     // Left out on purpose (rejected by name, they change what is authorized or what the service sees):
-    // filter_enabled_metadata, decoder_header_mutation_rules, typed_metadata_context_namespaces,
+    // decoder_header_mutation_rules, typed_metadata_context_namespaces,
     // route_metadata_context_namespaces, route_typed_metadata_context_namespaces, bootstrap_metadata_labels_key.
     fields: [
       'grpc_service', 'http_service', 'transport_api_version', 'failure_mode_allow', 'failure_mode_allow_header_add',
       'with_request_body', 'clear_route_cache', 'status_on_error', 'validate_mutations', 'metadata_context_namespaces',
-      'filter_enabled', 'deny_at_disable', 'include_peer_certificate', 'stat_prefix', 'allowed_headers', 'disallowed_headers',
+      'filter_enabled', 'filter_enabled_metadata', 'deny_at_disable', 'include_peer_certificate', 'stat_prefix', 'allowed_headers', 'disallowed_headers',
       'include_tls_session', 'encode_raw_headers', 'enable_dynamic_metadata_ingestion', 'max_denied_response_body_bytes',
       'enforce_response_header_limits',
     ],
@@ -162,6 +163,8 @@ export function validateExtAuthz(ctx: Ctx, body: Raw, path: string): ExtAuthzCon
   if (wb !== undefined) out.with_request_body = wb;
   const fe = m.msg('filter_enabled', (r, p) => validateRuntimeFraction(ctx, r, p));
   if (fe !== undefined) out.filter_enabled = fe;
+  const fem = m.msg('filter_enabled_metadata', (r, p) => validateMetadataMatcher(ctx, r, p));
+  if (fem !== undefined) out.filter_enabled_metadata = fem;
   const dad = m.msg('deny_at_disable', (r, p) => {
     const f = Msg.open(ctx, r, p, { type: 'config.core.v3.RuntimeFeatureFlag', fields: ['default_value', 'runtime_key'] });
     if (f === undefined || !f.require('default_value')) return undefined;

@@ -8,6 +8,8 @@ import type { ActiveStream } from '../../active-stream.js';
 import type { DataStatus, FilterCallbacks, HeadersStatus, HttpFilter, HttpFilterFactory, RequestHead, ResponseHead, TrailersStatus } from '../../filter/api.js';
 import type { HttpFilterContext } from '../../filter/registry.js';
 import { Flag } from '../../local-reply.js';
+import { compileMetadataMatcher } from '../../../rbac/metadata-matcher.js';
+import type { DynamicMetadata } from '../../../rbac/attributes.js';
 import { HeaderKeyMatcher, PARTIAL_BODY_HEADER, checkAttributes, checkHeaderMap } from './check-request.js';
 import { GrpcServiceClient } from './grpc-service.js';
 import { HttpServiceConfig } from './http-service.js';
@@ -49,6 +51,8 @@ class ExtAuthzShared {
   readonly grpc: GrpcServiceClient | undefined;
   readonly allow: HeaderKeyMatcher | undefined;
   readonly deny: HeaderKeyMatcher | undefined;
+  /** filter_enabled_metadata, compiled (its regexes were checked with the config). */
+  readonly enabledByMetadata: ((md: DynamicMetadata | undefined) => boolean) | undefined;
   private nextId = 1;
 
   constructor(
@@ -66,6 +70,7 @@ class ExtAuthzShared {
       this.allow = config.allowed_headers === undefined ? undefined : new HeaderKeyMatcher(config.allowed_headers);
     }
     this.deny = config.disallowed_headers === undefined ? undefined : new HeaderKeyMatcher(config.disallowed_headers);
+    this.enabledByMetadata = config.filter_enabled_metadata === undefined ? undefined : compileMetadataMatcher(config.filter_enabled_metadata, 'filter_enabled_metadata', []);
   }
 
   clusterStatsFor(name: string | undefined): ExtAuthzStats | undefined {
@@ -84,9 +89,9 @@ class ExtAuthzShared {
   }
 
   /** filter_enabled: its default_value fraction (trellis has no runtime layer yet, so runtime_key is not read). */
-  enabled(): boolean {
+  enabled(stream: ActiveStream): boolean {
     const fe = this.config.filter_enabled;
-    return fe === undefined || this.ctx.random() < fe.fraction;
+    return (fe === undefined || this.ctx.random() < fe.fraction) && (this.enabledByMetadata === undefined || this.enabledByMetadata(stream.dynamicMetadata));
   }
 }
 
@@ -124,7 +129,7 @@ class ExtAuthzFilter implements HttpFilter {
     const perRoute = this.cb.perRouteConfig<ExtAuthzPerRoute>();
     const route = perRoute?.['@type'] === EXT_AUTHZ_PER_ROUTE_TYPE ? perRoute : undefined;
     if (route?.disabled === true) return 'continue';
-    if (!shared.enabled()) {
+    if (!shared.enabled(this.cb.stream)) {
       shared.stats.disabled.inc();
       if (config.deny_at_disable?.default_value === true) {
         this.cb.sendLocalReply(config.status_on_error, '', { flag: Flag.UnauthorizedExternalService, details: 'ext_authz_error' });

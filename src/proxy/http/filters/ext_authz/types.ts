@@ -1,6 +1,7 @@
 // HTTP filters: envoy.filters.http.ext_authz config model — the validated ExtAuthz and ExtAuthzPerRoute messages.
 import type { HeaderValueOption, HttpFilterConfig, Millis, RuntimeFractionalPercent, StringMatcher } from '../../../config/types.js';
 import { TYPE_PREFIX } from '../../../config/reader.js';
+import type { MetadataMatcher } from '../../../rbac/types.js';
 import type { GrpcServiceTarget } from '../../../ext-authz/grpc-client.js';
 
 export const EXT_AUTHZ_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.http.ext_authz.v3.ExtAuthz` as const;
@@ -48,6 +49,8 @@ export interface ExtAuthzConfig extends HttpFilterConfig {
   metadata_context_namespaces: string[];
   /** Only default_value is read until trellis has a runtime layer; runtime_key is kept for later. */
   filter_enabled?: RuntimeFractionalPercent;
+  /** Checked only when the request's dynamic metadata matches (Istio's CUSTOM policies set it from an rbac shadow rule). */
+  filter_enabled_metadata?: MetadataMatcher;
   deny_at_disable?: { default_value: boolean; runtime_key: string };
   stat_prefix: string;
   allowed_headers?: StringMatcher[];

@@ -39,7 +39,7 @@ test('ext_authz config: exactly one service; server_uri needs uri, cluster and t
 
 test('ext_authz config: security-relevant Envoy fields trellis lacks are rejected by name', () => {
   const cases: [object, RegExp][] = [
-    [{ ...GRPC, filter_enabled_metadata: { filter: 'x' } }, /^f\.filter_enabled_metadata: filter_enabled_metadata is not supported by trellis$/m],
+    [{ ...GRPC, filter_enabled_metadata: { filter: 'x' } }, /^f\.filter_enabled_metadata\.(path|value): /m],
     [{ ...GRPC, decoder_header_mutation_rules: {} }, /^f\.decoder_header_mutation_rules: .*not supported/m],
     [{ ...GRPC, route_metadata_context_namespaces: ['a'] }, /route_metadata_context_namespaces is not supported/],
     [{ grpc_service: { google_grpc: { target_uri: 'x' } } }, /^f\.grpc_service\.google_grpc: google_grpc is not supported by trellis$/m],

@@ -41,7 +41,7 @@ interface Harness {
   held: Buffer[];
 }
 
-function harness(cfg: ExtAuthzConfig, opts: { random?: number; perRoute?: ExtAuthzPerRoute } = {}): Harness {
+function harness(cfg: ExtAuthzConfig, opts: { random?: number; perRoute?: ExtAuthzPerRoute; metadata?: Record<string, Record<string, unknown>> } = {}): Harness {
   const stats = new FakeStats();
   const ctx: HttpFilterContext = { stats, clusters: NO_CLUSTERS, pools: new PoolManager(() => undefined), random: () => opts.random ?? 0, name: 'envoy.filters.http.ext_authz' };
   const h: Harness = { filter: undefined as unknown as HttpFilter, stats, headers: { 'x-a': '1' }, replies: [], continued: 0, held: [] };
@@ -55,7 +55,7 @@ function harness(cfg: ExtAuthzConfig, opts: { random?: number; perRoute?: ExtAut
     ds: { protocol: 'HTTP/1.1' },
     bytesReceived: 0,
     startTime: Date.now(),
-    dynamicMetadata: undefined,
+    dynamicMetadata: opts.metadata,
     chooseCluster: () => undefined,
     formatContext: () => ({ downstreamRemoteAddress: '10.0.0.2:1', downstreamLocalAddress: '10.0.0.1:80', requestHeaders: h.headers, protocol: 'HTTP/1.1' }),
   };
@@ -118,6 +118,20 @@ test('filter_enabled (default_value) off for this request: continue and count di
   assert.deepEqual(d.replies.map((r) => r.status), [401]);
   const on = harness(config(off), { random: 0.1 });
   assert.equal(on.filter.decodeHeaders!({ method: 'GET', path: '/', authority: 'h', scheme: 'http', headers: on.headers }, true), 'stop', 'enabled: checks');
+});
+
+test('filter_enabled_metadata: checked only when the dynamic metadata matches (how Istio CUSTOM policies pick requests)', () => {
+  const cfg = config({
+    filter_enabled_metadata: { filter: 'envoy.filters.http.rbac', path: [{ key: 'istio_ext_authz_shadow_effective_policy_id' }], value: { string_match: { kind: 'prefix', value: 'istio-ext-authz', ignore_case: false } }, invert: false },
+  });
+  const req = { method: 'GET', path: '/', authority: 'h', scheme: 'http' as const };
+  const none = harness(cfg);
+  assert.equal(none.filter.decodeHeaders!({ ...req, headers: none.headers }, true), 'continue', 'no metadata: not checked');
+  assert.equal(none.stats.get('ext_authz.disabled'), 1);
+  const other = harness(cfg, { metadata: { 'envoy.filters.http.rbac': { istio_ext_authz_shadow_effective_policy_id: 'ns[x]-policy[y]' } } });
+  assert.equal(other.filter.decodeHeaders!({ ...req, headers: other.headers }, true), 'continue');
+  const hit = harness(cfg, { metadata: { 'envoy.filters.http.rbac': { istio_ext_authz_shadow_effective_policy_id: 'istio-ext-authz-ns[x]-policy[y]-rule[0]' } } });
+  assert.equal(hit.filter.decodeHeaders!({ ...req, headers: hit.headers }, true), 'stop', 'matched: checked (and fails closed here: no cluster)');
 });
 
 test('ExtAuthzPerRoute disabled: continue without a check or stats', () => {

@@ -1,0 +1,62 @@
+// Translate stage: puts a proxy's security filters into a finished listener — before the router of every HCM and before
+// tcp_proxy on every TCP chain — so sidecar and gateway builders each make one call, whatever chains they built.
+import type { ProxyNode, Snapshot } from '../model/types.js';
+import type { Json, JsonValue } from './generator.js';
+import { HCM_FILTER, TCP_PROXY_FILTER } from './hcm.js';
+import { ROUTER_FILTER } from './generator.js';
+import { type AuthzSite, httpSecurityFilters, networkSecurityFilters } from './authz-filters.js';
+
+function isJson(v: JsonValue | undefined): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function secureHcm(hcm: Json, http: Json[], trustedHops: number | undefined): Json {
+  const filters = Array.isArray(hcm.http_filters) ? hcm.http_filters.filter(isJson) : [];
+  const router = filters.findIndex((f) => f.name === ROUTER_FILTER);
+  const at = router >= 0 ? router : filters.length;
+  const out: Json = { ...hcm, http_filters: [...filters.slice(0, at), ...structuredClone(http), ...filters.slice(at)] };
+  if (trustedHops !== undefined && trustedHops > 0) out.xff_num_trusted_hops = trustedHops;
+  return out;
+}
+
+function secureChain(chain: Json, http: () => Json[], tcp: () => Json[], trustedHops: number | undefined): Json {
+  if (!Array.isArray(chain.filters)) return chain;
+  const out: Json[] = [];
+  for (const f of chain.filters) {
+    if (!isJson(f)) continue;
+    if (f.name === HCM_FILTER && isJson(f.typed_config)) {
+      const h = http();
+      out.push(h.length === 0 && trustedHops === undefined ? f : { ...f, typed_config: secureHcm(f.typed_config, h, trustedHops) });
+    } else {
+      if (f.name === TCP_PROXY_FILTER) out.push(...structuredClone(tcp()));
+      out.push(f);
+    }
+  }
+  return { ...chain, filters: out };
+}
+
+/**
+ * The listener with the proxy's jwt_authn / ext_authz / rbac filters added. `site` says whether ports are decided here
+ * (a sidecar's inbound listener serves one port) or per connection (gateways). Gateways also get the mesh config's
+ * numTrustedProxies as xff_num_trusted_hops, which remote.ip and remoteIpBlocks read.
+ */
+export function secureListener(listener: Json, proxy: ProxyNode, snap: Snapshot, ports?: ReadonlySet<number>): Json {
+  let httpF: Json[] | undefined;
+  let tcpF: Json[] | undefined;
+  const http = (): Json[] => (httpF ??= httpSecurityFilters(proxy, snap, site(false)));
+  const tcp = (): Json[] => (tcpF ??= networkSecurityFilters(proxy, snap, site(true)));
+  function site(isTcp: boolean): AuthzSite {
+    return ports !== undefined ? { tcp: isTcp, ports } : { tcp: isTcp };
+  }
+  const hops = proxy.type === 'router' ? snap.mesh.numTrustedProxies : undefined;
+  const out: Json = { ...listener };
+  if (Array.isArray(listener.filter_chains)) out.filter_chains = listener.filter_chains.filter(isJson).map((c) => secureChain(c, http, tcp, hops));
+  if (isJson(listener.default_filter_chain)) out.default_filter_chain = secureChain(listener.default_filter_chain, http, tcp, hops);
+  return out;
+}
+
+/** A sidecar's inbound listener: it carries one workload port, its service port (reached at the app port). */
+export function secureInbound(listener: Json, proxy: ProxyNode, snap: Snapshot): Json {
+  const ports = new Set([proxy.servicePort, proxy.appPort].filter((p): p is number => p !== undefined));
+  return secureListener(listener, proxy, snap, ports);
+}
