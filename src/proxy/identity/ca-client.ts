@@ -1,7 +1,7 @@
 // Workload identity: asks the mesh CA (CreateCertificate on the control plane's TLS port) to sign a CSR, proving who we are.
 import { CREATE_CERTIFICATE_PATH, decodeCertificateResponse, encodeCertificateRequest, type CertificateRequest, type CertificateResponse } from '../../xds/ca-service.js';
 import { connectH2, unaryCall, type GrpcMethod } from '../xds/grpc-call.js';
-import { callMetadata, connectTls, type XdsCredentials } from '../xds/xds-credentials.js';
+import { connectParams, type XdsCredentials } from '../xds/xds-credentials.js';
 
 const CREATE_CERTIFICATE: GrpcMethod<CertificateRequest, CertificateResponse> = {
   path: CREATE_CERTIFICATE_PATH,
@@ -11,9 +11,10 @@ const CREATE_CERTIFICATE: GrpcMethod<CertificateRequest, CertificateResponse> = 
 
 /** The chain the CA answers (leaf, intermediates, roots), from `target` over a fresh TLS session closed afterwards. */
 export async function requestCertificate(target: string, creds: XdsCredentials, csrPem: string, ttlS: number, connectTimeoutMs = 5000): Promise<string[]> {
-  const session = await connectH2(target, { connectTimeoutMs, tls: connectTls(creds) });
+  const { tls, metadata } = connectParams(creds);
+  const session = await connectH2(target, { connectTimeoutMs, ...(tls !== undefined ? { tls } : {}) });
   try {
-    const res = await unaryCall(session, CREATE_CERTIFICATE, { csr: csrPem, validityDurationS: ttlS }, callMetadata(creds));
+    const res = await unaryCall(session, CREATE_CERTIFICATE, { csr: csrPem, validityDurationS: ttlS }, metadata);
     return res.certChain;
   } finally {
     session.close();

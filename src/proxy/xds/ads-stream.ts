@@ -2,7 +2,7 @@
 import type http2 from 'node:http2';
 import { connectH2, startBidiCall, type BidiCall, type GrpcMethod } from './grpc-call.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
-import { callMetadata, connectTls, type XdsCredentials } from './xds-credentials.js';
+import { connectParams, type XdsCredentials } from './xds-credentials.js';
 
 export interface AdsStreamHandlers<Res> {
   /** A new stream is open: send the subscriptions (the first request carries the node). */
@@ -73,12 +73,12 @@ export class AdsStream<Req, Res> {
     const targets = this.opts.targets;
     const target = targets[this.attempt++ % targets.length]!;
     const attempt = this.attempt;
-    const creds = this.opts.credentials;
-    connectH2(target, { connectTimeoutMs: this.opts.connectTimeoutMs ?? 5000, ...(creds !== undefined ? { tls: connectTls(creds) } : {}) }).then(
+    const { tls, metadata } = connectParams(this.opts.credentials);
+    connectH2(target, { connectTimeoutMs: this.opts.connectTimeoutMs ?? 5000, ...(tls !== undefined ? { tls } : {}) }).then(
       (session) => {
         if (this.closed || this.attempt !== attempt) return session.destroy();
         this.session = session;
-        this.openStream(session, target);
+        this.openStream(session, target, metadata);
       },
       (err: Error) => {
         if (this.closed || this.attempt !== attempt) return;
@@ -87,7 +87,7 @@ export class AdsStream<Req, Res> {
     );
   }
 
-  private openStream(session: http2.ClientHttp2Session, target: string): void {
+  private openStream(session: http2.ClientHttp2Session, target: string, metadata: Record<string, string>): void {
     let ended = false;
     const end = (why: string): void => {
       if (ended || this.call !== call) return;
@@ -102,7 +102,7 @@ export class AdsStream<Req, Res> {
       },
       onEnd: () => end(`stream to ${target} closed by the control plane`),
       onError: (reason) => end(`stream to ${target} failed: ${reason}`),
-    }, callMetadata(this.opts.credentials));
+    }, metadata);
     this.call = call;
     this.open = true;
     this.handlers.onOpen();

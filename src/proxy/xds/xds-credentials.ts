@@ -40,14 +40,14 @@ function clientCert(c: XdsCredentials): KeyPair | undefined {
   return c.workloadCert?.() ?? c.staticCert;
 }
 
-/** TLS for the next connection: with the current client certificate when there is one. */
-export function connectTls(c: XdsCredentials): TlsConnect {
+/**
+ * TLS and call metadata for one connection, from one look at the certificate: the token goes only when no
+ * certificate does (it is a bearer secret: sent no more than needed). Deciding both at once matters: a certificate
+ * arriving between the handshake and the call would otherwise leave the call with neither proof.
+ */
+export function connectParams(c: XdsCredentials | undefined): { tls?: TlsConnect; metadata: Record<string, string> } {
+  if (c === undefined) return { metadata: {} };
   const kp = clientCert(c);
-  return { ca: c.ca, ...(c.servername !== undefined ? { servername: c.servername } : {}), ...(kp !== undefined ? { cert: kp.cert, key: kp.key } : {}) };
-}
-
-/** Call metadata: the token only while no certificate speaks for us (it is a bearer secret: sent no more than needed). */
-export function callMetadata(c: XdsCredentials | undefined): Record<string, string> {
-  if (c === undefined || c.token === undefined || clientCert(c) !== undefined) return {};
-  return { authorization: `Bearer ${c.token}` };
+  const tls: TlsConnect = { ca: c.ca, ...(c.servername !== undefined ? { servername: c.servername } : {}), ...(kp !== undefined ? { cert: kp.cert, key: kp.key } : {}) };
+  return { tls, metadata: kp === undefined && c.token !== undefined ? { authorization: `Bearer ${c.token}` } : {} };
 }
