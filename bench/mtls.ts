@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { cpuSecondsOf, startTrellis, type Child } from './child-process.js';
+import { httpCall } from './http-call.js';
 import { rateLoad, type RateLoadResult } from './rate-load.js';
 import { createCsr } from '../src/common/pki/csr.js';
 import { requestCertificate } from '../src/proxy/identity/ca-client.js';
@@ -74,19 +75,6 @@ interface Round {
   load: RateLoadResult;
   /** CPU seconds of both sidecars during the round, per 1000 requests. */
   cpuPer1000: number;
-}
-
-function httpCall(port: number, method: string, p: string, headers: http.OutgoingHttpHeaders, body?: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path: p, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { cpuSecondsOf, rssOf, startTrellis, type Child, type Rss } from './child-process.js';
+import { httpCall } from './http-call.js';
 import { rateLoad, type RateLoadResult } from './rate-load.js';
 import { staticBootstrap } from './static-bootstrap.js';
 
@@ -77,19 +78,6 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 function listen(server: http.Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
-}
-
-function httpCall(port: number, method: string, p: string, headers: http.OutgoingHttpHeaders, body?: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path: p, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 function serviceEntry(backendPort: number): string {
