@@ -72,9 +72,17 @@ spec:
 
 interface Round {
   mode: 'plaintext' | 'mtls';
+  /** Upstream connections the client sidecar opened to echo during the round (a pooled path opens ~none). */
+  connectionsOpened: number;
   load: RateLoadResult;
   /** CPU seconds of both sidecars during the round, per 1000 requests. */
   cpuPer1000: number;
+}
+
+/** The client sidecar's upstream connections to echo so far (Envoy's upstream_cx_total). */
+async function connectionsTotal(adminPort: number): Promise<number> {
+  const r = await httpCall(adminPort, 'GET', '/stats?filter=echo.*upstream_cx_total', {});
+  return [...r.body.matchAll(/upstream_cx_total: (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
@@ -105,14 +113,15 @@ async function main(): Promise<void> {
       const r = await httpCall(httpPort, 'POST', '/api/v1/tokens', admin, JSON.stringify({ namespace: 'bench', serviceAccount: sa }));
       return (JSON.parse(r.body) as { token: string }).token;
     };
-    const sidecar = async (name: string, extra: string[]): Promise<{ child: Child; outbound: number; inbound?: number }> => {
+    const sidecar = async (name: string, extra: string[]): Promise<{ child: Child; outbound: number; admin: number; inbound?: number }> => {
       const tokenFile = path.join(dataDir, `${name}.token`);
       fs.writeFileSync(tokenFile, await tokenFor(name), { mode: 0o600 });
       const child = startTrellis(name, ['proxy', '--control-plane', `127.0.0.1:${xdsPort}`, '--ca-root', rootFile, '--token-file', tokenFile, '--namespace', 'bench', '--service-account', name, '--service', name, '--labels', `app=${name}`, '--service-port', '8080', '--outbound-port', '0', '--inbound-port', '0', '--admin-port', '0', ...extra]);
       children.push(child);
       const outbound = Number(await child.waitFor(/^listener outbound listening on [\d.]+:(\d+)$/m, 15_000));
+      const adminPort = Number(await child.waitFor(/^admin listening on [\d.]+:(\d+)$/m, 15_000));
       const inbound = extra.includes('--app-port') ? Number(await child.waitFor(/^listener inbound listening on [\d.]+:(\d+)$/m, 15_000)) : undefined;
-      return { child, outbound, ...(inbound !== undefined ? { inbound } : {}) };
+      return { child, outbound, admin: adminPort, ...(inbound !== undefined ? { inbound } : {}) };
     };
     await apply(SERVICE);
     const server = await sidecar('echo', ['--app-port', String(appPort)]);
@@ -138,11 +147,15 @@ async function main(): Promise<void> {
         }
         await new Promise((res) => setTimeout(res, 1000)); // the push, then pools re-made with the new transport
         await serving();
+        // warm the pool (its connections are made, and their handshakes paid, before the measured round): a pooled path
+        await rateLoad({ rate: o.rate, durationS: 1, conns: o.conns, port: client.outbound, host });
+        const cx0 = await connectionsTotal(client.admin);
         const cpu0 = cpuSecondsOf(server.child.pid) + cpuSecondsOf(client.child.pid);
         const load = await rateLoad({ rate: o.rate, durationS: o.durationS, conns: o.conns, port: client.outbound, host });
         const cpu = cpuSecondsOf(server.child.pid) + cpuSecondsOf(client.child.pid) - cpu0;
-        rounds.push({ mode, load, cpuPer1000: (cpu / Math.max(1, load.ok)) * 1000 });
-        process.stdout.write(`round ${i + 1} ${mode.padEnd(9)} ${load.achievedRps.toFixed(0)} req/s, p99 ${load.p99Ms.toFixed(2)} ms, ${load.errors} errors, CPU ${((cpu / Math.max(1, load.ok)) * 1000).toFixed(3)} s per 1000 req\n`);
+        const connectionsOpened = (await connectionsTotal(client.admin)) - cx0;
+        rounds.push({ mode, connectionsOpened, load, cpuPer1000: (cpu / Math.max(1, load.ok)) * 1000 });
+        process.stdout.write(`round ${i + 1} ${mode.padEnd(9)} ${load.achievedRps.toFixed(0)} req/s, p99 ${load.p99Ms.toFixed(2)} ms, ${load.errors} errors, CPU ${((cpu / Math.max(1, load.ok)) * 1000).toFixed(3)} s per 1000 req, ${connectionsOpened} upstream connections opened\n`);
       }
     }
 
@@ -180,7 +193,7 @@ async function main(): Promise<void> {
       mtls: { p99Ms: median(mtls.map((r) => r.load.p99Ms)), cpuPer1000: median(mtls.map((r) => r.cpuPer1000)), errors: mtls.reduce((n, r) => n + r.load.errors, 0) },
       handshakesPerS: handshakeRate,
       handshakeFailures: failures,
-      rawRounds: rounds.map((r) => ({ mode: r.mode, p99Ms: r.load.p99Ms, achievedRps: r.load.achievedRps, errors: r.load.errors, cpuPer1000: r.cpuPer1000 })),
+      rawRounds: rounds.map((r) => ({ mode: r.mode, connectionsOpened: r.connectionsOpened, p99Ms: r.load.p99Ms, achievedRps: r.load.achievedRps, errors: r.load.errors, cpuPer1000: r.cpuPer1000 })),
     };
     const f = (v: number, d = 2): string => v.toFixed(d);
     process.stdout.write(
