@@ -36,6 +36,17 @@ export function xfccElement(tls: NonNullable<ConnTls>, der: Buffer, d: XfccOptio
   return parts.join(';');
 }
 
+/** The element is the same for every request of a connection: made once per connection and HCM (hashing is not per request). */
+const elements = new WeakMap<NonNullable<ConnTls>, WeakMap<XfccOptions['details'], string>>();
+
+function connectionElement(tls: NonNullable<ConnTls>, der: Buffer, d: XfccOptions['details']): string {
+  let byDetails = elements.get(tls);
+  if (byDetails === undefined) elements.set(tls, (byDetails = new WeakMap()));
+  let el = byDetails.get(d);
+  if (el === undefined) byDetails.set(d, (el = xfccElement(tls, der, d)));
+  return el;
+}
+
 /** Applies the mode to the request's headers: a header from a client without a verified certificate never passes. */
 export function applyXfcc(headers: HeaderMap, tls: ConnTls, o: XfccOptions): void {
   const der = tls?.peerCertificate;
@@ -53,12 +64,12 @@ export function applyXfcc(headers: HeaderMap, tls: ConnTls, o: XfccOptions): voi
     case 'APPEND_FORWARD': {
       const cur = headers[XFCC];
       const prev = cur === undefined ? '' : Array.isArray(cur) ? cur.join(',') : cur;
-      const el = xfccElement(tls!, der, o.details);
+      const el = connectionElement(tls!, der, o.details);
       headers[XFCC] = prev === '' ? el : `${prev},${el}`;
       return;
     }
     case 'SANITIZE_SET':
-      headers[XFCC] = xfccElement(tls!, der, o.details);
+      headers[XFCC] = connectionElement(tls!, der, o.details);
       return;
   }
 }
