@@ -6,7 +6,7 @@ import { CsrError, DEFAULT_SVID_TTL_MS, type CertificateAuthority } from './auth
 import { pemBlocks } from './material.js';
 
 /** Istio's MAX_WORKLOAD_CERT_TTL default: a proxy may ask for a shorter lifetime, never a longer one than this. */
-export const MAX_SVID_TTL_MS = 90 * 24 * 3600 * 1000;
+const MAX_SVID_TTL_MS = 90 * 24 * 3600 * 1000;
 
 const SERVICE: grpc.ServiceDefinition = {
   CreateCertificate: {
@@ -21,7 +21,7 @@ const SERVICE: grpc.ServiceDefinition = {
 };
 
 /** The lifetime to issue: the CA's default when none is asked, capped at MAX_SVID_TTL_MS. */
-export function svidTtlMs(requestedS: number, defaultMs = DEFAULT_SVID_TTL_MS): number {
+function svidTtlMs(requestedS: number, defaultMs = DEFAULT_SVID_TTL_MS): number {
   return requestedS > 0 ? Math.min(requestedS * 1000, MAX_SVID_TTL_MS) : defaultMs;
 }
 

@@ -26,7 +26,7 @@ export const WORKLOAD_CERT_SECRET = 'default';
 /** Istio's name for the mesh trust bundle (validation context), served from the CA's roots. */
 export const ROOT_CA_SECRET = 'ROOTCA';
 
-export function rootCaSecret(snap: Snapshot): XdsResource | undefined {
+function rootCaSecret(snap: Snapshot): XdsResource | undefined {
   if (snap.trustBundlePem === '') return undefined;
   return { name: ROOT_CA_SECRET, resource: { '@type': SECRET_TYPE, name: ROOT_CA_SECRET, validation_context: { trusted_ca: { inline_string: snap.trustBundlePem } } } };
 }

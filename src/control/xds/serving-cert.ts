@@ -8,10 +8,10 @@ type CaListener = grpc.experimental.CaCertificateUpdateListener;
 type IdentityListener = grpc.experimental.IdentityCertificateUpdateListener;
 
 /** The control plane's own identity in the mesh (Istio's istiod runs as istio-system/istiod). */
-export const CONTROL_PLANE_IDENTITY = { namespace: 'istio-system', serviceAccount: 'istiod' };
+const CONTROL_PLANE_IDENTITY = { namespace: 'istio-system', serviceAccount: 'istiod' };
 
 /** Names a client may dial this host by: the bound address, loopback, the host name, and every interface for a wildcard bind. */
-export function servingNames(host: string): { dns: string[]; ips: string[] } {
+function servingNames(host: string): { dns: string[]; ips: string[] } {
   const dns = new Set<string>(['localhost', os.hostname()]);
   const ips = new Set<string>(['127.0.0.1', '::1']);
   if (host === '0.0.0.0' || host === '::') {
