@@ -9,6 +9,8 @@ import { createCsr } from '../../../src/common/pki/csr.js';
 import { createMemoryStore } from '../../../src/control/store/index.js';
 import { startControlPlane, type ControlPlane } from '../../../src/control/server.js';
 import { requestCertificate } from '../../../src/proxy/identity/ca-client.js';
+import { connectH2, unaryCall, type GrpcMethod } from '../../../src/proxy/xds/grpc-call.js';
+import { CREATE_CERTIFICATE_PATH, MAX_CA_MESSAGE_BYTES } from '../../../src/xds/ca-service.js';
 import { AdsStream } from '../../../src/proxy/xds/ads-stream.js';
 import { adsMethods } from '../../../src/proxy/xds/ads-methods.js';
 import type { XdsCredentials } from '../../../src/proxy/xds/xds-credentials.js';
@@ -123,6 +125,29 @@ describe('authenticated xDS (--xds-tls-port)', () => {
       const c = creds({ staticCert: { cert: issued.certChainPem, key: keyPem } });
       assert.match((await adsOnce(c, node('default', 'reviews'))).closed ?? '', /UNAUTHENTICATED/, what);
     }
+  });
+
+  it('hostile CreateCertificate requests get a clear error and the control plane keeps serving', async () => {
+    const t = await token('default', 'reviews');
+    await assert.rejects(requestCertificate(target, creds({ token: t }), 'not a CSR', 0), /INVALID_ARGUMENT: the CSR does not parse/);
+    const { csrPem } = await createCsr();
+    // one byte of the signature flipped: the CSR parses but does not prove possession of its key
+    const der = Buffer.from(csrPem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
+    der[der.length - 5] ^= 0xff;
+    const tampered = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
+    await assert.rejects(requestCertificate(target, creds({ token: t }), tampered, 0), /INVALID_ARGUMENT/);
+    // bytes that are no IstioCertificateRequest at all, and one far over the size bound
+    const session = await connectH2(target, { connectTimeoutMs: 5000, tls: { ca: cp.ca.rootsPem() } });
+    try {
+      for (const bytes of [Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f]), Buffer.alloc(MAX_CA_MESSAGE_BYTES + 10, 0x0a)]) {
+        const raw: GrpcMethod<Buffer, unknown> = { path: CREATE_CERTIFICATE_PATH, serialize: (b) => b, deserialize: (b) => b };
+        await assert.rejects(unaryCall(session, raw, bytes, { authorization: `Bearer ${t}` }), /INTERNAL|INVALID_ARGUMENT|RESOURCE_EXHAUSTED/);
+      }
+    } finally {
+      session.close();
+    }
+    const { csrPem: good } = await createCsr();
+    assert.equal((await requestCertificate(target, creds({ token: t }), good, 0)).length >= 2, true, 'still issuing');
   });
 
   it('a client that does not trust the mesh root does not talk to the control plane', async () => {
