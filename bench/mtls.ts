@@ -116,7 +116,7 @@ async function main(): Promise<void> {
     const sidecar = async (name: string, extra: string[]): Promise<{ child: Child; outbound: number; admin: number; inbound?: number }> => {
       const tokenFile = path.join(dataDir, `${name}.token`);
       fs.writeFileSync(tokenFile, await tokenFor(name), { mode: 0o600 });
-      const child = startTrellis(name, ['proxy', '--control-plane', `127.0.0.1:${xdsPort}`, '--ca-root', rootFile, '--token-file', tokenFile, '--namespace', 'bench', '--service-account', name, '--service', name, '--labels', `app=${name}`, '--service-port', '8080', '--outbound-port', '0', '--inbound-port', '0', '--admin-port', '0', ...extra]);
+      const child = startTrellis(name, ['proxy', '--control-plane', `127.0.0.1:${xdsPort}`, '--ca-root', rootFile, '--token-file', tokenFile, '--namespace', 'bench', '--service-account', name, '--service', name, '--labels', `app=${name}`, '--service-port', '8080', '--outbound-port', '0', '--inbound-port', '0', '--admin-port', '0', '--prometheus-port', '0', ...extra]);
       children.push(child);
       const outbound = Number(await child.waitFor(/^listener outbound listening on [\d.]+:(\d+)$/m, 15_000));
       const adminPort = Number(await child.waitFor(/^admin listening on [\d.]+:(\d+)$/m, 15_000));

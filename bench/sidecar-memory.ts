@@ -141,7 +141,7 @@ async function main(): Promise<void> {
     const staticPort = Number(await staticProxy.waitFor(/^listener bench listening on [\d.]+:(\d+)$/m, 15_000));
     const staticAdmin = Number(await staticProxy.waitFor(/^admin listening on [\d.]+:(\d+)$/m, 15_000));
     const sidecarArgs = ['proxy', '--control-plane', `127.0.0.1:${xdsPort}`, '--ca-root', rootFile, '--token-file', tokenFile, '--service', 'bench-client', '--labels', 'app=bench-client'];
-    sidecarArgs.push('--service-port', '9080', '--outbound-port', '0', '--inbound-port', '0', '--admin-port', '0', '--xds-api', o.xdsApi);
+    sidecarArgs.push('--service-port', '9080', '--outbound-port', '0', '--inbound-port', '0', '--admin-port', '0', '--prometheus-port', '0', '--xds-api', o.xdsApi);
     const sidecar = startTrellis('sidecar', sidecarArgs);
     children.push(sidecar);
     const outboundPort = Number(await sidecar.waitFor(/^listener outbound listening on [\d.]+:(\d+)$/m, 15_000));

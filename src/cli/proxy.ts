@@ -55,6 +55,8 @@ function proxyOptions(cmd: Command, withProxyType: boolean): Command {
     .option('--service-account <sa>', 'with --control-plane: the workload service account (env SERVICE_ACCOUNT; default "default")')
     .option('--ca-root <file>', 'with --control-plane: the mesh root(s) (`trellis ca root`); the control plane is reached over TLS and must chain to them')
     .option('--token-file <file>', 'with --control-plane: a token from `trellis token create` proving this workload\'s identity (env TRELLIS_TOKEN)')
+    .option('--workload <name>', 'with --control-plane: the workload (deployment) this instance belongs to, for metrics and the graph (env TRELLIS_WORKLOAD; default <app>-<version> from --labels)')
+    .option('--prometheus-port <port>', 'with --control-plane: where Istio\'s metrics are served (/stats/prometheus, all interfaces; 0 = pick a free port)', '15090')
     .option('--xds-api <api>', 'with --control-plane: delta (incremental xDS, with VHDS) | sotw (state of the world)', 'delta');
   if (withProxyType) cmd.option('--proxy-type <type>', 'with --control-plane: sidecar | router', 'sidecar');
   return cmd;

@@ -104,7 +104,7 @@ export async function startSidecar(
   const cp = opts.insecure === true ? insecureArgs(control) : await meshCredentialArgs(control, ns, opts.serviceAccount ?? 'default');
   const args = [CLI, 'proxy', ...cp, '--service', opts.service, '--namespace', ns, '--labels', opts.labels, '--service-port', String(opts.servicePort)];
   if (opts.appPort !== undefined) args.push('--app-port', String(opts.appPort));
-  args.push('--outbound-port', '0', '--inbound-port', '0', '--admin-port', '0');
+  args.push('--outbound-port', '0', '--inbound-port', '0', '--admin-port', '0', '--prometheus-port', '0');
   args.push(...(opts.extraArgs ?? []));
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -144,7 +144,7 @@ export interface Gateway {
 export async function startGateway(control: Control, opts: { labels: string; namespace?: string; serviceAccount?: string }): Promise<Gateway> {
   const ns = opts.namespace ?? 'default';
   const cp = await meshCredentialArgs(control, ns, opts.serviceAccount ?? 'default');
-  const args = [CLI, 'gateway', ...cp, '--namespace', ns, '--labels', opts.labels, '--admin-port', '0'];
+  const args = [CLI, 'gateway', ...cp, '--namespace', ns, '--labels', opts.labels, '--admin-port', '0', '--prometheus-port', '0'];
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));

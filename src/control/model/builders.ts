@@ -78,6 +78,7 @@ export function proxyNode(extra: Partial<ProxyNode> = {}): ProxyNode {
     serviceAccount: 'default',
     outboundPort: DEFAULT_OUTBOUND_PORT,
     inboundPort: DEFAULT_INBOUND_PORT,
+    workloadName: 'app',
     ...extra,
   };
 }

@@ -15,6 +15,10 @@ export const META = {
   TRELLIS_OUTBOUND_PORT: 'TRELLIS_OUTBOUND_PORT',
   TRELLIS_INBOUND_PORT: 'TRELLIS_INBOUND_PORT',
   TRELLIS_ADMIN_PORT: 'TRELLIS_ADMIN_PORT',
+  /** Where the proxy serves Istio's metrics (/stats/prometheus; Istio's 15090). */
+  TRELLIS_PROMETHEUS_PORT: 'TRELLIS_PROMETHEUS_PORT',
+  /** Istio's workload (deployment) name. */
+  WORKLOAD_NAME: 'WORKLOAD_NAME',
   /** 'sidecar' | 'router' | 'proxyless'. */
   PROXY_TYPE: 'PROXY_TYPE',
   /** Istio marks proxyless gRPC bootstraps with GENERATOR: grpc. */
@@ -75,6 +79,12 @@ export function parseIstioNodeId(id: string): { type?: string; ip?: string; name
   return { type, ip, name: dot > 0 ? podNs.slice(0, dot) : podNs, namespace: namespace === '' ? undefined : namespace };
 }
 
+/** A node that names no workload: its app/version labels, else its service, else the pod-name part of its id. */
+function defaultWorkload(l: Record<string, string>, service: string | undefined, idName: string | undefined): string {
+  const app = l.app ?? service ?? idName ?? 'unknown';
+  return l.version ? `${app}-${l.version}` : app;
+}
+
 function proxyType(meta: Readonly<Record<string, unknown>>, idType: string | undefined, userAgent: string | undefined): ProxyType {
   const t = str(meta[META.PROXY_TYPE])?.toLowerCase();
   if (t === 'sidecar' || t === 'router' || t === 'proxyless') return t;
@@ -98,6 +108,7 @@ export function proxyNodeFromNode(node: NodeInfo): ProxyNode {
     serviceAccount: str(meta[META.SERVICE_ACCOUNT]) ?? '',
     outboundPort: port(meta[META.TRELLIS_OUTBOUND_PORT]) ?? DEFAULT_OUTBOUND_PORT,
     inboundPort: port(meta[META.TRELLIS_INBOUND_PORT]) ?? DEFAULT_INBOUND_PORT,
+    workloadName: str(meta[META.WORKLOAD_NAME]) || defaultWorkload(labels(meta[META.LABELS]), str(meta[META.TRELLIS_SERVICE]), fromId.name),
   };
   const svc = str(meta[META.TRELLIS_SERVICE]);
   if (svc !== undefined && svc !== '') out.serviceName = svc;
@@ -107,6 +118,8 @@ export function proxyNodeFromNode(node: NodeInfo): ProxyNode {
   if (ap !== undefined) out.appPort = ap;
   const admin = port(meta[META.TRELLIS_ADMIN_PORT]);
   if (admin !== undefined) out.adminPort = admin;
+  const prom = port(meta[META.TRELLIS_PROMETHEUS_PORT]);
+  if (prom !== undefined) out.prometheusPort = prom;
   const l = node.locality;
   if (l !== undefined && (l.region || l.zone || l.sub_zone)) {
     const loc: Locality = { region: l.region ?? '', zone: l.zone ?? '', subzone: l.sub_zone ?? '' };

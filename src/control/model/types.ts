@@ -166,6 +166,10 @@ export interface ProxyNode {
   inboundPort: number;
   /** The proxy's admin port when it said (TRELLIS_ADMIN_PORT): egress listeners must not take it. */
   adminPort?: number;
+  /** Istio's workload (deployment) name: WORKLOAD_NAME, else `<app>-<version>` from the labels. */
+  workloadName: string;
+  /** Where the proxy serves Istio's metrics (TRELLIS_PROMETHEUS_PORT), on `ip`. */
+  prometheusPort?: number;
   locality?: Locality;
   /** Delta xDS stream: the sidecar's `outbound` virtual hosts travel by VHDS (one resource each), not inline in RDS. */
   vhds?: boolean;

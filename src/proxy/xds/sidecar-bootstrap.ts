@@ -21,6 +21,16 @@ export interface SidecarFlags {
   xdsApi?: string;
   /** PEM file of the mesh root(s): the control plane is reached over TLS and its certificate must chain to them. */
   caRoot?: string;
+  /** The workload (Istio's deployment name) this instance belongs to; default `<app>-<version>` from the labels. */
+  workload?: string;
+  /** Where Istio's metrics are served (/stats/prometheus), default 15090; 0 = pick a free port. */
+  prometheusPort?: string;
+}
+
+/** Istio's workload name when none is given: the app (or service) label, then the version, as bookinfo's deployments are named. */
+export function defaultWorkloadName(labels: Readonly<Record<string, string>>, service: string | undefined, fallback: string): string {
+  const app = labels.app ?? service ?? fallback;
+  return labels.version !== undefined && labels.version !== '' ? `${app}-${labels.version}` : app;
 }
 
 /** The static cluster the ADS stream goes through, as Istio's bootstrap names it. */
@@ -100,11 +110,13 @@ export async function sidecarBootstrap(f: SidecarFlags, env: NodeJS.ProcessEnv =
   let outbound = portFlag('outbound-port', f.outboundPort, 15001, errors);
   let inbound = portFlag('inbound-port', f.inboundPort, 15006, errors);
   const admin = portFlag('admin-port', f.adminPort, 15000, errors);
+  let prometheus = portFlag('prometheus-port', f.prometheusPort, 15090, errors);
   const api = (f.xdsApi ?? 'delta').toLowerCase();
   if (api !== 'sotw' && api !== 'delta') errors.push(`--xds-api must be sotw or delta, got "${f.xdsApi}"`);
   if (errors.length > 0 || cp === undefined) return { ok: false, errors: errors.map((message) => ({ path: 'flags', message })) };
   if (outbound === 0) outbound = await freePort('127.0.0.1');
   if (inbound === 0) inbound = await freePort('0.0.0.0');
+  if (prometheus === 0) prometheus = await freePort('0.0.0.0');
 
   const ip = env.INSTANCE_IP ?? '127.0.0.1';
   const name = service ?? (type === 'router' ? 'gateway' : 'proxy');
@@ -118,6 +130,8 @@ export async function sidecarBootstrap(f: SidecarFlags, env: NodeJS.ProcessEnv =
     TRELLIS_OUTBOUND_PORT: String(outbound),
     TRELLIS_INBOUND_PORT: String(inbound),
     PROXY_TYPE: type,
+    WORKLOAD_NAME: f.workload ?? env.TRELLIS_WORKLOAD ?? defaultWorkloadName(labels, service, name),
+    TRELLIS_PROMETHEUS_PORT: String(prometheus),
   };
   if (service !== undefined) metadata.TRELLIS_SERVICE = service;
   if (servicePort !== undefined) metadata.TRELLIS_SERVICE_PORT = String(servicePort);

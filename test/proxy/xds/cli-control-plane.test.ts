@@ -71,7 +71,7 @@ describe('trellis proxy --control-plane', () => {
     ads.set(ROUTE_TYPE, [routes('outbound', 'outbound|9080||ratings.shop.svc.cluster.local'), routes('inbound|9080', 'inbound|9080||')]);
     const args = [
       CLI, 'proxy', '--control-plane', `127.0.0.1:${ads.port}`, '--service', 'reviews', '--namespace', 'shop', '--labels', 'app=reviews,version=v1',
-      '--service-port', '9080', '--app-port', String(app.port), '--outbound-port', '0', '--inbound-port', '0', '--admin-port', '0',
+      '--service-port', '9080', '--app-port', String(app.port), '--outbound-port', '0', '--inbound-port', '0', '--admin-port', '0', '--prometheus-port', '0',
       '--xds-api', 'sotw', // the fake control plane speaks SotW (delta is the default: delta-ads-client.test.ts, e2e/delta-xds.test.ts)
     ];
     proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
