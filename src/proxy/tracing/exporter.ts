@@ -1,0 +1,153 @@
+// Tracing: batches finished spans per collector and posts them through the proxy's own cluster manager.
+// The queue is bounded (spans past the cap are dropped and counted); it flushes every flush_interval_ms,
+// as soon as min_flush_spans are queued, and once more on shutdown.
+import type { ClusterManager } from '../upstream/types.js';
+import type { PoolManager } from '../upstream/pool/pool-manager.js';
+import type { RuntimeSource } from '../runtime-config/snapshot.js';
+import type { Counter, StatsScope } from '../telemetry/stats.js';
+import { asyncHttpCall } from '../upstream/async-client.js';
+import type { TracingProviderConfig } from './types.js';
+import { encodeOtlp, encodeZipkin, type FinishedSpan } from './span.js';
+
+/** Spans held at most; a collector that is down costs this much memory and no more. */
+export const MAX_QUEUED_SPANS = 2048;
+/** Export requests in flight at most; a slow collector makes later batches drop instead of piling up. */
+const MAX_IN_FLIGHT = 4;
+
+export interface ExporterDeps {
+  clusters: ClusterManager;
+  pools: PoolManager;
+  runtime?: RuntimeSource;
+  stats: StatsScope;
+  /** The node's cluster: Zipkin's localEndpoint.serviceName. */
+  localService: string;
+}
+
+/** What the exporter sends: encoded body plus where it goes. */
+interface Target {
+  cluster: string;
+  path: string;
+  authority: string;
+  headers: Record<string, string>;
+  timeoutMs: number;
+  encode(spans: readonly FinishedSpan[]): Buffer;
+  runtimePrefix: string;
+}
+
+function target(p: TracingProviderConfig, localService: string): Target {
+  if (p.kind === 'zipkin') {
+    return {
+      cluster: p.collectorCluster,
+      path: p.collectorEndpoint,
+      authority: p.collectorHostname,
+      headers: { 'content-type': 'application/json' },
+      timeoutMs: 5000,
+      encode: (s) => encodeZipkin(s, localService),
+      runtimePrefix: 'tracing.zipkin.',
+    };
+  }
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  for (const [k, v] of p.headers) headers[k] = v;
+  return {
+    cluster: p.cluster,
+    path: p.path,
+    authority: p.authority,
+    headers,
+    timeoutMs: p.timeoutMs,
+    encode: (s) => encodeOtlp(s, p.serviceName),
+    runtimePrefix: 'tracing.opentelemetry.',
+  };
+}
+
+export class SpanExporter {
+  private queue: FinishedSpan[] = [];
+  private inFlight = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly t: Target;
+  private readonly spansSent: Counter;
+  private readonly spansDropped: Counter;
+  private readonly reportsSent: Counter;
+  private readonly reportsFailed: Counter;
+  private readonly reportsDropped: Counter;
+  private readonly timerFlushed: Counter;
+
+  constructor(
+    provider: TracingProviderConfig,
+    private readonly deps: ExporterDeps,
+  ) {
+    this.t = target(provider, deps.localService);
+    const s = deps.stats.scope('tracing', provider.kind);
+    this.spansSent = s.counter('spans_sent');
+    this.spansDropped = s.counter('spans_dropped');
+    this.reportsSent = s.counter('reports_sent');
+    this.reportsFailed = s.counter('reports_failed');
+    this.reportsDropped = s.counter('reports_dropped');
+    this.timerFlushed = s.counter('timer_flushed');
+  }
+
+  private runtimeInt(key: string, dflt: number): number {
+    return this.deps.runtime?.snapshot().getInteger(this.t.runtimePrefix + key, dflt) ?? dflt;
+  }
+
+  report(span: FinishedSpan): void {
+    if (this.closed || this.queue.length >= MAX_QUEUED_SPANS) {
+      this.spansDropped.inc();
+      return;
+    }
+    this.queue.push(span);
+    if (this.queue.length >= this.runtimeInt('min_flush_spans', 5)) this.flush();
+    else if (this.timer === undefined) {
+      this.timer = setTimeout(this.onTimer, this.runtimeInt('flush_interval_ms', 5000));
+      this.timer.unref();
+    }
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    this.timerFlushed.inc();
+    this.flush();
+  };
+
+  /** Sends everything queued as one report; resolves when that report is answered (or failed). */
+  flush(): Promise<void> {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const batch = this.queue;
+    if (batch.length === 0) return Promise.resolve();
+    this.queue = [];
+    if (this.inFlight >= MAX_IN_FLIGHT) {
+      this.reportsDropped.inc();
+      this.spansDropped.inc(batch.length);
+      return Promise.resolve();
+    }
+    this.inFlight++;
+    const t = this.t;
+    return new Promise((resolve) => {
+      asyncHttpCall(
+        this.deps.clusters,
+        this.deps.pools,
+        t.cluster,
+        { method: 'POST', path: t.path, authority: t.authority, headers: { ...t.headers }, body: t.encode(batch) },
+        { timeoutMs: t.timeoutMs, maxResponseBytes: 64 * 1024 },
+        (err, res) => {
+          this.inFlight--;
+          if (err === null && res !== undefined && res.status >= 200 && res.status < 300) {
+            this.reportsSent.inc();
+            this.spansSent.inc(batch.length);
+          } else this.reportsFailed.inc();
+          resolve();
+        },
+      );
+    });
+  }
+
+  /** Shutdown: one last flush, then spans are dropped. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+  }
+}
