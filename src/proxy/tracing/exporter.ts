@@ -21,6 +21,17 @@ export interface ExporterDeps {
   stats: StatsScope;
   /** The node's cluster: Zipkin's localEndpoint.serviceName. */
   localService: string;
+  /** Replaces the POST through the cluster manager (tests); `done(ok)` once answered. */
+  send?: (req: ExportRequest, done: (ok: boolean) => void) => void;
+}
+
+export interface ExportRequest {
+  cluster: string;
+  path: string;
+  authority: string;
+  headers: Record<string, string>;
+  body: Buffer;
+  timeoutMs: number;
 }
 
 /** What the exporter sends: encoded body plus where it goes. */
@@ -125,24 +136,29 @@ export class SpanExporter {
     }
     this.inFlight++;
     const t = this.t;
+    const req: ExportRequest = { cluster: t.cluster, path: t.path, authority: t.authority, headers: { ...t.headers }, body: t.encode(batch), timeoutMs: t.timeoutMs };
     return new Promise((resolve) => {
-      asyncHttpCall(
-        this.deps.clusters,
-        this.deps.pools,
-        t.cluster,
-        { method: 'POST', path: t.path, authority: t.authority, headers: { ...t.headers }, body: t.encode(batch) },
-        { timeoutMs: t.timeoutMs, maxResponseBytes: 64 * 1024 },
-        (err, res) => {
-          this.inFlight--;
-          if (err === null && res !== undefined && res.status >= 200 && res.status < 300) {
-            this.reportsSent.inc();
-            this.spansSent.inc(batch.length);
-          } else this.reportsFailed.inc();
-          resolve();
-        },
-      );
+      (this.deps.send ?? this.post)(req, (ok) => {
+        this.inFlight--;
+        if (ok) {
+          this.reportsSent.inc();
+          this.spansSent.inc(batch.length);
+        } else this.reportsFailed.inc();
+        resolve();
+      });
     });
   }
+
+  private readonly post = (req: ExportRequest, done: (ok: boolean) => void): void => {
+    asyncHttpCall(
+      this.deps.clusters,
+      this.deps.pools,
+      req.cluster,
+      { method: 'POST', path: req.path, authority: req.authority, headers: req.headers, body: req.body },
+      { timeoutMs: req.timeoutMs, maxResponseBytes: 64 * 1024 },
+      (err, res) => done(err === null && res !== undefined && res.status >= 200 && res.status < 300),
+    );
+  };
 
   /** Shutdown: one last flush, then spans are dropped. */
   async close(): Promise<void> {
