@@ -106,7 +106,7 @@ function tracing(snap: Snapshot, all: Map<string, TelemetryProvider>, stack: rea
       if (!applies(e.match?.mode, mode)) continue;
       if (e.providers !== undefined && e.providers.length > 0) names = e.providers.map((p) => p.name);
       if (e.randomSamplingPercentage !== undefined) sampling = e.randomSamplingPercentage;
-      if (e.customTags !== undefined) tags = { ...tags, ...e.customTags };
+      if (e.customTags !== undefined) tags = { ...e.customTags }; // a field set here replaces the parent's (Istio)
       if (e.disableSpanReporting !== undefined) disable = e.disableSpanReporting;
       if (e.useRequestIdForTraceSampling !== undefined) useRequestId = e.useRequestIdForTraceSampling;
     }
