@@ -1,6 +1,6 @@
 // Tracing: batches finished spans per collector and posts them through the proxy's own cluster manager.
-// The queue is bounded (spans past the cap are dropped and counted); it flushes every flush_interval_ms,
-// as soon as min_flush_spans are queued, and once more on shutdown.
+// The queue is bounded (spans past the cap are dropped and counted); one report is in flight at a time; it
+// flushes after flush_interval_ms, as soon as min_flush_spans are queued, and once more on shutdown.
 import type { ClusterManager } from '../upstream/types.js';
 import type { PoolManager } from '../upstream/pool/pool-manager.js';
 import type { RuntimeSource } from '../runtime-config/snapshot.js';
@@ -11,8 +11,6 @@ import { encodeOtlp, encodeZipkin, type FinishedSpan } from './span.js';
 
 /** Spans held at most; a collector that is down costs this much memory and no more. */
 export const MAX_QUEUED_SPANS = 2048;
-/** Export requests in flight at most; a slow collector makes later batches drop instead of piling up. */
-const MAX_IN_FLIGHT = 4;
 
 export interface ExporterDeps {
   clusters: ClusterManager;
@@ -73,6 +71,8 @@ function target(p: TracingProviderConfig, localService: string): Target {
 export class SpanExporter {
   private queue: FinishedSpan[] = [];
   private inFlight = 0;
+  private current: Promise<void> | undefined;
+  private closing = false;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly t: Target;
@@ -80,7 +80,6 @@ export class SpanExporter {
   private readonly spansDropped: Counter;
   private readonly reportsSent: Counter;
   private readonly reportsFailed: Counter;
-  private readonly reportsDropped: Counter;
   private readonly timerFlushed: Counter;
 
   constructor(
@@ -93,7 +92,6 @@ export class SpanExporter {
     this.spansDropped = s.counter('spans_dropped');
     this.reportsSent = s.counter('reports_sent');
     this.reportsFailed = s.counter('reports_failed');
-    this.reportsDropped = s.counter('reports_dropped');
     this.timerFlushed = s.counter('timer_flushed');
   }
 
@@ -107,7 +105,8 @@ export class SpanExporter {
       return;
     }
     this.queue.push(span);
-    if (this.queue.length >= this.runtimeInt('min_flush_spans', 5)) this.flush();
+    // one report in flight at a time: under load the queue fills while it is out, so batches grow on their own
+    if (this.inFlight === 0 && this.queue.length >= this.runtimeInt('min_flush_spans', 5)) void this.flush();
     else if (this.timer === undefined) {
       this.timer = setTimeout(this.onTimer, this.runtimeInt('flush_interval_ms', 5000));
       this.timer.unref();
@@ -117,36 +116,43 @@ export class SpanExporter {
   private readonly onTimer = (): void => {
     this.timer = undefined;
     this.timerFlushed.inc();
-    this.flush();
+    void this.flush();
   };
 
-  /** Sends everything queued as one report; resolves when that report is answered (or failed). */
+  /** Sends everything queued as one report (or, with one already out, waits for it); resolves when answered. */
   flush(): Promise<void> {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
+    if (this.inFlight > 0) return this.current ?? Promise.resolve(); // what is queued goes when it returns
     const batch = this.queue;
     if (batch.length === 0) return Promise.resolve();
     this.queue = [];
-    if (this.inFlight >= MAX_IN_FLIGHT) {
-      this.reportsDropped.inc();
-      this.spansDropped.inc(batch.length);
-      return Promise.resolve();
-    }
     this.inFlight++;
     const t = this.t;
     const req: ExportRequest = { cluster: t.cluster, path: t.path, authority: t.authority, headers: { ...t.headers }, body: t.encode(batch), timeoutMs: t.timeoutMs };
-    return new Promise((resolve) => {
+    this.current = new Promise((resolve) => {
       (this.deps.send ?? this.post)(req, (ok) => {
         this.inFlight--;
+        this.current = undefined;
         if (ok) {
           this.reportsSent.inc();
           this.spansSent.inc(batch.length);
-        } else this.reportsFailed.inc();
+        } else {
+          this.reportsFailed.inc();
+          this.spansDropped.inc(batch.length);
+        }
         resolve();
+        if (this.queue.length === 0) return;
+        if (this.closing || this.queue.length >= this.runtimeInt('min_flush_spans', 5)) void this.flush();
+        else if (this.timer === undefined) {
+          this.timer = setTimeout(this.onTimer, this.runtimeInt('flush_interval_ms', 5000));
+          this.timer.unref();
+        }
       });
     });
+    return this.current;
   }
 
   private readonly post = (req: ExportRequest, done: (ok: boolean) => void): void => {
@@ -163,7 +169,9 @@ export class SpanExporter {
   /** Shutdown: one last flush, then spans are dropped. */
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.flush();
+    this.closing = true;
+    await this.flush(); // the one in flight, if any
+    await this.flush(); // what was queued behind it
     this.closed = true;
   }
 }

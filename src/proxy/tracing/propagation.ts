@@ -48,7 +48,7 @@ export function parseTraceparent(h: HeaderMap): SpanContext | undefined {
 export function injectTraceparent(h: HeaderMap, c: SpanContext): void {
   h.traceparent = `00-${c.traceId}-${c.spanId}-${c.sampled === true ? '01' : '00'}`;
   if (c.tracestate !== undefined) h.tracestate = c.tracestate;
-  else delete h.tracestate;
+  else if (h.tracestate !== undefined) delete h.tracestate;
 }
 
 function b3Sampled(v: string | undefined): boolean | undefined | null {
@@ -120,8 +120,9 @@ export function injectB3(h: HeaderMap, c: SpanContext): void {
   h['x-b3-traceid'] = c.traceId;
   h['x-b3-spanid'] = c.spanId;
   if (c.parentId !== undefined) h['x-b3-parentspanid'] = c.parentId;
-  else delete h['x-b3-parentspanid'];
+  else if (h['x-b3-parentspanid'] !== undefined) delete h['x-b3-parentspanid'];
   h['x-b3-sampled'] = c.sampled === true ? '1' : '0';
-  delete h['x-b3-flags'];
-  delete h.b3;
+  // deleting only what is there keeps the header object's shape (and its fast property access)
+  if (h['x-b3-flags'] !== undefined) delete h['x-b3-flags'];
+  if (h.b3 !== undefined) delete h.b3;
 }

@@ -44,6 +44,7 @@ test('flushes when min_flush_spans (5) are queued, and on the interval (5 s) oth
     e.report(span(5));
     assert.equal(sent.length, 1, 'five spans: one report');
     assert.equal((JSON.parse(sent[0].body.toString()) as unknown[]).length, 5);
+    await new Promise((r) => setImmediate(r)); // the collector answered
     e.report(span(6));
     mock.timers.tick(4999);
     assert.equal(sent.length, 1);
@@ -60,14 +61,21 @@ test('flushes when min_flush_spans (5) are queued, and on the interval (5 s) oth
   }
 });
 
-test('bounded: a stuck collector holds at most MAX_QUEUED_SPANS queued plus 4 reports in flight; the rest is dropped and counted', () => {
-  const { e, sent, counter } = exporter('hold');
-  const n = 5 * 4 + MAX_QUEUED_SPANS + 100;
+test('bounded: a stuck collector holds one report in flight and MAX_QUEUED_SPANS queued; the rest is dropped and counted', async () => {
+  const { e, sent, pending, counter } = exporter('hold');
+  const n = 5 + MAX_QUEUED_SPANS + 100;
   for (let i = 1; i <= n; i++) e.report(span(i));
-  // 4 reports in flight; further batches of 5 are dropped as whole reports
-  assert.equal(sent.length, 4);
-  assert.ok(counter('reports_dropped') > 0);
-  assert.equal(counter('spans_dropped') + 20 + (n - 20) % 5, n, 'all but the in-flight and the still-queued spans');
+  assert.equal(sent.length, 1, 'one report in flight');
+  assert.equal(counter('spans_dropped'), 100);
+  // when it returns, what queued up behind it goes as one batch
+  pending[0]!(true);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(sent.length, 2);
+  assert.equal((JSON.parse(sent[1]!.body.toString()) as unknown[]).length, MAX_QUEUED_SPANS);
+  pending[1]!(false);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(counter('reports_failed'), 1);
+  assert.equal(counter('spans_dropped'), 100 + MAX_QUEUED_SPANS);
 });
 
 test('bounded: with a large min_flush_spans the queue stops at MAX_QUEUED_SPANS', () => {
