@@ -172,6 +172,7 @@ describe('dashboard in Chromium', { skip }, () => {
   });
 
   it('asks for the admin token, refuses a wrong one, and signs in', async () => {
+    assert.match(control.out(), new RegExp(`^dashboard: ${control.url}/ `, 'm'), 'trellis control says where the dashboard is');
     await page.goto(`${control.url}/`);
     await page.waitForSelector('form#login');
     await shot('login');

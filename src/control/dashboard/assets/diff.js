@@ -14,18 +14,19 @@ export function lineDiff(a, b, context = 3) {
       out.push([' ', a[i]]);
       i++;
       j++;
-    } else if (j < m && (i === n || lcs[i][j + 1] >= lcs[i + 1][j])) out.push(['+', b[j++]]);
-    else out.push(['-', a[i++]]);
+    } else if (i < n && (j === m || lcs[i + 1][j] >= lcs[i][j + 1])) out.push(['-', a[i++]]);
+    else out.push(['+', b[j++]]);
   }
   return trimContext(out, context);
 }
 
 function trimContext(lines, context) {
-  const keep = lines.map((l) => l[0] !== ' ');
-  const near = lines.map((_, k) => {
-    for (let d = -context; d <= context; d++) if (keep[k + d]) return true;
-    return false;
-  });
+  // distance of every line to the nearest change, in two passes (linear, whatever `context` is)
+  const far = lines.length + 1;
+  const dist = lines.map((l) => (l[0] !== ' ' ? 0 : far));
+  for (let k = 1; k < dist.length; k++) dist[k] = Math.min(dist[k], dist[k - 1] + 1);
+  for (let k = dist.length - 2; k >= 0; k--) dist[k] = Math.min(dist[k], dist[k + 1] + 1);
+  const near = dist.map((d) => d <= context);
   const out = [];
   let skipped = 0;
   lines.forEach((l, k) => {
