@@ -27,6 +27,9 @@ function providerProblems(t: Telemetry, idx: MeshIndex, mesh: MeshConfig | undef
         if (!known.has(p.name)) out.push(message(TelemetryProviderNotServed, ref, `provider "${p.name}" is not defined in the mesh config's extensionProviders: nothing is sent to it`, at));
         else if (def !== undefined && 'service' in def && !idx.hostKnown(def.service)) {
           out.push(message(TelemetryProviderNotServed, ref, `provider "${p.name}": its collector ${def.service} is not in the service registry (add a Service or ServiceEntry): nothing is sent to it`, at));
+        } else if (section === 'tracing' && def?.kind === 'opentelemetry' && def.http === undefined) {
+          // trellis exports OTLP over HTTP only (translate/tracing.ts leaves a gRPC-only provider out)
+          out.push(message(TelemetryProviderNotServed, ref, `provider "${p.name}": OTLP over gRPC is not supported by trellis; set opentelemetry.http (OTLP/HTTP): no spans are sent`, at));
         }
       });
     });

@@ -34,3 +34,12 @@ test('Telemetry analyzers: IST0160, IST0159, and TRL0007 for undefined providers
   assert.ok(!lines.some((l) => l.includes('shop/b') && l.includes('TRL0007')), 'otel is defined and its collector is a Service');
   assert.ok(!lines.some((l) => l.includes('other/e')), 'prometheus is built in');
 });
+
+test('TRL0007: an opentelemetry tracing provider without http (OTLP over gRPC) is said to send nothing', () => {
+  const mesh = parseMeshConfig('extensionProviders:\n- {name: otel-grpc, opentelemetry: {service: otel.obs.svc.cluster.local, port: 4317}}\n', 'mesh.yaml');
+  assert.ok(mesh.ok);
+  const rs = parseResources(`apiVersion: v1\nkind: Service\nmetadata: {name: otel, namespace: obs}\nspec: {ports: [{name: grpc, port: 4317}]}\n---\n` + tel('t', '{tracing: [{providers: [{name: otel-grpc}]}]}'));
+  assert.ok(rs.ok);
+  const lines = analyze(rs.value, [], mesh.value).map(formatMessage);
+  assert.ok(lines.some((l) => /Warning \[TRL0007\] \(Telemetry shop\/t\) provider "otel-grpc": OTLP over gRPC is not supported by trellis; set opentelemetry.http/.test(l)), lines.join('\n'));
+});

@@ -17,7 +17,7 @@ export const ldsGenerator: Generator = {
       case 'router':
         return filterNames(gatewayListeners(proxy, snap), names);
       case 'sidecar': {
-        const out = [outboundListener(proxy)];
+        const out = [outboundListener(proxy, snap)];
         const inbound = inboundListener(proxy, snap);
         if (inbound !== undefined) out.push(inbound);
         out.push(...egressListeners(proxy, snap));
