@@ -22,6 +22,9 @@ interface ControlFlags {
   rootCert?: string;
   certChain?: string;
   meshConfig?: string;
+  metricsInterval: string;
+  metricsRetention: string;
+  prometheusSdFile?: string;
 }
 
 /** --ca-cert, --ca-key and --root-cert come together (--cert-chain too when an intermediate signs), as Istio's cacerts. */
@@ -64,6 +67,9 @@ export function registerControlCommand(program: Command): void {
     .option('--root-cert <file>', 'the root(s) the mesh trusts (root-cert.pem)')
     .option('--cert-chain <file>', 'ca-cert.pem followed by the intermediates up to the root (cert-chain.pem)')
     .option('--mesh-config <file>', "Istio MeshConfig YAML (trustDomain, rootNamespace, extensionProviders, outboundTrafficPolicy, defaultConfig); invalid = no start")
+    .option('--metrics-interval <duration>', "how often the proxies' Istio metrics are scraped for the graph, `trellis top` and the dashboard (0 = never)", '5s')
+    .option('--metrics-retention <duration>', 'how long the gathered metrics are kept (the longest window a query may ask for)', '30m')
+    .option('--prometheus-sd-file <file>', 'keep a Prometheus file_sd target list of every connected proxy here (for file_sd_configs)')
     .action(async (flags: ControlFlags, cmd: Command) => {
       const mesh = await loadMeshConfigFlag(flags.meshConfig, cmd.getOptionValueSource('trustDomain') === 'default' ? undefined : flags.trustDomain);
       if (mesh !== undefined) flags.trustDomain = mesh.trustDomain;
@@ -82,6 +88,9 @@ export function registerControlCommand(program: Command): void {
         trustDomain: flags.trustDomain,
         ...(files !== undefined ? { caFiles: files } : {}),
         ...(mesh !== undefined ? { meshConfig: mesh.config } : {}),
+        metricsIntervalMs: flags.metricsInterval === '0' ? 0 : duration(flags.metricsInterval, '--metrics-interval'),
+        metricsRetentionMs: duration(flags.metricsRetention, '--metrics-retention'),
+        ...(flags.prometheusSdFile !== undefined ? { prometheusSdFile: flags.prometheusSdFile } : {}),
         log: (msg) => void process.stderr.write(`${msg}\n`),
       });
       // the path only: the token itself is never printed or logged

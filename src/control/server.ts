@@ -5,7 +5,8 @@ import { DEFAULT_TRUST_DOMAIN, IdentityTokenIssuer, loadIdentityTokenIssuer } fr
 import { ApiServer } from './http/server.js';
 import { WorkloadRegistry, DEFAULT_REGISTRATION_GRACE_MS } from './registry/registry.js';
 import { Ingestion } from './snapshot/ingestion.js';
-import { SnapshotGenerator } from './snapshot/generator.js';
+import { proxyNodeOf, SnapshotGenerator } from './snapshot/generator.js';
+import { MetricsScraper } from './telemetry/scraper.js';
 import { openSqliteStore } from './store/sqlite-store.js';
 import type { ConfigStore } from './store/types.js';
 import { AdsServer } from './xds/ads-server.js';
@@ -18,6 +19,9 @@ import { streamAuthenticator } from './xds/stream-auth.js';
 import type { CaFiles } from './ca/material.js';
 import type { MeshConfig } from '../api/mesh-config.js';
 import { JwksResolver } from './security/jwks-resolver.js';
+
+export const DEFAULT_METRICS_INTERVAL_MS = 5000;
+export const DEFAULT_METRICS_RETENTION_MS = 30 * 60_000;
 
 export interface ControlPlaneOptions {
   /** A ready store (tests pass createMemoryStore()); else the SQLite store in `dataDir`. */
@@ -39,6 +43,11 @@ export interface ControlPlaneOptions {
   caFiles?: CaFiles;
   /** Istio MeshConfig (--mesh-config), already validated; its rootNamespace and trustDomain apply unless given here. */
   meshConfig?: MeshConfig;
+  /** How often the proxies' Istio metrics are scraped (default 5 s; 0 = never) and how long they are kept (default 30 min). */
+  metricsIntervalMs?: number;
+  metricsRetentionMs?: number;
+  /** A Prometheus file_sd target list of every connected proxy, kept current. */
+  prometheusSdFile?: string;
   log?: (msg: string) => void;
 }
 
@@ -144,6 +153,22 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       log,
     });
     const xdsTlsPort = await ads.listen(opts.xdsTlsPort ?? DEFAULT_XDS_TLS_PORT, host, serving.credentials(), (server) => addCertificateService(server, meshCa, auth, log), auth);
+    const interval = opts.metricsIntervalMs ?? DEFAULT_METRICS_INTERVAL_MS;
+    const scraper =
+      interval > 0 || opts.prometheusSdFile !== undefined
+        ? new MetricsScraper({
+            intervalMs: interval > 0 ? interval : DEFAULT_METRICS_INTERVAL_MS,
+            scrape: interval > 0,
+            retentionMs: opts.metricsRetentionMs ?? DEFAULT_METRICS_RETENTION_MS,
+            targets: () => ads.connected().map((p) => ({ id: p.id, node: proxyNodeOf(p) })),
+            ...(opts.prometheusSdFile !== undefined ? { sdFile: opts.prometheusSdFile } : {}),
+            log,
+          })
+        : undefined;
+    if (scraper !== undefined) {
+      scraper.start();
+      cleanups.push(() => scraper.stop());
+    }
     const api = new ApiServer(
       {
         store,
@@ -155,6 +180,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         ready: () => ready,
         ca: meshCa,
         rotation,
+        ...(scraper !== undefined && interval > 0 ? { metrics: scraper.metrics } : {}),
         auth: { adminToken: admin.token, tokens: identityTokens },
       },
       log,

@@ -3,6 +3,7 @@ import type { IdentityTokenIssuer } from '../auth/identity-token.js';
 import type { IssuedRecord } from '../ca/authority.js';
 import type { RootRotation } from '../ca/rotation.js';
 import type { Snapshot } from '../model/types.js';
+import type { MeshMetrics } from '../telemetry/mesh-metrics.js';
 import type { WorkloadSource } from '../registry/types.js';
 import type { ConfigStore } from '../store/types.js';
 import type { XdsResource } from '../translate/generator.js';
@@ -25,6 +26,8 @@ export interface ApiDeps {
   ca: { trustDomain: string; rootsPem(): string; metrics: { render(): string }; lastIssuedTo?(id: { namespace: string; serviceAccount: string }): IssuedRecord | undefined };
   /** Root rotation (GET/POST /api/v1/ca/rotation); absent in tests that do not drive one. */
   rotation?: Pick<RootRotation, 'status' | 'step'>;
+  /** The Istio metrics the control plane scrapes from its proxies; absent with --metrics-interval 0. */
+  metrics?: MeshMetrics;
   /** The admin credential every write must carry, and the signer of identity tokens. */
   auth: { adminToken: string; tokens: IdentityTokenIssuer };
 }

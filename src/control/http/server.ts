@@ -12,6 +12,7 @@ import { withSecretsHidden } from './secret-routes.js';
 import { addStatusRoutes } from './status-routes.js';
 import { addTokenRoutes } from './token-routes.js';
 import { addCaRoutes } from './ca-routes.js';
+import { addTelemetryRoutes } from './telemetry-routes.js';
 import { DashboardFiles } from '../dashboard/static.js';
 
 /** Every route of the API (one place, so a test can sweep them all). */
@@ -21,6 +22,7 @@ export function buildRouter(deps: ApiDeps): Router {
   addStatusRoutes(router, deps);
   addTokenRoutes(router, deps);
   addCaRoutes(router, deps);
+  addTelemetryRoutes(router, deps);
   return router;
 }
 
