@@ -12,6 +12,7 @@ import { withSecretsHidden } from './secret-routes.js';
 import { addStatusRoutes } from './status-routes.js';
 import { addTokenRoutes } from './token-routes.js';
 import { addCaRoutes } from './ca-routes.js';
+import { addTapRoutes } from './tap-routes.js';
 
 /** Every route of the API (one place, so a test can sweep them all). */
 export function buildRouter(deps: ApiDeps): Router {
@@ -20,6 +21,7 @@ export function buildRouter(deps: ApiDeps): Router {
   addStatusRoutes(router, deps);
   addTokenRoutes(router, deps);
   addCaRoutes(router, deps);
+  addTapRoutes(router, deps);
   return router;
 }
 
