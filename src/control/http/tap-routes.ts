@@ -9,6 +9,8 @@ import type { Router } from './router.js';
 
 /** Linkerd-like: a line every 10 s so clients and intermediaries see a live stream. */
 export const TAP_HEARTBEAT_MS = 10_000;
+/** Bytes waiting for a slow API client beyond which further events are dropped. */
+export const TAP_CLIENT_BUFFER_BYTES = 1024 * 1024;
 
 function parseTapQuery(q: URLSearchParams): { target: string; namespace: string; match: TapMatch; maxRps: number } {
   const target = q.get('target') ?? '';
@@ -39,7 +41,8 @@ function parseTapQuery(q: URLSearchParams): { target: string; namespace: string;
 export function streamTap(hub: TapHub, req: ReturnType<typeof parseTapQuery>, res: ServerResponse, heartbeatMs = TAP_HEARTBEAT_MS): void {
   let tap: ReturnType<TapHub['start']>;
   try {
-    tap = hub.start(req, { onEvent: (e) => void res.write(`${JSON.stringify(e)}\n`) });
+    // a client that does not read cannot make us buffer without bound: past the limit its events are dropped
+    tap = hub.start(req, { onEvent: (e) => void (res.writableLength < TAP_CLIENT_BUFFER_BYTES && res.write(`${JSON.stringify(e)}\n`)) });
   } catch (e) {
     const status = e instanceof TooManyTaps ? 429 : 500;
     const body = JSON.stringify({ error: e instanceof Error ? e.message : String(e) });

@@ -30,7 +30,7 @@ export function addTapService(server: grpc.Server, deps: TapServiceDeps, auth?: 
   server.addService(TAP_SERVICE, { Stream: (call: grpc.ServerDuplexStream<TapUp, TapDown>) => serveTapStream(call, deps, auth) });
 }
 
-function serveTapStream(call: grpc.ServerDuplexStream<TapUp, TapDown>, deps: TapServiceDeps, auth: StreamAuthenticator | undefined): void {
+export function serveTapStream(call: grpc.ServerDuplexStream<TapUp, TapDown>, deps: TapServiceDeps, auth: StreamAuthenticator | undefined): void {
   let link: TapProxyLink | undefined;
   let closed = false;
   const refuse = (code: grpc.status, details: string): void => {

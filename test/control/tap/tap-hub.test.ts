@@ -66,6 +66,7 @@ test('at most N taps at once', () => {
 class FakeResponse extends EventEmitter {
   status = 0;
   body = '';
+  writableLength = 0;
   writeHead(s: number): this {
     this.status = s;
     return this;
@@ -109,4 +110,20 @@ test('route: 429 when too many taps run', () => {
   const res = new FakeResponse();
   streamTap(hub, req, res as unknown as ServerResponse);
   assert.equal(res.status, 429);
+});
+
+test('route: a client that does not read gets its events dropped, not buffered without bound', () => {
+  const hub = new TapHub();
+  const v1 = link('shop', 'reviews', 'reviews-v1');
+  hub.attach(v1);
+  const res = new FakeResponse();
+  streamTap(hub, req, res as unknown as ServerResponse);
+  const id = (v1.sent[0] as { start: { id: string } }).start.id;
+  res.writableLength = 2 * 1024 * 1024;
+  hub.deliver(v1, id, [ev('/x')], 0);
+  assert.equal(res.body, '');
+  res.writableLength = 0;
+  hub.deliver(v1, id, [ev('/y')], 0);
+  assert.match(res.body, /\/y/);
+  res.emit('close');
 });
