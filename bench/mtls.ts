@@ -4,11 +4,9 @@
 //
 //   node dist/bench/mtls.js [--rate 1000] [--duration 8] [--rounds 3] [--conns 16] [--handshake-s 5] [--json FILE]
 import fs from 'node:fs';
-import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import tls from 'node:tls';
-import { cpuSecondsOf, startTrellis, type Child } from './child-process.js';
+import { startBenchMesh } from './bench-mesh.js';
+import { cpuSecondsOf } from './child-process.js';
 import { httpCall } from './http-call.js';
 import { rateLoad, type RateLoadResult } from './rate-load.js';
 import { createCsr } from '../src/common/pki/csr.js';
@@ -89,64 +87,21 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
-  const children: Child[] = [];
-  const app = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.end('ok\n'));
-  });
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-bench-mtls-'));
+  const mesh = await startBenchMesh('mtls');
   try {
-    const appPort = await new Promise<number>((r) => app.listen(0, '127.0.0.1', () => r((app.address() as { port: number }).port)));
-    const control = startTrellis('control', ['control', '--data-dir', dataDir, '--xds-tls-port', '0', '--http-port', '0']);
-    children.push(control);
-    const xdsPort = await control.waitFor(/^xds-tls listening on 127\.0\.0\.1:(\d+)$/m, 15_000);
-    const httpPort = Number(await control.waitFor(/^http listening on 127\.0\.0\.1:(\d+)$/m, 15_000));
-    const admin = { 'content-type': 'application/json', authorization: `Bearer ${fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim()}` };
-    const apply = async (text: string): Promise<void> => {
-      const r = await httpCall(httpPort, 'POST', '/api/v1/apply', admin, JSON.stringify({ text, author: 'bench' }));
-      if (r.status !== 200) throw new Error(`apply failed: ${r.status} ${r.body}`);
-    };
-    const rootsPem = (JSON.parse((await httpCall(httpPort, 'GET', '/api/v1/ca/root', {}, '')).body) as { rootsPem: string }).rootsPem;
-    const rootFile = path.join(dataDir, 'root.pem');
-    fs.writeFileSync(rootFile, rootsPem);
-    const tokenFor = async (sa: string): Promise<string> => {
-      const r = await httpCall(httpPort, 'POST', '/api/v1/tokens', admin, JSON.stringify({ namespace: 'bench', serviceAccount: sa }));
-      return (JSON.parse(r.body) as { token: string }).token;
-    };
-    const sidecar = async (name: string, extra: string[]): Promise<{ child: Child; outbound: number; admin: number; inbound?: number }> => {
-      const tokenFile = path.join(dataDir, `${name}.token`);
-      fs.writeFileSync(tokenFile, await tokenFor(name), { mode: 0o600 });
-      const child = startTrellis(name, ['proxy', '--control-plane', `127.0.0.1:${xdsPort}`, '--ca-root', rootFile, '--token-file', tokenFile, '--namespace', 'bench', '--service-account', name, '--service', name, '--labels', `app=${name}`, '--service-port', '8080', '--outbound-port', '0', '--inbound-port', '0', '--admin-port', '0', '--prometheus-port', '0', ...extra]);
-      children.push(child);
-      const outbound = Number(await child.waitFor(/^listener outbound listening on [\d.]+:(\d+)$/m, 15_000));
-      const adminPort = Number(await child.waitFor(/^admin listening on [\d.]+:(\d+)$/m, 15_000));
-      const inbound = extra.includes('--app-port') ? Number(await child.waitFor(/^listener inbound listening on [\d.]+:(\d+)$/m, 15_000)) : undefined;
-      return { child, outbound, admin: adminPort, ...(inbound !== undefined ? { inbound } : {}) };
-    };
+    const { apply, rootsPem, tokenFor, xdsPort } = mesh;
     await apply(SERVICE);
-    const server = await sidecar('echo', ['--app-port', String(appPort)]);
-    const client = await sidecar('client', []);
+    const server = await mesh.sidecar('echo', ['--app-port', String(mesh.appPort)]);
+    const client = await mesh.sidecar('client', []);
     const host = 'echo.bench:8080';
-    const serving = async (): Promise<void> => {
-      const deadline = Date.now() + 15_000;
-      while (Date.now() < deadline) {
-        const r = await httpCall(client.outbound, 'GET', '/', { host }).catch(() => ({ status: 0, body: '' }));
-        if (r.status === 200) return;
-        await new Promise((res) => setTimeout(res, 50));
-      }
-      throw new Error('the client sidecar does not reach echo');
-    };
 
     const rounds: Round[] = [];
     for (let i = 0; i < o.rounds; i++) {
       for (const mode of ['plaintext', 'mtls'] as const) {
         await apply(mode === 'plaintext' ? PLAINTEXT : MTLS);
-        if (mode === 'mtls') {
-          const del = await httpCall(httpPort, 'POST', '/api/v1/delete', admin, JSON.stringify({ keys: ['DestinationRule/bench/echo'], author: 'bench' }));
-          if (del.status !== 200) throw new Error(`delete failed: ${del.status} ${del.body}`);
-        }
+        if (mode === 'mtls') await mesh.remove(['DestinationRule/bench/echo']);
         await new Promise((res) => setTimeout(res, 1000)); // the push, then pools re-made with the new transport
-        await serving();
+        await mesh.serving(client, host);
         // warm the pool (its connections are made, and their handshakes paid, before the measured round): a pooled path
         await rateLoad({ rate: o.rate, durationS: 1, conns: o.conns, port: client.outbound, host });
         const cx0 = await connectionsTotal(client.admin);
@@ -205,10 +160,7 @@ async function main(): Promise<void> {
     );
     if (o.json !== undefined) fs.writeFileSync(o.json, JSON.stringify(summary, null, 2) + '\n');
   } finally {
-    await Promise.all(children.map((c) => c.stop()));
-    app.closeAllConnections();
-    app.close();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await mesh.close();
   }
 }
 

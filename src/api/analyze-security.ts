@@ -17,7 +17,7 @@ function providerProblem(p: AuthorizationPolicy, idx: MeshIndex, mesh: MeshConfi
   if (mesh === undefined) return undefined;
   const provider = mesh.extAuthzProviders.find((x) => x.name === name);
   if (provider === undefined) {
-    return mesh.notServedProviders.some((x) => x.name === name) ? `provider "${name}" is not an ext_authz provider` : `provider "${name}" is not defined in the mesh config's extensionProviders`;
+    return mesh.telemetryProviders.some((x) => x.name === name) ? `provider "${name}" is not an ext_authz provider` : `provider "${name}" is not defined in the mesh config's extensionProviders`;
   }
   const svc = idx.services.get(provider.host);
   const known = svc !== undefined || idx.entryHosts.some((e) => e.host === provider.host);

@@ -5,6 +5,7 @@ import { analyzeDestinationRule, analyzeDestinationRuleConflicts, analyzeGateway
 import { analyzeMeshHostConflicts, analyzeVirtualService } from './analyze-routes.js';
 import { analyzeSidecar } from './analyze-sidecars.js';
 import { analyzeAuthorizationPolicies } from './analyze-security.js';
+import { analyzeTelemetries } from './analyze-telemetry.js';
 import type { MeshConfig } from './mesh-config.js';
 import { buildIndex, type Workload } from './mesh-index.js';
 import { SchemaValidationError, UnsupportedField, message, sortMessages, type Message } from './messages.js';
@@ -37,6 +38,6 @@ export function analyze(resources: readonly MeshResource[], workloads?: readonly
     else if (r.kind === 'Gateway') out.push(...analyzeGateway(r, idx), ...analyzeGatewayCredentials(r, idx));
     else if (r.kind === 'Sidecar') out.push(...analyzeSidecar(r, idx));
   }
-  out.push(...analyzeMeshHostConflicts(idx), ...analyzeDestinationRuleConflicts(idx), ...analyzeAuthorizationPolicies(valid, idx, mesh));
+  out.push(...analyzeMeshHostConflicts(idx), ...analyzeDestinationRuleConflicts(idx), ...analyzeAuthorizationPolicies(valid, idx, mesh), ...analyzeTelemetries(valid, idx, mesh));
   return sortMessages(out);
 }

@@ -9,10 +9,6 @@ const PER_PROXY = 'set per proxy by `trellis proxy` flags, not by the mesh confi
 
 /** MeshConfig fields, by their YAML (JSON) name, that trellis does not apply. Fields applied are handled in mesh-config.ts. */
 export const MESH_FIELDS: Readonly<Record<string, FieldFate>> = {
-  enableTracing: { ignore: OBSERVABILITY },
-  accessLogFile: { ignore: OBSERVABILITY },
-  accessLogFormat: { ignore: OBSERVABILITY },
-  accessLogEncoding: { ignore: OBSERVABILITY },
   enableEnvoyAccessLogService: { ignore: OBSERVABILITY },
   disableEnvoyListenerLog: { ignore: OBSERVABILITY },
   enablePrometheusMerge: { ignore: OBSERVABILITY },
@@ -56,7 +52,6 @@ export const MESH_FIELDS: Readonly<Record<string, FieldFate>> = {
 
 /** ProxyConfig (`defaultConfig`) fields trellis does not apply. `gatewayTopology` is applied in mesh-config.ts. */
 export const PROXY_FIELDS: Readonly<Record<string, FieldFate>> = {
-  tracing: { ignore: OBSERVABILITY },
   zipkinAddress: { ignore: OBSERVABILITY },
   statsdUdpAddress: { ignore: OBSERVABILITY },
   envoyMetricsServiceAddress: { ignore: OBSERVABILITY },

@@ -5,10 +5,13 @@ import { fail, ok, type Result } from '../common/result.js';
 import { apiError, splitFieldPath, type ApiError } from './errors.js';
 import { isDns1123Label } from './hosts.js';
 import { MESH_FIELDS, PROXY_FIELDS, TOPOLOGY_FIELDS, type FieldFate } from './mesh-config-fields.js';
-import { type ExtAuthzProvider, type ObservabilityProvider, parseProviders } from './mesh-providers.js';
+import { type ExtAuthzProvider, parseProviders } from './mesh-providers.js';
+import { DEFAULT_MESH_TELEMETRY, type MeshTelemetryDefaults, parseAccessLogField, parseDefaultProviders, parseProxyTracing } from './mesh-telemetry.js';
+import type { TelemetryProvider } from './telemetry-types.js';
 import { isPlainObject, isSet, joinPath, type Report } from './rules.js';
 
-export type { ExtAuthzProvider, HeaderPattern, ObservabilityProvider } from './mesh-providers.js';
+export type { ExtAuthzProvider, HeaderPattern } from './mesh-providers.js';
+export type { MeshTelemetryDefaults } from './mesh-telemetry.js';
 
 /** The mesh-wide settings translation reads (`snap.mesh`). */
 export interface MeshConfig {
@@ -21,8 +24,10 @@ export interface MeshConfig {
   readonly outboundTrafficPolicy: 'REGISTRY_ONLY';
   /** envoyExtAuthzHttp / envoyExtAuthzGrpc providers, for CUSTOM AuthorizationPolicies. */
   readonly extAuthzProviders: readonly ExtAuthzProvider[];
-  /** Tracing, metrics and access-log providers: kept, not served yet. */
-  readonly notServedProviders: readonly ObservabilityProvider[];
+  /** Tracing, metrics and access-log providers (zipkin, opentelemetry, prometheus, envoyFileAccessLog, envoy*Als). */
+  readonly telemetryProviders: readonly TelemetryProvider[];
+  /** Mesh-wide telemetry defaults the Telemetry resolver starts from. */
+  readonly telemetry: MeshTelemetryDefaults;
   /** defaultConfig.gatewayTopology.numTrustedProxies: x-forwarded-for hops gateways trust (remote.ip, remoteIpBlocks). */
   readonly numTrustedProxies?: number;
   /** Fields given but ignored, with why (printed at start-up). */
@@ -33,7 +38,8 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = Object.freeze({
   trustDomainAliases: [],
   outboundTrafficPolicy: 'REGISTRY_ONLY',
   extAuthzProviders: [],
-  notServedProviders: [],
+  telemetryProviders: [],
+  telemetry: DEFAULT_MESH_TELEMETRY,
   ignored: [],
 });
 
@@ -53,12 +59,13 @@ function applyFate(fate: FieldFate, path: string, report: Report, ignored: { fie
 }
 
 /** ProxyConfig: the fields that mean something to trellis gateways are applied, the rest ignored or refused by name. */
-function defaultConfig(v: unknown, path: string, report: Report, ignored: { field: string; reason: string }[]): number | undefined {
+function defaultConfig(v: unknown, path: string, report: Report, ignored: { field: string; reason: string }[]): { trusted?: number; tracing?: MeshTelemetryDefaults['tracing'] } {
   if (!isPlainObject(v)) {
     report(path, 'expected an object (ProxyConfig)');
-    return undefined;
+    return {};
   }
   let trusted: number | undefined;
+  let tracing: MeshTelemetryDefaults['tracing'] | undefined;
   for (const [k, val] of Object.entries(v)) {
     const at = joinPath(path, k);
     if (!isSet(val)) continue;
@@ -77,11 +84,15 @@ function defaultConfig(v: unknown, path: string, report: Report, ignored: { fiel
       }
       continue;
     }
+    if (k === 'tracing') {
+      tracing = parseProxyTracing(val, at, report);
+      continue;
+    }
     const fate = PROXY_FIELDS[k];
     if (fate === undefined) report(at, `unknown field "${k}" in ProxyConfig`);
     else applyFate(fate, at, report, ignored);
   }
-  return trusted;
+  return { ...(trusted !== undefined ? { trusted } : {}), ...(tracing !== undefined ? { tracing } : {}) };
 }
 
 function outboundPolicy(v: unknown, path: string, report: Report): void {
@@ -99,27 +110,6 @@ function outboundPolicy(v: unknown, path: string, report: Report): void {
   }
 }
 
-/** defaultProviders names providers by kind; they must exist (Istio rejects dangling names). Observability only, so ignored. */
-function defaultProviders(v: unknown, path: string, names: ReadonlySet<string>, report: Report, ignored: { field: string; reason: string }[]): void {
-  if (!isPlainObject(v)) return report(path, 'expected an object (DefaultProviders)');
-  for (const [k, list] of Object.entries(v)) {
-    const at = joinPath(path, k);
-    if (!['tracing', 'metrics', 'accessLogging'].includes(k)) {
-      report(at, `unknown field "${k}" in DefaultProviders`);
-      continue;
-    }
-    if (!isSet(list)) continue;
-    if (!Array.isArray(list)) {
-      report(at, 'expected a list of provider names');
-      continue;
-    }
-    list.forEach((n, i) => {
-      if (typeof n !== 'string' || !names.has(n)) report(joinPath(at, i), `provider ${JSON.stringify(n)} is not defined in extensionProviders`);
-    });
-  }
-  ignored.push({ field: path, reason: 'observability only; telemetry is configured separately (issue #9)' });
-}
-
 /** Validates a MeshConfig object; `report` gets every problem (path relative to the MeshConfig). */
 export function validateMeshConfig(v: unknown, report: Report): MeshConfig {
   const ignored: { field: string; reason: string }[] = [];
@@ -131,6 +121,7 @@ export function validateMeshConfig(v: unknown, report: Report): MeshConfig {
   let rootNamespace: string | undefined;
   let aliases: string[] = [];
   let numTrustedProxies: number | undefined;
+  let telemetry: MeshTelemetryDefaults = DEFAULT_MESH_TELEMETRY;
   const providers = parseProviders(v.extensionProviders, 'extensionProviders', report);
   for (const [k, val] of Object.entries(v)) {
     if (!isSet(val)) continue;
@@ -152,10 +143,22 @@ export function validateMeshConfig(v: unknown, report: Report): MeshConfig {
         outboundPolicy(val, k, report);
         break;
       case 'defaultProviders':
-        defaultProviders(val, k, new Set([...providers.extAuthz, ...providers.observability].map((p) => p.name)), report, ignored);
+        telemetry = { ...telemetry, defaultProviders: parseDefaultProviders(val, k, new Set(providers.telemetry.map((p) => p.name)), report) };
         break;
-      case 'defaultConfig':
-        numTrustedProxies = defaultConfig(val, k, report, ignored);
+      case 'defaultConfig': {
+        const d = defaultConfig(val, k, report, ignored);
+        numTrustedProxies = d.trusted;
+        if (d.tracing !== undefined) telemetry = { ...telemetry, tracing: d.tracing };
+        break;
+      }
+      case 'accessLogFile':
+      case 'accessLogEncoding':
+      case 'accessLogFormat':
+        telemetry = { ...telemetry, ...parseAccessLogField(k, val, report) };
+        break;
+      case 'enableTracing':
+        if (typeof val !== 'boolean') report(k, `expected true or false, got ${JSON.stringify(val)}`);
+        else telemetry = { ...telemetry, enableTracing: val };
         break;
       case 'enableAutoMtls':
         // trellis always does auto-mTLS (Istio's default); turning it off mesh-wide is not translated
@@ -169,14 +172,14 @@ export function validateMeshConfig(v: unknown, report: Report): MeshConfig {
       }
     }
   }
-  for (const p of providers.observability) ignored.push({ field: `extensionProviders[${p.name}]`, reason: `${p.kind} provider not served yet (telemetry, issue #9)` });
   return Object.freeze({
     ...(trustDomain !== undefined ? { trustDomain } : {}),
     trustDomainAliases: aliases,
     ...(rootNamespace !== undefined ? { rootNamespace } : {}),
     outboundTrafficPolicy: 'REGISTRY_ONLY',
     extAuthzProviders: providers.extAuthz,
-    notServedProviders: providers.observability,
+    telemetryProviders: providers.telemetry,
+    telemetry,
     ...(numTrustedProxies !== undefined ? { numTrustedProxies } : {}),
     ignored,
   });

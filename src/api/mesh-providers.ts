@@ -1,8 +1,10 @@
-// API stage: MeshConfig extensionProviders — the ext_authz providers CUSTOM AuthorizationPolicies name (checked and kept
-// for translation), the observability providers (kept, listed as not served yet), and the rest refused by name.
+// API stage: MeshConfig extensionProviders — the ext_authz providers CUSTOM AuthorizationPolicies name and the telemetry
+// providers (telemetry-providers.ts), checked and kept for translation; the rest refused by name.
 import { durationError, parseDuration } from './duration.js';
 import { checkHeaderName, isPlainObject, isSet, joinPath, type Report } from './rules.js';
 import { hostSyntaxError, isDns1123Label } from './hosts.js';
+import { parseTelemetryProvider, TELEMETRY_PROVIDER_KINDS } from './telemetry-providers.js';
+import type { TelemetryProvider } from './telemetry-types.js';
 
 /** An Istio header pattern ("abc" exact, "abc*" prefix, "*abc" suffix), matched case-insensitively as Istio does. */
 export type HeaderPattern = { exact: string } | { prefix: string } | { suffix: string };
@@ -32,21 +34,15 @@ export interface ExtAuthzProvider {
   headersToDownstreamOnAllow: HeaderPattern[];
 }
 
-/** A provider Istio defines for telemetry (tracing, metrics, access logs): kept, served once telemetry lands (issue #9). */
-export interface ObservabilityProvider {
-  name: string;
-  /** The provider's oneof field, e.g. 'zipkin', 'envoyFileAccessLog'. */
-  kind: string;
-}
-
-export const OBSERVABILITY_PROVIDERS = [
-  'zipkin', 'lightstep', 'datadog', 'stackdriver', 'opencensus', 'skywalking', 'opentelemetry', 'prometheus',
-  'envoyFileAccessLog', 'envoyHttpAls', 'envoyTcpAls', 'envoyOtelAls',
-] as const;
 const EXT_AUTHZ = ['envoyExtAuthzHttp', 'envoyExtAuthzGrpc'] as const;
 /** Provider kinds that would change what is served or trusted, and that trellis does not implement. */
 const REFUSED_PROVIDERS: Readonly<Record<string, string>> = {
   sds: 'SDS certificate providers are not supported; workload certificates come from the mesh CA',
+  lightstep: 'use the opentelemetry or zipkin tracing provider',
+  datadog: 'use the opentelemetry or zipkin tracing provider',
+  stackdriver: 'use the opentelemetry or zipkin tracing provider',
+  opencensus: 'use the opentelemetry or zipkin tracing provider',
+  skywalking: 'use the opentelemetry or zipkin tracing provider',
 };
 
 const HTTP_FIELDS = new Set([
@@ -83,9 +79,9 @@ function patterns(o: Record<string, unknown>, key: string, path: string, report:
 }
 
 /** `[<namespace>/]<hostname>`: Istio needs the hostname fully qualified (a Service or ServiceEntry host). */
-function serviceRef(v: unknown, path: string, report: Report): { host: string; namespace?: string } | undefined {
+export function serviceRef(v: unknown, path: string, report: Report): { host: string; namespace?: string } | undefined {
   if (typeof v !== 'string' || v === '') {
-    report(path, 'required: the authorization service as [<namespace>/]<hostname>');
+    report(path, 'required: the service as [<namespace>/]<hostname>');
     return undefined;
   }
   const slash = v.indexOf('/');
@@ -97,7 +93,7 @@ function serviceRef(v: unknown, path: string, report: Report): { host: string; n
   return ns !== undefined ? { host, namespace: ns } : { host };
 }
 
-function port(v: unknown, path: string, report: Report): number {
+export function port(v: unknown, path: string, report: Report): number {
   const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) {
     report(path, `required: a port number 1-65535, got ${JSON.stringify(v)}`);
@@ -106,7 +102,7 @@ function port(v: unknown, path: string, report: Report): number {
   return n;
 }
 
-function bool(o: Record<string, unknown>, key: string, path: string, report: Report): boolean {
+export function bool(o: Record<string, unknown>, key: string, path: string, report: Report): boolean {
   const v = o[key];
   if (!isSet(v)) return false;
   if (typeof v !== 'boolean') report(joinPath(path, key), `expected true or false, got ${JSON.stringify(v)}`);
@@ -189,12 +185,12 @@ function extAuthz(name: string, kind: 'http' | 'grpc', o: Record<string, unknown
 
 export interface Providers {
   extAuthz: ExtAuthzProvider[];
-  observability: ObservabilityProvider[];
+  telemetry: TelemetryProvider[];
 }
 
 /** The extensionProviders list: names unique and DNS-like, exactly one provider kind each. */
 export function parseProviders(v: unknown, path: string, report: Report): Providers {
-  const out: Providers = { extAuthz: [], observability: [] };
+  const out: Providers = { extAuthz: [], telemetry: [] };
   if (!isSet(v)) return out;
   if (!Array.isArray(v)) {
     report(path, 'expected a list of providers');
@@ -216,9 +212,9 @@ export function parseProviders(v: unknown, path: string, report: Report): Provid
     if ((EXT_AUTHZ as readonly string[]).includes(kind)) {
       if (!isPlainObject(body)) return report(joinPath(at, kind), 'expected an object');
       out.extAuthz.push(extAuthz(n, kind === 'envoyExtAuthzHttp' ? 'http' : 'grpc', body, joinPath(at, kind), report));
-    } else if ((OBSERVABILITY_PROVIDERS as readonly string[]).includes(kind)) {
-      if (isSet(body) && !isPlainObject(body)) return report(joinPath(at, kind), 'expected an object');
-      out.observability.push({ name: n, kind });
+    } else if ((TELEMETRY_PROVIDER_KINDS as readonly string[]).includes(kind)) {
+      const t = parseTelemetryProvider(n, kind, body, joinPath(at, kind), report);
+      if (t !== undefined) out.telemetry.push(t);
     } else if (REFUSED_PROVIDERS[kind] !== undefined) {
       report(joinPath(at, kind), `${kind} is not supported by trellis (${REFUSED_PROVIDERS[kind]})`);
     } else {

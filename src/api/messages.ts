@@ -43,6 +43,10 @@ export const NoMatchingWorkloadsFound: MessageType = { code: 'IST0127', name: 'N
 export const AuthorizationPolicyNotTranslated: MessageType = { code: 'TRL0005', name: 'AuthorizationPolicyNotTranslated', level: 'Error' };
 // Istio's webhook gives this as a validation warning, without a code.
 export const AuthorizationPolicyDeniesTcp: MessageType = { code: 'TRL0006', name: 'AuthorizationPolicyDeniesTcp', level: 'Warning' };
+export const ConflictingTelemetryWorkloadSelectors: MessageType = { code: 'IST0159', name: 'ConflictingTelemetryWorkloadSelectors', level: 'Error' };
+export const MultipleTelemetriesWithoutWorkloadSelectors: MessageType = { code: 'IST0160', name: 'MultipleTelemetriesWithoutWorkloadSelectors', level: 'Error' };
+/** A Telemetry names a provider the mesh config does not define, or whose collector is not a known service: nothing is sent. */
+export const TelemetryProviderNotServed: MessageType = { code: 'TRL0007', name: 'TelemetryProviderNotServed', level: 'Warning' };
 
 export function message(type: MessageType, resource: string, text: string, path?: string): Message {
   return { code: type.code, name: type.name, level: type.level, resource, ...(path !== undefined ? { path } : {}), message: text };

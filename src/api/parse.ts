@@ -7,14 +7,10 @@ import { checkSchema, isPlainObject, isSet } from './schema.js';
 import { METADATA_SCHEMA } from './schemas.js';
 import { SECRET_FIELDS, secretFields } from './secret-data.js';
 import {
-  ACCEPTED_ISTIO_VERSIONS,
-  ACCEPTED_SECURITY_VERSIONS,
+  apiGroupOf,
   CORE_KINDS,
   DEFAULT_NAMESPACE,
-  ISTIO_NETWORKING_GROUP,
-  ISTIO_SECURITY_GROUP,
   KINDS,
-  SECURITY_KINDS,
   storedApiVersion,
   ORIGINAL_API_VERSION_ANNOTATION,
   resourceKey,
@@ -143,7 +139,6 @@ function unwrapItems(
 
 /** Istio's own kinds that Trellis does not serve yet, by API group: named as such, not as unknown. */
 const ISTIO_KINDS_NOT_SERVED: Readonly<Record<string, string>> = {
-  Telemetry: 'telemetry.istio.io',
   EnvoyFilter: 'networking.istio.io',
   ProxyConfig: 'networking.istio.io',
   WasmPlugin: 'extensions.istio.io',
@@ -221,8 +216,7 @@ function parseOne(value: unknown, o: Origin, errors: ApiError[]): MeshResource |
 function apiVersionError(kind: Kind, apiVersion: string): string | undefined {
   if (CORE_KINDS.includes(kind)) return apiVersion === 'v1' ? undefined : `unsupported apiVersion "${apiVersion}" for kind ${kind} (accepted: v1)`;
   const [group, version, extra] = apiVersion.split('/');
-  const security = SECURITY_KINDS.includes(kind);
-  const [wantGroup, versions]: [string, readonly string[]] = security ? [ISTIO_SECURITY_GROUP, ACCEPTED_SECURITY_VERSIONS] : [ISTIO_NETWORKING_GROUP, ACCEPTED_ISTIO_VERSIONS];
+  const { group: wantGroup, versions } = apiGroupOf(kind);
   const accepted = versions.map((v) => `${wantGroup}/${v}`).join(', ');
   if (group !== wantGroup || extra !== undefined || !versions.includes(version ?? '')) {
     return `unsupported apiVersion "${apiVersion}" for kind ${kind} (accepted: ${accepted})`;

@@ -383,6 +383,59 @@ const peerAuthenticationSpec = obj('PeerAuthentication', {
   portLevelMtls: map(peerMtls),
 });
 
+// ───────── telemetry.istio.io Telemetry ─────────
+
+const workloadMode = oneOfValues('CLIENT', 'SERVER', 'CLIENT_AND_SERVER');
+const modeMatch = obj('WorkloadModeSelector', { mode: workloadMode });
+const providerRefs = arr(obj('ProviderRef', { name: str(true) }, { required: ['name'] }));
+const customTag = obj(
+  'CustomTag',
+  {
+    literal: obj('Literal', { value: str() }, { required: ['value'] }),
+    environment: obj('Environment', { name: str(true), defaultValue: str() }, { required: ['name'] }),
+    header: obj('RequestHeader', { name: str(true), defaultValue: str() }, { required: ['name'] }),
+  },
+  { atMostOne: [['literal', 'environment', 'header']] },
+);
+const metricNames = oneOfValues('ALL_METRICS', 'REQUEST_COUNT', 'REQUEST_DURATION', 'REQUEST_SIZE', 'RESPONSE_SIZE', 'TCP_OPENED_CONNECTIONS', 'TCP_CLOSED_CONNECTIONS', 'TCP_SENT_BYTES', 'TCP_RECEIVED_BYTES', 'GRPC_REQUEST_MESSAGES', 'GRPC_RESPONSE_MESSAGES');
+const telemetrySpec = obj('Telemetry', {
+  selector: obj('WorkloadSelector', { matchLabels: strMap }),
+  // refused by name in unsupported-security.ts
+  targetRef: anything,
+  targetRefs: anything,
+  tracing: arr(
+    obj('Tracing', {
+      match: modeMatch,
+      providers: providerRefs,
+      randomSamplingPercentage: num(0, 100),
+      disableSpanReporting: bool,
+      customTags: map(customTag),
+      useRequestIdForTraceSampling: bool,
+    }),
+  ),
+  metrics: arr(
+    obj('Metrics', {
+      providers: providerRefs,
+      overrides: arr(
+        obj('MetricsOverrides', {
+          match: obj('MetricSelector', { metric: metricNames, customMetric: str(true), mode: workloadMode }, { atMostOne: [['metric', 'customMetric']] }),
+          disabled: bool,
+          tagOverrides: map(obj('TagOverride', { operation: oneOfValues('UPSERT', 'REMOVE'), value: str() })),
+        }),
+      ),
+      reportingInterval: duration,
+    }),
+  ),
+  accessLogging: arr(
+    obj('AccessLogging', {
+      match: modeMatch,
+      providers: providerRefs,
+      disabled: bool,
+      filter: obj('Filter', { expression: str(true) }, { required: ['expression'] }),
+    }),
+  ),
+});
+
 export const SPEC_SCHEMAS: Record<SpecKind, ObjectSchema> = {
   Service: serviceSpec,
   VirtualService: virtualServiceSpec,
@@ -394,6 +447,7 @@ export const SPEC_SCHEMAS: Record<SpecKind, ObjectSchema> = {
   PeerAuthentication: peerAuthenticationSpec,
   AuthorizationPolicy: authorizationPolicySpec,
   RequestAuthentication: requestAuthenticationSpec,
+  Telemetry: telemetrySpec,
 };
 
 export const METADATA_SCHEMA = obj(

@@ -580,7 +580,12 @@ import type { AuthorizationPolicy, RequestAuthentication } from './security-type
 
 // ───────────────────────── unions and keys ─────────────────────────
 
-export type MeshResource = Service | VirtualService | DestinationRule | Gateway | ServiceEntry | WorkloadEntry | Sidecar | Secret | PeerAuthentication | AuthorizationPolicy | RequestAuthentication;
+// ───────────────────────── telemetry.istio.io Telemetry ─────────────────────────
+
+export type { Telemetry, TelemetrySpec } from './telemetry-types.js';
+import type { Telemetry } from './telemetry-types.js';
+
+export type MeshResource = Service | VirtualService | DestinationRule | Gateway | ServiceEntry | WorkloadEntry | Sidecar | Secret | PeerAuthentication | AuthorizationPolicy | RequestAuthentication | Telemetry;
 
 export type Kind = MeshResource['kind'];
 
@@ -596,6 +601,7 @@ export const KINDS: readonly Kind[] = [
   'PeerAuthentication',
   'AuthorizationPolicy',
   'RequestAuthentication',
+  'Telemetry',
 ];
 
 /** Kinds of the core v1 API group (apiVersion `v1`); the others are networking.istio.io (or security.istio.io). */
@@ -606,10 +612,21 @@ export const ACCEPTED_SECURITY_VERSIONS = ['v1', 'v1beta1'] as const;
 /** Kinds of Istio's security API (security.istio.io v1 / v1beta1, one schema, stored as v1). */
 export const SECURITY_KINDS: readonly Kind[] = ['PeerAuthentication', 'AuthorizationPolicy', 'RequestAuthentication'];
 
+export const ISTIO_TELEMETRY_GROUP = 'telemetry.istio.io';
+export const ACCEPTED_TELEMETRY_VERSIONS = ['v1', 'v1alpha1'] as const;
+
+/** A kind's API group and the versions accepted for it (one schema, stored as the first). */
+export function apiGroupOf(kind: Kind): { group: string; versions: readonly string[] } {
+  if (CORE_KINDS.includes(kind)) return { group: '', versions: ['v1'] };
+  if (SECURITY_KINDS.includes(kind)) return { group: ISTIO_SECURITY_GROUP, versions: ACCEPTED_SECURITY_VERSIONS };
+  if (kind === 'Telemetry') return { group: ISTIO_TELEMETRY_GROUP, versions: ACCEPTED_TELEMETRY_VERSIONS };
+  return { group: ISTIO_NETWORKING_GROUP, versions: ACCEPTED_ISTIO_VERSIONS };
+}
+
 /** The apiVersion a kind is stored (and printed) with. */
 export function storedApiVersion(kind: Kind): string {
-  if (CORE_KINDS.includes(kind)) return 'v1';
-  return SECURITY_KINDS.includes(kind) ? `${ISTIO_SECURITY_GROUP}/v1` : ISTIO_API_VERSION;
+  const { group, versions } = apiGroupOf(kind);
+  return group === '' ? 'v1' : `${group}/${versions[0]}`;
 }
 
 /** Kinds with a spec (every kind but Secret). */

@@ -95,6 +95,7 @@ export function unsupportedFields(r: MeshResource): ApiError[] {
       break;
     case 'AuthorizationPolicy':
     case 'RequestAuthentication':
+    case 'Telemetry':
       unsupportedSecurityFields(spec, add);
       break;
     default:

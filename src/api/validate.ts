@@ -10,6 +10,7 @@ import { validateGateway, validateSidecar } from './validate-proxies.js';
 import { validateVirtualService } from './validate-virtual-service.js';
 import { validateAuthorizationPolicy, validateRequestAuthentication } from './validate-security.js';
 import { validateService, validateServiceEntry, validateWorkloadEntry } from './validate-workloads.js';
+import { validateTelemetry } from './validate-telemetry.js';
 import { resourceRef, type MeshResource, type SpecKind } from './types.js';
 import type { ConfigError } from '../common/result.js';
 
@@ -24,6 +25,7 @@ const SEMANTIC: Record<SpecKind, (spec: Record<string, unknown>, report: Report)
   PeerAuthentication: validatePeerAuthentication,
   AuthorizationPolicy: validateAuthorizationPolicy,
   RequestAuthentication: validateRequestAuthentication,
+  Telemetry: validateTelemetry,
 };
 
 /**

@@ -45,6 +45,8 @@ function kindColumns(r: MeshResource, wide: boolean): { mid: string[]; extra: st
       return { mid: [r.spec.action ?? 'ALLOW'], extra: wide ? [labels(r.spec.selector?.matchLabels)] : [] };
     case 'RequestAuthentication':
       return { mid: [], extra: wide ? [labels(r.spec.selector?.matchLabels)] : [] };
+    case 'Telemetry':
+      return { mid: [], extra: wide ? [labels(r.spec.selector?.matchLabels)] : [] };
   }
 }
 
@@ -60,6 +62,7 @@ const HEADERS: Readonly<Record<MeshResource['kind'], { mid: string[]; extra: str
   Secret: { mid: ['TYPE', 'DATA'], extra: [] },
   AuthorizationPolicy: { mid: ['ACTION'], extra: ['SELECTOR'] },
   RequestAuthentication: { mid: [], extra: ['SELECTOR'] },
+  Telemetry: { mid: [], extra: ['SELECTOR'] },
 };
 
 /** NAMESPACE only with -A (kubectl's rule), then NAME, the kind's columns, AGE, and the wide extras. */

@@ -91,7 +91,8 @@ export function registerControlCommand(program: Command): void {
       process.stdout.write(
         `admin token: ${cp.adminTokenPath ?? '(in memory)'}\n` +
           (cp.xdsPort !== undefined ? `xds listening on ${cp.host}:${cp.xdsPort}\n` : '') +
-          `xds-tls listening on ${cp.host}:${cp.xdsTlsPort}\nhttp listening on ${cp.host}:${cp.httpPort}\n`,
+          `xds-tls listening on ${cp.host}:${cp.xdsTlsPort}\nhttp listening on ${cp.host}:${cp.httpPort}\n` +
+          `dashboard: http://${cp.host.includes(':') ? `[${cp.host}]` : cp.host}:${cp.httpPort}/ (sign in with the admin token)\n`,
       );
       await new Promise<void>((resolve) => {
         let stopping = false;

@@ -1,6 +1,6 @@
 // CLI: resource kinds as users type them (kubectl's singular, plural and short names) and as kubectl prints them (`virtualservice.networking.istio.io/reviews`).
 import { UsageError } from './client.js';
-import { CORE_KINDS, ISTIO_NETWORKING_GROUP, ISTIO_SECURITY_GROUP, KINDS, SECURITY_KINDS, parseResourceKey, type Kind } from '../api/types.js';
+import { apiGroupOf, KINDS, parseResourceKey, type Kind } from '../api/types.js';
 
 const SHORT: Readonly<Record<Kind, readonly string[]>> = {
   Service: ['svc'],
@@ -14,6 +14,7 @@ const SHORT: Readonly<Record<Kind, readonly string[]>> = {
   Secret: [],
   AuthorizationPolicy: ['ap'],
   RequestAuthentication: ['ra'],
+  Telemetry: ['telemetries'],
 };
 
 function plural(kind: Kind): string {
@@ -23,8 +24,7 @@ function plural(kind: Kind): string {
 }
 
 export function groupOf(kind: Kind): string {
-  if (CORE_KINDS.includes(kind)) return '';
-  return SECURITY_KINDS.includes(kind) ? ISTIO_SECURITY_GROUP : ISTIO_NETWORKING_GROUP;
+  return apiGroupOf(kind).group;
 }
 
 const ALIASES: ReadonlyMap<string, Kind> = new Map(

@@ -1,4 +1,5 @@
 // Proxy assembly: wires config, clusters, pools, listeners, connection managers and admin into one running proxy.
+import { TracingRegistry } from './tracing/registry.js';
 import cluster from 'node:cluster';
 import os from 'node:os';
 import type { AccessLog, Bootstrap, HttpConnectionManager } from './config/types.js';
@@ -63,6 +64,8 @@ export class Proxy {
   readonly health: HealthCheckState;
   /** Secrets TLS contexts name through SDS (delivered over ADS). */
   readonly secrets = new SecretManager();
+  /** Span exporters, flushed once on stop. */
+  private readonly tracing: TracingRegistry;
 
   constructor(opts: ProxyOptions) {
     this.bootstrap = opts.bootstrap;
@@ -81,6 +84,12 @@ export class Proxy {
       // a secret not there yet: connections fail the handshake (never plaintext, never without the configured CA)
       return common === undefined ? SECRET_PENDING_TLS : upstreamTlsConnectOptions({ ...ts.typed_config, common_tls_context: common });
     }, this.secrets);
+    this.tracing = new TracingRegistry(
+      { clusters: this.clusters, pools: this.pools, runtime: this.runtime, stats: this.stats },
+      opts.bootstrap.node,
+      opts.bootstrap.tracing,
+      opts.random,
+    );
     const ctx: HcmContext = {
       stats: this.stats,
       clusters: this.clusters,
@@ -101,11 +110,12 @@ export class Proxy {
         return () => fixed;
       },
       accessLogger: (hcm) => this.accessLogger(hcm.access_log),
+      tracing: this.tracing,
     };
     this.listeners = new ListenerManager({
       stats: this.stats,
       clusterManager: this.clusters,
-      createHttpHandler: (hcm) => new ConnectionManager(hcm, ctx),
+      createHttpHandler: (hcm, listener) => new ConnectionManager(hcm, ctx, listener.traffic_direction),
       accessLogger: (logs) => this.accessLogger(logs),
       networkFilters: { stats: this.stats, clusters: this.clusters, pools: this.pools, random: opts.random ?? Math.random },
       secrets: this.secrets,
@@ -180,6 +190,7 @@ export class Proxy {
     this.tap?.close();
     this.identityAgent?.close();
     await this.listeners.close(drainMs); // stops accepting and drains every connection manager
+    await this.tracing.close(); // the last spans go out through the pools, before they close
     this.pools.close();
     this.clusters.close();
     this.runtime.dispose();

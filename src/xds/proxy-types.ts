@@ -53,6 +53,9 @@ export const PROXY_MESSAGE_TYPES: readonly string[] = [
   'envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
   'envoy.extensions.access_loggers.stream.v3.StderrAccessLog',
   'envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate',
+  // HCM tracing providers
+  'envoy.config.trace.v3.ZipkinConfig',
+  'envoy.config.trace.v3.OpenTelemetryConfig',
   'udpa.type.v1.TypedStruct',
   'xds.type.v3.TypedStruct',
   ...WELL_KNOWN,

@@ -63,11 +63,15 @@ test('applied fields reach the MeshConfig; ext_authz providers get Istio default
   assert.equal(grpc?.host, 'ext-authz.example.com');
   assert.equal(grpc?.namespace, 'foo');
   assert.equal(grpc?.timeoutMs, 600_000, "Istio's default timeout");
-  assert.deepEqual(m.notServedProviders, [{ name: 'zipkin', kind: 'zipkin' }]);
-  const ignored = m.ignored.map((i) => i.field).sort();
-  assert.deepEqual(ignored, [
-    'accessLogFile', 'defaultConfig.discoveryAddress', 'defaultConfig.proxyMetadata', 'defaultConfig.tracing', 'defaultProviders', 'enableTracing', 'extensionProviders[zipkin]',
+  assert.deepEqual(m.telemetryProviders, [
+    { name: 'zipkin', kind: 'zipkin', service: 'zipkin.istio-system.svc.cluster.local', port: 9411, maxTagLength: 256, enable64bitTraceId: false, path: '/api/v2/spans' },
   ]);
+  assert.deepEqual(m.telemetry.defaultProviders, { tracing: ['zipkin'], accessLogging: [] });
+  assert.deepEqual(m.telemetry.tracing.zipkinAddress, { host: 'zipkin', port: 9411 });
+  assert.equal(m.telemetry.enableTracing, true);
+  assert.equal(m.telemetry.accessLogFile, '/dev/stdout');
+  const ignored = m.ignored.map((i) => i.field).sort();
+  assert.deepEqual(ignored, ['defaultConfig.discoveryAddress', 'defaultConfig.proxyMetadata']);
 });
 
 test('refused and unknown fields name the file, the field, the reason and the line', () => {

@@ -50,7 +50,7 @@ test('a kind that is neither served nor Istio\'s is unknown', () => {
 test('every envelope error names document, field and line; unknown kinds and versions by name', () => {
   const text = [
     'apiVersion: networking.istio.io/v2\nkind: VirtualService\nmetadata:\n  name: reviews\nspec: {}',
-    'apiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata:\n  name: x',
+    'apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata:\n  name: x',
     'apiVersion: v1\nkind: Service\nmetadata:\n  namespace: Bad_NS\nspecs: {}',
     'a: [1, 2',
   ].join('\n---\n');
@@ -64,7 +64,7 @@ test('every envelope error names document, field and line; unknown kinds and ver
   assert.equal(v.field, 'apiVersion');
   assert.equal(v.line, 1);
   assert.equal(v.document, 1);
-  assert.ok(find('document 2: kind: Telemetry (telemetry.istio.io) is an Istio kind trellis does not serve yet'));
+  assert.ok(find('document 2: kind: EnvoyFilter (networking.istio.io) is an Istio kind trellis does not serve yet'));
   assert.ok(find('metadata.name: required field is missing'));
   assert.ok(find('"Bad_NS" is not a valid namespace'));
   assert.ok(find('unknown field "specs"'));

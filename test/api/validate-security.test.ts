@@ -23,7 +23,7 @@ test('v1 and v1beta1 are accepted and stored as v1 (the written version kept); n
     assert.equal(r.value[0]!.metadata.annotations?.[ORIGINAL_API_VERSION_ANNOTATION], 'security.istio.io/v1beta1');
   }
   assert.match(errors(ap('  {}', 'networking.istio.io/v1')).join('\n'), /unsupported apiVersion "networking.istio.io\/v1" for kind AuthorizationPolicy \(accepted: security.istio.io\/v1, security.istio.io\/v1beta1\)/);
-  assert.match(errors('apiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata: {name: x}\n').join('\n'), /Telemetry \(telemetry.istio.io\) is an Istio kind trellis does not serve yet/);
+  assert.match(errors('apiVersion: extensions.istio.io/v1alpha1\nkind: WasmPlugin\nmetadata: {name: x}\n').join('\n'), /WasmPlugin \(extensions.istio.io\) is an Istio kind trellis does not serve yet/);
 });
 
 test("Istio's AuthorizationPolicy rules: actions, provider, empty from/to/source/operation, values, IPs, ports, paths, keys", () => {

@@ -139,7 +139,7 @@ describe('authorization and JWT through real sidecars', () => {
     fs.writeFileSync(
       meshFile,
       `rootNamespace: istio-system
-enableTracing: true
+enableEnvoyAccessLogService: true
 extensionProviders:
 - name: sample-ext-authz-http
   envoyExtAuthzHttp:
@@ -179,7 +179,7 @@ spec:
   });
 
   it('mesh config: the ignored observability field was said at start-up', () => {
-    assert.match(control.out(), /mesh config: enableTracing ignored \(observability only/);
+    assert.match(control.out(), /mesh config: enableEnvoyAccessLogService ignored \(observability only/);
   });
 
   it("HTTP task: allow-nothing denies with 403 RBAC: access denied; the viewer policy allows GET only; a DENY by header wins", async (t) => {

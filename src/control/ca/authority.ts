@@ -19,6 +19,14 @@ export interface IssuedCertificate {
   expiresAt: Date;
 }
 
+/** The newest SVID issued to one identity (what the dashboard shows as a proxy's certificate expiry). */
+export interface IssuedRecord {
+  spiffeId: string;
+  serial: string;
+  issuedAt: Date;
+  expiresAt: Date;
+}
+
 export const DEFAULT_SVID_TTL_MS = 24 * 3600 * 1000;
 /** Clocks of peers disagree a little: a certificate is valid from slightly before its issuance. */
 const BACKDATE_MS = 5 * 60 * 1000;
@@ -32,6 +40,8 @@ export class CertificateAuthority {
 
   /** Issuances per identity (`ns/sa`) since the signer last changed: how a root rotation knows every workload moved. */
   private issuedSinceSwitch = new Map<string, number>();
+  /** The newest SVID per identity (`ns/sa`); bounded by the number of identities that ever asked. */
+  private readonly newestIssued = new Map<string, IssuedRecord>();
 
   private constructor(
     readonly trustDomain: string,
@@ -83,6 +93,11 @@ export class CertificateAuthority {
     return this.issuedSinceSwitch.get(`${id.namespace}/${id.serviceAccount}`) ?? 0;
   }
 
+  /** The newest certificate issued to `id`, or undefined when it never asked. */
+  lastIssuedTo(id: WorkloadIdentity): IssuedRecord | undefined {
+    return this.newestIssued.get(`${id.namespace}/${id.serviceAccount}`);
+  }
+
   /** When the signing certificate expires (citadel_server_root_cert_expiry_timestamp). */
   signerExpiry(): Date {
     return new Date(new X509Certificate(this.signing.material.certPem).validTo);
@@ -99,6 +114,7 @@ export class CertificateAuthority {
       this.metrics.successCertIssuance++;
       const key = `${id.namespace}/${id.serviceAccount}`;
       this.issuedSinceSwitch.set(key, (this.issuedSinceSwitch.get(key) ?? 0) + 1);
+      this.newestIssued.set(key, { spiffeId: issued.spiffeId, serial: issued.serial, issuedAt: new Date(now), expiresAt: issued.expiresAt });
       // logged for audit: who, which serial, until when (never a key)
       this.log(`ca: issued ${issued.spiffeId} serial ${issued.serial} until ${issued.expiresAt.toISOString()}`);
       return issued;

@@ -1,5 +1,6 @@
 // HTTP API: what the API reads and drives — the store, registry, ADS server status, the generator's record of what was sent.
 import type { IdentityTokenIssuer } from '../auth/identity-token.js';
+import type { IssuedRecord } from '../ca/authority.js';
 import type { RootRotation } from '../ca/rotation.js';
 import type { Snapshot } from '../model/types.js';
 import type { WorkloadSource } from '../registry/types.js';
@@ -22,7 +23,7 @@ export interface ApiDeps {
   xdsMetrics(): string;
   ready(): boolean;
   /** The mesh CA: its roots (GET /api/v1/ca/root) and Citadel metrics. */
-  ca: { trustDomain: string; rootsPem(): string; metrics: { render(): string } };
+  ca: { trustDomain: string; rootsPem(): string; metrics: { render(): string }; lastIssuedTo?(id: { namespace: string; serviceAccount: string }): IssuedRecord | undefined };
   /** Root rotation (GET/POST /api/v1/ca/rotation); absent in tests that do not drive one. */
   rotation?: Pick<RootRotation, 'status' | 'step'>;
   /** The admin credential every write must carry, and the signer of identity tokens. */

@@ -1,5 +1,7 @@
-// HTTP API: one connected proxy as `trellis proxy-status` shows it — identity from its node, overall and per-type sync state.
+// HTTP API: one connected proxy as `trellis proxy-status` shows it — identity from its node, overall and per-type sync state, its certificate's expiry.
 import { proxyNodeOf } from '../snapshot/generator.js';
+import { DEFAULT_TRUST_DOMAIN, spiffeId } from '../auth/identity-token.js';
+import type { IssuedRecord } from '../ca/authority.js';
 import type { ConnectedProxy, ProxyStatus, SyncStatus, TypeStatus } from '../xds/types.js';
 
 export interface TypeView {
@@ -18,6 +20,16 @@ export interface ProxyView {
   connectedAt: string;
   status: SyncStatus;
   types: Partial<Record<'CDS' | 'LDS' | 'EDS' | 'RDS', TypeView>>;
+  /** The identity the proxy proved on the authenticated xDS port (absent on the plaintext port). */
+  identity?: string;
+  /** The newest SVID the mesh CA issued to that identity (ISO times). */
+  certificate?: { serial: string; issuedAt: string; expiresAt: string };
+}
+
+/** What the proxy view needs of the CA. */
+export interface IssuedLookup {
+  trustDomain: string;
+  lastIssuedTo?(id: { namespace: string; serviceAccount: string }): IssuedRecord | undefined;
 }
 
 const SHOWN: Readonly<Record<string, 'CDS' | 'LDS' | 'EDS' | 'RDS'>> = { cds: 'CDS', lds: 'LDS', eds: 'EDS', rds: 'RDS' };
@@ -29,7 +41,7 @@ export function overallStatus(types: readonly TypeStatus[]): SyncStatus {
   return types.some((t) => t.status === 'SYNCED') ? 'SYNCED' : 'NOT SENT';
 }
 
-export function proxyView(s: ProxyStatus, p: ConnectedProxy): ProxyView {
+export function proxyView(s: ProxyStatus, p: ConnectedProxy, ca?: IssuedLookup): ProxyView {
   const node = proxyNodeOf(p);
   const types: ProxyView['types'] = {};
   for (const t of s.types) {
@@ -42,7 +54,7 @@ export function proxyView(s: ProxyStatus, p: ConnectedProxy): ProxyView {
     if (error !== undefined) v.error = error;
     types[name] = v;
   }
-  return {
+  const view: ProxyView = {
     id: s.id,
     namespace: node.namespace,
     labels: { ...node.labels },
@@ -53,6 +65,12 @@ export function proxyView(s: ProxyStatus, p: ConnectedProxy): ProxyView {
     status: overallStatus(s.types),
     types,
   };
+  if (p.identity !== undefined) {
+    const cert = ca?.lastIssuedTo?.(p.identity);
+    view.identity = cert?.spiffeId ?? spiffeId(ca?.trustDomain ?? DEFAULT_TRUST_DOMAIN, p.identity);
+    if (cert !== undefined) view.certificate = { serial: cert.serial, issuedAt: cert.issuedAt.toISOString(), expiresAt: cert.expiresAt.toISOString() };
+  }
+  return view;
 }
 
 /** By node id (the newest stream when it reconnected) or by the stream's connId. */

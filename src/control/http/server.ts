@@ -13,6 +13,7 @@ import { addStatusRoutes } from './status-routes.js';
 import { addTokenRoutes } from './token-routes.js';
 import { addCaRoutes } from './ca-routes.js';
 import { addTapRoutes } from './tap-routes.js';
+import { DashboardFiles } from '../dashboard/static.js';
 
 /** Every route of the API (one place, so a test can sweep them all). */
 export function buildRouter(deps: ApiDeps): Router {
@@ -28,12 +29,16 @@ export function buildRouter(deps: ApiDeps): Router {
 export class ApiServer {
   private readonly router: Router;
   private readonly server: http.Server;
+  /** The web UI's static files (`/`, `/assets/*`, `/vendor/*`): open to anyone, like a login page; its API calls carry the token. */
+  private readonly dashboard: DashboardFiles;
 
   constructor(
     private readonly deps: ApiDeps,
     private readonly log: (msg: string) => void = () => {},
+    dashboard?: DashboardFiles,
   ) {
     this.router = buildRouter(deps);
+    this.dashboard = dashboard ?? new DashboardFiles();
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 5000;
   }
@@ -66,6 +71,7 @@ export class ApiServer {
     let reply: Reply;
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
+      if (this.dashboard.serve(req, res, url.pathname)) return;
       const { handler, params, readOnly } = this.router.match(req.method ?? 'GET', url.pathname);
       const identity = isWriteMethod(req.method) && !readOnly ? this.authenticateWrite(req) : undefined;
       reply = await handler({ req, params, query: url.searchParams, ...(identity !== undefined ? { identity } : {}) });

@@ -61,7 +61,7 @@ export function addStatusRoutes(router: Router, deps: ApiDeps): void {
     const out = [];
     for (const s of deps.ads.proxies()) {
       const p = streams.get(s.connId);
-      if (p !== undefined) out.push(proxyView(s, p));
+      if (p !== undefined) out.push(proxyView(s, p, deps.ca));
     }
     return ok(out);
   });

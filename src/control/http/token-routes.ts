@@ -1,6 +1,7 @@
-// HTTP API: identity tokens — POST /api/v1/tokens signs a JWT for a namespace/service account (admin only, as every write).
+// HTTP API: identity tokens — POST /api/v1/tokens signs a JWT for a namespace/service account (admin only, as every write); GET /api/v1/whoami checks the admin token.
 import { DEFAULT_TOKEN_TTL_S, identityError } from '../auth/identity-token.js';
 import type { ApiDeps } from './deps.js';
+import { requireAdmin } from '../auth/credential.js';
 import { HttpError, ok, optionalString, readJsonObject } from './io.js';
 import type { Router } from './router.js';
 
@@ -8,6 +9,8 @@ import type { Router } from './router.js';
 export const MAX_TOKEN_TTL_S = 365 * 24 * 3600;
 
 export function addTokenRoutes(router: Router, deps: ApiDeps): void {
+  // the dashboard's login checks the token it was given here (every other read is open)
+  router.add('GET', '/api/v1/whoami', ({ req }) => ok({ identity: requireAdmin(req, deps.auth.adminToken).name }));
   router.add('POST', '/api/v1/tokens', async (ctx) => {
     const body = await readJsonObject(ctx.req);
     const namespace = optionalString(body, 'namespace');

@@ -1,5 +1,5 @@
 // Model stage: builds an immutable Snapshot (sorted inputs plus lookup indexes) from services, instances and Istio resources.
-import type { AuthorizationPolicy, DestinationRule, Gateway, PeerAuthentication, RequestAuthentication, Secret, Sidecar, VirtualService } from '../../api/types.js';
+import type { AuthorizationPolicy, DestinationRule, Gateway, PeerAuthentication, RequestAuthentication, Secret, Sidecar, Telemetry, VirtualService } from '../../api/types.js';
 import { fqdn, isWildcard } from '../../api/hosts.js';
 import { DEFAULT_MESH_CONFIG, type MeshConfig } from '../../api/mesh-config.js';
 import type { InstanceInfo, ServiceInfo, Snapshot, SnapshotIndex } from './types.js';
@@ -20,6 +20,7 @@ export interface SnapshotInput {
   secrets?: readonly Secret[];
   authorizationPolicies?: readonly AuthorizationPolicy[];
   requestAuthentications?: readonly RequestAuthentication[];
+  telemetries?: readonly Telemetry[];
   jwks?: ReadonlyMap<string, string>;
 }
 
@@ -125,6 +126,7 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     secrets: Object.freeze(secrets),
     authorizationPolicies: Object.freeze([...(input.authorizationPolicies ?? [])].sort(byKey)),
     requestAuthentications: Object.freeze([...(input.requestAuthentications ?? [])].sort(byKey)),
+    telemetries: Object.freeze([...(input.telemetries ?? [])].sort(byKey)),
     jwks: input.jwks ?? new Map(),
     index,
   });

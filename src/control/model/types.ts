@@ -1,5 +1,5 @@
 // Model stage: the immutable Snapshot (Istio's PushContext) and ProxyNode shapes that translation reads.
-import type { AuthorizationPolicy, DestinationRule, Gateway, PeerAuthentication, RequestAuthentication, Secret, Sidecar, VirtualService } from '../../api/types.js';
+import type { AuthorizationPolicy, DestinationRule, Gateway, PeerAuthentication, RequestAuthentication, Secret, Sidecar, Telemetry, VirtualService } from '../../api/types.js';
 import type { MeshConfig } from '../../api/mesh-config.js';
 
 /** Istio's port protocols (case as Istio writes them); anything not HTTP-family is treated as opaque TCP. */
@@ -83,6 +83,7 @@ export type ChangeKind =
   | 'PeerAuthentication'
   | 'AuthorizationPolicy'
   | 'RequestAuthentication'
+  | 'Telemetry'
   | 'endpoints'
   | 'identities'
   | 'trustBundle';
@@ -139,6 +140,8 @@ export interface Snapshot {
   /** Sorted by namespace/name. */
   readonly authorizationPolicies: readonly AuthorizationPolicy[];
   readonly requestAuthentications: readonly RequestAuthentication[];
+  /** Sorted by namespace/name. */
+  readonly telemetries: readonly Telemetry[];
   /** JWKS text the control plane fetched, by jwksUri (or `oidc:<issuer>` for discovery); missing = not fetched (yet). */
   readonly jwks: ReadonlyMap<string, string>;
   readonly index: SnapshotIndex;

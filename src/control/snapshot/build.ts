@@ -68,6 +68,7 @@ export function buildMeshSnapshot(input: MeshInput): Snapshot {
     secrets,
     authorizationPolicies: ofKind(rs, 'AuthorizationPolicy'),
     requestAuthentications: ofKind(rs, 'RequestAuthentication'),
+    telemetries: ofKind(rs, 'Telemetry'),
     ...(input.jwks !== undefined ? { jwks: input.jwks } : {}),
   });
 }

@@ -21,7 +21,7 @@ function collectSourceLabelKeys(v: unknown, out: Set<string>): void {
 
 /**
  * The label keys any selector in the snapshot reads from a proxy (Sidecar and DestinationRule workloadSelector,
- * VirtualService sourceLabels, Gateway, PeerAuthentication, AuthorizationPolicy and RequestAuthentication selector): the
+ * VirtualService sourceLabels, Gateway, PeerAuthentication, AuthorizationPolicy, RequestAuthentication and Telemetry selector): the
  * only labels translation output can depend on.
  */
 function labelKeysRead(snap: Snapshot): readonly string[] {
@@ -33,7 +33,7 @@ function labelKeysRead(snap: Snapshot): readonly string[] {
     for (const gw of snap.gateways) for (const k of Object.keys(gw.spec.selector ?? {})) out.add(k);
     for (const pa of snap.peerAuthentications) for (const k of Object.keys(pa.spec.selector?.matchLabels ?? {})) out.add(k);
     for (const vs of snap.virtualServices) collectSourceLabelKeys(vs.spec, out);
-    for (const p of [...snap.authorizationPolicies, ...snap.requestAuthentications]) for (const k of Object.keys(p.spec.selector?.matchLabels ?? {})) out.add(k);
+    for (const p of [...snap.authorizationPolicies, ...snap.requestAuthentications, ...snap.telemetries]) for (const k of Object.keys(p.spec.selector?.matchLabels ?? {})) out.add(k);
     keys = [...out].sort();
     selectorKeys.set(snap, keys);
   }
@@ -46,7 +46,9 @@ function labelKeysRead(snap: Snapshot): readonly string[] {
  * shape share one answer per snapshot (500 sidecars of 10 namespaces: 10 builds, not 500).
  */
 function shapeOf(n: ProxyNode, snap: Snapshot): string {
-  const { id: _id, ip: _ip, labels, ...rest } = n;
+  // the metrics port and workload name are for scraping and the graph, read by no generator (a free --prometheus-port
+  // per sidecar would otherwise give every sidecar its own shape)
+  const { id: _id, ip: _ip, labels, prometheusPort: _prom, workloadName: _wl, ...rest } = n;
   const picked: Record<string, string> = {};
   for (const k of labelKeysRead(snap)) if (labels[k] !== undefined) picked[k] = labels[k];
   return JSON.stringify([rest, picked]);

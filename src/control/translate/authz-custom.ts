@@ -19,7 +19,7 @@ export function customProvider(policies: readonly AuthorizationPolicy[], snap: S
   const name = names[0]!;
   const provider = snap.mesh.extAuthzProviders.find((p) => p.name === name);
   if (provider === undefined) {
-    const other = snap.mesh.notServedProviders.some((p) => p.name === name);
+    const other = snap.mesh.telemetryProviders.some((p) => p.name === name);
     return { error: other ? `provider "${name}" is not an ext_authz provider` : `provider "${name}" is not defined in the mesh config's extensionProviders` };
   }
   const svc = snap.index.servicesByHost.get(provider.host);

@@ -1,4 +1,5 @@
 // Translate stage: an HTTP Sidecar egress listener — its own HTTP connection manager with an inline route config for the services on that port.
+import { withTracing } from './tracing.js';
 import type { ProxyNode, Snapshot } from '../model/types.js';
 import { serviceNames } from './domains.js';
 import type { EgressListenerSpec } from './egress.js';
@@ -33,6 +34,6 @@ export function egressRouteConfig(spec: EgressListenerSpec, proxy: ProxyNode, sn
 
 /** The listener: cors, fault and router filters as on the `outbound` listener. */
 export function httpEgressListener(spec: EgressListenerSpec, proxy: ProxyNode, snap: Snapshot): Json {
-  const cfg = hcm(`outbound_${spec.name}`, { inline: egressRouteConfig(spec, proxy, snap) }, { fault: true, cors: true });
+  const cfg = withTracing(hcm(`outbound_${spec.name}`, { inline: egressRouteConfig(spec, proxy, snap) }, { fault: true, cors: true }), proxy, snap, 'CLIENT');
   return listener(spec.name, spec.bind, spec.port, 'OUTBOUND', hcmFilter(cfg));
 }

@@ -1,4 +1,5 @@
 // Translate stage: a router (trellis gateway) — one listener per server port whose filter chains serve the Gateways' HTTP, HTTPS, TLS and TCP servers; HTTP route configs from bound VirtualServices.
+import { withTracing } from './tracing.js';
 import type { ProxyNode, Snapshot } from '../model/types.js';
 import { type GatewayServer, gatewayServers, serverAdmits, serverHostName } from './gateway-servers.js';
 import { gatewayTcpSpec, passthroughRoutes } from './gateway-l4.js';
@@ -77,14 +78,14 @@ function tlsChains(port: number, listenerName: string, plan: PortPlan, proxy: Pr
     const filter =
       spec !== undefined
         ? tcpProxy(tcpStatPrefix(spec, listenerName), spec)
-        : hcmFilter(hcm(listenerName, { rds: routeConfigName(port, gs) }, { fault: true, cors: true, edge: true }));
+        : hcmFilter(withTracing(hcm(listenerName, { rds: routeConfigName(port, gs) }, { fault: true, cors: true, edge: true }), proxy, snap, 'CLIENT'));
     out.push(withMatch({ transport_socket: downstreamTlsSocket(tls, gs.kind === 'https' ? HTTPS_ALPN : []), filters: [filter] }, matchOf(names)));
   }
   return out;
 }
 
 function plainChain(port: number, listenerName: string, plan: PortPlan, proxy: ProxyNode, snap: Snapshot): Json | undefined {
-  if (plan.plain === 'http') return { filters: [hcmFilter(hcm(listenerName, { rds: gatewayRouteName(port) }, { fault: true, cors: true, edge: true }))] };
+  if (plan.plain === 'http') return { filters: [hcmFilter(withTracing(hcm(listenerName, { rds: gatewayRouteName(port) }, { fault: true, cors: true, edge: true }), proxy, snap, 'CLIENT'))] };
   if (plan.plain !== 'tcp') return undefined;
   const spec = gatewayTcpSpec(plan.plainServers, proxy, snap);
   return spec !== undefined ? { filters: [tcpProxy(tcpStatPrefix(spec, listenerName), spec)] } : undefined;

@@ -9,7 +9,7 @@ import { inboundListener, outboundListener } from './sidecar.js';
 export const ldsGenerator: Generator = {
   typeUrl: LISTENER_TYPE,
   // tcp_proxy routes, SNI chains and egress HTTP routes live in listeners, so VirtualService and DestinationRule edits reach LDS
-  needsPush: (changed) => anyChanged(changed, ['Service', 'ServiceEntry', 'Gateway', 'Sidecar', 'VirtualService', 'DestinationRule', 'PeerAuthentication', 'AuthorizationPolicy', 'RequestAuthentication']),
+  needsPush: (changed) => anyChanged(changed, ['Service', 'ServiceEntry', 'Gateway', 'Sidecar', 'VirtualService', 'DestinationRule', 'PeerAuthentication', 'AuthorizationPolicy', 'RequestAuthentication', 'Telemetry']),
   build(proxy: ProxyNode, snap: Snapshot, names?: readonly string[]): XdsResource[] {
     switch (proxy.type) {
       case 'proxyless':
@@ -17,7 +17,7 @@ export const ldsGenerator: Generator = {
       case 'router':
         return filterNames(gatewayListeners(proxy, snap), names);
       case 'sidecar': {
-        const out = [outboundListener(proxy)];
+        const out = [outboundListener(proxy, snap)];
         const inbound = inboundListener(proxy, snap);
         if (inbound !== undefined) out.push(inbound);
         out.push(...egressListeners(proxy, snap));

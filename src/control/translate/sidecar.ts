@@ -1,4 +1,5 @@
 // Translate stage: a sidecar's listeners (outbound on 127.0.0.1, inbound to the local app) and its `outbound` route configuration.
+import { withTracing } from './tracing.js';
 import type { ProxyNode, Snapshot } from '../model/types.js';
 import { isHttpProtocol } from './cluster-policy.js';
 import { serviceDomains } from './domains.js';
@@ -13,8 +14,9 @@ import { outboundListenerServices } from './scope.js';
 import { INBOUND_XFCC, inboundListenerFor, workloadMtlsMode } from './peer-authn.js';
 
 /** The app's outbound listener: loopback only (nothing else may use the app's identity), all HTTP via RDS `outbound`. */
-export function outboundListener(proxy: ProxyNode): XdsResource {
+export function outboundListener(proxy: ProxyNode, snap: Snapshot): XdsResource {
   const cfg = hcm(OUTBOUND_LISTENER, { rds: OUTBOUND_ROUTE }, { fault: true, cors: true });
+  withTracing(cfg, proxy, snap, 'CLIENT');
   return { name: OUTBOUND_LISTENER, resource: listener(OUTBOUND_LISTENER, '127.0.0.1', proxy.outboundPort, 'OUTBOUND', hcmFilter(cfg)) };
 }
 
@@ -41,7 +43,7 @@ export function inboundListener(proxy: ProxyNode, snap: Snapshot): XdsResource |
         },
       ],
     };
-    filter = hcmFilter({ ...hcm(INBOUND_LISTENER, { inline: route }, { fault: false, networkFacing: true }), ...INBOUND_XFCC });
+    filter = hcmFilter(withTracing({ ...hcm(INBOUND_LISTENER, { inline: route }, { fault: false, networkFacing: true }), ...INBOUND_XFCC }, proxy, snap, 'SERVER'));
   } else {
     filter = tcpProxyFilter(INBOUND_LISTENER, cluster);
   }

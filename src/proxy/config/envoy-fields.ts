@@ -330,6 +330,30 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
     'disabled requirement_name',
   'config.core.v3.HttpUri':
     'uri cluster timeout',
+  'config.trace.v3.Tracing':
+    'http',
+  'config.trace.v3.Tracing.Http':
+    'name typed_config',
+  'config.trace.v3.ZipkinConfig':
+    'collector_cluster collector_endpoint trace_id_128bit shared_span_context collector_endpoint_version collector_hostname split_spans_for_request trace_context_option collector_service timestamp_trace_ids',
+  'config.trace.v3.OpenTelemetryConfig':
+    'grpc_service http_service service_name resource_detectors sampler max_cache_size set_telemetry_sdk_resource_attributes set_service_name_resource_attribute set_instrumentation_scope',
+  'config.core.v3.HttpService':
+    'http_uri request_headers_to_add',
+  'extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.Tracing':
+    'client_sampling random_sampling overall_sampling verbose max_path_tag_length custom_tags provider spawn_upstream_span operation_name request_headers_for_tags',
+  'type.tracing.v3.CustomTag':
+    'tag literal environment request_header metadata value',
+  'type.tracing.v3.CustomTag.Literal':
+    'value',
+  'type.tracing.v3.CustomTag.Environment':
+    'name default_value',
+  'type.tracing.v3.CustomTag.Header':
+    'name default_value',
+  'config.route.v3.Tracing':
+    'client_sampling random_sampling overall_sampling custom_tags',
+  'config.route.v3.Decorator':
+    'operation propagate',
   'config.core.v3.RetryPolicy':
     'retry_back_off num_retries retry_on retry_priority retry_host_predicate host_selection_retry_max_attempts',
   'config.core.v3.BackoffStrategy':

@@ -7,6 +7,7 @@ import { validateAdsConfigSource } from './common.js';
 import { validateHttpFilters } from './http-filters.js';
 import { validateLocalReplyConfig } from './local-reply.js';
 import { routeConfiguration } from './route.js';
+import { validateHcmTracing } from './tracing.js';
 import type { ClusterRef } from './route-action.js';
 
 export const HCM_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager` as const;
@@ -105,10 +106,10 @@ export function validateHcm(ctx: Ctx, body: Raw, path: string, inline: InlineRou
       'request_headers_timeout', 'max_request_headers_kb', 'drain_timeout', 'access_log', 'use_remote_address', 'xff_num_trusted_hops', 'skip_xff_append',
       'via', 'generate_request_id', 'preserve_external_request_id', 'upgrade_configs', 'normalize_path', 'merge_slashes',
       'local_reply_config', 'add_user_agent', 'scheme_header_transformation', 'strip_matching_host_port', 'strip_any_host_port',
-      'path_with_escaped_slashes_action', 'forward_client_cert_details', 'set_current_client_cert_details',
+      'path_with_escaped_slashes_action', 'forward_client_cert_details', 'set_current_client_cert_details', 'tracing',
     ],
     // observability only, or timing of connection close
-    ignored: ['tracing', 'access_log_flush_interval', 'flush_access_log_on_new_request', 'access_log_options', 'delayed_close_timeout'],
+    ignored: ['access_log_flush_interval', 'flush_access_log_on_new_request', 'access_log_options', 'delayed_close_timeout'],
   });
   if (m === undefined) return undefined;
   const statPrefix = m.reqStr('stat_prefix');
@@ -170,6 +171,8 @@ export function validateHcm(ctx: Ctx, body: Raw, path: string, inline: InlineRou
   else if (stripAny) out.strip_any_host_port = true;
   const esc = m.enumOpt('path_with_escaped_slashes_action', ESCAPED_SLASHES_ACTIONS);
   if (esc !== undefined) out.path_with_escaped_slashes_action = esc;
+  const tracing = m.msg('tracing', (r, p) => validateHcmTracing(ctx, r, p));
+  if (tracing !== undefined) out.tracing = tracing;
   validateXfcc(ctx, m, out);
   return out;
 }

@@ -1,4 +1,5 @@
 // Config stage: turns a raw Envoy v3 bootstrap document into the validated Bootstrap model, with cross-resource checks.
+import { validateBootstrapTracing } from './tracing.js';
 import type { Result } from '../../common/result.js';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -216,17 +217,19 @@ export function parseBootstrap(raw: unknown, opts: { baseDir: string }): Result<
   const m = Msg.open(ctx, raw, '', {
     type: 'config.bootstrap.v3.Bootstrap',
     // `runtime` was removed from the v3 API; older bootstraps still carry it, so it is read (and translated) by name
-    fields: ['node', 'admin', 'static_resources', 'dynamic_resources', 'cluster_manager', 'stats_flush_interval', 'overload_manager', 'layered_runtime', 'runtime'],
+    fields: ['node', 'admin', 'static_resources', 'dynamic_resources', 'cluster_manager', 'stats_flush_interval', 'overload_manager', 'layered_runtime', 'runtime', 'tracing'],
     // stats, tracing, watchdog and logging settings: observability only
     ignored: [
       'stats_sinks', 'stats_config', 'stats_flush_on_admin', 'deferred_stat_options', 'stats_server_version_override', 'enable_dispatcher_stats',
-      'watchdog', 'watchdogs', 'tracing', 'application_log_config', 'perf_tracing_file_path', 'fatal_actions',
+      'watchdog', 'watchdogs', 'application_log_config', 'perf_tracing_file_path', 'fatal_actions',
     ],
   });
   const b: Bootstrap = { node: { id: '', cluster: '', metadata: {} }, static_resources: { listeners: [], clusters: [], secrets: [] } };
   if (m === undefined) return { ok: false, errors: ctx.errors.map((e) => ({ path: e.path || '(root)', message: e.message })) };
   let rawClusterCount = 0;
   if (m.has('node')) b.node = validateNode(ctx, m.raw('node'), m.at('node'));
+  const tracing = m.msg('tracing', (r, p) => validateBootstrapTracing(ctx, r, p));
+  if (tracing !== undefined) b.tracing = tracing;
   const ad = m.msg('admin', (r, p) => admin(ctx, r, p));
   if (ad !== undefined) b.admin = ad;
   m.msg('static_resources', (r, p) => {

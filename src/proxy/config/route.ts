@@ -1,4 +1,5 @@
 // Config stage: validates a RouteConfiguration (virtual hosts, routes, matches, redirects, direct responses).
+import { validateDecorator, validateRouteTracing } from './tracing.js';
 import type { DirectResponseAction, RedirectAction, Route, RouteAction, RouteConfiguration, VirtualHost } from './types.js';
 import { Ctx, Msg, isObj } from './reader.js';
 import { HEADER_EDIT_FIELDS, headerEdits, headerName, readDataSource, validateAdsConfigSource } from './common.js';
@@ -63,8 +64,8 @@ function validateDirectResponse(ctx: Ctx, raw: unknown, path: string): DirectRes
 export function validateRoute(ctx: Ctx, raw: unknown, path: string, refs: ClusterRef[]): Route | undefined {
   const m = Msg.open(ctx, raw, path, {
     type: 'config.route.v3.Route',
-    fields: ['name', 'match', 'route', 'redirect', 'direct_response', 'typed_per_filter_config', 'metadata', ...HEADER_EDIT_FIELDS],
-    ignored: ['decorator', 'tracing', 'stat_prefix'], // observability only
+    fields: ['name', 'match', 'route', 'redirect', 'direct_response', 'typed_per_filter_config', 'metadata', 'decorator', 'tracing', ...HEADER_EDIT_FIELDS],
+    ignored: ['stat_prefix'], // observability only
   });
   if (m === undefined) return undefined;
   m.require('match');
@@ -97,6 +98,10 @@ export function validateRoute(ctx: Ctx, raw: unknown, path: string, refs: Cluste
   }
   const out: Route = { name: m.strOr('name', ''), match, action, ...edits, typed_per_filter_config: perFilter };
   if (metadata !== undefined && Object.keys(metadata).length > 0) out.metadata = metadata;
+  const decorator = m.msg('decorator', (r, p) => validateDecorator(ctx, r, p));
+  if (decorator !== undefined) out.decorator = decorator;
+  const tracing = m.msg('tracing', (r, p) => validateRouteTracing(ctx, r, p));
+  if (tracing !== undefined) out.tracing = tracing;
   return out;
 }
 

@@ -8,6 +8,7 @@
 // - enums are their string names; the validator fills Envoy's defaults where this file says `default`.
 // The same model is produced from a YAML/JSON bootstrap and (later) from xDS protobufs.
 
+import type { HcmTracingConfig, RouteDecorator, RouteTracingConfig, TracingProviderConfig } from '../tracing/types.js';
 import type { RateLimitPolicy } from './rate-limit.js';
 import type { UdpListenerSpec } from '../udp/types.js';
 
@@ -227,6 +228,10 @@ export interface Route {
   typed_per_filter_config: Record<string, HttpFilterConfig>;
   /** metadata.filter_metadata by filter name (read by the Lua filter's handle:metadata()). */
   metadata?: Record<string, Record<string, unknown>>;
+  /** Span operation name for this route. */
+  decorator?: RouteDecorator;
+  /** Per-route tracing sampling overrides and tags. */
+  tracing?: RouteTracingConfig;
 }
 
 export interface VirtualHost {
@@ -330,6 +335,8 @@ export interface HttpConnectionManager {
   stat_prefix: string;
   route_specifier: { kind: 'route_config'; route_config: RouteConfiguration } | { kind: 'rds'; route_config_name: string };
   http_filters: HttpFilter[];
+  /** Envoy's HCM `tracing`: spans are made only when it is present. */
+  tracing?: HcmTracingConfig;
   use_remote_address: boolean;
   xff_num_trusted_hops: number;
   skip_xff_append: boolean;
@@ -700,6 +707,8 @@ export interface Admin {
 
 export interface Bootstrap {
   node: Node;
+  /** Bootstrap `tracing.http`: the provider of HCMs whose `tracing` names none. */
+  tracing?: TracingProviderConfig;
   admin?: Admin;
   static_resources: {
     listeners: Listener[];

@@ -13,6 +13,7 @@ import { grpcStatusForHttp, type ResponseFlag } from './local-reply.js';
 import { replyToTarget, sanitizePath, type PathVerdict } from './request-path.js';
 import { appendVia, applyHeaderOptions } from './hcm-headers.js';
 import { isConnectTarget, rejectDisallowedConnect } from './connect-policy.js';
+import type { ActiveSpan } from '../tracing/tracer.js';
 
 export { normalizePath } from './request-path.js';
 
@@ -49,6 +50,8 @@ export class ActiveStream extends FilterManager implements RouteRequest {
   readonly isGrpc: boolean;
   readonly originalPath: string;
   requestId = '';
+  /** The request's span when the HCM traces (sampled or not: the context is propagated either way). */
+  span: ActiveSpan | null = null;
   /** The trusted client address (from the socket, or x-forwarded-for per xff_num_trusted_hops). */
   clientIp: string;
   clientPort: number;
@@ -103,6 +106,7 @@ export class ActiveStream extends FilterManager implements RouteRequest {
     applyHeaderOptions(this, cm.headerOptions);
     this.rematchRoute();
     if (this.method === 'CONNECT' && rejectDisallowedConnect(this)) return;
+    if (cm.tracer !== null) this.span = cm.tracer.start(this);
     this.slots = cm.filterChain.create(this, this.route);
     const hasBody = this.ds.hasBody;
     this.decodeHeadersFrom(0, !hasBody);
@@ -279,6 +283,7 @@ export class ActiveStream extends FilterManager implements RouteRequest {
     const duration = performance.now() - this.startHr;
     stats.rqTime.record(duration);
     this.destroyFilters();
+    if (this.span !== null) this.span.tracer.finish(this.span, this);
     const log = this.cm.accessLog;
     if (log !== null) log.log(this.accessLogEntry(duration));
     if (tapSessions.active) tapRequest(this.conn, () => this.accessLogEntry(duration));

@@ -21,6 +21,8 @@ import { LocalReplyRewriter } from './local-reply-config.js';
 import type { PathOptions } from './request-path.js';
 import { hcmHeaderOptions, type HcmHeaderOptions } from './hcm-headers.js';
 import { acceptH1Connect } from './connect-tunnel.js';
+import type { TracingRegistry } from '../tracing/registry.js';
+import type { HcmTracer } from '../tracing/tracer.js';
 
 /** What a connection manager needs from the rest of the proxy. */
 export interface HcmContext {
@@ -37,6 +39,8 @@ export interface HcmContext {
   health?: ServerHealth;
   /** The bootstrap node (add_user_agent). */
   node?: { id: string; cluster: string };
+  /** Tracers for HCMs with `tracing` (absent: no spans anywhere). */
+  tracing?: TracingRegistry;
 }
 
 const kInfo = Symbol('trellis.downstreamInfo');
@@ -65,6 +69,8 @@ export class ConnectionManager implements HttpConnectionHandler {
   readonly localReply: LocalReplyRewriter | null;
   readonly clusterStats: StatsCache<object>;
   readonly routeStats: StatsCache<RouteMatchResult>;
+  /** The HCM's tracer; null when tracing is off. */
+  readonly tracer: HcmTracer | null;
   draining = false;
   private readonly currentRoutes: () => RouteTable | null;
   private readonly h1Options: H1CodecOptions;
@@ -76,8 +82,10 @@ export class ConnectionManager implements HttpConnectionHandler {
   constructor(
     readonly config: HttpConnectionManager,
     readonly ctx: HcmContext,
+    direction: 'UNSPECIFIED' | 'INBOUND' | 'OUTBOUND' = 'UNSPECIFIED',
   ) {
     this.stats = new HcmStats(ctx.stats, config.stat_prefix);
+    this.tracer = ctx.tracing?.forHcm(config, direction, this.stats.scope) ?? null;
     this.accessLog = ctx.accessLogger(config);
     this.currentRoutes = ctx.routeTable(config);
     this.useRemoteAddress = config.use_remote_address;

@@ -110,6 +110,8 @@ function compileRoute(
     perFilterConfig: mergeFilterConfig(vhFilters, r.typed_per_filter_config),
     ...(routeLimits.length > 0 || vhLimits.length > 0 ? { rateLimits: { route: routeLimits, vhost: vhLimits } } : {}),
     ...(r.metadata !== undefined ? { metadata: r.metadata } : {}),
+    ...(r.decorator !== undefined ? { decorator: r.decorator } : {}),
+    ...(r.tracing !== undefined ? { tracing: r.tracing } : {}),
   });
   return { matcher, result: Object.freeze({ virtualHost: vhost, route }) };
 }

@@ -1,4 +1,5 @@
 // Router: the compiled route table the HTTP connection manager reads on every request.
+import type { RouteDecorator, RouteTracingConfig } from '../tracing/types.js';
 import type { HttpFilterConfig, RetryPolicy, Millis, RequestMirrorPolicy } from '../config/types.js';
 import type { CompiledHeaderMatcher } from './header-matcher.js';
 import type { CompiledRateLimits } from './rate-limit.js';
@@ -90,6 +91,9 @@ export interface CompiledRoute {
   readonly rateLimits?: CompiledRateLimits;
   /** The route's metadata.filter_metadata, by filter name. */
   readonly metadata?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** decorator and tracing of the route (span name, sampling overrides, tags). */
+  readonly decorator?: RouteDecorator;
+  readonly tracing?: RouteTracingConfig;
 }
 
 export interface CompiledVirtualHost {

@@ -59,6 +59,18 @@ describe('the mesh CA', () => {
     assert.ok(!logs.some((l) => l.includes('PRIVATE KEY')));
   });
 
+  it('remembers the newest SVID per identity (the dashboard shows its expiry), none for an identity that never asked', async () => {
+    const { csrPem } = await createCsr();
+    const first = await ca.sign(csrPem, REVIEWS, 3600_000, Date.now());
+    const second = await ca.sign(csrPem, REVIEWS, 7200_000, Date.now());
+    const rec = ca.lastIssuedTo(REVIEWS);
+    assert.equal(rec?.serial, second.serial);
+    assert.notEqual(rec?.serial, first.serial);
+    assert.equal(rec?.expiresAt.getTime(), second.expiresAt.getTime());
+    assert.equal(rec?.spiffeId, 'spiffe://cluster.local/ns/default/sa/reviews');
+    assert.equal(ca.lastIssuedTo({ namespace: 'default', serviceAccount: 'nobody' }), undefined);
+  });
+
   it('openssl verify accepts the SVID against the root and shows the SPIFFE SAN and the extensions', async () => {
     const { csrPem } = await createCsr('spiffe://cluster.local/ns/default/sa/reviews');
     const issued = await ca.sign(csrPem, REVIEWS);

@@ -87,6 +87,7 @@ export function snapshotFromYaml(text: string, instances: InstanceInfo[] = [], v
     secrets: rs.filter((r) => r.kind === 'Secret'),
     authorizationPolicies: rs.filter((r) => r.kind === 'AuthorizationPolicy'),
     requestAuthentications: rs.filter((r) => r.kind === 'RequestAuthentication'),
+    telemetries: rs.filter((r) => r.kind === 'Telemetry'),
     ...extra,
   });
 }

@@ -19,6 +19,7 @@ describe('proxyNodeFromNode', () => {
         [META.TRELLIS_SERVICE_PORT]: 9080,
         [META.TRELLIS_APP_PORT]: '9081',
         [META.TRELLIS_OUTBOUND_PORT]: 25001,
+        [META.TRELLIS_PROMETHEUS_PORT]: '15090',
         [META.PROXY_TYPE]: 'sidecar',
       },
       locality: { region: 'us-east', zone: 'a' },
@@ -32,6 +33,8 @@ describe('proxyNodeFromNode', () => {
       serviceAccount: 'bookinfo-reviews',
       outboundPort: 25001,
       inboundPort: 15006,
+      workloadName: 'reviews-v1',
+      prometheusPort: 15090,
       serviceName: 'reviews',
       servicePort: 9080,
       appPort: 9081,
@@ -43,6 +46,7 @@ describe('proxyNodeFromNode', () => {
     const p = proxyNodeFromNode({ id: 'router~10.1.1.1~ingress-xyz.istio-system~istio-system.svc.cluster.local', metadata: { LABELS: 'istio=ingressgateway' } });
     assert.equal(p.type, 'router');
     assert.equal(p.namespace, 'istio-system');
+    assert.equal(p.workloadName, 'ingress-xyz', 'no app label, no WORKLOAD_NAME: the pod name of the node id');
     assert.equal(p.ip, '10.1.1.1');
     assert.deepEqual(p.labels, { istio: 'ingressgateway' });
     assert.equal(proxyNodeFromNode({ id: 'sidecar~10.0.0.9~client.default~default.svc.cluster.local', metadata: { GENERATOR: 'grpc' } }).type, 'proxyless');
