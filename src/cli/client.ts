@@ -96,6 +96,57 @@ export class ApiClient {
     return this.request<T>('POST', path, {}, body);
   }
 
+  /**
+   * A streaming GET (tap): each NDJSON line goes to `onLine` as it arrives; resolves when the server ends the
+   * stream or `signal` aborts it (Ctrl-C). Errors are reported as for any other request.
+   */
+  async stream(path: string, query: Query, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
+    const url = new URL(this.server + path);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { accept: 'application/x-ndjson' };
+    if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
+    const transport = url.protocol === 'https:' ? https : http;
+    await new Promise<void>((resolve, reject) => {
+      const req = transport.request(url, { method: 'GET', headers });
+      const abort = (): void => {
+        req.destroy();
+        resolve();
+      };
+      if (signal?.aborted === true) return resolve();
+      signal?.addEventListener('abort', abort, { once: true });
+      req.on('error', (err) => (signal?.aborted === true ? resolve() : reject(new Unreachable(`cannot reach the control plane at ${this.server} (${describeNetworkError(err)}); is \`trellis control\` running? Set --server or TRELLIS_SERVER to point elsewhere`))));
+      req.on('response', (res) => {
+        const status = res.statusCode ?? 0;
+        if (status !== 200) {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            const parsed = parseJson(text);
+            const errors = serverErrors(parsed, text, status);
+            if (status === 401) errors.push({ message: this.token === undefined ? `no admin token was sent: ${TOKEN_HINT}` : `the admin token sent was refused; ${TOKEN_HINT}` });
+            reject(new ApiFailure(status, errors));
+          });
+          return;
+        }
+        let rest = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          rest += chunk;
+          let nl: number;
+          while ((nl = rest.indexOf('\n')) >= 0) {
+            const line = rest.slice(0, nl);
+            rest = rest.slice(nl + 1);
+            if (line.trim() !== '') onLine(line);
+          }
+        });
+        res.on('end', () => resolve());
+        res.on('error', () => resolve());
+      });
+      req.end();
+    });
+  }
+
   private async request<T>(method: string, path: string, query: Query, body: Record<string, unknown> | undefined): Promise<T> {
     const url = new URL(this.server + path);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));

@@ -15,7 +15,10 @@ import type { CertificateAuthority } from './ca/authority.js';
 import { addCertificateService } from './ca/ca-grpc.js';
 import { RootRotation } from './ca/rotation.js';
 import { ServingCertificate } from './xds/serving-cert.js';
-import { streamAuthenticator } from './xds/stream-auth.js';
+import { streamAuthenticator, type StreamAuthenticator } from './xds/stream-auth.js';
+import type * as grpc from '@grpc/grpc-js';
+import { TapHub } from './tap/tap-hub.js';
+import { addTapService } from './tap/tap-service.js';
 import type { CaFiles } from './ca/material.js';
 import type { MeshConfig } from '../api/mesh-config.js';
 import { JwksResolver } from './security/jwks-resolver.js';
@@ -134,7 +137,9 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     cleanups.push(registry.attach(ads));
     cleanups.push(ads.onDisconnect((p) => generator.forget(p.connId)));
     cleanups.push(() => ads.close());
-    const xdsPort = opts.xdsPort !== undefined ? await ads.listen(opts.xdsPort, host) : undefined;
+    const tapHub = new TapHub();
+    const withTap = (auth?: StreamAuthenticator) => (server: grpc.Server): void => addTapService(server, { hub: tapHub, connected: () => ads.connected(), log }, auth);
+    const xdsPort = opts.xdsPort !== undefined ? await ads.listen(opts.xdsPort, host, undefined, withTap()) : undefined;
     // the authenticated port: a certificate from the mesh CA for this host, callers proven by certificate or token
     const serving = await ServingCertificate.start(meshCa, host, log);
     cleanups.push(() => serving.close());
@@ -152,7 +157,10 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       acked: (connId, typeUrl) => ads.proxies().some((p) => p.connId === connId && p.types.some((t) => t.typeUrl === typeUrl && t.status === 'SYNCED')),
       log,
     });
-    const xdsTlsPort = await ads.listen(opts.xdsTlsPort ?? DEFAULT_XDS_TLS_PORT, host, serving.credentials(), (server) => addCertificateService(server, meshCa, auth, log), auth);
+    const xdsTlsPort = await ads.listen(opts.xdsTlsPort ?? DEFAULT_XDS_TLS_PORT, host, serving.credentials(), (server) => {
+      addCertificateService(server, meshCa, auth, log);
+      withTap(auth)(server);
+    }, auth);
     const interval = opts.metricsIntervalMs ?? DEFAULT_METRICS_INTERVAL_MS;
     const scraper =
       interval > 0 || opts.prometheusSdFile !== undefined
@@ -182,6 +190,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         rotation,
         ...(scraper !== undefined && interval > 0 ? { metrics: scraper.metrics } : {}),
         auth: { adminToken: admin.token, tokens: identityTokens },
+        tap: tapHub,
       },
       log,
     );

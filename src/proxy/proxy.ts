@@ -16,6 +16,7 @@ import { compileAccessLogs, type AccessLogger } from './telemetry/access-log.js'
 import { RouteRegistry } from './xds/route-registry.js';
 import type { AdsClient } from './xds/ads-client.js';
 import { adsClientFor } from './xds/bootstrap-ads.js';
+import { startTap, type StartedTap } from './tap/start-tap.js';
 import { meshIdentity } from './identity/mesh-identity.js';
 import { ROOT_SECRET, WORKLOAD_SECRET, type WorkloadCertificateAgent } from './identity/workload-agent.js';
 import { announce } from './runtime/lifecycle.js';
@@ -48,6 +49,7 @@ export class Proxy {
   readonly rds = new RouteRegistry();
   /** Set by start() when the bootstrap has dynamic_resources.ads_config. */
   ads: AdsClient | undefined;
+  private tap: StartedTap | undefined;
   /** Listener lines printed so far (name -> port): LDS listeners bound after start-up are announced as they appear. */
   private readonly announced = new Map<string, number>();
   private started = false;
@@ -156,6 +158,7 @@ export class Proxy {
     if (this.ads !== undefined) {
       // Listeners (static and LDS) are bound by the ADS client once the first config is applied or initial_fetch_timeout passes.
       this.ads.start();
+      this.tap = await startTap(this.bootstrap, VERSION, identity.credentials, this.stats);
       await this.ads.initialized();
       if (identity.agent !== undefined) await waitAtMost(identity.agent.ready(), FIRST_CERTIFICATE_WAIT_MS);
     } else await this.listeners.update(s.listeners);
@@ -184,6 +187,7 @@ export class Proxy {
   /** Graceful stop: stop accepting, let in-flight requests finish (up to drainMs), close everything. */
   async stop(drainMs: number): Promise<void> {
     this.ads?.close();
+    this.tap?.close();
     this.identityAgent?.close();
     await this.listeners.close(drainMs); // stops accepting and drains every connection manager
     await this.tracing.close(); // the last spans go out through the pools, before they close

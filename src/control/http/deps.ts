@@ -8,6 +8,7 @@ import type { WorkloadSource } from '../registry/types.js';
 import type { ConfigStore } from '../store/types.js';
 import type { XdsResource } from '../translate/generator.js';
 import type { ConnectedProxy, ProxyStatus } from '../xds/types.js';
+import type { TapHub } from '../tap/tap-hub.js';
 
 export interface ApiDeps {
   store: ConfigStore;
@@ -30,4 +31,6 @@ export interface ApiDeps {
   metrics?: MeshMetrics;
   /** The admin credential every write must carry, and the signer of identity tokens. */
   auth: { adminToken: string; tokens: IdentityTokenIssuer };
+  /** Live taps (GET /api/v1/tap); absent in tests that do not serve tap streams. */
+  tap?: TapHub;
 }

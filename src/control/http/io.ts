@@ -26,6 +26,8 @@ export interface Reply {
   headers?: Readonly<Record<string, string>>;
   /** Set only by a route that checked the admin credential and was asked to show secrets; every other reply is redacted. */
   revealSecrets?: boolean;
+  /** A streaming route (tap) writes the response itself; nothing else in the reply is sent. */
+  stream?: (res: ServerResponse) => void;
 }
 
 export function ok(json: unknown, status = 200): Reply {
@@ -86,6 +88,7 @@ export function parseRevision(v: unknown, field: string, required: boolean): num
 }
 
 export function send(res: ServerResponse, reply: Reply): void {
+  if (reply.stream !== undefined) return reply.stream(res);
   if (reply.text !== undefined) {
     res.writeHead(reply.status, { ...reply.headers, 'content-type': reply.contentType ?? 'text/plain; charset=utf-8' });
     res.end(reply.text);

@@ -12,6 +12,7 @@ import { withSecretsHidden } from './secret-routes.js';
 import { addStatusRoutes } from './status-routes.js';
 import { addTokenRoutes } from './token-routes.js';
 import { addCaRoutes } from './ca-routes.js';
+import { addTapRoutes } from './tap-routes.js';
 import { addTelemetryRoutes } from './telemetry-routes.js';
 import { DashboardFiles } from '../dashboard/static.js';
 
@@ -23,6 +24,7 @@ export function buildRouter(deps: ApiDeps): Router {
   addTokenRoutes(router, deps);
   addCaRoutes(router, deps);
   addTelemetryRoutes(router, deps);
+  addTapRoutes(router, deps);
   return router;
 }
 

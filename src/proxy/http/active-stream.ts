@@ -5,6 +5,7 @@ import type { ClusterChoice, CompiledRoute, HeaderFormatContext, HeaderMap, Rout
 import type { LocalReplyOptions, RequestHead, ResponseHead } from './filter/api.js';
 import { FilterManager } from './filter/manager.js';
 import type { AccessLogEntry } from '../telemetry/access-log.js';
+import { tapRequest, tapSessions } from '../tap/tap-hook.js';
 import type { DownstreamConnectionInfo } from './types.js';
 import type { DownstreamStream } from './downstream.js';
 import type { ConnectionManager } from './connection-manager.js';
@@ -285,6 +286,7 @@ export class ActiveStream extends FilterManager implements RouteRequest {
     if (this.span !== null) this.span.tracer.finish(this.span, this);
     const log = this.cm.accessLog;
     if (log !== null) log.log(this.accessLogEntry(duration));
+    if (tapSessions.active) tapRequest(this.conn, () => this.accessLogEntry(duration));
   }
 
   /** Abort the downstream (used once a response has started and the upstream failed). */
