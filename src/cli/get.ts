@@ -7,6 +7,7 @@ import { asList, asWritten } from './display.js';
 import type { Io } from './io.js';
 import { resolveKind, typeName } from './kinds.js';
 import { outputOption, table, toJson, toYaml } from './output.js';
+import { getMetrics } from './metrics.js';
 import { guarded } from './run.js';
 
 interface GetFlags extends ServerFlags {
@@ -20,7 +21,7 @@ export function registerGetCommand(program: Command, io: Io): void {
   withServerFlags(
     program
       .command('get')
-      .description('list resources of a kind (vs, dr, gw, se, we, sidecar, svc, secret …) or show one by name')
+      .description('list resources of a kind (vs, dr, gw, se, we, sidecar, svc, secret …) or show one by name; `get metrics [SERVICE]` shows golden metrics')
       .argument('<kind>', 'resource type; several comma-separated, or KIND/NAME')
       .argument('[name]', 'one resource by name')
       .option('-n, --namespace <ns>', 'namespace', DEFAULT_NAMESPACE)
@@ -43,6 +44,8 @@ function splitTarget(kindArg: string, name: string | undefined): { kinds: Kind[]
 }
 
 async function get(kindArg: string, nameArg: string | undefined, flags: GetFlags, io: Io): Promise<void> {
+  // the seed's `kubectl get metrics`: golden metrics, not a stored kind
+  if (kindArg === 'metrics' || kindArg === 'metric') return getMetrics(nameArg, flags, io);
   const { kinds, name } = splitTarget(kindArg, nameArg);
   const client = new ApiClient(flags, io);
   const ns = flags.namespace ?? DEFAULT_NAMESPACE;

@@ -1,4 +1,4 @@
-// CLI: registers the control-plane verbs (apply, get, delete, history, rollback, diff, analyze, proxy-status, proxy-config, ca, token, tap) on the `trellis` program.
+// CLI: registers the control-plane verbs (apply, get, delete, history, rollback, diff, analyze, proxy-status, proxy-config, ca, token, tap, top) on the `trellis` program.
 import type { Command } from 'commander';
 import { registerAnalyzeCommand } from './analyze.js';
 import { registerApplyCommand } from './apply.js';
@@ -13,6 +13,7 @@ import { registerProxyStatusCommand } from './proxy-status.js';
 import { registerRollbackCommand } from './rollback.js';
 import { registerTokenCommand } from './token.js';
 import { registerTapCommand } from './tap.js';
+import { registerTopCommand } from './metrics.js';
 
 /** `io` is the process by default; tests pass their own to run verbs in-process and read what they print. */
 export function registerMeshCommands(program: Command, io: Io = processIo()): void {
@@ -28,4 +29,5 @@ export function registerMeshCommands(program: Command, io: Io = processIo()): vo
   registerCaCommand(program, io);
   registerTokenCommand(program, io);
   registerTapCommand(program, io);
+  registerTopCommand(program, io);
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { startControlPlane, type ControlPlane } from '../../../src/control/server.js';
 import { createMemoryStore } from '../../../src/control/store/index.js';
 import { SimSidecar, sidecarNode } from '../xds/sim-sidecar.js';
+import { run } from '../../cli/harness.js';
 
 const TD = 'spiffe://cluster.local/ns/default/sa';
 const labels = (reporter: string): string =>
@@ -102,6 +103,24 @@ describe('the control plane gathers its proxies metrics', () => {
     const h = await get('/api/v1/stats/history?kind=workload&namespace=default&name=reviews-v1&window=1m&step=1s', cp.adminToken);
     assert.equal(h.status, 200);
     assert.ok(h.body.points.some((p: { requestRate: number }) => p.requestRate > 0));
+  });
+
+  it('trellis get metrics and trellis top --once print the golden metrics table', async () => {
+    const env = { TRELLIS_SERVER: `http://127.0.0.1:${cp.httpPort}`, TRELLIS_TOKEN: cp.adminToken };
+    const got = await run(['get', 'metrics'], { env });
+    assert.equal(got.code, 0, got.stderr);
+    assert.match(got.stdout, /^NAMESPACE\s+NAME\s+REQ\/S\s+SUCCESS\s+P50\s+P90\s+P99\s+TCP CONN\s+MTLS\n/);
+    assert.match(got.stdout, /\ndefault\s+reviews\s+[\d.]+\s+90\.00%\s+[\d.]+ms\s+[\d.]+ms\s+[\d.]+ms\s+0\s+100%\n/);
+    const one = await run(['get', 'metrics', 'ratings'], { env });
+    assert.match(one.stdout, /No traffic seen in the last 60s in namespace default/);
+    const top = await run(['top', '--once', '--by', 'workload', '-o', 'wide'], { env });
+    assert.equal(top.code, 0, top.stderr);
+    assert.match(top.stdout, /\ndefault\s+reviews-v1\s/);
+    const json = await run(['get', 'metrics', '-o', 'json'], { env });
+    assert.equal((JSON.parse(json.stdout) as { name: string }[])[0]?.name, 'reviews');
+    const denied = await run(['get', 'metrics'], { env: { ...env, TRELLIS_TOKEN: 'wrong' } });
+    assert.equal(denied.code, 1);
+    assert.match(denied.stderr, /admin token/);
   });
 
   it('needs the admin credential, and says what is wrong with a bad query', async () => {
