@@ -63,3 +63,16 @@ export function decodePeerHeader(value: string | undefined, id?: string): PeerIn
 export function encodePeerHeader(metadata: Struct): string {
   return encodeStruct(metadata).toString('base64');
 }
+
+// ---- this proxy's own metadata (set once from the bootstrap node; the exchange sends it) ----
+let own: { info: PeerInfo; header: string; id: string } | undefined;
+
+export function setLocalNodeMetadata(id: string, metadata: Struct): void {
+  own = { info: peerFromStruct(metadata, id), header: encodePeerHeader(metadata), id };
+}
+export function localPeer(): PeerInfo | undefined {
+  return own?.info;
+}
+export function localPeerHeader(): { header: string; id: string } | undefined {
+  return own;
+}
