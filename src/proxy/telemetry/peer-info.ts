@@ -76,3 +76,23 @@ export function localPeer(): PeerInfo | undefined {
 export function localPeerHeader(): { header: string; id: string } | undefined {
   return own;
 }
+
+/** JSON node metadata (bootstrap) as a Struct: anything not JSON-like is dropped. */
+export function jsonToStruct(v: Record<string, unknown>): Struct {
+  const conv = (x: unknown, depth: number): StructValue | undefined => {
+    if (x === null || typeof x === 'string' || typeof x === 'boolean') return x;
+    if (typeof x === 'number') return Number.isFinite(x) ? x : undefined;
+    if (depth > STRUCT_LIMITS.maxDepth - 2) return undefined;
+    if (Array.isArray(x)) return x.map((e) => conv(e, depth + 1) ?? null);
+    if (typeof x === 'object') {
+      const o: Struct = {};
+      for (const [k, e] of Object.entries(x)) {
+        const c = conv(e, depth + 1);
+        if (c !== undefined) o[k] = c;
+      }
+      return o;
+    }
+    return undefined;
+  };
+  return conv(v, 0) as Struct;
+}
