@@ -77,14 +77,14 @@ function tlsChains(port: number, listenerName: string, plan: PortPlan, proxy: Pr
     const filter =
       spec !== undefined
         ? tcpProxy(tcpStatPrefix(spec, listenerName), spec)
-        : hcmFilter(hcm(listenerName, { rds: routeConfigName(port, gs) }, { fault: true, cors: true, edge: true }));
+        : hcmFilter(hcm(listenerName, { rds: routeConfigName(port, gs) }, { fault: true, cors: true, edge: true, stats: 'CLIENT' }));
     out.push(withMatch({ transport_socket: downstreamTlsSocket(tls, gs.kind === 'https' ? HTTPS_ALPN : []), filters: [filter] }, matchOf(names)));
   }
   return out;
 }
 
 function plainChain(port: number, listenerName: string, plan: PortPlan, proxy: ProxyNode, snap: Snapshot): Json | undefined {
-  if (plan.plain === 'http') return { filters: [hcmFilter(hcm(listenerName, { rds: gatewayRouteName(port) }, { fault: true, cors: true, edge: true }))] };
+  if (plan.plain === 'http') return { filters: [hcmFilter(hcm(listenerName, { rds: gatewayRouteName(port) }, { fault: true, cors: true, edge: true, stats: 'CLIENT' }))] };
   if (plan.plain !== 'tcp') return undefined;
   const spec = gatewayTcpSpec(plan.plainServers, proxy, snap);
   return spec !== undefined ? { filters: [tcpProxy(tcpStatPrefix(spec, listenerName), spec)] } : undefined;

@@ -14,7 +14,7 @@ import { INBOUND_XFCC, inboundListenerFor, workloadMtlsMode } from './peer-authn
 
 /** The app's outbound listener: loopback only (nothing else may use the app's identity), all HTTP via RDS `outbound`. */
 export function outboundListener(proxy: ProxyNode): XdsResource {
-  const cfg = hcm(OUTBOUND_LISTENER, { rds: OUTBOUND_ROUTE }, { fault: true, cors: true });
+  const cfg = hcm(OUTBOUND_LISTENER, { rds: OUTBOUND_ROUTE }, { fault: true, cors: true, stats: 'CLIENT' });
   return { name: OUTBOUND_LISTENER, resource: listener(OUTBOUND_LISTENER, '127.0.0.1', proxy.outboundPort, 'OUTBOUND', hcmFilter(cfg)) };
 }
 
@@ -41,7 +41,7 @@ export function inboundListener(proxy: ProxyNode, snap: Snapshot): XdsResource |
         },
       ],
     };
-    filter = hcmFilter({ ...hcm(INBOUND_LISTENER, { inline: route }, { fault: false, networkFacing: true }), ...INBOUND_XFCC });
+    filter = hcmFilter({ ...hcm(INBOUND_LISTENER, { inline: route }, { fault: false, networkFacing: true, stats: 'SERVER' }), ...INBOUND_XFCC });
   } else {
     filter = tcpProxyFilter(INBOUND_LISTENER, cluster);
   }
