@@ -49,8 +49,24 @@ export function peerFromStruct(s: Struct, id = UNKNOWN): PeerInfo {
 export const MAX_HEADER_CHARS = Math.ceil((STRUCT_LIMITS.maxBytes * 4) / 3) + 4;
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
+// Peers send the same header on every request: decoded ones are kept (bounded; cleared when full).
+const PEER_CACHE_MAX = 256;
+const peerCache = new Map<string, PeerInfo>();
+
 /** Decodes an x-envoy-peer-metadata value; undefined for anything oversized or malformed (never throws). */
 export function decodePeerHeader(value: string | undefined, id?: string): PeerInfo | undefined {
+  if (value === undefined) return undefined;
+  const hit = peerCache.get(value);
+  if (hit !== undefined && (id ?? UNKNOWN) === hit.id) return hit;
+  const p = decodePeerHeaderUncached(value, id);
+  if (p !== undefined) {
+    if (peerCache.size >= PEER_CACHE_MAX) peerCache.clear();
+    peerCache.set(value, p);
+  }
+  return p;
+}
+
+function decodePeerHeaderUncached(value: string, id?: string): PeerInfo | undefined {
   if (value === undefined || value.length === 0 || value.length > MAX_HEADER_CHARS || !B64.test(value)) return undefined;
   try {
     return peerFromStruct(decodeStruct(Buffer.from(value, 'base64')), id !== undefined && id.length <= 256 ? id : UNKNOWN);
