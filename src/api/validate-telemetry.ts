@@ -1,4 +1,5 @@
 // API stage: Telemetry rules beyond shape (Istio's webhook): one tracing provider, tag overrides well formed, filters parseable.
+import { parseDimension } from '../common/istio-dimension.js';
 import { asObject, checkLabels, joinPath, type Report } from './rules.js';
 
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
@@ -18,6 +19,10 @@ export function validateTelemetry(spec: Record<string, unknown>, report: Report)
         const t = asObject(raw) ?? {};
         const op = t.operation ?? 'UPSERT';
         if (op === 'UPSERT' && (typeof t.value !== 'string' || t.value === '')) report(joinPath(at, 'value'), 'UPSERT needs a value expression');
+        else if (op === 'UPSERT' && typeof t.value === 'string') {
+          const d = parseDimension(t.value);
+          if (typeof d === 'string') report(joinPath(at, 'value'), d);
+        }
         if (op === 'REMOVE' && t.value !== undefined) report(joinPath(at, 'value'), 'REMOVE takes no value');
       }
     });

@@ -25,6 +25,7 @@ import { HealthCheckState } from './admin/health-check-state.js';
 
 export { VERSION } from '../common/version.js';
 import { VERSION } from '../common/version.js';
+import { jsonToStruct, setLocalNodeMetadata } from './telemetry/peer-info.js';
 
 export interface ProxyOptions {
   bootstrap: Bootstrap;
@@ -71,6 +72,7 @@ export class Proxy {
     this.bootstrap = opts.bootstrap;
     this.xdsToken = opts.xdsToken;
     this.health = new HealthCheckState(opts.bootstrap.node.cluster);
+    setLocalNodeMetadata(opts.bootstrap.node.id, jsonToStruct(opts.bootstrap.node.metadata)); // what istio.stats tells its peers
     // a worker's runtime.* gauges would be summed across workers: the primary keeps its own (see runtime/workers.ts)
     this.runtime = new Runtime(opts.bootstrap.layered_runtime, {
       serviceCluster: opts.bootstrap.node.cluster,

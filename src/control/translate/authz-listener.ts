@@ -12,7 +12,7 @@ function isJson(v: JsonValue | undefined): v is Json {
 
 function secureHcm(hcm: Json, http: Json[], trustedHops: number | undefined): Json {
   const filters = Array.isArray(hcm.http_filters) ? hcm.http_filters.filter(isJson) : [];
-  const router = filters.findIndex((f) => f.name === ROUTER_FILTER);
+  const router = filters.findIndex((f) => f.name === ROUTER_FILTER || f.name === 'istio.stats'); // authn/authz before stats, as Istio orders them
   const at = router >= 0 ? router : filters.length;
   const out: Json = { ...hcm, http_filters: [...filters.slice(0, at), ...structuredClone(http), ...filters.slice(at)] };
   if (trustedHops !== undefined && trustedHops > 0) out.xff_num_trusted_hops = trustedHops;

@@ -4,6 +4,7 @@ import type { ProxyNode, Snapshot } from '../model/types.js';
 import { serviceNames } from './domains.js';
 import type { EgressListenerSpec } from './egress.js';
 import type { Json } from './generator.js';
+import { statsFor } from './istio-stats.js';
 import { hcm, hcmFilter, listener } from './hcm.js';
 import { MESH_GATEWAY, virtualServiceFor } from './lookup.js';
 import { outboundClusterName } from './names.js';
@@ -34,6 +35,6 @@ export function egressRouteConfig(spec: EgressListenerSpec, proxy: ProxyNode, sn
 
 /** The listener: cors, fault and router filters as on the `outbound` listener. */
 export function httpEgressListener(spec: EgressListenerSpec, proxy: ProxyNode, snap: Snapshot): Json {
-  const cfg = withTracing(hcm(`outbound_${spec.name}`, { inline: egressRouteConfig(spec, proxy, snap) }, { fault: true, cors: true }), proxy, snap, 'CLIENT');
+  const cfg = withTracing(hcm(`outbound_${spec.name}`, { inline: egressRouteConfig(spec, proxy, snap) }, { fault: true, cors: true, stats: statsFor(proxy, snap, 'CLIENT') }), proxy, snap, 'CLIENT');
   return listener(spec.name, spec.bind, spec.port, 'OUTBOUND', hcmFilter(cfg));
 }

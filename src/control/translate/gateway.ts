@@ -5,6 +5,7 @@ import { type GatewayServer, gatewayServers, serverAdmits, serverHostName } from
 import { gatewayTcpSpec, passthroughRoutes } from './gateway-l4.js';
 import { HTTPS_ALPN, downstreamTlsSocket } from './gateway-tls.js';
 import { ROUTE_TYPE, type Json, type XdsResource } from './generator.js';
+import { statsFor } from './istio-stats.js';
 import { hcm, hcmFilter } from './hcm.js';
 import { chainListener, tcpProxy, tcpStatPrefix } from './l4-filters.js';
 import { boundTo } from './lookup.js';
@@ -78,14 +79,14 @@ function tlsChains(port: number, listenerName: string, plan: PortPlan, proxy: Pr
     const filter =
       spec !== undefined
         ? tcpProxy(tcpStatPrefix(spec, listenerName), spec)
-        : hcmFilter(withTracing(hcm(listenerName, { rds: routeConfigName(port, gs) }, { fault: true, cors: true, edge: true }), proxy, snap, 'CLIENT'));
+        : hcmFilter(withTracing(hcm(listenerName, { rds: routeConfigName(port, gs) }, { fault: true, cors: true, edge: true, stats: statsFor(proxy, snap, 'CLIENT') }), proxy, snap, 'CLIENT'));
     out.push(withMatch({ transport_socket: downstreamTlsSocket(tls, gs.kind === 'https' ? HTTPS_ALPN : []), filters: [filter] }, matchOf(names)));
   }
   return out;
 }
 
 function plainChain(port: number, listenerName: string, plan: PortPlan, proxy: ProxyNode, snap: Snapshot): Json | undefined {
-  if (plan.plain === 'http') return { filters: [hcmFilter(withTracing(hcm(listenerName, { rds: gatewayRouteName(port) }, { fault: true, cors: true, edge: true }), proxy, snap, 'CLIENT'))] };
+  if (plan.plain === 'http') return { filters: [hcmFilter(withTracing(hcm(listenerName, { rds: gatewayRouteName(port) }, { fault: true, cors: true, edge: true, stats: statsFor(proxy, snap, 'CLIENT') }), proxy, snap, 'CLIENT'))] };
   if (plan.plain !== 'tcp') return undefined;
   const spec = gatewayTcpSpec(plan.plainServers, proxy, snap);
   return spec !== undefined ? { filters: [tcpProxy(tcpStatPrefix(spec, listenerName), spec)] } : undefined;

@@ -1,6 +1,7 @@
 // Translate stage: the HttpConnectionManager and filter-chain building blocks shared by sidecar, gateway and proxyless listeners.
 import { CORS_FILTER, CORS_TYPE, FAULT_FILTER, FAULT_TYPE, HCM_TYPE, LISTENER_TYPE, ROUTER_FILTER, ROUTER_TYPE, TCP_PROXY_TYPE, type Json } from './generator.js';
 import { socketAddress } from './envoy.js';
+import { withIstioStats, type IstioStats } from './istio-stats.js';
 
 export const HCM_FILTER = 'envoy.filters.network.http_connection_manager';
 export const TCP_PROXY_FILTER = 'envoy.filters.network.tcp_proxy';
@@ -34,11 +35,11 @@ export const NETWORK_FACING_LIMITS: Json = {
   http2_protocol_options: { max_concurrent_streams: 100, initial_stream_window_size: 65536, initial_connection_window_size: 1048576 },
 };
 
-export function hcm(statPrefix: string, route: { rds: string } | { inline: Json }, opts: { fault: boolean; cors?: boolean; edge?: boolean; networkFacing?: boolean }): Json {
+export function hcm(statPrefix: string, route: { rds: string } | { inline: Json }, opts: { fault: boolean; cors?: boolean; edge?: boolean; networkFacing?: boolean; stats?: IstioStats }): Json {
   const out: Json = { '@type': HCM_TYPE, stat_prefix: statPrefix, codec_type: 'AUTO' };
   if ('rds' in route) out.rds = rds(route.rds);
   else out.route_config = route.inline;
-  out.http_filters = httpFilters(opts.fault, opts.cors === true);
+  out.http_filters = withIstioStats(httpFilters(opts.fault, opts.cors === true), opts.stats);
   // at the edge the client address is the peer's; inside the mesh the sidecar trusts the app
   if (opts.edge === true) out.use_remote_address = true;
   if (opts.networkFacing === true || opts.edge === true) Object.assign(out, structuredClone(NETWORK_FACING_LIMITS));

@@ -4,6 +4,7 @@ import type { ProxyNode, Snapshot } from '../model/types.js';
 import { isHttpProtocol } from './cluster-policy.js';
 import { serviceDomains } from './domains.js';
 import { ROUTE_TYPE, VIRTUAL_HOST_TYPE, type Json, type XdsResource } from './generator.js';
+import { statsFor } from './istio-stats.js';
 import { hcm, hcmFilter, listener, tcpProxyFilter } from './hcm.js';
 import { inboundService } from './inbound.js';
 import { secureInbound } from './authz-listener.js';
@@ -15,7 +16,7 @@ import { INBOUND_XFCC, inboundListenerFor, workloadMtlsMode } from './peer-authn
 
 /** The app's outbound listener: loopback only (nothing else may use the app's identity), all HTTP via RDS `outbound`. */
 export function outboundListener(proxy: ProxyNode, snap: Snapshot): XdsResource {
-  const cfg = hcm(OUTBOUND_LISTENER, { rds: OUTBOUND_ROUTE }, { fault: true, cors: true });
+  const cfg = hcm(OUTBOUND_LISTENER, { rds: OUTBOUND_ROUTE }, { fault: true, cors: true, stats: statsFor(proxy, snap, 'CLIENT') });
   withTracing(cfg, proxy, snap, 'CLIENT');
   return { name: OUTBOUND_LISTENER, resource: listener(OUTBOUND_LISTENER, '127.0.0.1', proxy.outboundPort, 'OUTBOUND', hcmFilter(cfg)) };
 }
@@ -43,7 +44,7 @@ export function inboundListener(proxy: ProxyNode, snap: Snapshot): XdsResource |
         },
       ],
     };
-    filter = hcmFilter(withTracing({ ...hcm(INBOUND_LISTENER, { inline: route }, { fault: false, networkFacing: true }), ...INBOUND_XFCC }, proxy, snap, 'SERVER'));
+    filter = hcmFilter(withTracing({ ...hcm(INBOUND_LISTENER, { inline: route }, { fault: false, networkFacing: true, stats: statsFor(proxy, snap, 'SERVER') }), ...INBOUND_XFCC }, proxy, snap, 'SERVER'));
   } else {
     filter = tcpProxyFilter(INBOUND_LISTENER, cluster);
   }

@@ -22,7 +22,10 @@ function missing(text: string, out: Set<() => Promise<unknown>>): void {
     if (http !== undefined && !loaded.has(http)) out.add(http);
     if (net !== undefined && !loaded.has(net)) out.add(net);
   }
+  // Istio's own filter names its config type, not an envoy.* name
+  if (text.includes('stats.PluginConfig') && !loaded.has(loadIstioStats)) out.add(loadIstioStats);
 }
+const loadIstioStats = (): Promise<unknown> => import('../http/filters/istio_stats/index.js');
 
 /** Loads the filter modules the texts name; null (nothing to wait for) when they are all loaded already. */
 export function loadFilterModules(texts: Iterable<string>): Promise<void> | null {

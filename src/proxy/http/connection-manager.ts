@@ -109,6 +109,7 @@ export class ConnectionManager implements HttpConnectionHandler {
     });
     this.filterChain = new HttpFilterChain(config.http_filters, {
       stats: this.stats.scope,
+      rootStats: ctx.stats,
       clusters: ctx.clusters,
       pools: ctx.pools,
       random: ctx.random ?? Math.random,

@@ -55,9 +55,10 @@ export interface PromName {
   labels: [string, string][];
 }
 
-/** Plain words joined with '_' under 'envoy_'; tag segments become labels. */
+/** Plain words joined with '_' under 'envoy_' (Istio's own `istio_*` stats keep their name); tag segments become labels. */
 export function promName(segments: readonly StatSegment[]): PromName {
-  const words: string[] = ['envoy'];
+  const first = segments[0];
+  const words: string[] = typeof first === 'string' && first.startsWith('istio_') ? [] : ['envoy'];
   const labels: [string, string][] = [];
   for (const s of segments) {
     if (typeof s === 'string') {

@@ -49,7 +49,7 @@ function filters(jwks: ReadonlyMap<string, string>): Json[] {
 
 test('jwt_authn comes before rbac; every provider or no token (allow_missing); Istio fields mapped', () => {
   const f = filters(new Map([['https://idp.example/jwks.json', JWKS]]));
-  assert.deepEqual(f.map((x) => x.name), ['envoy.filters.http.jwt_authn', 'envoy.filters.http.rbac', 'envoy.filters.http.router']);
+  assert.deepEqual(f.map((x) => x.name), ['envoy.filters.http.jwt_authn', 'envoy.filters.http.rbac', 'istio.stats', 'envoy.filters.http.router']);
   const cfg = f[0]!.typed_config as Json;
   const providers = cfg.providers as Record<string, Json>;
   const names = Object.keys(providers);
@@ -79,5 +79,5 @@ test('a JWKS the control plane has not fetched is a key nobody holds: tokens get
 
 test('a workload no RequestAuthentication selects gets no jwt_authn', () => {
   const out = ldsGenerator.build(proxyNode({ namespace: 'foo', serviceName: 'other', servicePort: 80, appPort: 81, labels: { app: 'other' } }), snapshotFromYaml(yaml));
-  assert.deepEqual(httpFiltersOf(byName(out, 'inbound').resource).map((x) => x.name), ['envoy.filters.http.rbac', 'envoy.filters.http.router']);
+  assert.deepEqual(httpFiltersOf(byName(out, 'inbound').resource).map((x) => x.name), ['envoy.filters.http.rbac', 'istio.stats', 'envoy.filters.http.router']);
 });

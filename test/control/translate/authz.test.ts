@@ -41,14 +41,14 @@ const sleep = 'spiffe://cluster.local/ns/default/sa/sleep';
 
 describe('HTTP authorization on the sidecar inbound listener', () => {
   test('no policy: no rbac filter at all; allow-nothing denies everything; allow-all lets everything in', () => {
-    assert.equal(httpFiltersOf(inbound('')).length, 1, 'only the router');
+    assert.deepEqual(httpFiltersOf(inbound('')).map((f) => f.name), ['istio.stats', 'envoy.filters.http.router'], 'only stats and the router');
     const nothing = httpFiltersOf(inbound(`
 apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
 metadata: {name: allow-nothing, namespace: default}
 spec: {}
 `));
-    assert.deepEqual(nothing.map((f) => f.name), ['envoy.filters.http.rbac', 'envoy.filters.http.router']);
+    assert.deepEqual(nothing.map((f) => f.name), ['envoy.filters.http.rbac', 'istio.stats', 'envoy.filters.http.router']);
     assert.equal(decide(nothing, {}), 'deny');
     const all = httpFiltersOf(inbound(`
 apiVersion: security.istio.io/v1
@@ -102,7 +102,7 @@ metadata: {name: other-app, namespace: default}
 spec: {selector: {matchLabels: {app: reviews}}}
 `;
     const f = httpFiltersOf(inbound(yaml));
-    assert.deepEqual(f.map((x) => (x.typed_config as Json).rules !== undefined ? ((x.typed_config as Json).rules as Json).action : x.name), ['DENY', 'ALLOW', 'envoy.filters.http.router']);
+    assert.deepEqual(f.map((x) => (x.typed_config as Json).rules !== undefined ? ((x.typed_config as Json).rules as Json).action : x.name), ['DENY', 'ALLOW', 'istio.stats', 'envoy.filters.http.router']);
     assert.equal(decide(f, { path: '/admin/users' }), 'deny');
     assert.equal(decide(f, { path: '/admin/users', method: 'OPTIONS' }), 'allow');
     assert.equal(decide(f, { path: '/productpage' }), 'allow');
@@ -314,7 +314,7 @@ spec:
 `;
   test('the marker rbac (shadow rules) comes first, then ext_authz enabled by its metadata, both before DENY/ALLOW', () => {
     const f = httpFiltersOf(inbound(custom('sample-ext-authz-http'), productpage, mesh.ok ? mesh.value : DEFAULT_MESH_CONFIG));
-    assert.deepEqual(f.map((x) => x.name), ['envoy.filters.http.rbac', 'envoy.filters.http.ext_authz', 'envoy.filters.http.router']);
+    assert.deepEqual(f.map((x) => x.name), ['envoy.filters.http.rbac', 'envoy.filters.http.ext_authz', 'istio.stats', 'envoy.filters.http.router']);
     assert.equal(shadowMatch(f, { path: '/headers' }), 'istio-ext-authz-ns[default]-policy[ext-authz]-rule[0]');
     assert.equal(shadowMatch(f, { path: '/ip' }), undefined);
     const ext = f[1]!.typed_config as Json;
@@ -349,7 +349,7 @@ extensionProviders:
     assert.ok(full.ok, full.ok ? '' : JSON.stringify(full.errors));
     for (const p of ['http-full', 'grpc-full']) {
       const f = httpFiltersOf(inbound(custom(p), productpage, full.ok ? full.value : DEFAULT_MESH_CONFIG));
-      assert.deepEqual(f.map((x) => x.name), ['envoy.filters.http.rbac', 'envoy.filters.http.ext_authz', 'envoy.filters.http.router'], p);
+      assert.deepEqual(f.map((x) => x.name), ['envoy.filters.http.rbac', 'envoy.filters.http.ext_authz', 'istio.stats', 'envoy.filters.http.router'], p);
     }
   });
 

@@ -200,7 +200,7 @@ spec:
 `;
     const l = byName(build(sidecar('- port: {number: 18080, protocol: HTTP}\n  hosts: ["./web.default.svc.cluster.local"]') + vs), '127.0.0.1_18080');
     const hcm = get(l.resource, 'filter_chains', 0, 'filters', 0, 'typed_config');
-    assert.deepEqual((get(hcm, 'http_filters') as { name: string }[]).map((f) => f.name), ['envoy.filters.http.cors', 'envoy.filters.http.fault', 'envoy.filters.http.router']);
+    assert.deepEqual((get(hcm, 'http_filters') as { name: string }[]).map((f) => f.name), ['envoy.filters.http.cors', 'envoy.filters.http.fault', 'istio.stats', 'envoy.filters.http.router']);
     const vh = get(hcm, 'route_config', 'virtual_hosts', 0);
     assert.equal(get(vh, 'name'), 'web.default.svc.cluster.local:8080');
     assert.ok((get(vh, 'domains') as string[]).includes('web'));

@@ -24,7 +24,7 @@ describe('sidecar LDS', () => {
     const hcm = get(ob, 'filter_chains', 0, 'filters', 0, 'typed_config');
     assert.equal(get(hcm, 'codec_type'), 'AUTO');
     assert.equal(get(hcm, 'rds', 'route_config_name'), 'outbound');
-    assert.deepEqual((get(hcm, 'http_filters') as { name: string }[]).map((f) => f.name), ['envoy.filters.http.cors', 'envoy.filters.http.fault', 'envoy.filters.http.router']);
+    assert.deepEqual((get(hcm, 'http_filters') as { name: string }[]).map((f) => f.name), ['envoy.filters.http.cors', 'envoy.filters.http.fault', 'istio.stats', 'envoy.filters.http.router']);
     const ib = byName(out, 'inbound').resource;
     assert.deepEqual(ib.address, { socket_address: { address: '0.0.0.0', port_value: 15006 } });
     assert.equal(get(ib, 'filter_chains', 0, 'filters', 0, 'typed_config', 'route_config', 'virtual_hosts', 0, 'routes', 0, 'route', 'cluster'), 'inbound|9080||');

@@ -124,3 +124,20 @@ extensionProviders:
   assert.match(msgs, /envoyFileAccessLog\.path: required/);
   assert.match(msgs, /only one of text and labels/);
 });
+
+test('Telemetry metrics reach istio.stats: ALL_METRICS disabled leaves the filter out, tag overrides become its metrics config', async () => {
+  const { statsFor } = await import('../../../src/control/translate/istio-stats.js');
+  const yaml =
+    telemetry('shop', 'off', 'metrics: [{overrides: [{match: {metric: ALL_METRICS, mode: SERVER}, disabled: true}]}]') +
+    telemetry('shop', 'tags', `
+selector: {matchLabels: {app: reviews}}
+metrics: [{overrides: [{match: {metric: REQUEST_COUNT}, tagOverrides: {request_protocol: {operation: REMOVE}, host: {value: "request.host"}}}]}]`);
+  const snap = snapshotFromYaml(yaml);
+  const ratings = proxyNode({ namespace: 'shop', labels: { app: 'ratings' } });
+  assert.equal(statsFor(ratings, snap, 'SERVER'), undefined, 'inbound metrics off: no filter, no exchange');
+  assert.deepEqual(statsFor(ratings, snap, 'CLIENT'), { mode: 'CLIENT', metrics: [] });
+  const reviews = proxyNode({ namespace: 'shop', labels: { app: 'reviews' } });
+  assert.deepEqual(statsFor(reviews, snap, 'CLIENT')?.metrics, [{ name: 'requests_total', tags_to_remove: ['request_protocol'], dimensions: { host: 'request.host' } }]);
+  const bad = parseYaml(telemetry('shop', 'bad', 'metrics: [{overrides: [{tagOverrides: {x: {value: "request.size > 10"}}}]}]'));
+  assert.match(validateResource(bad[0]!).map((e) => e.message).join('\n'), /unsupported CEL expression "request.size > 10"/);
+});

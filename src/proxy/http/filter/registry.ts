@@ -10,6 +10,8 @@ import type { HttpFilterFactory } from './api.js';
 export interface HttpFilterContext {
   /** The HCM's `http.<stat_prefix>.` scope: filters add theirs below it, as Envoy does. */
   readonly stats: StatsScope;
+  /** The store's root scope (istio.stats names its series from the root, as Istio's istio_* stats). */
+  readonly rootStats?: StatsScope;
   readonly clusters: ClusterManager;
   readonly pools: PoolManager;
   readonly random: () => number;

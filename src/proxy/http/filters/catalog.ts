@@ -13,6 +13,8 @@ export const HTTP_FILTER_MODULES: Readonly<Record<string, () => Promise<unknown>
   grpc_web: () => import('./grpc_web/index.js'),
   header_to_metadata: () => import('./header_to_metadata/index.js'),
   health_check: () => import('./health_check/index.js'),
+  // Istio's istio.stats (stats.PluginConfig): loaded by config/filter-modules.ts from its config type
+  istio_stats: () => import('./istio_stats/index.js'),
   jwt_authn: () => import('./jwt_authn/index.js'),
   local_ratelimit: () => import('./local_ratelimit/index.js'),
   lua: () => import('./lua/index.js'),

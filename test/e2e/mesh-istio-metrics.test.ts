@@ -1,0 +1,79 @@
+// E2E: Istio's standard metrics between two real sidecars over auto-mTLS — reporter=source on the client and
+// reporter=destination on the server, each knowing the other end through the x-envoy-peer-metadata exchange.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { startUpstream, waitFor, type Upstream } from './harness.js';
+import { applyYaml, startControl, startSidecar, type Control, type Sidecar } from './mesh-harness.js';
+
+function get(port: number, path: string, host = 'localhost'): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve) => {
+    const req = http.request({ host: '127.0.0.1', port, path, headers: { host }, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    });
+    req.setTimeout(3000, () => req.destroy());
+    req.on('error', () => resolve({ status: 0, body: '', headers: {} }));
+    req.end();
+  });
+}
+
+const line = (text: string, ...parts: string[]): string | undefined =>
+  text.split('\n').find((l) => l.startsWith('istio_requests_total{') && parts.every((p) => l.includes(p)));
+
+describe('mesh Istio metrics: istio_requests_total from both sidecars over mTLS', { timeout: 120_000 }, () => {
+  let control: Control;
+  let app: Upstream;
+  const sidecars: Sidecar[] = [];
+  let seenByApp: http.IncomingHttpHeaders = {};
+
+  before(async () => {
+    control = await startControl();
+    app = await startUpstream('reviews', (req, res) => {
+      seenByApp = req.headers;
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    const applied = await applyYaml(control, `apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: default, labels: {app: reviews}}
+spec:
+  ports: [{name: http, port: 9080, targetPort: ${app.port}}]
+  selector: {app: reviews}
+`);
+    assert.equal(applied.code, 0, applied.stderr);
+    sidecars.push(await startSidecar(control, { service: 'reviews', labels: 'app=reviews,version=v1', servicePort: 9080, appPort: app.port, serviceAccount: 'reviews' }));
+    sidecars.push(await startSidecar(control, { service: 'productpage', labels: 'app=productpage,version=v1', servicePort: 9081, serviceAccount: 'productpage' }));
+  });
+
+  after(async () => {
+    for (const s of sidecars) await s.stop();
+    await control?.stop();
+    await app?.close();
+  });
+
+  it('client and server report the request with both workloads, principals and mutual_tls', async () => {
+    const [server, client] = [sidecars[0]!, sidecars[1]!];
+    let res = await get(client.outboundPort, '/', 'reviews.default.svc.cluster.local:9080');
+    await waitFor(async () => {
+      res = await get(client.outboundPort, '/', 'reviews.default.svc.cluster.local:9080');
+      return res.status === 200 ? true : undefined;
+    }, 15_000, 'reviews through the client sidecar', 100);
+    assert.equal(seenByApp['x-envoy-peer-metadata'], undefined, 'the exchange header never reaches the app');
+    assert.equal(res.headers['x-envoy-peer-metadata'], undefined, 'nor the client');
+    const promPort = Number(/prometheus listening on [\d.]+:(\d+)/.exec(server.output())?.[1]);
+    const dst = (await get(promPort, '/stats/prometheus')).body;
+    const d = line(dst, 'reporter="destination"');
+    assert.ok(d, dst.split('\n').filter((l) => l.startsWith('istio_')).join('\n'));
+    for (const want of ['source_workload="productpage-v1"', 'destination_workload="reviews-v1"', 'source_app="productpage"',
+      'source_principal="spiffe://cluster.local/ns/default/sa/productpage"', 'destination_principal="spiffe://cluster.local/ns/default/sa/reviews"',
+      'connection_security_policy="mutual_tls"', 'response_code="200"'])
+      assert.ok(d.includes(want), `${want} in ${d}`);
+    const src = (await get(client.adminPort, '/stats/prometheus')).body;
+    const s = line(src, 'reporter="source"');
+    assert.ok(s, src.split('\n').filter((l) => l.startsWith('istio_')).join('\n'));
+    for (const want of ['source_workload="productpage-v1"', 'destination_workload="reviews-v1"', 'destination_service="reviews.default.svc.cluster.local"', 'response_code="200"'])
+      assert.ok(s.includes(want), `${want} in ${s}`);
+  });
+});

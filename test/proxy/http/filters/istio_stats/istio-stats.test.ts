@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Ctx } from '../../../../../src/proxy/config/reader.js';
+import { StatsStore } from '../../../../../src/proxy/telemetry/stats-store.js';
+import { formatPrometheus } from '../../../../../src/proxy/telemetry/stats-format.js';
+import { validateIstioStats, type IstioStatsConfig } from '../../../../../src/proxy/http/filters/istio_stats/config.js';
+import { istioStatsFactory } from '../../../../../src/proxy/http/filters/istio_stats/filter.js';
+import { encodePeerHeader, setLocalNodeMetadata } from '../../../../../src/proxy/telemetry/peer-info.js';
+import type { FilterCallbacks } from '../../../../../src/proxy/http/filter/api.js';
+import type { HttpFilterContext } from '../../../../../src/proxy/http/filter/registry.js';
+
+function cfg(raw: Record<string, unknown>): IstioStatsConfig {
+  const ctx = new Ctx(undefined);
+  const c = validateIstioStats(ctx, { '@type': 'type.googleapis.com/stats.PluginConfig', ...raw }, 'f');
+  assert.deepEqual(ctx.errors, []);
+  return c!;
+}
+
+test('config: unknown and unimplemented fields and unsupported CEL are rejected by name with paths', () => {
+  const ctx = new Ctx(undefined);
+  validateIstioStats(ctx, {
+    bogus: 1, definitions: [], reporter: 'X',
+    metrics: [{ name: 'requests_total', dimensions: { a: 'request.host', b: 'size(request.path) > 3' }, match: 'x' }],
+  }, 'f');
+  const paths = ctx.errors.map((e) => e.path).sort();
+  assert.deepEqual(paths, ['f.bogus', 'f.definitions', 'f.metrics[0].dimensions.b', 'f.metrics[0].match', 'f.reporter']);
+  assert.match(ctx.errors.find((e) => e.path === 'f.metrics[0].dimensions.b')!.message, /unsupported CEL/);
+});
+
+function run(c: IstioStatsConfig, store: StatsStore, req: Record<string, string>, resHeaders: Record<string, string>, tls?: object) {
+  const stream = { conn: { tls }, responseCode: 200, flags: null, startTime: Date.now() - 7, bytesReceived: 10, bytesSent: 20 };
+  const f = istioStatsFactory(c, { stats: store, rootStats: store } as unknown as HttpFilterContext)({ stream } as unknown as FilterCallbacks);
+  const head = { authority: 'reviews.default.svc.cluster.local:9080', path: '/', method: 'GET', scheme: 'http' as const, headers: { ...req } as Record<string, string> };
+  f.decodeHeaders?.(head, true);
+  const res = { status: 200, headers: { ...resHeaders } as Record<string, string> };
+  f.encodeHeaders?.(res, true);
+  f.onDestroy?.();
+  return { head, res };
+}
+
+test('server side: reads and strips the client peer headers, adds its own on the response, records reporter=destination', () => {
+  setLocalNodeMetadata('sidecar~reviews', { NAMESPACE: 'default', WORKLOAD_NAME: 'reviews-v1', LABELS: { app: 'reviews', version: 'v1' } });
+  const store = new StatsStore();
+  const client = encodePeerHeader({ NAMESPACE: 'default', WORKLOAD_NAME: 'productpage-v1', LABELS: { app: 'productpage', version: 'v1' } });
+  const tls = { peerUriSans: ['spiffe://cluster.local/ns/default/sa/productpage'], localUriSans: ['spiffe://cluster.local/ns/default/sa/reviews'] };
+  const { head, res } = run(cfg({}), store, { 'x-envoy-peer-metadata': client, 'x-envoy-peer-metadata-id': 'sidecar~pp' }, {}, tls);
+  assert.equal(head.headers['x-envoy-peer-metadata'], undefined);
+  assert.ok(res.headers['x-envoy-peer-metadata']);
+  const text = formatPrometheus(store.snapshot());
+  const line = text.split('\n').find((l) => l.startsWith('istio_requests_total{'))!;
+  for (const want of ['reporter="destination"', 'source_workload="productpage-v1"', 'destination_workload="reviews-v1"',
+    'source_principal="spiffe://cluster.local/ns/default/sa/productpage"', 'connection_security_policy="mutual_tls"',
+    'destination_service="reviews.default.svc.cluster.local"', 'destination_service_name="reviews"', 'response_code="200"', 'response_flags="-"'])
+    assert.ok(line.includes(want), `${want} in ${line}`);
+  assert.match(text, /istio_request_duration_milliseconds_bucket\{[^}]*le="10"\} 1/);
+  assert.match(text, /istio_response_bytes_sum\{[^}]*\} 20/);
+});
+
+test('client side: sends its metadata, learns the destination from the response, strips it; drop and tags_to_remove apply', () => {
+  setLocalNodeMetadata('sidecar~pp', { NAMESPACE: 'default', WORKLOAD_NAME: 'productpage-v1' });
+  const store = new StatsStore();
+  const server = encodePeerHeader({ NAMESPACE: 'default', WORKLOAD_NAME: 'reviews-v1' });
+  const c = cfg({ reporter: 'CLIENT', metrics: [{ name: 'request_bytes', drop: true }, { tags_to_remove: ['response_flags'], dimensions: { path_tag: "'lit'" } }] });
+  const { head, res } = run(c, store, {}, { 'x-envoy-peer-metadata': server });
+  assert.ok(head.headers['x-envoy-peer-metadata']);
+  assert.equal(res.headers['x-envoy-peer-metadata'], undefined);
+  const text = formatPrometheus(store.snapshot());
+  assert.match(text, /istio_requests_total\{reporter="source",source_workload="productpage-v1",[^}]*destination_workload="reviews-v1"[^}]*path_tag="lit"\} 1/);
+  assert.doesNotMatch(text, /istio_request_bytes/);
+  assert.doesNotMatch(text, /response_flags=/);
+});
