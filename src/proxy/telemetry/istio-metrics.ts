@@ -46,14 +46,25 @@ export class IstioSeriesTable<T extends Counter | Histogram> {
     private readonly overflowCount: Counter,
   ) {}
 
-  /** The series for these label values (ISTIO_LABELS order) and extra values; one string key per call. */
-  get(values: readonly string[], extra: readonly string[]): T {
+  /** The series key of these label values (ISTIO_LABELS order) and extra values. */
+  keyOf(values: readonly string[], extra: readonly string[]): string {
     const keep = this.shape.keep;
     let key = '';
     for (let i = 0; i < keep.length; i++) key += values[keep[i]!]! + '\u0000';
     for (let i = 0; i < extra.length; i++) key += extra[i]! + '\u0000';
+    return key;
+  }
+
+  /** Tables whose series are keyed alike (same kept labels, no extra dimensions) can share one key per request. */
+  sameKeyAs(o: IstioSeriesTable<Counter | Histogram>): boolean {
+    return this.shape.extra.length === 0 && o.shape.extra.length === 0 && this.shape.keep.join() === o.shape.keep.join();
+  }
+
+  /** The series for these label values and extra values; `key` when the caller already made it (keyOf). */
+  get(values: readonly string[], extra: readonly string[], key = this.keyOf(values, extra)): T {
     const hit = this.series.get(key);
     if (hit !== undefined) return hit;
+    const keep = this.shape.keep;
     if (this.series.size >= this.maxSeries) {
       this.overflowCount.inc();
       return (this.overflow ??= this.make(keep.map(() => OVERFLOW_VALUE), extra.map(() => OVERFLOW_VALUE)));

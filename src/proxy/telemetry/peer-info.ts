@@ -17,6 +17,8 @@ export interface PeerInfo {
   readonly cluster: string;
   readonly meshId: string;
   readonly serviceAccount: string;
+  /** The service the workload serves (TRELLIS_SERVICE), short or FQDN; '' when it says none. */
+  readonly service: string;
 }
 
 export const UNKNOWN = 'unknown';
@@ -42,6 +44,7 @@ export function peerFromStruct(s: Struct, id = UNKNOWN): PeerInfo {
     cluster: str(s['CLUSTER_ID']) ?? UNKNOWN,
     meshId: str(s['MESH_ID']) ?? UNKNOWN,
     serviceAccount: str(s['SERVICE_ACCOUNT']) ?? UNKNOWN,
+    service: str(s['TRELLIS_SERVICE']) ?? '',
   };
 }
 

@@ -4,7 +4,7 @@ import { Ctx } from '../../../../../src/proxy/config/reader.js';
 import { StatsStore } from '../../../../../src/proxy/telemetry/stats-store.js';
 import { formatPrometheus } from '../../../../../src/proxy/telemetry/stats-format.js';
 import { validateIstioStats, type IstioStatsConfig } from '../../../../../src/proxy/http/filters/istio_stats/config.js';
-import { istioStatsFactory } from '../../../../../src/proxy/http/filters/istio_stats/filter.js';
+import { destinationService, istioStatsFactory } from '../../../../../src/proxy/http/filters/istio_stats/filter.js';
 import { encodePeerHeader, setLocalNodeMetadata } from '../../../../../src/proxy/telemetry/peer-info.js';
 import type { FilterCallbacks } from '../../../../../src/proxy/http/filter/api.js';
 import type { HttpFilterContext } from '../../../../../src/proxy/http/filter/registry.js';
@@ -28,7 +28,7 @@ test('config: unknown and unimplemented fields and unsupported CEL are rejected 
 });
 
 function run(c: IstioStatsConfig, store: StatsStore, req: Record<string, string>, resHeaders: Record<string, string>, tls?: object) {
-  const stream = { conn: { tls }, responseCode: 200, flags: null, startTime: Date.now() - 7, bytesReceived: 10, bytesSent: 20 };
+  const stream = { conn: { tls }, responseCode: 200, flags: null, startTime: Date.now() - 7, bytesReceived: 10, bytesSent: 20, upstreamCluster: 'outbound|9080||reviews.default.svc.cluster.local' };
   const f = istioStatsFactory(c, { stats: store, rootStats: store } as unknown as HttpFilterContext)({ stream } as unknown as FilterCallbacks);
   const head = { authority: 'reviews.default.svc.cluster.local:9080', path: '/', method: 'GET', scheme: 'http' as const, headers: { ...req } as Record<string, string> };
   f.decodeHeaders?.(head, true);
@@ -68,4 +68,12 @@ test('client side: sends its metadata, learns the destination from the response,
   assert.match(text, /istio_requests_total\{reporter="source",source_workload="productpage-v1",[^}]*destination_workload="reviews-v1"[^}]*path_tag="lit"\} 1/);
   assert.doesNotMatch(text, /istio_request_bytes/);
   assert.doesNotMatch(text, /response_flags=/);
+});
+
+test('destination_service: the upstream cluster on the client, the own service on the server, the Host header last', () => {
+  const me = { service: 'ratings', namespace: 'shop' } as Parameters<typeof destinationService>[1];
+  assert.deepEqual(destinationService('outbound|9080|v1|reviews.default.svc.cluster.local', undefined, 'reviews:9080'), { fqdn: 'reviews.default.svc.cluster.local', name: 'reviews', namespace: 'default' });
+  assert.deepEqual(destinationService('', me, 'whatever:80'), { fqdn: 'ratings.shop.svc.cluster.local', name: 'ratings', namespace: 'shop' });
+  assert.deepEqual(destinationService('', undefined, 'api.example.com:443'), { fqdn: 'api.example.com', name: 'api', namespace: 'unknown' });
+  assert.deepEqual(destinationService('', undefined, ''), { fqdn: 'unknown', name: 'unknown', namespace: 'unknown' });
 });
