@@ -86,8 +86,13 @@ export function encodePeerHeader(metadata: Struct): string {
 // ---- this proxy's own metadata (set once from the bootstrap node; the exchange sends it) ----
 let own: { info: PeerInfo; header: string; id: string } | undefined;
 
+/** The node metadata keys a peer needs (Istio's exchange sends these): not the proxy's own ports or addresses. */
+export const EXCHANGED_KEYS = ['NAME', 'NAMESPACE', 'LABELS', 'WORKLOAD_NAME', 'SERVICE_ACCOUNT', 'CLUSTER_ID', 'MESH_ID', 'OWNER'] as const;
+
 export function setLocalNodeMetadata(id: string, metadata: Struct): void {
-  own = { info: peerFromStruct(metadata, id), header: encodePeerHeader(metadata), id };
+  const shared: Struct = {};
+  for (const k of EXCHANGED_KEYS) if (metadata[k] !== undefined) shared[k] = metadata[k]!;
+  own = { info: peerFromStruct(metadata, id), header: encodePeerHeader(shared), id };
 }
 export function localPeer(): PeerInfo | undefined {
   return own?.info;
