@@ -87,3 +87,23 @@ function c0(r) {
 export function lock(title = 'mTLS') {
   return h('img', { src: '/assets/lock.svg', alt: title, title, class: 'lock', width: 14, height: 14 });
 }
+
+/**
+ * Runs `load(stopped)` now and again `ms` after each run ends; a change on `trigger` (a select) runs it at once.
+ * Returns the stop function a page's unmount calls; `stopped()` tells a run in flight that the page is gone.
+ */
+export function poll(ms, load, trigger) {
+  let timer;
+  let stopped = false;
+  const run = async () => {
+    clearTimeout(timer);
+    await load(() => stopped);
+    if (!stopped) timer = setTimeout(run, ms);
+  };
+  trigger?.addEventListener('change', () => void run());
+  void run();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}

@@ -1,7 +1,7 @@
 // Dashboard (browser): the service graph — cytoscape over GET /api/v1/graph, edges coloured by success rate, refreshed in place (layout only when nodes change).
 import cytoscape from '/vendor/cytoscape.mjs';
 import { getJson } from './api.js';
-import { HEALTH_COLORS, fill, lock, fmtBytes, fmtMs, fmtPct, fmtRate, h, healthOf } from './dom.js';
+import { HEALTH_COLORS, fill, lock, fmtBytes, fmtMs, fmtPct, fmtRate, h, healthOf, poll } from './dom.js';
 
 const REFRESH_MS = 5000;
 
@@ -103,30 +103,21 @@ export function mount(root) {
     }
   });
 
-  let timer;
-  let stopped = false;
-  const refresh = async () => {
+  const stop = poll(REFRESH_MS, async (stopped) => {
     try {
       const g = await getJson(`/api/v1/graph?window=${encodeURIComponent(windowSel.value)}`);
-      if (stopped) return;
+      if (stopped()) return;
       lastGraph = g;
       apply(cy, g);
       status.textContent = `${g.nodes.length} nodes, ${g.edges.length} edges · updated ${new Date(g.generatedAt ?? Date.now()).toLocaleTimeString()}`;
       root.dataset.loaded = 'true';
       showDetails();
     } catch (e) {
-      if (!stopped) status.textContent = `graph unavailable: ${e.message}`;
+      if (!stopped()) status.textContent = `graph unavailable: ${e.message}`;
     }
-    if (!stopped) timer = setTimeout(refresh, REFRESH_MS);
-  };
-  windowSel.addEventListener('change', () => {
-    clearTimeout(timer);
-    void refresh();
-  });
-  void refresh();
+  }, windowSel);
   return () => {
-    stopped = true;
-    clearTimeout(timer);
+    stop();
     cy.destroy();
     if (window.__trellisGraph === cy) window.__trellisGraph = undefined;
   };

@@ -1,6 +1,6 @@
 // Dashboard (browser): connected proxies — sync status per xDS type, NACK errors, identity and certificate expiry (GET /api/v1/proxies).
 import { getJson } from './api.js';
-import { fill, fmtRelative, h, notice, table } from './dom.js';
+import { fill, fmtRelative, h, notice, poll, table } from './dom.js';
 
 const REFRESH_MS = 5000;
 const TYPES = ['CDS', 'LDS', 'EDS', 'RDS'];
@@ -11,26 +11,19 @@ export function mount(root) {
   const body = h('div', { id: 'proxy-table-box' }, h('p', { class: 'muted' }, 'loading…'));
   const summary = h('span', { class: 'muted', id: 'proxy-summary' });
   fill(root, h('div', { class: 'toolbar' }, h('h1', {}, 'Proxies'), summary), body);
-  let timer;
-  let stopped = false;
-  const refresh = async () => {
+  const stop = poll(REFRESH_MS, async (stopped) => {
     try {
       const list = await getJson('/api/v1/proxies');
-      if (stopped) return;
+      if (stopped()) return;
       const nacked = list.filter((p) => p.status === 'NACKED').length;
       summary.textContent = `${list.length} connected${nacked > 0 ? `, ${nacked} rejecting config` : ''}`;
       fill(body, list.length === 0 ? h('p', { class: 'muted' }, 'No proxy is connected.') : proxyTable(list));
       root.dataset.loaded = 'true';
     } catch (e) {
-      if (!stopped) fill(body, notice(`proxies unavailable: ${e.message}`));
+      if (!stopped()) fill(body, notice(`proxies unavailable: ${e.message}`));
     }
-    if (!stopped) timer = setTimeout(refresh, REFRESH_MS);
-  };
-  void refresh();
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-  };
+  });
+  return stop;
 }
 
 function statusBadge(status, title) {

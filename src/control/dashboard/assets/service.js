@@ -1,7 +1,7 @@
 // Dashboard (browser): services — a table of golden metrics (GET /api/v1/stats), and one service's or workload's page: uPlot charts of /stats/history and its edges.
 import uPlot from '/vendor/uplot.mjs';
 import { getJson } from './api.js';
-import { fill, lock, fmtMs, fmtPct, fmtRate, h, healthOf, notice, table } from './dom.js';
+import { fill, lock, fmtMs, fmtPct, fmtRate, h, healthOf, notice, poll, table } from './dom.js';
 
 const REFRESH_MS = 10000;
 
@@ -14,12 +14,10 @@ function mountList(root) {
   const by = h('select', { id: 'stats-by' }, h('option', { value: 'service' }, 'by service'), h('option', { value: 'workload' }, 'by workload'));
   const body = h('div', { id: 'stats-table' }, h('p', { class: 'muted' }, 'loading…'));
   fill(root, h('div', { class: 'toolbar' }, h('h1', {}, 'Services'), by, h('span', { class: 'muted' }, 'last 60 s')), body);
-  let timer;
-  let stopped = false;
-  const refresh = async () => {
+  const stop = poll(REFRESH_MS, async (stopped) => {
     try {
       const s = await getJson(`/api/v1/stats?by=${by.value}&window=60s`);
-      if (stopped) return;
+      if (stopped()) return;
       const kind = by.value;
       fill(
         body,
@@ -41,19 +39,10 @@ function mountList(root) {
             ),
       );
     } catch (e) {
-      if (!stopped) fill(body, notice(`stats unavailable: ${e.message}`));
+      if (!stopped()) fill(body, notice(`stats unavailable: ${e.message}`));
     }
-    if (!stopped) timer = setTimeout(refresh, REFRESH_MS);
-  };
-  by.addEventListener('change', () => {
-    clearTimeout(timer);
-    void refresh();
-  });
-  void refresh();
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-  };
+  }, by);
+  return stop;
 }
 
 /** Chart definitions: [title, series [label, field, colour]] over the history points. */
@@ -104,32 +93,23 @@ function mountOne(root, kind, namespace, name) {
   ro.observe(charts);
   window.__trellisCharts = plots.map((p) => p.u);
 
-  let timer;
-  let stopped = false;
-  const refresh = async () => {
+  const stop = poll(REFRESH_MS, async (stopped) => {
     try {
       const step = windowSel.value === '1h' ? '30s' : '10s';
       const q = `kind=${kind}&namespace=${encodeURIComponent(namespace)}&name=${encodeURIComponent(name)}&window=${windowSel.value}&step=${step}`;
       const [hist, graph] = await Promise.all([getJson(`/api/v1/stats/history?${q}`), getJson(`/api/v1/graph?window=60s&namespace=${encodeURIComponent(namespace)}`).catch(() => null)]);
-      if (stopped) return;
+      if (stopped()) return;
       const xs = hist.points.map((p) => p.t / 1000);
       for (const p of plots) p.u.setData([xs, ...p.series.map(([, field]) => hist.points.map((pt) => pt[field] ?? null))]);
       fill(msg, hist.points.length === 0 ? notice('No history yet for this window.', 'info') : null);
       if (graph !== null) fill(edges, edgeTables(graph, kind, namespace, name));
       root.dataset.loaded = 'true';
     } catch (e) {
-      if (!stopped) fill(msg, notice(`history unavailable: ${e.message}`));
+      if (!stopped()) fill(msg, notice(`history unavailable: ${e.message}`));
     }
-    if (!stopped) timer = setTimeout(refresh, REFRESH_MS);
-  };
-  windowSel.addEventListener('change', () => {
-    clearTimeout(timer);
-    void refresh();
-  });
-  void refresh();
+  }, windowSel);
   return () => {
-    stopped = true;
-    clearTimeout(timer);
+    stop();
     ro.disconnect();
     for (const p of plots) p.u.destroy();
     window.__trellisCharts = undefined;
