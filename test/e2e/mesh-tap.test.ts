@@ -84,7 +84,7 @@ spec:
       assert.match(line, /:method=GET/);
       assert.match(line, /status=200/);
       assert.match(line, /tls=true/);
-      assert.match(line, /src=spiffe:\/\/cluster\.local\/ns\/foo\/sa\/curl/);
+      assert.match(line, /src=curl\.foo /, 'the caller by workload, from the peer metadata exchange');
       assert.match(line, /dst=httpbin-v1\.foo/);
       assert.ok(!tap.out().includes(':path=/other'), '--path filters');
       for (const secret of ['AUTHSECRET', 'COOKIESECRET', 'QUERYSECRET']) assert.ok(!tap.out().includes(secret), `${secret} leaked`);
@@ -112,6 +112,9 @@ spec:
       assert.equal(e.status, 200);
       assert.equal(e.method, 'GET');
       assert.equal((e.destination as { workload: string }).workload, 'httpbin-v1');
+      // the caller as the peer metadata exchange told it (istio.stats), not only its certificate
+      assert.equal((e.source as { workload: string }).workload, 'curl');
+      assert.equal((e.source as { principal: string }).principal, 'spiffe://cluster.local/ns/foo/sa/curl', 'and by the identity its certificate proved');
       assert.ok(!tap.out().includes('AUTHSECRET'));
     } finally {
       tap.proc.kill('SIGINT');

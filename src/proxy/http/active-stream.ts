@@ -14,6 +14,7 @@ import { replyToTarget, sanitizePath, type PathVerdict } from './request-path.js
 import { appendVia, applyHeaderOptions } from './hcm-headers.js';
 import { isConnectTarget, rejectDisallowedConnect } from './connect-policy.js';
 import type { ActiveSpan } from '../tracing/tracer.js';
+import type { PeerInfo } from '../telemetry/peer-info.js';
 
 export { normalizePath } from './request-path.js';
 
@@ -52,6 +53,8 @@ export class ActiveStream extends FilterManager implements RouteRequest {
   requestId = '';
   /** The request's span when the HCM traces (sampled or not: the context is propagated either way). */
   span: ActiveSpan | null = null;
+  /** Who the other end is, when istio.stats learned it from the peer metadata exchange (tap reads it). */
+  peer: PeerInfo | undefined = undefined;
   /** The trusted client address (from the socket, or x-forwarded-for per xff_num_trusted_hops). */
   clientIp: string;
   clientPort: number;
@@ -286,7 +289,7 @@ export class ActiveStream extends FilterManager implements RouteRequest {
     if (this.span !== null) this.span.tracer.finish(this.span, this);
     const log = this.cm.accessLog;
     if (log !== null) log.log(this.accessLogEntry(duration));
-    if (tapSessions.active) tapRequest(this.conn, () => this.accessLogEntry(duration));
+    if (tapSessions.active) tapRequest(this.conn, () => this.accessLogEntry(duration), this.peer);
   }
 
   /** Abort the downstream (used once a response has started and the upstream failed). */

@@ -2,6 +2,7 @@
 import type { TapEvent, TapPeer } from '../../tap/protocol.js';
 import type { AccessLogEntry } from '../telemetry/access-log.js';
 import type { DownstreamConnectionInfo } from '../http/types.js';
+import type { PeerInfo } from '../telemetry/peer-info.js';
 
 /** Who this proxy is (from its node metadata); set when the tap client starts. */
 export interface TapSelf {
@@ -31,15 +32,6 @@ export function stripQuery(path: string): string {
   return q < 0 ? path : path.slice(0, q);
 }
 
-/**
- * The other end's workload as the metadata exchange learned it. The "metrics" helper adds
- * src/proxy/telemetry/peer-info.ts; until that is merged the peer's workload is unknown and only its
- * certificate's principal (and the namespace in it) is reported.
- */
-export function peerWorkloadInfo(_conn: DownstreamConnectionInfo): { workload: string; namespace: string } | undefined {
-  return undefined;
-}
-
 function header(h: Record<string, string | string[] | undefined> | undefined, name: string): string | undefined {
   const v = h?.[name];
   return Array.isArray(v) ? v[0] : v;
@@ -51,7 +43,8 @@ function grpcStatusOf(e: AccessLogEntry): number | undefined {
 }
 
 /** Only named fields are copied out of the entry: header maps (Authorization, Cookie, Set-Cookie…) never leave. */
-export function buildTapEvent(self: TapSelf, conn: DownstreamConnectionInfo, e: AccessLogEntry): TapEvent {
+/** `peer`: the other end as the peer metadata exchange told it (istio.stats), when it ran. */
+export function buildTapEvent(self: TapSelf, conn: DownstreamConnectionInfo, e: AccessLogEntry, peer?: PeerInfo): TapEvent {
   const inbound = isInbound(conn.listenerName);
   const me: TapPeer = { workload: self.workload || UNKNOWN, namespace: self.namespace || UNKNOWN, principal: self.principal || UNKNOWN };
   const tls = conn.tls;
@@ -60,13 +53,12 @@ export function buildTapEvent(self: TapSelf, conn: DownstreamConnectionInfo, e: 
   let destination: TapPeer & { service: string };
   if (inbound) {
     const principal = tls?.peerUriSans[0] ?? UNKNOWN;
-    const peer = peerWorkloadInfo(conn);
-    source = { workload: peer?.workload ?? UNKNOWN, namespace: peer?.namespace ?? namespaceOfPrincipal(principal), principal };
+    source = { workload: peer?.workload ?? UNKNOWN, namespace: peer !== undefined && peer.namespace !== UNKNOWN ? peer.namespace : namespaceOfPrincipal(principal), principal };
     const ownPrincipal = tls?.localUriSans?.[0] ?? me.principal;
     destination = { service: self.service || UNKNOWN, workload: me.workload, namespace: me.namespace, principal: ownPrincipal };
   } else {
     source = me;
-    destination = { service: e.authority.replace(/:\d+$/, '') || UNKNOWN, workload: UNKNOWN, namespace: UNKNOWN, principal: UNKNOWN };
+    destination = { service: e.authority.replace(/:\d+$/, '') || UNKNOWN, workload: peer?.workload ?? UNKNOWN, namespace: peer?.namespace ?? UNKNOWN, principal: UNKNOWN };
   }
   const grpcStatus = grpcStatusOf(e);
   return {

@@ -121,6 +121,7 @@ export function istioStatsFactory(cfg: IstioStatsConfig, ctx: HttpFilterContext)
           }
         } else {
           peer = decodePeerHeader(one(req.headers[PEER_METADATA_HEADER]), one(req.headers[PEER_METADATA_ID_HEADER]));
+          cb.stream.peer = peer;
           delete req.headers[PEER_METADATA_HEADER];
           delete req.headers[PEER_METADATA_ID_HEADER];
         }
@@ -129,6 +130,7 @@ export function istioStatsFactory(cfg: IstioStatsConfig, ctx: HttpFilterContext)
       encodeHeaders(res) {
         if (outbound) {
           peer = decodePeerHeader(one(res.headers[PEER_METADATA_HEADER]), one(res.headers[PEER_METADATA_ID_HEADER]));
+          cb.stream.peer = peer;
           delete res.headers[PEER_METADATA_HEADER];
           delete res.headers[PEER_METADATA_ID_HEADER];
         } else {
