@@ -5,6 +5,7 @@
 //   node dist/bench/mtls.js [--rate 1000] [--duration 8] [--rounds 3] [--conns 16] [--handshake-s 5] [--json FILE]
 import fs from 'node:fs';
 import tls from 'node:tls';
+import { benchFlags } from './bench-flags.js';
 import { startBenchMesh } from './bench-mesh.js';
 import { cpuSecondsOf } from './child-process.js';
 import { httpCall } from './http-call.js';
@@ -22,23 +23,8 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { rate: 1000, durationS: 8, rounds: 3, conns: 16, handshakeS: 5 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const num = (): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isFinite(v) || v <= 0) throw new Error(`${a} needs a positive number`);
-      return v;
-    };
-    if (a === '--rate') o.rate = num();
-    else if (a === '--duration') o.durationS = num();
-    else if (a === '--rounds') o.rounds = num();
-    else if (a === '--conns') o.conns = num();
-    else if (a === '--handshake-s') o.handshakeS = num();
-    else if (a === '--json') o.json = argv[++i];
-    else throw new Error(`unknown flag ${a}`);
-  }
-  return o;
+  const f = benchFlags(argv, { rate: 1000, duration: 8, rounds: 3, conns: 16, 'handshake-s': 5 }, ['json']);
+  return { rate: f.rate, durationS: f.duration, rounds: f.rounds, conns: f.conns, handshakeS: f['handshake-s'], ...(f.json !== undefined ? { json: f.json } : {}) };
 }
 
 const PLAINTEXT = `apiVersion: networking.istio.io/v1

@@ -14,6 +14,7 @@ import { cpuSecondsOf, rssOf, startTrellis, type Child, type Rss } from './child
 import { httpCall } from './http-call.js';
 import { rateLoad, type RateLoadResult } from './rate-load.js';
 import { staticBootstrap } from './static-bootstrap.js';
+import { benchFlags } from './bench-flags.js';
 
 interface Options {
   rate: number;
@@ -47,26 +48,10 @@ export interface SidecarMemoryReport {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { rate: 1000, durationS: 10, conns: 16, settleS: 2, xdsApi: 'delta' };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const num = (): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isFinite(v) || v <= 0) throw new Error(`${a} needs a positive number`);
-      return v;
-    };
-    if (a === '--rate') o.rate = num();
-    else if (a === '--duration') o.durationS = num();
-    else if (a === '--conns') o.conns = num();
-    else if (a === '--settle') o.settleS = num();
-    else if (a === '--json') o.json = argv[++i];
-    else if (a === '--xds-api') {
-      const v = argv[++i];
-      if (v !== 'delta' && v !== 'sotw') throw new Error('--xds-api is delta or sotw');
-      o.xdsApi = v;
-    } else throw new Error(`unknown flag ${a}`);
-  }
-  return o;
+  const f = benchFlags(argv, { rate: 1000, duration: 10, conns: 16, settle: 2 }, ['json', 'xds-api']);
+  const api = f['xds-api'] ?? 'delta';
+  if (api !== 'delta' && api !== 'sotw') throw new Error('--xds-api is delta or sotw');
+  return { rate: f.rate, durationS: f.duration, conns: f.conns, settleS: f.settle, xdsApi: api, ...(f.json !== undefined ? { json: f.json } : {}) };
 }
 
 const BACKEND_HOST = 'backend.bench';

@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { benchFlags } from './bench-flags.js';
 import { startBenchMesh } from './bench-mesh.js';
 import { cpuSecondsOf } from './child-process.js';
 
@@ -17,21 +18,8 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { durationS: 8, rounds: 3, conns: 16 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const num = (): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isFinite(v) || v <= 0) throw new Error(`${a} needs a positive number`);
-      return v;
-    };
-    if (a === '--duration') o.durationS = num();
-    else if (a === '--rounds') o.rounds = num();
-    else if (a === '--conns') o.conns = num();
-    else if (a === '--json') o.json = argv[++i];
-    else throw new Error(`unknown flag ${a}`);
-  }
-  return o;
+  const f = benchFlags(argv, { duration: 8, rounds: 3, conns: 16 }, ['json']);
+  return { durationS: f.duration, rounds: f.rounds, conns: f.conns, ...(f.json !== undefined ? { json: f.json } : {}) };
 }
 
 const SERVICE = `apiVersion: v1
