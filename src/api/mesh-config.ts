@@ -134,7 +134,7 @@ export function validateMeshConfig(v: unknown, report: Report): MeshConfig {
         else aliases = val.flatMap((a, i) => checkTrustDomain(a, joinPath(k, i), report) ?? []);
         break;
       case 'rootNamespace':
-        if (typeof val !== 'string' || !isDns1123Label(val)) report(k, `"${String(val)}" is not a valid namespace (a DNS-1123 label)`);
+        if (typeof val !== 'string' || !isDns1123Label(val)) report(k, `${JSON.stringify(val)} is not a valid namespace (a DNS-1123 label)`);
         else rootNamespace = val;
         break;
       case 'extensionProviders':

@@ -145,3 +145,13 @@ export function localityError(loc: string, allowWildcard: boolean): string | und
 export function checkDns1123Label(v: unknown, path: string, report: Report, what: string): void {
   if (typeof v === 'string' && v !== '' && !isDns1123Label(v)) report(path, `${what} "${v}" is not a valid DNS-1123 label (lower-case letters, digits and '-')`);
 }
+
+/** A user's value in a message: strings as they are, anything else as JSON (String() throws on some objects). */
+export function shown(v: unknown): string {
+  if (typeof v === 'string') return v;
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return '(unprintable value)';
+  }
+}

@@ -1,5 +1,6 @@
 // API stage: the L4/TLS parts of valid Istio that Trellis cannot honour yet (subnet matches, TLS settings SDS cannot carry, raw-socket binds, some protocols).
 
+import { shown } from './rules.js';
 type Obj = Record<string, unknown>;
 /** Reports `path` as not supported, with the reason. */
 export type Add = (path: string, why: string) => void;
@@ -54,7 +55,7 @@ function unsupportedSdsServerTls(tls: Obj, p: string, add: Add): void {
   const credential = typeof tls.credentialName === 'string' && tls.credentialName !== '';
   if (credential) {
     for (const f of ['serverCertificate', 'privateKey', 'caCertificates']) {
-      if (set(tls[f])) add(`${p}.${f}`, `the certificates of this server come from the Secret "${String(tls.credentialName)}"; remove ${f} or credentialName`);
+      if (set(tls[f])) add(`${p}.${f}`, `the certificates of this server come from the Secret "${shown(tls.credentialName)}"; remove ${f} or credentialName`);
     }
   }
   const verifies = tls.mode === 'MUTUAL' || tls.mode === 'OPTIONAL_MUTUAL' || tls.mode === 'ISTIO_MUTUAL';

@@ -1,7 +1,7 @@
 // API stage: Istio's semantic rules for AuthorizationPolicy and RequestAuthentication (as istiod's webhook checks them).
 import net from 'node:net';
 import { durationError } from './duration.js';
-import { asObject, checkHeaderName, isPlainObject, isSet, items, joinPath, objects, type Report } from './rules.js';
+import { asObject, checkHeaderName, isPlainObject, isSet, items, joinPath, objects, shown, type Report } from './rules.js';
 
 const SOURCE_FIELDS = [
   'principals', 'notPrincipals', 'requestPrincipals', 'notRequestPrincipals', 'namespaces', 'notNamespaces', 'serviceAccounts',
@@ -110,8 +110,8 @@ export function conditionKeyError(key: string, values: readonly string[]): strin
 function checkSelector(spec: Record<string, unknown>, report: Report): void {
   const labels = asObject(asObject(spec.selector)?.matchLabels);
   for (const [k, v] of Object.entries(labels ?? {})) {
-    if (k === '') report('spec.selector.matchLabels', `empty key is not supported in selector: "=${String(v)}"`);
-    if (k.includes('*') || (typeof v === 'string' && v.includes('*'))) report(joinPath('spec.selector.matchLabels', k), `wildcard is not supported in selector: "${k}=${String(v)}"`);
+    if (k === '') report('spec.selector.matchLabels', `empty key is not supported in selector: "=${shown(v)}"`);
+    if (k.includes('*') || (typeof v === 'string' && v.includes('*'))) report(joinPath('spec.selector.matchLabels', k), `wildcard is not supported in selector: "${k}=${shown(v)}"`);
   }
   const set = [isSet(spec.selector), isSet(spec.targetRef), items(spec.targetRefs).length > 0].filter(Boolean).length;
   if (set > 1) report('spec', 'only one of targetRefs or selector can be set');

@@ -1,6 +1,6 @@
 // API stage: rules beyond shape for the registry-side kinds — Service, ServiceEntry, WorkloadEntry.
 import { isIP } from './hosts.js';
-import { asObject, checkHost, checkLabels, checkProtocol, field, isSet, items, joinPath, localityError, objects, type Report } from './rules.js';
+import { asObject, checkHost, checkLabels, checkProtocol, field, isSet, items, joinPath, localityError, objects, shown, type Report } from './rules.js';
 
 const IANA_SVC_NAME = /^(?=.*[a-z])[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -15,7 +15,7 @@ export function validateService(spec: Record<string, unknown>, report: Report): 
       if (names.has(port.name)) report(joinPath(p, 'name'), `duplicate port name "${port.name}"`);
       names.set(port.name, i);
     }
-    const key = `${String(port.port)}/${String(port.protocol ?? 'TCP')}`;
+    const key = `${shown(port.port)}/${shown(port.protocol ?? 'TCP')}`;
     if (numbers.has(key)) report(joinPath(p, 'port'), `duplicate port ${key}`);
     numbers.set(key, i);
     const tp = port.targetPort;

@@ -153,6 +153,12 @@ test('--trust-domain and trustDomain must agree when both are given', () => {
   assert.deepEqual(reconcileTrustDomain(undefined, DEFAULT_MESH_CONFIG), {});
 });
 
+test('a value whose toString is not a function is reported, not thrown on (found by the property below)', () => {
+  const r = parseMeshConfig('{"rootNamespace":{"toString":""}}', 'f.yaml');
+  assert.equal(r.ok, false);
+  assert.match(r.ok ? '' : r.errors.map((e) => e.message).join('\n'), /is not a valid namespace/);
+});
+
 test('property: any YAML text gives a result or errors, never a throw', () => {
   fc.assert(
     fc.property(fc.oneof(fc.string(), fc.json().map((j) => j)), (text) => {
