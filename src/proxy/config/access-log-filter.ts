@@ -1,7 +1,8 @@
 // Config stage: validates config.accesslog.v3.AccessLogFilter (access_log `filter`, local reply mapper `filter`).
 import type { AccessLogFilter } from './types.js';
-import { Ctx, Msg, isObj, jsonName } from './reader.js';
+import { Ctx, Msg, isObj, join, jsonName, typeName, unpackAny } from './reader.js';
 import { validateHeaderMatcher } from './matchers.js';
+import { celExpressionError } from '../../common/cel.js';
 
 /** The short flags ResponseFlagFilter accepts (Envoy's list in accesslog.proto). */
 export const RESPONSE_FLAGS = [
@@ -18,10 +19,35 @@ const GRPC_STATUSES = [
 
 const KINDS = [
   'status_code_filter', 'duration_filter', 'not_health_check_filter', 'runtime_filter', 'and_filter', 'or_filter', 'header_filter',
-  'response_flag_filter', 'grpc_status_filter',
+  'response_flag_filter', 'grpc_status_filter', 'extension_filter',
 ] as const;
-/** Envoy filters trellis cannot evaluate (no tracing, no extensions, no dynamic metadata in logs): rejected by name. */
-const UNSUPPORTED = ['traceable_filter', 'extension_filter', 'metadata_filter', 'log_type_filter'];
+/** Envoy filters trellis cannot evaluate (no tracing decision, no dynamic metadata in logs): rejected by name. */
+const UNSUPPORTED = ['traceable_filter', 'metadata_filter', 'log_type_filter'];
+
+export const CEL_FILTER_NAME = 'envoy.access_loggers.extension_filters.cel';
+export const CEL_FILTER_TYPE = 'type.googleapis.com/envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter';
+
+/** ExtensionFilter: the CEL expression filter is the one extension trellis has. */
+function extensionFilter(ctx: Ctx, raw: unknown, path: string): AccessLogFilter | undefined {
+  const m = Msg.open(ctx, raw, path, { type: 'config.accesslog.v3.ExtensionFilter', fields: ['name', 'typed_config'] });
+  if (m === undefined || !m.require('typed_config')) return undefined;
+  const any = unpackAny(ctx, m.raw('typed_config'), m.at('typed_config'));
+  if (any === undefined) return undefined;
+  if (any.typeUrl !== CEL_FILTER_TYPE) {
+    ctx.err(join(m.at('typed_config'), '@type'), `access log extension filter ${typeName(any.typeUrl)} is not supported by trellis; supported: ${CEL_FILTER_NAME} (${typeName(CEL_FILTER_TYPE)})`);
+    return undefined;
+  }
+  const e = Msg.open(ctx, any.body, any.path, { type: 'extensions.access_loggers.filters.cel.v3.ExpressionFilter', fields: ['expression'] });
+  if (e === undefined) return undefined;
+  const expression = e.reqStr('expression');
+  if (expression === '') return undefined;
+  const why = celExpressionError(expression);
+  if (why !== undefined) {
+    e.err('expression', why);
+    return undefined;
+  }
+  return { kind: 'cel', expression };
+}
 
 type Comparison = Extract<AccessLogFilter, { op: unknown }>;
 
@@ -116,6 +142,8 @@ export function validateAccessLogFilter(ctx: Ctx, raw: unknown, path: string): A
         });
         return { kind: 'grpc_status', statuses, exclude: g.boolOr('exclude', false) };
       });
+    case 'extension_filter':
+      return m.msg(which, (r, p) => extensionFilter(ctx, r, p));
     default:
       return undefined;
   }

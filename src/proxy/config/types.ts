@@ -383,7 +383,9 @@ export type AccessLogFilter =
   | { kind: 'header'; header: HeaderMatcher }
   /** Envoy's short flags; empty = any flag at all. */
   | { kind: 'response_flag'; flags: string[] }
-  | { kind: 'grpc_status'; statuses: number[]; exclude: boolean };
+  | { kind: 'grpc_status'; statuses: number[]; exclude: boolean }
+  /** extension_filter envoy.access_loggers.extension_filters.cel: a CEL expression over Envoy's attributes. */
+  | { kind: 'cel'; expression: string };
 
 /** core.v3.SubstitutionFormatString as a local reply body format. */
 export interface SubstitutionFormat {

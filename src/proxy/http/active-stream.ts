@@ -332,6 +332,7 @@ export class ActiveStream extends FilterManager implements RouteRequest {
       requestId: this.requestId,
       localReplyBody: this.localReplyBody,
       responseCodeDetails: this.responseDetails,
+      connection: c,
     };
   }
 

@@ -1,6 +1,6 @@
 // TCP proxy: envoy.filters.network.tcp_proxy — picks a cluster and host, connects with retries, splices bytes.
 import type { Duplex } from 'node:stream';
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { TcpProxy } from '../config/types.js';
 import type { DownstreamConnectionInfo } from '../http/types.js';
@@ -19,6 +19,7 @@ interface TcpSession {
   info: DownstreamConnectionInfo;
   cluster: string;
   upstreamHost: string;
+  upstreamLocal?: string;
   flags: string;
   rx: number;
   tx: number;
@@ -130,6 +131,8 @@ export class TcpProxyFilter {
       responseHeaders: {},
       routeName: '',
       requestId: '',
+      connection: info,
+      ...(s.upstreamLocal !== undefined ? { upstreamLocalAddress: s.upstreamLocal } : {}),
     });
   }
 
@@ -201,6 +204,8 @@ export class TcpProxyFilter {
       }
       upstream.once('close', release);
       trackHostConnection(host, upstream);
+      const local = upstream as Partial<Socket>;
+      if (session !== null && local.localAddress !== undefined) session.upstreamLocal = `${local.localAddress}:${local.localPort ?? 0}`;
       splice(downstream, upstream, {
         idleTimeoutMs: this.config.idle_timeout,
         onIdleTimeout: () => this.stats.idleTimeout.inc(),

@@ -7,6 +7,8 @@ import { RouteCompileError, type Errors } from '../router/compile-errors.js';
 import { joinedHeader } from '../router/header-value.js';
 import { grpcStatusForHttp } from '../http/local-reply.js';
 import type { AccessLogEntry } from './access-log.js';
+import { compileCelPredicate } from '../../common/cel.js';
+import { celAttributes } from './cel-attributes.js';
 
 export type EntryPredicate = (e: AccessLogEntry) => boolean;
 
@@ -88,6 +90,10 @@ function compile(f: AccessLogFilter, env: FilterEnv, path: string, errs: Errors)
     case 'grpc_status': {
       const set = new Set(f.statuses);
       return (e) => set.has(grpcStatusOf(e) ?? 2 /* UNKNOWN */) !== f.exclude;
+    }
+    case 'cel': {
+      const run = compileCelPredicate(f.expression);
+      return (e) => run(celAttributes(e));
     }
   }
 }

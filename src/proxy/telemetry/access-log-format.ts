@@ -1,4 +1,5 @@
 // Telemetry: compiles Envoy access-log command operators (text and JSON formats) into per-entry formatters, once.
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AccessLogEntry } from './access-log.js';
 import { compileTimeFormat } from './start-time.js';
@@ -104,6 +105,7 @@ const PLAIN: Record<string, Extract> = {
   UPSTREAM_REMOTE_ADDRESS_WITHOUT_PORT: (e) => withoutPort(e.upstreamHost),
   UPSTREAM_REMOTE_PORT: (e) => portOf(e.upstreamHost),
   UPSTREAM_CLUSTER: (e) => dash(e.upstreamCluster),
+  UPSTREAM_CLUSTER_RAW: (e) => dash(e.upstreamCluster),
   UPSTREAM_TRANSPORT_FAILURE_REASON: (e) => dash(e.upstreamTransportFailureReason),
   CONNECTION_TERMINATION_DETAILS: (e) => dash(e.connectionTerminationDetails),
   DOWNSTREAM_REMOTE_ADDRESS: (e) => dash(e.downstreamRemoteAddress),
@@ -123,9 +125,24 @@ const PLAIN: Record<string, Extract> = {
   RESPONSE_DURATION: (e) => (e.upstreamServiceTimeMs === undefined ? undefined : Math.trunc(e.upstreamServiceTimeMs)),
   RESPONSE_TX_DURATION: () => undefined,
   RESPONSE_CODE_DETAILS: (e) => dash(e.responseCodeDetails),
-  UPSTREAM_LOCAL_ADDRESS: () => undefined,
-  REQUESTED_SERVER_NAME: () => undefined,
+  UPSTREAM_LOCAL_ADDRESS: (e) => dash(e.upstreamLocalAddress),
+  UPSTREAM_LOCAL_ADDRESS_WITHOUT_PORT: (e) => withoutPort(e.upstreamLocalAddress ?? ''),
+  UPSTREAM_LOCAL_PORT: (e) => portOf(e.upstreamLocalAddress ?? ''),
+  REQUESTED_SERVER_NAME: (e) => dash(e.connection?.tls?.sni ?? e.connection?.requestedServerName),
+  DOWNSTREAM_PEER_URI_SAN: (e) => sans(e.connection?.tls?.peerUriSans),
+  DOWNSTREAM_PEER_DNS_SAN: (e) => sans(e.connection?.tls?.peerDnsSans),
+  DOWNSTREAM_LOCAL_URI_SAN: (e) => sans(e.connection?.tls?.localUriSans),
+  DOWNSTREAM_PEER_SUBJECT: (e) => dash(e.connection?.tls?.peerSubject),
+  DOWNSTREAM_PEER_FINGERPRINT_256: (e) => {
+    const der = e.connection?.tls?.peerCertificate;
+    return der === undefined ? undefined : createHash('sha256').update(der).digest('hex');
+  },
 };
+
+/** Envoy prints several SANs joined by ','. */
+function sans(list: readonly string[] | undefined): string | undefined {
+  return list === undefined || list.length === 0 ? undefined : list.join(',');
+}
 
 /** Parses `X?Y` header arguments (Y is the fallback header) into lower-case names. */
 function headerArg(op: string, arg: string | undefined): [string, string | undefined] {
@@ -157,6 +174,12 @@ function compileOperator(op: string, arg: string | undefined): Extract {
     }
     case 'LOCAL_REPLY_BODY':
       return LOCAL_REPLY_BODY;
+    case 'ENVIRONMENT': {
+      // read once, at config time, as Envoy does
+      if (arg === undefined || arg === '') throw new Error('access log: %ENVIRONMENT% needs a variable name, e.g. %ENVIRONMENT(POD_NAME)%');
+      const v = process.env[arg];
+      return () => dash(v);
+    }
   }
   const plain = PLAIN[op];
   if (plain === undefined) throw new Error(`access log: unsupported command operator %${op}%`);

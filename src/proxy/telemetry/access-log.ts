@@ -1,5 +1,6 @@
 // Telemetry: the per-request access log record and the compiled access loggers the HTTP connection manager calls.
 import type { AccessLog } from '../config/types.js';
+import type { DownstreamConnectionInfo } from '../http/types.js';
 import { compileJsonFormat, compileTextFormat, type Formatter } from './access-log-format.js';
 import { fileSink, stderrSink, stdoutSink, type LogSink } from './access-log-sink.js';
 import { compileAccessLogFilter, type FilterEnv } from './access-log-filter.js';
@@ -31,6 +32,10 @@ export interface AccessLogEntry {
   localReplyBody?: string;
   /** Envoy's response code details, e.g. route_not_found (%RESPONSE_CODE_DETAILS%). */
   responseCodeDetails?: string;
+  /** The downstream connection: its TLS identities and SNI (%DOWNSTREAM_PEER_URI_SAN%, %REQUESTED_SERVER_NAME%, CEL connection.*). */
+  connection?: DownstreamConnectionInfo;
+  /** ip:port of the upstream connection's own end, where known (%UPSTREAM_LOCAL_ADDRESS%). */
+  upstreamLocalAddress?: string;
 }
 
 export interface AccessLogger {

@@ -108,3 +108,24 @@ test('access_log: `filter` is accepted and validated like a mapper filter', () =
   const bad = hcmWith('access_log', log({ traceable_filter: {} }));
   assert.ok(bad.errors.some((e) => e.startsWith(`${HCM}.access_log[0].filter.traceable_filter: `)), bad.errors.join('; '));
 });
+
+test('access_log: extension_filter takes the CEL expression filter; a bad expression or another extension is refused by path', () => {
+  const CEL = 'type.googleapis.com/envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter';
+  const log = (expression: string, type = CEL): unknown => [
+    {
+      name: 'envoy.access_loggers.stdout',
+      filter: { extension_filter: { name: 'envoy.access_loggers.extension_filters.cel', typed_config: { '@type': type, expression } } },
+      typed_config: { '@type': 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog' },
+    },
+  ];
+  const ok = hcmWith('access_log', log('response.code >= 400'));
+  assert.deepEqual(ok.errors, []);
+  assert.deepEqual(ok.hcm?.access_log[0].filter, { kind: 'cel', expression: 'response.code >= 400' });
+  const at = `${HCM}.access_log[0].filter.extension_filter.typed_config`;
+  const syntax = hcmWith('access_log', log('response.code >='));
+  assert.ok(syntax.errors.some((e) => e.startsWith(`${at}.expression: invalid CEL expression`)), syntax.errors.join('; '));
+  const unknown = hcmWith('access_log', log('resp.code >= 400'));
+  assert.ok(unknown.errors.some((e) => e.startsWith(`${at}.expression: `) && /"resp"/.test(e)), unknown.errors.join('; '));
+  const other = hcmWith('access_log', log('x', 'type.googleapis.com/envoy.extensions.access_loggers.filters.other.v3.Other'));
+  assert.ok(other.errors.some((e) => e.startsWith(`${at}.@type: `) && /not supported by trellis/.test(e)), other.errors.join('; '));
+});

@@ -110,3 +110,18 @@ test('runtime_filter (property): the same request id is always sampled the same 
     }),
   );
 });
+
+test('cel: a CEL expression over Envoy attributes (response, request headers, connection, xds); an error is false', () => {
+  const cel = (expression: string): boolean => compileAccessLogFilter({ kind: 'cel', expression }, env)(entry());
+  assert.equal(cel('response.code >= 500'), true);
+  assert.equal(cel('response.code < 500'), false);
+  assert.equal(cel("request.headers['x-test'] == 'yes' && request.url_path == '/a' && request.query == 'b=1'"), true);
+  assert.equal(cel("request.method == 'GET' && request.host == 'example.com' && request.scheme == 'http'"), true);
+  assert.equal(cel('connection.mtls'), false);
+  assert.equal(cel("source.port == 1 && destination.address == '127.0.0.1:2'"), true);
+  assert.equal(cel("request.headers['absent'] == 'x'"), false);
+  assert.equal(cel('has(xds.cluster_name)'), false, "'-' is an unknown cluster, left out");
+  const mtls = compileAccessLogFilter({ kind: 'cel', expression: "connection.mtls && connection.uri_san_peer_certificate.endsWith('/sa/a')" }, env);
+  const conn = { remoteAddress: '127.0.0.1', remotePort: 1, localAddress: '127.0.0.1', localPort: 2, listenerName: 'l', filterChainName: 'c', tls: { peerUriSans: ['spiffe://cluster.local/ns/x/sa/a'] } };
+  assert.equal(mtls(entry({ connection: conn })), true);
+});

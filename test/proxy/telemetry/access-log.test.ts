@@ -1,6 +1,7 @@
 // Telemetry tests: access-log formats (text, JSON, Envoy default), START_TIME formats, response flags and the file sink.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +75,35 @@ test('text operators: headers with fallback and max length, trailers, addresses,
   assert.equal(compileTextFormat('%UPSTREAM_TRANSPORT_FAILURE_REASON%')(entry({ upstreamTransportFailureReason: 'TLS_error' })), 'TLS_error');
   assert.throws(() => compileTextFormat('%NOT_AN_OPERATOR%'), /unsupported command operator %NOT_AN_OPERATOR%/);
   assert.throws(() => compileTextFormat('%REQ()%'), /needs a header name/);
+});
+
+test('TLS and connection operators read the downstream connection: peer/local SANs, SNI, fingerprint; ENVIRONMENT at config time', () => {
+  const connection = {
+    remoteAddress: '10.0.35.28', remotePort: 51234, localAddress: '10.0.0.1', localPort: 10000, listenerName: 'l', filterChainName: 'c',
+    tls: {
+      sni: 'reviews.default.svc.cluster.local',
+      peerUriSans: ['spiffe://cluster.local/ns/default/sa/productpage'],
+      peerDnsSans: ['a.example', 'b.example'],
+      peerSubject: 'O=trellis',
+      peerCertificate: Buffer.from('der'),
+      localUriSans: ['spiffe://cluster.local/ns/default/sa/reviews'],
+    },
+  };
+  process.env.TRELLIS_TEST_POD = 'reviews-v1-abc';
+  const f = compileTextFormat(
+    '%DOWNSTREAM_PEER_URI_SAN% %DOWNSTREAM_LOCAL_URI_SAN% %DOWNSTREAM_PEER_DNS_SAN% %DOWNSTREAM_PEER_SUBJECT% %REQUESTED_SERVER_NAME% ' +
+      '%UPSTREAM_LOCAL_ADDRESS% %UPSTREAM_LOCAL_PORT% %UPSTREAM_CLUSTER_RAW% %ENVIRONMENT(TRELLIS_TEST_POD)% %ENVIRONMENT(TRELLIS_TEST_UNSET)%',
+  );
+  delete process.env.TRELLIS_TEST_POD;
+  assert.equal(
+    f(entry({ connection, upstreamLocalAddress: '127.0.0.1:40000' })),
+    'spiffe://cluster.local/ns/default/sa/productpage spiffe://cluster.local/ns/default/sa/reviews a.example,b.example O=trellis ' +
+      'reviews.default.svc.cluster.local 127.0.0.1:40000 40000 locations reviews-v1-abc -',
+  );
+  assert.equal(compileTextFormat('%DOWNSTREAM_PEER_FINGERPRINT_256%')(entry({ connection })), createHash('sha256').update('der').digest('hex'));
+  // plaintext: no identities, '-' (and null in JSON)
+  assert.equal(compileTextFormat('%DOWNSTREAM_PEER_URI_SAN% %REQUESTED_SERVER_NAME%')(entry({ connection: { ...connection, tls: undefined } })), '- -');
+  assert.equal(compileJsonFormat({ peer: '%DOWNSTREAM_PEER_URI_SAN%' })(entry()), '{"peer":null}\n');
 });
 
 test('START_TIME with strftime-like formats', () => {
