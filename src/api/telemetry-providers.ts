@@ -124,6 +124,7 @@ function accessLog(name: string, kind: AccessLogProvider['kind'], o: Record<stri
   const base = { ...collector(name, o, path, report), logName: typeof o.logName === 'string' ? o.logName : '' };
   if (isSet(o.logName) && typeof o.logName !== 'string') report(joinPath(path, 'logName'), 'expected a string');
   if (kind === 'envoyOtelAls') {
+    report(path, 'OpenTelemetry access logs (envoyOtelAls) are not supported by trellis; use envoyFileAccessLog, envoyHttpAls or envoyTcpAls');
     const format = logFormat(o.logFormat, joinPath(path, 'logFormat'), report);
     return { ...base, kind, ...(format !== undefined ? { format } : {}) };
   }

@@ -2,7 +2,7 @@
 import type { Resource } from './types.js';
 
 /** A collector the mesh sends to: `service` as written (FQDN, or `ns/host`), translated to `outbound|port||FQDN`. */
-interface CollectorRef {
+export interface CollectorRef {
   name: string;
   service: string;
   port: number;

@@ -1,5 +1,6 @@
 // API stage: Telemetry rules beyond shape (Istio's webhook): one tracing provider, tag overrides well formed, filters parseable.
 import { parseDimension } from '../common/istio-dimension.js';
+import { celExpressionError } from '../common/cel.js';
 import { asObject, checkLabels, joinPath, type Report } from './rules.js';
 
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
@@ -10,6 +11,13 @@ export function validateTelemetry(spec: Record<string, unknown>, report: Report)
     const providers = list(asObject(t)?.providers);
     // Istio: "Only one provider is supported" per tracing entry
     if (providers.length > 1) report(joinPath(joinPath('spec.tracing', i), 'providers'), `at most one tracing provider may be named, got ${providers.length}`);
+  });
+  list(spec.accessLogging).forEach((a, i) => {
+    const expression = asObject(asObject(a)?.filter)?.expression;
+    if (typeof expression !== 'string') return;
+    // the sidecars evaluate it as Envoy's CEL access log filter: refuse here what they could not run
+    const why = celExpressionError(expression);
+    if (why !== undefined) report(joinPath(joinPath('spec.accessLogging', i), 'filter.expression'), why);
   });
   list(spec.metrics).forEach((m, i) => {
     list(asObject(m)?.overrides).forEach((o, j) => {

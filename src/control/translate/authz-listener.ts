@@ -1,14 +1,11 @@
 // Translate stage: puts a proxy's security filters into a finished listener — before the router of every HCM and before
 // tcp_proxy on every TCP chain — so sidecar and gateway builders each make one call, whatever chains they built.
 import type { ProxyNode, Snapshot } from '../model/types.js';
-import type { Json, JsonValue } from './generator.js';
+import type { Json } from './generator.js';
 import { HCM_FILTER, TCP_PROXY_FILTER } from './hcm.js';
 import { ROUTER_FILTER } from './generator.js';
 import { type AuthzSite, httpSecurityFilters, networkSecurityFilters } from './authz-filters.js';
-
-function isJson(v: JsonValue | undefined): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+import { isJson, mapFilterChains } from './listener-chains.js';
 
 function secureHcm(hcm: Json, http: Json[], trustedHops: number | undefined): Json {
   const filters = Array.isArray(hcm.http_filters) ? hcm.http_filters.filter(isJson) : [];
@@ -49,10 +46,7 @@ export function secureListener(listener: Json, proxy: ProxyNode, snap: Snapshot,
     return ports !== undefined ? { tcp: isTcp, ports } : { tcp: isTcp };
   }
   const hops = proxy.type === 'router' ? snap.mesh.numTrustedProxies : undefined;
-  const out: Json = { ...listener };
-  if (Array.isArray(listener.filter_chains)) out.filter_chains = listener.filter_chains.filter(isJson).map((c) => secureChain(c, http, tcp, hops));
-  if (isJson(listener.default_filter_chain)) out.default_filter_chain = secureChain(listener.default_filter_chain, http, tcp, hops);
-  return out;
+  return mapFilterChains(listener, (c) => secureChain(c, http, tcp, hops));
 }
 
 /** A sidecar's inbound listener: it carries one workload port, its service port (reached at the app port). */

@@ -5,6 +5,11 @@ import { type Generator, LISTENER_TYPE, type XdsResource, anyChanged, filterName
 import { gatewayListeners } from './gateway.js';
 import { proxylessListener, targets } from './proxyless.js';
 import { inboundListener, outboundListener } from './sidecar.js';
+import { withAccessLogs } from './access-log.js';
+
+function logged(r: XdsResource, proxy: ProxyNode, snap: Snapshot): XdsResource {
+  return { ...r, resource: withAccessLogs(r.resource, proxy, snap) };
+}
 
 export const ldsGenerator: Generator = {
   typeUrl: LISTENER_TYPE,
@@ -15,13 +20,13 @@ export const ldsGenerator: Generator = {
       case 'proxyless':
         return targets(proxy, snap, names).map(proxylessListener);
       case 'router':
-        return filterNames(gatewayListeners(proxy, snap), names);
+        return filterNames(gatewayListeners(proxy, snap), names).map((r) => logged(r, proxy, snap));
       case 'sidecar': {
         const out = [outboundListener(proxy, snap)];
         const inbound = inboundListener(proxy, snap);
         if (inbound !== undefined) out.push(inbound);
         out.push(...egressListeners(proxy, snap));
-        return filterNames(out, names);
+        return filterNames(out, names).map((r) => logged(r, proxy, snap));
       }
     }
   },

@@ -1,7 +1,7 @@
 // Translate stage: the HCM `tracing` of a proxy's listener, from the resolved Telemetry (Istio's providers, sampling,
 // custom tags) — zipkin and OpenTelemetry (OTLP/HTTP) to the provider's `outbound|<port>||<FQDN>` cluster.
 import { fqdn } from '../../api/hosts.js';
-import type { CustomTag, TracingProvider } from '../../api/telemetry-types.js';
+import type { CollectorRef, CustomTag, TracingProvider } from '../../api/telemetry-types.js';
 import type { ProxyNode, Snapshot } from '../model/types.js';
 import type { Json } from './generator.js';
 import { outboundClusterName } from './names.js';
@@ -10,14 +10,14 @@ import { resolveTelemetry, type TelemetryMode } from './telemetry.js';
 
 const TYPE = 'type.googleapis.com/envoy.config.trace.v3.';
 
-/** The provider's collector cluster, or why the proxy cannot reach it (then tracing is left out). */
-export function collectorCluster(p: TracingProvider, proxy: ProxyNode, snap: Snapshot): { cluster: string; host: string } | { error: string } {
+/** A provider's collector cluster (tracing, gRPC access logs), or why the proxy cannot reach it (then it is left out). */
+export function collectorCluster(p: CollectorRef, proxy: ProxyNode, snap: Snapshot): { cluster: string; host: string } | { error: string } {
   // `ns/host` or a host (short names resolve in the proxy's namespace, as Istio's provider lookup does)
   const slash = p.service.indexOf('/');
   const host = slash < 0 ? fqdn(p.service, proxy.namespace, snap.index.namespaces) : fqdn(p.service.slice(slash + 1), p.service.slice(0, slash), snap.index.namespaces);
   const svc = visibleServices(proxy, snap).find((s) => s.hostname === host);
-  if (svc === undefined) return { error: `tracing provider "${p.name}": service ${p.service} is not a registered service or ServiceEntry visible to ${proxy.id}` };
-  if (!svc.ports.some((x) => x.port === p.port)) return { error: `tracing provider "${p.name}": service ${host} has no port ${p.port}` };
+  if (svc === undefined) return { error: `provider "${p.name}": service ${p.service} is not a registered service or ServiceEntry visible to ${proxy.id}` };
+  if (!svc.ports.some((x) => x.port === p.port)) return { error: `provider "${p.name}": service ${host} has no port ${p.port}` };
   return { cluster: outboundClusterName(p.port, '', host), host };
 }
 

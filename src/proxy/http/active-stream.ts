@@ -7,6 +7,7 @@ import { FilterManager } from './filter/manager.js';
 import type { AccessLogEntry } from '../telemetry/access-log.js';
 import { tapRequest, tapSessions } from '../tap/tap-hook.js';
 import type { DownstreamConnectionInfo } from './types.js';
+import type { UpstreamConnectionEnd } from '../upstream/pool/types.js';
 import type { DownstreamStream } from './downstream.js';
 import type { ConnectionManager } from './connection-manager.js';
 import { grpcStatusForHttp, type ResponseFlag } from './local-reply.js';
@@ -39,6 +40,8 @@ export class ActiveStream extends FilterManager implements RouteRequest {
   bytesReceived = 0;
   bytesSent = 0;
   upstreamHost = '';
+  /** The upstream connection that answered (for %UPSTREAM_LOCAL_ADDRESS%). */
+  upstreamConnection: UpstreamConnectionEnd | undefined = undefined;
   upstreamCluster = '';
   upstreamServiceTime: number | undefined;
   responseHeaders: HeaderMap | undefined;
@@ -333,6 +336,7 @@ export class ActiveStream extends FilterManager implements RouteRequest {
       localReplyBody: this.localReplyBody,
       responseCodeDetails: this.responseDetails,
       connection: c,
+      upstreamLocalAddress: localEnd(this.upstreamConnection),
     };
   }
 
@@ -409,4 +413,8 @@ export class ActiveStream extends FilterManager implements RouteRequest {
 /** RFC 1918, loopback and unique-local addresses count as internal (Envoy's default internal_address_config). */
 function isInternalAddress(ip: string): boolean {
   return /^(10\.|127\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|::1$|f[cd][0-9a-f]{2}:)/i.test(ip);
+}
+
+function localEnd(c: UpstreamConnectionEnd | undefined): string | undefined {
+  return c?.localAddress === undefined ? undefined : `${c.localAddress}:${c.localPort ?? 0}`;
 }

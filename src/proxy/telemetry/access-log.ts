@@ -63,6 +63,9 @@ function formatterFor(log: AccessLog): Formatter {
 function sinkFor(log: AccessLog): LogSink {
   switch (log.sink.kind) {
     case 'file':
+      // as Envoy does: the process's own streams, which may be pipes or sockets that cannot be opened by path
+      if (log.sink.path === '/dev/stdout') return stdoutSink();
+      if (log.sink.path === '/dev/stderr') return stderrSink();
       return fileSink(log.sink.path);
     case 'stdout':
       return stdoutSink();

@@ -98,11 +98,11 @@ test('Telemetry validation: one tracing provider, UPSERT needs a value, targetRe
     telemetry('shop', 'bad', `
 tracing: [{providers: [{name: a}, {name: b}], randomSamplingPercentage: 101}]
 metrics: [{overrides: [{tagOverrides: {x: {operation: UPSERT}, y: {operation: REMOVE, value: "1"}}}]}]
-accessLogging: [{filter: {}}]
+accessLogging: [{filter: {}}, {filter: {expression: "response.code >="}}, {filter: {expression: "status >= 400"}}]
 bogus: 1`),
   );
   const msgs = validateResource(bad[0]!).map((e) => `${e.field}: ${e.message}`);
-  for (const want of ['spec.tracing[0].providers', 'spec.tracing[0].randomSamplingPercentage', 'tagOverrides.x.value', 'tagOverrides.y.value', 'spec.accessLogging[0].filter.expression', 'spec.bogus']) {
+  for (const want of ['spec.tracing[0].providers', 'spec.tracing[0].randomSamplingPercentage', 'tagOverrides.x.value', 'tagOverrides.y.value', 'spec.accessLogging[0].filter.expression', 'spec.accessLogging[1].filter.expression: invalid CEL', 'spec.accessLogging[2].filter.expression: CEL expression reads "status"', 'spec.bogus']) {
     assert.ok(msgs.some((m) => m.includes(want)), `${want} in ${msgs.join('\n')}`);
   }
 });
@@ -116,6 +116,8 @@ extensionProviders:
   zipkin: {service: zipkin.default.svc.cluster.local, port: 9411, traceContextOption: USE_B3_WITH_W3C_PROPAGATION}
 - name: f
   envoyFileAccessLog: {logFormat: {text: "%RESPONSE_CODE%", labels: {}}}
+- name: o
+  envoyOtelAls: {service: otel.default.svc.cluster.local, port: 4317}
 `, 'mesh.yaml');
   assert.equal(r.ok, false);
   const msgs = r.ok ? '' : r.errors.map((e) => `${e.path}: ${e.message}`).join('\n');
@@ -123,6 +125,7 @@ extensionProviders:
   assert.match(msgs, /traceContextOption is not supported by trellis/);
   assert.match(msgs, /envoyFileAccessLog\.path: required/);
   assert.match(msgs, /only one of text and labels/);
+  assert.match(msgs, /envoyOtelAls\) are not supported by trellis/);
 });
 
 test('Telemetry metrics reach istio.stats: ALL_METRICS disabled leaves the filter out, tag overrides become its metrics config', async () => {

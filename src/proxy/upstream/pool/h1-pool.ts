@@ -2,7 +2,7 @@
 import type { Duplex } from 'node:stream';
 import type { CircuitBreakers, Host, UpstreamFailure } from '../types.js';
 import type { Counter, Gauge } from '../../telemetry/stats.js';
-import type { ConnectionPool, HeaderMap, UpstreamRequestHead, UpstreamResponseHandler, UpstreamStream } from './types.js';
+import type { ConnectionPool, HeaderMap, UpstreamConnectionEnd, UpstreamRequestHead, UpstreamResponseHandler, UpstreamStream } from './types.js';
 import { HTTPParser, headerLines, headersFromRaw, type LlhttpParser } from './http-parser.js';
 import { openConnection, type ConnectTarget } from './connect.js';
 import { trackHostConnection } from '../host.js';
@@ -252,7 +252,7 @@ class H1Connection {
       return 0;
     }
     this.keepAlive = keepAlive;
-    if (ex !== null && !ex.finished) ex.handler.onHeaders(status, headersFromRaw(raw));
+    if (ex !== null && !ex.finished) ex.handler.onHeaders(status, headersFromRaw(raw), this.socket as UpstreamConnectionEnd);
     return ex !== null && ex.skipBody ? 1 : 0;
   };
 

@@ -50,7 +50,7 @@ class H2Exchange implements UpstreamStream {
       if (status < 200) return;
       const out: HeaderMap = {};
       for (const name in rh) if (name.charCodeAt(0) !== 58 /* ':' */) out[name] = rh[name];
-      if (!this.finished) this.handler.onHeaders(status, out);
+      if (!this.finished) this.handler.onHeaders(status, out, session.socket);
     });
     stream.on('data', (chunk: Buffer) => {
       if (!this.finished) this.handler.onData(chunk);

@@ -17,9 +17,16 @@ export interface UpstreamRequestHead {
   contentLength: number;
 }
 
+/** The local end of an upstream connection, read only when a log asks for it. */
+export interface UpstreamConnectionEnd {
+  readonly localAddress?: string;
+  readonly localPort?: number;
+}
+
 /** Callbacks for one upstream request; exactly one of onEnd / onError ends it. */
 export interface UpstreamResponseHandler {
-  onHeaders(status: number, headers: HeaderMap): void;
+  /** `conn` is the connection that carried the exchange (its local end is %UPSTREAM_LOCAL_ADDRESS%). */
+  onHeaders(status: number, headers: HeaderMap, conn?: UpstreamConnectionEnd): void;
   onData(chunk: Buffer): void;
   onEnd(trailers: HeaderMap | undefined): void;
   onError(kind: UpstreamFailure, detail: string): void;

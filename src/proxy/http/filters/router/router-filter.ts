@@ -3,7 +3,7 @@
 import type { RouterConfig } from '../../../config/types.js';
 import type { CompiledRouteAction, HeaderMap } from '../../../router/types.js';
 import type { UpstreamCluster, UpstreamFailure } from '../../../upstream/types.js';
-import type { UpstreamRequestHead, UpstreamStream } from '../../../upstream/pool/types.js';
+import type { UpstreamConnectionEnd, UpstreamRequestHead, UpstreamStream } from '../../../upstream/pool/types.js';
 import type { UpstreamRqStats } from '../../request-stats.js';
 import type { ActiveStream } from '../../active-stream.js';
 import type { DataStatus, FilterCallbacks, HeadersStatus, HttpFilter, HttpFilterFactory, TrailersStatus, WatermarkCallbacks } from '../../filter/api.js';
@@ -265,7 +265,7 @@ class RouterFilter implements HttpFilter, UpstreamRequestOwner, WatermarkCallbac
   };
 
   // ---------------------------------------------------------------- response (upstream → downstream)
-  onUpstreamHeaders(up: UpstreamRequest, status: number, headers: HeaderMap): void {
+  onUpstreamHeaders(up: UpstreamRequest, status: number, headers: HeaderMap, conn?: UpstreamConnectionEnd): void {
     if (up !== this.current) return;
     const s = this.stream;
     const retry = this.action.retry;
@@ -285,6 +285,8 @@ class RouterFilter implements HttpFilter, UpstreamRequestOwner, WatermarkCallbac
     this.touch();
     const serviceTime = Math.round(performance.now() - up.startHr);
     s.upstreamServiceTime = serviceTime;
+    s.responseDetails = 'via_upstream';
+    s.upstreamConnection = conn;
     const out = forwardResponseHeaders(headers);
     if (!this.shared.config.suppress_envoy_headers) out['x-envoy-upstream-service-time'] = String(serviceTime);
     s.applyRouteResponseHeaders(out, up.lease.host.key);

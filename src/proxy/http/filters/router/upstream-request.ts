@@ -3,11 +3,11 @@
 import type { HeaderMap } from '../../../router/types.js';
 import type { UpstreamFailure } from '../../../upstream/types.js';
 import type { HostLease } from '../../../upstream/host-lease.js';
-import type { ConnectionPool, UpstreamRequestHead, UpstreamResponseHandler, UpstreamStream } from '../../../upstream/pool/types.js';
+import type { ConnectionPool, UpstreamConnectionEnd, UpstreamRequestHead, UpstreamResponseHandler, UpstreamStream } from '../../../upstream/pool/types.js';
 
 /** What a try reports to its router; a try that was aborted reports nothing more. */
 export interface UpstreamRequestOwner {
-  onUpstreamHeaders(up: UpstreamRequest, status: number, headers: HeaderMap): void;
+  onUpstreamHeaders(up: UpstreamRequest, status: number, headers: HeaderMap, conn?: UpstreamConnectionEnd): void;
   onUpstreamData(up: UpstreamRequest, chunk: Buffer): void;
   onUpstreamEnd(up: UpstreamRequest, trailers: HeaderMap | undefined): void;
   onUpstreamError(up: UpstreamRequest, kind: UpstreamFailure, detail: string): void;
@@ -40,9 +40,9 @@ export class UpstreamRequest implements UpstreamResponseHandler {
     if (!this.done) this.stream = s;
   }
 
-  onHeaders(status: number, headers: HeaderMap): void {
+  onHeaders(status: number, headers: HeaderMap, conn?: UpstreamConnectionEnd): void {
     this.clearTimer();
-    if (!this.done) this.owner.onUpstreamHeaders(this, status, headers);
+    if (!this.done) this.owner.onUpstreamHeaders(this, status, headers, conn);
   }
 
   onData(chunk: Buffer): void {
