@@ -57,6 +57,8 @@ function proxyOptions(cmd: Command, withProxyType: boolean): Command {
     .option('--token-file <file>', 'with --control-plane: a token from `trellis token create` proving this workload\'s identity (env TRELLIS_TOKEN)')
     .option('--workload <name>', 'with --control-plane: the workload (deployment) this instance belongs to, for metrics and the graph (env TRELLIS_WORKLOAD; default <app>-<version> from --labels)')
     .option('--prometheus-port <port>', 'with --control-plane: where Istio\'s metrics are served (/stats/prometheus, all interfaces; 0 = pick a free port)', '15090')
+    .option('--app-metrics-port <port>', 'with --control-plane: the app\'s own Prometheus endpoint on 127.0.0.1, merged into --prometheus-port\'s /stats/prometheus (Istio\'s prometheus.io/port)')
+    .option('--app-metrics-path <path>', 'with --app-metrics-port: its path (Istio\'s prometheus.io/path; default /metrics)')
     .option('--xds-api <api>', 'with --control-plane: delta (incremental xDS, with VHDS) | sotw (state of the world)', 'delta');
   if (withProxyType) cmd.option('--proxy-type <type>', 'with --control-plane: sidecar | router', 'sidecar');
   return cmd;

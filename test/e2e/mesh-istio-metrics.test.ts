@@ -31,6 +31,7 @@ describe('mesh Istio metrics: istio_requests_total from both sidecars over mTLS'
   before(async () => {
     control = await startControl();
     app = await startUpstream('reviews', (req, res) => {
+      if (req.url === '/app-metrics') return void res.end('# TYPE reviews_app_hits_total counter\nreviews_app_hits_total 7\n');
       seenByApp = req.headers;
       req.resume();
       req.on('end', () => res.end('ok'));
@@ -43,7 +44,7 @@ spec:
   selector: {app: reviews}
 `);
     assert.equal(applied.code, 0, applied.stderr);
-    sidecars.push(await startSidecar(control, { service: 'reviews', labels: 'app=reviews,version=v1', servicePort: 9080, appPort: app.port, serviceAccount: 'reviews' }));
+    sidecars.push(await startSidecar(control, { service: 'reviews', labels: 'app=reviews,version=v1', servicePort: 9080, appPort: app.port, serviceAccount: 'reviews', extraArgs: ['--app-metrics-port', String(app.port), '--app-metrics-path', '/app-metrics'] }));
     sidecars.push(await startSidecar(control, { service: 'productpage', labels: 'app=productpage,version=v1', servicePort: 9081, serviceAccount: 'productpage' }));
   });
 
@@ -64,6 +65,7 @@ spec:
     assert.equal(res.headers['x-envoy-peer-metadata'], undefined, 'nor the client');
     const promPort = Number(/prometheus listening on [\d.]+:(\d+)/.exec(server.output())?.[1]);
     const dst = (await get(promPort, '/stats/prometheus')).body;
+    assert.match(dst, /^reviews_app_hits_total 7$/m, "the app's own metrics are merged in (--app-metrics-port/--app-metrics-path)");
     const d = line(dst, 'reporter="destination"');
     assert.ok(d, dst.split('\n').filter((l) => l.startsWith('istio_')).join('\n'));
     for (const want of ['source_workload="productpage-v1"', 'destination_workload="reviews-v1"', 'source_app="productpage"',

@@ -25,6 +25,10 @@ export interface SidecarFlags {
   workload?: string;
   /** Where Istio's metrics are served (/stats/prometheus), default 15090; 0 = pick a free port. */
   prometheusPort?: string;
+  /** The app's own Prometheus endpoint on 127.0.0.1, merged into /stats/prometheus (Istio's prometheus.io/port). */
+  appMetricsPort?: string;
+  /** Its path (Istio's prometheus.io/path), default /metrics. */
+  appMetricsPath?: string;
 }
 
 /** Istio's workload name when none is given: the app (or service) label, then the version, as bookinfo's deployments are named. */
@@ -111,6 +115,11 @@ export async function sidecarBootstrap(f: SidecarFlags, env: NodeJS.ProcessEnv =
   let inbound = portFlag('inbound-port', f.inboundPort, 15006, errors);
   const admin = portFlag('admin-port', f.adminPort, 15000, errors);
   let prometheus = portFlag('prometheus-port', f.prometheusPort, 15090, errors);
+  const appMetricsPort = portFlag('app-metrics-port', f.appMetricsPort, undefined, errors);
+  if (appMetricsPort === 0) errors.push('--app-metrics-port must be the port the app serves its metrics on, not 0');
+  const appMetricsPath = f.appMetricsPath ?? '/metrics';
+  if (!/^\/[\x21-\x7e]*$/.test(appMetricsPath)) errors.push(`--app-metrics-path must be a path starting with "/", got "${appMetricsPath}"`);
+  if (f.appMetricsPath !== undefined && appMetricsPort === undefined) errors.push('--app-metrics-path needs --app-metrics-port');
   const api = (f.xdsApi ?? 'delta').toLowerCase();
   if (api !== 'sotw' && api !== 'delta') errors.push(`--xds-api must be sotw or delta, got "${f.xdsApi}"`);
   if (errors.length > 0 || cp === undefined) return { ok: false, errors: errors.map((message) => ({ path: 'flags', message })) };
@@ -136,6 +145,10 @@ export async function sidecarBootstrap(f: SidecarFlags, env: NodeJS.ProcessEnv =
   if (service !== undefined) metadata.TRELLIS_SERVICE = service;
   if (servicePort !== undefined) metadata.TRELLIS_SERVICE_PORT = String(servicePort);
   if (appPort !== undefined) metadata.TRELLIS_APP_PORT = String(appPort);
+  if (appMetricsPort !== undefined) {
+    metadata.TRELLIS_APP_METRICS_PORT = String(appMetricsPort);
+    metadata.TRELLIS_APP_METRICS_PATH = appMetricsPath;
+  }
 
   const raw = {
     node: { id, cluster: `${name}.${namespace}`, metadata },
