@@ -1,5 +1,6 @@
-// E2E: a real Prometheus (Debian's) scrapes the mesh from the control plane's --prometheus-sd-file, and Istio's own
-// query — sum(rate(istio_requests_total{reporter="destination"}[1m])) by (destination_service) — names the services.
+// E2E: a real Prometheus (Debian's) scrapes a real mesh — a control plane and three mTLS sidecars under traffic — from
+// the control plane's --prometheus-sd-file, and Istio's own query
+// sum(rate(istio_requests_total{reporter="destination"}[1m])) by (destination_service) names the services.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -7,45 +8,60 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { startControlPlane, type ControlPlane } from '../../src/control/server.js';
-import { createMemoryStore } from '../../src/control/store/index.js';
-import { SimSidecar, sidecarNode } from '../control/xds/sim-sidecar.js';
 import { freePort } from '../../src/proxy/xds/sidecar-bootstrap.js';
+import { startUpstream, type Upstream } from './harness.js';
+import { applyYaml, startControl, startSidecar, type Control, type Sidecar } from './mesh-harness.js';
 
 const PROMETHEUS = '/usr/bin/prometheus';
 
-/** A proxy's metrics port as Istio's sidecars serve it: destination-reported requests to `service`, growing per scrape. */
-function proxyMetrics(service: string): Promise<{ server: http.Server; port: number }> {
-  let n = 0;
-  const server = http.createServer((req, res) => {
-    if (req.url !== '/stats/prometheus') return void res.writeHead(404).end();
-    n += 10;
-    const l = `reporter="destination",source_workload="productpage-v1",source_workload_namespace="default",destination_service="${service}.default.svc.cluster.local",destination_service_name="${service}",destination_service_namespace="default",destination_workload="${service}-v1",destination_workload_namespace="default",request_protocol="http",response_code="200",connection_security_policy="mutual_tls"`;
-    res.setHeader('content-type', 'text/plain; version=0.0.4');
-    res.end(`# TYPE istio_requests_total counter\nistio_requests_total{${l}} ${n}\n`);
+function get(port: number, host: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.request({ host: '127.0.0.1', port, path: '/', headers: { host }, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.setTimeout(3000, () => req.destroy());
+    req.on('error', () => resolve(0));
+    req.end();
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port })));
 }
 
-describe('Prometheus scrapes the mesh from the generated target list', { skip: fs.existsSync(PROMETHEUS) ? false : `${PROMETHEUS} is not installed (scripts/install-system-deps.sh installs it)`, timeout: 60_000 }, () => {
-  let cp: ControlPlane;
+const service = (name: string, port: number): string => `apiVersion: v1
+kind: Service
+metadata: {name: ${name}, namespace: default}
+spec:
+  selector: {app: ${name}}
+  ports: [{name: http, port: 9080, targetPort: ${port}}]
+---
+`;
+
+describe('Prometheus scrapes the mesh from the generated target list', { skip: fs.existsSync(PROMETHEUS) ? false : `${PROMETHEUS} is not installed (scripts/install-system-deps.sh installs it)`, timeout: 120_000 }, () => {
+  let control: Control;
   let prom: ChildProcess;
   let promPort: number;
   let dir: string;
   let promOut = '';
-  const servers: http.Server[] = [];
-  const sims: SimSidecar[] = [];
+  let traffic: NodeJS.Timeout | undefined;
+  const apps: Upstream[] = [];
+  const sidecars: Sidecar[] = [];
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-prom-'));
     const sdFile = path.join(dir, 'mesh-targets.json');
-    cp = await startControlPlane({ store: createMemoryStore(), xdsPort: 0, xdsTlsPort: 0, httpPort: 0, debounceMs: 20, metricsIntervalMs: 500, prometheusSdFile: sdFile });
-    for (const svc of ['reviews', 'ratings']) {
-      const m = await proxyMetrics(svc);
-      servers.push(m.server);
-      const n = sidecarNode(`${svc}-v1-1`, '127.0.0.1', { labels: `app=${svc},version=v1`, service: svc });
-      sims.push(new SimSidecar(cp.xdsPort!, { ...n, metadata: { ...(n.metadata as object), TRELLIS_PROMETHEUS_PORT: String(m.port) } }));
+    control = await startControl({ extraArgs: ['--prometheus-sd-file', sdFile, '--metrics-interval', '1s'] });
+    for (const name of ['reviews', 'ratings']) apps.push(await startUpstream(name, (req, res) => req.resume().on('end', () => res.end(name))));
+    const applied = await applyYaml(control, service('reviews', apps[0]!.port) + service('ratings', apps[1]!.port));
+    assert.equal(applied.code, 0, applied.stderr);
+    for (const [i, name] of ['reviews', 'ratings'].entries()) {
+      sidecars.push(await startSidecar(control, { service: name, labels: `app=${name},version=v1`, servicePort: 9080, appPort: apps[i]!.port, serviceAccount: name }));
     }
+    const client = await startSidecar(control, { service: 'productpage', labels: 'app=productpage,version=v1', servicePort: 9081, serviceAccount: 'productpage' });
+    sidecars.push(client);
+    // steady traffic from productpage to both services, through its sidecar
+    const send = (): void => {
+      for (const s of ['reviews', 'ratings']) void get(client.outboundPort, `${s}.default.svc.cluster.local:9080`);
+    };
+    traffic = setInterval(send, 100);
     fs.writeFileSync(
       path.join(dir, 'prometheus.yml'),
       `global: {scrape_interval: 1s, evaluation_interval: 1s}\nscrape_configs:\n- job_name: trellis-mesh\n  file_sd_configs: [{files: ['${sdFile}'], refresh_interval: 1s}]\n`,
@@ -57,20 +73,21 @@ describe('Prometheus scrapes the mesh from the generated target list', { skip: f
   });
 
   after(async () => {
+    if (traffic !== undefined) clearInterval(traffic);
     if (prom !== undefined && prom.exitCode === null) {
       const exited = new Promise((r) => prom.once('exit', r));
       prom.kill('SIGTERM');
       await exited;
     }
-    for (const s of sims) s.close();
-    await cp?.close();
-    for (const s of servers) s.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    for (const s of sidecars) await s.stop();
+    await control?.stop();
+    for (const a of apps) await a.close();
+    if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it("Istio's dashboard query returns every service", async () => {
     const query = 'sum(rate(istio_requests_total{reporter="destination"}[1m])) by (destination_service)';
-    const deadline = Date.now() + 45_000;
+    const deadline = Date.now() + 60_000;
     let last = '';
     for (;;) {
       try {
@@ -90,7 +107,7 @@ describe('Prometheus scrapes the mesh from the generated target list', { skip: f
     }
     // the targets carry the workload identity from the file_sd labels
     const t = (await (await fetch(`http://127.0.0.1:${promPort}/api/v1/targets`)).json()) as { data: { activeTargets: { labels: Record<string, string>; health: string }[] } };
-    assert.deepEqual(t.data.activeTargets.map((x) => x.labels.workload).sort(), ['ratings-v1', 'reviews-v1']);
+    assert.deepEqual(t.data.activeTargets.map((x) => x.labels.workload).sort(), ['productpage-v1', 'ratings-v1', 'reviews-v1']);
     assert.ok(t.data.activeTargets.every((x) => x.health === 'up'));
   });
 });
