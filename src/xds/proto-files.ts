@@ -39,6 +39,7 @@ export const PROTO_FILES: readonly string[] = [
   'envoy/extensions/access_loggers/stream/v3/stream.proto',
   'envoy/extensions/access_loggers/grpc/v3/als.proto',
   'envoy/extensions/access_loggers/filters/cel/v3/cel.proto',
+  'envoy/extensions/request_id/uuid/v3/uuid.proto',
   'envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.proto',
   'envoy/config/trace/v3/zipkin.proto',
   'envoy/config/trace/v3/opentelemetry.proto',

@@ -53,6 +53,7 @@ export const PROXY_MESSAGE_TYPES: readonly string[] = [
   'envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
   'envoy.extensions.access_loggers.stream.v3.StderrAccessLog',
   'envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter',
+  'envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig',
   'envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate',
   // HCM tracing providers
   'envoy.config.trace.v3.ZipkinConfig',

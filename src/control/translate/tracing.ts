@@ -3,7 +3,7 @@
 import { fqdn } from '../../api/hosts.js';
 import type { CollectorRef, CustomTag, TracingProvider } from '../../api/telemetry-types.js';
 import type { ProxyNode, Snapshot } from '../model/types.js';
-import type { Json } from './generator.js';
+import { TYPE_PREFIX, type Json } from './generator.js';
 import { outboundClusterName } from './names.js';
 import { visibleServices } from './scope.js';
 import { resolveTelemetry, type TelemetryMode } from './telemetry.js';
@@ -87,6 +87,11 @@ export function hcmTracing(proxy: ProxyNode, snap: Snapshot, mode: TelemetryMode
 /** Adds `tracing` to an HCM config when the proxy traces in `mode`. */
 export function withTracing(hcmConfig: Json, proxy: ProxyNode, snap: Snapshot, mode: TelemetryMode): Json {
   const tracing = hcmTracing(proxy, snap, mode);
-  if (tracing !== undefined) hcmConfig.tracing = tracing;
+  if (tracing === undefined) return hcmConfig;
+  hcmConfig.tracing = tracing;
+  // Telemetry useRequestIdForTraceSampling: false → x-request-id no longer decides sampling (Istio's translation)
+  if (resolveTelemetry(snap, proxy).tracing(mode)?.useRequestIdForTraceSampling === false) {
+    hcmConfig.request_id_extension = { typed_config: { '@type': `${TYPE_PREFIX}envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig`, use_request_id_for_trace_sampling: false } };
+  }
   return hcmConfig;
 }

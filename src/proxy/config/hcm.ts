@@ -1,7 +1,7 @@
 // Config stage: validates the envoy.filters.network.http_connection_manager filter config.
 import type { HttpConnectionManager, RouteConfiguration } from './types.js';
 import { validateXfcc } from './xfcc.js';
-import { Ctx, Msg, Raw, TYPE_PREFIX } from './reader.js';
+import { Ctx, Msg, Raw, TYPE_PREFIX, join, typeName, unpackAny } from './reader.js';
 import { validateAccessLog } from './access-log.js';
 import { validateAdsConfigSource } from './common.js';
 import { validateHttpFilters } from './http-filters.js';
@@ -97,6 +97,23 @@ function schemeTransformation(ctx: Ctx, raw: unknown, path: string): H['scheme_h
   return out;
 }
 
+const UUID_REQUEST_ID = 'type.googleapis.com/envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig';
+
+/** RequestIDExtension: the UUID one (Envoy's only one) and its two tracing switches. */
+function requestIdExtension(ctx: Ctx, raw: unknown, path: string): H['request_id_extension'] {
+  const m = Msg.open(ctx, raw, path, { type: 'extensions.filters.network.http_connection_manager.v3.RequestIDExtension', fields: ['typed_config'] });
+  if (m === undefined || !m.require('typed_config')) return undefined;
+  const any = unpackAny(ctx, m.raw('typed_config'), m.at('typed_config'));
+  if (any === undefined) return undefined;
+  if (any.typeUrl !== UUID_REQUEST_ID) {
+    ctx.err(join(m.at('typed_config'), '@type'), `request id extension ${typeName(any.typeUrl)} is not supported by trellis; supported: ${typeName(UUID_REQUEST_ID)}`);
+    return undefined;
+  }
+  const u = Msg.open(ctx, any.body, any.path, { type: 'extensions.request_id.uuid.v3.UuidRequestIdConfig', fields: ['pack_trace_reason', 'use_request_id_for_trace_sampling'] });
+  if (u === undefined) return undefined;
+  return { pack_trace_reason: u.boolOr('pack_trace_reason', true), use_request_id_for_trace_sampling: u.boolOr('use_request_id_for_trace_sampling', true) };
+}
+
 export function validateHcm(ctx: Ctx, body: Raw, path: string, inline: InlineRouteRefs[]): HttpConnectionManager | undefined {
   const m = Msg.open(ctx, body, path, {
     type: 'extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
@@ -107,6 +124,7 @@ export function validateHcm(ctx: Ctx, body: Raw, path: string, inline: InlineRou
       'via', 'generate_request_id', 'preserve_external_request_id', 'upgrade_configs', 'normalize_path', 'merge_slashes',
       'local_reply_config', 'add_user_agent', 'scheme_header_transformation', 'strip_matching_host_port', 'strip_any_host_port',
       'path_with_escaped_slashes_action', 'forward_client_cert_details', 'set_current_client_cert_details', 'tracing',
+      'request_id_extension',
     ],
     // observability only, or timing of connection close
     ignored: ['access_log_flush_interval', 'flush_access_log_on_new_request', 'access_log_options', 'delayed_close_timeout'],
@@ -173,6 +191,8 @@ export function validateHcm(ctx: Ctx, body: Raw, path: string, inline: InlineRou
   if (esc !== undefined) out.path_with_escaped_slashes_action = esc;
   const tracing = m.msg('tracing', (r, p) => validateHcmTracing(ctx, r, p));
   if (tracing !== undefined) out.tracing = tracing;
+  const rid = m.msg('request_id_extension', (r, p) => requestIdExtension(ctx, r, p));
+  if (rid !== undefined) out.request_id_extension = rid;
   validateXfcc(ctx, m, out);
   return out;
 }

@@ -335,6 +335,8 @@ export interface HttpConnectionManager {
   stat_prefix: string;
   route_specifier: { kind: 'route_config'; route_config: RouteConfiguration } | { kind: 'rds'; route_config_name: string };
   http_filters: HttpFilter[];
+  /** The UUID request id extension's switches (both default true): x-request-id carries and decides the trace reason. */
+  request_id_extension?: { pack_trace_reason: boolean; use_request_id_for_trace_sampling: boolean };
   /** Envoy's HCM `tracing`: spans are made only when it is present. */
   tracing?: HcmTracingConfig;
   use_remote_address: boolean;

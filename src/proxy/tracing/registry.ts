@@ -26,7 +26,8 @@ export class TracingRegistry {
       exporter = new SpanExporter(provider, { ...this.deps, localService: this.node.cluster });
       this.exporters.set(key, exporter);
     }
-    return new HcmTracer(cfg, provider, exporter, direction, this.node, hcmStats, this.random);
+    const rid = hcm.request_id_extension;
+    return new HcmTracer(cfg, provider, exporter, direction, this.node, hcmStats, this.random, rid?.use_request_id_for_trace_sampling ?? true, rid?.pack_trace_reason ?? true);
   }
 
   async close(): Promise<void> {

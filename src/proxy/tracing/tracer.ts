@@ -68,6 +68,8 @@ export class HcmTracer {
     private readonly random: () => number,
     /** Envoy's UuidRequestIdConfig.use_request_id_for_trace_sampling (Istio's default: true). */
     private readonly useRequestId = true,
+    /** UuidRequestIdConfig.pack_trace_reason: the decision is written into x-request-id for the next hops. */
+    private readonly packTraceReason = true,
   ) {
     this.w3c = provider.kind === 'opentelemetry';
     this.traceId128 = provider.kind === 'opentelemetry' || provider.traceId128bit;
@@ -113,7 +115,7 @@ export class HcmTracer {
       this.reasons[reason].inc();
       const hint = this.w3c ? undefined : b3SamplingOnly(h);
       sampled = hint ?? reason !== 'not_traceable';
-      if (this.useRequestId && s.requestId !== '') {
+      if (this.packTraceReason && s.requestId !== '') {
         const rid = withRequestIdStatus(s.requestId, sampled ? (reason === 'not_traceable' ? 'sampled' : reason) : 'not_traceable');
         if (rid !== s.requestId) {
           s.requestId = rid;

@@ -89,3 +89,23 @@ test('a provider whose service is not registered, or OTLP over gRPC, is left out
   const snap2 = snapshotFromYaml(COLLECTORS + BOOKINFO, BOOKINFO_INSTANCES, 'v1', { mesh: g });
   assert.equal(hcmTracing(reviews, snap2, 'CLIENT'), undefined);
 });
+
+test('Telemetry useRequestIdForTraceSampling: false adds the UUID request id extension that turns it off', () => {
+  const m = mesh('enableTracing: true\ndefaultConfig:\n  tracing: {sampling: 5, zipkin: {address: zipkin.istio-system:9411}}\n');
+  const tel = `apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata: {name: mesh-default, namespace: istio-system}
+spec:
+  tracing:
+  - useRequestIdForTraceSampling: false
+---
+`;
+  const on = snapshotFromYaml(COLLECTORS + BOOKINFO, BOOKINFO_INSTANCES, 'v1', { mesh: m });
+  assert.equal(get(byName(ldsGenerator.build(reviews, on), 'outbound').resource, 'filter_chains', 0, 'filters', 0, 'typed_config', 'request_id_extension'), undefined);
+  const off = snapshotFromYaml(COLLECTORS + BOOKINFO + tel, BOOKINFO_INSTANCES, 'v1', { mesh: m });
+  const out = ldsGenerator.build(reviews, off);
+  assertProxyAccepts(LISTENER_TYPE, out);
+  assert.deepEqual(get(byName(out, 'outbound').resource, 'filter_chains', 0, 'filters', 0, 'typed_config', 'request_id_extension'), {
+    typed_config: { '@type': 'type.googleapis.com/envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig', use_request_id_for_trace_sampling: false },
+  });
+});

@@ -135,3 +135,18 @@ test('Zipkin shared span context: an inbound server span reports under the calle
   assert.notEqual(out.ctx.spanId, S);
   assert.equal(out.parentId, S);
 });
+
+test('request_id_extension: use_request_id_for_trace_sampling false ignores a sampled x-request-id; pack_trace_reason false leaves it alone', () => {
+  const spans: FinishedSpan[] = [];
+  const exporter = { report: (s: FinishedSpan) => spans.push(s) } as unknown as SpanExporter;
+  const node = { id: 'sidecar~1', cluster: 'reviews', metadata: {} };
+  const marked = '00000000-1111-9222-8333-444444444444'; // version nibble 9: Envoy's "sampled" mark
+  const make = (useRequestId: boolean, pack: boolean) => new HcmTracer(cfg({ randomSampling: 0 }), ZIPKIN, exporter, 'INBOUND', node, new StatsStore(), () => 0.5, useRequestId, pack);
+  assert.equal(make(true, true).start(stream({}, { requestId: marked })).ctx.sampled, true, 'by default the mark in x-request-id samples');
+  const s = stream({}, { requestId: marked });
+  assert.equal(make(false, true).start(s).ctx.sampled, false, 'the mark no longer decides');
+  assert.equal(s.requestId[14], '4', 'the decision is still packed for the next hops');
+  const kept = stream({}, { requestId: marked });
+  make(false, false).start(kept);
+  assert.equal(kept.requestId, marked, 'pack_trace_reason false: x-request-id untouched');
+});
