@@ -168,7 +168,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
             intervalMs: interval > 0 ? interval : DEFAULT_METRICS_INTERVAL_MS,
             scrape: interval > 0,
             retentionMs: opts.metricsRetentionMs ?? DEFAULT_METRICS_RETENTION_MS,
-            targets: () => ads.connected().map((p) => ({ id: p.id, node: proxyNodeOf(p) })),
+            targets: () => ads.connected().map((p) => ({ id: p.id, node: proxyNodeOf(p), peer: p.peer })),
             ...(opts.prometheusSdFile !== undefined ? { sdFile: opts.prometheusSdFile } : {}),
             log,
           })

@@ -10,6 +10,8 @@ import { parsePrometheusText } from './prom-text.js';
 export interface ScrapeTarget {
   id: string;
   node: ProxyNode;
+  /** The ADS stream's peer address as grpc-js reports it (`127.0.0.1:53522`, `[::1]:53522`): the host scraped. */
+  peer: string;
 }
 
 export interface ScraperOptions {
@@ -27,7 +29,21 @@ export interface ScraperOptions {
   now?: () => number;
 }
 
-const scrapeAddress = (n: ProxyNode): string | undefined => (n.prometheusPort !== undefined && n.ip !== '' ? `${n.ip.includes(':') ? `[${n.ip}]` : n.ip}:${n.prometheusPort}` : undefined);
+/** The host of a `host:port` / `[v6]:port` peer address (grpc-js may prefix `ipv4:` / `ipv6:`). */
+export function peerHost(peer: string): string | undefined {
+  const m = /^(?:ipv[46]:)?(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):\d+$/.exec(peer);
+  return m === null ? undefined : (m[1] ?? m[2]);
+}
+
+/**
+ * Where a proxy's metrics are read: the address its ADS stream came from, not the INSTANCE_IPS it announces (a claim
+ * would let any proxy point the control plane's scraper at another host), at the port it announced.
+ */
+function scrapeAddress(t: ScrapeTarget): string | undefined {
+  const host = peerHost(t.peer);
+  if (t.node.prometheusPort === undefined || host === undefined) return undefined;
+  return `${host.includes(':') ? `[${host}]` : host}:${t.node.prometheusPort}`;
+}
 
 /** GET the text, or undefined on any failure (timeout, status, too large): a proxy's bad day is not the control plane's. */
 export function fetchMetrics(address: string, timeoutMs: number, maxBytes: number): Promise<string | undefined> {
@@ -58,7 +74,7 @@ export function fetchMetrics(address: string, timeoutMs: number, maxBytes: numbe
 export function sdTargets(targets: readonly ScrapeTarget[]): object[] {
   return targets
     .flatMap((t) => {
-      const address = scrapeAddress(t.node);
+      const address = scrapeAddress(t);
       if (address === undefined) return [];
       // __metrics_path__ is Prometheus's own label for the path to scrape
       const labels: Record<string, string> = { __metrics_path__: '/stats/prometheus', namespace: t.node.namespace, workload: t.node.workloadName, proxy_id: t.id, proxy_type: t.node.type };
@@ -101,7 +117,7 @@ export class MetricsScraper {
       const seen = new Set<string>();
       await Promise.all(
         targets.map(async (t) => {
-          const address = scrapeAddress(t.node);
+          const address = scrapeAddress(t);
           if (address === undefined) return;
           seen.add(t.id);
           const text = await fetchMetrics(address, this.opts.timeoutMs ?? Math.min(2000, this.opts.intervalMs), this.opts.maxBytes ?? 8 << 20);
