@@ -2,12 +2,11 @@
 // default text and JSON formats, custom formats, CEL filters, per-mode disabling, HCMs and tcp_proxy; the proxy accepts them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMeshConfig } from '../../../src/api/mesh-config.js';
 import { proxyNode } from '../../../src/control/model/builders.js';
 import { ISTIO_JSON_FORMAT, ISTIO_TEXT_FORMAT, accessLogsFor } from '../../../src/control/translate/access-log.js';
 import { LISTENER_TYPE, type XdsResource } from '../../../src/control/translate/generator.js';
 import { ldsGenerator } from '../../../src/control/translate/lds.js';
-import { BOOKINFO, BOOKINFO_INSTANCES, assertProxyAccepts, get, snapshotFromYaml } from './helpers.js';
+import { BOOKINFO, BOOKINFO_INSTANCES, assertProxyAccepts, get, snapshotFromYaml, meshFromYaml } from './helpers.js';
 import '../../all-filters.js';
 
 const MONGO = `
@@ -18,11 +17,7 @@ spec: {ports: [{name: tcp, port: 27017}]}
 ---
 `;
 
-function mesh(text: string) {
-  const r = parseMeshConfig(text, 'mesh.yaml');
-  assert.ok(r.ok, r.ok ? '' : JSON.stringify(r.errors));
-  return r.value;
-}
+const mesh = meshFromYaml;
 
 const reviews = proxyNode({ serviceName: 'reviews', servicePort: 9080, appPort: 9081, labels: { app: 'reviews', version: 'v1' } });
 const ratings = proxyNode({ serviceName: 'ratings', servicePort: 9080, appPort: 9081, labels: { app: 'ratings' } });

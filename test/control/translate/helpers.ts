@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { parseAllDocuments } from 'yaml';
 import type { MeshResource, Service, ServiceEntry } from '../../../src/api/types.js';
+import { parseMeshConfig, type MeshConfig } from '../../../src/api/mesh-config.js';
 import { buildSnapshot, type SnapshotInput } from '../../../src/control/model/snapshot.js';
 import { protocolFromPortName } from '../../../src/control/model/builders.js';
 import { parseLocality } from '../../../src/control/model/proxy-node.js';
@@ -170,3 +171,10 @@ export const BOOKINFO_INSTANCES: InstanceInfo[] = [
   { service: R, servicePort: 9080, address: '10.0.0.13', port: 15006, labels: { app: 'reviews', version: 'v3' }, weight: 1, healthy: true },
   { service: 'ratings.default.svc.cluster.local', servicePort: 9080, address: '10.0.0.21', port: 15006, labels: { app: 'ratings' }, weight: 1, healthy: true },
 ];
+
+/** A mesh config from YAML text; the test fails on an invalid one. */
+export function meshFromYaml(text: string): MeshConfig {
+  const r = parseMeshConfig(text, 'mesh.yaml');
+  assert.ok(r.ok, r.ok ? '' : JSON.stringify(r.errors));
+  return r.value;
+}

@@ -5,7 +5,7 @@ import { parseMeshConfig } from '../../../src/api/mesh-config.js';
 import { validateResource } from '../../../src/api/validate.js';
 import { proxyNode } from '../../../src/control/model/builders.js';
 import { resolveTelemetry } from '../../../src/control/translate/telemetry.js';
-import { parseYaml, snapshotFromYaml } from './helpers.js';
+import { parseYaml, snapshotFromYaml, meshFromYaml } from './helpers.js';
 
 const MESH = `
 accessLogFile: /dev/stdout
@@ -20,11 +20,7 @@ extensionProviders:
   envoyFileAccessLog: {path: /tmp/access.json, logFormat: {labels: {code: "%RESPONSE_CODE%"}}}
 `;
 
-function mesh(text = MESH) {
-  const r = parseMeshConfig(text, 'mesh.yaml');
-  assert.ok(r.ok, r.ok ? '' : JSON.stringify(r.errors));
-  return r.value;
-}
+const mesh = (text = MESH) => meshFromYaml(text);
 
 const telemetry = (ns: string, name: string, spec: string): string => `apiVersion: telemetry.istio.io/v1
 kind: Telemetry

@@ -2,12 +2,11 @@
 // sampling, Istio's and custom tags, per mode; omitted when the collector is not a registered service.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMeshConfig } from '../../../src/api/mesh-config.js';
 import { proxyNode } from '../../../src/control/model/builders.js';
 import { LISTENER_TYPE } from '../../../src/control/translate/generator.js';
 import { ldsGenerator } from '../../../src/control/translate/lds.js';
 import { hcmTracing } from '../../../src/control/translate/tracing.js';
-import { BOOKINFO, BOOKINFO_INSTANCES, assertProxyAccepts, byName, get, snapshotFromYaml } from './helpers.js';
+import { BOOKINFO, BOOKINFO_INSTANCES, assertProxyAccepts, byName, get, snapshotFromYaml, meshFromYaml } from './helpers.js';
 import '../../all-filters.js';
 
 const COLLECTORS = `
@@ -23,11 +22,7 @@ spec: {ports: [{name: http, port: 4318}]}
 ---
 `;
 
-function mesh(text: string) {
-  const r = parseMeshConfig(text, 'mesh.yaml');
-  assert.ok(r.ok, r.ok ? '' : JSON.stringify(r.errors));
-  return r.value;
-}
+const mesh = meshFromYaml;
 
 const reviews = proxyNode({ serviceName: 'reviews', servicePort: 9080, appPort: 9081, labels: { app: 'reviews', version: 'v1' } });
 
