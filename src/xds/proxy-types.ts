@@ -52,6 +52,8 @@ export const PROXY_MESSAGE_TYPES: readonly string[] = [
   'envoy.extensions.access_loggers.file.v3.FileAccessLog',
   'envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
   'envoy.extensions.access_loggers.stream.v3.StderrAccessLog',
+  'envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig',
+  'envoy.extensions.access_loggers.grpc.v3.TcpGrpcAccessLogConfig',
   'envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate',
   // HCM tracing providers
   'envoy.config.trace.v3.ZipkinConfig',
