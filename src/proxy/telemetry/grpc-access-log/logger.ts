@@ -183,8 +183,7 @@ export class GrpcAccessLogger {
       const t = setTimeout(() => {
         this.stream?.abort();
         resolve();
-      }, graceMs);
-      t.unref();
+      }, graceMs); // kept referenced: a shutdown waits for it (it is bounded)
       this.onStreamGone = () => {
         clearTimeout(t);
         resolve();
