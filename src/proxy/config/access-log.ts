@@ -1,11 +1,11 @@
 // Config stage: validates access_log entries (file/stdout/stderr loggers with text or JSON formats, and the extension
-// loggers of the access logger registry, such as gRPC ALS).
+// loggers of the access logger registry, such as gRPC ALS, once config/filter-modules.ts has loaded the ones named).
 import type { AccessLog, FormattedAccessLog } from './types.js';
 import { Ctx, Msg, TYPE_PREFIX, join, typeName, unpackAny } from './reader.js';
 import { readDataSource } from './common.js';
 import { validateAccessLogFilter } from './access-log-filter.js';
-import { accessLoggerByName, accessLoggerByType, accessLoggerNames } from '../telemetry/access-logger-registry.js';
-import '../telemetry/access-logger-catalog.js';
+import { accessLoggerByName, accessLoggerByType } from '../telemetry/access-logger-registry.js';
+import { ACCESS_LOGGER_MODULES } from '../telemetry/access-logger-catalog.js';
 
 /** Envoy's default access log format. */
 export const DEFAULT_ACCESS_LOG_FORMAT =
@@ -129,7 +129,7 @@ export function validateAccessLog(ctx: Ctx, raw: unknown, path: string, opts: Ac
   else if (any.typeUrl === STDOUT_TYPE) parts = validateStreamLog(ctx, any.body, any.path, 'stdout');
   else if (any.typeUrl === STDERR_TYPE) parts = validateStreamLog(ctx, any.body, any.path, 'stderr');
   else {
-    const supported = ['envoy.access_loggers.file', 'envoy.access_loggers.stdout', 'envoy.access_loggers.stderr', ...(opts.extensions === false ? [] : accessLoggerNames())];
+    const supported = ['envoy.access_loggers.file', 'envoy.access_loggers.stdout', 'envoy.access_loggers.stderr', ...(opts.extensions === false ? [] : ACCESS_LOGGER_MODULES.flatMap((x) => x.names))];
     ctx.err(typeAt, `access logger ${typeName(any.typeUrl)} is not supported by trellis; supported: ${supported.join(', ')}`);
     return undefined;
   }

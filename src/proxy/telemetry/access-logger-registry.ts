@@ -1,6 +1,6 @@
 // Telemetry: the one registry of extension access loggers (gRPC ALS …), keyed by typed_config @type and logger name.
 // The built-in formatted loggers (file, stdout, stderr) stay in config/access-log.ts and access-log.ts; an extension
-// is a folder that registers here (telemetry/access-logger-catalog.ts lists them).
+// is a folder that registers here when loaded (telemetry/access-logger-catalog.ts lists them and how configs name them).
 import type { Ctx, Raw } from '../config/reader.js';
 import type { ClusterManager } from '../upstream/types.js';
 import type { PoolManager } from '../upstream/pool/pool-manager.js';
@@ -68,9 +68,4 @@ export function accessLoggerByType(typeUrl: string): AccessLoggerType | undefine
 
 export function accessLoggerByName(name: string): AccessLoggerType | undefined {
   return byName.get(name);
-}
-
-/** Every registered logger's main name (for "supported:" lists in errors). */
-export function accessLoggerNames(): string[] {
-  return [...byType.values()].map((t) => t.names[0] ?? t.typeUrl);
 }
