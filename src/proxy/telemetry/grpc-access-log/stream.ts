@@ -36,6 +36,15 @@ function header(h: HeaderMap | undefined, name: string): string | undefined {
   return typeof v === 'string' ? v : Array.isArray(v) ? v[0] : undefined;
 }
 
+/** grpc-message is percent-encoded; a server's malformed one is shown as sent (never a URIError out of an event). */
+function grpcMessage(m: string): string {
+  try {
+    return decodeURIComponent(m).slice(0, 200);
+  } catch {
+    return m.slice(0, 200);
+  }
+}
+
 class ClusterLogStream implements LogStream, UpstreamResponseHandler {
   writable = true;
   private status = 0;
@@ -89,7 +98,7 @@ class ClusterLogStream implements LogStream, UpstreamResponseHandler {
   onEnd(trailers: HeaderMap | undefined): void {
     const grpc = header(trailers, 'grpc-status') ?? header(this.headers, 'grpc-status');
     const msg = header(trailers, 'grpc-message') ?? header(this.headers, 'grpc-message');
-    const why = this.status !== 200 ? `HTTP ${this.status}` : `grpc-status ${grpc ?? '(none)'}${msg !== undefined ? ` (${decodeURIComponent(msg)})` : ''}`;
+    const why = this.status !== 200 ? `HTTP ${this.status}` : `grpc-status ${grpc ?? '(none)'}${msg !== undefined ? ` (${grpcMessage(msg)})` : ''}`;
     this.close(`the server ended the stream: ${why}`, { status: this.status });
     // our side may still be open: a half-closed stream would hold a slot of the connection
     this.stream?.end();
