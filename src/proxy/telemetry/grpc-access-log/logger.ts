@@ -117,7 +117,7 @@ export class GrpcAccessLogger {
     const r = this.o.open({
       onWritable: () => {
         if (holder.s === undefined || this.stream !== holder.s) return;
-        this.flush();
+        this.guarded(() => this.flush());
         this.schedule();
       },
       onClosed: (reason) => {
@@ -162,9 +162,22 @@ export class GrpcAccessLogger {
 
   private readonly onTimer = (): void => {
     this.timer = undefined;
-    this.flush();
+    this.guarded(() => this.flush());
     this.schedule();
   };
+
+  /** Flushes from timers and stream events: a bug there must cost the batch, never the process. */
+  private guarded(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.dropped.inc(this.items.length);
+      this.items = [];
+      this.bytes = 0;
+      this.lastError = `flush failed: ${(err as Error).message}`;
+      process.emitWarning(`gRPC access log ${this.o.logName}: ${this.lastError}`);
+    }
+  }
 
   /** Shutdown: the last batch goes out (one more try, backoff or not), our side of the stream ends, the server gets a grace period. */
   close(graceMs = CLOSE_GRACE_MS): Promise<void> {
