@@ -15,7 +15,8 @@ import { StatsStore } from './telemetry/stats-store.js';
 import { compileAccessLogs, type AccessLogger } from './telemetry/access-log.js';
 import { RouteRegistry } from './xds/route-registry.js';
 import type { AdsClient } from './xds/ads-client.js';
-import { adsClientFor } from './xds/bootstrap-ads.js';
+import { adsClientFor, xdsNode } from './xds/bootstrap-ads.js';
+import type { AccessLoggerDeps } from './telemetry/access-logger-registry.js';
 import { startTap, type StartedTap } from './tap/start-tap.js';
 import { meshIdentity } from './identity/mesh-identity.js';
 import { ROOT_SECRET, WORKLOAD_SECRET, type WorkloadCertificateAgent } from './identity/workload-agent.js';
@@ -55,6 +56,8 @@ export class Proxy {
   private readonly announced = new Map<string, number>();
   private started = false;
   private readonly accessLoggers: AccessLogger[] = [];
+  /** What extension access loggers (gRPC ALS) send through; `shared` holds their per-proxy streams. */
+  private readonly loggerDeps: AccessLoggerDeps;
   private bootstrap: Bootstrap;
   private readonly random: (() => number) | undefined;
   private readonly xdsToken: string | undefined;
@@ -123,6 +126,7 @@ export class Proxy {
       secrets: this.secrets,
     });
     this.random = opts.random;
+    this.loggerDeps = { clusters: this.clusters, pools: this.pools, stats: this.stats, node: xdsNode(opts.bootstrap, VERSION), shared: new Map() };
   }
 
   /** Prints listeners bound after start-up (start-up ones are printed by the runtime; workers leave it to the primary). */
@@ -135,7 +139,7 @@ export class Proxy {
   /** Compiles an access_log list once; the proxy flushes and closes every logger on stop. */
   private accessLogger(logs: readonly AccessLog[]): AccessLogger | null {
     if (logs.length === 0) return null;
-    const logger = compileAccessLogs([...logs], { runtime: this.runtime, random: this.random ?? Math.random });
+    const logger = compileAccessLogs([...logs], { runtime: this.runtime, random: this.random ?? Math.random, extensions: this.loggerDeps });
     this.accessLoggers.push(logger);
     return logger;
   }
@@ -193,10 +197,10 @@ export class Proxy {
     this.identityAgent?.close();
     await this.listeners.close(drainMs); // stops accepting and drains every connection manager
     await this.tracing.close(); // the last spans go out through the pools, before they close
+    await Promise.all(this.accessLoggers.map((l) => l.close())); // so do the last gRPC access log batches
     this.pools.close();
     this.clusters.close();
     this.runtime.dispose();
-    for (const l of this.accessLoggers) await l.close();
   }
 }
 

@@ -54,6 +54,8 @@ export const PROXY_MESSAGE_TYPES: readonly string[] = [
   'envoy.extensions.access_loggers.stream.v3.StderrAccessLog',
   'envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter',
   'envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig',
+  'envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig',
+  'envoy.extensions.access_loggers.grpc.v3.TcpGrpcAccessLogConfig',
   'envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate',
   // HCM tracing providers
   'envoy.config.trace.v3.ZipkinConfig',

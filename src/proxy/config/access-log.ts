@@ -1,8 +1,11 @@
-// Config stage: validates access_log entries (file/stdout/stderr loggers with text or JSON formats).
-import type { AccessLog } from './types.js';
+// Config stage: validates access_log entries (file/stdout/stderr loggers with text or JSON formats, and the extension
+// loggers of the access logger registry, such as gRPC ALS, once config/filter-modules.ts has loaded the ones named).
+import type { AccessLog, FormattedAccessLog } from './types.js';
 import { Ctx, Msg, TYPE_PREFIX, join, typeName, unpackAny } from './reader.js';
 import { readDataSource } from './common.js';
 import { validateAccessLogFilter } from './access-log-filter.js';
+import { accessLoggerByName, accessLoggerByType } from '../telemetry/access-logger-registry.js';
+import { ACCESS_LOGGER_MODULES } from '../telemetry/access-logger-catalog.js';
 
 /** Envoy's default access log format. */
 export const DEFAULT_ACCESS_LOG_FORMAT =
@@ -22,7 +25,7 @@ const BY_NAME: Record<string, string> = {
   'envoy.access_loggers.stderr': STDERR_TYPE,
 };
 
-type Format = AccessLog['format'];
+type Format = FormattedAccessLog['format'];
 
 /** core.v3.SubstitutionFormatString. */
 function validateFormatString(ctx: Ctx, raw: unknown, path: string): Format | undefined {
@@ -50,7 +53,7 @@ function validateFormatString(ctx: Ctx, raw: unknown, path: string): Format | un
   }
 }
 
-function validateFileLog(ctx: Ctx, body: Record<string, unknown>, path: string): Pick<AccessLog, 'sink' | 'format'> | undefined {
+function validateFileLog(ctx: Ctx, body: Record<string, unknown>, path: string): Pick<FormattedAccessLog, 'sink' | 'format'> | undefined {
   const m = Msg.open(ctx, body, path, {
     type: 'extensions.access_loggers.file.v3.FileAccessLog',
     fields: ['path', 'format', 'json_format', 'typed_json_format', 'log_format'],
@@ -78,7 +81,7 @@ function validateFileLog(ctx: Ctx, body: Record<string, unknown>, path: string):
   return { sink: { kind: 'file', path: file }, format };
 }
 
-function validateStreamLog(ctx: Ctx, body: Record<string, unknown>, path: string, stream: 'stdout' | 'stderr'): Pick<AccessLog, 'sink' | 'format'> | undefined {
+function validateStreamLog(ctx: Ctx, body: Record<string, unknown>, path: string, stream: 'stdout' | 'stderr'): Pick<FormattedAccessLog, 'sink' | 'format'> | undefined {
   const m = Msg.open(ctx, body, path, {
     type: `extensions.access_loggers.stream.v3.${stream === 'stdout' ? 'Stdout' : 'Stderr'}AccessLog`,
     fields: ['log_format'],
@@ -88,26 +91,46 @@ function validateStreamLog(ctx: Ctx, body: Record<string, unknown>, path: string
   return { sink: { kind: stream }, format };
 }
 
-export function validateAccessLog(ctx: Ctx, raw: unknown, path: string): AccessLog | undefined {
+export interface AccessLogOptions {
+  /**
+   * Whether extension loggers (gRPC ALS) may be used: they send through the proxy's cluster manager, which the
+   * admin server (in the primary process with --concurrency) does not have.
+   */
+  extensions?: boolean;
+}
+
+export function validateAccessLog(ctx: Ctx, raw: unknown, path: string, opts: AccessLogOptions = {}): AccessLog | undefined {
   const m = Msg.open(ctx, raw, path, { type: 'config.accesslog.v3.AccessLog', fields: ['name', 'filter', 'typed_config'] });
   if (m === undefined) return undefined;
   const filter = m.msg('filter', (r, p) => validateAccessLogFilter(ctx, r, p));
   const name = m.strOr('name', '');
-  const expected = BY_NAME[name];
+  const expected = BY_NAME[name] ?? accessLoggerByName(name)?.typeUrl;
   if (!m.require('typed_config')) return undefined;
   const any = unpackAny(ctx, m.raw('typed_config'), m.at('typed_config'));
   if (any === undefined) return undefined;
   const typeAt = join(m.at('typed_config'), '@type');
-  if (expected !== undefined && expected !== any.typeUrl && [FILE_TYPE, STDOUT_TYPE, STDERR_TYPE].includes(any.typeUrl)) {
+  const ext = accessLoggerByType(any.typeUrl);
+  const known = ext !== undefined || [FILE_TYPE, STDOUT_TYPE, STDERR_TYPE].includes(any.typeUrl);
+  if (expected !== undefined && expected !== any.typeUrl && known) {
     ctx.err(typeAt, `${any.typeUrl} does not match access logger name "${name}" (expected ${expected})`);
     return undefined;
   }
-  let parts: Pick<AccessLog, 'sink' | 'format'> | undefined;
+  if (ext !== undefined) {
+    if (opts.extensions === false) {
+      ctx.err(typeAt, `${typeName(any.typeUrl)} is not supported here; use envoy.access_loggers.file, stdout or stderr`);
+      return undefined;
+    }
+    const config = ext.validate(ctx, any.body, any.path);
+    if (config === undefined || (m.has('filter') && filter === undefined)) return undefined;
+    return filter === undefined ? { name, typed_config: config } : { name, filter, typed_config: config };
+  }
+  let parts: Pick<FormattedAccessLog, 'sink' | 'format'> | undefined;
   if (any.typeUrl === FILE_TYPE) parts = validateFileLog(ctx, any.body, any.path);
   else if (any.typeUrl === STDOUT_TYPE) parts = validateStreamLog(ctx, any.body, any.path, 'stdout');
   else if (any.typeUrl === STDERR_TYPE) parts = validateStreamLog(ctx, any.body, any.path, 'stderr');
   else {
-    ctx.err(typeAt, `access logger ${typeName(any.typeUrl)} is not supported by trellis; supported: envoy.access_loggers.file, envoy.access_loggers.stdout, envoy.access_loggers.stderr`);
+    const supported = ['envoy.access_loggers.file', 'envoy.access_loggers.stdout', 'envoy.access_loggers.stderr', ...(opts.extensions === false ? [] : ACCESS_LOGGER_MODULES.flatMap((x) => x.names))];
+    ctx.err(typeAt, `access logger ${typeName(any.typeUrl)} is not supported by trellis; supported: ${supported.join(', ')}`);
     return undefined;
   }
   if (parts === undefined || (m.has('filter') && filter === undefined)) return undefined;

@@ -408,6 +408,12 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
     'log_format',
   'extensions.access_loggers.stream.v3.StderrAccessLog':
     'log_format',
+  'extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig':
+    'common_config additional_request_headers_to_log additional_response_headers_to_log additional_response_trailers_to_log',
+  'extensions.access_loggers.grpc.v3.TcpGrpcAccessLogConfig':
+    'common_config',
+  'extensions.access_loggers.grpc.v3.CommonGrpcAccessLogConfig':
+    'log_name grpc_service transport_api_version buffer_flush_interval buffer_size_bytes filter_state_objects_to_log grpc_stream_retry_policy custom_tags',
   'extensions.transport_sockets.tls.v3.UpstreamTlsContext':
     'common_tls_context sni allow_renegotiation max_session_keys enforce_rsa_key_usage',
   'extensions.transport_sockets.tls.v3.DownstreamTlsContext':

@@ -2,6 +2,7 @@
 // it runs (all of them cost ~20 MB of RSS; jose alone ~10 MB) and validation stays synchronous.
 import { HTTP_FILTER_MODULES } from '../http/filters/catalog.js';
 import { NETWORK_FILTER_MODULES } from '../network/filters/catalog.js';
+import { ACCESS_LOGGER_MODULES } from '../telemetry/access-logger-catalog.js';
 
 /**
  * A filter's name or config type anywhere in the text: envoy.filters.http.X, envoy.extensions.filters.http.X.v3.…
@@ -24,6 +25,8 @@ function missing(text: string, out: Set<() => Promise<unknown>>): void {
   }
   // Istio's own filter names its config type, not an envoy.* name
   if (text.includes('stats.PluginConfig') && !loaded.has(loadIstioStats)) out.add(loadIstioStats);
+  // extension access loggers (gRPC ALS) load the same way
+  for (const m of ACCESS_LOGGER_MODULES) if (!loaded.has(m.load) && m.pattern.test(text)) out.add(m.load);
 }
 const loadIstioStats = (): Promise<unknown> => import('../http/filters/istio_stats/index.js');
 

@@ -12,6 +12,7 @@ import { cluster } from './cluster.js';
 import { inlineStaticSecrets } from './static-secrets.js';
 import { secret } from './tls.js';
 import { type Refs, newRefs } from './refs.js';
+import { accessLogClusterRefs } from './access-log-clusters.js';
 import { validateDeprecatedRuntime, validateLayeredRuntime } from './layered-runtime.js';
 
 type Dynamic = NonNullable<Bootstrap['dynamic_resources']>;
@@ -23,7 +24,7 @@ function admin(ctx: Ctx, raw: unknown, path: string): Admin | undefined {
     ignored: ['profile_path', 'ignore_global_conn_limit'], // CPU profiler output; connection accounting
   });
   if (m === undefined) return undefined;
-  const out: Admin = { access_log: m.list('access_log', (r, p) => validateAccessLog(ctx, r, p)) };
+  const out: Admin = { access_log: m.list('access_log', (r, p) => validateAccessLog(ctx, r, p, { extensions: false })) };
   // deprecated access_log_path: a file logger with the default format
   const alp = m.str('access_log_path');
   if (alp !== undefined && alp !== '') {
@@ -190,6 +191,12 @@ function crossCheck(ctx: Ctx, b: Bootstrap, refs: Refs, rawClusterCount: number)
       if (b.dynamic_resources?.ads_config === undefined) ctx.err(s.path, `secret "${s.name}" comes over ADS (sds_config {ads: {}}), but the bootstrap has no dynamic_resources.ads_config`);
     } else if (!secretNames.has(s.name)) ctx.err(s.path, `unknown secret "${s.name}"; without sds_config it must be one of static_resources.secrets`);
   }
+  // Envoy checks a gRPC access logger's cluster when it builds the logger: a static listener's must be a static cluster
+  listeners.forEach((l, i) => {
+    for (const r of accessLogClusterRefs(l, `static_resources.listeners[${i}]`)) {
+      if (r.cluster !== '' && !clusterNames.has(r.cluster) && !unnamed) ctx.err(r.path, `unknown cluster "${r.cluster}"; a gRPC access log service's cluster must be a static cluster`);
+    }
+  });
   const lrs = b.cluster_manager?.load_stats_config;
   if (lrs !== undefined && !clusterNames.has(lrs.cluster_name)) {
     ctx.err('cluster_manager.load_stats_config.grpc_services[0].envoy_grpc.cluster_name', `unknown cluster "${lrs.cluster_name}"; the load reporting cluster must be a static cluster`);

@@ -104,7 +104,8 @@ export function validateBootstrapTracing(ctx: Ctx, raw: unknown, path: string): 
   return m?.msg('http', (r, p) => validateTracingProvider(ctx, r, p));
 }
 
-function customTag(ctx: Ctx, raw: unknown, path: string): CustomTagConfig | undefined {
+/** type.tracing.v3.CustomTag (literal, environment, request_header; metadata is rejected by name). */
+export function validateCustomTag(ctx: Ctx, raw: unknown, path: string): CustomTagConfig | undefined {
   const m = Msg.open(ctx, raw, path, { type: 'type.tracing.v3.CustomTag', fields: ['tag', 'literal', 'environment', 'request_header'] });
   if (m === undefined) return undefined;
   const tag = m.reqStr('tag');
@@ -138,7 +139,7 @@ export function validateHcmTracing(ctx: Ctx, raw: unknown, path: string): HcmTra
     clientSampling: pct('client_sampling'),
     randomSampling: pct('random_sampling'),
     overallSampling: pct('overall_sampling'),
-    customTags: m.list('custom_tags', (r, p) => customTag(ctx, r, p)),
+    customTags: m.list('custom_tags', (r, p) => validateCustomTag(ctx, r, p)),
     maxPathTagLength: m.numOr('max_path_tag_length', 256, { int: true, min: 0 }),
     verbose: m.boolOr('verbose', false),
     spawnUpstreamSpan: m.boolOr('spawn_upstream_span', false),
@@ -152,7 +153,7 @@ export function validateHcmTracing(ctx: Ctx, raw: unknown, path: string): HcmTra
 export function validateRouteTracing(ctx: Ctx, raw: unknown, path: string): RouteTracingConfig | undefined {
   const m = Msg.open(ctx, raw, path, { type: 'config.route.v3.Tracing', fields: ['client_sampling', 'random_sampling', 'overall_sampling', 'custom_tags'] });
   if (m === undefined) return undefined;
-  const out: RouteTracingConfig = { customTags: m.list('custom_tags', (r, p) => customTag(ctx, r, p)) };
+  const out: RouteTracingConfig = { customTags: m.list('custom_tags', (r, p) => validateCustomTag(ctx, r, p)) };
   for (const [field, key] of [['client_sampling', 'clientSampling'], ['random_sampling', 'randomSampling'], ['overall_sampling', 'overallSampling']] as const) {
     const f = m.msg(field, (r, p) => validateFractionalPercent(ctx, r, p));
     if (f !== undefined) out[key] = f * 100;

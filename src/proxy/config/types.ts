@@ -427,7 +427,10 @@ export interface NetworkFilter {
   typed_config: NetworkFilterConfig;
 }
 
-export interface AccessLog {
+/** config.accesslog.v3.AccessLog: a built-in formatted logger, or a registered extension logger (gRPC ALS). */
+export type AccessLog = FormattedAccessLog | ExtensionAccessLog;
+
+export interface FormattedAccessLog {
   name: string;
   /** Only entries this filter passes are written. */
   filter?: AccessLogFilter;
@@ -435,6 +438,13 @@ export interface AccessLog {
   sink: { kind: 'file'; path: string } | { kind: 'stdout' } | { kind: 'stderr' };
   /** text format string (Envoy command operators like %RESPONSE_CODE%) or JSON format. */
   format: { kind: 'text'; text: string } | { kind: 'json'; json: Record<string, unknown> };
+}
+
+/** An access logger from the registry (src/proxy/telemetry/access-logger-registry.ts), its typed_config validated by it. */
+export interface ExtensionAccessLog {
+  name: string;
+  filter?: AccessLogFilter;
+  typed_config: { readonly '@type': string };
 }
 
 // ---------------------------------------------------------------- TLS

@@ -13,6 +13,7 @@ import { Applier, type ApplyTarget, type BoundListener, type XdsResources } from
 import type { GrpcTransportFactory } from './grpc-transport.js';
 import { FileSource } from './file-source.js';
 import { loadFilterModules } from '../config/filter-modules.js';
+import { accessLogClusterRefs } from '../config/access-log-clusters.js';
 import type { TlsSecret } from '../tls/secret-manager.js';
 import {
   CLUSTERS,
@@ -388,6 +389,7 @@ export class AdsClient {
         ...this.needsAds(r.value.filter((l) => rdsNames([l.value]).size > 0).map((l) => l.name), ROUTE_TYPE),
         ...this.needsAds(r.value.filter((l) => sdsSecretNames([l.value], []).length > 0).map((l) => l.name), SECRET_TYPE),
         ...checkListenerAddresses(this.state.listeners.preview(r.value, this.acceptOptions(u)), this.opts.target.staticListeners),
+        ...this.unknownAccessLogClusters(r.value.map((l) => l.value)),
       ];
     }
     if (!r.ok || errors.length > 0) {
@@ -457,6 +459,22 @@ export class AdsClient {
     }
     if (changed.length > 0) void this.applier.schedule('routes');
     this.applier.stateChanged(); // also ends the warming of listeners that waited for their first virtual hosts
+  }
+
+  /**
+   * Envoy refuses a gRPC access logger whose cluster does not exist. CDS is applied before LDS, so a listener's
+   * logger cluster must be a static cluster or one CDS has delivered by the time the listener arrives.
+   */
+  private unknownAccessLogClusters(listeners: readonly Listener[]): ConfigError[] {
+    const out: ConfigError[] = [];
+    for (const l of listeners) {
+      for (const r of accessLogClusterRefs(l, l.name)) {
+        if (!this.staticClusterNames.has(r.cluster) && !this.state.clusters.resources.has(r.cluster)) {
+          out.push({ path: r.path, message: `unknown cluster "${r.cluster}"; a gRPC access log service's cluster must exist (static or from CDS) before the listener that names it` });
+        }
+      }
+    }
+    return out;
   }
 
   /** EDS, RDS and SDS go over ADS only: without an ADS stream, resources that need them are refused (as Envoy refuses `ads: {}`). */

@@ -99,3 +99,38 @@ spec:
   assert.equal(accessLogsFor(ratings, snap, 'CLIENT', 'http').length, 0, 'ratings: client logs off');
   assert.equal(accessLogsFor(ratings, snap, 'SERVER', 'http').length, 1, 'ratings: server logs stay');
 });
+
+test('envoyHttpAls on HCMs and envoyTcpAls on tcp_proxy: Envoy gRPC loggers to the provider service cluster; an unknown service is left out', () => {
+  const ALS = `apiVersion: v1
+kind: Service
+metadata: {name: als, namespace: observability}
+spec: {ports: [{name: grpc, port: 9000}]}
+---
+`;
+  const m = mesh(`extensionProviders:
+- name: http-als
+  envoyHttpAls: {service: als.observability.svc.cluster.local, port: 9000, logName: http-log, additionalRequestHeadersToLog: [x-user]}
+- name: tcp-als
+  envoyTcpAls: {service: als.observability.svc.cluster.local, port: 9000}
+- name: lost-als
+  envoyHttpAls: {service: nowhere.observability.svc.cluster.local, port: 9000}
+defaultProviders: {accessLogging: [http-als, tcp-als, lost-als]}
+`);
+  const snap = snapshotFromYaml(ALS + MONGO + BOOKINFO, BOOKINFO_INSTANCES, 'v1', { mesh: m });
+  const cluster = 'outbound|9000||als.observability.svc.cluster.local';
+  const http = accessLogsFor(reviews, snap, 'SERVER', 'http');
+  assert.deepEqual(http, [
+    {
+      name: 'envoy.access_loggers.http_grpc',
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig',
+        common_config: { log_name: 'http-log', grpc_service: { envoy_grpc: { cluster_name: cluster } }, transport_api_version: 'V3' },
+        additional_request_headers_to_log: ['x-user'],
+      },
+    },
+  ]);
+  const tcp = accessLogsFor(reviews, snap, 'SERVER', 'tcp');
+  assert.deepEqual(tcp.map((l) => [l.name, get(l, 'typed_config', 'common_config', 'log_name')]), [['envoy.access_loggers.tcp_grpc', 'tcp_envoy_accesslog']]);
+  const mongo = ldsGenerator.build(proxyNode({ serviceName: 'mongodb', servicePort: 27017, appPort: 27018, labels: { app: 'mongodb' } }), snap);
+  assertProxyAccepts(LISTENER_TYPE, [...ldsGenerator.build(reviews, snap), ...mongo]);
+});

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadBootstrapFile, loadBootstrapText, parseBootstrap } from '../../../src/proxy/config/bootstrap.js';
-import type { Bootstrap, Cluster, FaultConfig, HttpConnectionManager, Route, TcpProxy } from '../../../src/proxy/config/types.js';
+import type { Bootstrap, Cluster, FaultConfig, FormattedAccessLog, HttpConnectionManager, Route, TcpProxy } from '../../../src/proxy/config/types.js';
 import { HCM, J, R0, base, describeErrors, errorsOf, get, set } from './helpers.js';
 import '../../all-filters.js';
 
@@ -186,7 +186,7 @@ describe('bootstrap loading', () => {
     assert.ok('delay' in fault);
     assert.deepEqual(fault.delay, { header_delay: false, percentage: 0.5, fixed_delay: 100 });
     assert.deepEqual(fault.abort, { header_abort: false, percentage: 0.001, http_status: 503 });
-    assert.deepEqual(h.access_log.map((a) => [a.sink, a.format.kind]), [
+    assert.deepEqual((h.access_log as FormattedAccessLog[]).map((a) => [a.sink, a.format.kind]), [
       [{ kind: 'file', path: '/tmp/a.log' }, 'json'],
       [{ kind: 'file', path: '/tmp/b.log' }, 'text'],
       [{ kind: 'stderr' }, 'text'],

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { loadFilterModules } from '../../../src/proxy/config/filter-modules.js';
 import { httpFilterByName, httpFilterByType } from '../../../src/proxy/http/filter/registry.js';
 import { networkFilterByName } from '../../../src/proxy/network/registry.js';
+import { accessLoggerByName, accessLoggerByType } from '../../../src/proxy/telemetry/access-logger-registry.js';
 
 describe('filter modules', () => {
   it('loads the filters a config names by name, deprecated name or type URL, and nothing else', async () => {
@@ -32,5 +33,17 @@ filters:
     await loadFilterModules([bytes.toString('latin1')]);
     assert.ok(httpFilterByType('type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua') !== undefined);
     assert.equal(loadFilterModules(['envoy.filters.http.no_such_filter, envoy.extensions.something.else']), null, 'unknown names load nothing');
+  });
+
+  it('loads the gRPC access loggers only for a config that names them (type URL or logger name)', async () => {
+    assert.equal(loadFilterModules(['access_log: [{name: envoy.access_loggers.file}]']), null, 'a file logger loads nothing');
+    await import('../../../src/proxy/proxy.js');
+    assert.equal(accessLoggerByName('envoy.access_loggers.http_grpc'), undefined, 'the proxy does not load it by itself');
+    const url = 'type.googleapis.com/envoy.extensions.access_loggers.grpc.v3.TcpGrpcAccessLogConfig';
+    const bytes = Buffer.concat([Buffer.from([0x0a, url.length]), Buffer.from(url)]);
+    await loadFilterModules([bytes.toString('latin1')]);
+    assert.ok(accessLoggerByType(url) !== undefined);
+    assert.ok(accessLoggerByName('envoy.access_loggers.http_grpc') !== undefined, 'one module, both loggers');
+    assert.equal(loadFilterModules(['envoy.http_grpc_access_log']), null, 'loaded once');
   });
 });
