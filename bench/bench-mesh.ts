@@ -23,8 +23,8 @@ export interface BenchMesh {
   apply(text: string): Promise<void>;
   remove(keys: string[]): Promise<void>;
   tokenFor(serviceAccount: string): Promise<string>;
-  /** A sidecar in namespace `bench` for service `name` (its app on `extra`'s --app-port, if any). */
-  sidecar(name: string, extra: string[]): Promise<BenchSidecar>;
+  /** A sidecar in namespace `bench` for service `name` (its app on `extra`'s --app-port, if any); `nodeArgs` go to node. */
+  sidecar(name: string, extra: string[], nodeArgs?: string[]): Promise<BenchSidecar>;
   /** Polls until the client sidecar answers 200 for `host`. */
   serving(client: BenchSidecar, host: string): Promise<void>;
   close(): Promise<void>;
@@ -68,10 +68,10 @@ export async function startBenchMesh(prefix: string, controlArgs: string[] = [])
       apply: async (text) => void (await post('/api/v1/apply', { text, author: 'bench' })),
       remove: async (keys) => void (await post('/api/v1/delete', { keys, author: 'bench' })),
       tokenFor,
-      async sidecar(name, extra) {
+      async sidecar(name, extra, nodeArgs = []) {
         const tokenFile = path.join(dataDir, `${name}.token`);
         fs.writeFileSync(tokenFile, await tokenFor(name), { mode: 0o600 });
-        const child = startTrellis(name, ['proxy', '--control-plane', `127.0.0.1:${xdsPort}`, '--ca-root', rootFile, '--token-file', tokenFile, '--namespace', 'bench', '--service-account', name, '--service', name, '--labels', `app=${name}`, '--service-port', '8080', '--outbound-port', '0', '--inbound-port', '0', '--admin-port', '0', '--prometheus-port', '0', ...extra]);
+        const child = startTrellis(name, ['proxy', '--control-plane', `127.0.0.1:${xdsPort}`, '--ca-root', rootFile, '--token-file', tokenFile, '--namespace', 'bench', '--service-account', name, '--service', name, '--labels', `app=${name}`, '--service-port', '8080', '--outbound-port', '0', '--inbound-port', '0', '--admin-port', '0', '--prometheus-port', '0', ...extra], nodeArgs);
         children.push(child);
         const outbound = Number(await child.waitFor(/^listener outbound listening on [\d.]+:(\d+)$/m, 15_000));
         const adminPort = Number(await child.waitFor(/^admin listening on [\d.]+:(\d+)$/m, 15_000));

@@ -16,8 +16,9 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-export function startTrellis(name: string, args: readonly string[]): Child {
-  const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** `nodeArgs` go to node itself, before the script (--cpu-prof cannot travel in NODE_OPTIONS). */
+export function startTrellis(name: string, args: readonly string[], nodeArgs: readonly string[] = []): Child {
+  const proc = spawn(process.execPath, [...nodeArgs, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   if (proc.pid === undefined) throw new Error(`${name}: could not start`);
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));

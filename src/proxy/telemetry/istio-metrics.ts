@@ -78,6 +78,11 @@ export class IstioSeriesTable<T extends Counter | Histogram> {
     return this.series.size;
   }
 
+  /** True for the series past-the-cap label sets fold into (each sample there was counted as an overflow). */
+  isOverflow(series: T): boolean {
+    return series === this.overflow;
+  }
+
   private make(kept: readonly string[], extra: readonly string[]): T {
     const segs: StatSegment[] = [];
     this.shape.keep.forEach((li, j) => segs.push([ISTIO_LABELS[li]!, kept[j]!]));

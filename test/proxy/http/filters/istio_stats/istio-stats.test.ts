@@ -6,6 +6,7 @@ import { formatPrometheus } from '../../../../../src/proxy/telemetry/stats-forma
 import { validateIstioStats, type IstioStatsConfig } from '../../../../../src/proxy/http/filters/istio_stats/config.js';
 import { destinationService, istioStatsFactory } from '../../../../../src/proxy/http/filters/istio_stats/filter.js';
 import { encodePeerHeader, setLocalNodeMetadata } from '../../../../../src/proxy/telemetry/peer-info.js';
+import { headerLines } from '../../../../../src/proxy/upstream/pool/http-parser.js';
 import type { FilterCallbacks } from '../../../../../src/proxy/http/filter/api.js';
 import type { HttpFilterContext } from '../../../../../src/proxy/http/filter/registry.js';
 
@@ -45,6 +46,7 @@ test('server side: reads and strips the client peer headers, adds its own on the
   const tls = { peerUriSans: ['spiffe://cluster.local/ns/default/sa/productpage'], localUriSans: ['spiffe://cluster.local/ns/default/sa/reviews'] };
   const { head, res } = run(cfg({}), store, { 'x-envoy-peer-metadata': client, 'x-envoy-peer-metadata-id': 'sidecar~pp' }, {}, tls);
   assert.equal(head.headers['x-envoy-peer-metadata'], undefined);
+  assert.doesNotMatch(headerLines(head.headers), /x-envoy-peer-metadata/); // not forwarded to the app
   assert.ok(res.headers['x-envoy-peer-metadata']);
   const text = formatPrometheus(store.snapshot());
   const line = text.split('\n').find((l) => l.startsWith('istio_requests_total{'))!;
@@ -66,6 +68,7 @@ test('client side: sends its metadata, learns the destination from the response,
   const { head, res } = run(c, store, {}, { 'x-envoy-peer-metadata': server });
   assert.ok(head.headers['x-envoy-peer-metadata']);
   assert.equal(res.headers['x-envoy-peer-metadata'], undefined);
+  assert.doesNotMatch(headerLines(res.headers), /x-envoy-peer-metadata/); // not returned to the app
   const text = formatPrometheus(store.snapshot());
   assert.match(text, /istio_requests_total\{reporter="source",source_workload="productpage-v1",[^}]*destination_workload="reviews-v1"[^}]*path_tag="lit"\} 1/);
   assert.doesNotMatch(text, /istio_request_bytes/);
