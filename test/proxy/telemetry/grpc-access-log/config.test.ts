@@ -70,6 +70,12 @@ test('http_grpc: buffer settings, authority and the deprecated logger name', () 
   assert.equal(c.grpc_service.authority, 'als.example');
 });
 
+test('transport_api_version left out is read as V3 (Envoy refuses AUTO; trellis speaks only V3 anyway, as for ads_config)', () => {
+  const { errors, logs } = parse([httpAls({}, { transport_api_version: undefined })]);
+  assert.deepEqual(errors, []);
+  assert.equal((logs[0]!.typed_config as GrpcAccessLogConfig).common_config.transport_api_version, 'V3');
+});
+
 test('tcp_grpc in a tcp_proxy: accepted; its HTTP-only fields are unknown there', () => {
   const tcp = (typed: Record<string, unknown>) => (b: Record<string, unknown>) =>
     set(b, 'static_resources.listeners[1]', {
