@@ -1,5 +1,6 @@
 // HTTP filters: istio.stats runtime — peer metadata exchange headers and Istio's standard request metrics per stream.
-import type { HttpFilter, HttpFilterFactory, FilterCallbacks, RequestHead, ResponseHead, HeadersStatus, TrailersStatus } from '../../filter/api.js';
+import type { HttpFilter, HttpFilterFactory, FilterCallbacks, RequestHead, ResponseHead, HeadersStatus, TrailersStatus, DataStatus } from '../../filter/api.js';
+import { GrpcMessageCounter } from '../../../telemetry/grpc-message-counter.js';
 import type { HttpFilterContext } from '../../filter/registry.js';
 import type { HeaderMap } from '../../../router/types.js';
 import type { Counter, Histogram, StatsScope } from '../../../telemetry/stats.js';
@@ -19,7 +20,7 @@ const L = LABEL_INDEX;
 const N = ISTIO_LABELS.length;
 const NO_VALUES: readonly string[] = [];
 
-type TableName = 'requests' | 'duration' | 'reqBytes' | 'respBytes';
+type TableName = 'requests' | 'duration' | 'reqBytes' | 'respBytes' | 'reqMessages' | 'respMessages';
 
 /** Shape per metric: Istio's labels minus tags_to_remove, plus configured dimensions (a '' name applies to all). */
 function shapeFor(cfg: IstioStatsConfig, metric: IstioMetricName): { shape: MetricShape; exprs: DimensionExpr[] } {
@@ -100,8 +101,10 @@ class IstioStats {
     make('duration', 'istio_request_duration_milliseconds', 'histogram');
     make('reqBytes', 'istio_request_bytes', 'histogram');
     make('respBytes', 'istio_response_bytes', 'histogram');
+    make('reqMessages', 'istio_request_messages_total', 'counter');
+    make('respMessages', 'istio_response_messages_total', 'counter');
     const t = this.tables;
-    const all = [t.requests, t.duration, t.reqBytes, t.respBytes];
+    const all = [t.requests, t.duration, t.reqBytes, t.respBytes, t.reqMessages, t.respMessages];
     this.sharedKey = all.every((x) => x !== undefined && x.sameKeyAs(t.requests!));
     this.hasDimensions = Object.values(this.exprs).some((e) => e.length > 0);
     this.principals = new ConnectionPrincipals(this.outbound);
@@ -127,6 +130,8 @@ class IstioStats {
     series.duration?.record(Date.now() - s.startTime);
     series.reqBytes?.record(s.bytesReceived);
     series.respBytes?.record(s.bytesSent);
+    if (f.reqMessages !== undefined) series.reqMessages?.inc(f.reqMessages.count);
+    if (f.respMessages !== undefined) series.respMessages?.inc(f.respMessages.count);
   }
 
   /** The memo's miss path: the series of a label set without configured dimensions. */
@@ -150,7 +155,10 @@ class IstioStats {
     const duration = get<Histogram>('duration');
     const reqBytes = get<Histogram>('reqBytes');
     const respBytes = get<Histogram>('respBytes');
-    return { requests, duration, reqBytes, respBytes, overflowed };
+    // message series exist only for gRPC label sets: HTTP edges get no zero-valued message counters
+    const reqMessages = grpc ? get<Counter>('reqMessages') : undefined;
+    const respMessages = grpc ? get<Counter>('respMessages') : undefined;
+    return { requests, duration, reqBytes, respBytes, reqMessages, respMessages, overflowed };
   }
 
   /** Istio's 25 label values (ISTIO_LABELS order) of one request. */
@@ -181,6 +189,9 @@ class IstioStatsFilter implements HttpFilter {
   host = '';
   grpc = false;
   grpcStatus = '';
+  /** gRPC streams only: messages in each direction (istio_request/response_messages_total). */
+  reqMessages: GrpcMessageCounter | undefined = undefined;
+  respMessages: GrpcMessageCounter | undefined = undefined;
   private headers: HeaderMap | undefined = undefined;
 
   constructor(
@@ -191,6 +202,7 @@ class IstioStatsFilter implements HttpFilter {
   decodeHeaders(req: RequestHead): HeadersStatus {
     this.host = req.authority;
     this.grpc = (one(req.headers['content-type']) ?? '').startsWith('application/grpc');
+    if (this.grpc) (this.reqMessages = new GrpcMessageCounter()), (this.respMessages = new GrpcMessageCounter());
     this.headers = req.headers;
     if (this.stats.outbound) {
       // the client sidecar tells the server who it is
@@ -216,6 +228,16 @@ class IstioStatsFilter implements HttpFilter {
       }
     }
     this.grpcStatus = one(res.headers['grpc-status']) ?? this.grpcStatus;
+    return 'continue';
+  }
+
+  decodeData(data: Buffer): DataStatus {
+    this.reqMessages?.push(data);
+    return 'continue';
+  }
+
+  encodeData(data: Buffer): DataStatus {
+    this.respMessages?.push(data);
     return 'continue';
   }
 

@@ -11,6 +11,9 @@ export interface RequestSeries {
   readonly duration: Histogram | undefined;
   readonly reqBytes: Histogram | undefined;
   readonly respBytes: Histogram | undefined;
+  /** gRPC only (Istio reports message counts for gRPC streams): undefined for HTTP requests. */
+  readonly reqMessages: Counter | undefined;
+  readonly respMessages: Counter | undefined;
   /** Some table folded this label set into its overflow series: never remembered, so each sample is counted there. */
   readonly overflowed: boolean;
 }

@@ -82,3 +82,24 @@ test('destination_service: the upstream cluster on the client, the own service o
   assert.deepEqual(destinationService('', undefined, 'api.example.com:443'), { fqdn: 'api.example.com', name: 'api', namespace: 'unknown' });
   assert.deepEqual(destinationService('', undefined, ''), { fqdn: 'unknown', name: 'unknown', namespace: 'unknown' });
 });
+
+test('gRPC streams: istio_request_messages_total / istio_response_messages_total count messages across chunks; HTTP gets none', () => {
+  setLocalNodeMetadata('sidecar~reviews', { NAMESPACE: 'default', WORKLOAD_NAME: 'reviews-v1', LABELS: { app: 'reviews', version: 'v1' } });
+  const store = new StatsStore();
+  const msg = (n: number): Buffer => Buffer.concat([Buffer.from([0, 0, 0, 0, n]), Buffer.alloc(n, 7)]);
+  const stream = { conn: {}, responseCode: 200, flags: null, startTime: Date.now(), bytesReceived: 0, bytesSent: 0, upstreamCluster: '' };
+  const f = istioStatsFactory(cfg({}), { stats: store, rootStats: store } as unknown as HttpFilterContext)({ stream } as unknown as FilterCallbacks);
+  f.decodeHeaders?.({ authority: 'r:9080', path: '/pkg.S/M', method: 'POST', scheme: 'http', headers: { 'content-type': 'application/grpc' } }, false);
+  const req = Buffer.concat([msg(3), msg(0)]);
+  f.decodeData?.(req.subarray(0, 4), false);
+  f.decodeData?.(req.subarray(4), true);
+  f.encodeHeaders?.({ status: 200, headers: { 'content-type': 'application/grpc' } }, false);
+  f.encodeData?.(Buffer.concat([msg(1), msg(2), msg(5)]), false);
+  f.encodeTrailers?.({ 'grpc-status': '0' });
+  f.onDestroy?.();
+  run(cfg({}), store, {}, {}); // an HTTP request on the same filter config
+  const text = formatPrometheus(store.snapshot());
+  assert.match(text, /^istio_request_messages_total\{[^}]*request_protocol="grpc"[^}]*\} 2$/m);
+  assert.match(text, /^istio_response_messages_total\{[^}]*grpc_response_status="0"[^}]*\} 3$/m);
+  assert.doesNotMatch(text, /istio_request_messages_total\{[^}]*request_protocol="http"/);
+});

@@ -13,7 +13,7 @@ function resolver(overflowed = false) {
   const calls: string[] = [];
   const resolve = (e: EdgeLabels, grpc: boolean, code: number, grpcStatus: string, flags: string): RequestSeries => {
     calls.push(`${e.peer?.workload}|${e.service.name}|${e.principals.policy}|${grpc}|${code}|${grpcStatus}|${flags}`);
-    return { requests: { inc() {}, value: () => 0 }, duration: undefined, reqBytes: undefined, respBytes: undefined, overflowed };
+    return { requests: { inc() {}, value: () => 0 }, duration: undefined, reqBytes: undefined, respBytes: undefined, reqMessages: undefined, respMessages: undefined, overflowed };
   };
   return { calls, resolve };
 }
