@@ -5,6 +5,7 @@ import type { ClusterManager } from '../upstream/types.js';
 import type { PoolManager } from '../upstream/pool/pool-manager.js';
 import type { StatsScope } from '../telemetry/stats.js';
 import type { NetworkFilterFactory } from './api.js';
+import { ExtensionRegistry } from '../config/extension-registry.js';
 
 export interface NetworkFilterConfig {
   readonly '@type': string;
@@ -26,21 +27,17 @@ export interface NetworkFilterType<C extends NetworkFilterConfig = NetworkFilter
   readonly factory: (config: C, ctx: NetworkFilterContext) => NetworkFilterFactory;
 }
 
-const byType = new Map<string, NetworkFilterType>();
-const byName = new Map<string, NetworkFilterType>();
+const registry = new ExtensionRegistry<NetworkFilterType>('network filter');
 
 export function registerNetworkFilter<C extends NetworkFilterConfig>(t: NetworkFilterType<C>): void {
-  if (byType.has(t.typeUrl)) throw new Error(`network filter type ${t.typeUrl} registered twice`);
-  const entry = t as unknown as NetworkFilterType;
-  byType.set(t.typeUrl, entry);
-  for (const n of t.names) byName.set(n, entry);
+  registry.register(t as unknown as NetworkFilterType);
 }
 
 export function networkFilterByType(typeUrl: string): NetworkFilterType | undefined {
-  return byType.get(typeUrl);
+  return registry.byTypeUrl(typeUrl);
 }
 
 export function networkFilterByName(name: string): NetworkFilterType | undefined {
-  return byName.get(name);
+  return registry.byExtensionName(name);
 }
 

@@ -7,6 +7,7 @@ import type { PoolManager } from '../upstream/pool/pool-manager.js';
 import type { XdsNode } from '../../xds/ads-service.js';
 import type { StatsScope } from './stats.js';
 import type { AccessLogEntry } from './access-log.js';
+import { ExtensionRegistry } from '../config/extension-registry.js';
 
 export interface AccessLoggerConfig {
   readonly '@type': string;
@@ -52,20 +53,16 @@ export interface AccessLoggerType<C extends AccessLoggerConfig = AccessLoggerCon
   readonly build: (config: C, deps: AccessLoggerDeps) => EntrySink;
 }
 
-const byType = new Map<string, AccessLoggerType>();
-const byName = new Map<string, AccessLoggerType>();
+const registry = new ExtensionRegistry<AccessLoggerType>('access logger');
 
 export function registerAccessLogger<C extends AccessLoggerConfig>(t: AccessLoggerType<C>): void {
-  if (byType.has(t.typeUrl)) throw new Error(`access logger type ${t.typeUrl} registered twice`);
-  const entry = t as unknown as AccessLoggerType;
-  byType.set(t.typeUrl, entry);
-  for (const n of t.names) byName.set(n, entry);
+  registry.register(t as unknown as AccessLoggerType);
 }
 
 export function accessLoggerByType(typeUrl: string): AccessLoggerType | undefined {
-  return byType.get(typeUrl);
+  return registry.byTypeUrl(typeUrl);
 }
 
 export function accessLoggerByName(name: string): AccessLoggerType | undefined {
-  return byName.get(name);
+  return registry.byExtensionName(name);
 }

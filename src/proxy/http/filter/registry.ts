@@ -5,6 +5,7 @@ import type { ClusterManager } from '../../upstream/types.js';
 import type { PoolManager } from '../../upstream/pool/pool-manager.js';
 import type { StatsScope } from '../../telemetry/stats.js';
 import type { HttpFilterFactory } from './api.js';
+import { ExtensionRegistry } from '../../config/extension-registry.js';
 
 /** What a filter factory may use, given once per HCM filter chain. */
 export interface HttpFilterContext {
@@ -36,16 +37,13 @@ export interface HttpFilterType<C extends HttpFilterConfig = HttpFilterConfig> {
   readonly factory: (config: C, ctx: HttpFilterContext) => HttpFilterFactory;
 }
 
-const byType = new Map<string, HttpFilterType>();
-const byName = new Map<string, HttpFilterType>();
+const registry = new ExtensionRegistry<HttpFilterType>('http filter');
 /** Per-route config type URL -> the filter reading it (Envoy finds a per-route config's factory by its type). */
 const byPerRouteType = new Map<string, HttpFilterType>();
 
 export function registerHttpFilter<C extends HttpFilterConfig>(t: HttpFilterType<C>): void {
-  if (byType.has(t.typeUrl)) throw new Error(`http filter type ${t.typeUrl} registered twice`);
   const entry = t as unknown as HttpFilterType;
-  byType.set(t.typeUrl, entry);
-  for (const n of t.names) byName.set(n, entry);
+  registry.register(entry);
   for (const r of Object.keys(t.perRoute ?? {})) if (!byPerRouteType.has(r)) byPerRouteType.set(r, entry);
 }
 
@@ -54,10 +52,10 @@ export function httpFilterByPerRouteType(typeUrl: string): HttpFilterType | unde
 }
 
 export function httpFilterByType(typeUrl: string): HttpFilterType | undefined {
-  return byType.get(typeUrl);
+  return registry.byTypeUrl(typeUrl);
 }
 
 export function httpFilterByName(name: string): HttpFilterType | undefined {
-  return byName.get(name);
+  return registry.byExtensionName(name);
 }
 
