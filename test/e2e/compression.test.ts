@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import http2 from 'node:http2';
 import zlib from 'node:zlib';
-import { H2_UPSTREAM, ROUTER_FILTER, adminGet, hcmListener, multiBootstrap, startH2Upstream, startProxy, startUpstream, staticCluster, type H2Upstream, type RunningProxy, type Upstream } from './harness.js';
+import { H2_UPSTREAM, ROUTER_FILTER, hcmListener, multiBootstrap, startH2Upstream, startProxy, startUpstream, staticCluster, type H2Upstream, type RunningProxy, type Upstream, adminStat } from './harness.js';
 
 const GZIP = 'type.googleapis.com/envoy.extensions.compression.gzip.compressor.v3.Gzip';
 const BROTLI = 'type.googleapis.com/envoy.extensions.compression.brotli.compressor.v3.Brotli';
@@ -178,10 +178,8 @@ function fetch(p: number, path: string, opts: { method?: string; headers?: http.
   });
 }
 
-async function stat(name: string): Promise<number> {
-  const body = (await adminGet(proxy.adminPort, '/stats')).body;
-  const m = new RegExp(`^${name.replace(/\./g, '\\.')}: (\\d+)$`, 'm').exec(body);
-  return m === null ? 0 : Number(m[1]);
+function stat(name: string): Promise<number> {
+  return adminStat(proxy.adminPort, name);
 }
 
 test('compressor e2e: gzip over HTTP/1.1 — chunked, no content-length, vary, strong etag dropped, body intact', async () => {

@@ -6,7 +6,7 @@ import http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { includeDirs } from '../../src/xds/proto-files.js';
-import { H2_UPSTREAM, ROUTER_FILTER, adminGet, hcmListener, multiBootstrap, request, startProxy, startUpstream, staticCluster, type RunningProxy, type Upstream } from './harness.js';
+import { H2_UPSTREAM, ROUTER_FILTER, hcmListener, multiBootstrap, request, startProxy, startUpstream, staticCluster, type RunningProxy, type Upstream, adminStat } from './harness.js';
 
 const EXT_AUTHZ = 'type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz';
 const PER_ROUTE = 'type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute';
@@ -190,10 +190,8 @@ function port(name: string): number {
   return proxy.listeners.get(name)!;
 }
 
-async function stat(name: string): Promise<number> {
-  const body = (await adminGet(proxy.adminPort, '/stats')).body;
-  const m = new RegExp(`^${name.replace(/\./g, '\\.')}: (\\d+)$`, 'm').exec(body);
-  return m === null ? 0 : Number(m[1]);
+function stat(name: string): Promise<number> {
+  return adminStat(proxy.adminPort, name);
 }
 
 test('HTTP service allows: same method, path_prefix + path, allow-listed headers only; its headers reach the upstream and the client', async () => {

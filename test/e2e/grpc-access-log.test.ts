@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import http2 from 'node:http2';
 import { AlsServer } from './als-server.js';
-import { H2_UPSTREAM, adminGet, hcmListener, request, requestMany, startProxy, startUpstream, staticCluster, waitFor, type RunningProxy, type Upstream } from './harness.js';
+import { H2_UPSTREAM, hcmListener, request, requestMany, startProxy, startUpstream, staticCluster, waitFor, type RunningProxy, type Upstream, adminStat } from './harness.js';
 
 const HTTP_ALS = 'type.googleapis.com/envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig';
 const TCP_ALS = 'type.googleapis.com/envoy.extensions.access_loggers.grpc.v3.TcpGrpcAccessLogConfig';
@@ -138,10 +138,8 @@ function port(name: string): number {
   return proxy.listeners.get(name)!;
 }
 
-async function stat(name: string): Promise<number> {
-  const body = (await adminGet(proxy.adminPort, '/stats')).body;
-  const m = new RegExp(`^${name.replace(/\./g, '\\.')}: (\\d+)$`, 'm').exec(body);
-  return m === null ? 0 : Number(m[1]);
+function stat(name: string): Promise<number> {
+  return adminStat(proxy.adminPort, name);
 }
 
 test('HTTP requests reach the service as HTTPAccessLogEntry, on one stream for both listeners, after the node identifier', async () => {

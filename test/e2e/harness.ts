@@ -223,6 +223,13 @@ export function fileAccessLog(file: string, format: string): object {
   };
 }
 
+/** One counter or gauge from the proxy's admin /stats (Envoy's `name: value` text); 0 when it is not there yet. */
+export async function adminStat(adminPort: number, name: string): Promise<number> {
+  const body = (await adminGet(adminPort, '/stats')).body;
+  const m = new RegExp(`^${name.replace(/\./g, '\\.')}: (\\d+)$`, 'm').exec(body);
+  return m === null ? 0 : Number(m[1]);
+}
+
 /**
  * The value of one Prometheus sample from the proxy's /stats/prometheus, or undefined when absent.
  * `labels` are matched as a subset (e.g. { envoy_cluster_name: 'x' }).

@@ -2,7 +2,7 @@
 // denied", RBACPerRoute replaces or disables the rules per route, shadow rules never block, stats at /stats.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { ROUTER_FILTER, adminGet, httpBootstrap, request, startProxy, startUpstream, staticCluster, waitFor, type RunningProxy, type Upstream } from './harness.js';
+import { ROUTER_FILTER, adminGet, httpBootstrap, request, startProxy, startUpstream, staticCluster, waitFor, type RunningProxy, type Upstream, adminStat } from './harness.js';
 
 const RBAC = 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC';
 const RBAC_PER_ROUTE = 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBACPerRoute';
@@ -106,10 +106,8 @@ function passed(r: { status: number; headers: Record<string, unknown> }): void {
 }
 
 /** One counter from the admin /stats text output (0 when absent). */
-async function stat(name: string): Promise<number> {
-  const body = (await adminGet(proxy.adminPort, '/stats')).body;
-  const m = new RegExp(`^${name.replace(/\./g, '\\.')}: (\\d+)$`, 'm').exec(body);
-  return m === null ? 0 : Number(m[1]);
+function stat(name: string): Promise<number> {
+  return adminStat(proxy.adminPort, name);
 }
 
 test('rbac e2e: path, method and header policies deny with 403 before the upstream; others pass', async () => {

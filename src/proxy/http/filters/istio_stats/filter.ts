@@ -202,7 +202,10 @@ class IstioStatsFilter implements HttpFilter {
   decodeHeaders(req: RequestHead): HeadersStatus {
     this.host = req.authority;
     this.grpc = (one(req.headers['content-type']) ?? '').startsWith('application/grpc');
-    if (this.grpc) (this.reqMessages = new GrpcMessageCounter()), (this.respMessages = new GrpcMessageCounter());
+    if (this.grpc) {
+      this.reqMessages = new GrpcMessageCounter();
+      this.respMessages = new GrpcMessageCounter();
+    }
     this.headers = req.headers;
     if (this.stats.outbound) {
       // the client sidecar tells the server who it is
