@@ -1,7 +1,8 @@
 // Config stage: validates a Cluster (discovery type, endpoints, LB policy, breakers, health checks, TLS, HTTP options).
 import { isIP } from 'node:net';
-import type { Cluster, HttpProtocolOptions, LbPolicy, TransportSocketMatch } from './types.js';
-import { Ctx, Msg } from './reader.js';
+import type { Cluster, ClusterFilter, HttpProtocolOptions, LbPolicy, TransportSocketMatch } from './types.js';
+import { Ctx, Msg, join, typeName, unpackAny } from './reader.js';
+import { METADATA_EXCHANGE_TYPE, validateMetadataExchange } from '../network/filters/metadata_exchange/config.js';
 import { clusterLoadAssignment } from './endpoint.js';
 import { validateHealthCheck } from './health-check.js';
 import { type SecretRef, validateTransportSocket } from './tls.js';
@@ -56,7 +57,7 @@ export function cluster(ctx: Ctx, raw: unknown, path: string, refs: Refs): Clust
       'name', 'type', 'cluster_type', 'eds_cluster_config', 'connect_timeout', 'lb_policy', 'load_assignment', 'dns_refresh_rate', 'dns_lookup_family',
       'respect_dns_ttl', 'circuit_breakers', 'outlier_detection', 'health_checks', 'common_lb_config', 'least_request_lb_config',
       'ring_hash_lb_config', 'maglev_lb_config', 'round_robin_lb_config', 'transport_socket', 'transport_socket_matches', 'typed_extension_protocol_options',
-      'per_connection_buffer_limit_bytes', 'close_connections_on_host_health_failure', 'ignore_health_on_host_removal', ...LEGACY_HTTP,
+      'per_connection_buffer_limit_bytes', 'close_connections_on_host_health_failure', 'ignore_health_on_host_removal', 'filters', ...LEGACY_HTTP,
     ],
     // stats naming, metadata, and DNS/connection tuning that leave routing and security unchanged
     ignored: [
@@ -90,6 +91,7 @@ export function cluster(ctx: Ctx, raw: unknown, path: string, refs: Refs): Clust
     close_connections_on_host_health_failure: m.boolOr('close_connections_on_host_health_failure', false) && notSupported(m, 'close_connections_on_host_health_failure'),
     ignore_health_on_host_removal: m.boolOr('ignore_health_on_host_removal', false),
   };
+  if (m.has('filters')) out.filters = m.list('filters', (r, p) => clusterFilter(ctx, r, p));
   if (m.has('connect_timeout') && out.connect_timeout <= 0) m.err('connect_timeout', 'must be greater than 0');
   if (m.has('round_robin_lb_config')) Msg.open(ctx, m.raw('round_robin_lb_config'), m.at('round_robin_lb_config'), { type: 'config.cluster.v3.Cluster.RoundRobinLbConfig', fields: [] });
   // a per-policy config for another policy is almost certainly a mistake (Envoy rejects the mismatch)
@@ -198,6 +200,21 @@ function transportSocketMatch(ctx: Ctx, raw: unknown, path: string, secrets: Sec
   const ts = m.msg('transport_socket', (r, p) => validateTransportSocket(ctx, r, p, 'upstream', secrets));
   if (ts !== undefined) out.transport_socket = ts;
   return out;
+}
+
+/** An upstream network filter: Istio's metadata exchange only (other upstream filters would change the bytes sent). */
+function clusterFilter(ctx: Ctx, raw: unknown, path: string): ClusterFilter | undefined {
+  const m = Msg.open(ctx, raw, path, { type: 'config.cluster.v3.Filter', fields: ['name', 'typed_config'] });
+  if (m === undefined || !m.require('typed_config')) return undefined;
+  const name = m.reqStr('name');
+  const any = unpackAny(ctx, m.raw('typed_config'), m.at('typed_config'));
+  if (any === undefined) return undefined;
+  if (any.typeUrl !== METADATA_EXCHANGE_TYPE) {
+    ctx.err(join(m.at('typed_config'), '@type'), `upstream network filter ${typeName(any.typeUrl)} (filter "${name}") is not supported by trellis; supported: istio.metadata_exchange`);
+    return undefined;
+  }
+  const cfg = validateMetadataExchange(ctx, any.body, any.path);
+  return cfg === undefined ? undefined : { name, typed_config: cfg };
 }
 
 /** A known Envoy switch Trellis does not implement: set to true it is an error, never a silent no-op. */

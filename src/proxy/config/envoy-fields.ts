@@ -505,6 +505,9 @@ export const ENVOY_FIELDS: Readonly<Record<string, string>> = {
   'extensions.filters.listener.original_dst.v3.OriginalDst': '',
   'config.core.v3.RuntimeDouble': 'default_value runtime_key',
   'udpa.type.v1.TypedStruct': 'type_url value',
+  'config.cluster.v3.Filter': 'name typed_config config_discovery',
+  // Istio's proxy extension (istio/proxy), not Envoy's: the TCP metadata exchange
+  'envoy.tcp.metadataexchange.config.MetadataExchange': 'protocol enable_discovery additional_labels',
   'config.cluster.v3.Cluster.CustomClusterType': 'name typed_config',
   'config.cluster.v3.Cluster.RefreshRate': 'base_interval max_interval',
   'config.route.v3.RouteMatch.ConnectMatcher': '',

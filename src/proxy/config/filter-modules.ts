@@ -23,12 +23,13 @@ function missing(text: string, out: Set<() => Promise<unknown>>): void {
     if (http !== undefined && !loaded.has(http)) out.add(http);
     if (net !== undefined && !loaded.has(net)) out.add(net);
   }
-  // Istio's own filter names its config type, not an envoy.* name
+  // Istio's own filters name their config types, not envoy.* names
   if (text.includes('stats.PluginConfig') && !loaded.has(loadIstioStats)) out.add(loadIstioStats);
+  if (text.includes('metadataexchange.config.MetadataExchange') && !loaded.has(NETWORK_FILTER_MODULES.metadata_exchange!)) out.add(NETWORK_FILTER_MODULES.metadata_exchange!);
   // extension access loggers (gRPC ALS) load the same way
   for (const m of ACCESS_LOGGER_MODULES) if (!loaded.has(m.load) && m.pattern.test(text)) out.add(m.load);
 }
-const loadIstioStats = (): Promise<unknown> => import('../http/filters/istio_stats/index.js');
+const loadIstioStats = (): Promise<unknown> => Promise.all([HTTP_FILTER_MODULES.istio_stats!(), NETWORK_FILTER_MODULES.istio_stats!()]);
 
 /** Loads the filter modules the texts name; null (nothing to wait for) when they are all loaded already. */
 export function loadFilterModules(texts: Iterable<string>): Promise<void> | null {

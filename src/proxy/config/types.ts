@@ -8,6 +8,7 @@
 // - enums are their string names; the validator fills Envoy's defaults where this file says `default`.
 // The same model is produced from a YAML/JSON bootstrap and (later) from xDS protobufs.
 
+import type { MetadataExchangeConfig } from '../network/filters/metadata_exchange/config.js';
 import type { HcmTracingConfig, RouteDecorator, RouteTracingConfig, TracingProviderConfig } from '../tracing/types.js';
 import type { RateLimitPolicy } from './rate-limit.js';
 import type { UdpListenerSpec } from '../udp/types.js';
@@ -702,6 +703,13 @@ export interface Cluster {
   per_connection_buffer_limit_bytes: number; // default 1 MiB
   close_connections_on_host_health_failure: boolean;
   ignore_health_on_host_removal: boolean;
+  /** Upstream network filters: Istio's metadata exchange is the one trellis runs (on tcp_proxy's upstream connections). */
+  filters?: ClusterFilter[];
+}
+
+export interface ClusterFilter {
+  name: string;
+  typed_config: MetadataExchangeConfig;
 }
 
 // ---------------------------------------------------------------- bootstrap

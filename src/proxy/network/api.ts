@@ -8,8 +8,11 @@ export type NetworkFilterStatus = 'continue' | 'stop';
 export interface NetworkFilter {
   /** A connection arrived; an authorizer may stop here and continue (or close) later. */
   onNewConnection?(): NetworkFilterStatus;
-  /** Bytes from the downstream, in order; 'stop' holds them (and later ones) until continueReading(). */
-  onData?(data: Buffer, endStream: boolean): NetworkFilterStatus;
+  /**
+   * Bytes from the downstream, in order; 'stop' holds them (and later ones) until continueReading(). A Buffer
+   * continues with those bytes in place of `data` (a filter that consumed some, as Envoy's drain).
+   */
+  onData?(data: Buffer, endStream: boolean): NetworkFilterStatus | Buffer;
   /** Bytes going to the downstream (observed; sniffers count protocol messages here). */
   onWrite?(data: Buffer, endStream: boolean): void;
   /** The connection closed: release timers and outstanding calls. */

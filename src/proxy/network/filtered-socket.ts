@@ -32,13 +32,16 @@ export class FilteredSocket extends Duplex {
     const fs = this.filters;
     for (let i = from; i < fs.length; i++) {
       const f = fs[i].onData;
-      if (f !== undefined && f.call(fs[i], chunk, end) === 'stop') {
+      if (f === undefined) continue;
+      const r = f.call(fs[i], chunk, end);
+      if (r === 'stop') {
         this.heldAt = i;
         this.held.push(chunk);
         if (end) this.heldEnd = true;
         this.raw.pause();
         return;
       }
+      if (r !== 'continue') chunk = r;
     }
     if (chunk.length > 0 && !this.push(chunk)) this.raw.pause();
     if (end) this.push(null);

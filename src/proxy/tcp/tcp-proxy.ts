@@ -1,28 +1,29 @@
 // TCP proxy: envoy.filters.network.tcp_proxy — picks a cluster and host, connects with retries, splices bytes.
 import type { Duplex } from 'node:stream';
 import { isIP, type Socket } from 'node:net';
-import type { ConnectionOptions } from 'node:tls';
+import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import type { TcpProxy } from '../config/types.js';
 import type { DownstreamConnectionInfo } from '../http/types.js';
 import type { Counter, Gauge, StatsScope } from '../telemetry/stats.js';
 import type { ClusterManager, Host, UpstreamCluster } from '../upstream/types.js';
 import { upstreamTlsConnectOptions } from '../tls/tls-options.js';
+import { uriSans } from '../tls/san.js';
 import { clusterSockets, socketIndexFor } from '../upstream/socket-match.js';
 import { openConnection } from '../upstream/pool/connect.js';
 import { trackHostConnection } from '../upstream/host.js';
 import { splice } from './splice.js';
 import type { AccessLogger } from '../telemetry/access-log.js';
+import { connectionState, type ConnectionState } from '../network/connection-state.js';
+import { FilteredSocket } from '../network/filtered-socket.js';
+import { METADATA_EXCHANGE_TYPE } from '../network/filters/metadata_exchange/config.js';
+import { ExchangeSide, exchangeStats, type ExchangeStats } from '../network/filters/metadata_exchange/filter.js';
 
-/** What one TCP connection leaves for its access log line. */
+/** What one TCP connection leaves for its access log line (cluster, flags and byte counts are in its ConnectionState). */
 interface TcpSession {
   start: number;
   info: DownstreamConnectionInfo;
-  cluster: string;
   upstreamHost: string;
   upstreamLocal?: string;
-  flags: string;
-  rx: number;
-  tx: number;
 }
 
 export interface TcpProxyDeps {
@@ -56,6 +57,7 @@ export class TcpProxyFilter {
   private readonly totalWeight: number;
   private readonly live = new Set<Duplex>();
   private readonly random: () => number;
+  private exchangeStats: ExchangeStats | undefined;
 
   constructor(
     readonly config: TcpProxy,
@@ -91,25 +93,26 @@ export class TcpProxyFilter {
     this.stats.active.add(1);
     this.live.add(downstream);
     const clusterName = this.pickClusterName();
-    const session: TcpSession | null =
-      this.deps.accessLog != null ? { start: Date.now(), info, cluster: clusterName, upstreamHost: '-', flags: '-', rx: 0, tx: 0 } : null;
+    const state = connectionState(info);
+    state.upstreamCluster = clusterName;
+    const session: TcpSession | null = this.deps.accessLog != null ? { start: Date.now(), info, upstreamHost: '-' } : null;
     downstream.on('error', () => {});
     downstream.once('close', () => {
       this.live.delete(downstream);
       this.stats.active.sub(1);
-      if (session !== null) this.log(session);
+      if (session !== null) this.log(session, state);
     });
     const cluster = this.deps.clusterManager.get(clusterName);
     if (!cluster) {
       this.stats.noRoute.inc();
-      if (session !== null) session.flags = 'NR';
+      state.responseFlags = 'NR';
       downstream.destroy();
       return;
     }
-    this.attempt(downstream, cluster, 0, session);
+    this.attempt(downstream, cluster, 0, session, state);
   }
 
-  private log(s: TcpSession): void {
+  private log(s: TcpSession, state: ConnectionState): void {
     const { info } = s;
     this.deps.accessLog!.log({
       startTime: s.start,
@@ -119,11 +122,11 @@ export class TcpProxyFilter {
       authority: '',
       protocol: '',
       responseCode: 0,
-      responseFlags: s.flags,
-      bytesReceived: s.rx,
-      bytesSent: s.tx,
+      responseFlags: state.responseFlags,
+      bytesReceived: state.bytesReceived,
+      bytesSent: state.bytesSent,
       upstreamHost: s.upstreamHost,
-      upstreamCluster: s.cluster,
+      upstreamCluster: state.upstreamCluster,
       upstreamServiceTimeMs: undefined,
       downstreamRemoteAddress: `${info.remoteAddress}:${info.remotePort}`,
       downstreamLocalAddress: `${info.localAddress}:${info.localPort}`,
@@ -159,19 +162,19 @@ export class TcpProxyFilter {
   }
 
   /** Downstream bytes stay buffered (we do not read) until an upstream is connected, as Envoy's readDisable. */
-  private attempt(downstream: Duplex, cluster: UpstreamCluster, attempt: number, session: TcpSession | null): void {
+  private attempt(downstream: Duplex, cluster: UpstreamCluster, attempt: number, session: TcpSession | null, state: ConnectionState): void {
     if (downstream.destroyed) return;
     const cs = cluster.stats;
     const host = cluster.chooseHost({ attempt });
     if (!host) {
       cs.counter('upstream_cx_none_healthy').inc();
-      if (session !== null) session.flags = 'UH';
+      state.responseFlags = 'UH';
       downstream.destroy();
       return;
     }
     if (!cluster.breakers.tryOpenConnection()) {
       // (the breaker counts upstream_cx_overflow)
-      if (session !== null) session.flags = 'UO';
+      state.responseFlags = 'UO';
       downstream.destroy();
       return;
     }
@@ -189,10 +192,10 @@ export class TcpProxyFilter {
       if (err || !upstream) {
         release();
         this.connectFailed(cluster, host, timedOut);
-        if (attempt + 1 < Math.max(1, this.config.max_connect_attempts)) this.attempt(downstream, cluster, attempt + 1, session);
+        if (attempt + 1 < Math.max(1, this.config.max_connect_attempts)) this.attempt(downstream, cluster, attempt + 1, session, state);
         else {
           cs.counter('upstream_cx_connect_attempts_exceeded').inc();
-          if (session !== null) session.flags = 'UF';
+          state.responseFlags = 'UF';
           downstream.destroy();
         }
         return;
@@ -206,21 +209,45 @@ export class TcpProxyFilter {
       trackHostConnection(host, upstream);
       const local = upstream as Partial<Socket>;
       if (session !== null && local.localAddress !== undefined) session.upstreamLocal = `${local.localAddress}:${local.localPort ?? 0}`;
-      splice(downstream, upstream, {
+      if (state.wantsUpstreamSans && (upstream as Partial<TLSSocket>).encrypted === true) {
+        // read now: a closed TLS socket no longer has its certificates
+        const tls = upstream as TLSSocket;
+        const own = tls.getCertificate();
+        state.upstreamLocalUriSans = own !== null && 'subjectaltname' in own ? uriSans(own) : [];
+        state.upstreamPeerUriSans = uriSans(tls.getPeerCertificate());
+      }
+      splice(downstream, this.exchanged(upstream, cluster, state), {
         idleTimeoutMs: this.config.idle_timeout,
         onIdleTimeout: () => this.stats.idleTimeout.inc(),
         onRxBytes: (n) => {
           this.stats.rxBytes.inc(n);
-          if (session !== null) session.rx += n;
+          state.bytesReceived += n;
         },
         onTxBytes: (n) => {
           this.stats.txBytes.inc(n);
-          if (session !== null) session.tx += n;
+          state.bytesSent += n;
         },
         onUpstreamFlush: () => this.stats.flushTotal.inc(),
         onDone: () => {},
       });
     });
+  }
+
+  /**
+   * The upstream as tcp_proxy reads it: with the cluster's istio.metadata_exchange and the exchange's ALPN negotiated,
+   * our frame goes out first and the server's frame is read off the front (its peer kept for istio.stats).
+   */
+  private exchanged(upstream: Duplex, cluster: UpstreamCluster, state: ConnectionState): Duplex {
+    const mx = cluster.config.filters?.find((f) => f.typed_config['@type'] === METADATA_EXCHANGE_TYPE)?.typed_config;
+    if (mx === undefined) return upstream;
+    const stats = (this.exchangeStats ??= exchangeStats(this.deps.stats));
+    if ((upstream as Partial<TLSSocket>).alpnProtocol !== mx.protocol) {
+      stats.alpnNotFound.inc();
+      return upstream;
+    }
+    const side = new ExchangeSide(stats, (peer) => (state.upstreamPeer = peer));
+    side.start((b) => upstream.write(b));
+    return new FilteredSocket(upstream, [{ onData: (data, end) => side.onData(data, end) }]);
   }
 
   private connectFailed(cluster: UpstreamCluster, host: Host, timedOut: boolean): void {

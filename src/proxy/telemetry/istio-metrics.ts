@@ -1,5 +1,7 @@
 // Telemetry: Istio's standard metric series — label sets resolved once into store counters/histograms, bounded per metric.
 import type { Counter, Histogram, StatSegment, StatsScope } from './stats.js';
+import type { DimensionExpr } from '../../common/istio-dimension.js';
+import type { MetricConfig } from './istio-stats-config.js';
 
 /** Istio's standard label names, in the order every label-values array uses. */
 export const ISTIO_LABELS = [
@@ -31,6 +33,31 @@ export interface MetricShape {
   readonly keep: readonly number[];
   /** Extra dimensions: name -> index into the per-request extra values. */
   readonly extra: readonly string[];
+}
+
+/**
+ * Shape per metric: Istio's labels minus tags_to_remove (and minus `omit`, labels the metric does not have), plus
+ * configured dimensions; a config entry with name '' applies to every metric.
+ */
+export function metricShape(metrics: readonly MetricConfig[], metric: IstioMetricName, omit: readonly IstioLabel[] = []): { shape: MetricShape; exprs: DimensionExpr[] } {
+  const short = metric.replace(/^istio_/, '');
+  const remove = new Set<string>(omit);
+  const dims = new Map<string, DimensionExpr>();
+  let drop = false;
+  for (const m of metrics) {
+    if (m.name !== '' && m.name !== short) continue;
+    if (m.drop) drop = true;
+    for (const t of m.tagsToRemove) remove.add(t);
+    for (const [k, v] of Object.entries(m.dimensions)) dims.set(k, v);
+  }
+  const keep: number[] = [];
+  const extra: string[] = [];
+  const exprs: DimensionExpr[] = [];
+  ISTIO_LABELS.forEach((l, i) => {
+    if (!remove.has(l) && !dims.has(l)) keep.push(i);
+  });
+  for (const [k, v] of dims) if (!remove.has(k)) (extra.push(k), exprs.push(v));
+  return { shape: { drop, keep, extra }, exprs };
 }
 
 /** One metric's series table: label values -> the store's counter or histogram, created on first sight. */

@@ -84,7 +84,7 @@ export function encodePeerHeader(metadata: Struct): string {
 }
 
 // ---- this proxy's own metadata (set once from the bootstrap node; the exchange sends it) ----
-let own: { info: PeerInfo; header: string; id: string } | undefined;
+let own: { info: PeerInfo; header: string; id: string; shared: Struct } | undefined;
 
 /** The node metadata keys a peer needs (Istio's exchange sends these): not the proxy's own ports or addresses. */
 export const EXCHANGED_KEYS = ['NAME', 'NAMESPACE', 'LABELS', 'WORKLOAD_NAME', 'SERVICE_ACCOUNT', 'CLUSTER_ID', 'MESH_ID', 'OWNER'] as const;
@@ -92,12 +92,16 @@ export const EXCHANGED_KEYS = ['NAME', 'NAMESPACE', 'LABELS', 'WORKLOAD_NAME', '
 export function setLocalNodeMetadata(id: string, metadata: Struct): void {
   const shared: Struct = {};
   for (const k of EXCHANGED_KEYS) if (metadata[k] !== undefined) shared[k] = metadata[k]!;
-  own = { info: peerFromStruct(metadata, id), header: encodePeerHeader(shared), id };
+  own = { info: peerFromStruct(metadata, id), header: encodePeerHeader(shared), id, shared };
 }
 export function localPeer(): PeerInfo | undefined {
   return own?.info;
 }
 export function localPeerHeader(): { header: string; id: string } | undefined {
+  return own;
+}
+/** The exchanged metadata itself (the TCP exchange frames it): undefined before the bootstrap set it. */
+export function localPeerMetadata(): { shared: Struct; id: string } | undefined {
   return own;
 }
 

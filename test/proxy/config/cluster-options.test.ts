@@ -105,3 +105,12 @@ test('cluster_manager.load_stats_config is validated (static cluster) and kept; 
   const local = parse((b) => set(b, 'cluster_manager', { local_cluster_name: 'a' }));
   assert.ok(hasError(local.errors, 'cluster_manager.local_cluster_name', /not supported by trellis/), local.errors.join('; '));
 });
+
+test("cluster filters: Istio's upstream istio.metadata_exchange is accepted; any other upstream filter is refused by name", () => {
+  const mx = { name: 'istio.metadata_exchange', typed_config: { '@type': 'type.googleapis.com/envoy.tcp.metadataexchange.config.MetadataExchange', protocol: 'istio-peer-exchange' } };
+  const ok = parse((b) => set(b, `${C0}.filters`, [mx]));
+  assert.deepEqual(ok.errors, []);
+  assert.equal(cluster0(ok).filters?.[0]?.typed_config.protocol, 'istio-peer-exchange');
+  const bad = parse((b) => set(b, `${C0}.filters`, [{ name: 'x', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC' } }]));
+  assert.ok(hasError(bad.errors, `${C0}.filters[0].typed_config.@type`, /upstream network filter envoy.extensions.filters.network.rbac.v3.RBAC \(filter "x"\) is not supported by trellis/), bad.errors.join('\n'));
+});

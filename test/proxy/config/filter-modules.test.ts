@@ -46,4 +46,17 @@ filters:
     assert.ok(accessLoggerByName('envoy.access_loggers.http_grpc') !== undefined, 'one module, both loggers');
     assert.equal(loadFilterModules(['envoy.http_grpc_access_log']), null, 'loaded once');
   });
+
+  it("loads Istio's istio.stats (HTTP and TCP) and istio.metadata_exchange by their config types", async () => {
+    assert.equal(networkFilterByName('istio.metadata_exchange'), undefined);
+    const yaml = `filters:
+  - name: istio.metadata_exchange
+    typed_config: {"@type": type.googleapis.com/envoy.tcp.metadataexchange.config.MetadataExchange, protocol: istio-peer-exchange}
+  - name: istio.stats
+    typed_config: {"@type": type.googleapis.com/udpa.type.v1.TypedStruct, type_url: type.googleapis.com/stats.PluginConfig}`;
+    await loadFilterModules([yaml]);
+    assert.ok(networkFilterByName('istio.metadata_exchange') !== undefined);
+    assert.ok(networkFilterByName('istio.stats') !== undefined, 'the TCP istio.stats');
+    assert.ok(httpFilterByName('istio.stats') !== undefined, 'and the HTTP one');
+  });
 });

@@ -7,4 +7,7 @@ export const NETWORK_FILTER_MODULES: Readonly<Record<string, () => Promise<unkno
   mysql_proxy: () => import('./mysql_proxy/index.js'),
   postgres_proxy: () => import('./postgres_proxy/index.js'),
   kafka_broker: () => import('./kafka_broker/index.js'),
+  // Istio's own filters (istio.metadata_exchange, istio.stats): config/filter-modules.ts also loads them by config type
+  metadata_exchange: () => import('./metadata_exchange/index.js'),
+  istio_stats: () => import('./istio_stats/index.js'),
 };

@@ -4,45 +4,20 @@ import { GrpcMessageCounter } from '../../../telemetry/grpc-message-counter.js';
 import type { HttpFilterContext } from '../../filter/registry.js';
 import type { HeaderMap } from '../../../router/types.js';
 import type { Counter, Histogram, StatsScope } from '../../../telemetry/stats.js';
-import {
-  DEFAULT_MAX_SERIES, ISTIO_LABELS, IstioSeriesTable, LABEL_INDEX, type IstioMetricName, type MetricShape,
-} from '../../../telemetry/istio-metrics.js';
+import { DEFAULT_MAX_SERIES, IstioSeriesTable, LABEL_INDEX, metricShape, type IstioMetricName } from '../../../telemetry/istio-metrics.js';
 import {
   decodePeerHeader, localPeer, localPeerHeader, PEER_METADATA_HEADER, PEER_METADATA_ID_HEADER, UNKNOWN, type PeerInfo,
 } from '../../../telemetry/peer-info.js';
-import type { DimensionExpr, IstioStatsConfig } from './config.js';
-import { ConnectionPrincipals, DestinationServices } from './request-labels.js';
+import type { DimensionExpr, IstioStatsConfig } from '../../../telemetry/istio-stats-config.js';
+import { ConnectionPrincipals, DestinationServices, edgeLabelValues } from '../../../telemetry/istio-edge-labels.js';
 import { SeriesMemo, type EdgeLabels, type RequestSeries } from './series-memo.js';
 
-export { destinationService } from './request-labels.js';
+export { destinationService } from '../../../telemetry/istio-edge-labels.js';
 
 const L = LABEL_INDEX;
-const N = ISTIO_LABELS.length;
 const NO_VALUES: readonly string[] = [];
 
 type TableName = 'requests' | 'duration' | 'reqBytes' | 'respBytes' | 'reqMessages' | 'respMessages';
-
-/** Shape per metric: Istio's labels minus tags_to_remove, plus configured dimensions (a '' name applies to all). */
-function shapeFor(cfg: IstioStatsConfig, metric: IstioMetricName): { shape: MetricShape; exprs: DimensionExpr[] } {
-  const short = metric.replace(/^istio_/, '');
-  const remove = new Set<string>();
-  const dims = new Map<string, DimensionExpr>();
-  let drop = false;
-  for (const m of cfg.metrics) {
-    if (m.name !== '' && m.name !== short) continue;
-    if (m.drop) drop = true;
-    for (const t of m.tagsToRemove) remove.add(t);
-    for (const [k, v] of Object.entries(m.dimensions)) dims.set(k, v);
-  }
-  const keep: number[] = [];
-  const extra: string[] = [];
-  const exprs: DimensionExpr[] = [];
-  ISTIO_LABELS.forEach((l, i) => {
-    if (!remove.has(l) && !dims.has(l)) keep.push(i);
-  });
-  for (const [k, v] of dims) if (!remove.has(k)) (extra.push(k), exprs.push(v));
-  return { shape: { drop, keep, extra }, exprs };
-}
 
 function one(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
@@ -56,17 +31,6 @@ function one(v: string | string[] | undefined): string | undefined {
 function removeExchangeHeaders(h: HeaderMap): void {
   if (h[PEER_METADATA_HEADER] !== undefined) h[PEER_METADATA_HEADER] = undefined;
   if (h[PEER_METADATA_ID_HEADER] !== undefined) h[PEER_METADATA_ID_HEADER] = undefined;
-}
-
-function fillPeer(v: string[], p: PeerInfo | undefined, side: 'source' | 'destination'): void {
-  const src = side === 'source';
-  v[src ? L.source_workload : L.destination_workload] = p?.workload ?? UNKNOWN;
-  v[src ? L.source_workload_namespace : L.destination_workload_namespace] = p?.namespace ?? UNKNOWN;
-  v[src ? L.source_app : L.destination_app] = p?.app ?? UNKNOWN;
-  v[src ? L.source_version : L.destination_version] = p?.version ?? UNKNOWN;
-  v[src ? L.source_canonical_service : L.destination_canonical_service] = p?.canonicalService ?? UNKNOWN;
-  v[src ? L.source_canonical_revision : L.destination_canonical_revision] = p?.canonicalRevision ?? UNKNOWN;
-  v[src ? L.source_cluster : L.destination_cluster] = p?.cluster ?? UNKNOWN;
 }
 
 /** What one filter config shares between its requests: the series tables and the caches in front of them. */
@@ -92,7 +56,7 @@ class IstioStats {
     const overflow = root.counter('istio_stats', 'series_overflow');
     this.outbound = cfg.reporter === 'CLIENT' || cfg.reporter === 'SERVER_GATEWAY';
     const make = (k: TableName, name: IstioMetricName, kind: 'counter' | 'histogram'): void => {
-      const { shape, exprs } = shapeFor(cfg, name);
+      const { shape, exprs } = metricShape(cfg.metrics, name);
       if (shape.drop) return;
       this.exprs[k] = exprs;
       this.tables[k] = new IstioSeriesTable<Counter | Histogram>(root, name, kind, shape, DEFAULT_MAX_SERIES, overflow);
@@ -163,19 +127,7 @@ class IstioStats {
 
   /** Istio's 25 label values (ISTIO_LABELS order) of one request. */
   private labelValues(edge: EdgeLabels, grpc: boolean, code: number, grpcStatus: string, flags: string): string[] {
-    const v: string[] = new Array<string>(N).fill(UNKNOWN);
-    const me = localPeer();
-    const out = this.outbound;
-    v[L.reporter] = out ? 'source' : 'destination';
-    fillPeer(v, out ? me : edge.peer, 'source');
-    fillPeer(v, out ? edge.peer : me, 'destination');
-    v[L.source_principal] = edge.principals.source;
-    v[L.destination_principal] = edge.principals.destination;
-    v[L.connection_security_policy] = edge.principals.policy;
-    v[L.destination_service] = edge.service.fqdn;
-    v[L.destination_service_name] = edge.service.name;
-    v[L.destination_service_namespace] = edge.service.namespace;
-    v[L.request_protocol] = grpc ? 'grpc' : 'http';
+    const v = edgeLabelValues(this.outbound, localPeer(), edge.peer, edge.principals, edge.service, grpc ? 'grpc' : 'http');
     v[L.response_code] = String(code);
     v[L.grpc_response_status] = grpcStatus;
     v[L.response_flags] = flags;

@@ -3,7 +3,7 @@
 // costs a few Map lookups on identities instead of 25 label values joined into a ~300-character key and hashed.
 import type { Counter, Histogram } from '../../../telemetry/stats.js';
 import type { PeerInfo } from '../../../telemetry/peer-info.js';
-import type { DestinationService, Principals } from './request-labels.js';
+import type { DestinationService, Principals } from '../../../telemetry/istio-edge-labels.js';
 
 /** One request's series in each table (undefined where the metric is dropped). */
 export interface RequestSeries {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Ctx } from '../../../../../src/proxy/config/reader.js';
 import { StatsStore } from '../../../../../src/proxy/telemetry/stats-store.js';
 import { formatPrometheus } from '../../../../../src/proxy/telemetry/stats-format.js';
-import { validateIstioStats, type IstioStatsConfig } from '../../../../../src/proxy/http/filters/istio_stats/config.js';
+import { validateIstioStats, type IstioStatsConfig } from '../../../../../src/proxy/telemetry/istio-stats-config.js';
 import { destinationService, istioStatsFactory } from '../../../../../src/proxy/http/filters/istio_stats/filter.js';
 import { encodePeerHeader, setLocalNodeMetadata } from '../../../../../src/proxy/telemetry/peer-info.js';
 import { headerLines } from '../../../../../src/proxy/upstream/pool/http-parser.js';

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { Ctx } from '../../../../../src/proxy/config/reader.js';
 import { StatsStore } from '../../../../../src/proxy/telemetry/stats-store.js';
 import { formatPrometheus } from '../../../../../src/proxy/telemetry/stats-format.js';
-import { validateIstioStats } from '../../../../../src/proxy/http/filters/istio_stats/config.js';
+import { validateIstioStats } from '../../../../../src/proxy/telemetry/istio-stats-config.js';
 import { istioStatsFactory } from '../../../../../src/proxy/http/filters/istio_stats/filter.js';
 import { encodePeerHeader, setLocalNodeMetadata } from '../../../../../src/proxy/telemetry/peer-info.js';
 import type { FilterCallbacks, HttpFilterFactory } from '../../../../../src/proxy/http/filter/api.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SeriesMemo, type EdgeLabels, type RequestSeries } from '../../../../../src/proxy/http/filters/istio_stats/series-memo.js';
-import type { DestinationService, Principals } from '../../../../../src/proxy/http/filters/istio_stats/request-labels.js';
+import type { DestinationService, Principals } from '../../../../../src/proxy/telemetry/istio-edge-labels.js';
 import type { PeerInfo } from '../../../../../src/proxy/telemetry/peer-info.js';
 
 const svc: DestinationService = { fqdn: 'echo.bench.svc.cluster.local', name: 'echo', namespace: 'bench' };

@@ -1,7 +1,8 @@
-// HTTP filters: istio.stats label values that do not change per request — the destination service and the two
+// Telemetry: istio.stats label values that do not change per request — the destination service and the two
 // principals — each worked out once per distinct input and handed back as the same object after that.
-import type { DownstreamConnectionInfo } from '../../types.js';
-import { UNKNOWN, type PeerInfo } from '../../../telemetry/peer-info.js';
+import type { DownstreamConnectionInfo } from '../http/types.js';
+import { UNKNOWN, type PeerInfo } from './peer-info.js';
+import { ISTIO_LABELS, LABEL_INDEX as L } from './istio-metrics.js';
 
 /** Istio's destination_service, destination_service_name and destination_service_namespace. */
 export interface DestinationService {
@@ -68,7 +69,8 @@ export class DestinationServices {
   }
 }
 
-function principalOf(sans: readonly string[] | undefined): string {
+/** The principal a certificate's URI SANs name: the SPIFFE id when there is one. */
+export function principalOf(sans: readonly string[] | undefined): string {
   if (sans === undefined) return UNKNOWN;
   for (const s of sans) if (s.startsWith('spiffe://')) return s;
   return sans[0] ?? UNKNOWN;
@@ -113,4 +115,34 @@ export class ConnectionPrincipals {
     }
     return p;
   }
+}
+
+function fillPeer(v: string[], p: PeerInfo | undefined, side: 'source' | 'destination'): void {
+  const src = side === 'source';
+  v[src ? L.source_workload : L.destination_workload] = p?.workload ?? UNKNOWN;
+  v[src ? L.source_workload_namespace : L.destination_workload_namespace] = p?.namespace ?? UNKNOWN;
+  v[src ? L.source_app : L.destination_app] = p?.app ?? UNKNOWN;
+  v[src ? L.source_version : L.destination_version] = p?.version ?? UNKNOWN;
+  v[src ? L.source_canonical_service : L.destination_canonical_service] = p?.canonicalService ?? UNKNOWN;
+  v[src ? L.source_canonical_revision : L.destination_canonical_revision] = p?.canonicalRevision ?? UNKNOWN;
+  v[src ? L.source_cluster : L.destination_cluster] = p?.cluster ?? UNKNOWN;
+}
+
+/**
+ * Istio's 25 label values (ISTIO_LABELS order) of one edge as `outbound` (the client, reporter=source) or the server
+ * reports it; the response labels (code, gRPC status, flags) are left 'unknown' for the caller.
+ */
+export function edgeLabelValues(outbound: boolean, me: PeerInfo | undefined, peer: PeerInfo | undefined, principals: Principals, service: DestinationService, protocol: string): string[] {
+  const v: string[] = new Array<string>(ISTIO_LABELS.length).fill(UNKNOWN);
+  v[L.reporter] = outbound ? 'source' : 'destination';
+  fillPeer(v, outbound ? me : peer, 'source');
+  fillPeer(v, outbound ? peer : me, 'destination');
+  v[L.source_principal] = principals.source;
+  v[L.destination_principal] = principals.destination;
+  v[L.connection_security_policy] = principals.policy;
+  v[L.destination_service] = service.fqdn;
+  v[L.destination_service_name] = service.name;
+  v[L.destination_service_namespace] = service.namespace;
+  v[L.request_protocol] = protocol;
+  return v;
 }

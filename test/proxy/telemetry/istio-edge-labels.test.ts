@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConnectionPrincipals, DestinationServices, destinationService } from '../../../../../src/proxy/http/filters/istio_stats/request-labels.js';
-import type { DownstreamConnectionInfo } from '../../../../../src/proxy/http/types.js';
-import type { PeerInfo } from '../../../../../src/proxy/telemetry/peer-info.js';
+import { ConnectionPrincipals, DestinationServices, destinationService } from '../../../src/proxy/telemetry/istio-edge-labels.js';
+import type { DownstreamConnectionInfo } from '../../../src/proxy/http/types.js';
+import type { PeerInfo } from '../../../src/proxy/telemetry/peer-info.js';
 
 const conn = (tls?: DownstreamConnectionInfo['tls']): DownstreamConnectionInfo =>
   ({ remoteAddress: '127.0.0.1', remotePort: 1, localAddress: '127.0.0.1', localPort: 2, listenerName: 'l', filterChainName: 'c', ...(tls ? { tls } : {}) });

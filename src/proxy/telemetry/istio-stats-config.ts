@@ -1,7 +1,7 @@
-// HTTP filters: istio.stats config — Istio's stats.PluginConfig (inside a TypedStruct) validated once, errors with paths.
-import type { Ctx, Raw } from '../../../config/reader.js';
-import { parseDimension, type DimensionExpr } from '../../../../common/istio-dimension.js';
-import { ISTIO_COUNTERS, ISTIO_HISTOGRAMS, ISTIO_LABELS, type IstioLabel } from '../../../telemetry/istio-metrics.js';
+// Telemetry: istio.stats config (HTTP and TCP filters) — Istio's stats.PluginConfig (inside a TypedStruct) validated once, errors with paths.
+import { readDuration, type Ctx, type Raw } from '../config/reader.js';
+import { parseDimension, type DimensionExpr } from '../../common/istio-dimension.js';
+import { ISTIO_COUNTERS, ISTIO_HISTOGRAMS, ISTIO_LABELS, type IstioLabel } from './istio-metrics.js';
 
 export const ISTIO_STATS_TYPE = 'type.googleapis.com/stats.PluginConfig' as const;
 
@@ -21,7 +21,11 @@ export interface IstioStatsConfig {
   readonly reporter: 'UNSPECIFIED' | 'SERVER_GATEWAY' | 'CLIENT' | 'SERVER';
   readonly disableHostHeaderFallback: boolean;
   readonly metrics: readonly MetricConfig[];
+  /** How often a TCP connection's counters are reported while it stays open (Istio's default: 5 s). */
+  readonly tcpReportingMs: number;
 }
+
+export const DEFAULT_TCP_REPORTING_MS = 5000;
 
 const FIELDS = new Set(['reporter', 'disable_host_header_fallback', 'metrics', 'tcp_reporting_duration', 'stat_prefix', 'debug']);
 const NOT_IMPLEMENTED = new Set(['definitions', 'rotation_interval', 'graceful_deletion_interval']);
@@ -82,8 +86,14 @@ export function validateIstioStats(ctx: Ctx, body: Raw, path: string): IstioStat
     const v = validateMetric(ctx, m, `${path}.metrics[${i}]`);
     if (v) metrics.push(v);
   });
+  let tcpReportingMs = DEFAULT_TCP_REPORTING_MS;
+  if (raw['tcp_reporting_duration'] !== undefined) {
+    const ms = readDuration(ctx, raw['tcp_reporting_duration'], `${path}.tcp_reporting_duration`);
+    if (ms !== undefined && ms < 100) ctx.err(`${path}.tcp_reporting_duration`, 'must be at least 100ms');
+    else if (ms !== undefined) tcpReportingMs = ms;
+  }
   if (ctx.errors.length > before) return undefined;
-  return { '@type': ISTIO_STATS_TYPE, reporter: reporter as IstioStatsConfig['reporter'], disableHostHeaderFallback: fb === true, metrics };
+  return { '@type': ISTIO_STATS_TYPE, reporter: reporter as IstioStatsConfig['reporter'], disableHostHeaderFallback: fb === true, metrics, tcpReportingMs };
 }
 
 export function isIstioLabel(t: string): t is IstioLabel {
