@@ -19,13 +19,18 @@ function secureHcm(hcm: Json, http: Json[], trustedHops: number | undefined): Js
 function secureChain(chain: Json, http: () => Json[], tcp: () => Json[], trustedHops: number | undefined): Json {
   if (!Array.isArray(chain.filters)) return chain;
   const out: Json[] = [];
+  let secured = false;
   for (const f of chain.filters) {
     if (!isJson(f)) continue;
     if (f.name === HCM_FILTER && isJson(f.typed_config)) {
       const h = http();
       out.push(h.length === 0 && trustedHops === undefined ? f : { ...f, typed_config: secureHcm(f.typed_config, h, trustedHops) });
     } else {
-      if (f.name === TCP_PROXY_FILTER) out.push(...structuredClone(tcp()));
+      // before istio.stats (a denied connection is not a served one, as Istio orders them), else before tcp_proxy
+      if (!secured && (f.name === TCP_PROXY_FILTER || f.name === 'istio.stats')) {
+        out.push(...structuredClone(tcp()));
+        secured = true;
+      }
       out.push(f);
     }
   }

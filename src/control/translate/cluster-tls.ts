@@ -6,6 +6,7 @@ import type { ClusterSpec } from './cluster-specs.js';
 import { UPSTREAM_TLS_TYPE } from '../../xds/type-urls.js';
 import { HTTP_PROTOCOL_OPTIONS_TYPE, TYPE_PREFIX, type Json } from './generator.js';
 import { serviceMtlsDisabled } from './peer-authn.js';
+import { METADATA_EXCHANGE_FILTER, PEER_EXCHANGE_ALPN } from './istio-stats.js';
 import { credentialCaSdsName, credentialSdsName } from './sds.js';
 import { ROOT_CA_SECRET, WORKLOAD_CERT_SECRET, sanMatchers, sdsSecret, spiffeId } from './workload-identity.js';
 
@@ -39,6 +40,16 @@ function clusterAlpn(cluster: Json, http: boolean): string[] {
   if (explicit?.http2_protocol_options !== undefined) return ['h2'];
   if (opts?.use_downstream_protocol_config !== undefined || !http) return [];
   return ['http/1.1'];
+}
+
+/**
+ * A TCP cluster's mesh mTLS offers Istio's peer exchange, and its istio.metadata_exchange reads the server's frame
+ * when the server picks it (a server that does not negotiates no ALPN and the bytes flow untouched).
+ */
+function meshTcpExchange(cluster: Json, http: boolean): readonly string[] {
+  if (http) return clusterAlpn(cluster, http);
+  cluster.filters = [METADATA_EXCHANGE_FILTER];
+  return PEER_EXCHANGE_ALPN;
 }
 
 function tlsSocket(ctx: Json): Json {
@@ -119,7 +130,7 @@ export function applyClusterTls(cluster: Json, spec: ClusterSpec, tls: ClientTLS
         return;
       case 'ISTIO_MUTUAL': {
         const sans = (tls.subjectAltNames ?? []).length > 0 ? [...(tls.subjectAltNames ?? [])] : serviceIdentities(spec, ctx.snap);
-        cluster.transport_socket = istioMutualSocket(tls.sni !== undefined && tls.sni !== '' ? tls.sni : meshSni(spec), sans, alpn);
+        cluster.transport_socket = istioMutualSocket(tls.sni !== undefined && tls.sni !== '' ? tls.sni : meshSni(spec), sans, meshTcpExchange(cluster, ctx.http));
         return;
       }
       case 'SIMPLE':
@@ -131,7 +142,7 @@ export function applyClusterTls(cluster: Json, spec: ClusterSpec, tls: ClientTLS
   }
   if (ctx.proxyless || spec.service.meshExternal || serviceMtlsDisabled(spec.service, ctx.snap)) return;
   cluster.transport_socket_matches = [
-    { name: 'tlsMode-istio', match: { tlsMode: 'istio' }, transport_socket: istioMutualSocket(meshSni(spec), serviceIdentities(spec, ctx.snap), alpn) },
+    { name: 'tlsMode-istio', match: { tlsMode: 'istio' }, transport_socket: istioMutualSocket(meshSni(spec), serviceIdentities(spec, ctx.snap), meshTcpExchange(cluster, ctx.http)) },
     { name: 'tlsMode-disabled', match: {}, transport_socket: { name: 'envoy.transport_sockets.raw_buffer', typed_config: { '@type': RAW_BUFFER_TYPE } } },
   ];
 }

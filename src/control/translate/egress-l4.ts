@@ -10,6 +10,7 @@ import type { MatchScope } from './match.js';
 import { outboundClusterName } from './names.js';
 import { tcpRouteSpec } from './tcp.js';
 import { sniRoutes } from './tls-routes.js';
+import { statsFor, tcpFilters, type IstioStats } from './istio-stats.js';
 
 interface Routing {
   vs: VirtualService | undefined;
@@ -31,10 +32,10 @@ function routing(t: EgressTarget, spec: EgressListenerSpec, proxy: ProxyNode, sn
   };
 }
 
-function chain(spec: Json, listener: string, serverNames?: string[]): Json {
+function chain(spec: Json, listener: string, stats: IstioStats | undefined, serverNames?: string[]): Json {
   const out: Json = {};
   if (serverNames !== undefined) out.filter_chain_match = { server_names: serverNames };
-  out.filters = [tcpProxy(tcpStatPrefix(spec, listener), spec)];
+  out.filters = tcpFilters(tcpProxy(tcpStatPrefix(spec, listener), spec), stats);
   return out;
 }
 
@@ -47,7 +48,7 @@ export function tcpEgressListener(spec: EgressListenerSpec, proxy: ProxyNode, sn
   if (spec.targets.length !== 1 || only === undefined) return undefined;
   const r = routing(only, spec, proxy, snap);
   const routed = tcpRouteSpec(r.vs, r.scope, r.ctx) ?? r.defaultSpec;
-  return chainListener(spec.name, spec.bind, spec.port, 'OUTBOUND', { chains: [chain(routed, spec.name)], tlsInspector: false });
+  return chainListener(spec.name, spec.bind, spec.port, 'OUTBOUND', { chains: [chain(routed, spec.name, statsFor(proxy, snap, 'CLIENT'))], tlsInspector: false });
 }
 
 /**
@@ -57,16 +58,17 @@ export function tcpEgressListener(spec: EgressListenerSpec, proxy: ProxyNode, sn
 export function tlsEgressListener(spec: EgressListenerSpec, proxy: ProxyNode, snap: Snapshot): Json | undefined {
   const claimed = new Set<string>();
   const chains: Json[] = [];
+  const stats = statsFor(proxy, snap, 'CLIENT');
   let fallback: Json | undefined;
   for (const t of spec.targets) {
     const r = routing(t, spec, proxy, snap);
     const routes = r.vs !== undefined ? sniRoutes(r.vs, r.scope, r.ctx, claimed) : [];
-    for (const sr of routes) chains.push(chain(sr.spec, spec.name, sr.serverNames));
+    for (const sr of routes) chains.push(chain(sr.spec, spec.name, stats, sr.serverNames));
     if (routes.length > 0) continue;
-    if (spec.targets.length === 1) fallback = chain(r.defaultSpec, spec.name);
+    if (spec.targets.length === 1) fallback = chain(r.defaultSpec, spec.name, stats);
     if (claimed.has(t.service.hostname)) continue;
     claimed.add(t.service.hostname);
-    chains.push(chain(r.defaultSpec, spec.name, [t.service.hostname]));
+    chains.push(chain(r.defaultSpec, spec.name, stats, [t.service.hostname]));
   }
   const set = fallback !== undefined ? { chains, defaultChain: fallback, tlsInspector: true } : { chains, tlsInspector: true };
   return chainListener(spec.name, spec.bind, spec.port, 'OUTBOUND', set);

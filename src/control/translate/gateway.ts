@@ -5,7 +5,7 @@ import { type GatewayServer, gatewayServers, serverAdmits, serverHostName } from
 import { gatewayTcpSpec, passthroughRoutes } from './gateway-l4.js';
 import { HTTPS_ALPN, downstreamTlsSocket } from './gateway-tls.js';
 import { ROUTE_TYPE, type Json, type XdsResource } from './generator.js';
-import { statsFor } from './istio-stats.js';
+import { statsFor, tcpFilters } from './istio-stats.js';
 import { hcm, hcmFilter } from './hcm.js';
 import { chainListener, tcpProxy, tcpStatPrefix } from './l4-filters.js';
 import { boundTo } from './lookup.js';
@@ -68,7 +68,7 @@ function tlsChains(port: number, listenerName: string, plan: PortPlan, proxy: Pr
     const tls = gs.server.tls ?? {};
     if (gs.kind === 'passthrough') {
       for (const r of passthroughRoutes(gs, proxy, snap, claimed)) {
-        out.push({ filter_chain_match: { server_names: r.serverNames }, filters: [tcpProxy(tcpStatPrefix(r.spec, listenerName), r.spec)] });
+        out.push({ filter_chain_match: { server_names: r.serverNames }, filters: tcpFilters(tcpProxy(tcpStatPrefix(r.spec, listenerName), r.spec), statsFor(proxy, snap, 'CLIENT')) });
       }
       continue;
     }
@@ -76,11 +76,12 @@ function tlsChains(port: number, listenerName: string, plan: PortPlan, proxy: Pr
     if (gs.kind === 'tls-terminate' && spec === undefined) continue;
     const names = claimNames(gs, claimed);
     if (names === undefined) continue;
-    const filter =
+    const stats = statsFor(proxy, snap, 'CLIENT');
+    const filters =
       spec !== undefined
-        ? tcpProxy(tcpStatPrefix(spec, listenerName), spec)
-        : hcmFilter(withTracing(hcm(listenerName, { rds: routeConfigName(port, gs) }, { fault: true, cors: true, edge: true, stats: statsFor(proxy, snap, 'CLIENT') }), proxy, snap, 'CLIENT'));
-    out.push(withMatch({ transport_socket: downstreamTlsSocket(tls, gs.kind === 'https' ? HTTPS_ALPN : []), filters: [filter] }, matchOf(names)));
+        ? tcpFilters(tcpProxy(tcpStatPrefix(spec, listenerName), spec), stats)
+        : [hcmFilter(withTracing(hcm(listenerName, { rds: routeConfigName(port, gs) }, { fault: true, cors: true, edge: true, stats }), proxy, snap, 'CLIENT'))];
+    out.push(withMatch({ transport_socket: downstreamTlsSocket(tls, gs.kind === 'https' ? HTTPS_ALPN : []), filters }, matchOf(names)));
   }
   return out;
 }
@@ -89,7 +90,7 @@ function plainChain(port: number, listenerName: string, plan: PortPlan, proxy: P
   if (plan.plain === 'http') return { filters: [hcmFilter(withTracing(hcm(listenerName, { rds: gatewayRouteName(port) }, { fault: true, cors: true, edge: true, stats: statsFor(proxy, snap, 'CLIENT') }), proxy, snap, 'CLIENT'))] };
   if (plan.plain !== 'tcp') return undefined;
   const spec = gatewayTcpSpec(plan.plainServers, proxy, snap);
-  return spec !== undefined ? { filters: [tcpProxy(tcpStatPrefix(spec, listenerName), spec)] } : undefined;
+  return spec !== undefined ? { filters: tcpFilters(tcpProxy(tcpStatPrefix(spec, listenerName), spec), statsFor(proxy, snap, 'CLIENT')) } : undefined;
 }
 
 export function gatewayListeners(proxy: ProxyNode, snap: Snapshot): XdsResource[] {

@@ -58,6 +58,25 @@ export function istioStatsFilter(mode: StatsMode, metrics: readonly Json[] = [])
   };
 }
 
+/**
+ * Istio's TCP metadata exchange: the same config on a listener (reads the client) and a cluster (reads the server);
+ * a TypedStruct, as Istio's own tests write it (its proto is Istio's, not among Envoy's).
+ */
+export const PEER_EXCHANGE_ALPN = ['istio-peer-exchange', 'istio'];
+export const METADATA_EXCHANGE_FILTER: Json = {
+  name: 'istio.metadata_exchange',
+  typed_config: {
+    '@type': 'type.googleapis.com/udpa.type.v1.TypedStruct',
+    type_url: 'type.googleapis.com/envoy.tcp.metadataexchange.config.MetadataExchange',
+    value: { protocol: 'istio-peer-exchange' },
+  },
+};
+
+/** A TCP chain's filters: istio.stats (when metrics are on) before its tcp_proxy. */
+export function tcpFilters(tcpProxy: Json, stats: IstioStats | undefined): Json[] {
+  return stats === undefined ? [tcpProxy] : [istioStatsFilter(stats.mode, stats.metrics), tcpProxy];
+}
+
 /** The chain with istio.stats just before the (last) router filter, as Istio orders them; unchanged when stats is undefined. */
 export function withIstioStats(filters: Json[], stats: IstioStats | undefined): Json[] {
   if (stats === undefined) return filters;

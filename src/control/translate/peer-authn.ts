@@ -6,6 +6,7 @@ import { DOWNSTREAM_TLS_TYPE } from '../../xds/type-urls.js';
 import { LISTENER_TYPE, type Json } from './generator.js';
 import { socketAddress } from './envoy.js';
 import { TLS_INSPECTOR } from './l4-filters.js';
+import { METADATA_EXCHANGE_FILTER, PEER_EXCHANGE_ALPN } from './istio-stats.js';
 import { ROOT_CA_SECRET, WORKLOAD_CERT_SECRET, sdsSecret } from './workload-identity.js';
 
 /** The mode a port ends up with; UNSET resolves to its parent's, and no policy at all is PERMISSIVE. */
@@ -85,14 +86,15 @@ const INBOUND_HTTP_ALPN = ['h2', 'http/1.1'];
 
 /**
  * The inbound mTLS server: the workload certificate, clients' certificates required and verified against the mesh
- * roots; HTTP ports negotiate h2 or HTTP/1.1 (a client that offers no ALPN is told apart by its first bytes).
+ * roots; HTTP ports negotiate h2 or HTTP/1.1 (a client that offers no ALPN is told apart by its first bytes), TCP
+ * ports Istio's peer exchange (the chain's istio.metadata_exchange reads the client's frame when it is chosen).
  */
 export function inboundMtlsSocket(http: boolean): Json {
   const common: Json = {
     tls_certificate_sds_secret_configs: [sdsSecret(WORKLOAD_CERT_SECRET)],
     validation_context_sds_secret_config: sdsSecret(ROOT_CA_SECRET),
+    alpn_protocols: http ? [...INBOUND_HTTP_ALPN] : [...PEER_EXCHANGE_ALPN],
   };
-  if (http) common.alpn_protocols = [...INBOUND_HTTP_ALPN];
   return { name: 'envoy.transport_sockets.tls', typed_config: { '@type': DOWNSTREAM_TLS_TYPE, common_tls_context: common, require_client_certificate: true } };
 }
 
@@ -102,23 +104,25 @@ export function inboundMtlsSocket(http: boolean): Json {
  * serves both, waiting at most 1 s for a first byte before taking the connection as plaintext (server-first
  * protocols); DISABLE is plaintext only.
  */
-export function inboundListenerFor(name: string, address: string, port: number, filter: Json, mode: PeerMode, http: boolean): Json {
+export function inboundListenerFor(name: string, address: string, port: number, filters: readonly Json[], mode: PeerMode, http: boolean): Json {
+  // a TCP mTLS chain that offers the peer exchange's ALPN must read the client's frame
+  const mtlsFilters = http ? [...filters] : [METADATA_EXCHANGE_FILTER, ...filters];
   const out: Json = { '@type': LISTENER_TYPE, name, address: socketAddress(address, port) };
   switch (mode) {
     case 'STRICT':
-      out.filter_chains = [{ name: 'inbound-mtls', filters: [filter], transport_socket: inboundMtlsSocket(http) }];
+      out.filter_chains = [{ name: 'inbound-mtls', filters: mtlsFilters, transport_socket: inboundMtlsSocket(http) }];
       break;
     case 'PERMISSIVE':
       out.listener_filters = [TLS_INSPECTOR];
       out.listener_filters_timeout = '1s';
       out.continue_on_listener_filters_timeout = true;
       out.filter_chains = [
-        { name: 'inbound-mtls', filter_chain_match: { transport_protocol: 'tls' }, filters: [filter], transport_socket: inboundMtlsSocket(http) },
-        { name: 'inbound-plaintext', filter_chain_match: { transport_protocol: 'raw_buffer' }, filters: [filter] },
+        { name: 'inbound-mtls', filter_chain_match: { transport_protocol: 'tls' }, filters: mtlsFilters, transport_socket: inboundMtlsSocket(http) },
+        { name: 'inbound-plaintext', filter_chain_match: { transport_protocol: 'raw_buffer' }, filters: [...filters] },
       ];
       break;
     case 'DISABLE':
-      out.filter_chains = [{ filters: [filter] }];
+      out.filter_chains = [{ filters: [...filters] }];
       break;
   }
   out.traffic_direction = 'INBOUND';

@@ -4,7 +4,7 @@ import type { ProxyNode, Snapshot } from '../model/types.js';
 import { isHttpProtocol } from './cluster-policy.js';
 import { serviceDomains } from './domains.js';
 import { ROUTE_TYPE, VIRTUAL_HOST_TYPE, type Json, type XdsResource } from './generator.js';
-import { statsFor } from './istio-stats.js';
+import { statsFor, tcpFilters } from './istio-stats.js';
 import { hcm, hcmFilter, listener, tcpProxyFilter } from './hcm.js';
 import { inboundService } from './inbound.js';
 import { secureInbound } from './authz-listener.js';
@@ -30,7 +30,7 @@ export function inboundListener(proxy: ProxyNode, snap: Snapshot): XdsResource |
   if (proxy.servicePort === undefined || proxy.appPort === undefined) return undefined;
   const cluster = inboundClusterName(proxy.servicePort);
   const protocol = inboundService(proxy, snap)?.port.protocol ?? 'HTTP';
-  let filter: Json;
+  let filters: Json[];
   if (isHttpProtocol(protocol)) {
     const route: Json = {
       name: `inbound|${proxy.servicePort}`,
@@ -44,13 +44,13 @@ export function inboundListener(proxy: ProxyNode, snap: Snapshot): XdsResource |
         },
       ],
     };
-    filter = hcmFilter(withTracing({ ...hcm(INBOUND_LISTENER, { inline: route }, { fault: false, networkFacing: true, stats: statsFor(proxy, snap, 'SERVER') }), ...INBOUND_XFCC }, proxy, snap, 'SERVER'));
+    filters = [hcmFilter(withTracing({ ...hcm(INBOUND_LISTENER, { inline: route }, { fault: false, networkFacing: true, stats: statsFor(proxy, snap, 'SERVER') }), ...INBOUND_XFCC }, proxy, snap, 'SERVER'))];
   } else {
-    filter = tcpProxyFilter(INBOUND_LISTENER, cluster);
+    filters = tcpFilters(tcpProxyFilter(INBOUND_LISTENER, cluster), statsFor(proxy, snap, 'SERVER'));
   }
   // PeerAuthentication decides the chains (mTLS, plaintext or both); portLevelMtls is keyed by the app's port
   const mode = workloadMtlsMode(proxy.namespace, proxy.labels, proxy.appPort, snap);
-  return { name: INBOUND_LISTENER, resource: secureInbound(inboundListenerFor(INBOUND_LISTENER, '0.0.0.0', proxy.inboundPort, filter, mode, isHttpProtocol(protocol)), proxy, snap) };
+  return { name: INBOUND_LISTENER, resource: secureInbound(inboundListenerFor(INBOUND_LISTENER, '0.0.0.0', proxy.inboundPort, filters, mode, isHttpProtocol(protocol)), proxy, snap) };
 }
 
 /**

@@ -269,7 +269,7 @@ spec:
   test("Istio's TCP task: allow ports 9000/9001; an HTTP-only field drops the ALLOW rule; DENY keeps its TCP part", () => {
     const l = inbound(tcpTask, tcpEcho);
     const f = networkFiltersOf(l);
-    assert.deepEqual(f.map((x) => x.name), ['envoy.filters.network.rbac', 'envoy.filters.network.tcp_proxy']);
+    assert.deepEqual(f.map((x) => x.name), ['istio.metadata_exchange', 'envoy.filters.network.rbac', 'istio.stats', 'envoy.filters.network.tcp_proxy'], 'authorization before the stats, as Istio orders them');
     assert.equal(decide(f, {}, false), 'allow');
     const http = networkFiltersOf(inbound(`
 apiVersion: security.istio.io/v1

@@ -72,7 +72,8 @@ function build(yaml: string, extra: Parameters<typeof proxyNode>[0] = {}): XdsRe
   return out;
 }
 
-const tcpOf = (l: XdsResource, chain = 0): unknown => get(l.resource, 'filter_chains', chain, 'filters', 0, 'typed_config');
+const filterNames = (l: XdsResource, chain = 0): string[] => (get(l.resource, 'filter_chains', chain, 'filters') as { name: string }[]).map((f) => f.name);
+const tcpOf = (l: XdsResource, chain = 0): unknown => get(l.resource, 'filter_chains', chain, 'filters', filterNames(l, chain).indexOf('envoy.filters.network.tcp_proxy'), 'typed_config');
 
 describe('Sidecar egress listener, protocol TCP', () => {
   const TCP = '- port: {number: 9000, protocol: TCP, name: tcp}\n  hosts: ["./echo.default.svc.cluster.local"]';
@@ -82,7 +83,7 @@ describe('Sidecar egress listener, protocol TCP', () => {
     assert.deepEqual(out.map((l) => l.name), ['outbound', '127.0.0.1_9000']);
     const l = byName(out, '127.0.0.1_9000');
     assert.deepEqual(l.resource.address, { socket_address: { address: '127.0.0.1', port_value: 9000 } });
-    assert.equal(get(l.resource, 'filter_chains', 0, 'filters', 0, 'name'), 'envoy.filters.network.tcp_proxy');
+    assert.deepEqual(filterNames(l), ['istio.stats', 'envoy.filters.network.tcp_proxy'], "Istio's TCP metrics (reporter=source) before tcp_proxy");
     assert.equal(get(tcpOf(l), 'cluster'), `outbound|9000||${ECHO}`);
     assert.equal(get(l.resource, 'listener_filters'), undefined);
   });
@@ -166,7 +167,7 @@ spec: {host: a.example.com, subsets: [{name: v2, labels: {version: v2}}]}
     assert.deepEqual(get(l.resource, 'listener_filters', 0, 'name'), 'envoy.filters.listener.tls_inspector');
     const chains = get(l.resource, 'filter_chains') as unknown[];
     assert.deepEqual(
-      chains.map((c) => [get(c, 'filter_chain_match', 'server_names'), get(c, 'filters', 0, 'typed_config', 'cluster')]),
+      chains.map((c) => [get(c, 'filter_chain_match', 'server_names'), get(c, 'filters', -1, 'typed_config', 'cluster')]),
       [
         [['a.example.com'], 'outbound|443|v2|a.example.com'],
         [['b.example.com'], 'outbound|443||b.example.com'],
@@ -177,7 +178,7 @@ spec: {host: a.example.com, subsets: [{name: v2, labels: {version: v2}}]}
 
   it('a single imported service without a tls rule also takes connections with any other SNI', () => {
     const l = byName(build(sidecar('- port: {number: 8443, protocol: TLS}\n  hosts: ["./b.example.com"]')), '127.0.0.1_8443');
-    assert.equal(get(l.resource, 'default_filter_chain', 'filters', 0, 'typed_config', 'cluster'), 'outbound|443||b.example.com');
+    assert.equal(get(l.resource, 'default_filter_chain', 'filters', -1, 'typed_config', 'cluster'), 'outbound|443||b.example.com');
   });
 });
 

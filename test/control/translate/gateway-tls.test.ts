@@ -74,7 +74,7 @@ spec:
     route: [{destination: {host: db.internal, subset: v1}, weight: 90}, {destination: {host: db.internal, subset: v2}, weight: 10}]
 `);
     const l = byName(lds, '0.0.0.0_31400');
-    assert.deepEqual(get(l.resource, 'filter_chains', 0, 'filters', 0, 'typed_config', 'weighted_clusters', 'clusters'), [
+    assert.deepEqual(get(l.resource, 'filter_chains', 0, 'filters', -1, 'typed_config', 'weighted_clusters', 'clusters'), [
       { name: 'outbound|5432|v1|db.internal', weight: 90 },
       { name: 'outbound|5432|v2|db.internal', weight: 10 },
     ]);
@@ -127,7 +127,7 @@ spec:
     assert.equal(get(l.resource, 'listener_filters', 0, 'name'), 'envoy.filters.listener.tls_inspector');
     const chains = get(l.resource, 'filter_chains') as unknown[];
     assert.deepEqual(
-      chains.map((c) => [get(c, 'filter_chain_match', 'server_names'), get(c, 'filters', 0, 'typed_config', 'cluster'), get(c, 'transport_socket')]),
+      chains.map((c) => [get(c, 'filter_chain_match', 'server_names'), get(c, 'filters', -1, 'typed_config', 'cluster'), get(c, 'transport_socket')]),
       [
         [['a.example.com'], 'outbound|8443||a.internal', undefined],
         [['b.example.com'], 'outbound|8443||b.internal', undefined],
@@ -245,7 +245,7 @@ spec:
     const chain = get(byName(lds, '0.0.0.0_9443').resource, 'filter_chains', 0);
     assert.equal(get(chain, 'filter_chain_match'), undefined, 'hosts "*": any SNI');
     assert.equal(get(chain, 'transport_socket', 'typed_config', 'common_tls_context', 'alpn_protocols'), undefined);
-    assert.equal(get(chain, 'filters', 0, 'typed_config', 'cluster'), 'outbound|5432||db.internal');
+    assert.equal(get(chain, 'filters', -1, 'typed_config', 'cluster'), 'outbound|5432||db.internal');
   });
 
   const sds = (name: string): unknown => ({ name, sds_config: { ads: {}, resource_api_version: 'V3' } });

@@ -122,12 +122,12 @@ export function byName<T extends { name: string }>(list: readonly T[], name: str
   return r;
 }
 
-/** Loose path access into proto-JSON for assertions: get(obj, 'virtual_hosts', 0, 'routes'). */
+/** Loose path access into proto-JSON for assertions: get(obj, 'virtual_hosts', 0, 'routes'); -1 is a list's last item. */
 export function get(obj: unknown, ...path: (string | number)[]): unknown {
   let cur: unknown = obj;
   for (const p of path) {
     if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string | number, unknown>)[p];
+    cur = Array.isArray(cur) && typeof p === 'number' && p < 0 ? cur.at(p) : (cur as Record<string | number, unknown>)[p];
   }
   return cur;
 }

@@ -47,7 +47,7 @@ describe('sidecar LDS', () => {
     const snap = buildSnapshot({ version: '1', services: [serviceInfo('db', 'default', [{ port: 5432, name: 'tcp' }])] });
     const out = ldsGenerator.build(proxyNode({ serviceName: 'db', servicePort: 5432, appPort: 5433 }), snap);
     assertProxyAccepts(LISTENER_TYPE, out);
-    assert.equal(get(byName(out, 'inbound').resource, 'filter_chains', 0, 'filters', 0, 'name'), 'envoy.filters.network.tcp_proxy');
+    assert.equal(get(byName(out, 'inbound').resource, 'filter_chains', 0, 'filters', -1, 'name'), 'envoy.filters.network.tcp_proxy');
   });
 });
 

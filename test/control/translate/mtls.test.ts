@@ -107,7 +107,8 @@ describe('auto-mTLS (no DestinationRule tls)', () => {
     const c = byName(clusters(s3), 'outbound|5432||db.internal').resource;
     assertProxyAccepts(CLUSTER_TYPE, [{ name: 'db', resource: c }]);
     assert.deepEqual(get(socketOf(c, 0), 'common_tls_context', 'combined_validation_context', 'default_validation_context', 'match_typed_subject_alt_names', 0, 'matcher', 'exact'), 'spiffe://cluster.local/ns/data/sa/db');
-    assert.deepEqual(get(socketOf(c, 0), 'common_tls_context', 'alpn_protocols'), undefined, 'TCP: no ALPN');
+    assert.deepEqual(get(socketOf(c, 0), 'common_tls_context', 'alpn_protocols'), ['istio-peer-exchange', 'istio'], "TCP: Istio's peer exchange");
+    assert.deepEqual(get(c, 'filters', 0, 'name'), 'istio.metadata_exchange', 'whose frame the upstream filter reads');
     const eps = get(c, 'load_assignment', 'endpoints', 0, 'lb_endpoints') as Json[];
     assert.deepEqual(eps.map((e) => get(e, 'metadata', 'filter_metadata', 'envoy.transport_socket_match', 'tlsMode') ?? null), ['istio', null]);
   });

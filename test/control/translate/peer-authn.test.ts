@@ -118,8 +118,12 @@ describe('sidecar inbound listener by mode', () => {
 
   it('a TCP service gets the same chains around its tcp_proxy; the listener survives the wire and the proxy takes it', () => {
     const l = inbound(pa('foo', 'default', '  mtls: {mode: PERMISSIVE}'), proxyNode({ namespace: 'foo', serviceName: 'db', servicePort: 5432, appPort: 5433 }));
-    assert.deepEqual((l.filter_chains as Json[]).map((c) => get(c, 'filters', 0, 'name')), ['envoy.filters.network.tcp_proxy', 'envoy.filters.network.tcp_proxy']);
-    assert.equal(get(l, 'filter_chains', 0, 'transport_socket', 'typed_config', 'common_tls_context', 'alpn_protocols'), undefined, 'no ALPN for TCP');
+    assert.deepEqual((l.filter_chains as Json[]).map((c) => get(c, 'filters', -1, 'name')), ['envoy.filters.network.tcp_proxy', 'envoy.filters.network.tcp_proxy']);
+    assert.deepEqual(get(l, 'filter_chains', 0, 'transport_socket', 'typed_config', 'common_tls_context', 'alpn_protocols'), ['istio-peer-exchange', 'istio'], "TCP offers Istio's peer exchange");
+    assert.deepEqual((l.filter_chains as Json[]).map((c) => (c.filters as Json[]).map((f) => f.name)), [
+      ['istio.metadata_exchange', 'istio.stats', 'envoy.filters.network.tcp_proxy'],
+      ['istio.stats', 'envoy.filters.network.tcp_proxy'],
+    ], 'the mTLS chain reads the exchange frame; both report TCP metrics');
     const back = decodeResource(encodeResource(LISTENER_TYPE, l)).json;
     const r = validateListener(JSON.parse(JSON.stringify(back)), 'inbound');
     assert.ok(r.ok, r.ok ? '' : JSON.stringify(r.errors));
