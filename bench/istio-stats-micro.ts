@@ -6,7 +6,7 @@
 import { benchFlags } from './bench-flags.js';
 import { Ctx } from '../src/proxy/config/reader.js';
 import { StatsStore } from '../src/proxy/telemetry/stats-store.js';
-import { validateIstioStats } from '../src/proxy/http/filters/istio_stats/config.js';
+import { validateIstioStats } from '../src/proxy/telemetry/istio-stats-config.js';
 import { istioStatsFactory } from '../src/proxy/http/filters/istio_stats/filter.js';
 import { encodePeerHeader, setLocalNodeMetadata } from '../src/proxy/telemetry/peer-info.js';
 import { forwardRequestHeaders, forwardResponseHeaders } from '../src/proxy/http/hop-by-hop.js';

@@ -11,6 +11,27 @@ spec:
 
 export const ECHO_HOST = 'echo.bench:8080';
 
+/**
+ * The same echo as an opaque TCP service, reached through a Sidecar egress TCP listener on `egressPort` of the client:
+ * both sidecars run tcp_proxy with Istio's metadata exchange, and istio.stats on TCP when metrics are on.
+ */
+export const tcpService = (egressPort: number): string => `apiVersion: v1
+kind: Service
+metadata: {name: echo, namespace: bench}
+spec:
+  selector: {app: echo}
+  ports: [{name: tcp, port: 8080, protocol: TCP}]
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: client, namespace: bench}
+spec:
+  workloadSelector: {labels: {app: client}}
+  egress:
+  - port: {number: ${egressPort}, protocol: TCP, name: tcp-echo}
+    hosts: ["./echo.bench.svc.cluster.local"]
+`;
+
 const telemetry = (spec: string): string => `apiVersion: telemetry.istio.io/v1
 kind: Telemetry
 metadata: {name: bench, namespace: bench}

@@ -2,13 +2,18 @@
 // server sidecar → app path over mTLS with telemetry off (a Telemetry disabling every metric), with Istio's default
 // metrics, and with metrics plus a file access log (Istio's default format), in alternating rounds of one run.
 //
-//   node dist/bench/telemetry.js [--duration 8] [--rounds 3] [--conns 16] [--modes off,metrics,metrics+logs] [--json FILE]
+// With --protocol tcp the service is opaque TCP (tcp_proxy on both sidecars, Istio's TCP metrics and peer exchange);
+// --new-connections opens a connection per request, so per-connection costs (the exchange, the series) show.
+//
+//   node dist/bench/telemetry.js [--duration 8] [--rounds 3] [--conns 16] [--modes off,metrics,metrics+logs]
+//                                [--protocol http|tcp] [--new-connections] [--json FILE]
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { benchFlags } from './bench-flags.js';
 import { startBenchMesh } from './bench-mesh.js';
 import { cpuSecondsOf } from './child-process.js';
-import { applyMode, ECHO_HOST, isMode, MODES, SERVICE, type Mode } from './telemetry-modes.js';
+import { applyMode, ECHO_HOST, isMode, MODES, SERVICE, tcpService, type Mode } from './telemetry-modes.js';
 import { wrk } from './wrk.js';
 
 interface Options {
@@ -16,15 +21,30 @@ interface Options {
   rounds: number;
   conns: number;
   modes: Mode[];
+  protocol: 'http' | 'tcp';
+  newConnections: boolean;
   json?: string;
 }
 
 function parseArgs(argv: string[]): Options {
-  const f = benchFlags(argv, { duration: 8, rounds: 3, conns: 16 }, ['json', 'modes']);
+  const newConnections = argv.includes('--new-connections');
+  const f = benchFlags(argv.filter((a) => a !== '--new-connections'), { duration: 8, rounds: 3, conns: 16 }, ['json', 'modes', 'protocol']);
   const modes = (f.modes ?? Object.keys(MODES).join(',')).split(',');
   const bad = modes.filter((m) => !isMode(m));
   if (bad.length > 0 || !modes.includes('off')) throw new Error(`--modes: a comma list with off and some of ${Object.keys(MODES).join(', ')}; got ${f.modes}`);
-  return { durationS: f.duration, rounds: f.rounds, conns: f.conns, modes: modes as Mode[], ...(f.json !== undefined ? { json: f.json } : {}) };
+  const protocol = f.protocol ?? 'http';
+  if (protocol !== 'http' && protocol !== 'tcp') throw new Error(`--protocol: http or tcp, got ${protocol}`);
+  return { durationS: f.duration, rounds: f.rounds, conns: f.conns, modes: modes as Mode[], protocol, newConnections, ...(f.json !== undefined ? { json: f.json } : {}) };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
 }
 
 interface Round {
@@ -46,9 +66,12 @@ async function main(): Promise<void> {
   fs.writeFileSync(meshFile, `extensionProviders:\n- name: file-log\n  envoyFileAccessLog: {path: ${logFile}}\n`);
   const mesh = await startBenchMesh('telemetry', ['--mesh-config', meshFile]);
   try {
-    await mesh.apply(SERVICE);
+    const egressPort = o.protocol === 'tcp' ? await freePort() : 0;
+    await mesh.apply(o.protocol === 'tcp' ? tcpService(egressPort) : SERVICE);
     const server = await mesh.sidecar('echo', ['--app-port', String(mesh.appPort)]);
-    const client = await mesh.sidecar('client', []);
+    const sidecar = await mesh.sidecar('client', []);
+    // over TCP the client's app connects to its egress listener, not to the HTTP outbound listener
+    const client = o.protocol === 'tcp' ? { ...sidecar, outbound: egressPort } : sidecar;
     const host = ECHO_HOST;
     const rounds: Round[] = [];
     for (let i = 0; i < o.rounds; i++) {
@@ -58,9 +81,9 @@ async function main(): Promise<void> {
         await applyMode(mesh, mode);
         await new Promise((res) => setTimeout(res, 1000)); // the LDS push reaches both sidecars
         await mesh.serving(client, host);
-        await wrk(client.outbound, host, o.conns, 1); // warm the pools and the JIT for this listener version
+        await wrk(client.outbound, host, o.conns, 1, o.newConnections); // warm the pools and the JIT for this listener version
         const cpu0 = cpuSecondsOf(server.child.pid) + cpuSecondsOf(client.child.pid);
-        const r = await wrk(client.outbound, host, o.conns, o.durationS);
+        const r = await wrk(client.outbound, host, o.conns, o.durationS, o.newConnections);
         const cpu = cpuSecondsOf(server.child.pid) + cpuSecondsOf(client.child.pid) - cpu0;
         const round: Round = { round: i + 1, mode, rps: r.rps, errors: r.errors, cpuPer1000: (cpu / Math.max(1, r.requests)) * 1000 };
         rounds.push(round);
@@ -84,9 +107,9 @@ async function main(): Promise<void> {
       ]),
     ) as Record<Mode, { rps: number; cpuPer1000: number; errors: number; throughputCostPct: number; cpuCostPct: number }>;
     const cost = (m: Mode): string =>
-      `${summary[m].throughputCostPct.toFixed(1)} % throughput, CPU +${summary[m].cpuCostPct.toFixed(1)} % (medians of per-round pairs)`;
+      `${summary[m].throughputCostPct.toFixed(1)} % throughput, CPU ${summary[m].cpuCostPct >= 0 ? '+' : ''}${summary[m].cpuCostPct.toFixed(1)} % (medians of per-round pairs)`;
     process.stdout.write(
-      `\nmedian of ${o.rounds} rounds, wrk -c${o.conns}, two sidecars over mTLS (CPU of both):\n` +
+      `\nmedian of ${o.rounds} rounds, wrk -c${o.conns}${o.newConnections ? ' (a connection per request)' : ''}, two sidecars over mTLS, ${o.protocol.toUpperCase()} (CPU of both):\n` +
         o.modes.map((m) => `  ${m.padEnd(13)} ${summary[m].rps.toFixed(0)} req/s, CPU ${summary[m].cpuPer1000.toFixed(3)} s/1000 req, ${summary[m].errors} errors\n`).join('') +
         (o.modes.includes('metrics') ? `  Istio metrics cost:         ${cost('metrics')} (target < 10 % throughput)\n` : '') +
         (o.modes.includes('metrics+logs')

@@ -1,4 +1,5 @@
-// Benchmark: wrk's maximum throughput over keep-alive connections (Debian's wrk), parsed from its report.
+// Benchmark: wrk's maximum throughput (Debian's wrk), parsed from its report: over keep-alive connections, or with
+// `newConnections` a connection per request (Connection: close), which measures per-connection costs.
 import { execFile } from 'node:child_process';
 
 export interface WrkResult {
@@ -8,9 +9,10 @@ export interface WrkResult {
   errors: number;
 }
 
-export function wrk(port: number, host: string, conns: number, durationS: number): Promise<WrkResult> {
+export function wrk(port: number, host: string, conns: number, durationS: number, newConnections = false): Promise<WrkResult> {
+  const close = newConnections ? ['-H', 'Connection: close'] : [];
   return new Promise((resolve, reject) => {
-    execFile('wrk', ['-t1', `-c${conns}`, `-d${durationS}s`, '-H', `Host: ${host}`, `http://127.0.0.1:${port}/`], (err, stdout) => {
+    execFile('wrk', ['-t1', `-c${conns}`, `-d${durationS}s`, '-H', `Host: ${host}`, ...close, `http://127.0.0.1:${port}/`], (err, stdout) => {
       if (err !== null) return reject(new Error(`wrk failed (install Debian's wrk): ${err.message}`));
       const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? NaN);
       const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0);

@@ -1,8 +1,10 @@
-// E2E: Istio's standard metrics between two real sidecars over auto-mTLS — reporter=source on the client and
-// reporter=destination on the server, each knowing the other end through the x-envoy-peer-metadata exchange.
+// E2E: Istio's standard metrics between real sidecars over auto-mTLS — reporter=source on the client and
+// reporter=destination on the server, each knowing the other end: over HTTP through the x-envoy-peer-metadata headers,
+// over TCP through the istio-peer-exchange frames both sidecars write first (the apps never see them).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import { startUpstream, waitFor, type Upstream } from './harness.js';
 import { applyYaml, startControl, startSidecar, type Control, type Sidecar } from './mesh-harness.js';
 
@@ -19,14 +21,62 @@ function get(port: number, path: string, host = 'localhost'): Promise<{ status: 
   });
 }
 
-const line = (text: string, ...parts: string[]): string | undefined =>
-  text.split('\n').find((l) => l.startsWith('istio_requests_total{') && parts.every((p) => l.includes(p)));
+const line = (text: string, ...parts: string[]): string | undefined => metricLine(text, 'istio_requests_total', ...parts);
+const metricLine = (text: string, metric: string, ...parts: string[]): string | undefined =>
+  text.split('\n').find((l) => l.startsWith(`${metric}{`) && parts.every((p) => l.includes(p)));
+
+/** A server that greets each connection with `db\n` (it speaks first, as databases do), then echoes. */
+async function tcpGreeter(): Promise<{ port: number; seen: () => string; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  let seen = '';
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => {});
+    s.on('data', (d: Buffer) => (seen += d.toString('latin1')));
+    s.write('db\n');
+    s.pipe(s);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    seen: () => seen,
+    close: () => new Promise<void>((r) => (sockets.forEach((x) => x.destroy()), server.close(() => r()))),
+  };
+}
+
+/** Sends a line over TCP and resolves everything that came back before the connection closed. */
+function tcpExchange(port: number, text: string): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(text));
+    let data = '';
+    const t = setTimeout(() => s.destroy(), 3000);
+    s.on('data', (d: Buffer) => {
+      data += d.toString('latin1');
+      if (data.endsWith(text)) s.end();
+    });
+    s.on('error', () => {});
+    s.on('close', () => (clearTimeout(t), resolve(data)));
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
 
 describe('mesh Istio metrics: istio_requests_total from both sidecars over mTLS', { timeout: 120_000 }, () => {
   let control: Control;
   let app: Upstream;
   const sidecars: Sidecar[] = [];
   let seenByApp: http.IncomingHttpHeaders = {};
+  let db: Awaited<ReturnType<typeof tcpGreeter>>;
+  let dbEgress = 0;
 
   before(async () => {
     control = await startControl();
@@ -36,22 +86,43 @@ describe('mesh Istio metrics: istio_requests_total from both sidecars over mTLS'
       req.resume();
       req.on('end', () => res.end('ok'));
     });
+    db = await tcpGreeter();
+    dbEgress = await freePort();
     const applied = await applyYaml(control, `apiVersion: v1
 kind: Service
 metadata: {name: reviews, namespace: default, labels: {app: reviews}}
 spec:
   ports: [{name: http, port: 9080, targetPort: ${app.port}}]
   selector: {app: reviews}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: default}
+spec:
+  ports: [{name: tcp, port: 5432}]
+  selector: {app: db}
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: db-client, namespace: default}
+spec:
+  workloadSelector: {labels: {app: db-client}}
+  egress:
+  - port: {number: ${dbEgress}, protocol: TCP, name: tcp-db}
+    hosts: ["./db.default.svc.cluster.local"]
 `);
     assert.equal(applied.code, 0, applied.stderr);
     sidecars.push(await startSidecar(control, { service: 'reviews', labels: 'app=reviews,version=v1', servicePort: 9080, appPort: app.port, serviceAccount: 'reviews', extraArgs: ['--app-metrics-port', String(app.port), '--app-metrics-path', '/app-metrics'] }));
     sidecars.push(await startSidecar(control, { service: 'productpage', labels: 'app=productpage,version=v1', servicePort: 9081, serviceAccount: 'productpage' }));
+    sidecars.push(await startSidecar(control, { service: 'db', labels: 'app=db,version=v2', servicePort: 5432, appPort: db.port, serviceAccount: 'db' }));
+    sidecars.push(await startSidecar(control, { service: 'db-client', labels: 'app=db-client', servicePort: 9082, serviceAccount: 'db-client' }));
   });
 
   after(async () => {
     for (const s of sidecars) await s.stop();
     await control?.stop();
     await app?.close();
+    await db?.close();
   });
 
   it('client and server report the request with both workloads, principals and mutual_tls', async () => {
@@ -77,5 +148,33 @@ spec:
     assert.ok(s, src.split('\n').filter((l) => l.startsWith('istio_')).join('\n'));
     for (const want of ['source_workload="productpage-v1"', 'destination_workload="reviews-v1"', 'destination_service="reviews.default.svc.cluster.local"', 'response_code="200"'])
       assert.ok(s.includes(want), `${want} in ${s}`);
+  });
+
+  it('TCP: both sidecars report connections and bytes with both workloads; the exchange frames never reach either app', async () => {
+    const [server, client] = [sidecars[2]!, sidecars[3]!];
+    await waitFor(async () => ((await tcpExchange(dbEgress, 'ping\n')) === 'db\nping\n' ? true : undefined), 15_000, 'db through the client sidecar', 100);
+    assert.equal(await tcpExchange(dbEgress, 'hello\n'), 'db\nhello\n', 'the client app sees the greeting and the echo only');
+    assert.ok(/^(ping\n)+hello\n$/.test(db.seen()), `the server app sees only what the client sent: ${JSON.stringify(db.seen())}`);
+    const want = ['source_workload="db-client"', 'destination_workload="db-v2"', 'destination_app="db"', 'destination_version="v2"',
+      'destination_service="db.default.svc.cluster.local"', 'request_protocol="tcp"', 'response_flags="-"'];
+    let dst = '';
+    await waitFor(async () => {
+      dst = (await get(server.adminPort, '/stats/prometheus')).body;
+      return metricLine(dst, 'istio_tcp_connections_closed_total', 'reporter="destination"', 'source_workload="db-client"') !== undefined ? true : undefined;
+    }, 10_000, 'the server reports the closed connections', 100);
+    const closedDst = metricLine(dst, 'istio_tcp_connections_closed_total', 'reporter="destination"')!;
+    for (const w of [...want, 'source_principal="spiffe://cluster.local/ns/default/sa/db-client"', 'destination_principal="spiffe://cluster.local/ns/default/sa/db"', 'connection_security_policy="mutual_tls"'])
+      assert.ok(closedDst.includes(w), `${w} in ${closedDst}`);
+    assert.doesNotMatch(closedDst, /response_code/);
+    assert.ok(metricLine(dst, 'istio_tcp_connections_opened_total', 'reporter="destination"', 'source_workload="db-client"'));
+    const received = Number(metricLine(dst, 'istio_tcp_received_bytes_total', 'reporter="destination"')?.split(' ').pop());
+    assert.equal(received, db.seen().length, 'the server counts the bytes its app received, not the exchange frame');
+    const src = (await get(client.adminPort, '/stats/prometheus')).body;
+    const closedSrc = metricLine(src, 'istio_tcp_connections_closed_total', 'reporter="source"');
+    assert.ok(closedSrc, src.split('\n').filter((l) => l.startsWith('istio_tcp')).join('\n'));
+    for (const w of [...want, 'source_principal="spiffe://cluster.local/ns/default/sa/db-client"', 'destination_principal="spiffe://cluster.local/ns/default/sa/db"'])
+      assert.ok(closedSrc.includes(w), `${w} in ${closedSrc}`);
+    const sent = Number(metricLine(src, 'istio_tcp_sent_bytes_total', 'reporter="source"')?.split(' ').pop());
+    assert.ok(sent >= 'db\nping\n'.length + 'db\nhello\n'.length, `the client counts what went back to its app: ${sent}`);
   });
 });
