@@ -8,13 +8,13 @@
 //   node dist/bench/telemetry.js [--duration 8] [--rounds 3] [--conns 16] [--modes off,metrics,metrics+logs]
 //                                [--protocol http|tcp] [--new-connections] [--json FILE]
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { benchFlags } from './bench-flags.js';
 import { startBenchMesh } from './bench-mesh.js';
 import { cpuSecondsOf } from './child-process.js';
 import { applyMode, ECHO_HOST, isMode, MODES, SERVICE, tcpService, type Mode } from './telemetry-modes.js';
 import { wrk } from './wrk.js';
+import { freePort } from '../src/proxy/xds/sidecar-bootstrap.js';
 
 interface Options {
   durationS: number;
@@ -37,15 +37,6 @@ function parseArgs(argv: string[]): Options {
   return { durationS: f.duration, rounds: f.rounds, conns: f.conns, modes: modes as Mode[], protocol, newConnections, ...(f.json !== undefined ? { json: f.json } : {}) };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 interface Round {
   round: number;

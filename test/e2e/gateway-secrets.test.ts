@@ -10,7 +10,6 @@ import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type tls from 'node:tls';
@@ -21,17 +20,8 @@ import { createCsr } from '../../src/common/pki/csr.js';
 import { requestCertificate } from '../../src/proxy/identity/ca-client.js';
 import { CLI, startUpstream, waitFor, type Upstream } from './harness.js';
 import { applyYaml, cli, listenerUp, startControl, startGateway, startSidecar, type Control, type Gateway, type Sidecar } from './mesh-harness.js';
+import { freePort } from '../../src/proxy/xds/sidecar-bootstrap.js';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 /** Istio's Secure Gateways task: the Gateway (SIMPLE or MUTUAL) and the httpbin VirtualService, as written but for the port. */
 function secureGatewayTask(port: number, mode: 'SIMPLE' | 'MUTUAL'): string {

@@ -424,3 +424,52 @@ export async function startDualUpstream(handler: (req: http.IncomingMessage | ht
       }),
   };
 }
+
+export interface TcpGreeter {
+  port: number;
+  /** Everything the server read, in order (latin1). */
+  seen(): string;
+  close(): Promise<void>;
+}
+
+/** A TCP server that greets each connection with `name\n` (it speaks first, as databases do), then echoes. */
+export async function tcpGreeter(name: string): Promise<TcpGreeter> {
+  const sockets = new Set<net.Socket>();
+  let seen = '';
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => {});
+    s.on('data', (d: Buffer) => (seen += d.toString('latin1')));
+    s.write(`${name}\n`);
+    s.pipe(s);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    seen: () => seen,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** Sends `text` over TCP to `port` and resolves everything that came back until the echo (or '' when refused). */
+export function tcpExchange(port: number, text: string): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(text));
+    let data = '';
+    const t = setTimeout(() => s.destroy(), 3000);
+    s.on('data', (d: Buffer) => {
+      data += d.toString('latin1');
+      if (data.endsWith(text)) s.end();
+    });
+    s.on('error', () => {});
+    s.on('close', () => {
+      clearTimeout(t);
+      resolve(data);
+    });
+  });
+}

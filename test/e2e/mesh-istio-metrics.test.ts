@@ -4,9 +4,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import net from 'node:net';
-import { startUpstream, waitFor, type Upstream } from './harness.js';
+import { startUpstream, tcpExchange, tcpGreeter, waitFor, type TcpGreeter, type Upstream } from './harness.js';
 import { applyYaml, startControl, startSidecar, type Control, type Sidecar } from './mesh-harness.js';
+import { freePort } from '../../src/proxy/xds/sidecar-bootstrap.js';
 
 function get(port: number, path: string, host = 'localhost'): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve) => {
@@ -25,57 +25,13 @@ const line = (text: string, ...parts: string[]): string | undefined => metricLin
 const metricLine = (text: string, metric: string, ...parts: string[]): string | undefined =>
   text.split('\n').find((l) => l.startsWith(`${metric}{`) && parts.every((p) => l.includes(p)));
 
-/** A server that greets each connection with `db\n` (it speaks first, as databases do), then echoes. */
-async function tcpGreeter(): Promise<{ port: number; seen: () => string; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  let seen = '';
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-    s.on('error', () => {});
-    s.on('data', (d: Buffer) => (seen += d.toString('latin1')));
-    s.write('db\n');
-    s.pipe(s);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    seen: () => seen,
-    close: () => new Promise<void>((r) => (sockets.forEach((x) => x.destroy()), server.close(() => r()))),
-  };
-}
-
-/** Sends a line over TCP and resolves everything that came back before the connection closed. */
-function tcpExchange(port: number, text: string): Promise<string> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1', () => s.write(text));
-    let data = '';
-    const t = setTimeout(() => s.destroy(), 3000);
-    s.on('data', (d: Buffer) => {
-      data += d.toString('latin1');
-      if (data.endsWith(text)) s.end();
-    });
-    s.on('error', () => {});
-    s.on('close', () => (clearTimeout(t), resolve(data)));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 describe('mesh Istio metrics: istio_requests_total from both sidecars over mTLS', { timeout: 120_000 }, () => {
   let control: Control;
   let app: Upstream;
   const sidecars: Sidecar[] = [];
   let seenByApp: http.IncomingHttpHeaders = {};
-  let db: Awaited<ReturnType<typeof tcpGreeter>>;
+  let db: TcpGreeter;
   let dbEgress = 0;
 
   before(async () => {
@@ -86,7 +42,7 @@ describe('mesh Istio metrics: istio_requests_total from both sidecars over mTLS'
       req.resume();
       req.on('end', () => res.end('ok'));
     });
-    db = await tcpGreeter();
+    db = await tcpGreeter('db');
     dbEgress = await freePort();
     const applied = await applyYaml(control, `apiVersion: v1
 kind: Service

@@ -5,9 +5,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import net from 'node:net';
-import { startUpstream, waitFor, type Upstream } from './harness.js';
+import { startUpstream, tcpExchange, tcpGreeter, waitFor, type Upstream } from './harness.js';
 import { applyYaml, cli, startControl, startSidecar, type Control, type Sidecar } from './mesh-harness.js';
+import { freePort } from '../../src/proxy/xds/sidecar-bootstrap.js';
 
 const TD = 'cluster.local';
 const spiffe = (ns: string, sa: string): string => `spiffe://${TD}/ns/${ns}/sa/${sa}`;
@@ -49,55 +49,6 @@ function httpbinApp(name: string): Promise<Upstream> {
   });
 }
 
-/** A TCP server greeting each connection with `name\n` then echoing. */
-async function tcpGreeter(name: string): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-    s.on('error', () => {});
-    s.write(`${name}\n`);
-    s.pipe(s);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
-}
-
-/** Sends a line over TCP to `port` and resolves what came back (the greeting then the echo), or '' when refused. */
-function tcpExchange(port: number, line: string): Promise<string> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1', () => s.write(line));
-    let data = '';
-    const t = setTimeout(() => s.destroy(), 3000);
-    s.on('data', (d: Buffer) => {
-      data += d.toString();
-      if (data.endsWith(line)) s.end();
-    });
-    s.on('error', () => {});
-    s.on('close', () => {
-      clearTimeout(t);
-      resolve(data);
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 /** Istio's httpbin Service: port 8000 in front of the workload port. */
 const httpbinService = (ns: string, targetPort: number): string => `

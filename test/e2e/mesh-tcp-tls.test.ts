@@ -12,6 +12,7 @@ import tls from 'node:tls';
 import { makeTestPki, type TestPki } from '../fixtures/certs.js';
 import { startUpstream, waitFor, type Upstream } from './harness.js';
 import { applyYaml, listenerUp, startControl, startGateway, startSidecar, type Control, type Gateway, type Sidecar } from './mesh-harness.js';
+import { freePort } from '../../src/proxy/xds/sidecar-bootstrap.js';
 
 interface Backend {
   name: string;
@@ -42,16 +43,6 @@ async function greeter(name: string, tlsOpts?: tls.TlsOptions): Promise<Backend>
   };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 /** Connects (plain or TLS), sends `payload`, returns the greeting line and what came back after it. */
 function exchange(connect: () => net.Socket, payload: string, ready = 'connect'): Promise<{ greeting: string; echoed: string }> {
