@@ -39,7 +39,7 @@ export class ExchangeSide {
     private readonly onPeer: (peer: PeerInfo) => void,
   ) {}
 
-  /** Sends our frame: call once, before anything else is written to `socket`. */
+  /** Sends our frame through `write`: call once, before any other byte goes out on the connection. */
   start(write: (b: Buffer) => void): void {
     this.stats.alpnFound.inc();
     const frame = localExchangeFrame();
