@@ -1,8 +1,8 @@
 // API stage: the one admission check of a resource — what `apply` refuses is what `analyze` (online or --offline) reports.
 import { fail, ok, type Result } from '../common/result.js';
 import { withLocation, type ApiError } from './errors.js';
-import { loadResources } from './load.js';
-import { locate } from './parse.js';
+import { loadDocuments } from './load.js';
+import { locate, type SkippedObject } from './parse.js';
 import type { MeshResource } from './types.js';
 import { unsupportedFields } from './unsupported.js';
 import { validateResource } from './validate.js';
@@ -22,11 +22,16 @@ export function admission(r: MeshResource): Admission {
 
 /** What `apply` takes: valid Istio (loadResources) with no field Trellis cannot honour, every refusal with its source line. */
 export function admitResources(text: string, source?: string): Result<MeshResource[]> {
-  const loaded = loadResources(text, source);
-  if (!loaded.ok) return loaded;
+  return admitDocuments(text, source).result;
+}
+
+/** admitResources(), and the Kubernetes objects the input held that mean nothing here (skipped, said once each). */
+export function admitDocuments(text: string, source?: string): { result: Result<MeshResource[]>; skipped: SkippedObject[] } {
+  const { result: loaded, skipped } = loadDocuments(text, source);
+  if (!loaded.ok) return { result: loaded, skipped };
   const errors = loaded.value.flatMap((r) => admission(r).unsupported.map((e) => {
     const loc = locate(r, e.field);
     return loc ? withLocation(e, loc) : e;
   }));
-  return errors.length > 0 ? fail(errors) : ok(loaded.value);
+  return { result: errors.length > 0 ? fail(errors) : ok(loaded.value), skipped };
 }

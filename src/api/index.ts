@@ -1,6 +1,6 @@
 // API stage: the public surface of src/api — types, parsing, validation, analysis and host helpers — for the store, translation and CLI.
 export * from './types.js';
-export { parseResources, parseDocuments, locate } from './parse.js';
+export { parseResources, parseDocuments, locate, type SkippedObject } from './parse.js';
 export { loadResources, validateResources } from './load.js';
 export { validateResource } from './validate.js';
 export { analyze, type Workload } from './analyze.js';

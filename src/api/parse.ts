@@ -29,6 +29,8 @@ import {
 
 const TOP_LEVEL_FIELDS = new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
 const SECRET_TOP_LEVEL = new Set(['apiVersion', 'kind', 'metadata', ...SECRET_FIELDS]);
+// a ServiceAccount's token and pull secrets mean nothing here: accepted, not kept
+const SERVICE_ACCOUNT_TOP_LEVEL = new Set(['apiVersion', 'kind', 'metadata', 'secrets', 'imagePullSecrets', 'automountServiceAccountToken']);
 
 interface Origin {
   doc: Document;
@@ -52,12 +54,23 @@ export function parseResources(text: string, source?: string): Result<MeshResour
   return errors.length > 0 ? fail(errors) : ok(resources);
 }
 
-/** Like parseResources, but returns the well-formed resources alongside the errors, so callers can keep checking the rest. */
-export function parseDocuments(text: string, source?: string): { resources: MeshResource[]; errors: ApiError[] } {
+/** An object of a Kubernetes kind that means nothing in a Trellis mesh (ConfigMap, PersistentVolumeClaim, …): left out, said once. */
+export interface SkippedObject {
+  kind: string;
+  name: string;
+  namespace: string;
+}
+
+/**
+ * Like parseResources, but returns the well-formed resources alongside the errors, so callers can keep checking the
+ * rest, and the objects of Kubernetes kinds with no meaning here, which are skipped rather than refused.
+ */
+export function parseDocuments(text: string, source?: string): { resources: MeshResource[]; errors: ApiError[]; skipped: SkippedObject[] } {
   const lines = new LineCounter();
   const docs = Array.from(parseAllDocuments(text, { lineCounter: lines, prettyErrors: false }));
   const errors: ApiError[] = [];
   const resources: MeshResource[] = [];
+  const skipped: SkippedObject[] = [];
   const seen = new Map<string, number>();
 
   docs.forEach((doc, i) => {
@@ -81,6 +94,11 @@ export function parseDocuments(text: string, source?: string): { resources: Mesh
     if (!isSet(value)) return; // an empty document, e.g. a trailing `---`
     for (const { item, prefix } of unwrapItems(value, document, source, lines, doc, errors)) {
       const origin: Origin = { doc, prefix, lines, source, document };
+      const skip = skippedKubernetesObject(item);
+      if (skip !== undefined) {
+        skipped.push(skip);
+        continue;
+      }
       const r = parseOne(item, origin, errors);
       if (!r) continue;
       const key = resourceKey(r);
@@ -94,7 +112,27 @@ export function parseDocuments(text: string, source?: string): { resources: Mesh
       resources.push(r);
     }
   });
-  return { resources, errors };
+  return { resources, errors, skipped };
+}
+
+/** Kubernetes' built-in API groups ('' is core v1): their kinds trellis does not keep are skipped, not refused. */
+const KUBERNETES_GROUPS = new Set([
+  '', 'apps', 'batch', 'autoscaling', 'policy', 'rbac.authorization.k8s.io', 'networking.k8s.io', 'storage.k8s.io',
+  'apiextensions.k8s.io', 'admissionregistration.k8s.io', 'coordination.k8s.io', 'discovery.k8s.io', 'scheduling.k8s.io',
+  'node.k8s.io', 'certificates.k8s.io', 'events.k8s.io', 'flowcontrol.apiserver.k8s.io',
+]);
+
+function skippedKubernetesObject(value: unknown): SkippedObject | undefined {
+  if (!isPlainObject(value) || typeof value.kind !== 'string' || typeof value.apiVersion !== 'string') return undefined;
+  if ((KINDS as readonly string[]).includes(value.kind) || value.kind === 'List') return undefined;
+  const slash = value.apiVersion.lastIndexOf('/');
+  if (!KUBERNETES_GROUPS.has(slash < 0 ? '' : value.apiVersion.slice(0, slash))) return undefined;
+  const meta = isPlainObject(value.metadata) ? value.metadata : {};
+  return {
+    kind: value.kind,
+    name: typeof meta.name === 'string' ? meta.name : '',
+    namespace: typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : DEFAULT_NAMESPACE,
+  };
 }
 
 /** Where a field of a parsed resource is in its source text (nearest existing ancestor when the field itself is absent). */
@@ -193,7 +231,7 @@ function parseOne(value: unknown, o: Origin, errors: ApiError[]): MeshResource |
   }
 
   // a Secret carries type/data/stringData beside metadata, and no spec
-  const fields = known === 'Secret' ? SECRET_TOP_LEVEL : TOP_LEVEL_FIELDS;
+  const fields = known === 'Secret' ? SECRET_TOP_LEVEL : known === 'ServiceAccount' ? SERVICE_ACCOUNT_TOP_LEVEL : TOP_LEVEL_FIELDS;
   for (const k of Object.keys(value)) {
     if (!fields.has(k)) errors.push(issue(o, label, k, `unknown field "${k}" (expected ${[...fields].filter((f) => f !== 'status').join(', ')})`));
   }
@@ -208,6 +246,9 @@ function parseOne(value: unknown, o: Origin, errors: ApiError[]): MeshResource |
   else if (annotations) metadata.annotations = annotations;
 
   if (known === 'Secret') return { apiVersion: 'v1', kind: known, metadata, ...secretFields(value) };
+  if (known === 'ServiceAccount') return { apiVersion: 'v1', kind: known, metadata };
+  // cluster-scoped: a namespace given in the document means nothing
+  if (known === 'Namespace') return { apiVersion: 'v1', kind: known, metadata: { ...metadata, namespace: DEFAULT_NAMESPACE } };
   const spec = isPlainObject(value.spec) ? value.spec : {};
   // The spec is structurally unchecked here; validateResource() checks it field by field.
   return { apiVersion: storedApiVersion(known), kind: known, metadata, spec } as MeshResource;

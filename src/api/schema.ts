@@ -24,6 +24,8 @@ export interface ObjectSchema {
   atMostOne?: readonly (readonly string[])[];
   /** Groups of fields of which exactly one must be set. */
   exactlyOne?: readonly (readonly string[])[];
+  /** Fields not listed are accepted unchecked (Kubernetes objects carry much trellis does not read). */
+  open?: boolean;
 }
 
 // Constructors keep the schema declarations short and readable.
@@ -124,7 +126,9 @@ function checkObject(value: unknown, schema: ObjectSchema, path: string, errors:
   for (const [k, v] of Object.entries(value)) {
     const fieldSchema = schema.fields[k];
     // Istio's webhook rejects unknown fields; a typo like `weigth` must not silently do nothing.
-    if (!fieldSchema) errors.push({ path: joinPath(path, k), message: `unknown field "${k}" in ${schema.name}` });
+    if (!fieldSchema) {
+      if (schema.open !== true) errors.push({ path: joinPath(path, k), message: `unknown field "${k}" in ${schema.name}` });
+    }
     else if (isSet(v)) checkSchema(v, fieldSchema, joinPath(path, k), errors);
   }
   for (const k of schema.required ?? []) {

@@ -1,4 +1,5 @@
 // API stage: the structural schema of every accepted kind, field names exactly as in Istio's networking.istio.io/v1 protos and core v1 Service.
+import { deploymentSpec, podSpec, statefulSetSpec } from './validate-workload-kinds.js';
 import { anything, arr, bool, int, intOrString, map, num, obj, oneOfValues, str, strMap, uint, type ObjectSchema, type Schema } from './schema.js';
 import type { SpecKind } from './types.js';
 import { authorizationPolicySpec, requestAuthenticationSpec } from './security-schemas.js';
@@ -448,6 +449,9 @@ export const SPEC_SCHEMAS: Record<SpecKind, ObjectSchema> = {
   AuthorizationPolicy: authorizationPolicySpec,
   RequestAuthentication: requestAuthenticationSpec,
   Telemetry: telemetrySpec,
+  Deployment: deploymentSpec,
+  StatefulSet: statefulSetSpec,
+  Pod: podSpec,
 };
 
 export const METADATA_SCHEMA = obj(

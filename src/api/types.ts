@@ -578,6 +578,11 @@ export interface Secret {
 export type { AuthorizationPolicy, AuthzAction, AuthzCondition, AuthzOperation, AuthzRule, AuthzSource, JWTRule, RequestAuthentication } from './security-types.js';
 import type { AuthorizationPolicy, RequestAuthentication } from './security-types.js';
 
+// ───────────────────────── Kubernetes workload kinds (core v1, apps/v1) ─────────────────────────
+
+export type { Deployment, KubeNamespace, Pod, PodSpec, ServiceAccount, StatefulSet, WorkloadTemplateSpec } from './workload-kinds.js';
+import type { Deployment, KubeNamespace, Pod, ServiceAccount, StatefulSet } from './workload-kinds.js';
+
 // ───────────────────────── unions and keys ─────────────────────────
 
 // ───────────────────────── telemetry.istio.io Telemetry ─────────────────────────
@@ -585,7 +590,9 @@ import type { AuthorizationPolicy, RequestAuthentication } from './security-type
 export type { Telemetry, TelemetrySpec } from './telemetry-types.js';
 import type { Telemetry } from './telemetry-types.js';
 
-export type MeshResource = Service | VirtualService | DestinationRule | Gateway | ServiceEntry | WorkloadEntry | Sidecar | Secret | PeerAuthentication | AuthorizationPolicy | RequestAuthentication | Telemetry;
+export type MeshResource =
+  | Service | VirtualService | DestinationRule | Gateway | ServiceEntry | WorkloadEntry | Sidecar | Secret | PeerAuthentication | AuthorizationPolicy
+  | RequestAuthentication | Telemetry | ServiceAccount | KubeNamespace | Deployment | StatefulSet | Pod;
 
 export type Kind = MeshResource['kind'];
 
@@ -602,10 +609,24 @@ export const KINDS: readonly Kind[] = [
   'AuthorizationPolicy',
   'RequestAuthentication',
   'Telemetry',
+  'ServiceAccount',
+  'Namespace',
+  'Deployment',
+  'StatefulSet',
+  'Pod',
 ];
 
 /** Kinds of the core v1 API group (apiVersion `v1`); the others are networking.istio.io (or security.istio.io). */
-export const CORE_KINDS: readonly Kind[] = ['Service', 'Secret'];
+export const CORE_KINDS: readonly Kind[] = ['Service', 'Secret', 'ServiceAccount', 'Namespace', 'Pod'];
+/** Kubernetes kinds kept as identities and workload templates (Istio's samples carry them); never translated to xDS. */
+export const KUBERNETES_WORKLOAD_KINDS = ['ServiceAccount', 'Namespace', 'Deployment', 'StatefulSet', 'Pod'] as const;
+/** The kinds that shape proxies' configuration. */
+export type ConfigKind = Exclude<Kind, (typeof KUBERNETES_WORKLOAD_KINDS)[number]>;
+export const CONFIG_KINDS: readonly ConfigKind[] = KINDS.filter((k): k is ConfigKind => !(KUBERNETES_WORKLOAD_KINDS as readonly string[]).includes(k));
+/** Kinds of Kubernetes' apps/v1 group. */
+export const APPS_KINDS: readonly Kind[] = ['Deployment', 'StatefulSet'];
+/** Kinds stored without a spec of their own (Secret's fields sit beside metadata; the others carry nothing trellis reads). */
+export const SPECLESS_KINDS = ['Secret', 'ServiceAccount', 'Namespace'] as const;
 
 export const ISTIO_SECURITY_GROUP = 'security.istio.io';
 export const ACCEPTED_SECURITY_VERSIONS = ['v1', 'v1beta1'] as const;
@@ -618,6 +639,7 @@ export const ACCEPTED_TELEMETRY_VERSIONS = ['v1', 'v1alpha1'] as const;
 /** A kind's API group and the versions accepted for it (one schema, stored as the first). */
 export function apiGroupOf(kind: Kind): { group: string; versions: readonly string[] } {
   if (CORE_KINDS.includes(kind)) return { group: '', versions: ['v1'] };
+  if (APPS_KINDS.includes(kind)) return { group: 'apps', versions: ['v1'] };
   if (SECURITY_KINDS.includes(kind)) return { group: ISTIO_SECURITY_GROUP, versions: ACCEPTED_SECURITY_VERSIONS };
   if (kind === 'Telemetry') return { group: ISTIO_TELEMETRY_GROUP, versions: ACCEPTED_TELEMETRY_VERSIONS };
   return { group: ISTIO_NETWORKING_GROUP, versions: ACCEPTED_ISTIO_VERSIONS };
@@ -629,8 +651,8 @@ export function storedApiVersion(kind: Kind): string {
   return group === '' ? 'v1' : `${group}/${versions[0]}`;
 }
 
-/** Kinds with a spec (every kind but Secret). */
-export type SpecKind = Exclude<Kind, 'Secret'>;
+/** Kinds with a spec (every kind but Secret, ServiceAccount and Namespace). */
+export type SpecKind = Exclude<Kind, (typeof SPECLESS_KINDS)[number]>;
 
 /** Narrow a MeshResource union by kind: ResourceOfKind<'Gateway'> = Gateway. */
 export type ResourceOfKind<K extends Kind> = Extract<MeshResource, { kind: K }>;

@@ -11,6 +11,7 @@ import { validateVirtualService } from './validate-virtual-service.js';
 import { validateAuthorizationPolicy, validateRequestAuthentication } from './validate-security.js';
 import { validateService, validateServiceEntry, validateWorkloadEntry } from './validate-workloads.js';
 import { validateTelemetry } from './validate-telemetry.js';
+import { validateWorkloadTemplate } from './validate-workload-kinds.js';
 import { resourceRef, type MeshResource, type SpecKind } from './types.js';
 import type { ConfigError } from '../common/result.js';
 
@@ -26,6 +27,9 @@ const SEMANTIC: Record<SpecKind, (spec: Record<string, unknown>, report: Report)
   AuthorizationPolicy: validateAuthorizationPolicy,
   RequestAuthentication: validateRequestAuthentication,
   Telemetry: validateTelemetry,
+  Deployment: validateWorkloadTemplate,
+  StatefulSet: validateWorkloadTemplate,
+  Pod: () => {},
 };
 
 /**
@@ -40,6 +44,8 @@ export function validateResource(r: MeshResource): ApiError[] {
   if (r.kind === 'Secret') {
     // no spec: its fields sit beside metadata
     validateSecret(r as unknown as Record<string, unknown>, report);
+  } else if (r.kind === 'ServiceAccount' || r.kind === 'Namespace') {
+    // nothing beyond metadata is kept
   } else if (!SPEC_SCHEMAS[r.kind]) {
     report('kind', `unknown kind "${String(r.kind)}"`);
   } else if (!isPlainObject(r.spec)) {

@@ -6,6 +6,8 @@ export type ApplyOp = 'created' | 'updated' | 'unchanged';
 export interface ApplyResponse {
   revision: number;
   changes: { key: string; op: ApplyOp | string }[];
+  /** Kubernetes objects the control plane left out (kinds with no meaning in a Trellis mesh); absent from older servers. */
+  skipped?: { kind: string; name: string; namespace: string }[];
 }
 
 export interface DeleteResponse {

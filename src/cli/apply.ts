@@ -42,6 +42,7 @@ async function apply(flags: ApplyFlags, io: Io): Promise<void> {
   if (flags.output === 'yaml') return io.out(toYaml(res));
   const suffix = flags.dryRun === true ? ' (dry run)' : '';
   for (const c of res.changes) io.out(`${displayKey(c.key)} ${c.op}${suffix}\n`);
+  for (const s of res.skipped ?? []) io.out(`${s.kind.toLowerCase()}/${s.name} skipped: ${s.kind} has no meaning in a Trellis mesh\n`);
   if (flags.dryRun === true) return;
   const unchanged = res.changes.length > 0 && res.changes.every((c) => c.op === 'unchanged');
   io.out(`revision ${res.revision}${unchanged ? ' (nothing changed)' : ''}\n`);

@@ -1,5 +1,5 @@
 // CLI: the table columns `trellis get` shows per kind — the additionalPrinterColumns of Istio's CRDs (and kubectl's for Service), plus `-o wide` extras.
-import type { MeshResource } from '../api/types.js';
+import type { MeshResource, PodSpec } from '../api/types.js';
 import { age, cell } from './output.js';
 
 export interface Columns {
@@ -47,7 +47,27 @@ function kindColumns(r: MeshResource, wide: boolean): { mid: string[]; extra: st
       return { mid: [], extra: wide ? [labels(r.spec.selector?.matchLabels)] : [] };
     case 'Telemetry':
       return { mid: [], extra: wide ? [labels(r.spec.selector?.matchLabels)] : [] };
+    case 'ServiceAccount':
+      return { mid: [], extra: [] };
+    case 'Namespace':
+      return { mid: ['Active'], extra: wide ? [labels(r.metadata.labels)] : [] };
+    case 'Deployment':
+    case 'StatefulSet': {
+      const pod = r.spec.template.spec;
+      // templates, not running pods: what `trellis run --workload` starts from
+      return { mid: [String(r.spec.replicas ?? 1), serviceAccountOf(pod), containerPorts(pod)], extra: wide ? [labels(r.spec.template.metadata?.labels)] : [] };
+    }
+    case 'Pod':
+      return { mid: [serviceAccountOf(r.spec), containerPorts(r.spec)], extra: wide ? [labels(r.metadata.labels)] : [] };
   }
+}
+
+function serviceAccountOf(pod: PodSpec | undefined): string {
+  return pod?.serviceAccountName ?? pod?.serviceAccount ?? 'default';
+}
+
+function containerPorts(pod: PodSpec | undefined): string {
+  return cell((pod?.containers ?? []).flatMap((c) => (c.ports ?? []).map((p) => `${p.containerPort}/${p.protocol ?? 'TCP'}`)));
 }
 
 const HEADERS: Readonly<Record<MeshResource['kind'], { mid: string[]; extra: string[] }>> = {
@@ -63,6 +83,11 @@ const HEADERS: Readonly<Record<MeshResource['kind'], { mid: string[]; extra: str
   AuthorizationPolicy: { mid: ['ACTION'], extra: ['SELECTOR'] },
   RequestAuthentication: { mid: [], extra: ['SELECTOR'] },
   Telemetry: { mid: [], extra: ['SELECTOR'] },
+  ServiceAccount: { mid: [], extra: [] },
+  Namespace: { mid: ['STATUS'], extra: ['LABELS'] },
+  Deployment: { mid: ['REPLICAS', 'SERVICE ACCOUNT', 'PORTS'], extra: ['LABELS'] },
+  StatefulSet: { mid: ['REPLICAS', 'SERVICE ACCOUNT', 'PORTS'], extra: ['LABELS'] },
+  Pod: { mid: ['SERVICE ACCOUNT', 'PORTS'], extra: ['LABELS'] },
 };
 
 /** NAMESPACE only with -A (kubectl's rule), then NAME, the kind's columns, AGE, and the wide extras. */

@@ -15,6 +15,11 @@ const SHORT: Readonly<Record<Kind, readonly string[]>> = {
   AuthorizationPolicy: ['ap'],
   RequestAuthentication: ['ra'],
   Telemetry: ['telemetries'],
+  ServiceAccount: ['sa'],
+  Namespace: ['ns'],
+  Deployment: ['deploy'],
+  StatefulSet: ['sts'],
+  Pod: ['po'],
 };
 
 function plural(kind: Kind): string {

@@ -274,3 +274,51 @@ spec:
 `;
 
 export const ALL = [SERVICES, DESTINATION_RULES, REVIEWS_TEST_V2, RATINGS_FAULT_AND_RETRIES, GATEWAY, EXTERNAL].join('\n---\n');
+
+/** Bookinfo's workloads as Istio's samples ship them beside the Services: accounts, Deployments, and a kind trellis skips. */
+export const WORKLOADS = `
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: bookinfo-reviews
+  labels: { account: reviews }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: reviews-v2
+  labels: { app: reviews, version: v2 }
+spec:
+  replicas: 1
+  selector:
+    matchLabels: { app: reviews, version: v2 }
+  template:
+    metadata:
+      labels: { app: reviews, version: v2 }
+    spec:
+      serviceAccountName: bookinfo-reviews
+      containers:
+      - name: reviews
+        image: example.test/reviews-v2:1.0
+        imagePullPolicy: IfNotPresent
+        env:
+        - name: LOG_DIR
+          value: "/tmp/logs"
+        ports:
+        - containerPort: 9080
+        volumeMounts:
+        - { name: tmp, mountPath: /tmp }
+      volumes:
+      - { name: tmp, emptyDir: {} }
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: reviews-settings }
+data: { colour: red }
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: bookinfo
+  labels: { istio-injection: enabled }
+`;

@@ -1,10 +1,11 @@
 // Tests for the API parse stage: multi-document YAML/JSON/List input, apiVersion normalization, envelope errors with document and line.
-import { test } from 'node:test';
+import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseResources } from '../../src/api/parse.js';
-import { ORIGINAL_API_VERSION_ANNOTATION, resourceKey, parseResourceKey } from '../../src/api/types.js';
+import { parseDocuments, parseResources } from '../../src/api/parse.js';
+import { loadResources } from '../../src/api/load.js';
+import { ORIGINAL_API_VERSION_ANNOTATION, resourceKey, parseResourceKey, type Deployment } from '../../src/api/types.js';
 import type { ApiError } from '../../src/api/errors.js';
-import { ALL } from './bookinfo.js';
+import { ALL, WORKLOADS } from './bookinfo.js';
 
 test('bookinfo multi-document YAML parses, namespaces default, versions normalized', () => {
   const r = parseResources(ALL, 'bookinfo.yaml');
@@ -83,4 +84,31 @@ test('duplicate resources in one input are rejected', () => {
 test('resource keys round-trip', () => {
   assert.deepEqual(parseResourceKey('VirtualService/default/reviews'), { kind: 'VirtualService', namespace: 'default', name: 'reviews' });
   assert.equal(parseResourceKey('Nope/a/b'), undefined);
+});
+
+describe('Kubernetes workload kinds in Istio samples', () => {
+  it('keeps ServiceAccount, Namespace and Deployment (the template as given), skips a ConfigMap with its name', () => {
+    const { resources, errors, skipped } = parseDocuments(WORKLOADS);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(resources.map((r) => `${r.kind}/${r.metadata.namespace}/${r.metadata.name}`), [
+      'ServiceAccount/default/bookinfo-reviews', 'Deployment/default/reviews-v2', 'Namespace/default/bookinfo',
+    ]);
+    assert.deepEqual(skipped, [{ kind: 'ConfigMap', name: 'reviews-settings', namespace: 'default' }]);
+    const d = resources[1] as Deployment;
+    assert.equal(d.apiVersion, 'apps/v1');
+    assert.equal(d.spec.template.spec?.serviceAccountName, 'bookinfo-reviews');
+    assert.deepEqual(loadResources(WORKLOADS).ok, true, 'the open schema takes the fields trellis does not read');
+  });
+
+  it("refuses what Kubernetes refuses: a selector that misses the template's labels, a bad port; an unknown group is still an error", () => {
+    const bad = WORKLOADS.replace('matchLabels: { app: reviews, version: v2 }', 'matchLabels: { app: reviews, version: v3 }').replace('containerPort: 9080', 'containerPort: 99999');
+    const r = loadResources(bad);
+    assert.ok(!r.ok);
+    const msgs = (r.errors as ApiError[]).map((e) => `${e.resource}: ${e.field}: ${e.reason}`);
+    assert.ok(msgs.some((m) => m.includes('Deployment default/reviews-v2: spec.selector.matchLabels: selector version=v3 does not match')), msgs.join('\n'));
+    assert.ok(msgs.some((m) => m.includes('spec.template.spec.containers[0].ports[0].containerPort: must be at most 65535')), msgs.join('\n'));
+    const typo = parseDocuments('apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n');
+    assert.equal(typo.skipped.length, 0);
+    assert.match(typo.errors[0]?.message ?? '', /unknown kind "Widget"/);
+  });
 });

@@ -21,6 +21,8 @@ const ALIASES: [string, string][] = [
   ['gw', 'Gateway'], ['gateways', 'Gateway'], ['se', 'ServiceEntry'], ['serviceentries', 'ServiceEntry'], ['we', 'WorkloadEntry'],
   ['workloadentries', 'WorkloadEntry'], ['svc', 'Service'], ['services', 'Service'], ['sidecar', 'Sidecar'], ['sidecars', 'Sidecar'],
   ['secret', 'Secret'], ['secrets', 'Secret'], ['Secret', 'Secret'],
+  ['sa', 'ServiceAccount'], ['serviceaccounts', 'ServiceAccount'], ['ns', 'Namespace'], ['namespaces', 'Namespace'],
+  ['deploy', 'Deployment'], ['deployments.apps', 'Deployment'], ['sts', 'StatefulSet'], ['po', 'Pod'], ['pods', 'Pod'],
 ];
 
 test('get accepts kubectl singular, plural, short and qualified kind names', async () => {
@@ -30,9 +32,9 @@ test('get accepts kubectl singular, plural, short and qualified kind names', asy
     assert.deepEqual(cp.last().query, { kind, namespace: 'default' }, alias);
     assert.equal(cp.last().path, '/api/v1/resources');
   }
-  const bad = await run(['get', 'pods', '--server', cp.url]);
+  const bad = await run(['get', 'configmaps', '--server', cp.url]);
   assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /unknown resource type "pods"/);
+  assert.match(bad.stderr, /unknown resource type "configmaps"/);
 });
 
 test('get vs prints NAME GATEWAYS HOSTS AGE like kubectl', async () => {

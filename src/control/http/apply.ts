@@ -1,6 +1,6 @@
 // HTTP API: apply and delete — validated multi-document input turned into one atomic store commit (compare-and-swap on the revision).
-import { parseDocuments } from '../../api/index.js';
-import { admitResources } from '../../api/admission.js';
+import { parseDocuments, type SkippedObject } from '../../api/index.js';
+import { admitDocuments } from '../../api/admission.js';
 import { normalizeSecret } from '../../api/secret-data.js';
 import type { MeshResource } from '../../api/types.js';
 import { canonicalJson } from '../store/json.js';
@@ -12,6 +12,8 @@ export type ApplyOp = 'created' | 'updated' | 'unchanged';
 export interface ApplyResult {
   revision: Revision;
   changes: { key: string; op: ApplyOp }[];
+  /** Kubernetes objects of kinds with no meaning in a Trellis mesh (ConfigMap, …): not stored; absent when none. */
+  skipped?: SkippedObject[];
   dryRun?: boolean;
 }
 
@@ -35,9 +37,9 @@ export function toStored(r: MeshResource): StoredResource {
  */
 export async function applyText(store: ConfigStore, text: string, meta: CommitMeta, dryRun: boolean): Promise<ApplyResult> {
   // valid Istio that Trellis cannot honour yet is refused by name (as analyze reports it), never dropped by translation
-  const loaded = admitResources(text);
+  const { result: loaded, skipped } = admitDocuments(text);
   if (!loaded.ok) throw new HttpError(400, 'invalid resources', loaded.errors);
-  if (loaded.value.length === 0) throw new HttpError(400, 'no resources in the input');
+  if (loaded.value.length === 0 && skipped.length === 0) throw new HttpError(400, 'no resources in the input');
   const resources = loaded.value.map(toStored);
   for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
     const rev = await store.revision();
@@ -50,10 +52,11 @@ export async function applyText(store: ConfigStore, text: string, meta: CommitMe
       changes.push({ key, op });
       if (op !== 'unchanged') puts.push({ op: 'put', resource: r });
     }
-    if (dryRun) return { revision: rev, changes, dryRun: true };
+    const said = skipped.length > 0 ? { skipped } : {};
+    if (dryRun) return { revision: rev, changes, ...said, dryRun: true };
     try {
       const revision = puts.length === 0 ? rev : await store.commit(puts, meta, { ifRevision: rev });
-      return { revision, changes };
+      return { revision, changes, ...said };
     } catch (e) {
       if (!isStoreError(e, 'CONFLICT')) throw e;
     }

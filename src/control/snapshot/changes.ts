@@ -2,7 +2,7 @@
 import type { ChangeKind, Snapshot } from '../model/types.js';
 import { GENERATORS } from '../translate/index.js';
 import type { Generator } from '../translate/generator.js';
-import { KINDS } from '../../api/types.js';
+import { CONFIG_KINDS } from '../../api/types.js';
 
 interface Fingerprint {
   services: string;
@@ -31,13 +31,13 @@ function fingerprint(s: Snapshot): Fingerprint {
 export function changedKinds(prev: Snapshot | undefined, next: Snapshot, storeKinds: ReadonlySet<string>): Set<ChangeKind> {
   const out = new Set<ChangeKind>();
   if (prev === undefined) {
-    for (const k of KINDS) out.add(k);
+    for (const k of CONFIG_KINDS) out.add(k);
     out.add('endpoints');
     out.add('identities');
     out.add('trustBundle');
     return out;
   }
-  for (const k of storeKinds) if ((KINDS as readonly string[]).includes(k) || k === 'trustBundle') out.add(k as ChangeKind);
+  for (const k of storeKinds) if ((CONFIG_KINDS as readonly string[]).includes(k) || k === 'trustBundle') out.add(k as ChangeKind);
   const a = fingerprint(prev);
   const b = fingerprint(next);
   if (a.services !== b.services) out.add('Service');
