@@ -6,6 +6,7 @@ import { applyText, deleteKeys, keysToDelete } from './apply.js';
 import { HttpError, ok, optionalBoolean, optionalString, parseRevision, readJsonObject } from './io.js';
 import type { RequestContext, Router } from './router.js';
 import { diffReply, resourcesReply, secretsRequested } from './secret-routes.js';
+import { registeredServices } from './registered-services.js';
 
 /**
  * Author: the authenticated identity; a name the client states (body `author`, else x-trellis-author) is only a
@@ -43,18 +44,19 @@ export function addConfigRoutes(router: Router, deps: ApiDeps): void {
     const shown = reveal(ctx);
     const kind = query.get('kind');
     const namespace = query.get('namespace');
-    const list = await store.list({
-      ...(kind !== null && kind !== '' ? { kind: canonicalKind(kind) } : {}),
-      ...(namespace !== null && namespace !== '' ? { namespace } : {}),
-    });
-    return resourcesReply(list, shown);
+    const wanted = kind !== null && kind !== '' ? canonicalKind(kind) : undefined;
+    const ns = namespace !== null && namespace !== '' ? namespace : undefined;
+    const list = await store.list({ ...(wanted !== undefined ? { kind: wanted } : {}), ...(ns !== undefined ? { namespace: ns } : {}) });
+    // services declared only by registered workloads are listed too (read-only; they vanish with their workloads)
+    const registered = wanted === undefined || wanted === 'Service' ? registeredServices(deps.snapshot(), await store.list({ kind: 'Service' }), ns) : [];
+    return resourcesReply([...list, ...registered], shown);
   });
 
   router.add('GET', '/api/v1/resources/:kind/:namespace/:name', async (ctx) => {
     const { params } = ctx;
     const shown = reveal(ctx);
     const key = `${canonicalKind(params.kind!)}/${params.namespace}/${params.name}`;
-    const r = await store.get(key);
+    const r = (await store.get(key)) ?? (params.kind !== undefined && canonicalKind(params.kind) === 'Service' ? registeredServices(deps.snapshot(), [], params.namespace).find((x) => x.metadata.name === params.name) : undefined);
     if (r === undefined) throw new HttpError(404, `${key} not found`);
     return resourcesReply(r, shown);
   });

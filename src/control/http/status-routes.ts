@@ -3,6 +3,7 @@ import { analyze, parseDocuments, type Workload } from '../../api/index.js';
 import type { MeshResource } from '../../api/types.js';
 import { resourceKey } from '../../api/types.js';
 import { toMeshResources } from '../snapshot/resources.js';
+import { withRegisteredServices } from './registered-services.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, VIRTUAL_HOST_TYPE, type Json, type XdsResource } from '../translate/generator.js';
 import type { ApiDeps } from './deps.js';
 import { HttpError, ok, optionalString, readJsonObject } from './io.js';
@@ -39,7 +40,7 @@ function analyzeRoute(deps: ApiDeps): Handler {
     const body = await readJsonObject(ctx.req);
     const text = optionalString(body, 'text');
     const byKey = new Map<string, MeshResource>();
-    for (const r of toMeshResources(await deps.store.list())) byKey.set(resourceKey(r), r);
+    for (const r of withRegisteredServices(toMeshResources(await deps.store.list()), deps.snapshot())) byKey.set(resourceKey(r), r);
     if (text !== undefined) {
       // invalid specs are the analyzer's to report (IST0106); only unreadable documents stop it
       const parsed = parseDocuments(text);
