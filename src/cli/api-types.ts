@@ -58,6 +58,9 @@ export interface XdsTypeStatus {
 
 export interface ProxyInfo {
   id: string;
+  /** `pod.namespace` (istioctl's NAME); absent from older servers. */
+  name?: string;
+  workload?: string;
   namespace: string;
   labels?: Record<string, string>;
   type?: string;

@@ -1,11 +1,12 @@
 // CLI: `trellis proxy-config listeners|routes|clusters|endpoints|all PROXY [-o json|yaml|wide]` — the xDS a proxy was given, summarized like istioctl, or raw.
 import type { Command } from 'commander';
 import type { ProxyInfo } from './api-types.js';
-import { ApiClient, ApiFailure, UsageError, isRecord, withServerFlags, type ServerFlags } from './client.js';
+import { ApiClient, UsageError, isRecord, withServerFlags, type ServerFlags } from './client.js';
 import type { Io } from './io.js';
 import { outputOption, table, toJson, toYaml } from './output.js';
 import { guarded } from './run.js';
 import { clusterSummary, endpointSummary, listenerSummary, routeSummary, type Summary } from './xds-summary.js';
+import { resolveProxy } from './proxy-names.js';
 
 type XdsKind = 'listeners' | 'routes' | 'clusters' | 'endpoints';
 
@@ -61,37 +62,24 @@ function configPath(id: string, type: XdsKind | 'all'): string {
   return `/api/v1/proxies/${encodeURIComponent(id)}/config/${type}`;
 }
 
-/** The id as given, or — when the server does not know it — the one connected proxy whose id starts with it. */
-async function fetchConfig(client: ApiClient, id: string, type: XdsKind | 'all'): Promise<{ id: string; body: unknown }> {
-  try {
-    return { id, body: await client.get<unknown>(configPath(id, type)) };
-  } catch (err) {
-    if (!(err instanceof ApiFailure) || err.status !== 404) throw err;
-    const matches = (await client.get<ProxyInfo[]>('/api/v1/proxies')).filter((p) => p.id.startsWith(id));
-    if (matches.length !== 1) {
-      const hint = matches.length > 1 ? `; it could be ${matches.map((p) => p.id).join(', ')}` : '; see `trellis proxy-status`';
-      throw new UsageError(`no connected proxy "${id}"${hint}`);
-    }
-    const full = (matches[0] as ProxyInfo).id;
-    return { id: full, body: await client.get<unknown>(configPath(full, type)) };
-  }
+/** The config of one type of the proxy `ref` names (see resolveProxy for the forms a reference takes). */
+async function fetchConfig(client: ApiClient, id: string, type: XdsKind | 'all'): Promise<unknown> {
+  return client.get<unknown>(configPath(id, type));
 }
 
 async function proxyConfig(typeArg: string, proxy: string, flags: ConfigFlags, io: Io): Promise<void> {
   const type = TYPE_ALIASES[typeArg.toLowerCase()];
   if (type === undefined) throw new UsageError(`unknown config type "${typeArg}"; use listeners, routes, clusters, endpoints or all`);
   const client = new ApiClient(flags, io);
+  const id = resolveProxy(await client.get<ProxyInfo[]>('/api/v1/proxies'), proxy).id;
   if (flags.output === 'json' || flags.output === 'yaml') {
-    const { body } = await fetchConfig(client, proxy, type);
+    const body = await fetchConfig(client, id, type);
     return io.out(flags.output === 'json' ? toJson(body) : toYaml(body));
   }
   const wide = flags.output === 'wide';
-  let id = proxy;
   const blocks: string[] = [];
   for (const kind of type === 'all' ? KINDS : [type]) {
-    const got = await fetchConfig(client, id, kind);
-    id = got.id; // resolve a short id once, not per type
-    const s = summarize(kind, resourcesOf(got.body, kind), wide);
+    const s = summarize(kind, resourcesOf(await fetchConfig(client, id, kind), kind), wide);
     blocks.push(table(s.headers, s.rows));
   }
   io.out(blocks.join('\n'));

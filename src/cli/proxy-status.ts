@@ -1,10 +1,11 @@
 // CLI: `trellis proxy-status [PROXY] [-o json|yaml|wide]` — each connected proxy's xDS sync state per type (SYNCED / NOT SENT / STALE / NACKED), as istioctl shows it.
 import type { Command } from 'commander';
 import type { ProxyInfo, XdsShort } from './api-types.js';
-import { ApiClient, UsageError, withServerFlags, type ServerFlags } from './client.js';
+import { ApiClient, withServerFlags, type ServerFlags } from './client.js';
 import type { Io } from './io.js';
 import { age, cell, outputOption, table, toJson, toYaml } from './output.js';
 import { guarded } from './run.js';
+import { proxyName, resolveProxy } from './proxy-names.js';
 
 interface StatusFlags extends ServerFlags {
   output?: 'json' | 'yaml' | 'wide';
@@ -30,8 +31,7 @@ function typeStatus(p: ProxyInfo, t: XdsShort): string {
 
 async function proxyStatus(only: string | undefined, flags: StatusFlags, io: Io): Promise<void> {
   const all = await new ApiClient(flags, io).get<ProxyInfo[]>('/api/v1/proxies');
-  const proxies = only === undefined ? all : all.filter((p) => p.id === only);
-  if (only !== undefined && proxies.length === 0) throw new UsageError(`no connected proxy "${only}" (see \`trellis proxy-status\`)`);
+  const proxies = only === undefined ? all : [resolveProxy(all, only)];
   if (flags.output === 'json') return io.out(toJson(proxies));
   if (flags.output === 'yaml') return io.out(toYaml(proxies));
   if (proxies.length === 0) return io.err('No proxies connected.\n');
@@ -39,9 +39,9 @@ async function proxyStatus(only: string | undefined, flags: StatusFlags, io: Io)
   const now = Date.now();
   const headers = ['NAME', 'NAMESPACE', ...TYPES, ...(wide ? ['TYPE', 'ADDRESS', 'CONNECTED', 'ACKED VERSIONS'] : [])];
   const rows = [...proxies]
-    .sort((a, b) => a.id.localeCompare(b.id))
+    .sort((a, b) => proxyName(a).localeCompare(proxyName(b)))
     .map((p) => [
-      p.id,
+      proxyName(p),
       cell(p.namespace),
       ...TYPES.map((t) => typeStatus(p, t)),
       ...(wide ? [cell(p.type), cell(p.address), age(p.connectedAt, now), TYPES.map((t) => `${t}=${p.types?.[t]?.ackedVersion ?? '-'}`).join(' ')] : []),
@@ -51,7 +51,7 @@ async function proxyStatus(only: string | undefined, flags: StatusFlags, io: Io)
   for (const p of proxies) {
     for (const t of TYPES) {
       const e = p.types?.[t]?.error;
-      if (e !== undefined && e !== '') io.err(`${p.id}: ${t} rejected: ${e}\n`);
+      if (e !== undefined && e !== '') io.err(`${proxyName(p)}: ${t} rejected: ${e}\n`);
     }
   }
 }

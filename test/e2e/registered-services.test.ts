@@ -1,5 +1,6 @@
 // E2E: a service known only from a registered sidecar (`--service reviews`, no Service applied) is listed by
-// `get svc` (read-only, marked as coming from registered workloads) and resolves for `analyze`, as Istio's registry does.
+// `get svc` (read-only, marked as coming from registered workloads) and resolves for `analyze`, as Istio's registry does;
+// its proxy goes by istioctl's short name or WORKLOAD.NAMESPACE.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -50,6 +51,13 @@ describe('services from registered workloads', { timeout: 60_000 }, () => {
     assert.match(one.stdout, /trellis\.io\/origin: registered workloads/);
     const after = await cli(control, ['analyze', '-f', file]);
     assert.doesNotMatch(after.stdout + after.stderr, /IST0101/, after.stdout);
+
+    // its proxy has istioctl's short name, and the workload's name finds it too
+    const ps = await cli(control, ['proxy-status']);
+    assert.match(ps.stdout, /^reviews-v1-[b-z2-9]{5}\.default\s/m, ps.stdout);
+    const pc = await cli(control, ['pc', 'listeners', 'reviews-v1.default']);
+    assert.equal(pc.code, 0, pc.stderr);
+    assert.match(pc.stdout, /inbound/);
 
     await sidecar.stop();
     sidecar = undefined;

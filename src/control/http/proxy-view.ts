@@ -13,6 +13,10 @@ export interface TypeView {
 
 export interface ProxyView {
   id: string;
+  /** istioctl's NAME: the pod part of an Istio node id and its namespace (`productpage-v1-x7k2q.default`); else the id. */
+  name: string;
+  /** Istio's workload (deployment) name, for `WORKLOAD.NAMESPACE` references. */
+  workload: string;
   namespace: string;
   labels: Record<string, string>;
   type: string;
@@ -56,6 +60,8 @@ export function proxyView(s: ProxyStatus, p: ConnectedProxy, ca?: IssuedLookup):
   }
   const view: ProxyView = {
     id: s.id,
+    name: shortName(s.id),
+    workload: node.workloadName,
     namespace: node.namespace,
     labels: { ...node.labels },
     type: node.type,
@@ -71,6 +77,12 @@ export function proxyView(s: ProxyStatus, p: ConnectedProxy, ca?: IssuedLookup):
     if (cert !== undefined) view.certificate = { serial: cert.serial, issuedAt: cert.issuedAt.toISOString(), expiresAt: cert.expiresAt.toISOString() };
   }
   return view;
+}
+
+/** The `pod.namespace` field of an Istio node id (`type~ip~pod.namespace~domain`); an id of another shape as it is. */
+export function shortName(id: string): string {
+  const parts = id.split('~');
+  return parts.length === 4 && parts[2] !== '' ? parts[2]! : id;
 }
 
 /** By node id (the newest stream when it reconnected) or by the stream's connId. */

@@ -1,4 +1,5 @@
 // xDS client: `trellis proxy --control-plane …` — builds the node identity (Istio-style id + metadata) and an ADS bootstrap from flags.
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { Result } from '../../common/result.js';
 import type { Bootstrap } from '../config/types.js';
@@ -35,6 +36,14 @@ export interface SidecarFlags {
 export function defaultWorkloadName(labels: Readonly<Record<string, string>>, service: string | undefined, fallback: string): string {
   const app = labels.app ?? service ?? fallback;
   return labels.version !== undefined && labels.version !== '' ? `${app}-${labels.version}` : app;
+}
+
+/** Kubernetes' pod name suffix alphabet (no vowels, so no words) and length. */
+const POD_SUFFIX_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+function podSuffix(): string {
+  let out = '';
+  for (const b of randomBytes(5)) out += POD_SUFFIX_CHARS[b % POD_SUFFIX_CHARS.length];
+  return out;
 }
 
 /** The static cluster the ADS stream goes through, as Istio's bootstrap names it. */
@@ -129,8 +138,10 @@ export async function sidecarBootstrap(f: SidecarFlags, env: NodeJS.ProcessEnv =
 
   const ip = env.INSTANCE_IP ?? '127.0.0.1';
   const name = service ?? (type === 'router' ? 'gateway' : 'proxy');
-  // Istio's node id: type~ip~pod.namespace~namespace.svc.cluster.local (the pod name made unique by our pid)
-  const id = f.nodeId ?? `${type}~${ip}~${name}-${process.pid}.${namespace}~${namespace}.svc.cluster.local`;
+  const workload = f.workload ?? env.TRELLIS_WORKLOAD ?? defaultWorkloadName(labels, service, name);
+  // Istio's node id: type~ip~pod.namespace~namespace.svc.cluster.local, the pod named as Kubernetes names a
+  // Deployment's: `<workload>-<5 random characters>` (what `trellis proxy-status` shows and proxy-config accepts)
+  const id = f.nodeId ?? `${type}~${ip}~${workload}-${podSuffix()}.${namespace}~${namespace}.svc.cluster.local`;
   const metadata: Record<string, unknown> = {
     NAMESPACE: namespace,
     LABELS: labels,
@@ -139,7 +150,7 @@ export async function sidecarBootstrap(f: SidecarFlags, env: NodeJS.ProcessEnv =
     TRELLIS_OUTBOUND_PORT: String(outbound),
     TRELLIS_INBOUND_PORT: String(inbound),
     PROXY_TYPE: type,
-    WORKLOAD_NAME: f.workload ?? env.TRELLIS_WORKLOAD ?? defaultWorkloadName(labels, service, name),
+    WORKLOAD_NAME: workload,
     TRELLIS_PROMETHEUS_PORT: String(prometheus),
   };
   if (service !== undefined) metadata.TRELLIS_SERVICE = service;

@@ -94,7 +94,7 @@ describe('trellis proxy --control-plane', () => {
   it('connects with an Istio-style node id and the metadata the control plane parses', () => {
     const node = ads.requests[0]?.node;
     assert.ok(node !== undefined);
-    assert.match(node.id ?? '', /^sidecar~127\.0\.0\.1~reviews-\d+\.shop~shop\.svc\.cluster\.local$/);
+    assert.match(node.id ?? '', /^sidecar~127\.0\.0\.1~reviews-v1-[b-z2-9]{5}\.shop~shop\.svc\.cluster\.local$/, "the pod named as a Deployment's: <workload>-<5 characters>");
     const p = proxyNodeFromNode({ id: node.id ?? '', metadata: node.metadata as Json, user_agent_name: node.user_agent_name });
     assert.equal(p.type, 'sidecar');
     assert.equal(p.namespace, 'shop');
