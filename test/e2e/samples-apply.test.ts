@@ -28,7 +28,7 @@ describe('Istio samples apply as they are', { timeout: 60_000 }, () => {
     const deploy = await cli(control, ['get', 'deploy', '-o', 'wide']);
     assert.equal(deploy.code, 0, deploy.stderr);
     assert.match(deploy.stdout, /^NAME\s+REPLICAS\s+SERVICE ACCOUNT\s+PORTS\s+AGE\s+LABELS$/m);
-    assert.match(deploy.stdout, /^reviews-v2\s+1\s+bookinfo-reviews\s+9080\/TCP\s+\S+\s+app=reviews,version=v2$/m);
+    assert.match(deploy.stdout, /^reviews-v2\s+1\s+bookinfo-reviews\s+9080\/TCP\s+\d+s\s+app=reviews,version=v2$/m, "AGE from the creationTimestamp the server set");
     const sa = await cli(control, ['get', 'sa']);
     assert.match(sa.stdout, /^bookinfo-reviews\s/m);
     const yaml = await cli(control, ['get', 'deployment', 'reviews-v2', '-o', 'yaml']);

@@ -45,9 +45,12 @@ export async function applyText(store: ConfigStore, text: string, meta: CommitMe
     const rev = await store.revision();
     const changes: ApplyResult['changes'] = [];
     const puts: Change[] = [];
-    for (const r of resources) {
-      const key = resourceKey(r);
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    for (const given of resources) {
+      const key = resourceKey(given);
       const current = await store.get(key, rev);
+      // Kubernetes' creationTimestamp (get's AGE): set by the server when the object is created, kept after
+      const r = { ...given, metadata: { ...given.metadata, creationTimestamp: current?.metadata['creationTimestamp'] ?? now } };
       const op: ApplyOp = current === undefined ? 'created' : canonicalJson(current) === canonicalJson(r) ? 'unchanged' : 'updated';
       changes.push({ key, op });
       if (op !== 'unchanged') puts.push({ op: 'put', resource: r });

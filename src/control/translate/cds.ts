@@ -5,7 +5,7 @@ import { type ClusterSpec, clusterInstances, outboundClusterSpecs } from './clus
 import { applyClusterPolicy, isH2Protocol, isHttpProtocol } from './cluster-policy.js';
 import { applyClusterTls, tlsModeMetadata } from './cluster-tls.js';
 import { endpointTlsMode } from './peer-authn.js';
-import { socketAddress } from './envoy.js';
+import { istioConfigMetadata, socketAddress } from './envoy.js';
 import { CLUSTER_TYPE, type Generator, type Json, type XdsResource, anyChanged, filterNames } from './generator.js';
 import { inboundService } from './inbound.js';
 import { inboundClusterName } from './names.js';
@@ -64,6 +64,7 @@ export function outboundCluster(spec: ClusterSpec, proxy: ProxyNode, snap: Snaps
   applyClusterPolicy(c, policy, spec.port.protocol, proxyless);
   applyClusterTls(c, spec, policy.tls, { snap, proxyless, http: isHttpProtocol(spec.port.protocol) });
   if (c.type !== 'EDS') c.dns_lookup_family = 'V4_ONLY';
+  if (spec.rule !== undefined) c.metadata = istioConfigMetadata('destination-rule', spec.rule);
   return c;
 }
 

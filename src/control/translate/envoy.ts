@@ -34,3 +34,11 @@ export function headerOptions(values: Readonly<Record<string, string>> | undefin
     .sort()
     .map((k) => ({ header: { key: k.toLowerCase(), value: values[k] ?? '' }, append_action: action }));
 }
+
+/**
+ * Istio's record of which resource produced a route or cluster (`metadata.filter_metadata.istio.config`): what
+ * istioctl's and trellis' proxy-config print in their VIRTUAL SERVICE and DESTINATION RULE columns.
+ */
+export function istioConfigMetadata(kind: 'virtual-service' | 'destination-rule', r: { metadata: { name: string; namespace: string } }): Json {
+  return { filter_metadata: { istio: { config: `/apis/networking.istio.io/v1/namespaces/${r.metadata.namespace}/${kind}/${r.metadata.name}` } } };
+}

@@ -1,6 +1,6 @@
 // Translate stage: an Istio VirtualService's http[] → Envoy routes (match, action, retries, timeout, fault, cors, mirror, headers), and the default route.
 import type { HTTPMirrorPolicy, HTTPRoute, VirtualService } from '../../api/types.js';
-import { durationJson, fractionalPercent, istioDuration } from './envoy.js';
+import { durationJson, fractionalPercent, istioConfigMetadata, istioDuration } from './envoy.js';
 import { type DestContext, clusterSpecifier, hashPolicy, headerEdits, resolveDestination } from './destinations.js';
 import { faultConfig } from './fault.js';
 import { corsConfig } from './cors.js';
@@ -130,7 +130,7 @@ export function virtualServiceRoutes(vs: VirtualService, ctx: RouteContext): Jso
     let catchAll = false;
     for (const m of blocks) {
       const r = buildRoute(http, m?.name, routeMatch(m), ctx);
-      if (r !== undefined) out.push(r);
+      if (r !== undefined) out.push({ ...r, metadata: istioConfigMetadata('virtual-service', vs) });
       catchAll ||= isCatchAll(m);
     }
     if (catchAll) break;

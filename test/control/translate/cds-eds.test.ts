@@ -74,6 +74,8 @@ describe('CDS', () => {
     assert.deepEqual(c.eds_cluster_config, { eds_config: { ads: {}, resource_api_version: 'V3' }, service_name: `outbound|9080|v2|${R}` });
     assert.equal(c.lb_policy, 'LEAST_REQUEST', "Istio's default LB");
     assert.equal(c.connect_timeout, '10s');
+    assert.equal(get(c, 'metadata', 'filter_metadata', 'istio', 'config'), '/apis/networking.istio.io/v1/namespaces/default/destination-rule/reviews', "proxy-config's DESTINATION RULE column");
+    assert.equal(byName(out, 'outbound|9080||details.default.svc.cluster.local').resource.metadata, undefined, 'no rule, no reference');
   });
 
   it('translates connectionPool, outlierDetection and simple LB at the top level', () => {

@@ -83,6 +83,8 @@ spec:
       check: (vh) => {
         const [a, b] = routes(vh);
         assert.deepEqual(get(a, 'match'), { prefix: '/', headers: [{ name: 'end-user', string_match: { exact: 'jason' } }] });
+        // what proxy-config's VIRTUAL SERVICE column shows, as Istio records it
+        for (const r of [a, b]) assert.equal(get(r, 'metadata', 'filter_metadata', 'istio', 'config'), '/apis/networking.istio.io/v1/namespaces/default/virtual-service/reviews');
         assert.equal(get(a, 'route', 'cluster'), `outbound|9080|v2|${R}`);
         assert.deepEqual(get(b, 'match'), { prefix: '/' });
         assert.equal(get(b, 'route', 'cluster'), `outbound|9080|v1|${R}`);
