@@ -5,7 +5,8 @@ import type { Slot } from './slot.js';
 export interface Leaf {
   /**
    * Chooses a slot. `hash` is the request hash (hash-based leaves only). Hash-based leaves also honour
-   * `excluded` (retry_previous_hosts) by walking on to the next host; the others are simply re-picked.
+   * `excluded` (retry_previous_hosts) by walking on to the next host, least-request ranks excluded hosts last;
+   * the others are simply re-picked.
    */
   pick(hash: bigint | undefined, excluded: ReadonlySet<Host> | undefined): Slot;
 }

@@ -2,6 +2,7 @@
 import { EdfScheduler } from './edf.js';
 import { allEqual, type Leaf, type LeafFactory } from './leaf.js';
 import type { Random, Slot } from './slot.js';
+import type { Host } from '../types.js';
 
 export interface LeastRequestConfig {
   choice_count: number; // default 2
@@ -19,10 +20,14 @@ class ChoiceLeaf implements Leaf {
     this.chosen = new Int32Array(Math.max(choiceCount, 1));
   }
 
-  pick(): Slot {
+  /**
+   * A host this request already tried (retry_previous_hosts) loses to any it has not: otherwise a host that fails
+   * fast — no active requests — would win every comparison and every host-selection retry would pick it again.
+   */
+  pick(_hash: bigint | undefined, excluded: ReadonlySet<Host> | undefined): Slot {
     const slots = this.slots;
     const n = slots.length;
-    if (this.choiceCount >= n) return this.scanAll();
+    if (this.choiceCount >= n) return this.scanAll(excluded);
     // Distinct samples (Envoy samples with replacement; without it P2C over 2 hosts never picks the busier one).
     let best = -1;
     let taken = 0;
@@ -32,23 +37,32 @@ class ChoiceLeaf implements Leaf {
       for (let t = 0; t < taken; t++) if (this.chosen[t] === idx) dup = true;
       if (dup) continue;
       this.chosen[taken++] = idx;
-      if (best < 0 || slots[idx]!.host.activeRequests < slots[best]!.host.activeRequests) best = idx;
+      if (best < 0 || better(slots[idx]!.host, slots[best]!.host, excluded)) best = idx;
     }
     return slots[best]!;
   }
 
   /** Fewer hosts than choices: look at all of them, starting at a random offset so ties spread. */
-  private scanAll(): Slot {
+  private scanAll(excluded: ReadonlySet<Host> | undefined): Slot {
     const slots = this.slots;
     const n = slots.length;
     const start = Math.floor(this.random() * n);
     let best = start;
     for (let i = 1; i < n; i++) {
       const idx = (start + i) % n;
-      if (slots[idx]!.host.activeRequests < slots[best]!.host.activeRequests) best = idx;
+      if (better(slots[idx]!.host, slots[best]!.host, excluded)) best = idx;
     }
     return slots[best]!;
   }
+}
+
+/** `a` is the better choice than `b`: not already tried when `b` was, else fewer active requests. */
+function better(a: Host, b: Host, excluded: ReadonlySet<Host> | undefined): boolean {
+  if (excluded !== undefined && excluded.size > 0) {
+    const ea = excluded.has(a);
+    if (ea !== excluded.has(b)) return !ea;
+  }
+  return a.activeRequests < b.activeRequests;
 }
 
 /** Unequal weights: Envoy's weighted least request, effective weight re-evaluated whenever a host is picked. */

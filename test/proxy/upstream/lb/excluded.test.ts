@@ -50,3 +50,15 @@ test('when every host is excluded a host is still returned', () => {
   const picker = lb.update([hostSet(0, hosts)]);
   assert.equal(picker.pick({ attempt: 2, excluded: new Set(hosts) }).kind, 'complete');
 });
+
+test('LEAST_REQUEST: a tried host that fails fast (no active requests) still loses to one not tried, with two hosts or many', () => {
+  for (const names of [['dead', 'live'], ['dead', 'live', 'x', 'y']]) {
+    const lb = createLoadBalancer(mkCluster('LEAST_REQUEST'), { random: seeded(5) });
+    const hosts = names.map((n) => mkHost(n));
+    for (const h of hosts.slice(1)) h.activeRequests = 7; // busy, while the dead one refuses at once and holds none
+    const picker = lb.update([hostSet(0, hosts)]);
+    const excluded = new Set([hosts[0]!]);
+    for (let i = 0; i < 200; i++) assert.notEqual(pickHost(picker, { attempt: 1, excluded }), 'dead', `${names.length} hosts`);
+    if (names.length === 2) assert.equal(pickHost(picker, { attempt: 0 }), 'dead', 'without exclusions the fewest active requests still win');
+  }
+});
