@@ -192,7 +192,8 @@ export class Proxy {
 
   /** Graceful stop: stop accepting, let in-flight requests finish (up to drainMs), close everything. */
   async stop(drainMs: number): Promise<void> {
-    this.ads?.close();
+    // first: peers stop choosing this proxy while it drains what it already has
+    this.ads?.close(true);
     this.tap?.close();
     this.identityAgent?.close();
     await this.listeners.close(drainMs); // stops accepting and drains every connection manager

@@ -16,7 +16,8 @@ export interface RegistryOptions {
 /** Where the registry hears about streams: the ADS server's events. */
 export interface StreamEvents {
   onConnect(fn: (p: ConnectedProxy) => void): () => void;
-  onDisconnect(fn: (p: ConnectedProxy) => void): () => void;
+  /** `withdrawn`: the proxy ended its stream cleanly (shutting down) rather than losing it. */
+  onDisconnect(fn: (p: ConnectedProxy, withdrawn: boolean) => void): () => void;
 }
 
 interface Registration {
@@ -60,7 +61,7 @@ export class WorkloadRegistry implements WorkloadSource {
   /** Subscribes to a stream source (the ADS server); returns the unsubscribe function. */
   attach(events: StreamEvents): () => void {
     const off1 = events.onConnect((p) => void this.register(p));
-    const off2 = events.onDisconnect((p) => this.unregister(p));
+    const off2 = events.onDisconnect((p, withdrawn) => this.unregister(p, withdrawn));
     return () => {
       off1();
       off2();
@@ -92,14 +93,19 @@ export class WorkloadRegistry implements WorkloadSource {
    * stream registered the same workload: the key moves back to that stream's lease, so a stream that ends (an
    * impostor's, or an old one after a reconnect) never withdraws an endpoint a connected proxy holds.
    */
-  unregister(proxy: ConnectedProxy): void {
+  unregister(proxy: ConnectedProxy, withdrawn = false): void {
     const reg = this.byConn.get(proxy.connId);
     if (reg === undefined) return;
     this.byConn.delete(proxy.connId);
     reg.closed = true;
     if (reg.keepAlive !== undefined) clearInterval(reg.keepAlive);
-    if (reg.lease !== undefined) void this.renew(reg);
     const live = [...this.byConn.values()].find((r) => r.workload.key === reg.workload.key && r.lease !== undefined);
+    if (withdrawn && live === undefined && reg.lease !== undefined) {
+      // the proxy said it is leaving: no grace period, its endpoint goes in the next push
+      this.store.revokeLease(reg.lease).catch((e: unknown) => this.log(`registry: withdrawing ${reg.workload.key} failed: ${e instanceof Error ? e.message : String(e)}`));
+      return;
+    }
+    if (reg.lease !== undefined) void this.renew(reg);
     if (live !== undefined) {
       this.store.putWithLease(live.workload.key, live.workload, live.lease!).catch((e: unknown) => {
         this.log(`registry: keeping ${live.workload.key} on its live stream failed: ${e instanceof Error ? e.message : String(e)}`);

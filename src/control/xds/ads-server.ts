@@ -25,14 +25,16 @@ export interface AdsServerOptions {
   log?: (msg: string) => void;
 }
 
-type Listener = (p: ConnectedProxy) => void;
+/** `withdrawn` (disconnects only): the proxy ended its stream cleanly — it is leaving, not lost. */
+type Listener = (p: ConnectedProxy, withdrawn: boolean) => void;
+type ConnectListener = (p: ConnectedProxy) => void;
 
 export class AdsServer {
   private readonly conns = new Set<Connection>();
   private readonly ctx: ServingContext;
   private readonly debouncer: Debouncer;
   private readonly queue: PushQueue;
-  private readonly connectListeners = new Set<Listener>();
+  private readonly connectListeners = new Set<ConnectListener>();
   private readonly disconnectListeners = new Set<Listener>();
   private readonly servers: grpc.Server[] = [];
   private connSeq = 0;
@@ -125,7 +127,7 @@ export class AdsServer {
   }
 
   /** Fires when a stream sends its first request (with the node), before that request is answered. */
-  onConnect(fn: Listener): () => void {
+  onConnect(fn: ConnectListener): () => void {
     this.connectListeners.add(fn);
     return () => this.connectListeners.delete(fn);
   }
@@ -174,7 +176,8 @@ export class AdsServer {
         }
       });
       call.on('end', () => {
-        done();
+        // a clean half-close is a proxy shutting down: its endpoint goes now, not after the grace period
+        this.disconnect(conn, true);
         call.end();
       });
     };
@@ -224,7 +227,7 @@ export class AdsServer {
     return true;
   }
 
-  private disconnect(conn: Connection): void {
+  private disconnect(conn: Connection, withdrawn = false): void {
     if (conn.closed) return;
     conn.closed = true;
     this.conns.delete(conn);
@@ -232,7 +235,7 @@ export class AdsServer {
     const proxy = conn.proxy;
     if (proxy === undefined) return;
     this.ctx.metrics.connected(--this.connectedCount);
-    for (const fn of this.disconnectListeners) this.safely(() => fn(proxy));
+    for (const fn of this.disconnectListeners) this.safely(() => fn(proxy, withdrawn));
   }
 
   private safely(fn: () => void): void {

@@ -208,10 +208,11 @@ export class AdsClient {
     return this.applier.idle();
   }
 
-  close(): void {
+  /** `withdraw`: end the streams cleanly, so the control plane withdraws this proxy's endpoint at once (shutdown). */
+  close(withdraw = false): void {
     this.closed = true;
     if (this.initTimer !== undefined) clearTimeout(this.initTimer);
-    for (const t of this.transports) t.close();
+    for (const t of this.transports) t.close(withdraw);
     this.applier.close();
     this.stats.connectedState.set(0);
     this.finishInit();

@@ -75,7 +75,8 @@ export interface AdsTransport {
   readonly api: XdsApi;
   readonly connected: boolean;
   start(): void;
-  close(): void;
+  /** `withdraw`: end the stream cleanly (a half-close) so the control plane withdraws this proxy's endpoint now. */
+  close(withdraw?: boolean): void;
   /** Sends what `r` says on the current stream; false when there is no stream or nothing to say. */
   send(r: WatchRequest): boolean;
 }

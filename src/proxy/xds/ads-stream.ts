@@ -62,9 +62,24 @@ export class AdsStream<Req, Res> {
     return true;
   }
 
-  close(): void {
+  /**
+   * Stops the stream for good. `withdraw` ends it cleanly (half-close, then the session closes once the control plane
+   * ends its side, 1 s at most): a clean end tells the control plane this proxy is leaving, where a lost connection
+   * only starts its grace period.
+   */
+  close(withdraw = false): void {
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    if (withdraw && this.open && this.call !== undefined && this.session !== undefined) {
+      const session = this.session;
+      this.open = false;
+      this.call.end();
+      this.call = undefined;
+      this.session = undefined;
+      session.close();
+      setTimeout(() => session.destroy(), 1000).unref();
+      return;
+    }
     this.teardown();
   }
 

@@ -30,7 +30,7 @@ export function createTransport<Req extends object, Res>(
       return stream.connected;
     },
     start: () => stream.start(),
-    close: () => stream.close(),
+    close: (withdraw?: boolean) => stream.close(withdraw),
     send(r: WatchRequest): boolean {
       if (!stream.connected) return false;
       const req = codec.request(r);

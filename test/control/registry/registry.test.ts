@@ -229,6 +229,26 @@ describe('WorkloadRegistry', () => {
     await store.close();
   });
 
+  it('a stream ended cleanly (the proxy shutting down) withdraws the endpoint at once, unless another live stream holds it', async () => {
+    const store = createMemoryStore();
+    const reg = new WorkloadRegistry(store, { graceMs: 60_000 });
+    await reg.start();
+    const id = 'sidecar~10.0.0.5~r1.default~default.svc.cluster.local';
+    const first = fakeProxy(id, meta);
+    const second = fakeProxy(id, meta);
+    await reg.register(first);
+    await reg.register(second);
+    reg.unregister(first, true);
+    await wait(50);
+    assert.equal(reg.workloads().length, 1, 'the live stream keeps it');
+    reg.unregister(second, true);
+    const deadline = Date.now() + 2000;
+    while (reg.workloads().length > 0 && Date.now() < deadline) await wait(5);
+    assert.equal(reg.workloads().length, 0, 'gone without waiting out the 60 s grace period');
+    reg.close();
+    await store.close();
+  });
+
   it('a reconnect within the grace period keeps the workload without any change event', async () => {
     const store = createMemoryStore();
     const reg = new WorkloadRegistry(store, { graceMs: 120 });
@@ -254,7 +274,7 @@ describe('WorkloadRegistry', () => {
     const reg = new WorkloadRegistry(store, { graceMs: 1000 });
     await reg.start();
     const connect = new Set<(p: ConnectedProxy) => void>();
-    const disconnect = new Set<(p: ConnectedProxy) => void>();
+    const disconnect = new Set<(p: ConnectedProxy, withdrawn: boolean) => void>();
     reg.attach({ onConnect: (fn) => (connect.add(fn), () => connect.delete(fn)), onDisconnect: (fn) => (disconnect.add(fn), () => disconnect.delete(fn)) });
     for (const fn of connect) fn(fakeProxy('client', { GENERATOR: 'grpc' }));
     for (const fn of connect) fn(fakeProxy('sidecar~10.0.0.6~r2.default~default.svc.cluster.local', meta));
