@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { VERSION } from '../common/version.js';
 
 type Register = (program: Command) => void;
-const MESH_VERBS = ['apply', 'get', 'delete', 'history', 'rollback', 'diff', 'analyze', 'proxy-status', 'ps', 'proxy-config', 'pc', 'ca', 'token', 'tap', 'top', 'stat'];
+const MESH_VERBS = ['apply', 'get', 'delete', 'history', 'rollback', 'diff', 'analyze', 'proxy-status', 'ps', 'proxy-config', 'pc', 'ca', 'token', 'tap', 'top', 'stat', 'dashboard'];
 const loaders: Record<string, () => Promise<Register>> = {
   proxy: async () => (await import('./proxy.js')).registerProxyCommand,
   gateway: async () => (await import('./proxy.js')).registerGatewayCommand,

@@ -1,8 +1,9 @@
-// CLI: registers the control-plane verbs (apply, get, delete, history, rollback, diff, analyze, proxy-status, proxy-config, ca, token, tap, top) on the `trellis` program.
+// CLI: registers the control-plane verbs (apply, get, delete, history, rollback, dashboard, diff, analyze, proxy-status, proxy-config, ca, token, tap, top) on the `trellis` program.
 import type { Command } from 'commander';
 import { registerAnalyzeCommand } from './analyze.js';
 import { registerApplyCommand } from './apply.js';
 import { registerCaCommand } from './ca.js';
+import { registerDashboardCommand } from './dashboard.js';
 import { registerDeleteCommand } from './delete.js';
 import { registerDiffCommand } from './diff.js';
 import { registerGetCommand } from './get.js';
@@ -22,6 +23,7 @@ export function registerMeshCommands(program: Command, io: Io = processIo()): vo
   registerDeleteCommand(program, io);
   registerHistoryCommand(program, io);
   registerRollbackCommand(program, io);
+  registerDashboardCommand(program, io);
   registerDiffCommand(program, io);
   registerAnalyzeCommand(program, io);
   registerProxyStatusCommand(program, io);

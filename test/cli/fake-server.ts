@@ -180,6 +180,7 @@ export class FakeControlPlane {
       if (!PROXIES.some((x) => x.id === p[3])) return { status: 404, body: { error: `proxy ${p[3]} not found` } };
       return { status: 200, body: p[5] === 'all' ? XDS : (XDS[p[5] ?? ''] ?? []) };
     }
+    if (r.method === 'GET' && r.path === '/api/v1/ca/root') return { status: 200, body: { trustDomain: 'cluster.local', rootsPem: '' } };
     return { status: 404, body: { error: `no route ${r.method} ${r.path}` } };
   }
 
