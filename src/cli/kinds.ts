@@ -42,6 +42,11 @@ const ALIASES: ReadonlyMap<string, Kind> = new Map(
   }),
 );
 
+/** Every name `get` and `delete` take for a kind (singular, plural, short, qualified), for shell completion. */
+export function kindNames(): string[] {
+  return [...ALIASES.keys()];
+}
+
 /** `vs`, `VirtualServices`, `virtualservice.networking.istio.io` … → 'VirtualService'. */
 export function resolveKind(input: string): Kind {
   const kind = ALIASES.get(input.toLowerCase());

@@ -19,6 +19,18 @@ async function main(): Promise<void> {
   const verb = process.argv.slice(2).find((a) => !a.startsWith('-'));
   const wanted = verb === 'proxy' || verb === 'gateway' || verb === 'control' ? [verb] : verb !== undefined && MESH_VERBS.includes(verb) ? ['mesh'] : Object.keys(loaders);
   for (const name of wanted) (await loaders[name]())(program);
+  if (wanted.length === Object.keys(loaders).length) {
+    // every verb is registered only here (no verb matched one loader), which a completion script needs
+    const { completionScript } = await import('./completion.js');
+    program
+      .command('completion')
+      .description('print a shell completion script: eval "$(trellis completion bash)" (or zsh)')
+      .argument('<shell>', 'bash or zsh')
+      .action((shell: string) => {
+        if (shell !== 'bash' && shell !== 'zsh') program.error(`completion: shell must be bash or zsh, got "${shell}"`);
+        process.stdout.write(completionScript(program, shell as 'bash' | 'zsh'));
+      });
+  }
   await program.parseAsync(process.argv);
 }
 
