@@ -1,7 +1,7 @@
 // CLI: `trellis apply -f FILE|DIR|- [-m MESSAGE] [--dry-run]` — one all-or-nothing apply (one revision), reported like kubectl.
 import type { Command } from 'commander';
 import type { ApplyResponse } from './api-types.js';
-import { ApiClient, withServerFlags, type ServerFlags } from './client.js';
+import { ApiClient, withWriteFlags, type ServerFlags } from './client.js';
 import { joinSources, loadSources, readSources } from './files.js';
 import type { Io } from './io.js';
 import { displayKey } from './kinds.js';
@@ -18,7 +18,7 @@ interface ApplyFlags extends ServerFlags {
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export function registerApplyCommand(program: Command, io: Io): void {
-  withServerFlags(
+  withWriteFlags(
     program
       .command('apply')
       .description('create or update resources from files, a directory or stdin, as one revision (all or nothing)')

@@ -46,8 +46,12 @@ export const TOKEN_HINT = `pass the admin token with --token <token> or TRELLIS_
 export function withServerFlags(cmd: Command): Command {
   return cmd
     .option('--server <url>', `control plane HTTP API (default $TRELLIS_SERVER or ${DEFAULT_SERVER})`)
-    .option('--token <token>', `admin credential (default $TRELLIS_TOKEN, else ./${DEFAULT_TOKEN_FILE} when it exists)`)
-    .option('--author <name>', 'noted beside the authenticated identity as the author of the change (default $USER)');
+    .option('--token <token>', `admin credential (default $TRELLIS_TOKEN, else ./${DEFAULT_TOKEN_FILE} when it exists)`);
+}
+
+/** The server flags, and --author: only verbs that change the config record an author. */
+export function withWriteFlags(cmd: Command): Command {
+  return withServerFlags(cmd).option('--author <name>', 'noted beside the authenticated identity as the author of the change (default $USER)');
 }
 
 /** --token, else $TRELLIS_TOKEN, else ./.trellis/admin-token when readable; undefined when none (reads need none). */

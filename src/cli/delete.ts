@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_NAMESPACE, parseResourceKey } from '../api/types.js';
 import type { DeleteResponse } from './api-types.js';
-import { ApiClient, UsageError, withServerFlags, type ServerFlags } from './client.js';
+import { ApiClient, UsageError, withWriteFlags, type ServerFlags } from './client.js';
 import { joinSources, readSources } from './files.js';
 import type { Io } from './io.js';
 import { resolveKind, typeName } from './kinds.js';
@@ -19,7 +19,7 @@ interface DeleteFlags extends ServerFlags {
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export function registerDeleteCommand(program: Command, io: Io): void {
-  withServerFlags(
+  withWriteFlags(
     program
       .command('delete')
       .description('delete the resources named in files, or KIND NAME..., as one revision')

@@ -16,8 +16,11 @@ const loaders: Record<string, () => Promise<Register>> = {
 async function main(): Promise<void> {
   const program = new Command();
   program.name('trellis').description('Trellis service mesh: Envoy-compatible proxy and Istio-compatible control plane').version(VERSION);
+  // istioctl's `version`: the client's version, as --version prints it
+  program.command('version').description('print the trellis version').action(() => void process.stdout.write(`${VERSION}\n`));
   const verb = process.argv.slice(2).find((a) => !a.startsWith('-'));
-  const wanted = verb === 'proxy' || verb === 'gateway' || verb === 'control' ? [verb] : verb !== undefined && MESH_VERBS.includes(verb) ? ['mesh'] : Object.keys(loaders);
+  const wanted =
+    verb === 'version' ? [] : verb === 'proxy' || verb === 'gateway' || verb === 'control' ? [verb] : verb !== undefined && MESH_VERBS.includes(verb) ? ['mesh'] : Object.keys(loaders);
   for (const name of wanted) (await loaders[name]())(program);
   if (wanted.length === Object.keys(loaders).length) {
     // every verb is registered only here (no verb matched one loader), which a completion script needs

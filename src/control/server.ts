@@ -22,6 +22,7 @@ import { addTapService } from './tap/tap-service.js';
 import type { CaFiles } from './ca/material.js';
 import type { MeshConfig } from '../api/mesh-config.js';
 import { JwksResolver } from './security/jwks-resolver.js';
+import { bindNamed } from '../common/port-in-use.js';
 
 export const DEFAULT_METRICS_INTERVAL_MS = 5000;
 export const DEFAULT_METRICS_RETENTION_MS = 30 * 60_000;
@@ -139,7 +140,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     cleanups.push(() => ads.close());
     const tapHub = new TapHub();
     const withTap = (auth?: StreamAuthenticator) => (server: grpc.Server): void => addTapService(server, { hub: tapHub, connected: () => ads.connected(), log }, auth);
-    const xdsPort = opts.xdsPort !== undefined ? await ads.listen(opts.xdsPort, host, undefined, withTap()) : undefined;
+    const xdsPort = opts.xdsPort !== undefined ? await bindNamed('--xds-port', opts.xdsPort, 'another trellis control', ads.listen(opts.xdsPort, host, undefined, withTap())) : undefined;
     // the authenticated port: a certificate from the mesh CA for this host, callers proven by certificate or token
     const serving = await ServingCertificate.start(meshCa, host, log);
     cleanups.push(() => serving.close());
@@ -157,10 +158,10 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       acked: (connId, typeUrl) => ads.proxies().some((p) => p.connId === connId && p.types.some((t) => t.typeUrl === typeUrl && t.status === 'SYNCED')),
       log,
     });
-    const xdsTlsPort = await ads.listen(opts.xdsTlsPort ?? DEFAULT_XDS_TLS_PORT, host, serving.credentials(), (server) => {
+    const xdsTlsPort = await bindNamed('--xds-tls-port', opts.xdsTlsPort ?? DEFAULT_XDS_TLS_PORT, 'another trellis control', ads.listen(opts.xdsTlsPort ?? DEFAULT_XDS_TLS_PORT, host, serving.credentials(), (server) => {
       addCertificateService(server, meshCa, auth, log);
       withTap(auth)(server);
-    }, auth);
+    }, auth));
     const interval = opts.metricsIntervalMs ?? DEFAULT_METRICS_INTERVAL_MS;
     const scraper =
       interval > 0 || opts.prometheusSdFile !== undefined
@@ -194,7 +195,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       },
       log,
     );
-    const httpPort = await api.listen(opts.httpPort ?? DEFAULT_HTTP_PORT, host);
+    const httpPort = await bindNamed('--http-port', opts.httpPort ?? DEFAULT_HTTP_PORT, 'another trellis control', api.listen(opts.httpPort ?? DEFAULT_HTTP_PORT, host));
     cleanups.push(() => api.close());
     ready = true;
     return { xdsPort, xdsTlsPort, httpPort, host, store, ads, registry, ingestion, metrics, ca: meshCa, adminToken: admin.token, ...(admin.path !== undefined ? { adminTokenPath: admin.path } : {}), identityTokens, close };

@@ -57,3 +57,10 @@ test('trellis analyze --offline exits 1 on IST0101 and 0 when clean', async () =
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
   assert.match(ok.stdout, /✔ No validation issues found/);
 });
+
+test('trellis version prints what --version prints', async () => {
+  const v = await runChild(['version']);
+  assert.equal(v.code, 0, v.stderr);
+  assert.match(v.stdout, /^\d+\.\d+\.\d+\n$/);
+  assert.equal((await runChild(['--version'])).stdout, v.stdout);
+});

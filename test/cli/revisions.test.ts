@@ -61,7 +61,23 @@ test('rollback --to N posts {to, author, message} and reports the new revision',
   const missing = await run(['rollback', '--to', '99', '--server', cp.url]);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /^to: no revision 99$/m);
-  assert.match((await run(['rollback', '--server', cp.url])).stderr, /needs --to N/);
+  assert.match((await run(['rollback', '--server', cp.url])).stderr, /rollback needs a revision: rollback N/);
+});
+
+test('rollback N is rollback --to N; both at once is a usage error; read-only verbs take no --author', async () => {
+  const r = await run(['rollback', '2', '--server', cp.url]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(cp.last().path, '/api/v1/rollback');
+  assert.equal((cp.last().body as { to: number }).to, 2);
+  const both = await run(['rollback', '2', '--to', '3', '--server', cp.url]);
+  assert.equal(both.code, 1);
+  assert.match(both.stderr, /give the revision once/);
+  assert.match((await run(['rollback', 'two', '--server', cp.url])).stderr, /the revision must be a revision number, got "two"/);
+  for (const verb of [['history'], ['get', 'vs'], ['diff', '1', '2'], ['proxy-status']]) {
+    const ro = await run([...verb, '--author', 'eve', '--server', cp.url]);
+    assert.notEqual(ro.code, 0, `${verb[0]} --author`);
+    assert.match(ro.stderr, /unknown option '--author'/);
+  }
 });
 
 test('delete KIND NAME sends keys and prints kubectl lines', async () => {

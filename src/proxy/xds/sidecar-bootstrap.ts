@@ -4,6 +4,7 @@ import net from 'node:net';
 import type { Result } from '../../common/result.js';
 import type { Bootstrap } from '../config/types.js';
 import { parseBootstrap } from '../config/parse-bootstrap.js';
+import { portFree, portInUseMessage } from '../../common/port-in-use.js';
 
 export interface SidecarFlags {
   controlPlane: string;
@@ -132,6 +133,12 @@ export async function sidecarBootstrap(f: SidecarFlags, env: NodeJS.ProcessEnv =
   const api = (f.xdsApi ?? 'delta').toLowerCase();
   if (api !== 'sotw' && api !== 'delta') errors.push(`--xds-api must be sotw or delta, got "${f.xdsApi}"`);
   if (errors.length > 0 || cp === undefined) return { ok: false, errors: errors.map((message) => ({ path: 'flags', message })) };
+  // a port another sidecar holds is named by its flag now, before anything starts (the binds come later, from LDS)
+  const taken: string[] = [];
+  for (const [flag, host, port] of [['--outbound-port', '127.0.0.1', outbound], ['--inbound-port', '0.0.0.0', inbound], ['--admin-port', '127.0.0.1', admin], ['--prometheus-port', '0.0.0.0', prometheus]] as const) {
+    if (port !== undefined && port !== 0 && !(await portFree(host, port))) taken.push(portInUseMessage(flag, port, 'another sidecar'));
+  }
+  if (taken.length > 0) return { ok: false, errors: taken.map((message) => ({ path: 'flags', message })) };
   if (outbound === 0) outbound = await freePort('127.0.0.1');
   if (inbound === 0) inbound = await freePort('0.0.0.0');
   if (prometheus === 0) prometheus = await freePort('0.0.0.0');
