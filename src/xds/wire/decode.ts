@@ -5,7 +5,8 @@
 // test/xds/wire/decode.test.ts checks that property against protobufjs.
 import type { WireDescriptor, WireField, WireMessage } from './descriptor.js';
 import { MAX_DEPTH, WIRE_BYTES, WIRE_END_GROUP, WIRE_VARINT, WireError, WireReader } from './reader.js';
-import { defaultScalar, readScalar, scalarToJson, setKey, wireTypeOf, type RawScalar } from './scalars.js';
+import { defaultScalar, readScalar, scalarToJson, wireTypeOf, type RawScalar } from './scalars.js';
+import { setKey } from '../../common/set-key.js';
 import { wellKnownToJson, type WellKnownContext } from './well-known.js';
 
 export type Json = Record<string, unknown>;

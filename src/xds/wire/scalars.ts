@@ -93,9 +93,3 @@ export function scalarToJson(t: Scalar, v: RawScalar): unknown {
   if ((t === 'double' || t === 'float') && typeof v === 'number' && !Number.isFinite(v)) return String(v);
   return v;
 }
-
-/** Sets own property `k` (also for a key like "__proto__", which plain assignment would turn into a prototype). */
-export function setKey(o: Record<string, unknown>, k: string, v: unknown): void {
-  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
-  else o[k] = v;
-}

@@ -4,7 +4,8 @@
 // plain object with sorted keys; Any is {'@type', ...fields}, or {'@type', '@value': base64} for a type the
 // descriptor lacks (so it re-encodes byte for byte), or left packed in 'raw' mode.
 import type { WireDescriptor, WireMessage } from './descriptor.js';
-import { defaultScalar, longToJson, scalarToJson, setKey, type RawScalar } from './scalars.js';
+import { defaultScalar, longToJson, scalarToJson, type RawScalar } from './scalars.js';
+import { setKey } from '../../common/set-key.js';
 
 const PB = 'google.protobuf.';
 const WRAPPERS: ReadonlySet<string> = new Set(

@@ -97,6 +97,16 @@ test('lua values: metadata (JSON) converts to Lua tables and back unchanged (pro
   vm.close();
 });
 
+test('lua values: a "__proto__" key stays an own key, never a prototype', () => {
+  const vm = new LuaVm(m);
+  pushJson(vm, vm.L, JSON.parse('{"__proto__": {"polluted": true}, "a": 1}'));
+  const back = readJson(vm, vm.L, -1, 'set') as Record<string, unknown>;
+  vm.close();
+  assert.ok(Object.prototype.hasOwnProperty.call(back, '__proto__'));
+  assert.equal(Object.getPrototypeOf(back), Object.prototype);
+  assert.equal((back as { polluted?: boolean }).polluted, undefined);
+});
+
 test('lua values: header tables — names lower-cased, lists become repeated values (property)', () => {
   const vm = new LuaVm(m);
   const name = fc.stringMatching(/^[a-zA-Z][a-zA-Z0-9-]{0,8}$/);

@@ -3,6 +3,7 @@
 import type { HeaderMap } from '../../../../router/types.js';
 import { LUA_TBOOLEAN, LUA_TNIL, LUA_TNONE, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, TYPE_NAMES, type Ptr } from './module.js';
 import { LuaScriptError, type LuaVm } from './vm.js';
+import { setKey } from '../../../../../common/set-key.js';
 
 /** Deepest table nesting converted either way (metadata is small; this also bounds the host's recursion). */
 const MAX_DEPTH = 16;
@@ -153,7 +154,7 @@ function readValue(vm: LuaVm, L: Ptr, i: number, fname: string, depth: number, b
         else throw new LuaScriptError(`${fname}: table keys must be strings or numbers, got ${typeName(vm, L, -2)}`);
         const value = readValue(vm, L, m._lua_absindex(L, -1), fname, depth + 1, budget);
         keys.push(key);
-        obj[String(key)] = value;
+        setKey(obj, String(key), value);
         m._lua_settop(L, -2);
       }
       const n = keys.length;
