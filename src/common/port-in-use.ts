@@ -3,7 +3,7 @@
 import net from 'node:net';
 
 export function portInUseMessage(flag: string, port: number, who: string): string {
-  return `${flag} ${port} is already in use (${who} on this host? pass ${flag} 0 for a free port, or another one)`;
+  return `${flag} ${port} is already in use (${who} on this host? pass ${flag} 0 or a free port)`;
 }
 
 function isAddressInUse(e: unknown): boolean {

@@ -89,6 +89,14 @@ test('delete KIND NAME sends keys and prints kubectl lines', async () => {
   assert.match(r.stdout, /^revision \d+$/m);
 });
 
+test('delete --author names the author of the revision, in the body and the header', async () => {
+  cp.seed(REVIEWS_DR);
+  const r = await run(['delete', 'dr', 'reviews', '--author', 'erin', '--server', cp.url]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(cp.last().body?.author, 'erin');
+  assert.equal(cp.last().author, 'erin');
+});
+
 test('delete -f FILE sends the text; a 404 prints each missing key and exits 1', async () => {
   const r = await run(['delete', '-f', tempFile('svc.yaml', SERVICES), '-n', 'ignored', '--server', cp.url]);
   assert.equal(r.code, 0, r.stderr);

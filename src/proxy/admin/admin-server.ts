@@ -12,6 +12,7 @@ import { ServerStateTracker, durationSeconds, serverInfoBody } from './server-st
 import { toJson } from './to-json.js';
 import { runtimeEndpoints, type RuntimeAdmin } from './runtime-endpoints.js';
 import { Re2 } from '../../common/re2.js';
+import { bindNamed } from '../../common/port-in-use.js';
 
 export { clusterStatusFrom, type ClusterStatus, type HostStatus } from './cluster-status.js';
 
@@ -241,13 +242,19 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
     void handle(req, res);
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.address, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  // the admin port is --admin-port (or admin.address, which --admin-port overrides): a taken one is named by that flag
+  await bindNamed(
+    '--admin-port',
+    opts.port,
+    'another sidecar',
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port, opts.address, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    }),
+  );
 
   return {
     port: (server.address() as AddressInfo).port,

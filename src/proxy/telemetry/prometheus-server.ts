@@ -2,6 +2,7 @@
 import http from 'node:http';
 import { formatPrometheus } from './stats-format.js';
 import type { StatsSnapshot } from './stats-snapshot.js';
+import { portInUseMessage } from '../../common/port-in-use.js';
 
 export interface AppMetrics {
   readonly port: number;
@@ -61,7 +62,7 @@ export async function startPrometheusServer(o: PrometheusServerOptions): Promise
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new Error(e.code === 'EADDRINUSE' ? `--prometheus-port ${o.port} is already in use` : `--prometheus-port ${o.port}: ${e.message}`)));
+      reject(new Error(e.code === 'EADDRINUSE' ? portInUseMessage('--prometheus-port', o.port, 'another sidecar') : `--prometheus-port ${o.port}: ${e.message}`)));
     server.listen(o.port, o.host ?? '0.0.0.0', () => resolve());
   });
   const addr = server.address();

@@ -227,3 +227,14 @@ test('/ready: 503 PRE_INITIALIZING before the source is ready, DRAINING once it 
     await admin.close();
   }
 });
+
+test('a taken admin port is reported by --admin-port, with how to fix it', async () => {
+  const first = await startAdminServer({ address: '127.0.0.1', port: 0, source: fakeSource() });
+  try {
+    await assert.rejects(startAdminServer({ address: '127.0.0.1', port: first.port, source: fakeSource() }), {
+      message: `--admin-port ${first.port} is already in use (another sidecar on this host? pass --admin-port 0 or a free port)`,
+    });
+  } finally {
+    await first.close();
+  }
+});

@@ -59,7 +59,7 @@ test('an app over the size cap or down is left out; the proxy stats still serve'
 test('a port in use is reported naming the flag', async () => {
   const s = await startPrometheusServer({ port: 0, host: '127.0.0.1', stats: async () => new StatsStore().snapshot() });
   try {
-    await assert.rejects(startPrometheusServer({ port: s.port, host: '127.0.0.1', stats: async () => new StatsStore().snapshot() }), /--prometheus-port \d+ is already in use/);
+    await assert.rejects(startPrometheusServer({ port: s.port, host: '127.0.0.1', stats: async () => new StatsStore().snapshot() }), /--prometheus-port \d+ is already in use \(another sidecar on this host\? pass --prometheus-port 0 or a free port\)/);
   } finally {
     await s.close();
   }
