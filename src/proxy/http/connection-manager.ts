@@ -46,6 +46,9 @@ export interface HcmContext {
 const kInfo = Symbol('trellis.downstreamInfo');
 type TaggedSocket = Duplex & { [kInfo]?: DownstreamConnectionInfo };
 
+/** How long a draining HCM leaves idle HTTP/1 connections open (about an EDS push to the peers). */
+const IDLE_CLOSE_DELAY_MS = 1000;
+
 export class ConnectionManager implements HttpConnectionHandler {
   readonly stats: HcmStats;
   readonly filterChain: HttpFilterChain;
@@ -189,8 +192,11 @@ export class ConnectionManager implements HttpConnectionHandler {
     this.draining = true;
     for (const s of this.sessions) s.goaway();
     const deadline = Date.now() + timeoutMs;
+    // Idle keep-alive connections stay open a moment: a peer that has not yet heard this endpoint was withdrawn may be
+    // sending on one right now (its request is answered, with Connection: close); closing them at once would reset it.
+    const closeIdleAt = Date.now() + Math.min(IDLE_CLOSE_DELAY_MS, timeoutMs / 2);
     while (this.sockets.size > 0 && Date.now() < deadline) {
-      for (const c of this.h1Connections) c.drainIdle();
+      if (Date.now() >= closeIdleAt) for (const c of this.h1Connections) c.drainIdle();
       await new Promise((r) => setTimeout(r, 50));
     }
     for (const s of this.sockets) s.destroy();
