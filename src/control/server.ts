@@ -188,6 +188,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         xdsMetrics: () => metrics.render(),
         ready: () => ready,
         ca: meshCa,
+        discovery: { host, tlsPort: xdsTlsPort },
         rotation,
         ...(scraper !== undefined && interval > 0 ? { metrics: scraper.metrics } : {}),
         auth: { adminToken: admin.token, tokens: identityTokens },

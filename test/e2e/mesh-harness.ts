@@ -225,6 +225,8 @@ export async function applyYaml(control: Control, yaml: string, message?: string
 
 export interface ProxyStatus {
   id: string;
+  /** istioctl's NAME: pod.namespace. */
+  name: string;
   status?: string;
   types?: Record<string, { status?: string; error?: string }>;
 }

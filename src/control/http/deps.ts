@@ -23,6 +23,8 @@ export interface ApiDeps {
   /** Prometheus text of the ADS server's pilot_* metrics. */
   xdsMetrics(): string;
   ready(): boolean;
+  /** Where proxies reach ADS and the CA over TLS (`--host`, `--xds-tls-port`): GET /api/v1/mesh tells `trellis run`. */
+  discovery?: { host: string; tlsPort: number };
   /** The mesh CA: its roots (GET /api/v1/ca/root) and Citadel metrics. */
   ca: { trustDomain: string; rootsPem(): string; metrics: { render(): string }; lastIssuedTo?(id: { namespace: string; serviceAccount: string }): IssuedRecord | undefined };
   /** Root rotation (GET/POST /api/v1/ca/rotation); absent in tests that do not drive one. */

@@ -6,10 +6,20 @@ import { toMeshResources } from '../snapshot/resources.js';
 import { withRegisteredServices } from './registered-services.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, VIRTUAL_HOST_TYPE, type Json, type XdsResource } from '../translate/generator.js';
 import type { ApiDeps } from './deps.js';
+import { VERSION } from '../../common/version.js';
 import { HttpError, ok, optionalString, readJsonObject } from './io.js';
 import { findConnection, proxyView } from './proxy-view.js';
 import { sidecarPorts, withPorts } from './workload-ports.js';
 import type { Handler, Router } from './router.js';
+
+const WILDCARD = new Set(['0.0.0.0', '::', '']);
+
+/** The host part of a Host header (`[::1]:15014` → `::1`); undefined when there is none. */
+function hostOf(header: string | undefined): string | undefined {
+  if (header === undefined || header === '') return undefined;
+  const m = /^\[([^\]]+)\](?::\d+)?$/.exec(header) ?? /^([^:]+)(?::\d+)?$/.exec(header);
+  return m?.[1];
+}
 
 const CONFIG_TYPES: Readonly<Record<string, string>> = {
   listeners: LISTENER_TYPE,
@@ -99,6 +109,14 @@ export function addStatusRoutes(router: Router, deps: ApiDeps): void {
 
   // not a secret: every peer must have the roots to verify the mesh's certificates
   router.add('GET', '/api/v1/ca/root', () => ok({ trustDomain: deps.ca.trustDomain, rootsPem: deps.ca.rootsPem() }));
+
+  // what a process injector needs to bootstrap a sidecar (Istio's discoveryAddress); a wildcard bind answers with the host the caller used
+  router.add('GET', '/api/v1/mesh', ({ req }) => {
+    const d = deps.discovery;
+    if (d === undefined) throw new HttpError(404, 'this control plane serves no authenticated xDS port');
+    const host = WILDCARD.has(d.host) ? hostOf(req.headers.host) ?? '127.0.0.1' : d.host;
+    return ok({ trustDomain: deps.ca.trustDomain, discoveryAddress: `${host.includes(':') ? `[${host}]` : host}:${d.tlsPort}`, version: VERSION });
+  });
 
   router.add('GET', '/ready', () => (deps.ready() ? { status: 200, text: 'ready\n' } : { status: 503, text: 'not ready\n' }));
 }
