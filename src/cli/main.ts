@@ -10,6 +10,7 @@ const loaders: Record<string, () => Promise<Register>> = {
   proxy: async () => (await import('./proxy.js')).registerProxyCommand,
   gateway: async () => (await import('./proxy.js')).registerGatewayCommand,
   control: async () => (await import('./control.js')).registerControlCommand,
+  demo: async () => (await import('../demo/command.js')).registerDemoCommand,
   run: async () => (await import('./inject/command.js')).registerRunCommand,
   mesh: async () => (await import('./mesh.js')).registerMeshCommands,
 };
@@ -21,7 +22,7 @@ async function main(): Promise<void> {
   program.command('version').description('print the trellis version').action(() => void process.stdout.write(`${VERSION}\n`));
   const verb = process.argv.slice(2).find((a) => !a.startsWith('-'));
   const wanted =
-    verb === 'version' ? [] : verb === 'proxy' || verb === 'gateway' || verb === 'control' || verb === 'run' ? [verb] : verb !== undefined && MESH_VERBS.includes(verb) ? ['mesh'] : Object.keys(loaders);
+    verb === 'version' ? [] : verb === 'proxy' || verb === 'gateway' || verb === 'control' || verb === 'run' || verb === 'demo' ? [verb] : verb !== undefined && MESH_VERBS.includes(verb) ? ['mesh'] : Object.keys(loaders);
   for (const name of wanted) (await loaders[name]())(program);
   if (wanted.length === Object.keys(loaders).length) {
     // every verb is registered only here (no verb matched one loader), which a completion script needs

@@ -33,6 +33,7 @@ interface RunFlags extends ServerFlags {
 
 /** Kubernetes' default terminationGracePeriodSeconds: how long the app has between SIGTERM and SIGKILL. */
 const APP_GRACE_MS = 30_000;
+const SAME_SIGNAL_MS = 1000;
 const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'Pod'] as const;
 
 async function getOptional<T>(api: ApiClient, p: string): Promise<T | undefined> {
@@ -149,10 +150,14 @@ async function run(command: string[], flags: RunFlags, io: Io): Promise<void> {
     process.exit(exitStatus(e));
   };
   const sidecar = singleProxy(bootstrap, { xdsToken: token, onQuit: () => end(false) });
+  let firstSignal = 0;
   const onSignal = (): void => {
+    // a second Ctrl-C stops waiting (the app's group is killed on exit); one passed on by a wrapper (npm) is the same one
     if (ending) {
-      process.exit(130); // a second Ctrl-C: stop waiting (the app's group is killed on exit)
+      if (Date.now() - firstSignal > SAME_SIGNAL_MS) process.exit(130);
+      return;
     }
+    firstSignal = Date.now();
     void end(false);
   };
   process.on('SIGINT', onSignal);

@@ -196,7 +196,11 @@ export class ConnectionManager implements HttpConnectionHandler {
     // sending on one right now (its request is answered, with Connection: close); closing them at once would reset it.
     const closeIdleAt = Date.now() + Math.min(IDLE_CLOSE_DELAY_MS, timeoutMs / 2);
     while (this.sockets.size > 0 && Date.now() < deadline) {
-      if (Date.now() >= closeIdleAt) for (const c of this.h1Connections) c.drainIdle();
+      if (Date.now() >= closeIdleAt) {
+        for (const c of this.h1Connections) c.drainIdle();
+        // HTTP/2 clients were told by GOAWAY; a session closes once its open streams are done
+        for (const s of this.sessions) if (!s.closed) s.close();
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
     for (const s of this.sockets) s.destroy();
