@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { VERSION } from '../common/version.js';
 
 type Register = (program: Command) => void;
-const MESH_VERBS = ['apply', 'get', 'delete', 'history', 'rollback', 'diff', 'analyze', 'proxy-status', 'ps', 'proxy-config', 'pc', 'ca', 'token', 'tap', 'top', 'stat', 'dashboard'];
+const MESH_VERBS = ['apply', 'get', 'delete', 'history', 'rollback', 'diff', 'analyze', 'proxy-status', 'ps', 'proxy-config', 'pc', 'explain', 'ca', 'token', 'tap', 'top', 'stat', 'dashboard'];
 const loaders: Record<string, () => Promise<Register>> = {
   proxy: async () => (await import('./proxy.js')).registerProxyCommand,
   gateway: async () => (await import('./proxy.js')).registerGatewayCommand,
@@ -14,6 +14,12 @@ const loaders: Record<string, () => Promise<Register>> = {
   run: async () => (await import('./inject/command.js')).registerRunCommand,
   mesh: async () => (await import('./mesh.js')).registerMeshCommands,
 };
+
+// `trellis … | head` closes stdout early: that ends the command quietly, as it does for any Unix tool
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 
 async function main(): Promise<void> {
   const program = new Command();

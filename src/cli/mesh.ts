@@ -1,4 +1,4 @@
-// CLI: registers the control-plane verbs (apply, get, delete, history, rollback, dashboard, diff, analyze, proxy-status, proxy-config, ca, token, tap, top) on the `trellis` program.
+// CLI: registers the control-plane verbs (apply, get, delete, history, rollback, dashboard, diff, analyze, proxy-status, proxy-config, explain, ca, token, tap, top) on the `trellis` program.
 import type { Command } from 'commander';
 import { registerAnalyzeCommand } from './analyze.js';
 import { registerApplyCommand } from './apply.js';
@@ -6,6 +6,7 @@ import { registerCaCommand } from './ca.js';
 import { registerDashboardCommand } from './dashboard.js';
 import { registerDeleteCommand } from './delete.js';
 import { registerDiffCommand } from './diff.js';
+import { registerExplainCommand } from './explain/command.js';
 import { registerGetCommand } from './get.js';
 import { registerHistoryCommand } from './history.js';
 import { processIo, type Io } from './io.js';
@@ -28,6 +29,7 @@ export function registerMeshCommands(program: Command, io: Io = processIo()): vo
   registerAnalyzeCommand(program, io);
   registerProxyStatusCommand(program, io);
   registerProxyConfigCommand(program, io);
+  registerExplainCommand(program, io);
   registerCaCommand(program, io);
   registerTokenCommand(program, io);
   registerTapCommand(program, io);

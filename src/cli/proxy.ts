@@ -64,12 +64,6 @@ function proxyOptions(cmd: Command, withProxyType: boolean): Command {
   return cmd;
 }
 
-/** The control plane learns the admin port from the node, so a Sidecar egress listener is never given it. */
-function announceAdminPort(bootstrap: Bootstrap): void {
-  const port = bootstrap.admin?.address?.socket_address.port_value;
-  if (port !== undefined && port > 0) bootstrap.node.metadata.TRELLIS_ADMIN_PORT = String(port);
-}
-
 /** The bootstrap token: --token-file, else TRELLIS_TOKEN. Never printed. */
 async function xdsToken(flags: ProxyFlags): Promise<string | undefined> {
   if (flags.tokenFile !== undefined) {
@@ -99,10 +93,10 @@ async function runProxy(flags: ProxyFlags): Promise<void> {
     return;
   }
   if (flags.mode !== 'serve') throw new Error(`--mode must be serve or validate, got "${flags.mode}"`);
-  if (flags.adminPort !== undefined && bootstrap.admin?.address !== undefined) {
+  // a sidecar's bootstrap already took --admin-port (a 0 resolved to the port its node announces)
+  if (flags.controlPlane === undefined && flags.adminPort !== undefined && bootstrap.admin?.address !== undefined) {
     bootstrap.admin.address.socket_address.port_value = Number(flags.adminPort);
   }
-  if (flags.controlPlane !== undefined) announceAdminPort(bootstrap);
   const drainMs = Number(flags.drainTimeS) * 1000;
   if (cluster.isWorker) await runWorker(bootstrap);
   else if (concurrency > 1) await runPrimary(bootstrap, concurrency, drainMs);

@@ -121,6 +121,12 @@ describe('trellis demo', { timeout: 240_000 }, () => {
     const deny = path.join(SAMPLES, 'deny-reviews.yaml');
     assert.equal((await trellis(cwd, server, ['apply', '-f', deny])).code, 0);
     await waitFor(async () => /reviews unavailable \(HTTP 403/.test(await page(url)), 10_000, 'reviews denied');
+    // explain answers "which policy denied me" first, from the sidecars' own xDS and RBAC engine
+    const why = await trellis(cwd, server, ['explain', '--from', 'productpage-v1', 'GET', 'http://reviews:9080/reviews/0']);
+    assert.equal(why.code, 0, why.stderr);
+    assert.match(why.stdout.split('\n')[1]!, /^✗ 403 \(RBAC: access denied\) at reviews-v\d-\w{5}\.default: denied by AuthorizationPolicy default\/deny-productpage rule 0$/, why.stdout);
+    assert.match(why.stdout, /mTLS mode STRICT/);
+    assert.match(why.stdout, /mTLS, expects spiffe:\/\/cluster\.local\/ns\/default\/sa\/bookinfo-reviews/);
     assert.equal((await trellis(cwd, server, ['delete', '-f', deny])).code, 0);
     await waitFor(async () => /Reviews served by/.test(await page(url)), 10_000, 'reviews allowed again');
 
@@ -136,6 +142,14 @@ describe('trellis demo', { timeout: 240_000 }, () => {
     const fault = path.join(SAMPLES, 'details-fault.yaml');
     assert.equal((await trellis(cwd, server, ['apply', '-f', fault])).code, 0);
     await waitFor(async () => ((await loads(url, 10))['details HTTP 503'] ?? 0) > 0, 15_000, 'details faults');
+    const fromGateway = await trellis(cwd, server, ['explain', '--from', 'istio-ingressgateway', `http://127.0.0.1:${base + 80}/productpage`]);
+    assert.match(fromGateway.stdout.split('\n')[1]!, /^→ productpage\.default\.svc\.cluster\.local:9080 by VirtualService default\/bookinfo$/, fromGateway.stdout);
+    const faulty = await trellis(cwd, server, ['explain', '--from', 'productpage-v1.default', 'http://details:9080/details/0']);
+    assert.match(faulty.stdout, /fault injection aborts 50% with 503/, faulty.stdout);
+    const shifted = await trellis(cwd, server, ['explain', '--from', 'productpage', 'http://reviews:9080/reviews/0']);
+    assert.match(shifted.stdout.split('\n')[1]!, /subset v1 \(weight 50\), .* subset v3 \(weight 50\) by VirtualService default\/reviews/, shifted.stdout);
+    const nowhere = await trellis(cwd, server, ['explain', '--from', 'productpage', 'http://nowhere:9080/']);
+    assert.match(nowhere.stdout, /✗ 404 \(NR\): no virtual host/);
 
     const apps = appPids(path.join(cwd, '.trellis'));
     assert.equal(apps.length, 6);

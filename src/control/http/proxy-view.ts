@@ -24,6 +24,10 @@ export interface ProxyView {
   connectedAt: string;
   status: SyncStatus;
   types: Partial<Record<'CDS' | 'LDS' | 'EDS' | 'RDS', TypeView>>;
+  /** The service account the node declares (proven when `identity` is set). */
+  serviceAccount: string;
+  /** The sidecar's ports from its node metadata: where its app sends (outbound), peers connect (inbound), admin. */
+  ports: { outbound: number; inbound: number; admin?: number };
   /** The identity the proxy proved on the authenticated xDS port (absent on the plaintext port). */
   identity?: string;
   /** The newest SVID the mesh CA issued to that identity (ISO times). */
@@ -68,6 +72,8 @@ export function proxyView(s: ProxyStatus, p: ConnectedProxy, ca?: IssuedLookup):
     // the workload's own address when it declared one, else where its stream comes from
     address: node.ip !== '' ? node.ip : s.peer,
     connectedAt: s.connectedSince,
+    serviceAccount: node.serviceAccount,
+    ports: { outbound: node.outboundPort, inbound: node.inboundPort, ...(node.adminPort !== undefined ? { admin: node.adminPort } : {}) },
     status: overallStatus(s.types),
     types,
   };

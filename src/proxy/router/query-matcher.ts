@@ -44,7 +44,7 @@ export function findQueryParam(raw: string, start: number, name: string, decoded
 }
 
 export class CompiledQueryMatcher {
-  private readonly name: string;
+  readonly name: string;
   private readonly str: CompiledStringMatcher | undefined;
   private readonly present: boolean | undefined;
 

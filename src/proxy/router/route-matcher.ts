@@ -36,6 +36,8 @@ export class CompiledRouteMatch {
   /** runtime_fraction.runtime_key ('' = none): the runtime may replace the fraction. */
   readonly runtimeKey: string;
   private readonly re: Re2 | undefined;
+  /** The path specifier as configured, for explanations: `prefix "/api"`, `safe_regex "…"`. */
+  readonly pathSpec: string;
   private readonly headers: readonly CompiledHeaderMatcher[];
   private readonly query: readonly CompiledQueryMatcher[];
   private readonly grpc: boolean;
@@ -56,6 +58,7 @@ export class CompiledRouteMatch {
       this.re = undefined;
     }
     this.needsPathString = this.re !== undefined;
+    this.pathSpec = ps.kind === 'connect_matcher' ? 'connect_matcher' : `${ps.kind} ${JSON.stringify(ps.kind === 'safe_regex' ? ps.regex : ps.value)}${this.ignoreCase ? ' (case-insensitive)' : ''}`;
     this.headers = m.headers.map((h, i) => new CompiledHeaderMatcher(h, `${path}.headers[${i}]`, errs));
     this.query = m.query_parameters.map((q, i) => new CompiledQueryMatcher(q, `${path}.query_parameters[${i}]`, errs));
     this.grpc = m.grpc;
@@ -103,5 +106,21 @@ export class CompiledRouteMatch {
       if (!(draw < f)) return false;
     }
     return true;
+  }
+
+  /**
+   * Why this route does not take `req` (the first condition that fails), or undefined when it does: what `trellis
+   * explain` prints. A runtime_fraction is not drawn here; the caller reports it as a share of requests.
+   */
+  mismatch(req: RouteRequest): string | undefined {
+    const raw = req.path;
+    const q = raw.indexOf('?');
+    const end = q < 0 ? raw.length : q;
+    if (!this.matchPath(raw, end, raw.slice(0, end), req.method)) return `path ${JSON.stringify(raw.slice(0, end))} is not ${this.pathSpec}`;
+    for (const h of this.headers) if (!h.matchesRequest(req)) return `header ${h.name} does not match (${h.name}: ${JSON.stringify(firstHeader(req.headers, h.name) ?? '(absent)')})`;
+    const qs = end < raw.length ? end + 1 : raw.length;
+    for (const m of this.query) if (!m.matches(raw, qs)) return `query parameter ${m.name} does not match`;
+    if (this.grpc && !isGrpcContentType(firstHeader(req.headers, 'content-type'))) return 'not a gRPC request (content-type)';
+    return undefined;
   }
 }

@@ -8,6 +8,8 @@ import type {
   RouteMatchResult,
   RouteRequest,
   RouteTable,
+  RouteTrace,
+  RouteTraceStep,
 } from './types.js';
 import { RouteCompileError, type Errors } from './compile-errors.js';
 import { CompiledRouteMatch, PM_REGEX } from './route-matcher.js';
@@ -33,6 +35,7 @@ interface Entry {
 }
 
 export interface CompiledVhostEntry {
+  readonly vhost: CompiledVirtualHost;
   readonly routes: readonly Entry[];
 }
 
@@ -128,7 +131,7 @@ function compileVirtualHost(vh: VirtualHost, rcLevel: Level, random: () => numbe
   const routes = vh.routes.map((r, i) =>
     compileRoute(r, vhost, level, rcLevel, filters, defaults, random, `${path}.routes[${i}]`, errs),
   );
-  return { routes };
+  return { vhost, routes };
 }
 
 class RouteTableImpl implements RouteTable {
@@ -164,6 +167,19 @@ class RouteTableImpl implements RouteTable {
       return e.result;
     }
     return null;
+  }
+
+  trace(req: RouteRequest): RouteTrace {
+    const vh = this.index.find(req.authority);
+    if (vh === undefined) return { steps: [] };
+    const steps: RouteTraceStep[] = [];
+    for (const e of vh.routes) {
+      const mismatch = e.matcher.mismatch(req);
+      const fraction = e.matcher.runtimeFraction >= 0 ? e.matcher.runtimeFraction : undefined;
+      steps.push({ route: e.result.route, ...(mismatch !== undefined ? { mismatch } : {}), ...(fraction !== undefined ? { fraction } : {}) });
+      if (mismatch === undefined && (fraction === undefined || fraction >= 1)) break;
+    }
+    return { virtualHost: vh.vhost, steps };
   }
 }
 

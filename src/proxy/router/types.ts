@@ -106,10 +106,27 @@ export interface RouteMatchResult {
   readonly route: CompiledRoute;
 }
 
+/** One route as `trellis explain` saw it: taken, or why not; a runtime_fraction is a share, not a draw. */
+export interface RouteTraceStep {
+  readonly route: CompiledRoute;
+  readonly mismatch?: string;
+  /** The route's runtime_fraction (0..1) when it has one: it takes only that share of matching requests. */
+  readonly fraction?: number;
+}
+
+export interface RouteTrace {
+  /** undefined: no virtual host takes this authority (404 NR). */
+  readonly virtualHost?: CompiledVirtualHost;
+  /** The routes in order, up to and including the first that matches (with a fraction, the next ones too). */
+  readonly steps: readonly RouteTraceStep[];
+}
+
 export interface RouteTable {
   readonly name: string;
   /** null = no virtual host or no route matched (404 NR). */
   match(req: RouteRequest): RouteMatchResult | null;
+  /** match() with its reasons, for explanations (never on the request path). */
+  trace(req: RouteRequest): RouteTrace;
   /** Headers stripped from requests not from internal addresses (internal_only_headers). */
   readonly internalOnlyHeaders: readonly string[];
 }

@@ -142,6 +142,8 @@ export async function sidecarBootstrap(f: SidecarFlags, env: NodeJS.ProcessEnv =
   if (outbound === 0) outbound = await freePort('127.0.0.1');
   if (inbound === 0) inbound = await freePort('0.0.0.0');
   if (prometheus === 0) prometheus = await freePort('0.0.0.0');
+  // chosen now, not at bind, so the node can tell the control plane where its admin is (explain reads outlier state there)
+  const adminPort = admin === 0 ? await freePort('127.0.0.1') : admin;
 
   const ip = env.INSTANCE_IP ?? '127.0.0.1';
   const name = service ?? (type === 'router' ? 'gateway' : 'proxy');
@@ -159,6 +161,7 @@ export async function sidecarBootstrap(f: SidecarFlags, env: NodeJS.ProcessEnv =
     PROXY_TYPE: type,
     WORKLOAD_NAME: workload,
     TRELLIS_PROMETHEUS_PORT: String(prometheus),
+    TRELLIS_ADMIN_PORT: String(adminPort),
   };
   if (service !== undefined) metadata.TRELLIS_SERVICE = service;
   if (servicePort !== undefined) metadata.TRELLIS_SERVICE_PORT = String(servicePort);
@@ -170,7 +173,7 @@ export async function sidecarBootstrap(f: SidecarFlags, env: NodeJS.ProcessEnv =
 
   const raw = {
     node: { id, cluster: `${name}.${namespace}`, metadata },
-    admin: { address: { socket_address: { address: '127.0.0.1', port_value: admin } } },
+    admin: { address: { socket_address: { address: '127.0.0.1', port_value: adminPort } } },
     dynamic_resources: {
       // Istio ≥1.22 proxies also default to delta xDS
       ads_config: { api_type: api === 'sotw' ? 'GRPC' : 'DELTA_GRPC', transport_api_version: 'V3', grpc_services: [{ envoy_grpc: { cluster_name: XDS_CLUSTER } }], set_node_on_first_message_only: true },
