@@ -24,6 +24,18 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 async function main(): Promise<void> {
   const program = new Command();
   program.name('trellis').description('Trellis service mesh: Envoy-compatible proxy and Istio-compatible control plane').version(VERSION);
+  program.addHelpText(
+    'after',
+    `
+New here? Start with:
+  trellis demo                   a whole mesh on this host: bookinfo behind a gateway on :8080, mTLS, traffic
+  trellis proxy-status           (second terminal) every sidecar and whether it has the latest config
+  trellis explain --from productpage-v1 http://reviews:9080/reviews/0
+                                 why a request goes where it goes, or fails
+  trellis run --service web -- node server.js
+                                 your own app with its sidecar
+Every verb has --help. Docs: README.md, docs/tutorials/ (Istio's tasks, done with trellis).`,
+  );
   // istioctl's `version`: the client's version, as --version prints it
   program.command('version').description('print the trellis version').action(() => void process.stdout.write(`${VERSION}\n`));
   const verb = process.argv.slice(2).find((a) => !a.startsWith('-'));

@@ -34,6 +34,7 @@ interface RunFlags extends ServerFlags {
 /** Kubernetes' default terminationGracePeriodSeconds: how long the app has between SIGTERM and SIGKILL. */
 const APP_GRACE_MS = 30_000;
 const SAME_SIGNAL_MS = 1000;
+const DEFAULT_SERVICE_PORT = 80;
 const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'Pod'] as const;
 
 async function getOptional<T>(api: ApiClient, p: string): Promise<T | undefined> {
@@ -75,8 +76,8 @@ async function plan(flags: RunFlags, api: ApiClient) {
   const selecting = flags.service === undefined && Object.keys(labels).length > 0 ? await selectingService(api, flags.namespace, labels) : undefined;
   const service = flags.service ?? selecting?.metadata.name ?? labels.app ?? flags.workload;
   if (service === undefined) throw new UsageError('run needs --service NAME (or --workload DEPLOYMENT, whose Service or app label names it)');
-  const servicePort = flags.servicePort ?? servicePortOf(byName ?? selecting, template.containerPorts)?.toString();
-  if (servicePort === undefined) throw new UsageError(`run needs --service-port: no stored Service "${service}" or workload says which port peers address ${service} on`);
+  // with nothing stored to say otherwise, peers call it as plain http://NAME/ (port 80)
+  const servicePort = flags.servicePort ?? servicePortOf(byName ?? selecting, template.containerPorts)?.toString() ?? String(DEFAULT_SERVICE_PORT);
   return {
     service,
     servicePort,
@@ -188,7 +189,7 @@ export function registerRunCommand(program: Command): void {
       .option('--namespace <ns>', 'the workload namespace', 'default')
       .option('--labels <k=v,...>', 'the workload labels (over those of --workload)')
       .option('--service-account <sa>', 'the identity it runs as (default: the workload\'s serviceAccountName, else "default")')
-      .option('--service-port <port>', 'the port peers address the service on (default: from the stored Service or workload)')
+      .option('--service-port <port>', 'the port peers address the service on (default: from the stored Service or workload, else 80)')
       .option('--app-port <port>', 'where the app must listen, given to it as PORT (default: a free port)')
       .option('--workload <name>', 'take labels, service account and ports from this stored Deployment, StatefulSet or Pod')
       .option('--outbound-port <port>', 'the sidecar\'s outbound port, given to the app as TRELLIS_OUTBOUND and HTTP_PROXY (0 = a free port)', '0')
