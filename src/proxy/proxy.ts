@@ -82,7 +82,14 @@ export class Proxy {
       random: opts.random,
       stats: cluster.isWorker ? undefined : this.stats,
     });
-    this.clusters = new ClusterManagerImpl({ stats: this.stats, localLocality: opts.bootstrap.node.locality, random: opts.random, runtime: this.runtime });
+    this.clusters = new ClusterManagerImpl({
+      stats: this.stats,
+      localLocality: opts.bootstrap.node.locality,
+      random: opts.random,
+      runtime: this.runtime,
+      // a replaced cluster's pools drain: idle connections close now, busy ones after their request
+      onReplaced: (live) => this.pools.retain(live),
+    });
 
     this.pools = new PoolManager((ts) => {
       const common = this.secrets.resolve(ts.typed_config.common_tls_context);

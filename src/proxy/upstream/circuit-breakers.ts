@@ -34,7 +34,8 @@ export interface BreakerCounts {
 
 export class CircuitBreakersImpl implements CircuitBreakers {
   readonly thresholds: CircuitBreakerThresholds;
-  private readonly counts: BreakerCounts = { cx: 0, pending: 0, rq: 0, retries: 0 };
+  /** Shared with the cluster this one replaced: its connections and requests still count, and end, here. */
+  private readonly counts: BreakerCounts;
   private readonly cx: Resource;
   private readonly pending: Resource;
   private readonly rq: Resource;
@@ -42,7 +43,8 @@ export class CircuitBreakersImpl implements CircuitBreakers {
   private readonly keys: ReturnType<typeof breakerKeys> | undefined;
 
   /**
-   * `stats` is the cluster scope; `carry` keeps in-flight counts when a cluster is replaced; with `runtime`, the
+   * `stats` is the cluster scope; `carry` is the replaced cluster's live counts (the object itself, so what its
+   * connections and requests release when they end is released here too); with `runtime`, the
    * circuit_breakers.<cluster>.default.* keys override the limits (read at every check, as in Envoy).
    */
   constructor(
@@ -64,12 +66,13 @@ export class CircuitBreakersImpl implements CircuitBreakers {
     // Envoy counts max_requests overflow as upstream_rq_pending_overflow too.
     this.rq = res('rq_open', 'remaining_rq', 'upstream_rq_pending_overflow');
     this.retry = res('rq_retry_open', 'remaining_retries', 'upstream_rq_retry_overflow');
-    if (carry) Object.assign(this.counts, carry);
+    this.counts = carry ?? { cx: 0, pending: 0, rq: 0, retries: 0 };
     this.publishAll();
   }
 
-  snapshot(): BreakerCounts {
-    return { ...this.counts };
+  /** The live counts, for the cluster that replaces this one. */
+  shared(): BreakerCounts {
+    return this.counts;
   }
 
   maxRetries(): number {

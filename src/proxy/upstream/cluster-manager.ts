@@ -18,6 +18,8 @@ export interface ClusterManagerOptions {
   random?: () => number;
   /** Envoy's runtime, for the settings it may override (circuit breakers, outlier detection). */
   runtime?: RuntimeSource;
+  /** After an update replaced or removed clusters: the live ones (the connection pools of the others drain). */
+  onReplaced?: (live: ReadonlySet<UpstreamCluster>) => void;
   /** Test seams: a fake load balancer, a fake resolver, a fake clock. */
   lbFactory?: LoadBalancerFactory;
   lookup?: DnsLookup;
@@ -44,10 +46,12 @@ export class ClusterManagerImpl implements ClusterManager {
 
   update(clusters: readonly Cluster[]): void {
     const wanted = new Map(clusters.map((c) => [c.name, c]));
+    let replaced = false;
     for (const [name, old] of this.clusters) {
       if (!wanted.has(name)) {
         old.close();
         this.clusters.delete(name);
+        replaced = true;
       }
     }
     for (const cfg of wanted.values()) {
@@ -57,7 +61,9 @@ export class ClusterManagerImpl implements ClusterManager {
       const next = this.create(cfg, old);
       old?.close();
       this.clusters.set(cfg.name, next);
+      replaced ||= old !== undefined;
     }
+    if (replaced) this.opts.onReplaced?.(new Set(this.clusters.values()));
   }
 
   /** Feeds EDS endpoints to a cluster; false if the cluster is unknown. */

@@ -72,7 +72,7 @@ export class ClusterImpl implements UpstreamCluster {
     this.cChange = this.stats.counter('membership_change');
     this.cxTotal = this.stats.counter('upstream_cx_total');
     const rt = opts.runtime === undefined ? undefined : { source: opts.runtime, cluster: config.name };
-    this.breakers = new CircuitBreakersImpl(config.circuit_breakers.thresholds, this.stats, opts.previous?.breakers.snapshot(), rt);
+    this.breakers = new CircuitBreakersImpl(config.circuit_breakers.thresholds, this.stats, opts.previous?.breakers.shared(), rt);
     this.lb = opts.lbFactory(config, random);
     this.picker = this.lb.update(this.set);
     this.assignment = config.load_assignment ?? EMPTY_ASSIGNMENT(config.name);

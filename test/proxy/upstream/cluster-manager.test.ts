@@ -40,8 +40,11 @@ test('update keeps equal clusters, carries host state into changed ones, closes 
     assert.equal(n2!.weight, 5, 'new attributes applied');
     assert.equal(second.chooseHost({ attempt: 0 }), n2, 'the new picker still skips the ejected host');
     assert.equal(stats.get('cluster.web.outlier_detection.ejections_active'), 1);
+    assert.equal(second.breakers.shared().rq, 1, 'in-flight breaker counts carried over');
+    first.breakers.endRequest(); // the request ends where it started, as the router's does
+    assert.equal(second.breakers.shared().rq, 0, 'and its end is counted by the cluster that replaced it');
+    assert.ok(second.breakers.tryStartRequest());
     second.breakers.endRequest();
-    assert.equal(second.breakers.snapshot().rq, 0, 'in-flight breaker counts carried over');
 
     cm.update([clusterConfig('web', {}, [locality('a', [lbEndpoint('10.0.0.1', 80)])])]);
     assert.equal(cm.get('web')!.prioritySet()[0]!.hosts[0]!.ejected, false, 'no outlier detection any more: ejection cleared');
@@ -59,6 +62,22 @@ test('setLoadAssignment routes EDS endpoints to the named cluster', () => {
     assert.equal(ok, true);
     assert.equal(cm.get('eds')!.chooseHost({ attempt: 0 })?.key, '10.0.0.7:80');
     assert.equal(cm.setLoadAssignment({ cluster_name: 'nope', endpoints: [], policy: { overprovisioning_factor: 140, drop_overloads: [] } }), false);
+  } finally {
+    cm.close();
+  }
+});
+
+test('an update that replaces or removes clusters hands the live ones to onReplaced (their pools drain)', () => {
+  const seen: string[][] = [];
+  const cm = new ClusterManagerImpl({ stats: new FakeStats(), onReplaced: (live) => seen.push([...live].map((c) => c.name).sort()) });
+  try {
+    const a = clusterConfig('a', {}, [locality('z', [lbEndpoint('10.0.0.1', 80)])]);
+    cm.update([a]);
+    cm.update([a, clusterConfig('b', {}, [])]);
+    assert.deepEqual(seen, [], 'adding clusters replaces nothing');
+    cm.update([clusterConfig('a', { connect_timeout: 1234 }, [locality('z', [lbEndpoint('10.0.0.1', 80)])]), clusterConfig('b', {}, [])]);
+    cm.update([clusterConfig('b', {}, [])]);
+    assert.deepEqual(seen, [['a', 'b'], ['b']]);
   } finally {
     cm.close();
   }
