@@ -158,7 +158,7 @@ function print(io: Io, title: string, out: OutboundTrace, dests: readonly Destin
   if (typeof r.prefix_rewrite === 'string') applies.push(`path rewritten to prefix ${r.prefix_rewrite}`);
   line('applies', applies.join(' · '));
   for (const c of out.clusters) {
-    const parts = [c.name, c.weight !== undefined ? `weight ${c.weight}` : '', c.source ?? '', c.lbPolicy !== undefined ? `LB ${c.lbPolicy}` : '', c.outlierDetection ? 'outlier detection on' : '', c.maxRequests !== undefined && c.maxRequests < 4294967295 ? `max ${c.maxRequests} requests` : ''];
+    const parts = [c.name, c.weight !== undefined ? `weight ${c.weight}` : '', c.source ?? '', c.lbPolicy !== undefined ? `LB ${c.lbPolicy}` : '', c.outlierDetection ? 'outlier detection on' : '', c.limits.join(', ')];
     line('cluster', c.found ? parts.filter(Boolean).join(' · ') : `${c.name} — NOT KNOWN to this sidecar`);
     for (const e of c.endpoints) {
       const state = states?.get(`${c.name} ${e.address}:${e.port}`) ?? (states === undefined ? 'outlier state unknown (admin port not reachable)' : 'ok');

@@ -34,7 +34,8 @@ export interface ClusterView {
   lbPolicy?: string;
   /** The identities the upstream certificate must carry. */
   identities: string[];
-  maxRequests?: number;
+  /** The circuit breaker limits that are set (Istio leaves the others at 2^32-1, i.e. off). */
+  limits: string[];
   outlierDetection: boolean;
   endpoints: EndpointView[];
 }
@@ -49,6 +50,7 @@ export interface OutboundTrace {
   clusters: ClusterView[];
 }
 
+const UNLIMITED = 4294967295;
 const obj = (v: unknown): Raw | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Raw) : undefined);
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
@@ -86,7 +88,7 @@ function endpointTls(cluster: Raw, endpointMetadata: unknown): boolean {
 function clusterView(xds: ProxyXds, name: string, weight: number | undefined): ClusterView {
   const c = xds.clusters.get(name);
   const parts = name.split('|'); // Istio's outbound|PORT|SUBSET|HOST
-  const base: ClusterView = { name, ...(weight !== undefined ? { weight } : {}), found: c !== undefined, identities: [], outlierDetection: false, endpoints: [] };
+  const base: ClusterView = { name, ...(weight !== undefined ? { weight } : {}), found: c !== undefined, identities: [], limits: [], outlierDetection: false, endpoints: [] };
   if (parts.length === 4 && parts[0] === 'outbound') {
     if (parts[2] !== '') base.subset = parts[2];
     base.service = `${parts[3]}:${parts[1]}`;
@@ -109,13 +111,16 @@ function clusterView(xds: ProxyXds, name: string, weight: number | undefined): C
       });
     }
   }
-  const t = c.value.circuit_breakers.thresholds[0];
+  const t = c.value.circuit_breakers.thresholds.find((x) => x.priority === 'DEFAULT');
+  const limits = t === undefined ? [] : ([['max_connections', 'connections'], ['max_pending_requests', 'pending requests'], ['max_requests', 'requests'], ['max_retries', 'retries']] as const)
+    .filter(([k]) => t[k] < UNLIMITED)
+    .map(([k, what]) => `max ${t[k]} ${what}`);
   return {
     ...base,
     ...(source !== undefined ? { source } : {}),
     lbPolicy: c.value.lb_policy,
     identities: spiffeIds([raw.transport_socket, raw.transport_socket_matches]),
-    ...(t?.max_requests !== undefined ? { maxRequests: t.max_requests } : {}),
+    limits,
     outlierDetection: c.value.outlier_detection !== undefined,
     endpoints,
   };

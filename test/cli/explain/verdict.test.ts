@@ -24,7 +24,7 @@ test("Istio's names: config metadata and RBAC policy names", () => {
   assert.equal(policyLabel('custom-name'), 'custom-name');
 });
 
-const cluster = (c: Partial<ClusterView>): ClusterView => ({ name: 'outbound|9080|v1|reviews.default.svc.cluster.local', found: true, subset: 'v1', service: 'reviews.default.svc.cluster.local:9080', identities: [], outlierDetection: false, endpoints: [{ address: '127.0.0.1', port: 1, health: 'HEALTHY', weight: 1, mtls: true }], ...c });
+const cluster = (c: Partial<ClusterView>): ClusterView => ({ name: 'outbound|9080|v1|reviews.default.svc.cluster.local', found: true, subset: 'v1', service: 'reviews.default.svc.cluster.local:9080', identities: [], limits: [], outlierDetection: false, endpoints: [{ address: '127.0.0.1', port: 1, health: 'HEALTHY', weight: 1, mtls: true }], ...c });
 const routed = (clusters: ClusterView[], raw: Record<string, unknown> = {}): OutboundTrace => ({
   listener: { name: 'outbound', address: '127.0.0.1', port: 15001 },
   routeConfig: 'outbound',
