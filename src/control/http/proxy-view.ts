@@ -26,8 +26,8 @@ export interface ProxyView {
   types: Partial<Record<'CDS' | 'LDS' | 'EDS' | 'RDS', TypeView>>;
   /** The service account the node declares (proven when `identity` is set). */
   serviceAccount: string;
-  /** The sidecar's ports from its node metadata: where its app sends (outbound), peers connect (inbound), admin. */
-  ports: { outbound: number; inbound: number; admin?: number };
+  /** The sidecar's ports from its node metadata: where its app sends (outbound), peers connect (inbound), admin, Istio's metrics. */
+  ports: { outbound: number; inbound: number; admin?: number; prometheus?: number };
   /** The identity the proxy proved on the authenticated xDS port (absent on the plaintext port). */
   identity?: string;
   /** The newest SVID the mesh CA issued to that identity (ISO times). */
@@ -73,7 +73,12 @@ export function proxyView(s: ProxyStatus, p: ConnectedProxy, ca?: IssuedLookup):
     address: node.ip !== '' ? node.ip : s.peer,
     connectedAt: s.connectedSince,
     serviceAccount: node.serviceAccount,
-    ports: { outbound: node.outboundPort, inbound: node.inboundPort, ...(node.adminPort !== undefined ? { admin: node.adminPort } : {}) },
+    ports: {
+      outbound: node.outboundPort,
+      inbound: node.inboundPort,
+      ...(node.adminPort !== undefined ? { admin: node.adminPort } : {}),
+      ...(node.prometheusPort !== undefined ? { prometheus: node.prometheusPort } : {}),
+    },
     status: overallStatus(s.types),
     types,
   };
