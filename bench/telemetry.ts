@@ -14,7 +14,7 @@ import { startBenchMesh } from './bench-mesh.js';
 import { cpuSecondsOf } from './child-process.js';
 import { applyMode, ECHO_HOST, isMode, MODES, SERVICE, tcpService, type Mode } from './telemetry-modes.js';
 import { wrk } from './wrk.js';
-import { freePort } from '../src/proxy/xds/sidecar-bootstrap.js';
+import { freePort } from '../src/common/free-port.js';
 
 interface Options {
   durationS: number;

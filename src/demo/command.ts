@@ -21,11 +21,30 @@ interface DemoFlags {
   fresh?: boolean;
 }
 
-/** The demo's fixed ports: Istio's 15012 and 15014 and the gateway's 8080, or all three moved by --port-base N. */
-export function demoPorts(portBase: number | undefined): { xdsTls: number; http: number; gateway: number } {
-  if (portBase === undefined) return { xdsTls: 15012, http: 15014, gateway: 8080 };
-  return { xdsTls: portBase + 12, http: portBase + 14, gateway: portBase + 80 };
+export interface DemoPorts {
+  xdsTls: number;
+  http: number;
+  gateway: number;
+  /** The first of the sidecars' and apps' ports: ten per process, below the kernel's ephemeral range. */
+  processes: number;
 }
+
+/** Istio's 15012 and 15014, the gateway's 8080 and 15100… for the sidecars, or all of them moved by --port-base N. */
+export function demoPorts(portBase: number | undefined): DemoPorts {
+  const base = portBase ?? 15000;
+  return { xdsTls: base + 12, http: base + 14, gateway: portBase === undefined ? 8080 : base + 80, processes: base + 100 };
+}
+
+/**
+ * The ports of the demo's i-th process, fixed rather than picked free: fourteen processes picking ports at once, then
+ * binding them a second later, would sometimes pick the same one.
+ */
+export function processPorts(ports: DemoPorts, i: number): { outbound: number; inbound: number; admin: number; prometheus: number; app: number } {
+  const p = ports.processes + 10 * i;
+  return { outbound: p, inbound: p + 1, admin: p + 2, prometheus: p + 3, app: p + 4 };
+}
+
+const portFlags = (p: ReturnType<typeof processPorts>): string[] => ['--outbound-port', String(p.outbound), '--inbound-port', String(p.inbound), '--admin-port', String(p.admin), '--prometheus-port', String(p.prometheus)];
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const APP = fileURLToPath(new URL('./bookinfo/main.js', import.meta.url));
@@ -99,7 +118,7 @@ Ctrl-C stops everything.
 
 async function demo(flags: DemoFlags): Promise<void> {
   const base = flags.portBase !== undefined ? Number(flags.portBase) : undefined;
-  if (base !== undefined && (!Number.isInteger(base) || base < 1024 || base > 65535 - 80)) throw new Error(`--port-base must be a port from 1024 to ${65535 - 80}, got "${flags.portBase}"`);
+  if (base !== undefined && (!Number.isInteger(base) || base < 1024 || base > 65535 - 170)) throw new Error(`--port-base must be a port from 1024 to ${65535 - 170}, got "${flags.portBase}"`);
   const rps = Number(flags.rps);
   if (!Number.isFinite(rps) || rps < 0 || rps > 100) throw new Error(`--rps must be a number from 0 to 100, got "${flags.rps}"`);
   const ports = demoPorts(base);
@@ -163,11 +182,14 @@ async function demo(flags: DemoFlags): Promise<void> {
   const gwToken = await api.post<TokenResponse>('/api/v1/tokens', { namespace: DEMO_GATEWAY.namespace, serviceAccount: DEMO_GATEWAY.serviceAccount, ttlSeconds: 24 * 3600 });
   fs.writeFileSync(path.join(credDir, 'gateway.token'), gwToken.token, { mode: 0o600 });
   const { TRELLIS_TOKEN: _admin, ...gatewayEnv } = env; // the gateway proves itself with its own token file
-  for (const w of DEMO_WORKLOADS) children.push(startChild(w.name, ['run', '--workload', w.name, '--', process.execPath, APP, ...w.args], env, logDir));
+  DEMO_WORKLOADS.forEach((w, i) => {
+    const p = processPorts(ports, i);
+    children.push(startChild(w.name, ['run', '--workload', w.name, ...portFlags(p), '--app-port', String(p.app), '--', process.execPath, APP, ...w.args], env, logDir));
+  });
   children.push(
     startChild(
       'gateway',
-      ['gateway', '--control-plane', `127.0.0.1:${cp.xdsTlsPort}`, '--ca-root', path.join(credDir, 'root-cert.pem'), '--token-file', path.join(credDir, 'gateway.token'), '--namespace', DEMO_GATEWAY.namespace, '--service-account', DEMO_GATEWAY.serviceAccount, '--labels', DEMO_GATEWAY.labels, '--admin-port', '0', '--prometheus-port', '0', '--outbound-port', '0', '--inbound-port', '0', '--workload', 'istio-ingressgateway'],
+      ['gateway', '--control-plane', `127.0.0.1:${cp.xdsTlsPort}`, '--ca-root', path.join(credDir, 'root-cert.pem'), '--token-file', path.join(credDir, 'gateway.token'), '--namespace', DEMO_GATEWAY.namespace, '--service-account', DEMO_GATEWAY.serviceAccount, '--labels', DEMO_GATEWAY.labels, ...portFlags(processPorts(ports, DEMO_WORKLOADS.length)), '--workload', 'istio-ingressgateway'],
       gatewayEnv,
       logDir,
     ),
@@ -198,7 +220,7 @@ export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
     .description('run a whole mesh on this host: control plane, bookinfo apps with sidecars, ingress gateway, mTLS STRICT, steady traffic')
-    .option('--port-base <n>', 'move every fixed port: xDS on N+12, the API on N+14, the gateway on N+80 (default 15012, 15014, 8080)')
+    .option('--port-base <n>', 'move every port: xDS on N+12, the API on N+14, the gateway on N+80, sidecars and apps on N+100…N+169 (default 15012, 15014, 8080, 15100…)')
     .option('--data-dir <dir>', "the control plane's store, CA and admin token, and the demo's logs", './.trellis')
     .option('--rps <n>', 'product page requests per second the traffic generator sends (0 = none)', '2')
     .option('--fresh', 'delete the data dir first (the config, history and CA of earlier runs)')

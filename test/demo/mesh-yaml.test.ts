@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { admitDocuments } from '../../src/api/admission.js';
 import { DEMO_WORKLOADS, demoMeshYaml } from '../../src/demo/mesh-yaml.js';
-import { demoPorts } from '../../src/demo/command.js';
+import { demoPorts, processPorts } from '../../src/demo/command.js';
 
 test('the demo mesh is admitted whole: identities, services, workloads, subsets, gateway, mTLS STRICT', () => {
   const { result, skipped } = admitDocuments(demoMeshYaml(18080));
@@ -22,8 +22,9 @@ test('the demo mesh is admitted whole: identities, services, workloads, subsets,
 });
 
 test('--port-base moves every fixed port; without it Istio\'s 15012 and 15014 and the gateway\'s 8080', () => {
-  assert.deepEqual(demoPorts(undefined), { xdsTls: 15012, http: 15014, gateway: 8080 });
-  assert.deepEqual(demoPorts(25000), { xdsTls: 25012, http: 25014, gateway: 25080 });
+  assert.deepEqual(demoPorts(undefined), { xdsTls: 15012, http: 15014, gateway: 8080, processes: 15100 });
+  assert.deepEqual(demoPorts(25000), { xdsTls: 25012, http: 25014, gateway: 25080, processes: 25100 });
+  assert.deepEqual(processPorts(demoPorts(25000), 6), { outbound: 25160, inbound: 25161, admin: 25162, prometheus: 25163, app: 25164 });
 });
 
 test('every sample the banner suggests is admitted', () => {

@@ -18,11 +18,12 @@ interface Demo {
   exited: Promise<number | null>;
 }
 
-/** A base whose three demo ports (N+12, N+14, N+80) are free now. */
+/** A base whose demo ports (N+12, N+14, N+80, N+100…N+169) are free now. */
 async function freeBase(): Promise<number> {
   for (;;) {
-    const base = 20000 + Math.floor(Math.random() * 400) * 100;
-    const free = await Promise.all([12, 14, 80].map((o) => portFree('127.0.0.1', base + o)));
+    const base = 20000 + Math.floor(Math.random() * 120) * 100; // below the ephemeral range, as the demo's ports are
+    const offsets = [12, 14, 80, ...Array.from({ length: 70 }, (_, i) => 100 + i)];
+    const free = await Promise.all(offsets.map((o) => portFree('127.0.0.1', base + o)));
     if (free.every(Boolean)) return base;
   }
 }

@@ -20,7 +20,7 @@ import { createCsr } from '../../src/common/pki/csr.js';
 import { requestCertificate } from '../../src/proxy/identity/ca-client.js';
 import { CLI, startUpstream, waitFor, type Upstream } from './harness.js';
 import { applyYaml, cli, listenerUp, startControl, startGateway, startSidecar, type Control, type Gateway, type Sidecar } from './mesh-harness.js';
-import { freePort } from '../../src/proxy/xds/sidecar-bootstrap.js';
+import { freePort } from '../../src/common/free-port.js';
 
 
 /** Istio's Secure Gateways task: the Gateway (SIMPLE or MUTUAL) and the httpbin VirtualService, as written but for the port. */

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { startUpstream, tcpExchange, tcpGreeter, waitFor, type TcpGreeter, type Upstream } from './harness.js';
 import { applyYaml, startControl, startSidecar, type Control, type Sidecar } from './mesh-harness.js';
-import { freePort } from '../../src/proxy/xds/sidecar-bootstrap.js';
+import { freePort } from '../../src/common/free-port.js';
 
 function get(port: number, path: string, host = 'localhost'): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve) => {

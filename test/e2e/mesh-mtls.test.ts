@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { startUpstream, tcpExchange, tcpGreeter, waitFor, type Upstream } from './harness.js';
 import { applyYaml, cli, startControl, startSidecar, type Control, type Sidecar } from './mesh-harness.js';
-import { freePort } from '../../src/proxy/xds/sidecar-bootstrap.js';
+import { freePort } from '../../src/common/free-port.js';
 
 const TD = 'cluster.local';
 const spiffe = (ns: string, sa: string): string => `spiffe://${TD}/ns/${ns}/sa/${sa}`;

@@ -12,7 +12,7 @@ import tls from 'node:tls';
 import { makeTestPki, type TestPki } from '../fixtures/certs.js';
 import { startUpstream, waitFor, type Upstream } from './harness.js';
 import { applyYaml, listenerUp, startControl, startGateway, startSidecar, type Control, type Gateway, type Sidecar } from './mesh-harness.js';
-import { freePort } from '../../src/proxy/xds/sidecar-bootstrap.js';
+import { freePort } from '../../src/common/free-port.js';
 
 interface Backend {
   name: string;

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../src/proxy/xds/sidecar-bootstrap.js';
+import { freePort } from '../../src/common/free-port.js';
 import { startUpstream, type Upstream } from './harness.js';
 import { applyYaml, startControl, startSidecar, type Control, type Sidecar } from './mesh-harness.js';
 

@@ -5,6 +5,7 @@ import type { Result } from '../../common/result.js';
 import type { Bootstrap } from '../config/types.js';
 import { parseBootstrap } from '../config/parse-bootstrap.js';
 import { portFree, portInUseMessage } from '../../common/port-in-use.js';
+import { freePort } from '../../common/free-port.js';
 
 export interface SidecarFlags {
   controlPlane: string;
@@ -78,23 +79,6 @@ export function parseLabels(s: string | undefined, errors: string[]): Record<str
     else out[kv.slice(0, i).trim()] = kv.slice(i + 1).trim();
   }
   return out;
-}
-
-/**
- * A free port on `host`, for flags given as 0: the control plane writes the sidecar's listeners from the
- * ports in the node metadata (and registers the inbound port as the workload's endpoint), so the proxy
- * must know them before it connects. The port is released again right away; a race with another process
- * is possible but short.
- */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen({ host, port: 0 }, () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** TLS to the control plane (the xds-grpc cluster's transport socket): verified against the mesh root, the host name checked. */

@@ -6,7 +6,7 @@ import { grpcTransport } from '../../../src/proxy/xds/grpc-transport.js';
 import { RouteRegistry } from '../../../src/proxy/xds/route-registry.js';
 import { ClusterManagerImpl } from '../../../src/proxy/upstream/cluster-manager.js';
 import { StatsStore } from '../../../src/proxy/telemetry/stats-store.js';
-import { freePort } from '../../../src/proxy/xds/sidecar-bootstrap.js';
+import { freePort } from '../../../src/common/free-port.js';
 import type { Listener } from '../../../src/proxy/config/types.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../../src/xds/type-urls.js';
 import { FakeAds } from './fake-ads.js';
