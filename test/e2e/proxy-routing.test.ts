@@ -123,14 +123,14 @@ test('malformed requests get 400 and the proxy keeps serving', async () => {
   assert.equal((await request(port, { path: '/health' })).status, 200);
 });
 
-test('use_remote_address + xff_num_trusted_hops: trusted client address from x-forwarded-for', async () => {
+test('use_remote_address + xff_num_trusted_hops: trusted client address from x-forwarded-for; logs show origin-form paths', async () => {
   const { fileAccessLog, readLines, tempFile, waitFor } = await import('./harness.js');
   const log = tempFile('xff.log');
   const p = await startProxy(
     httpBootstrap({
       clusters: [staticCluster('v1', [ups[3].port])],
       routeConfig: { name: 'xff', virtual_hosts: [{ name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'v1' } }] }] },
-      hcm: { use_remote_address: true, xff_num_trusted_hops: 1, access_log: [fileAccessLog(log, '%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%\n')] },
+      hcm: { use_remote_address: true, xff_num_trusted_hops: 1, access_log: [fileAccessLog(log, '%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT% %REQ(:PATH)%\n')] },
     }),
   );
   try {
@@ -141,8 +141,10 @@ test('use_remote_address + xff_num_trusted_hops: trusted client address from x-f
     assert.equal(seen.headers['x-envoy-external-address'], '203.0.113.7');
     await request(port, { path: '/direct' });
     assert.equal(ups[3].requests.at(-1)!.headers['x-envoy-external-address'], undefined, 'loopback peers are internal');
-    await waitFor(() => readLines(log).length >= 2);
-    assert.deepEqual(readLines(log).slice(0, 2), ['203.0.113.7', '127.0.0.1']);
+    // an absolute-form (HTTP proxy) request is logged with its path, as Envoy's codec makes :path of it
+    await request(port, { path: 'http://example.com/abs?q=1' });
+    await waitFor(() => readLines(log).length >= 3);
+    assert.deepEqual(readLines(log).slice(0, 3), ['203.0.113.7 /xff', '127.0.0.1 /direct', '127.0.0.1 /abs?q=1']);
   } finally {
     await p.stop();
   }

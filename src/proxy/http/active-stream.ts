@@ -52,7 +52,8 @@ export class ActiveStream extends FilterManager implements RouteRequest {
   localReplyBody: string | undefined;
   finished = false;
   readonly isGrpc: boolean;
-  readonly originalPath: string;
+  /** The path as the client sent it (origin-form: an absolute-form target's path part), for logs and tap. */
+  originalPath: string;
   requestId = '';
   /** The request's span when the HCM traces (sampled or not: the context is propagated either way). */
   span: ActiveSpan | null = null;
@@ -361,6 +362,7 @@ export class ActiveStream extends FilterManager implements RouteRequest {
       if (end < 0 || (q >= 0 && q < end)) end = q;
       this.authority = end < 0 ? p.slice(start) : p.slice(start, end);
       this.path = end < 0 ? '/' : p[end] === '?' ? '/' + p.slice(end) : p.slice(end);
+      this.originalPath = this.path; // as Envoy's codec makes :path of an absolute URL
       return this.authority.length > 0;
     }
     return false;
