@@ -1,6 +1,7 @@
 // HTTP: one request through the connection manager — sanitize, route, run filters, reply, log, count.
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
+import { percentEncodeGrpcMessage } from './filters/grpc_common/headers.js';
 import type { ClusterChoice, CompiledRoute, HeaderFormatContext, HeaderMap, RouteMatchResult, RouteRequest } from '../router/types.js';
 import type { LocalReplyOptions, RequestHead, ResponseHead } from './filter/api.js';
 import { FilterManager } from './filter/manager.js';
@@ -196,7 +197,8 @@ export class ActiveStream extends FilterManager implements RouteRequest {
       delete headers['content-length'];
       headers['content-type'] = GRPC_CT;
       headers['grpc-status'] = String(opts?.grpcStatus ?? grpcStatusForHttp(status));
-      headers['grpc-message'] = encodeURIComponent(body || String(status));
+      // the gRPC spec's percent-encoding (only '%' and bytes outside ' '..'~'): "RBAC: access denied" stays readable
+      headers['grpc-message'] = percentEncodeGrpcMessage(body || String(status));
       this.applyRouteResponseHeaders(headers);
       this.encodeHeadersFrom(from, { status: 200, headers }, true);
       return;
