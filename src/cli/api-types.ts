@@ -68,4 +68,9 @@ export interface ProxyInfo {
   connectedAt?: string;
   status?: string;
   types?: Partial<Record<XdsShort, XdsTypeStatus>>;
+  /** The SPIFFE identity the proxy proved, and the service account its node declares. */
+  identity?: string;
+  serviceAccount?: string;
+  /** Its sidecar's ports, from the node metadata. */
+  ports?: { outbound: number; inbound: number; admin?: number; prometheus?: number };
 }

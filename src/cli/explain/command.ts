@@ -18,14 +18,6 @@ interface ExplainFlags extends ServerFlags {
   output?: string;
 }
 
-interface ExplainedProxy extends ProxyInfo {
-  type?: string;
-  address?: string;
-  identity?: string;
-  serviceAccount?: string;
-  ports?: { outbound: number; inbound: number; admin?: number };
-}
-
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE']);
 
 /** `GET http://reviews:9080/x` (the method is optional) and -H lines, as the sidecar's router sees the request. */
@@ -114,7 +106,7 @@ function faultOf(route: Json): { abort?: { status: number; percent: number }; de
 }
 
 /** The calling sidecar's view of its hosts (outlier ejections, active health checks), when its admin port answers here. */
-async function hostStates(proxy: ExplainedProxy): Promise<Map<string, string> | undefined> {
+async function hostStates(proxy: ProxyInfo): Promise<Map<string, string> | undefined> {
   if (proxy.ports?.admin === undefined) return undefined;
   try {
     const res = await fetch(`http://${proxy.address ?? '127.0.0.1'}:${proxy.ports.admin}/clusters?format=json`, { signal: AbortSignal.timeout(1500) });
@@ -182,8 +174,8 @@ async function explain(first: string, second: string | undefined, flags: Explain
   if (flags.from === undefined) throw new UsageError('explain needs --from WORKLOAD (the sidecar that sends the request: a name from `trellis proxy-status`)');
   const { req, port } = parseRequest(first, second, flags.header);
   const api = new ApiClient(flags, io);
-  const proxies = await api.get<ExplainedProxy[]>('/api/v1/proxies');
-  const from = resolveProxy(proxies, flags.from) as ExplainedProxy;
+  const proxies = await api.get<ProxyInfo[]>('/api/v1/proxies');
+  const from = resolveProxy(proxies, flags.from);
   const mesh = await api.get<{ trustDomain: string }>('/api/v1/mesh').catch(() => ({ trustDomain: 'cluster.local' }));
   const identity = from.identity ?? (from.serviceAccount !== undefined ? `spiffe://${mesh.trustDomain}/ns/${from.namespace}/sa/${from.serviceAccount}` : undefined);
   const xds = await fetchProxyXds(api, from.id);
