@@ -31,6 +31,9 @@ export class Unreachable extends Error {}
 /** A mistake on the command line or in local files, reported as is. */
 export class UsageError extends Error {}
 
+/** A command that could not do its job for a reason it can name (a process it started died, a port is taken): reported as is. */
+export class CommandFailure extends Error {}
+
 export interface ServerFlags {
   server?: string;
   author?: string;

@@ -1,5 +1,5 @@
 // CLI: runs a verb's action and turns any failure into stderr lines and exit status 1 (server errors one per line, as the contract asks).
-import { ApiFailure, Unreachable, UsageError } from './client.js';
+import { ApiFailure, CommandFailure, Unreachable, UsageError } from './client.js';
 import { InvalidFiles } from './files.js';
 import type { Io } from './io.js';
 
@@ -12,7 +12,7 @@ export function reportError(io: Io, err: unknown): void {
   } else if (err instanceof InvalidFiles) {
     io.err(`error: ${err.message}; nothing was sent:\n`);
     for (const e of err.errors) io.err(`${e.path}: ${e.message}\n`);
-  } else if (err instanceof Unreachable || err instanceof UsageError) {
+  } else if (err instanceof Unreachable || err instanceof UsageError || err instanceof CommandFailure) {
     io.err(`error: ${err.message}\n`);
   } else {
     io.err(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

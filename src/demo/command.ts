@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { startControlPlane, type ControlPlane } from '../control/server.js';
-import { ApiClient } from '../cli/client.js';
+import { ApiClient, CommandFailure, UsageError } from '../cli/client.js';
 import { processIo } from '../cli/io.js';
 import { reportError } from '../cli/run.js';
 import type { TokenResponse } from '../cli/token.js';
@@ -50,6 +50,7 @@ const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const APP = fileURLToPath(new URL('./bookinfo/main.js', import.meta.url));
 const SAMPLES = fileURLToPath(new URL('../../../samples/bookinfo/', import.meta.url));
 const READY_TIMEOUT_MS = 90_000;
+const PARTIAL_PAGE_MS = 15_000;
 /** Longer than a `trellis run`'s own drain and app grace, so it is never killed while it stops its app. */
 const STOP_TIMEOUT_MS = 45_000;
 const SAME_SIGNAL_MS = 1000;
@@ -118,9 +119,9 @@ Ctrl-C stops everything.
 
 async function demo(flags: DemoFlags): Promise<void> {
   const base = flags.portBase !== undefined ? Number(flags.portBase) : undefined;
-  if (base !== undefined && (!Number.isInteger(base) || base < 1024 || base > 65535 - 170)) throw new Error(`--port-base must be a port from 1024 to ${65535 - 170}, got "${flags.portBase}"`);
+  if (base !== undefined && (!Number.isInteger(base) || base < 1024 || base > 65535 - 170)) throw new UsageError(`--port-base must be a port from 1024 to ${65535 - 170}, got "${flags.portBase}"`);
   const rps = Number(flags.rps);
-  if (!Number.isFinite(rps) || rps < 0 || rps > 100) throw new Error(`--rps must be a number from 0 to 100, got "${flags.rps}"`);
+  if (!Number.isFinite(rps) || rps < 0 || rps > 100) throw new UsageError(`--rps must be a number from 0 to 100, got "${flags.rps}"`);
   const ports = demoPorts(base);
   const dataDir = path.resolve(flags.dataDir);
   if (flags.fresh === true) fs.rmSync(dataDir, { recursive: true, force: true });
@@ -133,7 +134,7 @@ async function demo(flags: DemoFlags): Promise<void> {
     cp = await startControlPlane({ dataDir, xdsTlsPort: ports.xdsTls, httpPort: ports.http, host: '127.0.0.1', log: (m) => void controlLog.write(`${m}\n`) });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    if (/already in use/.test(msg)) throw new Error(`${msg.replace(/ \(.*$/, '')}: is another \`trellis demo\` or \`trellis control\` running? Stop it, or move every port with --port-base N`);
+    if (/already in use/.test(msg)) throw new CommandFailure(`${msg.replace(/ \(.*$/, '')}: is another \`trellis demo\` or \`trellis control\` running? Stop it, or move every port with --port-base N`);
     throw e;
   }
   const children: Child[] = [];
@@ -197,18 +198,24 @@ async function demo(flags: DemoFlags): Promise<void> {
 
   const url = `http://127.0.0.1:${ports.gateway}/productpage`;
   const deadline = Date.now() + READY_TIMEOUT_MS;
+  // served = the page loads with every backend in it; a config kept from an earlier run may leave one out for good
+  // (a tutorial's deny policy), so a page that keeps saying so counts after a while
+  let firstServed = 0;
   for (;;) {
     if (stopping !== undefined) return;
     const dead = children.find((c) => c.proc.exitCode !== null);
     if (dead !== undefined) {
       await stop();
-      throw new Error(`${dead.name} exited with status ${dead.proc.exitCode} while the demo started; see ${relative(dead.log)}`);
+      throw new CommandFailure(`${dead.name} exited with status ${dead.proc.exitCode} while the demo started; see ${relative(dead.log)}`);
     }
     const page = await productPage(url);
-    if (page !== undefined && page.status === 200 && /Reviews served by/.test(page.body) && !/unavailable/.test(page.body)) break;
+    if (page !== undefined && page.status === 200) {
+      firstServed ||= Date.now();
+      if (!/unavailable/.test(page.body) || Date.now() - firstServed > PARTIAL_PAGE_MS) break;
+    }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`the product page was not served within ${READY_TIMEOUT_MS / 1000}s (last answer: ${page === undefined ? 'none' : `HTTP ${page.status}`}); see the logs in ${relative(logDir)}`);
+      throw new CommandFailure(`the product page was not served within ${READY_TIMEOUT_MS / 1000}s (last answer: ${page === undefined ? 'none' : `HTTP ${page.status}`}); see the logs in ${relative(logDir)}`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -10,7 +10,7 @@ import { formatErrors } from '../../common/result.js';
 import { parseLabels, sidecarBootstrap } from '../../proxy/xds/sidecar-bootstrap.js';
 import { freePort } from '../../common/free-port.js';
 import { singleProxy } from '../../proxy/runtime/single.js';
-import { ApiClient, ApiFailure, Unreachable, UsageError, withServerFlags, type ServerFlags } from '../client.js';
+import { ApiClient, ApiFailure, CommandFailure, UsageError, withServerFlags, type ServerFlags } from '../client.js';
 import { processIo, type Io } from '../io.js';
 import { reportError } from '../run.js';
 import type { TokenResponse } from '../token.js';
@@ -168,7 +168,7 @@ async function run(command: string[], flags: RunFlags, io: Io): Promise<void> {
   if (ending) return;
   if (!sidecar.proxy.listeners.addresses().some((l) => l.port === outboundPort)) {
     await sidecar.stop(0);
-    throw new Unreachable(`the sidecar has no outbound listener: either it got no configuration from the control plane at ${mesh.discoveryAddress} in time, or its port could not be bound (see the lines above)`);
+    throw new CommandFailure(`the sidecar has no outbound listener: either it got no configuration from the control plane at ${mesh.discoveryAddress} in time, or its port could not be bound (see the lines above)`);
   }
   try {
     app = await startApp(cmd, args, appEnv(process.env, Number(appPort), outboundPort));
