@@ -82,12 +82,12 @@ export function parseLabels(s: string | undefined, errors: string[]): Record<str
 }
 
 /** TLS to the control plane (the xds-grpc cluster's transport socket): verified against the mesh root, the host name checked. */
-function controlPlaneTls(caRoot: string, host: string): Record<string, unknown> {
+function controlPlaneTls(caRoot: string, host: string | undefined): Record<string, unknown> {
   return {
     name: 'envoy.transport_sockets.tls',
     typed_config: {
       '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
-      ...(net.isIP(host) === 0 ? { sni: host } : {}),
+      ...(host !== undefined && net.isIP(host) === 0 ? { sni: host } : {}),
       common_tls_context: { alpn_protocols: ['h2'], validation_context: { trusted_ca: { filename: caRoot } } },
     },
   };
@@ -96,8 +96,10 @@ function controlPlaneTls(caRoot: string, host: string): Record<string, unknown> 
 /** Bootstrap for `--control-plane`; every flag problem is listed. `env` supplies POD_NAMESPACE, SERVICE_ACCOUNT, INSTANCE_IP, TRELLIS_SERVICE, TRELLIS_LABELS. */
 export async function sidecarBootstrap(f: SidecarFlags, env: NodeJS.ProcessEnv = process.env): Promise<Result<Bootstrap>> {
   const errors: string[] = [];
-  const cp = hostPort(f.controlPlane);
-  if (cp === undefined) errors.push(`--control-plane must be HOST:PORT, got "${f.controlPlane}"`);
+  // several replicas: the ADS stream tries them in turn (with backoff) whenever it has to reconnect
+  const cps = f.controlPlane.split(',').map((a) => a.trim());
+  const cp = cps.map(hostPort);
+  if (cps.some((a, i) => a === '' || cp[i] === undefined)) errors.push(`--control-plane must be HOST:PORT (or several, comma-separated), got "${f.controlPlane}"`);
   const type = (f.proxyType ?? 'sidecar').toLowerCase();
   if (type !== 'sidecar' && type !== 'router') errors.push(`--proxy-type must be sidecar or router, got "${f.proxyType}"`);
   const namespace = f.namespace ?? env.POD_NAMESPACE ?? 'default';
@@ -116,7 +118,8 @@ export async function sidecarBootstrap(f: SidecarFlags, env: NodeJS.ProcessEnv =
   if (f.appMetricsPath !== undefined && appMetricsPort === undefined) errors.push('--app-metrics-path needs --app-metrics-port');
   const api = (f.xdsApi ?? 'delta').toLowerCase();
   if (api !== 'sotw' && api !== 'delta') errors.push(`--xds-api must be sotw or delta, got "${f.xdsApi}"`);
-  if (errors.length > 0 || cp === undefined) return { ok: false, errors: errors.map((message) => ({ path: 'flags', message })) };
+  if (errors.length > 0) return { ok: false, errors: errors.map((message) => ({ path: 'flags', message })) };
+  const targets = cp as { host: string; port: number }[];
   // a port another sidecar holds is named by its flag now, before anything starts (the binds come later, from LDS)
   const taken: string[] = [];
   for (const [flag, host, port] of [['--outbound-port', '127.0.0.1', outbound], ['--inbound-port', '0.0.0.0', inbound], ['--admin-port', '127.0.0.1', admin], ['--prometheus-port', '0.0.0.0', prometheus]] as const) {
@@ -168,14 +171,15 @@ export async function sidecarBootstrap(f: SidecarFlags, env: NodeJS.ProcessEnv =
       clusters: [
         {
           name: XDS_CLUSTER,
-          type: net.isIP(cp.host) === 0 ? 'STRICT_DNS' : 'STATIC',
+          type: targets.every((t) => net.isIP(t.host) !== 0) ? 'STATIC' : 'STRICT_DNS',
           connect_timeout: '1s',
           load_assignment: {
             cluster_name: XDS_CLUSTER,
-            endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: cp.host, port_value: cp.port } } } }] }],
+            endpoints: [{ lb_endpoints: targets.map((t) => ({ endpoint: { address: { socket_address: { address: t.host, port_value: t.port } } } })) }],
           },
           typed_extension_protocol_options: { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': { '@type': HTTP_OPTIONS, explicit_http_config: { http2_protocol_options: {} } } },
-          ...(f.caRoot !== undefined ? { transport_socket: controlPlaneTls(f.caRoot, cp.host) } : {}),
+          // one SNI fits one name only: with several replicas each is verified against the host it is reached by
+          ...(f.caRoot !== undefined ? { transport_socket: controlPlaneTls(f.caRoot, targets.length === 1 ? targets[0]!.host : undefined) } : {}),
         },
       ],
     },

@@ -33,3 +33,24 @@ test('bad app metrics flags are listed', async () => {
     assert.match(formatErrors(r.errors), want);
   }
 });
+
+test('--control-plane takes several replicas: one xds-grpc cluster with each as an endpoint, in order', async () => {
+  const { controlPlaneTargets } = await import('../../../src/proxy/xds/bootstrap-ads.js');
+  const r = await sidecarBootstrap({ ...base, adminPort: '0', controlPlane: '127.0.0.1:15012, 127.0.0.2:15012,[::1]:15012', caRoot: '/dev/null' }, {});
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
+  assert.deepEqual(controlPlaneTargets(r.value), ['127.0.0.1:15012', '127.0.0.2:15012', '[::1]:15012']);
+  const xds = r.value.static_resources.clusters.find((c) => c.name === 'xds-grpc')!;
+  assert.equal(xds.type, 'STATIC');
+  assert.equal(xds.transport_socket?.typed_config.sni, undefined, 'each replica is verified against the address it is reached by');
+  const named = await sidecarBootstrap({ ...base, adminPort: '0', controlPlane: 'istiod-a.mesh:15012,istiod-b.mesh:15012', caRoot: '/dev/null' }, {});
+  assert.ok(named.ok);
+  assert.equal(named.value.static_resources.clusters.find((c) => c.name === 'xds-grpc')!.type, 'STRICT_DNS');
+  const one = await sidecarBootstrap({ ...base, adminPort: '0', controlPlane: 'istiod.mesh:15012', caRoot: '/dev/null' }, {});
+  assert.ok(one.ok);
+  assert.equal(one.value.static_resources.clusters.find((c) => c.name === 'xds-grpc')!.transport_socket?.typed_config.sni, 'istiod.mesh');
+  for (const bad of ['127.0.0.1:15012,', 'a:1,b', ',a:1']) {
+    const r2 = await sidecarBootstrap({ ...base, adminPort: '0', controlPlane: bad }, {});
+    assert.ok(!r2.ok, bad);
+    assert.match(formatErrors(r2.errors), /--control-plane must be HOST:PORT \(or several, comma-separated\)/);
+  }
+});
