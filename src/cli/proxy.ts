@@ -43,7 +43,7 @@ function proxyOptions(cmd: Command, withProxyType: boolean): Command {
     .option('--mode <mode>', 'serve | validate (check the config and exit)', 'serve')
     .option('--drain-time-s <s>', 'seconds in-flight requests get to finish on shutdown', '5')
     .option('--admin-port <port>', 'override admin.address port (0 = pick a free port)')
-    .option('--control-plane <host:port>', 'get listeners, routes, clusters and endpoints over ADS from this control plane (instead of -c); several replicas comma-separated, tried in turn on every reconnect')
+    .option('--control-plane <host:port>', 'get listeners, routes, clusters and endpoints over ADS from this control plane (instead of -c); several replicas comma-separated (or a name with several addresses), tried in turn on every reconnect')
     .option('--service <name>', 'with --control-plane: the service this workload serves (env TRELLIS_SERVICE)')
     .option('--namespace <ns>', 'with --control-plane: the workload namespace (env POD_NAMESPACE; default "default")')
     .option('--labels <k=v,...>', 'with --control-plane: the workload labels (env TRELLIS_LABELS)')

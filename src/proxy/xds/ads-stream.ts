@@ -1,5 +1,7 @@
 // xDS client: the transport — one ADS stream (StreamAggregatedResources or DeltaAggregatedResources) over HTTP/2, re-opened with backoff when it fails.
+import dns from 'node:dns';
 import type http2 from 'node:http2';
+import net from 'node:net';
 import { connectH2, startBidiCall, type BidiCall, type GrpcMethod } from './grpc-call.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { connectParams, type XdsCredentials } from './xds-credentials.js';
@@ -23,6 +25,17 @@ export interface AdsStreamOptions {
   connectTimeoutMs?: number;
   /** TLS and proof of identity; absent = plaintext h2c. */
   credentials?: XdsCredentials;
+  /** Every address of a host name (the system resolver by default): a name with several A records is several replicas. */
+  lookup?: (host: string) => Promise<string[]>;
+}
+
+const systemLookup = async (host: string): Promise<string[]> => (await dns.promises.lookup(host, { all: true })).map((a) => a.address);
+
+/** `host:port` split; a name (not an IP literal) is resolved to all its addresses at each attempt. */
+function splitTarget(target: string): { host: string; port: string; name: boolean } {
+  const i = target.lastIndexOf(':');
+  const host = target.slice(0, i).replace(/^\[(.*)\]$/, '$1');
+  return { host, port: target.slice(i + 1), name: net.isIP(host) === 0 };
 }
 
 /**
@@ -35,6 +48,8 @@ export class AdsStream<Req, Res> {
   private timer: NodeJS.Timeout | undefined;
   private readonly backoff: Backoff;
   private attempt = 0;
+  /** Which address of a resolved name the next attempt takes. */
+  private nameRound = 0;
   private closed = false;
   private open = false;
 
@@ -88,7 +103,28 @@ export class AdsStream<Req, Res> {
     const targets = this.opts.targets;
     const target = targets[this.attempt++ % targets.length]!;
     const attempt = this.attempt;
-    const { tls, metadata } = connectParams(this.opts.credentials);
+    const { host, port, name } = splitTarget(target);
+    if (!name) return this.connectTo(target, attempt, undefined);
+    // each attempt takes the name's next address, so a replica that is down behind it does not hold the stream back
+    (this.opts.lookup ?? systemLookup)(host).then(
+      (addrs) => {
+        if (this.closed || this.attempt !== attempt) return;
+        if (addrs.length === 0) return this.failed(`cannot resolve ${host}: no address`);
+        const ip = addrs[this.nameRound++ % addrs.length]!;
+        this.connectTo(`${net.isIPv6(ip) ? `[${ip}]` : ip}:${port}`, attempt, host);
+      },
+      (err: Error) => {
+        if (this.closed || this.attempt !== attempt) return;
+        this.failed(`cannot resolve ${host}: ${err.message}`);
+      },
+    );
+  }
+
+  /** One attempt at `target`; a certificate is checked against `name` when the address came from one. */
+  private connectTo(target: string, attempt: number, name: string | undefined): void {
+    const params = connectParams(this.opts.credentials);
+    const { metadata } = params;
+    const tls = params.tls !== undefined && name !== undefined && params.tls.servername === undefined ? { ...params.tls, servername: name } : params.tls;
     connectH2(target, { connectTimeoutMs: this.opts.connectTimeoutMs ?? 5000, ...(tls !== undefined ? { tls } : {}) }).then(
       (session) => {
         if (this.closed || this.attempt !== attempt) return session.destroy();
