@@ -107,6 +107,18 @@ describe('root rotation under traffic', { timeout: 120_000 }, () => {
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.equal((await rootFingerprints()).length, 1);
     // after a restart the proxies reconnect with backoff, then renew under the new root: on a loaded CI that can take a while
-    await waitFor(async () => (await request(client.outboundPort, { path: '/', host: 'reviews:9080' })).status === 200, 30_000, 'traffic after the second rotation', 250);
+    let last = '';
+    await waitFor(
+      async () => {
+        const r = await request(client.outboundPort, { path: '/', host: 'reviews:9080' });
+        last = `${r.status} ${r.body.slice(0, 200)}`;
+        return r.status === 200;
+      },
+      30_000,
+      'traffic after the second rotation',
+      250,
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}; last answer: ${last}\nclient:\n${client.output().slice(-3000)}\nreviews:\n${sidecars[0]!.output().slice(-3000)}`);
+    });
   });
 });
