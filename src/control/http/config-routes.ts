@@ -30,6 +30,7 @@ function storeErrorToHttp(e: unknown): never {
   if (isStoreError(e, 'BAD_REVISION')) throw new HttpError(400, e.message);
   if (isStoreError(e, 'INVALID')) throw new HttpError(400, 'invalid', e.errors);
   if (isStoreError(e, 'CONFLICT')) throw new HttpError(409, e.message);
+  if (isStoreError(e, 'UNAVAILABLE')) throw new HttpError(503, e.message);
   throw e;
 }
 

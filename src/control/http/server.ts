@@ -7,6 +7,7 @@ import { scrubKeys } from '../../common/scrub-keys.js';
 import { addConfigRoutes } from './config-routes.js';
 import type { ApiDeps } from './deps.js';
 import { HttpError, errorReply, send, type Reply } from './io.js';
+import { isStoreError } from '../store/errors.js';
 import { Router } from './router.js';
 import { withSecretsHidden } from './secret-routes.js';
 import { addStatusRoutes } from './status-routes.js';
@@ -79,6 +80,7 @@ export class ApiServer {
       reply = await handler({ req, params, query: url.searchParams, ...(identity !== undefined ? { identity } : {}) });
     } catch (e) {
       if (e instanceof HttpError) reply = errorReply(e);
+      else if (isStoreError(e, 'UNAVAILABLE')) reply = errorReply(new HttpError(503, e.message));
       else {
         this.log(`http: ${req.method} ${req.url} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
         reply = { status: 500, json: { error: scrubKeys(e instanceof Error ? e.message : String(e)) } };

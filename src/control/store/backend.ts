@@ -22,13 +22,15 @@ export interface RevisionWrite {
 export interface EphemeralRow {
   key: string;
   value: string;
-  lease: number;
+  lease: string;
   ttlMs: number;
 }
 
 export interface Backend {
   /** Highest committed revision, 0 when empty. */
   currentRevision(): Revision;
+  /** Optional: the oldest revision still readable (history below it was compacted); 0 when absent. */
+  floor?(): Revision;
   /** The key's newest row with revision ≤ at (a tombstone is returned as such). */
   latest(key: ResourceKey, at: Revision): Row | undefined;
   /** Live entries (no tombstones) as of `at`, sorted by key. */

@@ -9,6 +9,8 @@ export type StoreErrorCode =
   /** A revision argument is negative, not an integer, or newer than the store (etcd: "future revision"). */
   | 'BAD_REVISION'
   | 'LEASE_NOT_FOUND'
+  /** The shared store (etcd) cannot be reached: writes are refused, reads show the last state this replica saw — HTTP 503. */
+  | 'UNAVAILABLE'
   | 'CLOSED';
 
 export class StoreError extends Error {

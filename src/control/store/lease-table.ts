@@ -43,7 +43,7 @@ export class LeaseTable {
     }
     // Random ids (as etcd's): a client holding an id from before a restart can never keep someone else's lease alive.
     let id: LeaseId;
-    do id = randomInt(1, 2 ** 47);
+    do id = String(randomInt(1, 2 ** 47));
     while (this.leases.has(id));
     this.start(id, ttlMs);
     return id;

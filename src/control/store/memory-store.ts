@@ -29,13 +29,32 @@ function floorIndex(sorted: readonly number[], at: number): number {
   return found;
 }
 
-class MemoryBackend implements Backend {
+/** A row as a mirror is seeded with: a key's value at the floor, with the revision of its last change. */
+export interface SeedRow {
+  key: ResourceKey;
+  kind: string;
+  namespace: string;
+  revision: Revision;
+  value: string;
+}
+
+/**
+ * Rows in memory. Also the local mirror of a remote log (the etcd store): it can start at a floor other than 0
+ * (`seed`) and forget history below a floor (`compact`), as a compacted etcd does.
+ */
+export class MemoryBackend implements Backend {
   private readonly keys = new Map<ResourceKey, KeyHistory>();
-  private readonly infos: Array<Omit<RevisionInfo, 'changes'>> = []; // infos[r - 1] is revision r
-  private readonly rowsByRevision: Row[][] = [];
+  private readonly infos = new Map<Revision, Omit<RevisionInfo, 'changes'>>();
+  private readonly rowsByRevision = new Map<Revision, Row[]>();
+  private head = 0;
+  private lowest = 0;
 
   currentRevision(): Revision {
-    return this.infos.length;
+    return this.head;
+  }
+
+  floor(): Revision {
+    return this.lowest;
   }
 
   latest(key: ResourceKey, at: Revision): Row | undefined {
@@ -59,23 +78,23 @@ class MemoryBackend implements Backend {
 
   keysChangedBetween(from: Revision, to: Revision): ResourceKey[] {
     const keys = new Set<ResourceKey>();
-    for (let r = from + 1; r <= to; r++) for (const row of this.rowsByRevision[r - 1] ?? []) keys.add(row.key);
+    for (let r = from + 1; r <= to; r++) for (const row of this.rowsByRevision.get(r) ?? []) keys.add(row.key);
     return [...keys];
   }
 
   rowsAt(revision: Revision): Row[] {
-    return [...(this.rowsByRevision[revision - 1] ?? [])];
+    return [...(this.rowsByRevision.get(revision) ?? [])];
   }
 
   revisionInfo(revision: Revision): RevisionInfo | undefined {
-    const info = this.infos[revision - 1];
+    const info = this.infos.get(revision);
     return info && { ...info, changes: this.changesAt(revision) };
   }
 
   revisions(limit: number | undefined, key: ResourceKey | undefined): RevisionInfo[] {
     const out: RevisionInfo[] = [];
-    for (let r = this.infos.length; r >= 1 && (limit === undefined || out.length < limit); r--) {
-      if (key !== undefined && !this.rowsByRevision[r - 1]!.some((row) => row.key === key)) continue;
+    for (let r = this.head; r > 0 && this.infos.has(r) && (limit === undefined || out.length < limit); r--) {
+      if (key !== undefined && !this.rowsByRevision.get(r)!.some((row) => row.key === key)) continue;
       out.push(this.revisionInfo(r)!);
     }
     return out.reverse();
@@ -87,8 +106,9 @@ class MemoryBackend implements Backend {
   }
 
   append({ info, rows }: RevisionWrite): void {
-    this.infos.push({ ...info });
-    this.rowsByRevision.push(rows.map((r) => ({ key: r.key, revision: info.revision, value: r.value })).sort(byKey));
+    this.head = info.revision;
+    this.infos.set(info.revision, { ...info });
+    this.rowsByRevision.set(info.revision, rows.map((r) => ({ key: r.key, revision: info.revision, value: r.value })).sort(byKey));
     for (const r of rows) {
       let h = this.keys.get(r.key);
       if (!h) this.keys.set(r.key, (h = { kind: r.kind, namespace: r.namespace, revisions: [], values: [] }));
@@ -97,10 +117,38 @@ class MemoryBackend implements Backend {
     }
   }
 
+  /** Forgets everything and starts at `floor` with these live rows (and the floor revision's own metadata, if known). */
+  seed(floor: Revision, info: Omit<RevisionInfo, 'changes'> | undefined, rows: readonly SeedRow[]): void {
+    this.keys.clear();
+    this.infos.clear();
+    this.rowsByRevision.clear();
+    this.head = this.lowest = floor;
+    if (info !== undefined) this.infos.set(floor, { ...info });
+    for (const r of rows) this.keys.set(r.key, { kind: r.kind, namespace: r.namespace, revisions: [r.revision], values: [r.value] });
+    if (info !== undefined) {
+      this.rowsByRevision.set(floor, rows.filter((r) => r.revision === floor).map((r) => ({ key: r.key, revision: floor, value: r.value })).sort(byKey));
+    }
+  }
+
+  /** Drops history below `floor`: each key keeps its state at the floor (its newest row at or below it) and later rows. */
+  compact(floor: Revision): void {
+    if (floor <= this.lowest) return;
+    for (const r of [...this.infos.keys()]) if (r < floor) this.infos.delete(r);
+    for (const r of [...this.rowsByRevision.keys()]) if (r < floor) this.rowsByRevision.delete(r);
+    for (const [key, h] of this.keys) {
+      const i = floorIndex(h.revisions, floor);
+      if (i <= 0) continue;
+      h.revisions.splice(0, i);
+      h.values.splice(0, i);
+      if (h.values.length === 1 && h.values[0] === null) this.keys.delete(key);
+    }
+    this.lowest = floor;
+  }
+
   close(): void {}
 
   private changesAt(revision: Revision): RevisionChange[] {
-    return (this.rowsByRevision[revision - 1] ?? []).map((r) => ({ key: r.key, op: r.value === null ? 'delete' : 'put' }));
+    return (this.rowsByRevision.get(revision) ?? []).map((r) => ({ key: r.key, op: r.value === null ? 'delete' : 'put' }));
   }
 }
 

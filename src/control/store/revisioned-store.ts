@@ -1,5 +1,5 @@
 // Control plane / config store: the ConfigStore semantics (commit, CAS, rollback, diff, watch, leases) over any sync Backend.
-import type { Backend } from './backend.js';
+import type { Backend, RevisionWrite } from './backend.js';
 import { overlayView, planCommit } from './commit-plan.js';
 import { StoreError } from './errors.js';
 import { canonicalJson } from './json.js';
@@ -27,6 +27,21 @@ export interface StoreOptions {
   now?: () => Date;
 }
 
+/**
+ * Where commits really go when the backend is only a local mirror of a shared log (the etcd store). The mirror is
+ * written only by `RevisionedStore.receive`, in revision order, as the log's feed delivers; a commit plans and
+ * validates against the mirror, then asks the log to append — which fails if another writer got there first.
+ */
+export interface RemoteLog {
+  /** Brings the mirror up to the log's head as of now (applying every missing revision through `receive`). */
+  sync(): Promise<void>;
+  /** Appends `write` iff the log's head is still `write.info.revision - 1`; false when another writer moved it. */
+  append(write: RevisionWrite): Promise<boolean>;
+}
+
+// A commit that keeps losing the race to other replicas gives up rather than spinning.
+const REMOTE_COMMIT_ATTEMPTS = 20;
+
 function deepFreeze<T>(v: T): T {
   if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
     Object.freeze(v);
@@ -44,6 +59,9 @@ export class RevisionedStore implements ConfigStore {
   private readonly leases: LeaseTable;
   private readonly now: () => Date;
   private closed = false;
+  private remote: RemoteLog | undefined;
+  /** Remote commits from this process run one at a time: they would only race each other for the same head. */
+  private commitQueue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly backend: Backend,
@@ -88,6 +106,18 @@ export class RevisionedStore implements ConfigStore {
     return this.commitNow(() => changes, meta, opts);
   }
 
+  /** Makes the backend a mirror of `log`: commits go there, and arrive back through `receive`. */
+  mirrorOf(log: RemoteLog): void {
+    this.remote = log;
+  }
+
+  /** One revision from the remote log, the next in order (the feed checks that), into the mirror and to watchers. */
+  receive(write: RevisionWrite): void {
+    this.assertOpen();
+    this.backend.append(write);
+    this.hub.published(this.eventFrom(write.info, write.rows));
+  }
+
   async rollback(to: Revision, meta: CommitMeta, opts?: CommitOptions | Revision): Promise<Revision> {
     this.resolve(to);
     const message = meta.message || `rollback to revision ${to}`;
@@ -124,6 +154,8 @@ export class RevisionedStore implements ConfigStore {
   watch(fromRevision: Revision, onEvent: (ev: WatchEvent) => void): () => void {
     this.assertOpen();
     if (!Number.isInteger(fromRevision)) throw new StoreError('BAD_REVISION', `watch needs an integer revision, got ${fromRevision}`);
+    const floor = this.backend.floor?.() ?? 0;
+    if (fromRevision <= floor && floor > 0) throw new StoreError('BAD_REVISION', `cannot watch from revision ${fromRevision}: history up to ${floor} was compacted`);
     return this.hub.add(fromRevision, onEvent);
   }
 
@@ -181,34 +213,68 @@ export class RevisionedStore implements ConfigStore {
   }
 
   /** One commit: plan, check, validate and append inside one exclusive unit; then wake the watchers. */
-  private commitNow(
+  private async commitNow(
     makeChanges: (current: Revision) => readonly Change[],
     meta: CommitMeta,
     opts: CommitOptions | Revision | undefined,
-  ): Revision {
+  ): Promise<Revision> {
     this.assertOpen();
     const o: CommitOptions = typeof opts === 'number' ? { ifRevision: opts } : (opts ?? {});
     if (typeof meta?.author !== 'string' || typeof meta.message !== 'string') {
       throw StoreError.invalid([{ path: 'meta', message: 'author and message must be strings' }]);
     }
+    const remote = this.remote;
+    if (remote !== undefined) {
+      const run = this.commitQueue.then(() => this.commitRemote(remote, makeChanges, meta, o));
+      this.commitQueue = run.catch(() => undefined);
+      return run;
+    }
     const result = this.backend.atomically(() => {
-      const current = this.backend.currentRevision();
-      if (o.ifRevision !== undefined && o.ifRevision !== current) {
-        throw new StoreError('CONFLICT', `store is at revision ${current}, expected ${o.ifRevision}`);
-      }
-      const changes = makeChanges(current);
-      const rows = planCommit(this.backend, current, changes);
-      if (rows.length === 0) return { revision: current, event: undefined };
-      if (o.validate) {
-        const errors = o.validate(overlayView(this.backend, current, rows), changes);
-        if (errors.length > 0) throw StoreError.invalid(errors);
-      }
-      const info = { revision: current + 1, time: this.now().toISOString(), author: meta.author, message: meta.message };
-      this.backend.append({ info, rows });
-      return { revision: info.revision, event: this.eventFrom(info, rows) };
+      const write = this.plan(makeChanges, meta, o);
+      if (write === undefined) return { revision: this.backend.currentRevision(), event: undefined };
+      this.backend.append(write);
+      return { revision: write.info.revision, event: this.eventFrom(write.info, write.rows) };
     });
     if (result.event) this.hub.published(result.event);
     return result.revision;
+  }
+
+  /** Optimistic: plan on a mirror brought up to the log's head, append if the head has not moved, else plan again. */
+  private async commitRemote(
+    remote: RemoteLog,
+    makeChanges: (current: Revision) => readonly Change[],
+    meta: CommitMeta,
+    o: CommitOptions,
+  ): Promise<Revision> {
+    for (let attempt = 0; attempt < REMOTE_COMMIT_ATTEMPTS; attempt++) {
+      await remote.sync();
+      this.assertOpen();
+      const write = this.plan(makeChanges, meta, o);
+      if (write === undefined) return this.backend.currentRevision();
+      if (await remote.append(write)) {
+        await remote.sync();
+        return write.info.revision;
+      }
+      // another replica committed first; with a global CAS that is the caller's conflict, else plan on the new head
+      if (o.ifRevision !== undefined) throw new StoreError('CONFLICT', `store moved past revision ${o.ifRevision} during the commit`);
+    }
+    throw new StoreError('CONFLICT', `gave up after ${REMOTE_COMMIT_ATTEMPTS} attempts: other writers kept committing first`);
+  }
+
+  /** The revision a commit would write on top of the backend's current one, or undefined when it changes nothing. */
+  private plan(makeChanges: (current: Revision) => readonly Change[], meta: CommitMeta, o: CommitOptions): RevisionWrite | undefined {
+    const current = this.backend.currentRevision();
+    if (o.ifRevision !== undefined && o.ifRevision !== current) {
+      throw new StoreError('CONFLICT', `store is at revision ${current}, expected ${o.ifRevision}`);
+    }
+    const changes = makeChanges(current);
+    const rows = planCommit(this.backend, current, changes);
+    if (rows.length === 0) return undefined;
+    if (o.validate) {
+      const errors = o.validate(overlayView(this.backend, current, rows), changes);
+      if (errors.length > 0) throw StoreError.invalid(errors);
+    }
+    return { info: { revision: current + 1, time: this.now().toISOString(), author: meta.author, message: meta.message }, rows };
   }
 
   private eventFrom(info: Omit<RevisionInfo, 'changes'>, rows: ReadonlyArray<{ key: ResourceKey; value: string | null }>): WatchEvent {
@@ -227,13 +293,15 @@ export class RevisionedStore implements ConfigStore {
     return this.eventFrom(info, this.backend.rowsAt(revision));
   }
 
-  /** A read revision: default current; must be an integer in [0, current]. */
+  /** A read revision: default current; must be an integer in [floor, current]. */
   private resolve(at: Revision | undefined): Revision {
     this.assertOpen();
     const current = this.backend.currentRevision();
     if (at === undefined) return current;
     if (!Number.isInteger(at) || at < 0) throw new StoreError('BAD_REVISION', `revision must be a non-negative integer, got ${at}`);
     if (at > current) throw new StoreError('BAD_REVISION', `revision ${at} is in the future (current ${current})`);
+    const floor = this.backend.floor?.() ?? 0;
+    if (at < floor) throw new StoreError('BAD_REVISION', `revision ${at} was compacted (history starts at revision ${floor})`);
     return at;
   }
 

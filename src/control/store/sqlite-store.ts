@@ -151,7 +151,7 @@ class SqliteBackend implements Backend {
   }
 
   loadEphemeral(): EphemeralRow[] {
-    return this.q.ephemeralAll.all().map((r) => ({ key: r.key, value: r.value, lease: r.lease, ttlMs: r.ttl_ms }));
+    return this.q.ephemeralAll.all().map((r) => ({ key: r.key, value: r.value, lease: String(r.lease), ttlMs: r.ttl_ms }));
   }
 
   saveEphemeral(key: string, row: EphemeralRow | undefined): void {
@@ -178,7 +178,7 @@ class SqliteBackend implements Backend {
     this.db.transaction(() => {
       for (const [key, row] of batch) {
         if (row === undefined) this.q.ephemeralDelete.run(key);
-        else this.q.ephemeralPut.run(key, row.value, row.lease, row.ttlMs);
+        else this.q.ephemeralPut.run(key, row.value, Number(row.lease), row.ttlMs);
       }
     })();
   }

@@ -91,7 +91,8 @@ export interface StoredEntry {
   modRevision: Revision;
 }
 
-export type LeaseId = number;
+/** A lease's id: a decimal string, because etcd's are int64 values beyond 2^53. */
+export type LeaseId = string;
 
 export interface EphemeralEvent {
   key: string;

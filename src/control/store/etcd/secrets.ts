@@ -1,0 +1,92 @@
+// etcd store: the replicas' shared secrets under `<prefix>secret/` (sealed by the caller before they get here).
+import type { Etcd3, Watcher } from 'etcd3';
+import type { SecretStore } from '../../cluster/secret-store.js';
+import { storeErrorFrom } from './client.js';
+import type { EtcdLayout } from './layout.js';
+
+export class EtcdSecrets implements SecretStore {
+  private readonly watchers = new Set<() => void>();
+
+  constructor(
+    private readonly client: Etcd3,
+    private readonly layout: EtcdLayout,
+  ) {}
+
+  async get(name: string): Promise<Buffer | undefined> {
+    try {
+      return (await this.client.get(this.layout.secret(name)).buffer()) ?? undefined;
+    } catch (e) {
+      throw storeErrorFrom(e, `reading secret ${name}`);
+    }
+  }
+
+  async createIfAbsent(name: string, value: Buffer): Promise<Buffer> {
+    const key = this.layout.secret(name);
+    try {
+      const res = await this.client.if(key, 'Create', '==', 0).then(this.client.put(key).value(value)).else(this.client.get(key)).commit();
+      if (res.succeeded) return value;
+      const kv = res.responses[0]?.response_range.kvs[0];
+      if (kv === undefined) throw new Error(`secret ${name} vanished while it was being created`);
+      return kv.value;
+    } catch (e) {
+      throw storeErrorFrom(e, `creating secret ${name}`);
+    }
+  }
+
+  async put(name: string, value: Buffer): Promise<void> {
+    try {
+      await this.client.put(this.layout.secret(name)).value(value).exec();
+    } catch (e) {
+      throw storeErrorFrom(e, `writing secret ${name}`);
+    }
+  }
+
+  async delete(name: string): Promise<void> {
+    try {
+      await this.client.delete().key(this.layout.secret(name)).exec();
+    } catch (e) {
+      throw storeErrorFrom(e, `deleting secret ${name}`);
+    }
+  }
+
+  async list(prefix: string): Promise<Array<{ name: string; value: Buffer }>> {
+    try {
+      const res = await this.client.getAll().prefix(this.layout.secret(prefix)).sort('Key', 'Ascend').exec();
+      return res.kvs.map((kv) => ({ name: kv.key.toString('utf8').slice(this.layout.secretPrefix.length), value: kv.value }));
+    } catch (e) {
+      throw storeErrorFrom(e, `listing secrets ${prefix}`);
+    }
+  }
+
+  watch(prefix: string, onChange: (name: string) => void): () => void {
+    let watcher: Watcher | undefined;
+    let cancelled = false;
+    const cancel = (): void => {
+      cancelled = true;
+      this.watchers.delete(cancel);
+      void watcher?.cancel().catch(() => undefined);
+    };
+    this.watchers.add(cancel);
+    const changed = (name: string): void => {
+      if (!cancelled) onChange(name);
+    };
+    this.client
+      .watch()
+      .prefix(this.layout.secret(prefix))
+      .create()
+      .then((w) => {
+        watcher = w;
+        if (cancelled) void w.cancel().catch(() => undefined);
+        const nameOf = (key: Buffer): string => key.toString('utf8').slice(this.layout.secretPrefix.length);
+        w.on('put', (kv) => changed(nameOf(kv.key)));
+        w.on('delete', (kv) => changed(nameOf(kv.key)));
+        w.on('error', () => undefined);
+      })
+      .catch(() => this.watchers.delete(cancel));
+    return cancel;
+  }
+
+  close(): void {
+    for (const cancel of [...this.watchers]) cancel();
+  }
+}
