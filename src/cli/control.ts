@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { loadMeshConfigFlag } from './mesh-config.js';
 import { parseDuration } from '../api/duration.js';
-import { DEFAULT_HTTP_PORT, DEFAULT_XDS_PORT, DEFAULT_XDS_TLS_PORT, startControlPlane } from '../control/server.js';
+import { DEFAULT_HTTP_PORT, DEFAULT_XDS_PORT, DEFAULT_XDS_TLS_PORT, startControlPlane, type ControlPlaneOptions } from '../control/server.js';
 import type { CaFiles } from '../control/ca/material.js';
 import { DEFAULT_REGISTRATION_GRACE_MS } from '../control/registry/registry.js';
 import { DEFAULT_TRUST_DOMAIN, validTrustDomain } from '../control/auth/identity-token.js';
@@ -25,6 +25,43 @@ interface ControlFlags {
   metricsInterval: string;
   metricsRetention: string;
   prometheusSdFile?: string;
+  store?: string;
+  storeKeyFile?: string;
+  storePrefix: string;
+  etcdCacert?: string;
+  etcdCert?: string;
+  etcdKey?: string;
+  etcdUser?: string;
+  etcdPassword?: string;
+  historyRevisions?: string;
+  replicaId?: string;
+}
+
+/** `--store etcd://…` and its etcdctl-style options (env TRELLIS_ETCD_PASSWORD keeps the password off the command line). */
+function etcdStore(f: ControlFlags): ControlPlaneOptions['etcd'] {
+  const given = [f.storeKeyFile, f.etcdCacert, f.etcdCert, f.etcdKey, f.etcdUser, f.etcdPassword, f.historyRevisions].some((v) => v !== undefined);
+  if (f.store === undefined || f.store === 'sqlite') {
+    if (given) throw new Error('--store-key-file, --history-revisions and the --etcd-* options need --store etcd://host:port[,host:port…]');
+    return undefined;
+  }
+  if (f.storeKeyFile === undefined) throw new Error('--store etcd:// needs --store-key-file: the mesh CA key and the token signing key are kept in etcd encrypted with it (32 random bytes, e.g. `openssl rand -hex 32 > store.key`), the same file on every replica');
+  const password = f.etcdPassword ?? process.env['TRELLIS_ETCD_PASSWORD'];
+  let history: number | undefined;
+  if (f.historyRevisions !== undefined) {
+    history = Number(f.historyRevisions);
+    if (!/^\d+$/.test(f.historyRevisions) || history < 1) throw new Error(`--history-revisions must be a positive integer, got "${f.historyRevisions}"`);
+  }
+  return {
+    url: f.store,
+    prefix: f.storePrefix,
+    sealKeyFile: f.storeKeyFile,
+    ...(f.etcdCacert !== undefined ? { caFile: f.etcdCacert } : {}),
+    ...(f.etcdCert !== undefined ? { certFile: f.etcdCert } : {}),
+    ...(f.etcdKey !== undefined ? { keyFile: f.etcdKey } : {}),
+    ...(f.etcdUser !== undefined ? { user: f.etcdUser } : {}),
+    ...(password !== undefined ? { password } : {}),
+    ...(history !== undefined ? { historyRevisions: history } : {}),
+  };
 }
 
 /** --ca-cert, --ca-key and --root-cert come together (--cert-chain too when an intermediate signs), as Istio's cacerts. */
@@ -70,6 +107,16 @@ export function registerControlCommand(program: Command): void {
     .option('--metrics-interval <duration>', "how often the proxies' Istio metrics are scraped for the graph, `trellis top` and the dashboard (0 = never)", '5s')
     .option('--metrics-retention <duration>', 'how long the gathered metrics are kept (the longest window a query may ask for)', '30m')
     .option('--prometheus-sd-file <file>', 'keep a Prometheus file_sd target list of every connected proxy here (for file_sd_configs)')
+    .option('--store <url>', 'where config, registry and shared secrets live: sqlite (in --data-dir, one replica) or etcd://host:port[,host:port…] (etcds:// for TLS) shared by several replicas', 'sqlite')
+    .option('--store-key-file <file>', 'with etcd: the 32-byte key that encrypts the shared CA and token-signing keys in etcd (the same file on every replica)')
+    .option('--store-prefix <prefix>', 'with etcd: the key prefix of this mesh', '/trellis/')
+    .option('--etcd-cacert <file>', 'with etcd: CA bundle that verifies the etcd members (switches to TLS)')
+    .option('--etcd-cert <file>', 'with etcd: client certificate (with --etcd-key)')
+    .option('--etcd-key <file>', 'with etcd: client private key')
+    .option('--etcd-user <user[:password]>', 'with etcd: user name (and password; or --etcd-password or env TRELLIS_ETCD_PASSWORD)')
+    .option('--etcd-password <password>', 'with etcd: password for --etcd-user')
+    .option('--history-revisions <n>', 'with etcd: keep the newest N config revisions (the leader compacts older history); default: keep all')
+    .option('--replica-id <name>', 'this replica\'s name among the replicas (default: host:http-port)')
     .action(async (flags: ControlFlags, cmd: Command) => {
       const mesh = await loadMeshConfigFlag(flags.meshConfig, cmd.getOptionValueSource('trustDomain') === 'default' ? undefined : flags.trustDomain);
       if (mesh !== undefined) flags.trustDomain = mesh.trustDomain;
@@ -77,6 +124,7 @@ export function registerControlCommand(program: Command): void {
       const files = caFiles(flags);
       const debounceMs = Number(flags.debounceMs);
       if (!/^\d+$/.test(flags.debounceMs)) throw new Error(`--debounce-ms must be a non-negative integer, got "${flags.debounceMs}"`);
+      const etcd = etcdStore(flags);
       const cp = await startControlPlane({
         dataDir: flags.dataDir,
         ...(flags.insecureXds === true ? { xdsPort: port(flags.xdsPort, '--xds-port') } : {}),
@@ -91,6 +139,8 @@ export function registerControlCommand(program: Command): void {
         metricsIntervalMs: flags.metricsInterval === '0' ? 0 : duration(flags.metricsInterval, '--metrics-interval'),
         metricsRetentionMs: duration(flags.metricsRetention, '--metrics-retention'),
         ...(flags.prometheusSdFile !== undefined ? { prometheusSdFile: flags.prometheusSdFile } : {}),
+        ...(etcd !== undefined ? { etcd } : {}),
+        ...(flags.replicaId !== undefined ? { replicaId: flags.replicaId } : {}),
         log: (msg) => void process.stderr.write(`${msg}\n`),
       });
       // the path only: the token itself is never printed or logged

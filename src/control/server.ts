@@ -1,7 +1,8 @@
 // Control plane assembly: store + registry + ingestion + ADS server + HTTP API wired into one `trellis control` process.
 import { scrubbingLog } from '../common/scrub-keys.js';
-import { ensureAdminToken, newAdminToken } from './auth/admin-token.js';
-import { DEFAULT_TRUST_DOMAIN, IdentityTokenIssuer, loadIdentityTokenIssuer } from './auth/identity-token.js';
+import { ensureAdminToken, ensureSharedAdminToken, newAdminToken } from './auth/admin-token.js';
+import { readStoreKey, sealSecrets } from './cluster/sealed-secrets.js';
+import { DEFAULT_TRUST_DOMAIN, IdentityTokenIssuer, loadIdentityTokenIssuer, sharedIdentityTokenIssuer } from './auth/identity-token.js';
 import { ApiServer } from './http/server.js';
 import { WorkloadRegistry, DEFAULT_REGISTRATION_GRACE_MS } from './registry/registry.js';
 import { Ingestion } from './snapshot/ingestion.js';
@@ -23,13 +24,19 @@ import type { CaFiles } from './ca/material.js';
 import type { MeshConfig } from '../api/mesh-config.js';
 import { JwksResolver } from './security/jwks-resolver.js';
 import { bindNamed } from '../common/port-in-use.js';
+import { SoleLeader, whileLeading } from './cluster/leadership.js';
+import type { EtcdConnection } from './store/etcd/client.js';
 
 export const DEFAULT_METRICS_INTERVAL_MS = 5000;
 export const DEFAULT_METRICS_RETENTION_MS = 30 * 60_000;
 
 export interface ControlPlaneOptions {
-  /** A ready store (tests pass createMemoryStore()); else the SQLite store in `dataDir`. */
+  /** A ready store (tests pass createMemoryStore()); else etcd (`etcd`), else the SQLite store in `dataDir`. */
   store?: ConfigStore;
+  /** Replicas sharing an etcd cluster (`--store etcd://…`): config log, registry leases and sealed secrets live there. */
+  etcd?: EtcdReplicaOptions;
+  /** This replica's name among the replicas (default host:http-port). */
+  replicaId?: string;
   dataDir?: string;
   /** Plaintext ADS (no authentication: proxyless gRPC and local experiments); served only when given. 0 = pick a free port. */
   xdsPort?: number;
@@ -75,6 +82,18 @@ export interface ControlPlane {
   close(): Promise<void>;
 }
 
+export interface EtcdReplicaOptions extends EtcdConnection {
+  prefix?: string;
+  /** `--store-key-file`: seals the shared secrets kept in etcd. */
+  sealKeyFile: string;
+  /** `--history-revisions`: the leader compacts config history to the newest N revisions. */
+  historyRevisions?: number;
+}
+
+/** How long a dead leader holds the replicas' periodic jobs (its election lease), and how often the leader runs them. */
+const LEADER_TTL_S = 5;
+const LEADER_JOB_INTERVAL_MS = 30_000;
+
 export const DEFAULT_XDS_PORT = 15010;
 export const DEFAULT_XDS_TLS_PORT = 15012;
 export const DEFAULT_HTTP_PORT = 15014;
@@ -86,10 +105,20 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const ownStore = opts.store === undefined;
   const dataDir = opts.dataDir ?? (ownStore ? '.trellis' : undefined);
   const trustDomain = opts.trustDomain ?? opts.meshConfig?.trustDomain ?? DEFAULT_TRUST_DOMAIN;
+  // etcd3 loads only for replicas that use it; the shared secrets are sealed before they reach etcd
+  const sealKey = opts.etcd !== undefined ? readStoreKey(opts.etcd.sealKeyFile) : undefined;
+  const etcdStore = opts.store === undefined && opts.etcd !== undefined ? await (await import('./store/etcd/etcd-store.js')).EtcdStore.open({ ...opts.etcd, log }) : undefined;
+  const secrets = etcdStore !== undefined && sealKey !== undefined ? sealSecrets(etcdStore.secrets, sealKey) : undefined;
   // secrets live beside the store; a control plane given a store and no data dir (tests) keeps them in memory
-  const admin = dataDir !== undefined ? await ensureAdminToken(dataDir) : { token: newAdminToken(), path: undefined };
-  const identityTokens = dataDir !== undefined ? (await loadIdentityTokenIssuer(dataDir, trustDomain)).issuer : await IdentityTokenIssuer.ephemeral(trustDomain);
-  const store = opts.store ?? (await openSqliteStore({ dataDir: dataDir ?? '.trellis' }));
+  const admin =
+    dataDir === undefined ? { token: newAdminToken(), path: undefined } : secrets !== undefined ? await ensureSharedAdminToken(dataDir, secrets, log) : await ensureAdminToken(dataDir);
+  const identityTokens =
+    secrets !== undefined
+      ? await sharedIdentityTokenIssuer(secrets, trustDomain)
+      : dataDir !== undefined
+        ? (await loadIdentityTokenIssuer(dataDir, trustDomain)).issuer
+        : await IdentityTokenIssuer.ephemeral(trustDomain);
+  const store = opts.store ?? etcdStore ?? (await openSqliteStore({ dataDir: dataDir ?? '.trellis' }));
   const registry = new WorkloadRegistry(store, { graceMs: opts.registrationGraceMs ?? DEFAULT_REGISTRATION_GRACE_MS, log });
   const metrics = new PilotMetrics();
   let ready = false;
@@ -128,7 +157,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     if (ownStore) cleanups.push(() => store.close());
     cleanups.push(() => jwks.close());
     const { openCa } = await import('./ca/ca-state.js');
-    const opened = await openCa({ trustDomain, files: opts.caFiles, dataDir, log });
+    const opened = await openCa({ trustDomain, files: opts.caFiles, dataDir, log, ...(secrets !== undefined ? { secrets } : {}) });
     const meshCa = opened.ca;
     ca = meshCa;
     await registry.start();
@@ -198,6 +227,18 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     );
     const httpPort = await bindNamed('--http-port', opts.httpPort ?? DEFAULT_HTTP_PORT, 'another trellis control', api.listen(opts.httpPort ?? DEFAULT_HTTP_PORT, host));
     cleanups.push(() => api.close());
+    const replicaId = opts.replicaId ?? `${host.includes(':') ? `[${host}]` : host}:${httpPort}`;
+    const leadership = etcdStore !== undefined ? etcdStore.leadership(replicaId, LEADER_TTL_S, log) : new SoleLeader(replicaId);
+    leadership.start();
+    cleanups.push(() => leadership.close());
+    const keep = opts.etcd?.historyRevisions;
+    if (etcdStore !== undefined && keep !== undefined) {
+      const compact = async (): Promise<void> => {
+        const floor = await etcdStore.compact(keep);
+        if (floor !== undefined) log(`control: config history compacted: revisions before ${floor} are gone (--history-revisions ${keep})`);
+      };
+      cleanups.push(whileLeading(leadership, LEADER_JOB_INTERVAL_MS, compact, log));
+    }
     ready = true;
     return { xdsPort, xdsTlsPort, httpPort, host, store, ads, registry, ingestion, metrics, ca: meshCa, adminToken: admin.token, ...(admin.path !== undefined ? { adminTokenPath: admin.path } : {}), identityTokens, close };
   } catch (e) {

@@ -2,6 +2,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { SecretStore } from '../cluster/secret-store.js';
 import { SignJWT, exportPKCS8, generateKeyPair, importPKCS8, importSPKI, jwtVerify, type CryptoKey } from 'jose';
 
 export const SIGNING_KEY_FILE = 'identity-signing-key.pem';
@@ -121,6 +122,13 @@ async function newSigningKeyPem(): Promise<string> {
  * The signing key from `<data-dir>/identity-signing-key.pem` (mode 0600), generated there on first start. A file
  * rather than the config store: the store is readable by any API client and replayed by history and rollback.
  */
+/** Replicas sharing a store sign with one key, so a token minted by any of them verifies on all. */
+export async function sharedIdentityTokenIssuer(secrets: SecretStore, trustDomain: string): Promise<IdentityTokenIssuer> {
+  const name = 'auth/identity-signing-key';
+  const stored = (await secrets.get(name)) ?? (await secrets.createIfAbsent(name, Buffer.from(await newSigningKeyPem())));
+  return IdentityTokenIssuer.fromPem(stored.toString('utf8'), trustDomain);
+}
+
 export async function loadIdentityTokenIssuer(dataDir: string, trustDomain: string): Promise<{ issuer: IdentityTokenIssuer; path: string }> {
   const file = path.resolve(dataDir, SIGNING_KEY_FILE);
   await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });

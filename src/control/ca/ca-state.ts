@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { CertificateAuthority } from './authority.js';
 import { readCaFiles, type CaFiles, type CaMaterial } from './material.js';
 import { generateRoot } from './root.js';
+import type { SecretStore } from '../cluster/secret-store.js';
 
 export interface CaOptions {
   trustDomain: string;
@@ -12,6 +13,8 @@ export interface CaOptions {
   files?: CaFiles;
   /** Where a generated root is kept; without it (tests) the root lives only as long as the process. */
   dataDir?: string;
+  /** Replicas sharing a store: the generated root lives there (sealed), the first replica's wins. */
+  secrets?: SecretStore;
   log: (msg: string) => void;
 }
 
@@ -23,7 +26,32 @@ export interface OpenedCa {
   persist?: (active: CaMaterial, next: CaMaterial | undefined) => void;
 }
 
+const ACTIVE = 'ca/active';
+const NEXT = 'ca/next';
+
+function materialOf(b: Buffer): CaMaterial {
+  return JSON.parse(b.toString('utf8')) as CaMaterial;
+}
+
+/** The root every replica signs with: the first replica generates it, the others read the winner's. */
+async function openSharedCa(o: CaOptions, secrets: SecretStore): Promise<OpenedCa> {
+  let stored = await secrets.get(ACTIVE);
+  if (stored === undefined) stored = await secrets.createIfAbsent(ACTIVE, Buffer.from(JSON.stringify(await generateRoot(o.trustDomain))));
+  const ca = await CertificateAuthority.open(o.trustDomain, materialOf(stored), o.log);
+  o.log(`ca: signing with the root shared by the replicas (trust domain ${o.trustDomain})`);
+  const nextStored = await secrets.get(NEXT);
+  const next = nextStored !== undefined && nextStored.length > 0 ? materialOf(nextStored) : undefined;
+  if (next !== undefined) ca.trustRoot(next.certPem);
+  const persist = (active: CaMaterial, pending: CaMaterial | undefined): void => {
+    const failed = (e: unknown): void => o.log(`ca: keeping the rotated root in the store failed: ${e instanceof Error ? e.message : String(e)}`);
+    secrets.put(NEXT, pending !== undefined ? Buffer.from(JSON.stringify(pending)) : Buffer.alloc(0)).catch(failed);
+    secrets.put(ACTIVE, Buffer.from(JSON.stringify(active))).catch(failed);
+  };
+  return { ca, ...(next !== undefined ? { next } : {}), persist };
+}
+
 export async function openCa(o: CaOptions): Promise<OpenedCa> {
+  if (o.files === undefined && o.secrets !== undefined) return openSharedCa(o, o.secrets);
   let material: CaMaterial;
   if (o.files !== undefined) {
     material = readCaFiles(o.files);

@@ -1,0 +1,129 @@
+// E2E: two `trellis control` replicas on a real 3-member etcd cluster, two sidecars under steady traffic. Killing a replica
+// with SIGKILL fails no request and its proxies move to the other within seconds; config applied through either replica
+// reaches every proxy, also with an etcd member down; with every replica stopped the proxies keep serving, and a new
+// replica resyncs them; a replica cut off from etcd refuses writes with 503 and says why.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { request, startUpstream, waitFor, type Upstream } from './harness.js';
+import { applyYaml, proxies, startControl, startSidecar, type Control, type Sidecar } from './mesh-harness.js';
+import { freePort } from '../../src/common/free-port.js';
+import { ETCD_MISSING, startEtcdCluster, type EtcdCluster } from '../support/etcd-cluster.js';
+
+const WEB = 'apiVersion: v1\nkind: Service\nmetadata: { name: web }\nspec:\n  selector: { app: web }\n  ports: [{ name: http, port: 8080 }]\n';
+const header = (value: string): string =>
+  `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: web }\nspec:\n  hosts: [web]\n  http:\n  - route: [{ destination: { host: web } }]\n    headers: { response: { set: { x-config: ${value} } } }\n`;
+
+describe('control-plane replicas on etcd', { skip: ETCD_MISSING, timeout: 180_000 }, () => {
+  let etcd: EtcdCluster;
+  let keyDir: string;
+  const controls: Control[] = [];
+  const sidecars: Sidecar[] = [];
+  let app: Upstream;
+
+  const replica = async (opts: { xdsTlsPort?: number; endpoints?: string } = {}): Promise<Control> => {
+    const c = await startControl({
+      ...(opts.xdsTlsPort !== undefined ? { xdsTlsPort: opts.xdsTlsPort } : {}),
+      extraArgs: ['--store', opts.endpoints ?? etcd.storeUrl, '--store-key-file', path.join(keyDir, 'store.key'), '--registration-grace', '10s'],
+    });
+    controls.push(c);
+    return c;
+  };
+
+  before(async () => {
+    etcd = await startEtcdCluster({ members: 3 });
+    keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-key-'));
+    fs.writeFileSync(path.join(keyDir, 'store.key'), randomBytes(32).toString('hex'), { mode: 0o600 });
+    app = await startUpstream('web-v1');
+  });
+  after(async () => {
+    for (const s of sidecars) await s.stop();
+    for (const c of controls) await c.stop();
+    await app?.close();
+    await etcd?.stop();
+    fs.rmSync(keyDir, { recursive: true, force: true });
+  });
+
+  it('survives losing a replica, an etcd member, and every replica', async (t) => {
+    const r1 = await replica();
+    const r2 = await replica();
+    const standbyPort = await freePort();
+    const list = `127.0.0.1:${r1.xdsTlsPort},127.0.0.1:${r2.xdsTlsPort},127.0.0.1:${standbyPort}`;
+    // r1 is listed first: both sidecars start on it; their root and token come from r2 (any replica's work for all)
+    const web = await startSidecar(r2, { service: 'web', labels: 'app=web,version=v1', servicePort: 8080, appPort: app.port, extraArgs: ['--control-plane', list] });
+    sidecars.push(web);
+    const client = await startSidecar(r2, { service: 'client', labels: 'app=client', servicePort: 9090, extraArgs: ['--control-plane', list] });
+    sidecars.push(client);
+    assert.equal((await applyYaml(r1, WEB)).code, 0, 'apply through r1');
+    assert.equal((await applyYaml(r2, header('one'))).code, 0, 'apply through r2');
+    const config = async (): Promise<string | undefined> => {
+      const res = await request(client.outboundPort, { path: '/', host: 'web:8080' });
+      return res.status === 200 ? String(res.headers['x-config']) : `status ${res.status}`;
+    };
+    await waitFor(async () => (await config()) === 'one', 20_000, 'config applied through r2 served by sidecars on r1');
+    await waitFor(async () => (await proxies(r1)).filter((p) => p.status === 'SYNCED').length === 2, 10_000, 'both sidecars on r1');
+
+    // steady traffic from here on; every answer must be a 200
+    let stop = false;
+    const failures: string[] = [];
+    let sent = 0;
+    const traffic = (async () => {
+      while (!stop) {
+        const res = await request(client.outboundPort, { path: '/', host: 'web:8080' }).catch((e: Error) => ({ status: 0, body: e.message, headers: {} }));
+        sent++;
+        if (res.status !== 200) failures.push(`${res.status} ${String(res.body).slice(0, 120)}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+
+    // kill -9 the replica both sidecars are on
+    const killedAt = Date.now();
+    r1.proc.kill('SIGKILL');
+    await waitFor(async () => (await proxies(r2)).filter((p) => p.status === 'SYNCED').length === 2, 10_000, 'both sidecars on r2');
+    const moved = Date.now() - killedAt;
+    assert.ok(moved < 5000, `the sidecars took ${moved} ms to move to r2`);
+    t.diagnostic(`both sidecars synced on r2 ${moved} ms after r1 was killed`);
+
+    // config keeps converging; and with an etcd member down too
+    assert.equal((await applyYaml(r2, header('two'))).code, 0);
+    await waitFor(async () => (await config()) === 'two', 10_000, 'an apply after the failover');
+    await etcd.kill(0);
+    assert.equal((await applyYaml(r2, header('three'))).code, 0, 'writes go on with one etcd member down');
+    await waitFor(async () => (await config()) === 'three', 10_000, 'an apply with an etcd member down');
+    await etcd.restart(0);
+
+    // past the registration grace: no endpoint was withdrawn, the sidecars hold it on r2's leases now
+    await new Promise((r) => setTimeout(r, 11_000));
+    stop = true;
+    await traffic;
+    assert.deepEqual(failures.slice(0, 5), [], `${failures.length} of ${sent} requests failed`);
+    assert.ok(sent > 100, `only ${sent} requests were sent`);
+    t.diagnostic(`${sent} requests during the failover, ${failures.length} failed`);
+
+    // every replica gone: the last config keeps serving; a new replica (on the standby port) resyncs the sidecars
+    await r2.stop();
+    assert.equal(await config(), 'three', 'the last config keeps serving with no control plane');
+    const r3 = await replica({ xdsTlsPort: standbyPort });
+    await waitFor(async () => (await proxies(r3)).filter((p) => p.status === 'SYNCED').length === 2, 30_000, 'both sidecars on the new replica');
+    assert.equal((await applyYaml(r3, header('four'))).code, 0);
+    await waitFor(async () => (await config()) === 'four', 15_000, 'an apply through the new replica');
+  });
+
+  it('a replica cut off from etcd refuses writes and says so; the others go on', async () => {
+    // this replica talks to member 2 only; freezing that member cuts it off while the other two keep a quorum
+    const lonely = await replica({ endpoints: `etcd://${etcd.endpoints[2]}` });
+    const other = controls.find((c) => c !== lonely && c.proc.exitCode === null && c.proc.signalCode === null)!;
+    etcd.pause(2);
+    try {
+      const res = await applyYaml(lonely, header('five'));
+      assert.notEqual(res.code, 0);
+      assert.match(res.stderr + res.stdout, /503|unavailable/i);
+      assert.equal((await applyYaml(other, header('six'))).code, 0, 'a replica that reaches etcd still writes');
+    } finally {
+      etcd.resume(2);
+    }
+  });
+});
