@@ -14,10 +14,13 @@ import type { Handler, Router } from './router.js';
 
 const WILDCARD = new Set(['0.0.0.0', '::', '']);
 
-/** The host part of a Host header (`[::1]:15014` → `::1`); undefined when there is none. */
-function hostOf(header: string | undefined): string | undefined {
-  if (header === undefined || header === '') return undefined;
-  const m = /^\[([^\]]+)\](?::\d+)?$/.exec(header) ?? /^([^:]+)(?::\d+)?$/.exec(header);
+/**
+ * The host part of a Host header (`[::1]:15014` → `::1`): a DNS name, an IPv4 address or a bracketed IPv6 one, with
+ * an optional port; undefined for anything else, so a hostile header never becomes part of an address we hand out.
+ */
+export function hostOf(header: string | undefined): string | undefined {
+  if (header === undefined || header.length > 260) return undefined;
+  const m = /^\[([0-9A-Fa-f:.]{2,45})\](?::\d{1,5})?$/.exec(header) ?? /^([A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)(?::\d{1,5})?$/.exec(header);
   return m?.[1];
 }
 
