@@ -1,9 +1,9 @@
 // etcd store: leases and the ephemeral keys they own, as etcd's own leases (so a replica's death expires its keys, and a
 // key re-put by another replica moves to that replica's lease). Keep-alives share one stream; TTLs are whole seconds.
-import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
+import type { Etcd3, IKeyValue } from 'etcd3';
 import { StoreError } from '../errors.js';
 import type { EphemeralEvent, LeaseId } from '../types.js';
-import { storeErrorFrom } from './client.js';
+import { cancellableWatch, storeErrorFrom } from './client.js';
 import type { EtcdLayout } from './layout.js';
 
 const MAX_TTL_MS = 2 ** 31 - 1;
@@ -122,40 +122,26 @@ export class EtcdLeases {
 
   /** Live events after the last read (list first, then watch, as the store's contract asks). etcd gives no reason for a delete. */
   watch(prefix: string, onEvent: (ev: EphemeralEvent) => void): () => void {
-    let watcher: Watcher | undefined;
-    let cancelled = false;
     const builder = this.client.watch().prefix(this.layout.eph(prefix)).withPreviousKV();
     if (this.listedAt !== undefined) builder.startRevision(String(BigInt(this.listedAt) + 1n));
-    const cancel = (): void => {
-      cancelled = true;
-      this.watchers.delete(cancel);
-      void watcher?.cancel().catch(() => undefined);
-    };
-    this.watchers.add(cancel);
-    const deliver = (ev: EphemeralEvent): void => {
-      if (cancelled) return;
-      try {
-        onEvent(ev);
-      } catch (e) {
-        process.emitWarning(`ephemeral watcher threw on ${ev.key}: ${String(e)}`, 'TrellisStoreWarning');
-      }
-    };
-    builder
-      .create()
-      .then((w) => {
-        watcher = w;
-        if (cancelled) void w.cancel().catch(() => undefined);
-        w.on('put', (kv) => {
+    const cancel = cancellableWatch(
+      builder.create(),
+      (w, live) => {
+        const deliver = (ev: () => EphemeralEvent): void => {
+          if (!live()) return;
           try {
-            deliver({ key: this.keyOf(kv), op: 'put', value: parseValue(kv), lease: kv.lease });
-          } catch {
-            // a value someone else wrote that is not JSON is not ours to deliver
+            onEvent(ev());
+          } catch (e) {
+            // also a value someone else wrote that is not JSON: not ours to deliver
+            process.emitWarning(`ephemeral watcher failed: ${String(e)}`, 'TrellisStoreWarning');
           }
-        });
-        w.on('delete', (kv, prev) => deliver({ key: this.keyOf(kv), op: 'delete', lease: prev?.lease ?? kv.lease }));
-        w.on('error', () => undefined);
-      })
-      .catch(() => this.watchers.delete(cancel));
+        };
+        w.on('put', (kv) => deliver(() => ({ key: this.keyOf(kv), op: 'put', value: parseValue(kv), lease: kv.lease })));
+        w.on('delete', (kv, prev) => deliver(() => ({ key: this.keyOf(kv), op: 'delete', lease: prev?.lease ?? kv.lease })));
+      },
+      () => this.watchers.delete(cancel),
+    );
+    this.watchers.add(cancel);
     return cancel;
   }
 

@@ -1,7 +1,7 @@
 // etcd store: the replicas' shared secrets under `<prefix>secret/` (sealed by the caller before they get here).
-import type { Etcd3, Watcher } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import type { SecretStore } from '../../cluster/secret-store.js';
-import { storeErrorFrom } from './client.js';
+import { cancellableWatch, storeErrorFrom } from './client.js';
 import type { EtcdLayout } from './layout.js';
 
 export class EtcdSecrets implements SecretStore {
@@ -59,30 +59,16 @@ export class EtcdSecrets implements SecretStore {
   }
 
   watch(prefix: string, onChange: (name: string) => void): () => void {
-    let watcher: Watcher | undefined;
-    let cancelled = false;
-    const cancel = (): void => {
-      cancelled = true;
-      this.watchers.delete(cancel);
-      void watcher?.cancel().catch(() => undefined);
-    };
+    const nameOf = (key: Buffer): string => key.toString('utf8').slice(this.layout.secretPrefix.length);
+    const cancel = cancellableWatch(
+      this.client.watch().prefix(this.layout.secret(prefix)).create(),
+      (w, live) => {
+        w.on('put', (kv) => live() && onChange(nameOf(kv.key)));
+        w.on('delete', (kv) => live() && onChange(nameOf(kv.key)));
+      },
+      () => this.watchers.delete(cancel),
+    );
     this.watchers.add(cancel);
-    const changed = (name: string): void => {
-      if (!cancelled) onChange(name);
-    };
-    this.client
-      .watch()
-      .prefix(this.layout.secret(prefix))
-      .create()
-      .then((w) => {
-        watcher = w;
-        if (cancelled) void w.cancel().catch(() => undefined);
-        const nameOf = (key: Buffer): string => key.toString('utf8').slice(this.layout.secretPrefix.length);
-        w.on('put', (kv) => changed(nameOf(kv.key)));
-        w.on('delete', (kv) => changed(nameOf(kv.key)));
-        w.on('error', () => undefined);
-      })
-      .catch(() => this.watchers.delete(cancel));
     return cancel;
   }
 
