@@ -1,6 +1,8 @@
 // Control plane assembly: store + registry + ingestion + ADS server + HTTP API wired into one `trellis control` process.
 import { scrubbingLog } from '../common/scrub-keys.js';
-import { ensureAdminToken, ensureSharedAdminToken, newAdminToken } from './auth/admin-token.js';
+import { ensureAdminToken, newAdminToken } from './auth/admin-token.js';
+import { SharedAdminTokens } from './auth/shared-admin-tokens.js';
+import type { SecretStore } from './cluster/secret-store.js';
 import { readStoreKey, sealSecrets } from './cluster/sealed-secrets.js';
 import { DEFAULT_TRUST_DOMAIN, IdentityTokenIssuer, loadIdentityTokenIssuer, sharedIdentityTokenIssuer } from './auth/identity-token.js';
 import { ApiServer } from './http/server.js';
@@ -37,6 +39,8 @@ export interface ControlPlaneOptions {
   etcd?: EtcdReplicaOptions;
   /** This replica's name among the replicas (default host:http-port). */
   replicaId?: string;
+  /** The secrets replicas share (CA root, token signing key, admin token hashes), used as given; else etcd's, sealed. */
+  secrets?: SecretStore;
   dataDir?: string;
   /** Plaintext ADS (no authentication: proxyless gRPC and local experiments); served only when given. 0 = pick a free port. */
   xdsPort?: number;
@@ -107,14 +111,15 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const trustDomain = opts.trustDomain ?? opts.meshConfig?.trustDomain ?? DEFAULT_TRUST_DOMAIN;
   // etcd3 loads only for replicas that use it; the shared secrets are sealed before they reach etcd
   const sealKey = opts.etcd !== undefined ? readStoreKey(opts.etcd.sealKeyFile) : undefined;
+  if (sealKey?.warning !== undefined) log(`control: ${sealKey.warning}`);
   const etcdStore = opts.store === undefined && opts.etcd !== undefined ? await (await import('./store/etcd/etcd-store.js')).EtcdStore.open({ ...opts.etcd, log }) : undefined;
-  const secrets = etcdStore !== undefined && sealKey !== undefined ? sealSecrets(etcdStore.secrets, sealKey) : undefined;
+  const secrets = opts.secrets ?? (etcdStore !== undefined && sealKey !== undefined ? sealSecrets(etcdStore.secrets, sealKey.key) : undefined);
   // secrets live beside the store; a control plane given a store and no data dir (tests) keeps them in memory
-  const admin =
-    dataDir === undefined ? { token: newAdminToken(), path: undefined } : secrets !== undefined ? await ensureSharedAdminToken(dataDir, secrets, log) : await ensureAdminToken(dataDir);
+  // each replica keeps its own token; with shared secrets every replica's is accepted by all (SharedAdminTokens below)
+  const admin = dataDir === undefined ? { token: newAdminToken(), path: undefined } : await ensureAdminToken(dataDir);
   const identityTokens =
     secrets !== undefined
-      ? await sharedIdentityTokenIssuer(secrets, trustDomain)
+      ? await sharedIdentityTokenIssuer(secrets, trustDomain, dataDir)
       : dataDir !== undefined
         ? (await loadIdentityTokenIssuer(dataDir, trustDomain)).issuer
         : await IdentityTokenIssuer.ephemeral(trustDomain);
@@ -160,6 +165,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     const opened = await openCa({ trustDomain, files: opts.caFiles, dataDir, log, ...(secrets !== undefined ? { secrets } : {}) });
     const meshCa = opened.ca;
     ca = meshCa;
+    const adminTokens = secrets !== undefined ? await SharedAdminTokens.open(admin.token, dataDir, secrets, log) : undefined;
+    if (adminTokens !== undefined) cleanups.push(() => adminTokens.close());
     await registry.start();
     cleanups.push(() => registry.close());
     await ingestion.start();
@@ -178,6 +185,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       ca: meshCa,
       ...(opened.persist !== undefined ? { persist: opened.persist } : {}),
       ...(opened.next !== undefined ? { next: opened.next } : {}),
+      ...(opened.shared !== undefined ? { shared: opened.shared } : {}),
       trustChanged: async () => {
         ingestion!.trustBundleChanged();
         await serving.renew();
@@ -187,6 +195,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       acked: (connId, typeUrl) => ads.proxies().some((p) => p.connId === connId && p.types.some((t) => t.typeUrl === typeUrl && t.status === 'SYNCED')),
       log,
     });
+    // replicas sharing a store: another replica's rotation step reaches this one's CA, trust bundle and serving cert
+    cleanups.push(rotation.followShared());
     const xdsTlsPort = await bindNamed('--xds-tls-port', opts.xdsTlsPort ?? DEFAULT_XDS_TLS_PORT, 'another trellis control', ads.listen(opts.xdsTlsPort ?? DEFAULT_XDS_TLS_PORT, host, serving.credentials(), (server) => {
       addCertificateService(server, meshCa, auth, log);
       withTap(auth)(server);
@@ -220,7 +230,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         discovery: { host, tlsPort: xdsTlsPort },
         rotation,
         ...(scraper !== undefined && interval > 0 ? { metrics: scraper.metrics } : {}),
-        auth: { adminToken: admin.token, tokens: identityTokens },
+        auth: { adminToken: adminTokens ?? admin.token, tokens: identityTokens },
         tap: tapHub,
       },
       log,

@@ -2,7 +2,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { SecretStore } from '../cluster/secret-store.js';
 
 export const ADMIN_TOKEN_FILE = 'admin-token';
 
@@ -41,19 +40,4 @@ export async function ensureAdminToken(dataDir: string): Promise<AdminToken> {
   const token = (await fs.readFile(file, 'utf8')).trim();
   if (token === '') throw new Error(`${file} is empty; delete it to have a new admin token generated`);
   return { path: file, token };
-}
-
-/**
- * Replicas sharing a store share one admin token, so the one in any replica's `<data-dir>/admin-token` works on all:
- * the first replica's token is kept (sealed) in the store, and each replica writes it to its own file.
- */
-export async function ensureSharedAdminToken(dataDir: string, secrets: SecretStore, log: (msg: string) => void): Promise<AdminToken> {
-  const own = await ensureAdminToken(dataDir);
-  const shared = (await secrets.createIfAbsent('auth/admin-token', Buffer.from(own.token))).toString('utf8');
-  if (shared === own.token) return own;
-  const tmp = `${own.path}.tmp`;
-  await fs.writeFile(tmp, `${shared}\n`, { mode: 0o600 });
-  await fs.rename(tmp, own.path);
-  log(`control: ${own.path} now holds the admin token the replicas share`);
-  return { path: own.path, token: shared };
 }

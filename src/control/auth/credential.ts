@@ -31,13 +31,22 @@ export class Unauthorized extends HttpError {
   }
 }
 
+/** Several admin tokens at once (replicas sharing a store accept each other's); `accepts` must take constant time per token. */
+export interface AdminTokenSet {
+  accepts(token: string): boolean;
+}
+
+/** What a bearer token is checked against: this control plane's admin token, or the set every replica registered. */
+export type AdminCredential = string | AdminTokenSet;
+
 /**
- * The admin identity when the request carries the admin token; else a 401. Every write uses it, and reads of
- * secrets must too (call it from the route before reading one).
+ * The admin identity when the request carries the admin token (any replica's, with replicas sharing a store); else a
+ * 401. Every write uses it, and reads of secrets must too (call it from the route before reading one).
  */
-export function requireAdmin(req: Pick<IncomingMessage, 'headers'>, adminToken: string): Identity {
+export function requireAdmin(req: Pick<IncomingMessage, 'headers'>, admin: AdminCredential): Identity {
   const token = bearerToken(req);
   if (token === undefined) throw new Unauthorized('this request needs the admin credential: send "Authorization: Bearer <token>" (the token is in the admin-token file that `trellis control` names at start-up)');
-  if (!constantTimeEqual(token, adminToken)) throw new Unauthorized('the bearer token is not valid');
+  const valid = typeof admin === 'string' ? constantTimeEqual(token, admin) : admin.accepts(token);
+  if (!valid) throw new Unauthorized('the bearer token is not valid');
   return ADMIN_IDENTITY;
 }

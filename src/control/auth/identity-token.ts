@@ -118,17 +118,35 @@ async function newSigningKeyPem(): Promise<string> {
   return exportPKCS8(privateKey);
 }
 
+export const SHARED_SIGNING_KEY = 'auth/identity-signing-key';
+
+/**
+ * Replicas sharing a store sign with one key, so a token minted by any of them verifies on all: the first replica's
+ * key wins (its `<data-dir>/identity-signing-key.pem` when it has one, so tokens it already issued stay valid; else a
+ * new key), the others use the winner's. The store's secrets, not its config: those are sealed and never served by the API.
+ */
+export async function sharedIdentityTokenIssuer(secrets: SecretStore, trustDomain: string, dataDir?: string): Promise<IdentityTokenIssuer> {
+  let stored = await secrets.get(SHARED_SIGNING_KEY);
+  if (stored === undefined) {
+    const own = dataDir !== undefined ? await fs.readFile(path.resolve(dataDir, SIGNING_KEY_FILE), 'utf8').catch(() => undefined) : undefined;
+    // a damaged file must not become every replica's key
+    stored = await secrets.createIfAbsent(SHARED_SIGNING_KEY, Buffer.from(own !== undefined && isP256Key(own) ? own : await newSigningKeyPem()));
+  }
+  return IdentityTokenIssuer.fromPem(stored.toString('utf8'), trustDomain);
+}
+
+function isP256Key(pem: string): boolean {
+  try {
+    return crypto.createPrivateKey(pem).asymmetricKeyDetails?.namedCurve === 'prime256v1';
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The signing key from `<data-dir>/identity-signing-key.pem` (mode 0600), generated there on first start. A file
  * rather than the config store: the store is readable by any API client and replayed by history and rollback.
  */
-/** Replicas sharing a store sign with one key, so a token minted by any of them verifies on all. */
-export async function sharedIdentityTokenIssuer(secrets: SecretStore, trustDomain: string): Promise<IdentityTokenIssuer> {
-  const name = 'auth/identity-signing-key';
-  const stored = (await secrets.get(name)) ?? (await secrets.createIfAbsent(name, Buffer.from(await newSigningKeyPem())));
-  return IdentityTokenIssuer.fromPem(stored.toString('utf8'), trustDomain);
-}
-
 export async function loadIdentityTokenIssuer(dataDir: string, trustDomain: string): Promise<{ issuer: IdentityTokenIssuer; path: string }> {
   const file = path.resolve(dataDir, SIGNING_KEY_FILE);
   await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });

@@ -88,6 +88,25 @@ export class CertificateAuthority {
     return retired;
   }
 
+  /**
+   * Become `material` whole — its signer and exactly its roots — as another replica left it after a rotation step
+   * (replicas sharing a store); false when nothing changes. The signer's root must be among the roots.
+   */
+  async adopt(material: CaMaterial): Promise<boolean> {
+    const roots = activeFirst(material.rootsPem.filter((p, i, all) => all.findIndex((q) => q.trim() === p.trim()) === i), material);
+    if (roots.length === 0 || !chainsTo(material, roots[0]!)) throw new Error('the CA state to adopt signs with a certificate that chains to none of its roots');
+    const signerChanged = material.certPem.trim() !== this.signing.material.certPem.trim();
+    const rootsChanged = roots.length !== this.roots.length || roots.some((r, i) => r.trim() !== this.roots[i]!.trim());
+    if (!signerChanged && !rootsChanged) return false;
+    if (signerChanged) {
+      this.signing = await signerOf(material);
+      this.issuedSinceSwitch = new Map();
+      this.log(`ca: now signing with ${new X509Certificate(material.certPem).subject.replace(/\n/g, ', ')} (as the other replicas do)`);
+    }
+    this.roots = roots;
+    return true;
+  }
+
   /** Certificates issued to `ns/sa` since the signer last changed. */
   issuedSinceSwitchTo(id: WorkloadIdentity): number {
     return this.issuedSinceSwitch.get(`${id.namespace}/${id.serviceAccount}`) ?? 0;
@@ -201,10 +220,13 @@ async function signerOf(material: CaMaterial): Promise<Signer> {
 
 /** `roots` with the root the signer chains to first (proxies renew when the first root is not theirs). */
 function activeFirst(roots: readonly string[], m: CaMaterial): string[] {
-  const top = new X509Certificate(m.chainPem.length > 0 ? m.chainPem[m.chainPem.length - 1]! : m.certPem);
-  const isActive = (p: string): boolean => {
-    const r = new X509Certificate(p);
-    return r.fingerprint256 === top.fingerprint256 || (top.checkIssued(r) && top.verify(r.publicKey));
-  };
+  const isActive = (p: string): boolean => chainsTo(m, p);
   return [...roots.filter(isActive), ...roots.filter((p) => !isActive(p))];
+}
+
+/** Is `root` the root the signer of `m` chains up to (the signer itself, or the issuer of its chain's top)? */
+function chainsTo(m: CaMaterial, root: string): boolean {
+  const top = new X509Certificate(m.chainPem.length > 0 ? m.chainPem[m.chainPem.length - 1]! : m.certPem);
+  const r = new X509Certificate(root);
+  return r.fingerprint256 === top.fingerprint256 || (top.checkIssued(r) && top.verify(r.publicKey));
 }

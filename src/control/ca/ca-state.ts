@@ -1,11 +1,12 @@
-// Certificate authority: opens the mesh CA at start — an organisation's cacerts files, or the root kept in the data dir
-// (generated on first start, in the same cacerts layout, key mode 0600).
+// Certificate authority: opens the mesh CA at start — an organisation's cacerts files, the root the replicas share
+// (shared-ca.ts), or the root kept in the data dir (generated on first start, in the same cacerts layout, key mode 0600).
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CertificateAuthority } from './authority.js';
 import { readCaFiles, type CaFiles, type CaMaterial } from './material.js';
 import { generateRoot } from './root.js';
 import type { SecretStore } from '../cluster/secret-store.js';
+import { openSharedCa, type SharedCa } from './shared-ca.js';
 
 export interface CaOptions {
   trustDomain: string;
@@ -20,38 +21,17 @@ export interface CaOptions {
 
 export interface OpenedCa {
   ca: CertificateAuthority;
-  /** A new root trusted but not signing yet (a root rotation in its overlap step), kept in `<data-dir>/ca/next`. */
+  /** A new root trusted but not signing yet (a root rotation in its overlap step), kept in `<data-dir>/ca/next` or `ca/next`. */
   next?: CaMaterial;
   /** Keeps the CA state for the next start; absent when the CA is an organisation's files or there is no data dir. */
-  persist?: (active: CaMaterial, next: CaMaterial | undefined) => void;
-}
-
-const ACTIVE = 'ca/active';
-const NEXT = 'ca/next';
-
-function materialOf(b: Buffer): CaMaterial {
-  return JSON.parse(b.toString('utf8')) as CaMaterial;
-}
-
-/** The root every replica signs with: the first replica generates it, the others read the winner's. */
-async function openSharedCa(o: CaOptions, secrets: SecretStore): Promise<OpenedCa> {
-  let stored = await secrets.get(ACTIVE);
-  if (stored === undefined) stored = await secrets.createIfAbsent(ACTIVE, Buffer.from(JSON.stringify(await generateRoot(o.trustDomain))));
-  const ca = await CertificateAuthority.open(o.trustDomain, materialOf(stored), o.log);
-  o.log(`ca: signing with the root shared by the replicas (trust domain ${o.trustDomain})`);
-  const nextStored = await secrets.get(NEXT);
-  const next = nextStored !== undefined && nextStored.length > 0 ? materialOf(nextStored) : undefined;
-  if (next !== undefined) ca.trustRoot(next.certPem);
-  const persist = (active: CaMaterial, pending: CaMaterial | undefined): void => {
-    const failed = (e: unknown): void => o.log(`ca: keeping the rotated root in the store failed: ${e instanceof Error ? e.message : String(e)}`);
-    secrets.put(NEXT, pending !== undefined ? Buffer.from(JSON.stringify(pending)) : Buffer.alloc(0)).catch(failed);
-    secrets.put(ACTIVE, Buffer.from(JSON.stringify(active))).catch(failed);
-  };
-  return { ca, ...(next !== undefined ? { next } : {}), persist };
+  persist?: (active: CaMaterial, next: CaMaterial | undefined) => void | Promise<void>;
+  /** Replicas sharing a store: the CA state they share, for the root rotation to follow. */
+  shared?: SharedCa;
 }
 
 export async function openCa(o: CaOptions): Promise<OpenedCa> {
-  if (o.files === undefined && o.secrets !== undefined) return openSharedCa(o, o.secrets);
+  // an organisation's files win over everything: every replica is given the same files, nothing is shared
+  if (o.files === undefined && o.secrets !== undefined) return openSharedCa(o, o.secrets, () => sharedCandidate(o));
   let material: CaMaterial;
   if (o.files !== undefined) {
     material = readCaFiles(o.files);
@@ -78,6 +58,13 @@ export async function openCa(o: CaOptions): Promise<OpenedCa> {
     if (pending === undefined) rmSync(nextDir, { recursive: true, force: true });
   };
   return { ca, ...(next !== undefined ? { next } : {}), persist };
+}
+
+/** What this replica offers as the shared root when there is none yet: the root its data dir kept (a mesh moving onto a shared store keeps its root), else a new one. */
+async function sharedCandidate(o: CaOptions): Promise<{ material: CaMaterial; from: string }> {
+  const dir = o.dataDir !== undefined ? join(o.dataDir, 'ca') : undefined;
+  if (dir !== undefined && existsSync(join(dir, 'ca-key.pem'))) return { material: readCaFiles(kept(dir)), from: `the root kept in ${dir}` };
+  return { material: await generateRoot(o.trustDomain), from: `a root generated for trust domain ${o.trustDomain}` };
 }
 
 /** The cacerts layout, each file replaced whole (written aside, then renamed), the key mode 0600. */

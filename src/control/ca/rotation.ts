@@ -8,6 +8,7 @@ import { SECRET_TYPE } from '../../xds/type-urls.js';
 import type { CertificateAuthority } from './authority.js';
 import type { CaMaterial } from './material.js';
 import { generateRoot } from './root.js';
+import type { SharedCa } from './shared-ca.js';
 
 export type RotationStep = 'trust' | 'activate' | 'retire';
 export const ROTATION_STEPS: readonly RotationStep[] = ['trust', 'activate', 'retire'];
@@ -31,8 +32,10 @@ export interface RotationStatus {
 
 export interface RotationDeps {
   ca: CertificateAuthority;
-  /** Keeps the CA state (the data dir); undefined when the CA is an organisation's files (rotated by replacing them). */
-  persist?: (active: CaMaterial, next: CaMaterial | undefined) => void;
+  /** Keeps the CA state (the data dir, or the shared store); undefined when the CA is an organisation's files (rotated by replacing them). */
+  persist?: (active: CaMaterial, next: CaMaterial | undefined) => void | Promise<void>;
+  /** Replicas sharing a store: the CA state they persist, which this replica follows (followShared) and steps from. */
+  shared?: SharedCa;
   /** The pending new root kept from an earlier `trust` step (after a restart). */
   next?: CaMaterial;
   /** The trust bundle changed: rebuild and push ROOTCA, renew the control plane's serving certificate. */
@@ -47,9 +50,17 @@ export class RotationError extends Error {}
 
 export class RootRotation {
   private next: CaMaterial | undefined;
+  /** Steps and adoptions of another replica's state, one at a time: neither may see the other half done. */
+  private turn: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: RotationDeps) {
     this.next = deps.next;
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(fn, fn);
+    this.turn = run.catch(() => undefined);
+    return run;
   }
 
   status(): RotationStatus {
@@ -64,7 +75,13 @@ export class RootRotation {
     return { phase, roots, next, waiting: this.waiting(phase) };
   }
 
-  async step(step: RotationStep): Promise<RotationStatus> {
+  step(step: RotationStep): Promise<RotationStatus> {
+    return this.exclusive(() => this.takeStep(step));
+  }
+
+  private async takeStep(step: RotationStep): Promise<RotationStatus> {
+    // another replica may have stepped since its change reached this one: start from what the replicas share
+    if (this.deps.shared !== undefined) await this.adopt();
     const st = this.status();
     if (step !== st.next) throw new RotationError(`cannot ${step} now: the rotation is ${st.phase}, the next step is ${st.next}`);
     if (this.deps.persist === undefined) throw new RotationError('the CA signs with an organisation\'s files (--ca-cert): rotate by replacing those files and restarting');
@@ -82,9 +99,64 @@ export class RootRotation {
       const retired = ca.retireOtherRoots();
       this.deps.log(`ca: root rotation: retired ${retired.length} old root(s)`);
     }
-    this.deps.persist(ca.material, this.next);
+    try {
+      await this.deps.persist(ca.material, this.next);
+    } catch (e) {
+      // the step stays undone everywhere rather than done here only: back to what the replicas share
+      if (this.deps.shared !== undefined) await this.adopt().catch(() => undefined);
+      this.deps.log(`ca: root rotation: the ${step} step could not be kept${this.deps.shared !== undefined ? ' and is undone' : ''}: ${e instanceof Error ? e.message : String(e)}`);
+      // as it came: an unreachable store stays a 503 for the API
+      throw e;
+    }
     await this.deps.trustChanged();
     return this.status();
+  }
+
+  /**
+   * Replicas sharing a store: follow every step another replica takes (trust its new root, sign with it once active,
+   * drop retired roots) as soon as the store says the CA state changed; returns the stop function.
+   */
+  followShared(): () => void {
+    const shared = this.deps.shared;
+    if (shared === undefined) return () => {};
+    let queued = false;
+    let stopped = false;
+    const sync = (): void => {
+      // changes arriving while one adoption waits its turn are all covered by it: it reads the store when it runs
+      if (queued || stopped) return;
+      queued = true;
+      this.exclusive(async () => {
+        queued = false;
+        if (!stopped) await this.adopt();
+      }).catch((e: unknown) => this.deps.log(`ca: following the root the replicas share failed: ${e instanceof Error ? e.message : String(e)}`));
+    };
+    const cancel = shared.watch(sync);
+    // what changed between opening the CA and this watch starting
+    sync();
+    return () => {
+      stopped = true;
+      cancel();
+    };
+  }
+
+  /** Take the CA state the replicas share, without persisting it again; tells the mesh when the trust bundle or signer changed. */
+  private async adopt(): Promise<void> {
+    const state = await this.deps.shared!.read();
+    if (state === undefined) {
+      // a replica starting now would make a root of its own that nobody trusts: put back the one the mesh trusts
+      await this.deps.persist?.(this.deps.ca.material, this.next);
+      this.deps.log('ca: the shared CA state was gone from the store; this replica wrote its own back');
+      return;
+    }
+    const { active, next } = state;
+    // during a rotation's overlap the pending root is trusted though `active` may not list it yet (it is written first)
+    const trusted = next !== undefined ? [...active.rootsPem, ...next.rootsPem] : active.rootsPem;
+    const changed = await this.deps.ca.adopt({ ...active, rootsPem: trusted });
+    const nextChanged = next?.certPem.trim() !== this.next?.certPem.trim();
+    this.next = next;
+    if (!changed && !nextChanged) return;
+    this.deps.log(`ca: root rotation: following another replica, now ${this.status().phase}`);
+    if (changed) await this.deps.trustChanged();
   }
 
   /** Who has not caught up: after trust/retire, proxies whose ROOTCA is not the current bundle (ACKed); after activate, workloads not yet renewed. */

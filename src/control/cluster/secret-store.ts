@@ -8,6 +8,8 @@ export interface SecretStore {
   createIfAbsent(name: string, value: Buffer): Promise<Buffer>;
   /** Replaces the value under `name` (or creates it). */
   put(name: string, value: Buffer): Promise<void>;
+  /** Removes `name` (nothing when absent): a finished root rotation's `ca/next`, a revoked admin token's hash. */
+  delete(name: string): Promise<void>;
   /** Every secret whose name starts with `prefix`, sorted by name. */
   list(prefix: string): Promise<Array<{ name: string; value: Buffer }>>;
   /** Calls `onChange` after any secret under `prefix` is put or deleted (by any replica); returns the cancel function. */

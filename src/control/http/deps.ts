@@ -1,4 +1,5 @@
 // HTTP API: what the API reads and drives — the store, registry, ADS server status, the generator's record of what was sent.
+import type { AdminCredential } from '../auth/credential.js';
 import type { IdentityTokenIssuer } from '../auth/identity-token.js';
 import type { IssuedRecord } from '../ca/authority.js';
 import type { RootRotation } from '../ca/rotation.js';
@@ -31,8 +32,8 @@ export interface ApiDeps {
   rotation?: Pick<RootRotation, 'status' | 'step'>;
   /** The Istio metrics the control plane scrapes from its proxies; absent with --metrics-interval 0. */
   metrics?: MeshMetrics;
-  /** The admin credential every write must carry, and the signer of identity tokens. */
-  auth: { adminToken: string; tokens: IdentityTokenIssuer };
+  /** The admin credential every write must carry (with replicas sharing a store: any replica's), and the signer of identity tokens. */
+  auth: { adminToken: AdminCredential; tokens: IdentityTokenIssuer };
   /** Live taps (GET /api/v1/tap); absent in tests that do not serve tap streams. */
   tap?: TapHub;
 }

@@ -1,11 +1,11 @@
 // HTTP API: how reads treat secrets — `?showSecrets=true` needs the admin credential (401 otherwise); every other reply has its secrets redacted, whatever route made it.
-import { requireAdmin } from '../auth/credential.js';
+import { requireAdmin, type AdminCredential } from '../auth/credential.js';
 import { HttpError, type Reply } from './io.js';
 import type { RequestContext } from './router.js';
 import { redactDeep, redactDiffEntry, redactResource } from './secret-redaction.js';
 
 /** Did the request ask to see secret values? Asking without the admin token is a 401, never a silent redaction. */
-export function secretsRequested(ctx: RequestContext, adminToken: string): boolean {
+export function secretsRequested(ctx: RequestContext, adminToken: AdminCredential): boolean {
   const v = ctx.query.get('showSecrets');
   if (v === null || v === '' || v === 'false') return false;
   if (v !== 'true') throw new HttpError(400, `"showSecrets" must be true or false, got ${JSON.stringify(v)}`);
