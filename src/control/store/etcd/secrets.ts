@@ -6,6 +6,8 @@ import type { EtcdLayout } from './layout.js';
 
 export class EtcdSecrets implements SecretStore {
   private readonly watchers = new Set<() => void>();
+  /** The newest etcd revision a read has seen: a watch starts right after it, so nothing read-then-changed is missed. */
+  private seen: bigint | undefined;
 
   constructor(
     private readonly client: Etcd3,
@@ -14,7 +16,9 @@ export class EtcdSecrets implements SecretStore {
 
   async get(name: string): Promise<Buffer | undefined> {
     try {
-      return (await this.client.get(this.layout.secret(name)).buffer()) ?? undefined;
+      const res = await this.client.get(this.layout.secret(name)).exec();
+      this.saw(res.header.revision);
+      return res.kvs[0]?.value;
     } catch (e) {
       throw storeErrorFrom(e, `reading secret ${name}`);
     }
@@ -24,6 +28,7 @@ export class EtcdSecrets implements SecretStore {
     const key = this.layout.secret(name);
     try {
       const res = await this.client.if(key, 'Create', '==', 0).then(this.client.put(key).value(value)).else(this.client.get(key)).commit();
+      this.saw(res.header.revision);
       if (res.succeeded) return value;
       const kv = res.responses[0]?.response_range.kvs[0];
       if (kv === undefined) throw new Error(`secret ${name} vanished while it was being created`);
@@ -52,6 +57,7 @@ export class EtcdSecrets implements SecretStore {
   async list(prefix: string): Promise<Array<{ name: string; value: Buffer }>> {
     try {
       const res = await this.client.getAll().prefix(this.layout.secret(prefix)).sort('Key', 'Ascend').exec();
+      this.saw(res.header.revision);
       return res.kvs.map((kv) => ({ name: kv.key.toString('utf8').slice(this.layout.secretPrefix.length), value: kv.value }));
     } catch (e) {
       throw storeErrorFrom(e, `listing secrets ${prefix}`);
@@ -61,7 +67,7 @@ export class EtcdSecrets implements SecretStore {
   watch(prefix: string, onChange: (name: string) => void): () => void {
     const nameOf = (key: Buffer): string => key.toString('utf8').slice(this.layout.secretPrefix.length);
     const cancel = cancellableWatch(
-      this.client.watch().prefix(this.layout.secret(prefix)).create(),
+      (this.seen !== undefined ? this.client.watch().prefix(this.layout.secret(prefix)).startRevision(String(this.seen + 1n)) : this.client.watch().prefix(this.layout.secret(prefix))).create(),
       (w, live) => {
         w.on('put', (kv) => live() && onChange(nameOf(kv.key)));
         w.on('delete', (kv) => live() && onChange(nameOf(kv.key)));
@@ -70,6 +76,11 @@ export class EtcdSecrets implements SecretStore {
     );
     this.watchers.add(cancel);
     return cancel;
+  }
+
+  private saw(revision: string): void {
+    const r = BigInt(revision);
+    if (this.seen === undefined || r > this.seen) this.seen = r;
   }
 
   close(): void {
