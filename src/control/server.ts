@@ -7,6 +7,7 @@ import { readStoreKey, sealSecrets } from './cluster/sealed-secrets.js';
 import { DEFAULT_TRUST_DOMAIN, IdentityTokenIssuer, loadIdentityTokenIssuer, sharedIdentityTokenIssuer } from './auth/identity-token.js';
 import { ApiServer } from './http/server.js';
 import { WorkloadRegistry, DEFAULT_REGISTRATION_GRACE_MS } from './registry/registry.js';
+import { unconnectedProxies } from './registry/workload.js';
 import { Ingestion } from './snapshot/ingestion.js';
 import { proxyNodeOf, SnapshotGenerator } from './snapshot/generator.js';
 import { MetricsScraper } from './telemetry/scraper.js';
@@ -191,6 +192,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         await serving.renew();
       },
       connected: () => ads.connected(),
+      ...(opened.shared === undefined ? { disconnected: () => unconnectedProxies(registry.workloads(), ads.connected()) } : {}),
       lastSent: (connId, typeUrl) => generator.lastSent(connId, typeUrl),
       acked: (connId, typeUrl) => ads.proxies().some((p) => p.connId === connId && p.types.some((t) => t.typeUrl === typeUrl && t.status === 'SYNCED')),
       log,

@@ -56,6 +56,7 @@ describe('root rotation under traffic', { timeout: 120_000 }, () => {
   });
 
   after(async () => {
+    sidecars[0]?.proc.kill('SIGCONT'); // in case the last test stopped before resuming it
     stop = true;
     await loop;
     await Promise.all(sidecars.map((s) => s.stop()));
@@ -119,6 +120,42 @@ describe('root rotation under traffic', { timeout: 120_000 }, () => {
       250,
     ).catch((e: Error) => {
       throw new Error(`${e.message}; last answer: ${last}\nclient:\n${client.output().slice(-3000)}\nreviews:\n${sidecars[0]!.output().slice(-3000)}`);
+    });
+  });
+
+  it('a proxy away from activate to retire (its registration lapsed) gets back in with its token and renews', async () => {
+    const reviews = sidecars[0]!;
+    // every proxy takes the new root into its trust bundle first, so it can still verify the control plane later
+    assert.equal((await cli(cp, ['ca', 'rotate', '--step', 'trust'])).code, 0);
+    await waitFor(async () => (await rotation()).waiting.length === 0, 30_000, 'every proxy trusts the new root');
+    // then reviews is frozen and the control plane restarts, so its stream is gone and stays gone; a short grace lets
+    // its registration lapse, after which the rotation no longer waits for it
+    reviews.proc.kill('SIGSTOP');
+    try {
+      const { dataDir, xdsTlsPort, httpPort } = cp;
+      await cp.stop();
+      cp = await startControl({ dataDir, xdsTlsPort, httpPort, keepDataDir: true, extraArgs: ['--registration-grace', '1s'] });
+      const r = await cli(cp, ['ca', 'rotate', '--timeout', '60s']);
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+    } finally {
+      reviews.proc.kill('SIGCONT');
+    }
+    // its certificate chains to the retired root: refused, it proves itself with its token and renews under the new one
+    await waitFor(() => /refused the workload certificate/.test(reviews.output()), 30_000, 'reviews notices its certificate was refused').catch((e: Error) => {
+      throw new Error(`${e.message}\nreviews:\n${reviews.output().slice(-3000)}`);
+    });
+    let last = '';
+    await waitFor(
+      async () => {
+        const r = await request(client.outboundPort, { path: '/', host: 'reviews:9080' });
+        last = `${r.status} ${r.body.slice(0, 200)}`;
+        return r.status === 200;
+      },
+      30_000,
+      'traffic after the proxy came back',
+      250,
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}; last answer: ${last}\nreviews:\n${reviews.output().slice(-3000)}`);
     });
   });
 });

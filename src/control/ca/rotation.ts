@@ -41,6 +41,12 @@ export interface RotationDeps {
   /** The trust bundle changed: rebuild and push ROOTCA, renew the control plane's serving certificate. */
   trustChanged: () => Promise<void> | void;
   connected: () => readonly ConnectedProxy[];
+  /**
+   * Workloads registered but not connected to this control plane (reconnecting after a restart, within their grace):
+   * they still hold what the last step changed, so a step waits for them too. Unset for replicas sharing a store,
+   * where a workload missing here is usually connected to another replica.
+   */
+  disconnected?: () => readonly string[];
   lastSent: (connId: string, typeUrl: string) => readonly XdsResource[] | undefined;
   acked: (connId: string, typeUrl: string) => boolean;
   log: (msg: string) => void;
@@ -159,10 +165,15 @@ export class RootRotation {
     if (changed) await this.deps.trustChanged();
   }
 
-  /** Who has not caught up: after trust/retire, proxies whose ROOTCA is not the current bundle (ACKed); after activate, workloads not yet renewed. */
+  /**
+   * Who has not caught up: after trust/retire, proxies whose ROOTCA is not the current bundle (ACKed); after activate,
+   * workloads not yet renewed; during a rotation, registered workloads not connected (retiring a root before one
+   * renewed would lock it out: its certificate is its only proof of identity once its token expired).
+   */
   private waiting(phase: RotationStatus['phase']): { proxy: string; lacks: string }[] {
     const bundle = this.deps.ca.rootsPem();
     const out: { proxy: string; lacks: string }[] = [];
+    if (phase !== 'stable') for (const id of this.deps.disconnected?.() ?? []) out.push({ proxy: id, lacks: 'a connection to the control plane (registered, not connected)' });
     const renewedNeeded = new Map<string, number>();
     for (const p of this.deps.connected()) {
       const sent = this.deps.lastSent(p.connId, SECRET_TYPE)?.find((r) => r.name === ROOT_CA_SECRET);

@@ -51,3 +51,9 @@ export function isRegisteredWorkload(v: unknown): v is RegisteredWorkload {
   const w = v as Record<string, unknown>;
   return typeof w.key === 'string' && typeof w.namespace === 'string' && typeof w.address === 'string' && typeof w.port === 'number' && typeof w.labels === 'object';
 }
+
+/** Registered proxies (not proxyless apps) whose stream is not among `connected`, as `<namespace>/<node id>`. */
+export function unconnectedProxies(registered: readonly RegisteredWorkload[], connected: readonly ConnectedProxy[]): string[] {
+  const here = new Set(connected.map((p) => workloadFromProxy(p)?.key));
+  return registered.filter((w) => w.proxyType !== 'proxyless' && !here.has(w.key)).map((w) => w.key.slice(WORKLOAD_PREFIX.length));
+}

@@ -1,7 +1,7 @@
 // Workload identity: asks the mesh CA (CreateCertificate on the control plane's TLS port) to sign a CSR, proving who we are.
 import { CREATE_CERTIFICATE_PATH, decodeCertificateResponse, encodeCertificateRequest, type CertificateRequest, type CertificateResponse } from '../../xds/ca-service.js';
 import { connectH2, unaryCall, type GrpcMethod } from '../xds/grpc-call.js';
-import { connectParams, type XdsCredentials } from '../xds/xds-credentials.js';
+import { connectParams, noteRefusal, type XdsCredentials } from '../xds/xds-credentials.js';
 
 const CREATE_CERTIFICATE: GrpcMethod<CertificateRequest, CertificateResponse> = {
   path: CREATE_CERTIFICATE_PATH,
@@ -16,6 +16,9 @@ export async function requestCertificate(target: string, creds: XdsCredentials, 
   try {
     const res = await unaryCall(session, CREATE_CERTIFICATE, { csr: csrPem, validityDurationS: ttlS }, metadata);
     return res.certChain;
+  } catch (e) {
+    noteRefusal(creds, tls?.cert !== undefined, e instanceof Error ? e.message : String(e));
+    throw e;
   } finally {
     session.close();
   }

@@ -34,6 +34,7 @@ export async function meshIdentity(b: Bootstrap, token: string | undefined, secr
     request: (csr) => requestCertificate(targets[attempt++ % targets.length]!, credentials, csr, 0),
   });
   credentials.workloadCert = () => agent.current();
+  credentials.certificateRefused = () => agent.refused();
   // the trust bundle arrives over the verified channel: it is also what the control plane's certificate must chain to
   // from now on (after a root rotation retires the root in --ca-root)
   secrets.watch([ROOT_SECRET], () => {

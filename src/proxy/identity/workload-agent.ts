@@ -29,6 +29,8 @@ interface Held extends KeyPair {
   notAfter: number;
   /** The last certificate of our chain: the one a root must have issued. */
   top: X509Certificate;
+  /** The control plane no longer accepts it as proof of identity (its root was retired). */
+  refused?: boolean;
 }
 
 function selfSigned(c: X509Certificate): boolean {
@@ -69,7 +71,21 @@ export class WorkloadCertificateAgent {
   /** The certificate and key while the certificate is valid (the ADS connection presents it instead of the token). */
   current(): KeyPair | undefined {
     const h = this.held;
-    return h !== undefined && h.notAfter > this.now() ? { cert: h.cert, key: h.key } : undefined;
+    return h !== undefined && h.refused !== true && h.notAfter > this.now() ? { cert: h.cert, key: h.key } : undefined;
+  }
+
+  /**
+   * The control plane refused our certificate (a root rotation retired its root while this proxy was away): until a
+   * renewal succeeds the connections present the token instead, and the renewal starts now.
+   */
+  refused(): void {
+    const h = this.held;
+    if (h === undefined || h.refused === true || this.closed) return;
+    h.refused = true;
+    this.log('identity: the control plane refused the workload certificate; proving identity with the token and renewing now');
+    if (this.renewing) return; // the request under way fails the same way and retries with the token
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    void this.renew();
   }
 
   /** Resolves once the first certificate is installed. */

@@ -4,7 +4,7 @@ import type http2 from 'node:http2';
 import net from 'node:net';
 import { connectH2, startBidiCall, type BidiCall, type GrpcMethod } from './grpc-call.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
-import { connectParams, type XdsCredentials } from './xds-credentials.js';
+import { connectParams, noteRefusal, type XdsCredentials } from './xds-credentials.js';
 
 export interface AdsStreamHandlers<Res> {
   /** A new stream is open: send the subscriptions (the first request carries the node). */
@@ -129,7 +129,7 @@ export class AdsStream<Req, Res> {
       (session) => {
         if (this.closed || this.attempt !== attempt) return session.destroy();
         this.session = session;
-        this.openStream(session, target, metadata);
+        this.openStream(session, target, metadata, tls?.cert !== undefined);
       },
       (err: Error) => {
         if (this.closed || this.attempt !== attempt) return;
@@ -138,7 +138,7 @@ export class AdsStream<Req, Res> {
     );
   }
 
-  private openStream(session: http2.ClientHttp2Session, target: string, metadata: Record<string, string>): void {
+  private openStream(session: http2.ClientHttp2Session, target: string, metadata: Record<string, string>, presentedCert: boolean): void {
     let ended = false;
     const end = (why: string): void => {
       if (ended || this.call !== call) return;
@@ -152,7 +152,10 @@ export class AdsStream<Req, Res> {
         this.handlers.onResponse(res);
       },
       onEnd: () => end(`stream to ${target} closed by the control plane`),
-      onError: (reason) => end(`stream to ${target} failed: ${reason}`),
+      onError: (reason) => {
+        noteRefusal(this.opts.credentials, presentedCert, reason);
+        end(`stream to ${target} failed: ${reason}`);
+      },
     }, metadata);
     this.call = call;
     this.open = true;

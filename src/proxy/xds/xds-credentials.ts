@@ -17,6 +17,13 @@ export interface XdsCredentials {
   token?: string;
   /** The workload certificate once the agent holds a valid one. */
   workloadCert?: () => KeyPair | undefined;
+  /** The control plane answered UNAUTHENTICATED to a connection that presented the workload certificate. */
+  certificateRefused?: () => void;
+}
+
+/** A call that presented a certificate failed with `reason`: when the control plane refused our identity, say so. */
+export function noteRefusal(c: XdsCredentials | undefined, presentedCert: boolean, reason: string): void {
+  if (presentedCert && reason.startsWith('UNAUTHENTICATED')) c?.certificateRefused?.();
 }
 
 /** The ADS cluster's TLS settings, or undefined for a plaintext control plane. A TLS context without a CA cannot verify it: refused. */

@@ -99,6 +99,24 @@ describe('WorkloadCertificateAgent', () => {
     }
   });
 
+  it('a certificate the control plane refused is not presented again, and is renewed at once', async () => {
+    const secrets = new SecretManager();
+    const req = requester(3600_000);
+    const logs: string[] = [];
+    const agent = new WorkloadCertificateAgent({ request: req.request, secrets, log: (m) => logs.push(m) });
+    agent.start();
+    await agent.ready();
+    const first = agent.current()!;
+    agent.refused();
+    assert.equal(agent.current(), undefined, 'the token proves identity until the renewal lands');
+    agent.refused(); // a second refusal of the same certificate starts nothing more
+    await until(() => agent.current() !== undefined);
+    assert.equal(req.calls, 2);
+    assert.notEqual(agent.current()!.cert, first.cert);
+    assert.equal(logs.filter((l) => /refused the workload certificate/.test(l)).length, 1);
+    agent.close();
+  });
+
   it('refuses a certificate that is not for its key', async () => {
     const mine = await createCsr();
     const theirs = await createCsr();
