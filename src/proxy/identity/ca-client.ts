@@ -9,10 +9,13 @@ const CREATE_CERTIFICATE: GrpcMethod<CertificateRequest, CertificateResponse> = 
   deserialize: decodeCertificateResponse,
 };
 
-/** The chain the CA answers (leaf, intermediates, roots), from `target` over a fresh TLS session closed afterwards. */
-export async function requestCertificate(target: string, creds: XdsCredentials, csrPem: string, ttlS: number, connectTimeoutMs = 5000): Promise<string[]> {
-  const { tls, metadata } = connectParams(creds);
-  const session = await connectH2(target, { connectTimeoutMs, ...(tls !== undefined ? { tls } : {}) });
+/**
+ * The chain the CA answers (leaf, intermediates, roots), from `target` over a fresh TLS session closed afterwards;
+ * `name` is the host name `target`'s address was resolved from, which the control plane's certificate must name.
+ */
+export async function requestCertificate(target: string, creds: XdsCredentials, csrPem: string, ttlS: number, opts: { name?: string; connectTimeoutMs?: number } = {}): Promise<string[]> {
+  const { tls, metadata } = connectParams(creds, opts.name);
+  const session = await connectH2(target, { connectTimeoutMs: opts.connectTimeoutMs ?? 5000, ...(tls !== undefined ? { tls } : {}) });
   try {
     const res = await unaryCall(session, CREATE_CERTIFICATE, { csr: csrPem, validityDurationS: ttlS }, metadata);
     return res.certChain;

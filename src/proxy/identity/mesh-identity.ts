@@ -2,6 +2,7 @@
 import type { Bootstrap } from '../config/types.js';
 import type { SecretManager } from '../tls/secret-manager.js';
 import { controlPlaneTargets } from '../xds/bootstrap-ads.js';
+import { ControlPlaneAddresses } from '../xds/control-plane-addresses.js';
 import { controlPlaneCredentials, type XdsCredentials } from '../xds/xds-credentials.js';
 import { ROOT_SECRET, WorkloadCertificateAgent } from './workload-agent.js';
 
@@ -26,12 +27,15 @@ export async function meshIdentity(b: Bootstrap, token: string | undefined, secr
   }
   // the CA client brings HTTP/2 and the codec; a plaintext or static proxy never loads it
   const { requestCertificate } = await import('./ca-client.js');
-  let attempt = 0;
+  // each request tries the next control-plane address (and a name's next address), as the ADS stream does
+  const addresses = new ControlPlaneAddresses(targets);
   const agent = new WorkloadCertificateAgent({
     secrets,
     log,
-    // each request tries the next control-plane address, as the ADS stream does
-    request: (csr) => requestCertificate(targets[attempt++ % targets.length]!, credentials, csr, 0),
+    request: async (csr) => {
+      const { address, name } = await addresses.next();
+      return requestCertificate(address, credentials, csr, 0, name !== undefined ? { name } : {});
+    },
   });
   credentials.workloadCert = () => agent.current();
   credentials.certificateRefused = () => agent.refused();

@@ -1,10 +1,9 @@
 // xDS client: the transport — one ADS stream (StreamAggregatedResources or DeltaAggregatedResources) over HTTP/2, re-opened with backoff when it fails.
-import dns from 'node:dns';
 import type http2 from 'node:http2';
-import net from 'node:net';
 import { connectH2, startBidiCall, type BidiCall, type GrpcMethod } from './grpc-call.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { connectParams, noteRefusal, type XdsCredentials } from './xds-credentials.js';
+import { ControlPlaneAddresses, type Lookup } from './control-plane-addresses.js';
 
 export interface AdsStreamHandlers<Res> {
   /** A new stream is open: send the subscriptions (the first request carries the node). */
@@ -26,16 +25,7 @@ export interface AdsStreamOptions {
   /** TLS and proof of identity; absent = plaintext h2c. */
   credentials?: XdsCredentials;
   /** Every address of a host name (the system resolver by default): a name with several A records is several replicas. */
-  lookup?: (host: string) => Promise<string[]>;
-}
-
-const systemLookup = async (host: string): Promise<string[]> => (await dns.promises.lookup(host, { all: true })).map((a) => a.address);
-
-/** `host:port` split; a name (not an IP literal) is resolved to all its addresses at each attempt. */
-function splitTarget(target: string): { host: string; port: string; name: boolean } {
-  const i = target.lastIndexOf(':');
-  const host = target.slice(0, i).replace(/^\[(.*)\]$/, '$1');
-  return { host, port: target.slice(i + 1), name: net.isIP(host) === 0 };
+  lookup?: Lookup;
 }
 
 /**
@@ -47,9 +37,8 @@ export class AdsStream<Req, Res> {
   private call: BidiCall<Req> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly backoff: Backoff;
+  private readonly addresses: ControlPlaneAddresses;
   private attempt = 0;
-  /** Which address of a resolved name the next attempt takes. */
-  private nameRound = 0;
   private closed = false;
   private open = false;
 
@@ -59,6 +48,7 @@ export class AdsStream<Req, Res> {
     private readonly handlers: AdsStreamHandlers<Res>,
   ) {
     if (opts.targets.length === 0) throw new Error('ADS needs a control plane address');
+    this.addresses = new ControlPlaneAddresses(opts.targets, opts.lookup);
     this.backoff = new Backoff(opts.backoff);
   }
 
@@ -100,31 +90,21 @@ export class AdsStream<Req, Res> {
 
   private connect(): void {
     if (this.closed) return;
-    const targets = this.opts.targets;
-    const target = targets[this.attempt++ % targets.length]!;
-    const attempt = this.attempt;
-    const { host, port, name } = splitTarget(target);
-    if (!name) return this.connectTo(target, attempt, undefined);
-    // each attempt takes the name's next address, so a replica that is down behind it does not hold the stream back
-    (this.opts.lookup ?? systemLookup)(host).then(
-      (addrs) => {
-        if (this.closed || this.attempt !== attempt) return;
-        if (addrs.length === 0) return this.failed(`cannot resolve ${host}: no address`);
-        const ip = addrs[this.nameRound++ % addrs.length]!;
-        this.connectTo(`${net.isIPv6(ip) ? `[${ip}]` : ip}:${port}`, attempt, host);
+    const attempt = ++this.attempt;
+    // each attempt takes the next target, and a name's next address, so a replica that is down does not hold the stream back
+    this.addresses.next().then(
+      ({ address, name }) => {
+        if (!this.closed && this.attempt === attempt) this.connectTo(address, attempt, name);
       },
       (err: Error) => {
-        if (this.closed || this.attempt !== attempt) return;
-        this.failed(`cannot resolve ${host}: ${err.message}`);
+        if (!this.closed && this.attempt === attempt) this.failed(err.message);
       },
     );
   }
 
   /** One attempt at `target`; a certificate is checked against `name` when the address came from one. */
   private connectTo(target: string, attempt: number, name: string | undefined): void {
-    const params = connectParams(this.opts.credentials);
-    const { metadata } = params;
-    const tls = params.tls !== undefined && name !== undefined && params.tls.servername === undefined ? { ...params.tls, servername: name } : params.tls;
+    const { tls, metadata } = connectParams(this.opts.credentials, name);
     connectH2(target, { connectTimeoutMs: this.opts.connectTimeoutMs ?? 5000, ...(tls !== undefined ? { tls } : {}) }).then(
       (session) => {
         if (this.closed || this.attempt !== attempt) return session.destroy();

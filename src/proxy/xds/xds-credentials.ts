@@ -50,11 +50,13 @@ function clientCert(c: XdsCredentials): KeyPair | undefined {
 /**
  * TLS and call metadata for one connection, from one look at the certificate: the token goes only when no
  * certificate does (it is a bearer secret: sent no more than needed). Deciding both at once matters: a certificate
- * arriving between the handshake and the call would otherwise leave the call with neither proof.
+ * arriving between the handshake and the call would otherwise leave the call with neither proof. `name` is the host
+ * name the address was resolved from: the control plane's certificate must name it (unless the bootstrap sets an SNI).
  */
-export function connectParams(c: XdsCredentials | undefined): { tls?: TlsConnect; metadata: Record<string, string> } {
+export function connectParams(c: XdsCredentials | undefined, name?: string): { tls?: TlsConnect; metadata: Record<string, string> } {
   if (c === undefined) return { metadata: {} };
   const kp = clientCert(c);
-  const tls: TlsConnect = { ca: c.ca, ...(c.servername !== undefined ? { servername: c.servername } : {}), ...(kp !== undefined ? { cert: kp.cert, key: kp.key } : {}) };
+  const servername = c.servername ?? name;
+  const tls: TlsConnect = { ca: c.ca, ...(servername !== undefined ? { servername } : {}), ...(kp !== undefined ? { cert: kp.cert, key: kp.key } : {}) };
   return { tls, metadata: kp === undefined && c.token !== undefined ? { authorization: `Bearer ${c.token}` } : {} };
 }
