@@ -44,8 +44,15 @@ export function metricsTable(items: readonly StatsItem[], wide: boolean): string
   return table(headers, rows);
 }
 
-async function fetchItems(client: ApiClient, service: string | undefined, flags: MetricsFlags): Promise<{ window: string; items: StatsItem[] }> {
-  return client.get<{ window: string; items: StatsItem[] }>('/api/v1/stats', {
+interface StatsAnswer {
+  window: string;
+  items: StatsItem[];
+  /** Replicas sharing a store: which of them the numbers come from. */
+  replicas?: { answered: string[]; unreachable: { replica: string; error: string }[] };
+}
+
+async function fetchItems(client: ApiClient, service: string | undefined, flags: MetricsFlags): Promise<StatsAnswer> {
+  return client.get<StatsAnswer>('/api/v1/stats', {
     by: flags.by ?? 'service',
     window: flags.window ?? '60s',
     namespace: flags.allNamespaces === true ? undefined : (flags.namespace ?? 'default'),
@@ -53,11 +60,16 @@ async function fetchItems(client: ApiClient, service: string | undefined, flags:
   });
 }
 
-function render(r: { window: string; items: StatsItem[] }, flags: MetricsFlags): string {
+function render(r: StatsAnswer, flags: MetricsFlags): string {
   if (flags.output === 'json') return toJson(r.items);
   if (flags.output === 'yaml') return toYaml(r.items);
-  if (r.items.length === 0) return `No traffic seen in the last ${r.window}${flags.allNamespaces === true ? '' : ` in namespace ${flags.namespace ?? 'default'}`}.\n`;
-  return metricsTable(r.items, flags.output === 'wide');
+  if (r.items.length === 0) return `No traffic seen in the last ${r.window}${flags.allNamespaces === true ? '' : ` in namespace ${flags.namespace ?? 'default'}`}.\n${missing(r)}`;
+  return metricsTable(r.items, flags.output === 'wide') + missing(r);
+}
+
+/** Each replica scrapes the proxies connected to it: one that did not answer leaves its proxies out; say so. */
+function missing(r: StatsAnswer): string {
+  return (r.replicas?.unreachable ?? []).map((u) => `Note: replica ${u.replica} did not answer (${u.error}): traffic seen only by its proxies is missing.\n`).join('');
 }
 
 /** `trellis get metrics [SERVICE]`: called by `get` for the `metrics` kind. */

@@ -1,4 +1,5 @@
 // Control plane assembly: store + registry + ingestion + ADS server + HTTP API wired into one `trellis control` process.
+import os from 'node:os';
 import { scrubbingLog } from '../common/scrub-keys.js';
 import { ensureAdminToken, newAdminToken } from './auth/admin-token.js';
 import { SharedAdminTokens } from './auth/shared-admin-tokens.js';
@@ -8,6 +9,7 @@ import { DEFAULT_TRUST_DOMAIN, IdentityTokenIssuer, loadIdentityTokenIssuer, sha
 import { ApiServer } from './http/server.js';
 import { WorkloadRegistry, DEFAULT_REGISTRATION_GRACE_MS } from './registry/registry.js';
 import { unconnectedProxies } from './registry/workload.js';
+import { ReplicaDirectory } from './cluster/replica-directory.js';
 import { Ingestion } from './snapshot/ingestion.js';
 import { proxyNodeOf, SnapshotGenerator } from './snapshot/generator.js';
 import { MetricsScraper } from './telemetry/scraper.js';
@@ -219,6 +221,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       scraper.start();
       cleanups.push(() => scraper.stop());
     }
+    // replicas sharing etcd list themselves, so one answers mesh-wide questions by asking the others
+    const directory = etcdStore !== undefined ? new ReplicaDirectory(store, log) : undefined;
     const api = new ApiServer(
       {
         store,
@@ -234,12 +238,19 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         ...(scraper !== undefined && interval > 0 ? { metrics: scraper.metrics } : {}),
         auth: { adminToken: adminTokens ?? admin.token, tokens: identityTokens },
         tap: tapHub,
+        ...(directory !== undefined ? { replicas: { self: () => directory.id, peers: () => directory.peers(), token: admin.token } } : {}),
       },
       log,
     );
     const httpPort = await bindNamed('--http-port', opts.httpPort ?? DEFAULT_HTTP_PORT, 'another trellis control', api.listen(opts.httpPort ?? DEFAULT_HTTP_PORT, host));
     cleanups.push(() => api.close());
     const replicaId = opts.replicaId ?? `${host.includes(':') ? `[${host}]` : host}:${httpPort}`;
+    if (directory !== undefined) {
+      // peers reach this API at --host; a wildcard bind is reached by the machine's name
+      const reachable = host === '0.0.0.0' || host === '::' ? os.hostname() : host;
+      await directory.join({ id: replicaId, api: `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${httpPort}` });
+      cleanups.push(() => directory.close());
+    }
     const leadership = etcdStore !== undefined ? etcdStore.leadership(replicaId, LEADER_TTL_S, log) : new SoleLeader(replicaId);
     leadership.start();
     cleanups.push(() => leadership.close());

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { request, startUpstream, waitFor, type Upstream } from './harness.js';
-import { applyYaml, proxies, startControl, startSidecar, type Control, type Sidecar } from './mesh-harness.js';
+import { applyYaml, cli, proxies, startControl, startSidecar, type Control, type Sidecar } from './mesh-harness.js';
 import { freePort } from '../../src/common/free-port.js';
 import { ETCD_MISSING, startEtcdCluster, type EtcdCluster } from '../support/etcd-cluster.js';
 
@@ -24,10 +24,10 @@ describe('control-plane replicas on etcd', { skip: ETCD_MISSING, timeout: 180_00
   const sidecars: Sidecar[] = [];
   let app: Upstream;
 
-  const replica = async (opts: { xdsTlsPort?: number; endpoints?: string } = {}): Promise<Control> => {
+  const replica = async (opts: { xdsTlsPort?: number; endpoints?: string; extraArgs?: string[] } = {}): Promise<Control> => {
     const c = await startControl({
       ...(opts.xdsTlsPort !== undefined ? { xdsTlsPort: opts.xdsTlsPort } : {}),
-      extraArgs: ['--store', opts.endpoints ?? etcd.storeUrl, '--store-key-file', path.join(keyDir, 'store.key'), '--registration-grace', '10s'],
+      extraArgs: ['--store', opts.endpoints ?? etcd.storeUrl, '--store-key-file', path.join(keyDir, 'store.key'), '--registration-grace', '10s', ...(opts.extraArgs ?? [])],
     });
     controls.push(c);
     return c;
@@ -124,6 +124,53 @@ describe('control-plane replicas on etcd', { skip: ETCD_MISSING, timeout: 180_00
       assert.equal((await applyYaml(other, header('six'))).code, 0, 'a replica that reaches etcd still writes');
     } finally {
       etcd.resume(2);
+    }
+  });
+
+  it('metrics: each replica scrapes its own proxies, any replica answers for the whole mesh and names one that does not answer', async () => {
+    const rA = await replica({ extraArgs: ['--metrics-interval', '1s'] });
+    const rB = await replica({ extraArgs: ['--metrics-interval', '1s'] });
+    const ids = [`127.0.0.1:${rA.httpPort}`, `127.0.0.1:${rB.httpPort}`];
+    // the server is on rB, its client on rA: inbound (destination-reported) metrics exist on rB only
+    const server = await startUpstream('api');
+    const api = await startSidecar(rB, { service: 'api', labels: 'app=api', servicePort: 7070, appPort: server.port });
+    sidecars.push(api);
+    const caller = await startSidecar(rA, { service: 'caller', labels: 'app=caller', servicePort: 7071 });
+    sidecars.push(caller);
+    assert.equal((await applyYaml(rA, 'apiVersion: v1\nkind: Service\nmetadata: { name: api }\nspec:\n  selector: { app: api }\n  ports: [{ name: http, port: 7070 }]\n')).code, 0);
+    try {
+      await waitFor(async () => (await request(caller.outboundPort, { path: '/', host: 'api:7070' })).status === 200, 20_000, 'caller reaches api');
+      type Answer = { items: { name: string; requestRate: number; mtlsRate: number | null }[]; replicas?: { answered: string[]; unreachable: { replica: string; error: string }[] } };
+      const statsOn = async (c: Control): Promise<Answer> => {
+        const res = await fetch(`${c.url}/api/v1/stats?namespace=default&name=api`, { headers: { authorization: `Bearer ${c.token()}` } });
+        assert.equal(res.status, 200);
+        return (await res.json()) as Answer;
+      };
+      // rA alone saw only the caller's (source-reported) side; the mTLS share comes from the server's side, on rB
+      let last: Answer | undefined;
+      await waitFor(
+        async () => {
+          await request(caller.outboundPort, { path: '/', host: 'api:7070' });
+          last = await statsOn(rA);
+          return last.items[0]?.mtlsRate === 1;
+        },
+        20_000,
+        'rA answers with what rB scraped',
+        300,
+      ).catch((e: Error) => {
+        throw new Error(`${e.message}; last answer: ${JSON.stringify(last)}`);
+      });
+      for (const id of ids) assert.ok(last!.replicas!.answered.includes(id), `${id} answered: ${JSON.stringify(last!.replicas)}`);
+      assert.deepEqual(last!.replicas!.unreachable, []);
+      // a replica killed outright stays listed until its lease runs out: the answer says its part is missing
+      rB.proc.kill('SIGKILL');
+      const partial = await statsOn(rA);
+      assert.deepEqual(partial.replicas!.unreachable.map((u) => u.replica), [ids[1]]);
+      const top = await cli(rA, ['top', '--once', '-n', 'default', 'api']);
+      assert.equal(top.code, 0, top.stderr);
+      assert.match(top.stdout, new RegExp(`Note: replica 127\\.0\\.0\\.1:${rB.httpPort} did not answer`));
+    } finally {
+      await server.close();
     }
   });
 });

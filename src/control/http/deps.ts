@@ -10,6 +10,7 @@ import type { ConfigStore } from '../store/types.js';
 import type { XdsResource } from '../translate/generator.js';
 import type { ConnectedProxy, ProxyStatus } from '../xds/types.js';
 import type { TapHub } from '../tap/tap-hub.js';
+import type { ReplicaInfo } from '../cluster/replica-directory.js';
 
 export interface ApiDeps {
   store: ConfigStore;
@@ -36,4 +37,6 @@ export interface ApiDeps {
   auth: { adminToken: AdminCredential; tokens: IdentityTokenIssuer };
   /** Live taps (GET /api/v1/tap); absent in tests that do not serve tap streams. */
   tap?: TapHub;
+  /** Replicas sharing a store: the others, asked for their part of mesh-wide answers with this replica's admin token. */
+  replicas?: { self(): string | undefined; peers(): Promise<ReplicaInfo[]>; token: string };
 }

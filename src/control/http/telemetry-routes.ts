@@ -1,8 +1,12 @@
 // HTTP API: the mesh's metrics as the control plane gathered them — golden metrics, their history and the service
 // graph (GET /api/v1/stats, /stats/history, /graph); admin only (paths, identities and rates describe the whole mesh).
+// Replicas sharing a store each scrape their own proxies: the replica asked merges every replica's export
+// (GET /api/v1/stats/export) and says which replicas answered.
 import { parseDuration } from '../../api/duration.js';
 import { requireAdmin } from '../auth/credential.js';
+import { askPeers } from '../cluster/peer-api.js';
 import type { MeshMetrics } from '../telemetry/mesh-metrics.js';
+import { exportMetrics, MergedMetrics, parseMetricsExport } from '../telemetry/metrics-export.js';
 import { graph, history, stats } from '../telemetry/queries.js';
 import type { ApiDeps } from './deps.js';
 import { HttpError, ok } from './io.js';
@@ -33,12 +37,32 @@ export function addTelemetryRoutes(router: Router, deps: ApiDeps): void {
     ...(q.get('name') ? { name: q.get('name')! } : {}),
   });
 
-  router.add('GET', '/api/v1/stats', ({ req, query }) => {
+  /** This replica's metrics, merged with every other replica's over the last `windowMs` when they share a store. */
+  const meshView = async (windowMs: number): Promise<{ m: MeshMetrics; replicas?: { answered: string[]; unreachable: { replica: string; error: string }[] } }> => {
+    const local = metrics();
+    const r = deps.replicas;
+    if (r === undefined) return { m: local };
+    const self = r.self() ?? 'this replica';
+    const peers = await r.peers().catch(() => []);
+    if (peers.length === 0) return { m: local, replicas: { answered: [self], unreachable: [] } };
+    const asked = await askPeers(peers, `/api/v1/stats/export?window=${Math.ceil(windowMs / 1000)}s`, r.token, parseMetricsExport);
+    const m = new MergedMetrics(local.opts, [exportMetrics(local, windowMs, Date.now()), ...asked.answers.map((a) => a.body)]);
+    return { m, replicas: { answered: [self, ...asked.answers.map((a) => a.replica)].sort(), unreachable: asked.unreachable } };
+  };
+
+  router.add('GET', '/api/v1/stats/export', ({ req, query }) => {
     requireAdmin(req, deps.auth.adminToken);
     const w = duration(query, 'window', '60s', max());
-    return ok({ window: w.text, items: stats(metrics(), kindOf(query.get('by'), 'by'), w.ms, Date.now(), scope(query)) });
+    return ok(exportMetrics(metrics(), w.ms, Date.now()));
   });
-  router.add('GET', '/api/v1/stats/history', ({ req, query }) => {
+  router.add('GET', '/api/v1/stats', async ({ req, query }) => {
+    requireAdmin(req, deps.auth.adminToken);
+    const w = duration(query, 'window', '60s', max());
+    const by = kindOf(query.get('by'), 'by');
+    const { m, replicas } = await meshView(w.ms);
+    return ok({ window: w.text, items: stats(m, by, w.ms, Date.now(), scope(query)), ...(replicas !== undefined ? { replicas } : {}) });
+  });
+  router.add('GET', '/api/v1/stats/history', async ({ req, query }) => {
     requireAdmin(req, deps.auth.adminToken);
     const kind = kindOf(query.get('kind'), 'kind');
     const namespace = query.get('namespace') ?? 'default';
@@ -47,12 +71,14 @@ export function addTelemetryRoutes(router: Router, deps: ApiDeps): void {
     const w = duration(query, 'window', '15m', max());
     const step = duration(query, 'step', '10s', max());
     if (w.ms / step.ms > 2000) throw new HttpError(400, `window/step gives more than 2000 points; use a longer step`);
-    return ok({ kind, namespace, name, step: step.text, points: history(metrics(), kind, namespace, name, w.ms, step.ms, Date.now()) });
+    const { m, replicas } = await meshView(w.ms);
+    return ok({ kind, namespace, name, step: step.text, points: history(m, kind, namespace, name, w.ms, step.ms, Date.now()), ...(replicas !== undefined ? { replicas } : {}) });
   });
-  router.add('GET', '/api/v1/graph', ({ req, query }) => {
+  router.add('GET', '/api/v1/graph', async ({ req, query }) => {
     requireAdmin(req, deps.auth.adminToken);
     const w = duration(query, 'window', '60s', max());
+    const { m, replicas } = await meshView(w.ms);
     const now = Date.now();
-    return ok({ window: w.text, generatedAt: now, ...graph(metrics(), w.ms, now, query.get('namespace') ?? undefined) });
+    return ok({ window: w.text, generatedAt: now, ...graph(m, w.ms, now, query.get('namespace') ?? undefined), ...(replicas !== undefined ? { replicas } : {}) });
   });
 }

@@ -44,7 +44,7 @@ const WANTED = new Set([
   'istio_tcp_connections_opened_total', 'istio_tcp_connections_closed_total',
 ]);
 
-function edgeOf(labels: Record<string, string>): { key: string; labels: EdgeLabels } {
+export function edgeOf(labels: Record<string, string>): { key: string; labels: EdgeLabels } {
   const l = {} as EdgeLabels;
   let key = '';
   for (const k of EDGE_LABELS) {

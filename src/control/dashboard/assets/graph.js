@@ -109,7 +109,9 @@ export function mount(root) {
       if (stopped()) return;
       lastGraph = g;
       apply(cy, g);
-      status.textContent = `${g.nodes.length} nodes, ${g.edges.length} edges · updated ${new Date(g.generatedAt ?? Date.now()).toLocaleTimeString()}`;
+      // replicas each scrape their own proxies: a replica that did not answer leaves a hole worth naming
+      const missing = (g.replicas?.unreachable ?? []).map((u) => u.replica);
+      status.textContent = `${g.nodes.length} nodes, ${g.edges.length} edges · updated ${new Date(g.generatedAt ?? Date.now()).toLocaleTimeString()}${missing.length > 0 ? ` · replica ${missing.join(', ')} did not answer: its proxies' traffic is missing` : ''}`;
       root.dataset.loaded = 'true';
       showDetails();
     } catch (e) {
