@@ -73,4 +73,6 @@ export interface ProxyInfo {
   serviceAccount?: string;
   /** Its sidecar's ports, from the node metadata. */
   ports?: { outbound: number; inbound: number; admin?: number; prometheus?: number };
+  /** Replicas sharing a store: the replica the proxy is connected to. */
+  controlPlane?: string;
 }

@@ -37,13 +37,16 @@ async function proxyStatus(only: string | undefined, flags: StatusFlags, io: Io)
   if (proxies.length === 0) return io.err('No proxies connected.\n');
   const wide = flags.output === 'wide';
   const now = Date.now();
-  const headers = ['NAME', 'NAMESPACE', ...TYPES, ...(wide ? ['TYPE', 'ADDRESS', 'CONNECTED', 'ACKED VERSIONS'] : [])];
+  // several replicas: which one each proxy is connected to (istioctl's ISTIOD column)
+  const replicas = proxies.some((p) => p.controlPlane !== undefined);
+  const headers = ['NAME', 'NAMESPACE', ...TYPES, ...(replicas ? ['CONTROL PLANE'] : []), ...(wide ? ['TYPE', 'ADDRESS', 'CONNECTED', 'ACKED VERSIONS'] : [])];
   const rows = [...proxies]
     .sort((a, b) => proxyName(a).localeCompare(proxyName(b)))
     .map((p) => [
       proxyName(p),
       cell(p.namespace),
       ...TYPES.map((t) => typeStatus(p, t)),
+      ...(replicas ? [cell(p.controlPlane)] : []),
       ...(wide ? [cell(p.type), cell(p.address), age(p.connectedAt, now), TYPES.map((t) => `${t}=${p.types?.[t]?.ackedVersion ?? '-'}`).join(' ')] : []),
     ]);
   io.out(table(headers, rows));

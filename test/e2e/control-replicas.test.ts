@@ -64,7 +64,7 @@ describe('control-plane replicas on etcd', { skip: ETCD_MISSING, timeout: 180_00
       return res.status === 200 ? String(res.headers['x-config']) : `status ${res.status}`;
     };
     await waitFor(async () => (await config()) === 'one', 20_000, 'config applied through r2 served by sidecars on r1');
-    await waitFor(async () => (await proxies(r1)).filter((p) => p.status === 'SYNCED').length === 2, 10_000, 'both sidecars on r1');
+    await waitFor(async () => (await proxies(r1, true)).filter((p) => p.status === 'SYNCED').length === 2, 10_000, 'both sidecars on r1');
 
     // steady traffic from here on; every answer must be a 200
     let stop = false;
@@ -82,7 +82,7 @@ describe('control-plane replicas on etcd', { skip: ETCD_MISSING, timeout: 180_00
     // kill -9 the replica both sidecars are on
     const killedAt = Date.now();
     r1.proc.kill('SIGKILL');
-    await waitFor(async () => (await proxies(r2)).filter((p) => p.status === 'SYNCED').length === 2, 10_000, 'both sidecars on r2');
+    await waitFor(async () => (await proxies(r2, true)).filter((p) => p.status === 'SYNCED').length === 2, 10_000, 'both sidecars on r2');
     const moved = Date.now() - killedAt;
     assert.ok(moved < 5000, `the sidecars took ${moved} ms to move to r2`);
     t.diagnostic(`both sidecars synced on r2 ${moved} ms after r1 was killed`);
@@ -107,7 +107,7 @@ describe('control-plane replicas on etcd', { skip: ETCD_MISSING, timeout: 180_00
     await r2.stop();
     assert.equal(await config(), 'three', 'the last config keeps serving with no control plane');
     const r3 = await replica({ xdsTlsPort: standbyPort });
-    await waitFor(async () => (await proxies(r3)).filter((p) => p.status === 'SYNCED').length === 2, 30_000, 'both sidecars on the new replica');
+    await waitFor(async () => (await proxies(r3, true)).filter((p) => p.status === 'SYNCED').length === 2, 30_000, 'both sidecars on the new replica');
     assert.equal((await applyYaml(r3, header('four'))).code, 0);
     await waitFor(async () => (await config()) === 'four', 15_000, 'an apply through the new replica');
   });
@@ -162,6 +162,18 @@ describe('control-plane replicas on etcd', { skip: ETCD_MISSING, timeout: 180_00
       });
       for (const id of ids) assert.ok(last!.replicas!.answered.includes(id), `${id} answered: ${JSON.stringify(last!.replicas)}`);
       assert.deepEqual(last!.replicas!.unreachable, []);
+      // proxy-status through rA lists rB's proxies too, each with the replica it is connected to; proxy-config is
+      // answered by the replica holding the stream
+      const ps = await cli(rA, ['proxy-status']);
+      assert.equal(ps.code, 0, ps.stderr);
+      assert.match(ps.stdout, /CONTROL PLANE/);
+      const row = (name: string): string => ps.stdout.split('\n').find((l) => l.includes(name)) ?? `no ${name} row in\n${ps.stdout}`;
+      assert.match(row('api'), new RegExp(`127\\.0\\.0\\.1:${rB.httpPort}`));
+      assert.match(row('caller'), new RegExp(`127\\.0\\.0\\.1:${rA.httpPort}`));
+      const apiId = (await proxies(rB, true))[0]!.id;
+      const pc = await cli(rA, ['proxy-config', 'clusters', apiId]);
+      assert.equal(pc.code, 0, pc.stderr);
+      assert.match(pc.stdout, /7070 +- +inbound/);
       // a replica killed outright stays listed until its lease runs out: the answer says its part is missing
       rB.proc.kill('SIGKILL');
       const partial = await statsOn(rA);

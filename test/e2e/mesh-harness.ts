@@ -231,8 +231,9 @@ export interface ProxyStatus {
   types?: Record<string, { status?: string; error?: string }>;
 }
 
-export async function proxies(control: Control): Promise<ProxyStatus[]> {
-  const res = await fetch(`${control.url}/api/v1/proxies`);
+/** The proxies the control plane lists; `local`: only those connected to this replica (not its peers'). */
+export async function proxies(control: Control, local = false): Promise<ProxyStatus[]> {
+  const res = await fetch(`${control.url}/api/v1/proxies${local ? '?scope=local' : ''}`);
   return (await res.json()) as ProxyStatus[];
 }
 

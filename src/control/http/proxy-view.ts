@@ -105,3 +105,14 @@ export function findConnection(conns: readonly ConnectedProxy[], id: string): Co
   }
   return found;
 }
+
+/** Another replica's `GET /api/v1/proxies?scope=local`: a list of proxy views, each with its id and namespace. */
+export function proxyList(v: unknown): ProxyView[] | string {
+  if (!Array.isArray(v)) return 'not a list';
+  if (v.length > 200_000) return `${v.length} proxies, more than 200000`;
+  for (const [i, p] of v.entries()) {
+    const o = p as Partial<ProxyView> | null;
+    if (typeof o !== 'object' || o === null || typeof o.id !== 'string' || typeof o.namespace !== 'string') return `entry ${i} is not a proxy`;
+  }
+  return v as ProxyView[];
+}

@@ -8,7 +8,8 @@ import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, VIRTUAL_HOST_TY
 import type { ApiDeps } from './deps.js';
 import { VERSION } from '../../common/version.js';
 import { HttpError, ok, optionalString, readJsonObject } from './io.js';
-import { findConnection, proxyView } from './proxy-view.js';
+import { findConnection, proxyList, proxyView, type ProxyView } from './proxy-view.js';
+import { askPeers } from '../cluster/peer-api.js';
 import { sidecarPorts, withPorts } from './workload-ports.js';
 import type { Handler, Router } from './router.js';
 
@@ -70,19 +71,36 @@ export function addStatusRoutes(router: Router, deps: ApiDeps): void {
   // analyzing changes nothing: open like a read (no credential, no write checks)
   router.add('POST', '/api/v1/analyze', analyzeRoute(deps), { readOnly: true });
 
-  router.add('GET', '/api/v1/proxies', () => {
+  const localProxies = (): Array<ProxyView & { controlPlane?: string }> => {
     const streams = new Map(deps.ads.connected().map((p) => [p.connId, p]));
+    const self = deps.replicas?.self();
     const out = [];
     for (const s of deps.ads.proxies()) {
       const p = streams.get(s.connId);
-      if (p !== undefined) out.push(proxyView(s, p, deps.ca));
+      if (p !== undefined) out.push({ ...proxyView(s, p, deps.ca), ...(self !== undefined ? { controlPlane: self } : {}) });
     }
-    return ok(out);
+    return out;
+  };
+  // replicas sharing a store: every replica's proxies, each naming the replica it is connected to (istioctl's ISTIOD
+  // column); `scope=local` is what one replica asks another
+  router.add('GET', '/api/v1/proxies', async ({ query }) => {
+    const local = localProxies();
+    if (deps.replicas === undefined || query.get('scope') === 'local') return ok(local);
+    const asked = await askPeers(await deps.replicas.peers().catch(() => []), '/api/v1/proxies?scope=local', deps.replicas.token, proxyList);
+    return ok([...local, ...asked.answers.flatMap((a) => a.body)]);
   });
 
-  router.add('GET', '/api/v1/proxies/:id/config/:type', ({ params }) => {
+  router.add('GET', '/api/v1/proxies/:id/config/:type', async ({ params, query }) => {
     const conn = findConnection(deps.ads.connected(), params.id!);
-    if (conn === undefined) throw new HttpError(404, `no connected proxy "${params.id}"`);
+    if (conn === undefined) {
+      // connected to another replica: that replica has what it was sent
+      if (deps.replicas !== undefined && query.get('scope') !== 'local') {
+        const path = `/api/v1/proxies/${encodeURIComponent(params.id!)}/config/${encodeURIComponent(params.type!)}?scope=local`;
+        const asked = await askPeers(await deps.replicas.peers().catch(() => []), path, deps.replicas.token, (v) => v);
+        if (asked.answers.length > 0) return ok(asked.answers[0]!.body);
+      }
+      throw new HttpError(404, `no connected proxy "${params.id}"`);
+    }
     const sent = (typeUrl: string): unknown[] => {
       const got = deps.lastSent(conn.connId, typeUrl) ?? [];
       return typeUrl === ROUTE_TYPE ? mergeVhds(got, deps.lastSent(conn.connId, VIRTUAL_HOST_TYPE) ?? []) : got.map((r) => r.resource);
