@@ -107,7 +107,7 @@ export class ApiClient {
    * A streaming GET (tap): each NDJSON line goes to `onLine` as it arrives; resolves when the server ends the
    * stream or `signal` aborts it (Ctrl-C). Errors are reported as for any other request.
    */
-  async stream(path: string, query: Query, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
+  async stream(path: string, query: Query, onLine: (line: string) => void, signal?: AbortSignal, onHeaders?: (h: http.IncomingHttpHeaders) => void): Promise<void> {
     const url = new URL(this.server + path);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { accept: 'application/x-ndjson' };
@@ -136,6 +136,7 @@ export class ApiClient {
           });
           return;
         }
+        onHeaders?.(res.headers);
         let rest = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {

@@ -81,6 +81,11 @@ async function tap(target: string, flags: TapFlags, io: Io): Promise<void> {
         io.out(flags.output === 'json' ? `${JSON.stringify(e)}\n` : formatTapLine(e, ++seq));
       },
       ctl.signal,
+      (h) => {
+        // replicas: a tap runs on the replica each proxy is connected to; one that did not answer is not tapped
+        const missing = h['x-trellis-tap-unreachable'];
+        if (typeof missing === 'string') io.err(`Note: not tapping the proxies of replica ${missing}\n`);
+      },
     );
   } finally {
     process.off('SIGINT', onSignal);

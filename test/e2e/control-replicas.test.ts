@@ -174,6 +174,30 @@ describe('control-plane replicas on etcd', { skip: ETCD_MISSING, timeout: 180_00
       const pc = await cli(rA, ['proxy-config', 'clusters', apiId]);
       assert.equal(pc.code, 0, pc.stderr);
       assert.match(pc.stdout, /7070 +- +inbound/);
+      // a tap through rA reaches the api proxy on rB: its (destination-side) events are relayed
+      const tapAbort = new AbortController();
+      const tapRes = await fetch(`${rA.url}/api/v1/tap?target=api&namespace=default`, { headers: { authorization: `Bearer ${rA.token()}` }, signal: AbortSignal.any([tapAbort.signal, AbortSignal.timeout(20_000)]) });
+      assert.equal(tapRes.status, 200);
+      assert.ok(Number(tapRes.headers.get('x-trellis-tap-proxies')) >= 1, `tapped ${tapRes.headers.get('x-trellis-tap-proxies')} proxies`);
+      const sending = setInterval(() => void request(caller.outboundPort, { path: '/tapped', host: 'api:7070' }).catch(() => undefined), 100);
+      try {
+        const event = await (async () => {
+          let text = '';
+          for await (const chunk of tapRes.body! as AsyncIterable<Uint8Array>) {
+            text += Buffer.from(chunk).toString('utf8');
+            for (const line of text.split('\n')) {
+              const e = line.startsWith('{"') ? (JSON.parse(line) as { reporter?: string; path?: string; proxy?: string }) : undefined;
+              if (e?.reporter === 'destination' && e.path === '/tapped') return e;
+            }
+          }
+          return undefined;
+        })().catch((e: Error) => assert.fail(`no tap event from the proxy on rB: ${e.message}`));
+        assert.ok(event !== undefined, 'a destination-side tap event from the proxy on rB');
+      } finally {
+        clearInterval(sending);
+        tapAbort.abort();
+      }
+
       // a replica killed outright stays listed until its lease runs out: the answer says its part is missing
       rB.proc.kill('SIGKILL');
       const partial = await statsOn(rA);
