@@ -30,6 +30,22 @@ describe('root rotation under traffic', { timeout: 120_000 }, () => {
   let loop: Promise<void> | undefined;
 
   const rotation = async (): Promise<Rotation> => (await (await fetch(`${cp.url}/api/v1/ca/rotation`)).json()) as Rotation;
+  /** Waits for a 200 through the mesh; on timeout says what came back and what both sidecars logged. */
+  const trafficFlows = async (what: string): Promise<void> => {
+    let last = '';
+    await waitFor(
+      async () => {
+        const r = await request(client.outboundPort, { path: '/', host: 'reviews:9080' });
+        last = `${r.status} ${r.body.slice(0, 200)}`;
+        return r.status === 200;
+      },
+      30_000,
+      what,
+      250,
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}; last answer: ${last}\nclient:\n${client.output().slice(-3000)}\nreviews:\n${sidecars[0]!.output().slice(-3000)}`);
+    });
+  };
   const rootFingerprints = async (): Promise<string[]> => {
     const r = await cli(cp, ['ca', 'root']);
     return (r.stdout.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((p) => new X509Certificate(p).fingerprint256);
@@ -108,19 +124,7 @@ describe('root rotation under traffic', { timeout: 120_000 }, () => {
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.equal((await rootFingerprints()).length, 1);
     // after a restart the proxies reconnect with backoff, then renew under the new root: on a loaded CI that can take a while
-    let last = '';
-    await waitFor(
-      async () => {
-        const r = await request(client.outboundPort, { path: '/', host: 'reviews:9080' });
-        last = `${r.status} ${r.body.slice(0, 200)}`;
-        return r.status === 200;
-      },
-      30_000,
-      'traffic after the second rotation',
-      250,
-    ).catch((e: Error) => {
-      throw new Error(`${e.message}; last answer: ${last}\nclient:\n${client.output().slice(-3000)}\nreviews:\n${sidecars[0]!.output().slice(-3000)}`);
-    });
+    await trafficFlows('traffic after the second rotation');
   });
 
   it('a proxy away from activate to retire (its registration lapsed) gets back in with its token and renews', async () => {
@@ -144,18 +148,6 @@ describe('root rotation under traffic', { timeout: 120_000 }, () => {
     await waitFor(() => /refused the workload certificate/.test(reviews.output()), 30_000, 'reviews notices its certificate was refused').catch((e: Error) => {
       throw new Error(`${e.message}\nreviews:\n${reviews.output().slice(-3000)}`);
     });
-    let last = '';
-    await waitFor(
-      async () => {
-        const r = await request(client.outboundPort, { path: '/', host: 'reviews:9080' });
-        last = `${r.status} ${r.body.slice(0, 200)}`;
-        return r.status === 200;
-      },
-      30_000,
-      'traffic after the proxy came back',
-      250,
-    ).catch((e: Error) => {
-      throw new Error(`${e.message}; last answer: ${last}\nreviews:\n${reviews.output().slice(-3000)}`);
-    });
+    await trafficFlows('traffic after the proxy came back');
   });
 });

@@ -1,6 +1,7 @@
 // Control-plane cluster: asks the other replicas' HTTP APIs for their part of a mesh-wide answer (metrics are scraped
 // by the replica each proxy is connected to). Authenticated with this replica's admin token, which every replica
 // accepts; each answer is bounded in time and size and checked by the caller's parser.
+import { readBodyBounded } from '../../common/bounded-body.js';
 import type { ReplicaInfo } from './replica-directory.js';
 
 export interface PeerAnswers<T> {
@@ -14,27 +15,9 @@ export interface AskOptions {
   maxBytes?: number;
 }
 
-async function readBounded(res: Response, maxBytes: number): Promise<string> {
-  const reader = res.body?.getReader();
-  if (reader === undefined) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw new Error(`answer larger than ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 async function askOne<T>(peer: ReplicaInfo, path: string, token: string, parse: (v: unknown) => T | string, o: Required<AskOptions>): Promise<T> {
   const res = await fetch(new URL(path, peer.api), { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(o.timeoutMs) });
-  const text = await readBounded(res, o.maxBytes);
+  const text = await readBodyBounded(res, o.maxBytes);
   if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`);
   const parsed = parse(JSON.parse(text));
   if (typeof parsed === 'string') throw new Error(`unusable answer: ${parsed}`);

@@ -4,6 +4,7 @@ import type { JWTRule, RequestAuthentication } from '../../api/types.js';
 import { parseDuration } from '../../api/duration.js';
 import { parseJwks } from '../../proxy/http/filters/jwt_authn/jwks.js';
 import { jwksKey } from '../translate/authz-jwt.js';
+import { readBodyBounded } from '../../common/bounded-body.js';
 
 export interface FetchLimits {
   timeoutMs: number;
@@ -41,20 +42,7 @@ interface Entry {
 export const fetchText: FetchText = async (url, { timeoutMs, maxBytes }) => {
   const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow', headers: { accept: 'application/json' } });
   if (!res.ok || res.body === null) throw new Error(`HTTP ${res.status}`);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = res.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw new Error(`response larger than ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  return readBodyBounded(res, maxBytes);
 };
 
 function timeoutOf(rule: JWTRule): number {
