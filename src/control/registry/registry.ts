@@ -11,6 +11,8 @@ export interface RegistryOptions {
   /** How long a workload stays registered after its stream is gone (Istio's auto-registration grace period). */
   graceMs?: number;
   log?: (msg: string) => void;
+  /** Delays between attempts to register a connected stream the store refused (default 250 ms doubling to 10 s). */
+  retry?: { baseMs: number; maxMs: number };
 }
 
 /** Where the registry hears about streams: the ADS server's events. */
@@ -25,6 +27,10 @@ interface Registration {
   lease?: LeaseId;
   keepAlive?: NodeJS.Timeout;
   closed: boolean;
+  /** An attempt to grant the lease and put the key is under way (or waiting to retry). */
+  establishing?: boolean;
+  /** Ends the wait before the next attempt at once (the stream ended, the registry closed). */
+  stopWaiting?: () => void;
 }
 
 /**
@@ -36,6 +42,7 @@ interface Registration {
 export class WorkloadRegistry implements WorkloadSource {
   private readonly graceMs: number;
   private readonly log: (msg: string) => void;
+  private readonly retry: { baseMs: number; maxMs: number };
   private readonly byConn = new Map<string, Registration>();
   /** Mirror of the ephemeral keys (key → value and its canonical JSON), so reads are synchronous. */
   private readonly mirror = new Map<string, { workload: RegisteredWorkload; json: string }>();
@@ -49,6 +56,7 @@ export class WorkloadRegistry implements WorkloadSource {
   ) {
     this.graceMs = opts.graceMs ?? DEFAULT_REGISTRATION_GRACE_MS;
     this.log = opts.log ?? (() => {});
+    this.retry = opts.retry ?? { baseMs: 250, maxMs: 10_000 };
   }
 
   /** Loads what the store holds and follows it (list and watch in one tick, as the store asks). */
@@ -74,17 +82,50 @@ export class WorkloadRegistry implements WorkloadSource {
     if (workload === undefined) return;
     const reg: Registration = { workload, closed: false };
     this.byConn.set(proxy.connId, reg);
+    await this.establish(reg);
+  }
+
+  /**
+   * Grants the stream's lease and puts its workload, retrying with backoff while the stream is open: a store that is
+   * slow or briefly unreachable (a connection storm, an etcd election) must not leave a connected proxy out of the
+   * endpoints for the life of its stream. An attempt under way when the stream ends still completes, so the workload
+   * gets its grace period (the lease is then simply not renewed).
+   */
+  private async establish(reg: Registration): Promise<void> {
+    if (reg.establishing === true) return;
+    reg.establishing = true;
     try {
-      reg.lease = await this.store.grantLease(this.graceMs);
-      await this.store.putWithLease(workload.key, workload, reg.lease);
-      // a stream that already ended still gets its grace period (the lease is simply not renewed)
-      if (!reg.closed) {
-        const every = Math.max(10, Math.floor(this.graceMs / 3));
-        reg.keepAlive = setInterval(() => void this.renew(reg), every);
-        reg.keepAlive.unref();
+      for (let attempt = 0; ; attempt++) {
+        try {
+          reg.lease ??= await this.store.grantLease(this.graceMs);
+          await this.store.putWithLease(reg.workload.key, reg.workload, reg.lease);
+          if (attempt > 0) this.log(`registry: registered ${reg.workload.key} after ${attempt + 1} attempts`);
+          if (!reg.closed && reg.keepAlive === undefined) {
+            const every = Math.max(10, Math.floor(this.graceMs / 3));
+            reg.keepAlive = setInterval(() => void this.renew(reg), every);
+            reg.keepAlive.unref();
+          }
+          return;
+        } catch (e) {
+          if (isStoreError(e, 'CLOSED')) return;
+          if (isStoreError(e, 'LEASE_NOT_FOUND')) reg.lease = undefined;
+          // the first failure says why; a storm of them would only drown the log
+          if (attempt === 0) this.log(`registry: registering ${reg.workload.key} failed (${e instanceof Error ? e.message : String(e)}); retrying while its stream is open`);
+        }
+        if (reg.closed) return;
+        const delay = Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** Math.min(attempt, 16)) * (0.5 + Math.random() / 2);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          reg.stopWaiting = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        reg.stopWaiting = undefined;
+        if (reg.closed) return;
       }
-    } catch (e) {
-      this.log(`registry: registering ${proxy.connId} failed: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      reg.establishing = false;
     }
   }
 
@@ -98,6 +139,7 @@ export class WorkloadRegistry implements WorkloadSource {
     if (reg === undefined) return;
     this.byConn.delete(proxy.connId);
     reg.closed = true;
+    reg.stopWaiting?.();
     if (reg.keepAlive !== undefined) clearInterval(reg.keepAlive);
     const live = [...this.byConn.values()].find((r) => r.workload.key === reg.workload.key && r.lease !== undefined);
     if (withdrawn && live === undefined && reg.lease !== undefined) {
@@ -127,7 +169,11 @@ export class WorkloadRegistry implements WorkloadSource {
 
   /** Stops timers and the watch; the keys stay until their leases run out (or the store closes). */
   close(): void {
-    for (const reg of this.byConn.values()) if (reg.keepAlive !== undefined) clearInterval(reg.keepAlive);
+    for (const reg of this.byConn.values()) {
+      reg.closed = true; // ends any registration still retrying
+      reg.stopWaiting?.();
+      if (reg.keepAlive !== undefined) clearInterval(reg.keepAlive);
+    }
     this.byConn.clear();
     this.unwatch?.();
     this.unwatch = undefined;
@@ -141,12 +187,8 @@ export class WorkloadRegistry implements WorkloadSource {
       if (isStoreError(e, 'CLOSED')) return;
       if (!isStoreError(e, 'LEASE_NOT_FOUND') || reg.closed) return;
       // the lease is gone while the stream is alive (e.g. the process stalled past the TTL): register again
-      try {
-        reg.lease = await this.store.grantLease(this.graceMs);
-        await this.store.putWithLease(reg.workload.key, reg.workload, reg.lease);
-      } catch (err) {
-        this.log(`registry: re-registering ${reg.workload.key} failed: ${err instanceof Error ? err.message : String(err)}`);
-      }
+      reg.lease = undefined;
+      await this.establish(reg);
     }
   }
 

@@ -210,6 +210,35 @@ describe('WorkloadRegistry', () => {
     await store.close();
   });
 
+  it('a registration the store refuses is retried while the stream is open, and given up when it ends', async () => {
+    const store = createMemoryStore();
+    let refuse = 3;
+    const grantLease = store.grantLease.bind(store);
+    // a store under a connection storm: the first grants time out
+    store.grantLease = async (ttl: number) => {
+      if (refuse-- > 0) throw new Error('etcd is unavailable: deadline exceeded');
+      return grantLease(ttl);
+    };
+    const logs: string[] = [];
+    const reg = new WorkloadRegistry(store, { graceMs: 200, retry: { baseMs: 10, maxMs: 40 }, log: (m) => logs.push(m) });
+    await reg.start();
+    const p = fakeProxy('sidecar~10.0.0.5~r1.default~default.svc.cluster.local', meta);
+    await reg.register(p);
+    assert.deepEqual(reg.workloads().map((w) => w.name), ['r1']);
+    assert.equal(logs.filter((l) => /failed/.test(l)).length, 1, 'one line for the first failure, not one per attempt');
+    assert.match(logs.at(-1)!, /registered registry\/workloads\/default\/.* after 4 attempts/);
+    // a stream that ends while its registration is still being retried stops trying
+    refuse = 1000;
+    const q = fakeProxy('sidecar~10.0.0.6~r2.default~default.svc.cluster.local', { ...meta, INSTANCE_IPS: '10.0.0.6' });
+    const pending = reg.register(q);
+    await wait(30);
+    reg.unregister(q);
+    await pending;
+    assert.deepEqual(reg.workloads().map((w) => w.name), ['r1']);
+    reg.close();
+    await store.close();
+  });
+
   it('a second stream of the same workload that ends does not withdraw the first one\'s endpoint', async () => {
     const store = createMemoryStore();
     const reg = new WorkloadRegistry(store, { graceMs: 100 });
