@@ -267,8 +267,9 @@ async function initialSync(env: Env, fleet: SimFleet): Promise<{ ms: number; fir
   const o = env.o;
   const u0 = await usage(env);
   const t0 = now();
-  // a 2-core machine connects and decodes for thousands of sidecars: allow 100 ms each
-  const timeout = Math.max(180_000, o.proxies * 100);
+  // each connecting sidecar registers as an endpoint, which moves endpoints for every stream: on 2 cores the sync
+  // is CPU-bound, so allow 600 ms a sidecar
+  const timeout = Math.max(180_000, o.proxies * 600);
   const synced = await fleet.sync(env.replicas.map((r) => r.xdsPort), o, timeout);
   if (synced === undefined) throw new Error(`initial sync did not finish in ${ms(timeout)} (errors: ${fleet.errors.slice(0, 5).join('; ')})`);
   // registration-driven pushes (each connecting sidecar registers as an endpoint, through etcd to every replica)

@@ -152,16 +152,16 @@ describe('control-plane replicas on etcd', { skip: ETCD_MISSING, timeout: 180_00
         async () => {
           await request(caller.outboundPort, { path: '/', host: 'api:7070' });
           last = await statsOn(rA);
-          return last.items[0]?.mtlsRate === 1;
+          // a replica that lost etcd earlier (the test before) learns rA's admin token once its watch is back
+          return last.items[0]?.mtlsRate === 1 && last.replicas?.unreachable.length === 0;
         },
-        20_000,
+        45_000,
         'rA answers with what rB scraped',
         300,
       ).catch((e: Error) => {
         throw new Error(`${e.message}; last answer: ${JSON.stringify(last)}`);
       });
       for (const id of ids) assert.ok(last!.replicas!.answered.includes(id), `${id} answered: ${JSON.stringify(last!.replicas)}`);
-      assert.deepEqual(last!.replicas!.unreachable, []);
       // proxy-status through rA lists rB's proxies too, each with the replica it is connected to; proxy-config is
       // answered by the replica holding the stream
       const ps = await cli(rA, ['proxy-status']);

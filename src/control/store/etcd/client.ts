@@ -1,7 +1,7 @@
 // etcd store: the `--store etcd://host:port[,host:port…]` address and etcdctl-style TLS/auth options, turned into an etcd3
 // client; and etcd3's errors turned into the store's (an unreachable cluster is UNAVAILABLE, never a crash).
 import { readFileSync } from 'node:fs';
-import { Etcd3, EtcdLeaseInvalidError, GRPCGenericError, type IOptions, type Watcher } from 'etcd3';
+import { Etcd3, EtcdLeaseInvalidError, GRPCGenericError, type IOptions } from 'etcd3';
 import { StoreError } from '../errors.js';
 
 export interface EtcdConnection {
@@ -86,26 +86,4 @@ export function storeErrorFrom(e: unknown, what: string): StoreError {
   if (refused) return refused;
   const detail = e instanceof GRPCGenericError ? message : `${e instanceof Error ? e.name : 'error'}: ${message}`;
   return new StoreError('UNAVAILABLE', `${what}: etcd is unavailable (${detail})`);
-}
-
-/**
- * A watch the caller can cancel synchronously, even before etcd3 has created it (the store's watch methods return their
- * cancel function at once). `attach` adds the event handlers; a watch that fails to start is dropped silently.
- */
-export function cancellableWatch(created: Promise<Watcher>, attach: (w: Watcher, live: () => boolean) => void, onEnd: () => void): () => void {
-  let watcher: Watcher | undefined;
-  let cancelled = false;
-  created
-    .then((w) => {
-      watcher = w;
-      w.on('error', () => undefined);
-      if (cancelled) void w.cancel().catch(() => undefined);
-      else attach(w, () => !cancelled);
-    })
-    .catch(onEnd);
-  return () => {
-    cancelled = true;
-    onEnd();
-    void watcher?.cancel().catch(() => undefined);
-  };
 }

@@ -3,7 +3,8 @@
 import type { Etcd3, IKeyValue } from 'etcd3';
 import { StoreError } from '../errors.js';
 import type { EphemeralEvent, LeaseId } from '../types.js';
-import { cancellableWatch, storeErrorFrom } from './client.js';
+import { storeErrorFrom } from './client.js';
+import { prefixWatch } from './prefix-watch.js';
 import type { EtcdLayout } from './layout.js';
 
 const MAX_TTL_MS = 2 ** 31 - 1;
@@ -122,25 +123,22 @@ export class EtcdLeases {
 
   /** Live events after the last read (list first, then watch, as the store's contract asks). etcd gives no reason for a delete. */
   watch(prefix: string, onEvent: (ev: EphemeralEvent) => void): () => void {
-    const builder = this.client.watch().prefix(this.layout.eph(prefix)).withPreviousKV();
-    if (this.listedAt !== undefined) builder.startRevision(String(BigInt(this.listedAt) + 1n));
-    const cancel = cancellableWatch(
-      builder.create(),
-      (w, live) => {
-        const deliver = (ev: () => EphemeralEvent): void => {
-          if (!live()) return;
-          try {
-            onEvent(ev());
-          } catch (e) {
-            // also a value someone else wrote that is not JSON: not ours to deliver
-            process.emitWarning(`ephemeral watcher failed: ${String(e)}`, 'TrellisStoreWarning');
-          }
-        };
-        w.on('put', (kv) => deliver(() => ({ key: this.keyOf(kv), op: 'put', value: parseValue(kv), lease: kv.lease })));
-        w.on('delete', (kv, prev) => deliver(() => ({ key: this.keyOf(kv), op: 'delete', lease: prev?.lease ?? kv.lease })));
-      },
-      () => this.watchers.delete(cancel),
-    );
+    const deliver = (ev: () => EphemeralEvent): void => {
+      try {
+        onEvent(ev());
+      } catch (e) {
+        // also a value someone else wrote that is not JSON: not ours to deliver
+        process.emitWarning(`ephemeral watcher failed: ${String(e)}`, 'TrellisStoreWarning');
+      }
+    };
+    const stop = prefixWatch(this.client, this.layout.eph(prefix), this.listedAt !== undefined ? BigInt(this.listedAt) + 1n : undefined, {
+      put: (kv) => deliver(() => ({ key: this.keyOf(kv), op: 'put', value: parseValue(kv), lease: kv.lease })),
+      delete: (key, lease) => deliver(() => ({ key: this.keyOf({ key }), op: 'delete', lease })),
+    });
+    const cancel = (): void => {
+      this.watchers.delete(cancel);
+      stop();
+    };
     this.watchers.add(cancel);
     return cancel;
   }
@@ -152,7 +150,7 @@ export class EtcdLeases {
     this.failPending(new StoreError('CLOSED', 'config store is closed'));
   }
 
-  private keyOf(kv: IKeyValue): string {
+  private keyOf(kv: Pick<IKeyValue, 'key'>): string {
     return kv.key.toString('utf8').slice(this.layout.ephPrefix.length);
   }
 

@@ -1,7 +1,8 @@
 // etcd store: the replicas' shared secrets under `<prefix>secret/` (sealed by the caller before they get here).
 import type { Etcd3 } from 'etcd3';
 import type { SecretStore } from '../../cluster/secret-store.js';
-import { cancellableWatch, storeErrorFrom } from './client.js';
+import { storeErrorFrom } from './client.js';
+import { prefixWatch } from './prefix-watch.js';
 import type { EtcdLayout } from './layout.js';
 
 export class EtcdSecrets implements SecretStore {
@@ -66,14 +67,14 @@ export class EtcdSecrets implements SecretStore {
 
   watch(prefix: string, onChange: (name: string) => void): () => void {
     const nameOf = (key: Buffer): string => key.toString('utf8').slice(this.layout.secretPrefix.length);
-    const cancel = cancellableWatch(
-      (this.seen !== undefined ? this.client.watch().prefix(this.layout.secret(prefix)).startRevision(String(this.seen + 1n)) : this.client.watch().prefix(this.layout.secret(prefix))).create(),
-      (w, live) => {
-        w.on('put', (kv) => live() && onChange(nameOf(kv.key)));
-        w.on('delete', (kv) => live() && onChange(nameOf(kv.key)));
-      },
-      () => this.watchers.delete(cancel),
-    );
+    const stop = prefixWatch(this.client, this.layout.secret(prefix), this.seen !== undefined ? this.seen + 1n : undefined, {
+      put: (kv) => onChange(nameOf(kv.key)),
+      delete: (key) => onChange(nameOf(key)),
+    });
+    const cancel = (): void => {
+      this.watchers.delete(cancel);
+      stop();
+    };
     this.watchers.add(cancel);
     return cancel;
   }
