@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { SecretStore } from '../cluster/secret-store.js';
 import type { AdminTokenSet } from './credential.js';
+import { isStoreError } from '../store/errors.js';
 
 export const ADMIN_HASH_PREFIX = 'auth/admin/';
 
@@ -83,9 +84,7 @@ export class SharedAdminTokens implements AdminTokenSet {
 
   private async start(): Promise<void> {
     // watch before listing: a registration landing between the two is not missed
-    this.cancelWatch = this.secrets.watch(ADMIN_HASH_PREFIX, (name) => {
-      this.queue = this.queue.then(() => this.refresh(name)).catch((e: unknown) => this.log(`control: admin token registrations: ${e instanceof Error ? e.message : String(e)}`));
-    });
+    this.cancelWatch = this.secrets.watch(ADMIN_HASH_PREFIX, (name) => this.enqueue(name));
     // a registration that does not open fails the start, naming it: the store holds something the key did not seal
     for (const { name, value } of await this.secrets.list(ADMIN_HASH_PREFIX)) {
       const r = registrationOf(name, value);
@@ -112,12 +111,23 @@ export class SharedAdminTokens implements AdminTokenSet {
     this.registered.set(this.ownName, this.ownDigest);
   }
 
-  private async refresh(name: string): Promise<void> {
+  private enqueue(name: string, attempt = 0): void {
+    this.queue = this.queue.then(() => this.refresh(name, attempt)).catch((e: unknown) => this.log(`control: admin token registrations: ${e instanceof Error ? e.message : String(e)}`));
+  }
+
+  private async refresh(name: string, attempt: number): Promise<void> {
     if (this.closed) return;
     let value: Buffer | undefined;
     try {
       value = await this.secrets.get(name);
     } catch (e) {
+      // the store did not answer (a replica just back from a partition): the set stays as it was until it does; an
+      // error that is not the store's (a value that does not open) is an answer, and that token is not accepted
+      if (isStoreError(e, 'UNAVAILABLE')) {
+        if (attempt === 0) this.log(`control: re-reading admin token registration ${name} failed (${e.message}); retrying`);
+        setTimeout(() => this.enqueue(name, attempt + 1), Math.min(10_000, 500 * 2 ** Math.min(attempt, 5))).unref();
+        return;
+      }
       this.registered.delete(name);
       this.log(`control: ${e instanceof Error ? e.message : String(e)}; that admin token is not accepted`);
       return;

@@ -10,6 +10,7 @@ import { ensureAdminToken, newAdminToken } from '../../../src/control/auth/admin
 import { requireAdmin, Unauthorized } from '../../../src/control/auth/credential.js';
 import { ADMIN_HASH_PREFIX, SharedAdminTokens } from '../../../src/control/auth/shared-admin-tokens.js';
 import { MemorySecretStore } from '../../../src/control/cluster/memory-secret-store.js';
+import { StoreError } from '../../../src/control/store/errors.js';
 import { sealSecrets } from '../../../src/control/cluster/sealed-secrets.js';
 import { until } from '../xds/ads-client.js';
 
@@ -108,6 +109,30 @@ describe('admin tokens shared by replicas', () => {
     a.close();
     // and a replica starting now refuses to start on it, naming it
     await assert.rejects(SharedAdminTokens.open(newAdminToken(), undefined, secrets, () => {}), new RegExp(`${ADMIN_HASH_PREFIX}${sha(forged2)} cannot be opened`));
+  });
+
+  it('a registration re-read while the store is unavailable stays accepted, and is read again once the store answers', async () => {
+    const inner = new MemorySecretStore();
+    const secrets = sealSecrets(inner, randomBytes(32));
+    const b = newAdminToken();
+    const logs: string[] = [];
+    const a = await SharedAdminTokens.open(newAdminToken(), undefined, secrets, (m) => logs.push(m));
+    const other = await SharedAdminTokens.open(b, undefined, secrets, () => {});
+    await until(() => a.accepts(b));
+    // a watch relisting after a reconnect reports every name while etcd still refuses reads
+    let down = 2;
+    const get = inner.get.bind(inner);
+    inner.get = async (name: string) => {
+      if (down-- > 0) throw new StoreError('UNAVAILABLE', `reading ${name}: etcd is unavailable (deadline exceeded)`);
+      return get(name);
+    };
+    await inner.put(`${ADMIN_HASH_PREFIX}${sha(b)}`, (await get(`${ADMIN_HASH_PREFIX}${sha(b)}`))!);
+    await until(() => logs.some((l) => l.includes('failed') && l.includes('retrying')));
+    assert.equal(a.accepts(b), true, 'not dropped while the store does not answer');
+    await until(() => down < 0);
+    assert.equal(a.accepts(b), true);
+    a.close();
+    other.close();
   });
 
   it('without shared secrets requireAdmin compares with the one token as before', () => {
