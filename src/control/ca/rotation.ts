@@ -127,6 +127,7 @@ export class RootRotation {
     if (shared === undefined) return () => {};
     let queued = false;
     let stopped = false;
+    let failures = 0;
     const sync = (): void => {
       // changes arriving while one adoption waits its turn are all covered by it: it reads the store when it runs
       if (queued || stopped) return;
@@ -134,7 +135,12 @@ export class RootRotation {
       this.exclusive(async () => {
         queued = false;
         if (!stopped) await this.adopt();
-      }).catch((e: unknown) => this.deps.log(`ca: following the root the replicas share failed: ${e instanceof Error ? e.message : String(e)}`));
+        failures = 0;
+      }).catch((e: unknown) => {
+        // the change that woke us is not reported again: read until the store answers
+        if (failures++ === 0) this.deps.log(`ca: following the root the replicas share failed (${e instanceof Error ? e.message : String(e)}); retrying`);
+        if (!stopped) setTimeout(sync, Math.min(10_000, 500 * 2 ** Math.min(failures, 5))).unref();
+      });
     };
     const cancel = shared.watch(sync);
     // what changed between opening the CA and this watch starting

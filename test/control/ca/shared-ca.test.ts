@@ -18,6 +18,7 @@ import { sealSecrets } from '../../../src/control/cluster/sealed-secrets.js';
 import type { SecretStore } from '../../../src/control/cluster/secret-store.js';
 import type { CertificateAuthority } from '../../../src/control/ca/authority.js';
 import { until } from '../xds/ads-client.js';
+import { StoreError } from '../../../src/control/store/errors.js';
 
 const TD = 'cluster.local';
 const REVIEWS = { namespace: 'default', serviceAccount: 'reviews' };
@@ -163,6 +164,32 @@ describe('a CA shared through the secret store', () => {
     assert.equal(c.opened.ca.rootsPem(), a.opened.ca.rootsPem());
     assert.ok(await verifiesAgainst(c.opened.ca, newRoot));
     for (const r of [a, b, c]) r.stop();
+  });
+
+  it('a replica whose store does not answer when a step is announced reads again until it does, and follows', async () => {
+    const inner = new MemorySecretStore();
+    const key = randomBytes(32);
+    let failReads = 0;
+    // B's view of the same store: its reads fail while `failReads` lasts (etcd just back from a partition)
+    const flaky: SecretStore = {
+      get: async (name) => {
+        if (failReads-- > 0) throw new StoreError('UNAVAILABLE', `reading ${name}: etcd is unavailable`);
+        return inner.get(name);
+      },
+      createIfAbsent: (n, v) => inner.createIfAbsent(n, v),
+      put: (n, v) => inner.put(n, v),
+      delete: (n) => inner.delete(n),
+      list: (p) => inner.list(p),
+      watch: (p, f) => inner.watch(p, f),
+    };
+    const a = await replica(sealSecrets(inner, key));
+    const b = await replica(sealSecrets(flaky, key));
+    failReads = 2;
+    await a.rotation.step('trust');
+    await until(() => b.rotation.status().phase === 'overlap', 5000);
+    assert.ok(b.logs.some((l) => /following the root the replicas share failed .*retrying/.test(l)), b.logs.join('\n'));
+    a.stop();
+    b.stop();
   });
 
   it('a replica that has not heard of a step yet starts its own from the shared state, so it cannot repeat it', async () => {
