@@ -1,7 +1,7 @@
 // Tests the proxy view of GET /api/v1/proxies: per-type status with NACK errors, and the identity and certificate expiry of an authenticated proxy.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { proxyView, type IssuedLookup } from '../../../src/control/http/proxy-view.js';
+import { proxyList, proxyView, type IssuedLookup } from '../../../src/control/http/proxy-view.js';
 import type { ConnectedProxy, ProxyStatus } from '../../../src/control/xds/types.js';
 import { sidecarNode } from '../xds/sim-sidecar.js';
 
@@ -55,5 +55,16 @@ describe('proxy view', () => {
     const pv = proxyView(status(plain), plain, { trustDomain: 'example.org', lastIssuedTo: () => assert.fail('not asked') });
     assert.equal(pv.identity, undefined);
     assert.equal(pv.certificate, undefined);
+  });
+});
+
+describe('proxyList (another replica\'s proxies)', () => {
+  it('takes a list of proxies and refuses anything else, saying what is wrong', () => {
+    const ok = [{ id: 'sidecar~10.0.0.5~r1.default~default.svc.cluster.local', namespace: 'default', name: 'r1.default' }];
+    assert.deepEqual(proxyList(ok), ok);
+    assert.equal(proxyList({ id: 'x' }), 'not a list');
+    assert.equal(proxyList([ok[0], null]), 'entry 1 is not a proxy');
+    assert.equal(proxyList([{ id: 5, namespace: 'default' }]), 'entry 0 is not a proxy');
+    assert.equal(proxyList(new Array(200_001).fill(ok[0])), '200001 proxies, more than 200000');
   });
 });
