@@ -101,7 +101,10 @@ class Replica {
 
 function serve(): void {
   const replica = new Replica();
-  const reply = (r: ReplicaReply): void => void process.send!(r);
+  // the parent may be gone (a timeout ended the run): a reply then has nowhere to go, which is not a crash
+  const reply = (r: ReplicaReply): void => {
+    if (process.connected) process.send!(r, undefined, {}, () => undefined);
+  };
   process.on('disconnect', () => process.exit(0));
   process.on('message', (req: ReplicaRequest) => {
     const run = replica.ops[req.op] as (arg: ReplicaRequest['arg']) => Promise<ReplicaOps[ReplicaOp]['out']>;
