@@ -37,6 +37,8 @@ export class SharedAdminTokens implements AdminTokenSet {
   private cancelWatch: () => void = () => {};
   /** Watch events handled one at a time, in order: a later state of a name is never overtaken by an earlier one. */
   private queue: Promise<void> = Promise.resolve();
+  /** Names whose re-read waits for a retry. */
+  private readonly retrying = new Set<string>();
   private closed = false;
 
   private constructor(
@@ -125,7 +127,13 @@ export class SharedAdminTokens implements AdminTokenSet {
       // error that is not the store's (a value that does not open) is an answer, and that token is not accepted
       if (isStoreError(e, 'UNAVAILABLE')) {
         if (attempt === 0) this.log(`control: re-reading admin token registration ${name} failed (${e.message}); retrying`);
-        setTimeout(() => this.enqueue(name, attempt + 1), Math.min(10_000, 500 * 2 ** Math.min(attempt, 5))).unref();
+        // one retry per name however many events asked for it meanwhile (a relisting reports every name again)
+        if (this.retrying.has(name)) return;
+        this.retrying.add(name);
+        setTimeout(() => {
+          this.retrying.delete(name);
+          this.enqueue(name, attempt + 1);
+        }, Math.min(10_000, 500 * 2 ** Math.min(attempt, 5))).unref();
         return;
       }
       this.registered.delete(name);

@@ -128,6 +128,7 @@ export class RootRotation {
     let queued = false;
     let stopped = false;
     let failures = 0;
+    let retry: NodeJS.Timeout | undefined;
     const sync = (): void => {
       // changes arriving while one adoption waits its turn are all covered by it: it reads the store when it runs
       if (queued || stopped) return;
@@ -139,7 +140,13 @@ export class RootRotation {
       }).catch((e: unknown) => {
         // the change that woke us is not reported again: read until the store answers
         if (failures++ === 0) this.deps.log(`ca: following the root the replicas share failed (${e instanceof Error ? e.message : String(e)}); retrying`);
-        if (!stopped) setTimeout(sync, Math.min(10_000, 500 * 2 ** Math.min(failures, 5))).unref();
+        // one pending retry at most, however many changes failed meanwhile
+        if (stopped || retry !== undefined) return;
+        retry = setTimeout(() => {
+          retry = undefined;
+          sync();
+        }, Math.min(10_000, 500 * 2 ** Math.min(failures, 5)));
+        retry.unref();
       });
     };
     const cancel = shared.watch(sync);
@@ -147,6 +154,7 @@ export class RootRotation {
     sync();
     return () => {
       stopped = true;
+      if (retry !== undefined) clearTimeout(retry);
       cancel();
     };
   }
