@@ -12,6 +12,8 @@ export interface SnapshotInput {
   trustBundlePem?: string;
   services?: readonly ServiceInfo[];
   instances?: readonly InstanceInfo[];
+  /** Instances already grouped by service hostname, each list sorted (instead of `instances`; see EndpointIndex). */
+  instancesByService?: ReadonlyMap<string, readonly InstanceInfo[]>;
   virtualServices?: readonly VirtualService[];
   destinationRules?: readonly DestinationRule[];
   gateways?: readonly Gateway[];
@@ -40,6 +42,25 @@ function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   else list.push(v);
 }
 
+/** Istio's endpoint order within a service: by service port, address, port. */
+export const byEndpoint = (a: InstanceInfo, b: InstanceInfo): number =>
+  cmp(a.servicePort, b.servicePort) || cmp(a.address, b.address) || cmp(a.port, b.port);
+
+/** All instances sorted by (service, servicePort, address, port), and by service: from a flat list or from lists grouped and sorted already. */
+function instanceIndex(input: SnapshotInput): { instances: InstanceInfo[]; instancesByService: Map<string, readonly InstanceInfo[]> } {
+  const instancesByService = new Map<string, readonly InstanceInfo[]>();
+  if (input.instancesByService !== undefined) {
+    for (const host of [...input.instancesByService.keys()].sort(cmp)) instancesByService.set(host, input.instancesByService.get(host)!);
+  } else {
+    const grouped = new Map<string, InstanceInfo[]>();
+    for (const i of input.instances ?? []) push(grouped, i.service, i);
+    for (const host of [...grouped.keys()].sort(cmp)) instancesByService.set(host, grouped.get(host)!.sort(byEndpoint));
+  }
+  const instances: InstanceInfo[] = [];
+  for (const list of instancesByService.values()) for (const i of list) instances.push(i);
+  return { instances, instancesByService };
+}
+
 /**
  * Sorts every input (so translation output does not depend on arrival order) and precomputes the indexes.
  * Duplicate service hostnames keep the first after sorting by (origin Service before ServiceEntry, namespace).
@@ -56,11 +77,7 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
   }
   const uniqueServices = [...servicesByHost.values()];
 
-  const instances = [...(input.instances ?? [])].sort(
-    (a, b) => cmp(a.service, b.service) || cmp(a.servicePort, b.servicePort) || cmp(a.address, b.address) || cmp(a.port, b.port),
-  );
-  const instancesByService = new Map<string, InstanceInfo[]>();
-  for (const i of instances) push(instancesByService, i.service, i);
+  const { instances, instancesByService } = instanceIndex(input);
 
   const virtualServices = [...(input.virtualServices ?? [])].sort(byKey);
   const destinationRules = [...(input.destinationRules ?? [])].sort(byKey);

@@ -7,6 +7,8 @@ import type { RegisteredWorkload } from './types.js';
 
 /** Anything that can back an endpoint: a registered workload or a WorkloadEntry (or an inline ServiceEntry endpoint). */
 export interface EndpointSource {
+  /** Where it comes from (the registry key, or `WorkloadEntry/<namespace>/<name>`): orders sources on the same address. */
+  key?: string;
   namespace: string;
   labels: Readonly<Record<string, string>>;
   address: string;
@@ -27,7 +29,7 @@ export interface EndpointSource {
 export const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
 
 export function sourceFromWorkload(w: RegisteredWorkload): EndpointSource {
-  const s: EndpointSource = { namespace: w.namespace, labels: w.labels, address: w.address, weight: w.weight, fixedPort: w.port, serviceAccount: w.serviceAccount };
+  const s: EndpointSource = { key: w.key, namespace: w.namespace, labels: w.labels, address: w.address, weight: w.weight, fixedPort: w.port, serviceAccount: w.serviceAccount };
   if (w.locality !== undefined) s.locality = w.locality;
   // a registered sidecar is one (as Istio's injector labels pods); the label may still opt it out
   if (w.proxyType === 'sidecar' && (w.labels[TLS_MODE_LABEL] ?? 'istio') === 'istio') s.tlsMode = 'istio';
@@ -48,7 +50,9 @@ function sourceFromSpec(spec: WorkloadEntrySpec, namespace: string, fallbackAddr
 }
 
 export function sourceFromEntry(we: WorkloadEntry): EndpointSource | undefined {
-  return sourceFromSpec(we.spec, we.metadata.namespace);
+  const s = sourceFromSpec(we.spec, we.metadata.namespace);
+  if (s !== undefined) s.key = `WorkloadEntry/${we.metadata.namespace}/${we.metadata.name}`;
+  return s;
 }
 
 /** Kubernetes equality-based selection; an empty selector selects nothing (a Service without selector has manual endpoints). */
@@ -58,31 +62,37 @@ export function selectorMatches(selector: Readonly<Record<string, string>> | und
   return entries.length > 0 && entries.every(([k, v]) => labels[k] === v);
 }
 
-/** Per sources list: `namespace\0key\0value` → the sources carrying that label, in list order. */
-const labelIndexes = new WeakMap<readonly EndpointSource[], Map<string, EndpointSource[]>>();
+/** Finds the sources of a namespace that a label selector matches (see listLookup; ingestion keeps an incremental one). */
+export interface SourceLookup {
+  matching(namespace: string, selector: Readonly<Record<string, string>>): EndpointSource[];
+}
 
 /**
- * The sources of `namespace` a selector matches, in list order — as filtering the whole list with selectorMatches,
- * but through an index on one of the selector's labels (1000 Services × 10,000 endpoints is 10M checks otherwise).
+ * A lookup over a fixed list, in list order — as filtering the whole list with selectorMatches, but through an index
+ * on one of the selector's labels (1000 Services × 10,000 endpoints is 10M checks otherwise).
  */
-function selectSources(sources: readonly EndpointSource[], namespace: string, selector: Readonly<Record<string, string>> | undefined): EndpointSource[] {
-  if (selector === undefined) return [];
-  const first = Object.entries(selector)[0];
-  if (first === undefined) return [];
-  let index = labelIndexes.get(sources);
-  if (index === undefined) {
-    index = new Map();
-    for (const s of sources) {
-      for (const [k, v] of Object.entries(s.labels)) {
-        const key = `${s.namespace}\0${k}\0${v}`;
-        const list = index.get(key);
-        if (list === undefined) index.set(key, [s]);
-        else list.push(s);
-      }
+export function listLookup(sources: readonly EndpointSource[]): SourceLookup {
+  const index = new Map<string, EndpointSource[]>();
+  for (const s of sources) {
+    for (const [k, v] of Object.entries(s.labels)) {
+      const key = labelKey(s.namespace, k, v);
+      const list = index.get(key);
+      if (list === undefined) index.set(key, [s]);
+      else list.push(s);
     }
-    labelIndexes.set(sources, index);
   }
-  return (index.get(`${namespace}\0${first[0]}\0${first[1]}`) ?? []).filter((s) => selectorMatches(selector, s.labels));
+  return {
+    matching(namespace, selector) {
+      const first = Object.entries(selector)[0];
+      if (first === undefined) return [];
+      return (index.get(labelKey(namespace, first[0], first[1])) ?? []).filter((s) => selectorMatches(selector, s.labels));
+    },
+  };
+}
+
+/** The index key of one label of a source in a namespace. */
+export function labelKey(namespace: string, key: string, value: string): string {
+  return `${namespace}\0${key}\0${value}`;
 }
 
 function instance(service: string, servicePort: number, src: EndpointSource, port: number): InstanceInfo {
@@ -104,7 +114,7 @@ function targetPort(src: EndpointSource, portName: string, servicePort: number, 
 }
 
 /** A core Service's endpoints: workloads of its namespace matched by its selector, on each of its ports. */
-export function serviceInstances(svc: Service, sources: readonly EndpointSource[], registered: readonly RegisteredWorkload[]): InstanceInfo[] {
+export function serviceInstances(svc: Service, sources: SourceLookup, registered: readonly RegisteredWorkload[]): InstanceInfo[] {
   const host = serviceHostname(svc.metadata.name, svc.metadata.namespace);
   const ports = (svc.spec.ports ?? []).filter(proxiedPort);
   if (svc.spec.type === 'ExternalName' && svc.spec.externalName !== undefined) {
@@ -113,7 +123,7 @@ export function serviceInstances(svc: Service, sources: readonly EndpointSource[
   }
   let members: EndpointSource[];
   if (svc.spec.selector !== undefined && Object.keys(svc.spec.selector).length > 0) {
-    members = selectSources(sources, svc.metadata.namespace, svc.spec.selector);
+    members = sources.matching(svc.metadata.namespace, svc.spec.selector);
   } else {
     // no selector: like a Service with manual Endpoints, its endpoints are the proxies that say they serve it
     members = registered.filter((w) => declaredHost(w) === host).map(sourceFromWorkload);
@@ -124,11 +134,12 @@ export function serviceInstances(svc: Service, sources: readonly EndpointSource[
 }
 
 /** A ServiceEntry's endpoints on every host: inline `endpoints`, or `workloadSelector` matches in its namespace. */
-export function entryInstances(se: ServiceEntry, sources: readonly EndpointSource[]): InstanceInfo[] {
+export function entryInstances(se: ServiceEntry, sources: SourceLookup): InstanceInfo[] {
   const ns = se.metadata.namespace;
   let members: EndpointSource[];
   if (se.spec.workloadSelector !== undefined) {
-    members = selectSources(sources, ns, se.spec.workloadSelector?.labels);
+    const selector = se.spec.workloadSelector.labels;
+    members = selector === undefined ? [] : sources.matching(ns, selector);
   } else {
     members = [];
     for (const ep of se.spec.endpoints ?? []) {

@@ -1,26 +1,47 @@
 // Ingestion stage: which change kinds separate two snapshots, and which xDS types those kinds require pushing (needsPush).
-import type { ChangeKind, Snapshot } from '../model/types.js';
+import type { ChangeKind, InstanceInfo, ServiceInfo, Snapshot } from '../model/types.js';
 import { GENERATORS } from '../translate/index.js';
 import type { Generator } from '../translate/generator.js';
 import { CONFIG_KINDS } from '../../api/types.js';
 
-interface Fingerprint {
-  services: string;
-  instances: string;
-  /** The identities behind each service port (SPIFFE namespace/service account and sidecar presence). */
-  identities: string;
+// Unchanged services and endpoint lists are the same objects from one snapshot to the next (resources and the
+// endpoint index memoize on identity), so comparing two snapshots is identity checks plus JSON of what changed.
+const json = new WeakMap<object, string>();
+const identityPrints = new WeakMap<readonly InstanceInfo[], string>();
+
+function jsonOf(o: object): string {
+  let j = json.get(o);
+  if (j === undefined) json.set(o, (j = JSON.stringify(o)));
+  return j;
 }
 
-const prints = new WeakMap<Snapshot, Fingerprint>();
-
-function fingerprint(s: Snapshot): Fingerprint {
-  let f = prints.get(s);
+/** The identities behind a service's endpoints: SPIFFE namespace/service account and sidecar presence per port. */
+function identitiesOf(list: readonly InstanceInfo[]): string {
+  let f = identityPrints.get(list);
   if (f === undefined) {
-    const ids = new Set(s.instances.map((i) => `${i.service}|${i.servicePort}|${i.namespace ?? ''}|${i.serviceAccount ?? ''}|${i.tlsMode ?? ''}`));
-    f = { services: JSON.stringify(s.services), instances: JSON.stringify(s.instances), identities: [...ids].sort().join('\n') };
-    prints.set(s, f);
+    const ids = new Set(list.map((i) => `${i.servicePort}|${i.namespace ?? ''}|${i.serviceAccount ?? ''}|${i.tlsMode ?? ''}`));
+    identityPrints.set(list, (f = [...ids].sort().join('\n')));
   }
   return f;
+}
+
+function servicesDiffer(a: readonly ServiceInfo[], b: readonly ServiceInfo[]): boolean {
+  if (a.length !== b.length) return true;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k] && jsonOf(a[k]!) !== jsonOf(b[k]!)) return true;
+  return false;
+}
+
+/** Whether any service's endpoints, or the identities behind them, differ. */
+function endpointChanges(a: ReadonlyMap<string, readonly InstanceInfo[]>, b: ReadonlyMap<string, readonly InstanceInfo[]>): { endpoints: boolean; identities: boolean } {
+  const out = { endpoints: false, identities: false };
+  const compare = (x: readonly InstanceInfo[], y: readonly InstanceInfo[]): void => {
+    if (x === y) return;
+    if (!out.endpoints && jsonOf(x) !== jsonOf(y)) out.endpoints = true;
+    if (!out.identities && identitiesOf(x) !== identitiesOf(y)) out.identities = true;
+  };
+  for (const [host, list] of b) compare(a.get(host) ?? [], list);
+  for (const [host, list] of a) if (!b.has(host)) compare(list, []);
+  return out;
 }
 
 /**
@@ -38,11 +59,10 @@ export function changedKinds(prev: Snapshot | undefined, next: Snapshot, storeKi
     return out;
   }
   for (const k of storeKinds) if ((CONFIG_KINDS as readonly string[]).includes(k) || k === 'trustBundle') out.add(k as ChangeKind);
-  const a = fingerprint(prev);
-  const b = fingerprint(next);
-  if (a.services !== b.services) out.add('Service');
-  if (a.instances !== b.instances) out.add('endpoints');
-  if (a.identities !== b.identities) out.add('identities');
+  if (servicesDiffer(prev.services, next.services)) out.add('Service');
+  const e = endpointChanges(prev.index.instancesByService, next.index.instancesByService);
+  if (e.endpoints) out.add('endpoints');
+  if (e.identities) out.add('identities');
   return out;
 }
 

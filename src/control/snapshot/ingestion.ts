@@ -13,6 +13,7 @@ import type { ConfigStore, Revision, StoredResource, WatchEvent } from '../store
 import { buildMeshSnapshot } from './build.js';
 import { changedKinds, typesToPush } from './changes.js';
 import { Debounce } from './debounce.js';
+import { EndpointIndex } from './endpoint-index.js';
 import { toMeshResources } from './resources.js';
 
 export interface IngestionOptions {
@@ -49,6 +50,8 @@ export class Ingestion {
   private readonly dirtyKinds = new Set<string>();
   private registryDirty = false;
   private snap: Snapshot | undefined;
+  /** Kept across rebuilds: a rebuild recomputes only the endpoints of services whose sources changed. */
+  private readonly endpoints = new EndpointIndex();
   private readonly debounce: Debounce;
   private readonly unsubscribe: Array<() => void> = [];
   private readonly listeners = new Set<(r: Rebuild) => void>();
@@ -134,6 +137,7 @@ export class Ingestion {
       resources,
       ...(jwks !== undefined ? { jwks } : {}),
       workloads: this.opts.registry.workloads(),
+      endpoints: this.endpoints,
       version: `${this.rev}.${this.registryGen}`,
       ...(this.opts.rootNamespace !== undefined ? { rootNamespace: this.opts.rootNamespace } : {}),
       ...(this.opts.trustDomain !== undefined ? { trustDomain: this.opts.trustDomain } : {}),

@@ -16,10 +16,22 @@ export function isKnownKind(kind: string): kind is Kind {
 export function toMeshResources(stored: Iterable<StoredResource>): MeshResource[] {
   const out: MeshResource[] = [];
   for (const r of stored) {
-    // a Secret has no spec: its data sits beside metadata
-    if (!isKnownKind(r.kind) || (!SPECLESS.has(r.kind) && (typeof r['spec'] !== 'object' || r['spec'] === null))) continue;
-    const namespace = r.metadata.namespace ?? 'default';
-    out.push({ ...r, metadata: { ...r.metadata, namespace } } as unknown as MeshResource);
+    const m = meshResource(r);
+    if (m !== undefined) out.push(m);
   }
   return out;
+}
+
+/** Once per stored object, so an unchanged resource is the same object in every snapshot (later stages memoize on that). */
+const converted = new WeakMap<StoredResource, MeshResource | null>();
+
+function meshResource(r: StoredResource): MeshResource | undefined {
+  let m = converted.get(r);
+  if (m === undefined) {
+    // a Secret has no spec: its data sits beside metadata
+    const known = isKnownKind(r.kind) && (SPECLESS.has(r.kind) || (typeof r['spec'] === 'object' && r['spec'] !== null));
+    m = known ? ({ ...r, metadata: { ...r.metadata, namespace: r.metadata.namespace ?? 'default' } } as unknown as MeshResource) : null;
+    converted.set(r, m);
+  }
+  return m ?? undefined;
 }

@@ -1,5 +1,6 @@
 // Translate stage: EDS — a ClusterLoadAssignment per EDS cluster, endpoints grouped by locality with Istio's locality priorities.
-import type { ProxyNode, Snapshot } from '../model/types.js';
+import type { DestinationRule } from '../../api/types.js';
+import type { InstanceInfo, ProxyNode, Snapshot } from '../model/types.js';
 import { type ClusterSpec, clusterInstances, clusterSpecsByName, outboundClusterSpecs } from './cluster-specs.js';
 import { socketAddress } from './envoy.js';
 import { ENDPOINT_TYPE, type Generator, type Json, type XdsResource, anyChanged } from './generator.js';
@@ -38,11 +39,43 @@ export function loadAssignment(spec: ClusterSpec, proxy: ProxyNode, snap: Snapsh
   };
 }
 
+interface Assignment {
+  rule: DestinationRule | undefined;
+  peers: string;
+  cla: Json;
+}
+
+/**
+ * CLAs by the endpoint list they were built from. An unchanged service keeps its list object from one snapshot to the
+ * next (see EndpointIndex), so after an endpoint change only the changed services' CLAs are built (and encoded) again.
+ */
+const assignments = new WeakMap<readonly InstanceInfo[], Map<string, Assignment>>();
+const peerSignatures = new WeakMap<Snapshot, string>();
+
+/** What endpoints' tlsMode depends on besides their own labels: the PeerAuthentications (and which namespace is the mesh's). */
+function peerSignature(snap: Snapshot): string {
+  let sig = peerSignatures.get(snap);
+  if (sig === undefined) peerSignatures.set(snap, (sig = snap.peerAuthentications.length === 0 ? '' : JSON.stringify([snap.rootNamespace, snap.peerAuthentications])));
+  return sig;
+}
+
 /** loadAssignment shared by every proxy of the same locality that resolves the same DestinationRule for the cluster. */
 function memoLoadAssignment(spec: ClusterSpec, proxy: ProxyNode, snap: Snapshot): Json {
   const l = proxy.locality;
-  const key = `eds\n${specKey(spec)}\n${l === undefined ? '' : `${l.region}/${l.zone}/${l.subzone}`}`;
-  return memoInSnapshot(snap, key, () => loadAssignment(spec, proxy, snap));
+  const locality = l === undefined ? '' : `${l.region}/${l.zone}/${l.subzone}`;
+  const list = snap.index.instancesByService.get(spec.service.hostname);
+  // no endpoints: nothing to keep across snapshots (and no list object to keep it by)
+  if (list === undefined) return memoInSnapshot(snap, `eds\n${specKey(spec)}\n${locality}`, () => loadAssignment(spec, proxy, snap));
+  let byCluster = assignments.get(list);
+  if (byCluster === undefined) assignments.set(list, (byCluster = new Map()));
+  const key = `${specKey(spec)}\n${locality}`;
+  const peers = peerSignature(snap);
+  const hit = byCluster.get(key);
+  // the same DestinationRule object: the store hands back the same object until the rule changes
+  if (hit !== undefined && hit.rule === spec.rule && hit.peers === peers) return hit.cla;
+  const cla = loadAssignment(spec, proxy, snap);
+  byCluster.set(key, { rule: spec.rule, peers, cla });
+  return cla;
 }
 
 export const edsGenerator: Generator = {

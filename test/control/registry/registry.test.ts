@@ -5,7 +5,7 @@ import { parseResources } from '../../../src/api/index.js';
 import type { MeshResource, Service, ServiceEntry } from '../../../src/api/types.js';
 import { createMemoryStore } from '../../../src/control/store/index.js';
 import { WorkloadRegistry } from '../../../src/control/registry/registry.js';
-import { entryInstances, serviceInstances, sourceFromEntry, sourceFromWorkload, type EndpointSource } from '../../../src/control/registry/endpoints.js';
+import { entryInstances, listLookup, serviceInstances, sourceFromEntry, sourceFromWorkload, type EndpointSource } from '../../../src/control/registry/endpoints.js';
 import { declaredServices, serviceFromResource } from '../../../src/control/registry/services.js';
 import { workloadFromNode } from '../../../src/control/registry/workload.js';
 import type { RegisteredWorkload, RegistryEvent } from '../../../src/control/registry/types.js';
@@ -76,7 +76,7 @@ spec:
       workload('other', '10.0.0.3', { app: 'ratings' }),
       workload('elsewhere', '10.0.0.4', { app: 'reviews' }, { namespace: 'prod', key: 'registry/workloads/prod/x' }),
     ];
-    const got = serviceInstances(svc, ws.map(sourceFromWorkload), ws);
+    const got = serviceInstances(svc, listLookup(ws.map(sourceFromWorkload)), ws);
     assert.deepEqual(
       got.map((i) => `${i.address}:${i.port}/${i.servicePort}`),
       ['10.0.0.1:15006/9080', '10.0.0.1:15006/7070', '10.0.0.2:15006/9080', '10.0.0.2:15006/7070'],
@@ -94,7 +94,7 @@ metadata: {name: vm1, namespace: default}
 spec: {address: 192.168.1.5, labels: {app: reviews}, ports: {grpc: 7171}, locality: us/east/1a, weight: 3}
 `);
     const src = sourceFromEntry(we as Extract<MeshResource, { kind: 'WorkloadEntry' }>) as EndpointSource;
-    const got = serviceInstances(svc, [src], []);
+    const got = serviceInstances(svc, listLookup([src]), []);
     assert.deepEqual(got.map((i) => [i.address, i.port, i.servicePort, i.weight]), [
       ['192.168.1.5', 9081, 9080, 3],
       ['192.168.1.5', 7171, 7070, 3],
@@ -110,7 +110,7 @@ metadata: {name: details}
 spec: {ports: [{name: http, port: 9080}]}
 `) as [Service];
     const ws = [workload('d1', '10.0.0.9', {}, { serviceName: 'details', servicePort: 9080 }), workload('x', '10.0.0.8', {})];
-    assert.deepEqual(serviceInstances(plain, ws.map(sourceFromWorkload), ws).map((i) => i.address), ['10.0.0.9']);
+    assert.deepEqual(serviceInstances(plain, listLookup(ws.map(sourceFromWorkload)), ws).map((i) => i.address), ['10.0.0.9']);
   });
 
   it('UDP and SCTP ports are not proxied (as in Istio), so 53/UDP beside 53/TCP gives one cluster port, not two', () => {
@@ -124,7 +124,7 @@ spec:
 `) as [Service];
     assert.deepEqual(serviceFromResource(dns).ports.map((p) => `${p.name}:${p.port}`), ['dns-tcp:53', 'metrics:9153']);
     const ws = [workload('d1', '10.0.0.9', { app: 'dns' })];
-    assert.deepEqual(serviceInstances(dns, ws.map(sourceFromWorkload), ws).map((i) => i.servicePort), [53, 9153]);
+    assert.deepEqual(serviceInstances(dns, listLookup(ws.map(sourceFromWorkload)), ws).map((i) => i.servicePort), [53, 9153]);
   });
 
   it('ServiceEntry STATIC and DNS endpoints, and workloadSelector', () => {
@@ -163,11 +163,11 @@ kind: WorkloadEntry
 metadata: {name: vm1}
 spec: {address: 10.2.0.1, labels: {app: vm}}
 `) as [ServiceEntry, ServiceEntry, ServiceEntry, MeshResource];
-    assert.deepEqual(entryInstances(stat, []).map((i) => `${i.address}:${i.port}w${i.weight}`), ['10.1.0.1:5432w1', '10.1.0.2:6432w2']);
-    assert.deepEqual(entryInstances(dns, []).map((i) => `${i.service} ${i.address}:${i.port}`), ['api.example.com eu.api.example.com:443', 'api.example.com us.api.example.com:443']);
+    assert.deepEqual(entryInstances(stat, listLookup([])).map((i) => `${i.address}:${i.port}w${i.weight}`), ['10.1.0.1:5432w1', '10.1.0.2:6432w2']);
+    assert.deepEqual(entryInstances(dns, listLookup([])).map((i) => `${i.service} ${i.address}:${i.port}`), ['api.example.com eu.api.example.com:443', 'api.example.com us.api.example.com:443']);
     const src = sourceFromEntry(we as Extract<MeshResource, { kind: 'WorkloadEntry' }>)!;
     const reg = workload('vm2', '10.2.0.2', { app: 'vm' });
-    assert.deepEqual(entryInstances(sel, [src, sourceFromWorkload(reg)]).map((i) => `${i.address}:${i.port}`), ['10.2.0.1:8080', '10.2.0.2:15006']);
+    assert.deepEqual(entryInstances(sel, listLookup([src, sourceFromWorkload(reg)])).map((i) => `${i.address}:${i.port}`), ['10.2.0.1:8080', '10.2.0.2:15006']);
   });
 
   it('declared services appear for names no resource defines, ports merged', () => {

@@ -9,6 +9,9 @@ import { buildMeshSnapshot } from '../../../src/control/snapshot/build.js';
 import { changedKinds, typesToPush } from '../../../src/control/snapshot/changes.js';
 import { Ingestion, type Rebuild } from '../../../src/control/snapshot/ingestion.js';
 import { createMemoryStore, type StoredResource } from '../../../src/control/store/index.js';
+import { edsGenerator } from '../../../src/control/translate/eds.js';
+import { proxyNode } from '../../../src/control/model/builders.js';
+import { get } from '../translate/helpers.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, VIRTUAL_HOST_TYPE } from '../../../src/control/translate/generator.js';
 import { SECRET_TYPE } from '../../../src/xds/type-urls.js';
 
@@ -160,6 +163,44 @@ spec: {hosts: [reviews], http: [{timeout: ${w}s, route: [{destination: {host: re
     await wait(60);
     assert.equal(rebuilds.length, 2);
     assert.equal(pushes.length, 1, 'same endpoints: no push');
+    ing.close();
+    await store.close();
+  });
+
+  it('a rebuild keeps the endpoint lists and EDS answers of services it did not touch; policy edits still reach them', async () => {
+    const { ing, store, registry } = await setup(60_000); // rebuilt by flush() only
+    const commit = async (text: string): Promise<void> => {
+      const rev = (await store.commit(stored(load(text)).map((resource) => ({ op: 'put' as const, resource })), { author: 't', message: 'edit' }));
+      for (const deadline = Date.now() + 5000; ing.revision() < rev; ) {
+        assert.ok(Date.now() < deadline, 'the store event never arrived');
+        await wait(1);
+      }
+      ing.flush();
+    };
+    const R = 'reviews.default.svc.cluster.local';
+    const eds = (): Map<string, unknown> => new Map(edsGenerator.build(proxyNode(), ing.current()).map((r) => [r.name, r.resource]));
+    await commit('apiVersion: v1\nkind: Service\nmetadata: {name: ratings}\nspec: {selector: {app: ratings}, ports: [{name: http, port: 9080}]}\n');
+    const a = wl('a', '10.0.0.1', { app: 'reviews', version: 'v1' });
+    registry.set([a, wl('b', '10.0.0.2', { app: 'ratings' })]);
+    ing.flush();
+    const s1 = ing.current();
+    const eds1 = eds();
+    registry.set([a, wl('b', '10.0.0.2', { app: 'ratings' }), wl('c', '10.0.0.3', { app: 'ratings' })]);
+    ing.flush();
+    const s2 = ing.current();
+    assert.equal(s2.index.instancesByService.get(R), s1.index.instancesByService.get(R), 'reviews untouched: the same list');
+    const eds2 = eds();
+    assert.equal(eds2.get(`outbound|9080||${R}`), eds1.get(`outbound|9080||${R}`), 'and the same CLA object (encoded once)');
+    assert.notEqual(eds2.get('outbound|9080||ratings.default.svc.cluster.local'), eds1.get('outbound|9080||ratings.default.svc.cluster.local'));
+    assert.match(JSON.stringify(eds2.get(`outbound|9080|v1|${R}`)), /"tlsMode":"istio"/);
+
+    // a workload-level DISABLE takes tlsMode off reviews' endpoints: same list, new CLA
+    await commit('apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: plain}\nspec: {selector: {matchLabels: {app: reviews}}, mtls: {mode: DISABLE}}\n');
+    assert.equal(ing.current().index.instancesByService.get(R), s1.index.instancesByService.get(R));
+    assert.doesNotMatch(JSON.stringify(eds().get(`outbound|9080|v1|${R}`)), /tlsMode/);
+    // a subset that now selects v2 has no endpoints
+    await commit('apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: reviews}\nspec: {host: reviews, subsets: [{name: v1, labels: {version: v2}}]}\n');
+    assert.deepEqual(get(eds().get(`outbound|9080|v1|${R}`), 'endpoints'), []);
     ing.close();
     await store.close();
   });
