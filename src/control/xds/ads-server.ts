@@ -10,6 +10,7 @@ import { onSotwRequest, sendSotw } from './sotw.js';
 import { onDeltaRequest, sendDelta } from './delta.js';
 import type { ConnectedProxy, ProxyStatus, PushOptions, XdsGenerator } from './types.js';
 import { claimedIdentity, type StreamAuthenticator } from './stream-auth.js';
+import { BudgetedStream, SendBudget } from './send-budget.js';
 
 export interface AdsServerOptions {
   generator: XdsGenerator;
@@ -19,11 +20,17 @@ export interface AdsServerOptions {
   debounceMaxMs?: number;
   /** Proxies pushed at once (Istio PILOT_PUSH_THROTTLE). Default 100. */
   pushConcurrency?: number;
+  /** Response bytes written and not yet sent, across streams, before further responses wait (see SendBudget). Default 64 MiB. */
+  sendBudgetBytes?: number;
   metrics?: XdsMetrics;
   /** control_plane.identifier in every response. Default 'trellis'. */
   identifier?: string;
   log?: (msg: string) => void;
 }
+
+const DEFAULT_SEND_BUDGET_BYTES = 64 * 1024 * 1024;
+/** A response a peer has not taken after this long stops holding the budget (a stuck client must not stall the rest). */
+const SEND_STALL_MS = 1000;
 
 /** `withdrawn` (disconnects only): the proxy ended its stream cleanly — it is leaving, not lost. */
 type Listener = (p: ConnectedProxy, withdrawn: boolean) => void;
@@ -34,6 +41,7 @@ export class AdsServer {
   private readonly ctx: ServingContext;
   private readonly debouncer: Debouncer;
   private readonly queue: PushQueue;
+  private readonly budget: SendBudget;
   private readonly connectListeners = new Set<ConnectListener>();
   private readonly disconnectListeners = new Set<Listener>();
   private readonly servers: grpc.Server[] = [];
@@ -45,6 +53,7 @@ export class AdsServer {
     this.ctx = { generator: opts.generator, metrics: opts.metrics ?? NOOP_METRICS, identifier: opts.identifier ?? 'trellis', log };
     this.debouncer = new Debouncer(opts.debounceMs ?? 100, opts.debounceMaxMs ?? 1000, (b) => this.fire(b));
     this.queue = new PushQueue(opts.pushConcurrency ?? 100, (c, j) => this.runJob(c, j));
+    this.budget = new SendBudget(opts.sendBudgetBytes ?? DEFAULT_SEND_BUDGET_BYTES, SEND_STALL_MS);
   }
 
   /**
@@ -142,25 +151,19 @@ export class AdsServer {
     mode: 'sotw' | 'delta',
     auth: StreamAuthenticator | undefined,
   ): void {
+    const out = new BudgetedStream(this.budget, call);
     const conn = new Connection(
       mode,
       call.getPeer(),
-      (msg) => call.write(msg as DiscoveryResponse),
-      () =>
-        new Promise<void>((resolve) => {
-          if (conn.closed) return resolve();
-          const done = (): void => {
-            call.off('drain', done);
-            call.off('close', done);
-            resolve();
-          };
-          call.on('drain', done);
-          call.on('close', done);
-        }),
+      (bytes) => out.write(bytes),
+      () => out.drained(),
     );
     conn.cancel = () => call.end();
     this.conns.add(conn);
-    const done = (): void => this.disconnect(conn);
+    const done = (): void => {
+      out.close();
+      this.disconnect(conn);
+    };
     call.on('error', done);
     call.on('cancelled', done);
     call.on('close', done);

@@ -95,7 +95,7 @@ export class Connection {
     readonly mode: 'sotw' | 'delta',
     readonly peer: string,
     /** Writes one response; false = the stream's buffer is full (wait for drained()). */
-    readonly write: (msg: object) => boolean,
+    readonly write: (bytes: Buffer) => boolean,
     readonly drained: () => Promise<void>,
   ) {}
 

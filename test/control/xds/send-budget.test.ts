@@ -1,0 +1,102 @@
+// SendBudget tests: responses wait in order for budget, one always goes, a stuck peer stops counting after the stall time.
+import { describe, it, mock } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { BudgetedStream, SendBudget } from '../../../src/control/xds/send-budget.js';
+
+/** A sink whose writes complete only when the test says so (a peer that reads when told). */
+class Sink extends Writable {
+  readonly pending: (() => void)[] = [];
+  readonly got: string[] = [];
+  constructor() {
+    super({ highWaterMark: 1 << 30 });
+  }
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
+    this.got.push(chunk.toString());
+    this.pending.push(cb);
+  }
+  /** The peer takes the oldest write. */
+  take(): void {
+    this.pending.shift()?.();
+  }
+}
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+describe('SendBudget', () => {
+  it('sends what fits now, queues the rest in order, and lets one response through however large', () => {
+    const budget = new SendBudget(10, 60_000);
+    const order: string[] = [];
+    const dones: Record<string, () => void> = {};
+    const send = (name: string) => (done: () => void) => {
+      order.push(name);
+      dones[name] = done;
+    };
+    assert.equal(budget.submit(6, send('a')), true);
+    assert.equal(budget.submit(6, send('b')), false, 'over the budget: waits');
+    assert.equal(budget.submit(1, send('c')), false, 'behind b, although it would fit');
+    assert.deepEqual(order, ['a']);
+    dones.a!();
+    assert.deepEqual(order, ['a', 'b', 'c']);
+    assert.equal(budget.bytesInFlight, 7);
+    dones.b!();
+    dones.c!();
+    dones.c!(); // a second call changes nothing
+    assert.equal(budget.bytesInFlight, 0);
+    assert.equal(budget.submit(50, send('big')), true, 'nothing in flight: a response larger than the budget still goes');
+    budget.submit(1, send('after'));
+    assert.deepEqual(order.slice(-1), ['big']);
+    dones.big!();
+    assert.deepEqual(order.slice(-1), ['after']);
+  });
+
+  it('a response its peer does not take within the stall time stops holding the budget', (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const budget = new SendBudget(10, 1000);
+    const order: string[] = [];
+    budget.submit(8, () => order.push('stuck'));
+    budget.submit(8, () => order.push('next'));
+    t.mock.timers.tick(999);
+    assert.deepEqual(order, ['stuck']);
+    t.mock.timers.tick(1);
+    assert.deepEqual(order, ['stuck', 'next']);
+    assert.equal(budget.bytesInFlight, 8, 'only the one just started counts');
+    mock.timers.reset();
+  });
+});
+
+describe('BudgetedStream', () => {
+  it('writes in order through the budget; drained waits for queued writes; close frees what the stream held', async () => {
+    const budget = new SendBudget(4, 60_000);
+    const a = new Sink();
+    const b = new Sink();
+    const sa = new BudgetedStream(budget, a);
+    const sb = new BudgetedStream(budget, b);
+    assert.equal(sa.write(Buffer.from('aaa')), true);
+    assert.equal(sb.write(Buffer.from('bbb')), false, 'waits for a to be taken');
+    assert.equal(sa.write(Buffer.from('a2')), false);
+    let drained = false;
+    void sb.drained().then(() => (drained = true));
+    await tick();
+    assert.equal(drained, false);
+    assert.deepEqual(b.got, []);
+    a.take();
+    await tick();
+    assert.deepEqual(b.got, ['bbb']);
+    assert.equal(drained, true, 'its write went out');
+    assert.deepEqual(a.got, ['aaa'], 'a2 waits behind bbb');
+    sb.close(); // b never takes it: closing frees its share
+    await tick();
+    assert.deepEqual(a.got, ['aaa', 'a2']);
+    const c = new Sink();
+    const sc = new BudgetedStream(budget, c);
+    sc.write(Buffer.from('cccc'));
+    sc.close();
+    const sd = new BudgetedStream(budget, new Sink());
+    sd.write(Buffer.from('d'));
+    a.take();
+    await tick();
+    assert.equal(budget.bytesInFlight, 1, 'the closed stream\'s queued write was dropped, d went');
+    await sc.drained(); // resolves at once when closed
+  });
+});
