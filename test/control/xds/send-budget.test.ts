@@ -50,17 +50,18 @@ describe('SendBudget', () => {
     assert.deepEqual(order.slice(-1), ['after']);
   });
 
-  it('a response its peer does not take within the stall time stops holding the budget', (t) => {
+  it('a response its peer does not take within the stall time (plus a second per MiB) stops holding the budget', (t) => {
     t.mock.timers.enable({ apis: ['setTimeout'] });
-    const budget = new SendBudget(10, 1000);
+    const MiB = 1024 * 1024;
+    const budget = new SendBudget(2 * MiB, 1000);
     const order: string[] = [];
-    budget.submit(8, () => order.push('stuck'));
-    budget.submit(8, () => order.push('next'));
-    t.mock.timers.tick(999);
-    assert.deepEqual(order, ['stuck']);
+    budget.submit(MiB, () => order.push('stuck'));
+    budget.submit(2 * MiB, () => order.push('next'));
+    t.mock.timers.tick(1999);
+    assert.deepEqual(order, ['stuck'], 'a 1 MiB response may take 2 s');
     t.mock.timers.tick(1);
     assert.deepEqual(order, ['stuck', 'next']);
-    assert.equal(budget.bytesInFlight, 8, 'only the one just started counts');
+    assert.equal(budget.bytesInFlight, 2 * MiB, 'only the one just started counts');
     mock.timers.reset();
   });
 });
@@ -98,5 +99,26 @@ describe('BudgetedStream', () => {
     await tick();
     assert.equal(budget.bytesInFlight, 1, 'the closed stream\'s queued write was dropped, d went');
     await sc.drained(); // resolves at once when closed
+  });
+  it('hands a stream its next response only once its peer took the last, budget or not (one copy per stream)', async () => {
+    const budget = new SendBudget(1 << 20, 60_000);
+    const sink = new Sink();
+    const stream = new BudgetedStream(budget, sink);
+    assert.equal(stream.write(Buffer.from('x1')), true);
+    assert.equal(stream.write(Buffer.from('x2')), false, 'waits for x1 to be taken');
+    assert.equal(stream.write(Buffer.from('x3')), false);
+    let drained = false;
+    void stream.drained().then(() => (drained = true));
+    await tick();
+    assert.deepEqual(sink.got, ['x1']);
+    assert.equal(budget.bytesInFlight, 2);
+    sink.take();
+    await tick();
+    assert.deepEqual(sink.got, ['x1', 'x2']);
+    assert.equal(drained, false, 'x3 still waits');
+    sink.take();
+    await tick();
+    assert.deepEqual(sink.got, ['x1', 'x2', 'x3']);
+    assert.equal(drained, true);
   });
 });
