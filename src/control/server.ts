@@ -19,7 +19,8 @@ import { AdsServer } from './xds/ads-server.js';
 import { PilotMetrics } from './xds/metrics.js';
 import type { CertificateAuthority } from './ca/authority.js';
 import { addCertificateService } from './ca/ca-grpc.js';
-import { RootRotation } from './ca/rotation.js';
+import { RootRotation, RotationError } from './ca/rotation.js';
+import type { EtcdStore } from './store/etcd/etcd-store.js';
 import { ServingCertificate } from './xds/serving-cert.js';
 import { streamAuthenticator, type StreamAuthenticator } from './xds/stream-auth.js';
 import type * as grpc from '@grpc/grpc-js';
@@ -197,6 +198,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       ...(opened.shared === undefined ? { disconnected: () => unconnectedProxies(registry.workloads(), ads.connected()) } : {}),
       lastSent: (connId, typeUrl) => generator.lastSent(connId, typeUrl),
       acked: (connId, typeUrl) => ads.proxies().some((p) => p.connId === connId && p.types.some((t) => t.typeUrl === typeUrl && t.status === 'SYNCED')),
+      ...(etcdStore !== undefined && opened.shared !== undefined ? { acrossReplicas: rotationLock(etcdStore) } : {}),
       log,
     });
     // replicas sharing a store: another replica's rotation step reaches this one's CA, trust bundle and serving cert
@@ -268,4 +270,16 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     await close();
     throw e;
   }
+}
+
+/** How long a replica that died mid-step keeps the others from stepping (the lock's lease). */
+const ROTATION_LOCK_TTL_S = 10;
+
+/** Root-rotation steps across replicas: one at a time, the others told to try again (409). */
+function rotationLock(store: EtcdStore): <T>(step: () => Promise<T>) => Promise<T> {
+  return async (step) => {
+    const r = await store.exclusively('ca-rotation', ROTATION_LOCK_TTL_S, step);
+    if (!r.ran) throw new RotationError('another control-plane replica is taking a rotation step right now; try again');
+    return r.value;
+  };
 }

@@ -49,6 +49,11 @@ export interface RotationDeps {
   disconnected?: () => readonly string[];
   lastSent: (connId: string, typeUrl: string) => readonly XdsResource[] | undefined;
   acked: (connId: string, typeUrl: string) => boolean;
+  /**
+   * Replicas sharing a store: runs a step holding the replicas' rotation lock, so two replicas asked at the same
+   * instant cannot both step from the same state (throws a RotationError when another replica holds it).
+   */
+  acrossReplicas?: <T>(step: () => Promise<T>) => Promise<T>;
   log: (msg: string) => void;
 }
 
@@ -82,7 +87,8 @@ export class RootRotation {
   }
 
   step(step: RotationStep): Promise<RotationStatus> {
-    return this.exclusive(() => this.takeStep(step));
+    const across = this.deps.acrossReplicas;
+    return this.exclusive(() => (across !== undefined ? across(() => this.takeStep(step)) : this.takeStep(step)));
   }
 
   private async takeStep(step: RotationStep): Promise<RotationStatus> {

@@ -59,7 +59,23 @@ interface Replica {
   stop: () => void;
 }
 
-async function replica(secrets: SecretStore, opts: { dataDir?: string; follow?: boolean } = {}): Promise<Replica> {
+type Lock = <T>(step: () => Promise<T>) => Promise<T>;
+
+/** What EtcdStore.exclusively gives the replicas, in-process: one holder, the others refused at once. */
+function refusingLock(): Lock {
+  let held = false;
+  return async (step) => {
+    if (held) throw new RotationError('another control-plane replica is taking a rotation step right now; try again');
+    held = true;
+    try {
+      return await step();
+    } finally {
+      held = false;
+    }
+  };
+}
+
+async function replica(secrets: SecretStore, opts: { dataDir?: string; follow?: boolean; lock?: Lock } = {}): Promise<Replica> {
   const logs: string[] = [];
   const log = (m: string): void => void logs.push(m);
   const opened = await openCa({ trustDomain: TD, secrets, log, ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}) });
@@ -75,6 +91,7 @@ async function replica(secrets: SecretStore, opts: { dataDir?: string; follow?: 
     connected: () => [],
     lastSent: () => undefined,
     acked: () => false,
+    ...(opts.lock !== undefined ? { acrossReplicas: opts.lock } : {}),
     log,
   });
   if (opts.follow !== false) r.stop = r.rotation.followShared();
@@ -128,6 +145,25 @@ describe('a CA shared through the secret store', () => {
     assert.equal(opened.persist, undefined);
     assert.equal(opened.shared, undefined);
     assert.deepEqual(await inner.list(''), []);
+  });
+
+  it('two replicas asked for the same step at the same instant: one takes it, the other is refused, and both end with one new root', async () => {
+    const { inner, secrets } = sharedStore();
+    const lock = refusingLock();
+    const a = await replica(secrets, { lock });
+    const b = await replica(secrets, { lock });
+    const [ra, rb] = await Promise.allSettled([a.rotation.step('trust'), b.rotation.step('trust')]);
+    const outcomes = [ra.status, rb.status].sort();
+    assert.deepEqual(outcomes, ['fulfilled', 'rejected']);
+    const refused = (ra.status === 'rejected' ? ra : rb) as PromiseRejectedResult;
+    assert.ok(refused.reason instanceof RotationError && /another control-plane replica/.test(refused.reason.message));
+    const next = (await inner.get(CA_NEXT)) !== undefined;
+    assert.ok(next, 'the pending root is stored');
+    for (const r of [a, b]) await until(() => r.rotation.status().phase === 'overlap');
+    assert.equal(a.opened.ca.rootsPem(), b.opened.ca.rootsPem(), 'one new root, trusted by both');
+    assert.equal(pemBlocks(a.opened.ca.rootsPem()).length, 2);
+    a.stop();
+    b.stop();
   });
 
   it('a root rotation taken through one replica is followed by the other: trust, then sign with the new root, then retire', async () => {

@@ -1,7 +1,7 @@
 // etcd store: the ConfigStore several `trellis control` replicas share. Config reads, history, diff and watches are served
 // from an in-memory mirror of the log in etcd (RevisionedStore over MemoryBackend, so the rules are the embedded store's);
 // commits go to etcd as guarded transactions; leases and ephemeral keys are etcd's own.
-import type { Etcd3 } from 'etcd3';
+import { EtcdLockFailedError, type Etcd3 } from 'etcd3';
 import type { SecretStore } from '../../cluster/secret-store.js';
 import { StoreError } from '../errors.js';
 import { MemoryBackend } from '../memory-store.js';
@@ -22,7 +22,7 @@ import type {
   StoredResource,
   WatchEvent,
 } from '../types.js';
-import { connectEtcd, type EtcdConnection } from './client.js';
+import { connectEtcd, storeErrorFrom, type EtcdConnection } from './client.js';
 import { EtcdConfigLog } from './config-log.js';
 import { DEFAULT_ETCD_PREFIX, EtcdLayout } from './layout.js';
 import { EtcdLeadership } from './leader.js';
@@ -88,6 +88,27 @@ export class EtcdStore implements ConfigStore {
   /** Campaigns for leadership of the replicas' periodic jobs; the lease behind it lasts `ttlS` seconds without this replica. */
   leadership(replicaId: string, ttlS: number, log: (msg: string) => void): EtcdLeadership {
     return new EtcdLeadership(this.client, this.layout.prefix, replicaId, ttlS, log);
+  }
+
+  /**
+   * Runs `fn` holding the replicas' lock `name` (an etcd lock on a `ttlS` lease, so a replica that dies holding it
+   * frees it); `ran: false` when another replica holds it now. Fails UNAVAILABLE when etcd cannot be reached.
+   */
+  async exclusively<T>(name: string, ttlS: number, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
+    this.assertOpen();
+    const lock = this.client.namespace(this.layout.prefix).lock(`locks/${name}`).ttl(ttlS);
+    try {
+      await lock.acquire();
+    } catch (e) {
+      if (e instanceof EtcdLockFailedError) return { ran: false };
+      throw storeErrorFrom(e, `taking the lock ${name}`);
+    }
+    try {
+      return { ran: true, value: await fn() };
+    } finally {
+      // a release that fails leaves the lock to its lease
+      await lock.release().catch(() => undefined);
+    }
   }
 
   /** Whether etcd answers now (a quorum read of the log's head). */

@@ -1,6 +1,7 @@
 // The ConfigStore contract on etcd (a real cluster on loopback), plus what only a shared store has: two replicas.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { EtcdStore } from '../../../../src/control/store/etcd/etcd-store.js';
 import { ETCD_MISSING, startEtcdCluster, type EtcdCluster } from '../../../support/etcd-cluster.js';
@@ -13,6 +14,14 @@ async function open(prefix: string, now?: () => Date): Promise<EtcdStore> {
   const s = await EtcdStore.open({ url: cluster!.storeUrl, prefix, ...(now ? { now } : {}) });
   opened.push(s);
   return s;
+}
+
+/** Polls an asynchronous condition until it holds, or fails after `ms`. */
+async function eventually(pred: () => Promise<boolean>, ms: number): Promise<void> {
+  for (const end = Date.now() + ms; !(await pred()); ) {
+    if (Date.now() > end) assert.fail('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 describe('etcd store', { skip: ETCD_MISSING }, () => {
@@ -62,5 +71,44 @@ describe('etcd store', { skip: ETCD_MISSING }, () => {
     assert.deepEqual((await b.list()).map((r) => r.metadata.name), ['s1', 's2', 's3', 's4', 's5']);
     assert.equal((await b.getEntry('Service/default/s1'))?.modRevision, 2, 'a key keeps the revision of its last change across the floor');
     assert.equal(await b.commit([put(svc('s6'))], META), 8);
+  });
+  it('a lock across replicas: one holder at a time, the others told at once, free again after release or when the holder dies', async () => {
+    const prefix = `/t-${randomUUID()}/`;
+    const a = await open(prefix);
+    const b = await open(prefix);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let acquired!: () => void;
+    const holding = new Promise<void>((r) => (acquired = r));
+    const first = a.exclusively('step', 10, async () => {
+      acquired();
+      await held;
+      return 'a';
+    });
+    await holding;
+    assert.deepEqual(await b.exclusively('step', 10, async () => 'b'), { ran: false });
+    assert.deepEqual(await b.exclusively('other', 10, async () => 'b'), { ran: true, value: 'b' }, 'another name is another lock');
+    release();
+    assert.deepEqual(await first, { ran: true, value: 'a' });
+    assert.deepEqual(await b.exclusively('step', 10, async () => 'b'), { ran: true, value: 'b' });
+    // a holder that fails still releases
+    await assert.rejects(a.exclusively('step', 10, async () => Promise.reject(new Error('step failed'))), /step failed/);
+    assert.equal((await b.exclusively('step', 10, async () => 'b')).ran, true);
+    // a holder whose process dies (kill -9, holding it) frees the lock when its lease runs out
+    const holder = spawn(process.execPath, ['--input-type=module', '-e', `
+      const { EtcdStore } = await import(${JSON.stringify(new URL('../../../../src/control/store/etcd/etcd-store.js', import.meta.url).href)});
+      const s = await EtcdStore.open({ url: ${JSON.stringify(cluster!.storeUrl)}, prefix: ${JSON.stringify(prefix)} });
+      await s.exclusively('step', 1, () => { console.log('holding'); return new Promise(() => {}); });
+    `], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout.on('data', (d: Buffer) => d.toString().includes('holding') && resolve());
+        holder.on('exit', (code) => reject(new Error(`the lock holder exited (${code})`)));
+      });
+      assert.equal((await b.exclusively('step', 10, async () => 'b')).ran, false, 'held by the other process');
+    } finally {
+      holder.kill('SIGKILL');
+    }
+    await eventually(async () => (await b.exclusively('step', 10, async () => 'b')).ran, 10_000);
   });
 });
