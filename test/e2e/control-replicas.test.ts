@@ -198,6 +198,11 @@ describe('control-plane replicas on etcd', { skip: ETCD_MISSING, timeout: 180_00
         tapAbort.abort();
       }
 
+      // the rotation status through rA waits for rB's stragglers too; none of them is a replica
+      const rotation = async (): Promise<{ proxy: string; lacks: string }[]> =>
+        ((await (await fetch(`${rA.url}/api/v1/ca/rotation`, { headers: { authorization: `Bearer ${rA.token()}` } })).json()) as { waiting: { proxy: string; lacks: string }[] }).waiting;
+      assert.ok(!(await rotation()).some((w) => w.proxy.startsWith('control-plane replica')), 'both replicas answered, on the same roots');
+
       // a replica killed outright stays listed until its lease runs out: the answer says its part is missing
       rB.proc.kill('SIGKILL');
       const partial = await statsOn(rA);
@@ -205,6 +210,9 @@ describe('control-plane replicas on etcd', { skip: ETCD_MISSING, timeout: 180_00
       const top = await cli(rA, ['top', '--once', '-n', 'default', 'api']);
       assert.equal(top.code, 0, top.stderr);
       assert.match(top.stdout, new RegExp(`Note: replica 127\\.0\\.0\\.1:${rB.httpPort} did not answer`));
+      // and a root rotation does not go on as if rB's proxies had caught up
+      const waiting = await rotation();
+      assert.ok(waiting.some((w) => w.proxy === `control-plane replica ${ids[1]}` && /the proxies connected to it are not known/.test(w.lacks)), JSON.stringify(waiting));
     } finally {
       await server.close();
     }

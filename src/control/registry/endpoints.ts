@@ -62,32 +62,9 @@ export function selectorMatches(selector: Readonly<Record<string, string>> | und
   return entries.length > 0 && entries.every(([k, v]) => labels[k] === v);
 }
 
-/** Finds the sources of a namespace that a label selector matches (see listLookup; ingestion keeps an incremental one). */
+/** Finds the sources of a namespace that a label selector matches (ingestion keeps one across rebuilds: EndpointIndex). */
 export interface SourceLookup {
   matching(namespace: string, selector: Readonly<Record<string, string>>): EndpointSource[];
-}
-
-/**
- * A lookup over a fixed list, in list order — as filtering the whole list with selectorMatches, but through an index
- * on one of the selector's labels (1000 Services × 10,000 endpoints is 10M checks otherwise).
- */
-export function listLookup(sources: readonly EndpointSource[]): SourceLookup {
-  const index = new Map<string, EndpointSource[]>();
-  for (const s of sources) {
-    for (const [k, v] of Object.entries(s.labels)) {
-      const key = labelKey(s.namespace, k, v);
-      const list = index.get(key);
-      if (list === undefined) index.set(key, [s]);
-      else list.push(s);
-    }
-  }
-  return {
-    matching(namespace, selector) {
-      const first = Object.entries(selector)[0];
-      if (first === undefined) return [];
-      return (index.get(labelKey(namespace, first[0], first[1])) ?? []).filter((s) => selectorMatches(selector, s.labels));
-    },
-  };
 }
 
 /** The index key of one label of a source in a namespace. */

@@ -5,7 +5,7 @@ import { parseResources } from '../../../src/api/index.js';
 import type { MeshResource, Service, ServiceEntry } from '../../../src/api/types.js';
 import { createMemoryStore } from '../../../src/control/store/index.js';
 import { WorkloadRegistry } from '../../../src/control/registry/registry.js';
-import { entryInstances, listLookup, serviceInstances, sourceFromEntry, sourceFromWorkload, type EndpointSource } from '../../../src/control/registry/endpoints.js';
+import { entryInstances, selectorMatches, serviceInstances, type SourceLookup, sourceFromEntry, sourceFromWorkload, type EndpointSource } from '../../../src/control/registry/endpoints.js';
 import { declaredServices, serviceFromResource } from '../../../src/control/registry/services.js';
 import { workloadFromNode } from '../../../src/control/registry/workload.js';
 import type { RegisteredWorkload, RegistryEvent } from '../../../src/control/registry/types.js';
@@ -25,6 +25,11 @@ export function fakeProxy(id: string, metadata: Record<string, string>, locality
 function workload(name: string, ip: string, labels: Record<string, string>, extra: Partial<RegisteredWorkload> = {}): RegisteredWorkload {
   return { key: `registry/workloads/default/${name}`, name, namespace: 'default', labels, serviceAccount: 'default', address: ip, port: 15006, proxyType: 'sidecar', weight: 1, ...extra };
 }
+
+/** The sources a selector matches, by a plain scan in list order (what the ingestion's EndpointIndex answers by label). */
+const listLookup = (sources: readonly EndpointSource[]): SourceLookup => ({
+  matching: (namespace, selector) => sources.filter((s) => s.namespace === namespace && selectorMatches(selector, s.labels)),
+});
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
