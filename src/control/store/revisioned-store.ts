@@ -118,6 +118,27 @@ export class RevisionedStore implements ConfigStore {
     this.hub.published(this.eventFrom(write.info, write.rows));
   }
 
+  /**
+   * The remote log's history below `floor` is gone and this mirror is behind it (a replica away while it was
+   * compacted): delivers what watchers still lack, lets `reseed` put the backend at the state of `floor`, and gives
+   * watchers what changed in between as one event at `floor`.
+   */
+  jump(floor: Revision, info: Omit<RevisionInfo, 'changes'>, reseed: () => void): void {
+    this.assertOpen();
+    const head = this.backend.currentRevision();
+    if (floor <= head) return;
+    this.hub.drainTo(head);
+    const before = new Map(this.backend.listAt(head, {}).map((r) => [r.key, r.value]));
+    reseed();
+    const rows: Array<{ key: ResourceKey; value: string | null }> = [];
+    for (const r of this.backend.listAt(floor, {})) {
+      if (before.get(r.key) !== r.value) rows.push(r);
+      before.delete(r.key);
+    }
+    for (const key of before.keys()) rows.push({ key, value: null });
+    this.hub.jumped(this.eventFrom({ ...info, revision: floor }, rows));
+  }
+
   async rollback(to: Revision, meta: CommitMeta, opts?: CommitOptions | Revision): Promise<Revision> {
     this.resolve(to);
     const message = meta.message || `rollback to revision ${to}`;

@@ -16,6 +16,8 @@ export class WatchHub {
   private readonly recent = new Map<Revision, WatchEvent>();
   private scheduled = false;
   private closed = false;
+  /** The difference event of the last jump (see jumped): its revision's own rows are not what changed for a watcher. */
+  private jump: WatchEvent | undefined;
 
   constructor(
     private readonly current: () => Revision,
@@ -40,6 +42,22 @@ export class WatchHub {
     this.schedule();
   }
 
+  /**
+   * History below `ev.revision` is gone (a mirror took the state at the compaction floor after falling behind it;
+   * the caller delivered what was pending first, see drainTo): every watcher gets `ev`, the difference, next.
+   */
+  jumped(ev: WatchEvent): void {
+    this.jump = ev;
+    this.recent.clear();
+    for (const w of this.watchers) if (w.next <= ev.revision) w.next = ev.revision;
+    this.schedule();
+  }
+
+  /** Delivers every revision up to `upTo` now (before the history holding them goes). */
+  drainTo(upTo: Revision): void {
+    this.drain(upTo);
+  }
+
   close(): void {
     this.closed = true;
     for (const w of this.watchers) w.active = false;
@@ -55,10 +73,9 @@ export class WatchHub {
     queueMicrotask(() => this.drain());
   }
 
-  private drain(): void {
+  private drain(upTo = this.current()): void {
     this.scheduled = false;
     if (this.closed) return;
-    const upTo = this.current();
     for (const w of [...this.watchers]) {
       while (w.active && w.next <= upTo) {
         const ev = this.eventAt(w.next);
@@ -75,6 +92,7 @@ export class WatchHub {
   }
 
   private eventAt(revision: Revision): WatchEvent {
+    if (this.jump?.revision === revision) return this.jump;
     return this.recent.get(revision) ?? this.load(revision);
   }
 }

@@ -8,7 +8,7 @@ import type { RevisionWrite } from '../backend.js';
 import { StoreError } from '../errors.js';
 import type { MemoryBackend, SeedRow } from '../memory-store.js';
 import type { RemoteLog, RevisionedStore } from '../revisioned-store.js';
-import type { Revision } from '../types.js';
+import type { Revision, RevisionInfo } from '../types.js';
 import { storeErrorFrom } from './client.js';
 import { prefixEnd, type CompactedMark, type EtcdLayout, type KvValue, type RevisionRecord } from './layout.js';
 
@@ -20,8 +20,6 @@ export interface ConfigLogDeps {
   store: RevisionedStore;
   mirror: MemoryBackend;
   log: (msg: string) => void;
-  /** The mirror fell behind the history etcd still keeps: this replica cannot continue with a gapless history. */
-  onLost: (why: string) => void;
 }
 
 function text(kv: IKeyValue): string {
@@ -128,11 +126,32 @@ export class EtcdConfigLog implements RemoteLog {
     }
   }
 
+  /** An empty mirror starts at the compaction floor, if there is one. */
   private async seed(): Promise<void> {
-    const { client, layout, mirror } = this.d;
+    const floor = await this.readFloor();
+    if (floor !== undefined) this.d.mirror.seed(floor.rev, floor.info, floor.rows);
+  }
+
+  /**
+   * The mirror fell behind the history etcd keeps (this replica was away while it was compacted): take the state at
+   * the floor, watchers told what changed as one revision, and follow on from there.
+   */
+  private async reseed(): Promise<void> {
+    const floor = await this.readFloor();
+    const head = this.d.mirror.currentRevision();
+    // records are deleted only after the floor mark is written: a gap without a floor past it is a log this replica cannot read
+    if (floor === undefined || floor.rev <= head) throw new StoreError('UNAVAILABLE', `the config log lacks revision ${head + 1} and no compaction floor is past it`);
+    const info = floor.info ?? { revision: floor.rev, time: new Date().toISOString(), author: 'trellis', message: `the state at revision ${floor.rev} (this replica fell behind the compacted history)` };
+    this.d.store.jump(floor.rev, info, () => this.d.mirror.seed(floor.rev, floor.info, floor.rows));
+    this.d.log(`store: this replica held revision ${head}, but history up to ${floor.rev} was compacted while it was away: it took the state at ${floor.rev} and follows on from there`);
+  }
+
+  /** The compaction floor's revision, its metadata (if its record is still there) and the live rows as of it. */
+  private async readFloor(): Promise<{ rev: Revision; info: Omit<RevisionInfo, 'changes'> | undefined; rows: SeedRow[] } | undefined> {
+    const { client, layout } = this.d;
     try {
       const markKv = (await client.get(layout.compacted).exec()).kvs[0];
-      if (markKv === undefined) return;
+      if (markKv === undefined) return undefined;
       const mark = JSON.parse(text(markKv)) as CompactedMark;
       const recKv = (await client.get(layout.rev(mark.rev)).exec()).kvs[0];
       const live = await client.getAll().prefix(layout.kvPrefix).revision(mark.etcdRev).exec();
@@ -143,8 +162,8 @@ export class EtcdConfigLog implements RemoteLog {
         return { key, kind, namespace, revision: v.rev, value: JSON.stringify(v.resource) };
       });
       const info = recKv ? parseRecord(recKv) : undefined;
-      mirror.seed(mark.rev, info && { revision: info.revision, time: info.time, author: info.author, message: info.message }, rows);
       this.saw(live.header.revision);
+      return { rev: mark.rev, info: info && { revision: info.revision, time: info.time, author: info.author, message: info.message }, rows };
     } catch (e) {
       throw storeErrorFrom(e, 'reading the compacted config');
     }
@@ -166,7 +185,15 @@ export class EtcdConfigLog implements RemoteLog {
         throw storeErrorFrom(e, 'reading the config log');
       }
       this.saw(page.header.revision);
-      for (const kv of page.kvs) this.apply(parseRecord(kv));
+      let gap = false;
+      for (const record of page.kvs.map(parseRecord)) {
+        if ((gap = record.revision > mirror.currentRevision() + 1)) break;
+        this.apply(record);
+      }
+      if (gap) {
+        await this.reseed();
+        continue;
+      }
       if (!page.more) return;
     }
   }
@@ -190,11 +217,8 @@ export class EtcdConfigLog implements RemoteLog {
 
   private apply(record: RevisionRecord): void {
     const next = this.d.mirror.currentRevision() + 1;
-    if (record.revision < next) return; // the watch and a catch-up read both delivered it
-    if (record.revision > next) {
-      this.d.onLost(`the config log in etcd starts at revision ${record.revision}, but this replica holds only up to ${next - 1}: history in between was compacted while it was away`);
-      throw new StoreError('UNAVAILABLE', 'this replica fell behind the compacted config history; restart it');
-    }
+    // an older one: the watch and a catch-up read both delivered it (a newer one is a gap, which catchUp handles)
+    if (record.revision !== next) return;
     const { rows, ...info } = record;
     this.d.store.receive({ info, rows });
   }

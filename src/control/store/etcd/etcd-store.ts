@@ -35,8 +35,6 @@ export interface EtcdStoreOptions extends EtcdConnection {
   /** Clock for revision times (tests pin it). */
   now?: () => Date;
   log?: (msg: string) => void;
-  /** This replica's mirror can no longer follow the log (it fell behind compaction); default: log it. */
-  onLost?: (why: string) => void;
 }
 
 export class EtcdStore implements ConfigStore {
@@ -56,7 +54,7 @@ export class EtcdStore implements ConfigStore {
     this.layout = layout;
     const say = opts.log ?? (() => {});
     this.config = new RevisionedStore(this.mirror, opts.now !== undefined ? { now: opts.now } : {});
-    this.log = new EtcdConfigLog({ client, layout, store: this.config, mirror: this.mirror, log: say, onLost: opts.onLost ?? ((why) => say(`store: ${why}`)) });
+    this.log = new EtcdConfigLog({ client, layout, store: this.config, mirror: this.mirror, log: say });
     this.config.mirrorOf(this.log);
     this.leases = new EtcdLeases(client, layout);
     this.secrets = new EtcdSecrets(client, layout);
