@@ -23,6 +23,13 @@ class Sink extends Writable {
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+/** Whether the stream's drained() promise has resolved yet. */
+function drainedYet(stream: BudgetedStream): () => boolean {
+  let drained = false;
+  void stream.drained().then(() => (drained = true));
+  return () => drained;
+}
+
 describe('SendBudget', () => {
   it('sends what fits now, queues the rest in order, and lets one response through however large', () => {
     const budget = new SendBudget(10, 60_000);
@@ -76,15 +83,14 @@ describe('BudgetedStream', () => {
     assert.equal(sa.write(Buffer.from('aaa')), true);
     assert.equal(sb.write(Buffer.from('bbb')), false, 'waits for a to be taken');
     assert.equal(sa.write(Buffer.from('a2')), false);
-    let drained = false;
-    void sb.drained().then(() => (drained = true));
+    const drained = drainedYet(sb);
     await tick();
-    assert.equal(drained, false);
+    assert.equal(drained(), false);
     assert.deepEqual(b.got, []);
     a.take();
     await tick();
     assert.deepEqual(b.got, ['bbb']);
-    assert.equal(drained, true, 'its write went out');
+    assert.equal(drained(), true, 'its write went out');
     assert.deepEqual(a.got, ['aaa'], 'a2 waits behind bbb');
     sb.close(); // b never takes it: closing frees its share
     await tick();
@@ -100,6 +106,7 @@ describe('BudgetedStream', () => {
     assert.equal(budget.bytesInFlight, 1, 'the closed stream\'s queued write was dropped, d went');
     await sc.drained(); // resolves at once when closed
   });
+
   it('hands a stream its next response only once its peer took the last, budget or not (one copy per stream)', async () => {
     const budget = new SendBudget(1 << 20, 60_000);
     const sink = new Sink();
@@ -107,18 +114,17 @@ describe('BudgetedStream', () => {
     assert.equal(stream.write(Buffer.from('x1')), true);
     assert.equal(stream.write(Buffer.from('x2')), false, 'waits for x1 to be taken');
     assert.equal(stream.write(Buffer.from('x3')), false);
-    let drained = false;
-    void stream.drained().then(() => (drained = true));
+    const drained = drainedYet(stream);
     await tick();
     assert.deepEqual(sink.got, ['x1']);
     assert.equal(budget.bytesInFlight, 2);
     sink.take();
     await tick();
     assert.deepEqual(sink.got, ['x1', 'x2']);
-    assert.equal(drained, false, 'x3 still waits');
+    assert.equal(drained(), false, 'x3 still waits');
     sink.take();
     await tick();
     assert.deepEqual(sink.got, ['x1', 'x2', 'x3']);
-    assert.equal(drained, true);
+    assert.equal(drained(), true);
   });
 });

@@ -3,7 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { Etcd3 } from 'etcd3';
 import { EtcdStore } from '../../../../src/control/store/etcd/etcd-store.js';
+import { EtcdLayout } from '../../../../src/control/store/etcd/layout.js';
 import { ETCD_MISSING, startEtcdCluster, type EtcdCluster } from '../../../support/etcd-cluster.js';
 import { configStoreContract, META, put, svc, until } from '../contract.js';
 
@@ -140,5 +142,26 @@ describe('etcd store', { skip: ETCD_MISSING }, () => {
     assert.equal(await a.commit([put(svc('from-a'))], META), 5);
     await eventually(async () => (await b.revision()) === 5, 5000);
     assert.deepEqual((await b.list()).map((r) => r.metadata.name), ['from-a', 'kept', 'new1', 'new2']);
+  });
+  it('a gap in the log that no compaction explains fails the read (503) and leaves the mirror as it was', async () => {
+    const prefix = `/t-${randomUUID()}/`;
+    const a = await open(prefix);
+    const b = await open(prefix);
+    await b.commit([put(svc('one'))], META);
+    await eventually(async () => (await a.revision()) === 1, 5000);
+    await (a as unknown as { log: { watcher?: { cancel(): Promise<void> } } }).log.watcher?.cancel();
+    await b.commit([put(svc('two'))], META);
+    await b.commit([put(svc('three'))], META);
+    // revision 2's record vanishes by hand: a damaged log, not a compaction (no floor mark past it)
+    const raw = new Etcd3({ hosts: cluster!.endpoints.map((e) => `http://${e}`) });
+    try {
+      await raw.delete().key(new EtcdLayout(prefix).rev(2)).exec();
+    } finally {
+      raw.close();
+    }
+    assert.equal(await a.reachable(), false, 'the read fails rather than loop or jump');
+    assert.equal(await a.revision(), 1);
+    assert.deepEqual((await a.list()).map((r) => r.metadata.name), ['one']);
+    await assert.rejects(a.commit([put(svc('four'))], META), (e: Error) => /lacks revision 2/.test(e.message));
   });
 });
