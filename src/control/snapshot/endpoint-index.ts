@@ -57,8 +57,8 @@ export class EndpointIndex implements SourceLookup {
   update(workloads: readonly RegisteredWorkload[], entries: readonly WorkloadEntry[]): void {
     const sweep = ++this.sweep;
     this.workloads = workloads;
-    for (const w of workloads) this.track(w, sweep, () => sourceFromWorkload(w));
-    for (const we of entries) this.track(we, sweep, () => sourceFromEntry(we));
+    for (const w of workloads) this.track(w, sweep, sourceFromWorkload);
+    for (const we of entries) this.track(we, sweep, sourceFromEntry);
     for (const [origin, t] of this.origins) {
       if (t.sweep === sweep) continue;
       this.origins.delete(origin);
@@ -121,13 +121,13 @@ export class EndpointIndex implements SourceLookup {
     return next.byHost;
   }
 
-  private track(origin: Origin, sweep: number, source: () => EndpointSource | undefined): void {
+  private track<O extends Origin>(origin: O, sweep: number, source: (o: O) => EndpointSource | undefined): void {
     const t = this.origins.get(origin);
     if (t !== undefined) {
       t.sweep = sweep;
       return;
     }
-    const s = source();
+    const s = source(origin);
     this.origins.set(origin, { source: s, sweep });
     if (s !== undefined) this.index(s);
   }
