@@ -91,19 +91,22 @@ export function fromJson(type: protobuf.Type, json: unknown, path = ''): Json {
     const c = fieldFromJson(f, v, join(path, f.name));
     // Canonical proto3 bytes leave out default scalars (oneof members keep them: presence matters there),
     // so "1s" and {seconds: 1, nanos: 0} encode the same and versions only move on real changes.
-    if (f.partOf === null && !f.repeated && !f.map && !(f.resolvedType instanceof protobuf.Type) && isDefault(c)) continue;
+    if (f.partOf === null && !f.repeated && !f.map && !(f.resolvedType instanceof protobuf.Type) && isDefault(c, f.type)) continue;
     out[f.name] = c;
   }
   return out;
 }
 
-function isDefault(v: unknown): boolean {
-  return v === 0 || v === false || v === '' || v === '0' || (v instanceof Uint8Array && v.length === 0);
+/** 64-bit integers travel as decimal strings, so '0' is their zero; for a string field '0' is a value like any other. */
+const INT64_TYPES: ReadonlySet<string> = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
+
+function isDefault(v: unknown, type: string): boolean {
+  return v === 0 || v === false || v === '' || (v === '0' && INT64_TYPES.has(type)) || (v instanceof Uint8Array && v.length === 0);
 }
 
-/** Drops zero members of a well-known type's object form (same reason as in fromJson). */
-function dropZeros(o: Json): Json {
-  for (const k of Object.keys(o)) if (isDefault(o[k])) delete o[k];
+/** Drops zero members of a well-known type's object form (same reason as in fromJson); `type` is the members' scalar type. */
+function dropZeros(o: Json, type = 'int64'): Json {
+  for (const k of Object.keys(o)) if (isDefault(o[k], type)) delete o[k];
   return o;
 }
 
@@ -171,7 +174,7 @@ function wktFromJson(type: protobuf.Type, v: unknown, path: string): Json | unde
   if (WRAPPERS.has(name)) {
     const inner = isObj(v) && Object.keys(v).length === 1 && 'value' in v ? v.value : v;
     const f = type.fields.value;
-    return dropZeros({ value: scalarFromJson(f.type, inner, path) });
+    return dropZeros({ value: scalarFromJson(f.type, inner, path) }, f.type);
   }
   if (name === STRUCT) {
     if (!isObj(v)) throw new XdsCodecError(path, `expected an object (Struct), got ${describe(v)}`);

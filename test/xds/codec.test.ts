@@ -68,6 +68,22 @@ describe('xds codec', () => {
     assert.equal(decodeResource(secret).name, 's');
   });
 
+  it('keeps a string "0" (a header value, a stat name): only an int64 "0" is a zero left out', () => {
+    const route = {
+      '@type': ROUTE_TYPE,
+      name: 'r',
+      request_headers_to_remove: ['0'],
+      virtual_hosts: [{ name: 'v', domains: ['*'], routes: [{ match: { prefix: '/', headers: [{ name: 'x-v', string_match: { exact: '0' } }] }, direct_response: { status: 200 } }] }],
+    };
+    const back = decodeResource(encodeResource(ROUTE_TYPE, route)).json as unknown as { virtual_hosts: { routes: { match: { headers: { string_match: { exact: string } }[] } }[] }[] };
+    assert.equal(back.virtual_hosts[0]!.routes[0]!.match.headers[0]!.string_match.exact, '0');
+    assert.deepEqual((back as unknown as { request_headers_to_remove: string[] }).request_headers_to_remove, ['0']);
+    const cluster = { '@type': CLUSTER_TYPE, name: 'c', type: 'STATIC', alt_stat_name: '0', max_requests_per_connection: { value: 0 } };
+    const c = decodeResource(encodeResource(CLUSTER_TYPE, cluster)).json;
+    assert.equal(c['alt_stat_name'], '0');
+    assert.equal(c['max_requests_per_connection'], 0, 'a wrapped zero is still there (the wrapper is a message)');
+  });
+
   it('rejects unknown fields, enum names and types with the path', () => {
     assert.throws(() => encodeResource(CLUSTER_TYPE, { name: 'c', lb_polcy: 'RANDOM' }), (e: unknown) => e instanceof XdsCodecError && e.path === 'lb_polcy');
     assert.throws(() => encodeResource(CLUSTER_TYPE, { name: 'c', lb_policy: 'FASTEST' }), /lb_policy: unknown LbPolicy value "FASTEST"/);
