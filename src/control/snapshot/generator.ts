@@ -97,7 +97,7 @@ export class SnapshotGenerator implements XdsGenerator {
     const shapeKey = `${shape}\n${typeUrl}`;
     let bySubscription = perSnap.get(shapeKey);
     if (bySubscription === undefined) perSnap.set(shapeKey, (bySubscription = new Map()));
-    const key = namesKey ?? names.join(',');
+    const key = namesKey ?? JSON.stringify(names);
     let out = bySubscription.get(key);
     if (out === undefined) {
       out = gen.build(node, snap, names);

@@ -11,6 +11,7 @@ import { onDeltaRequest, sendDelta } from './delta.js';
 import type { ConnectedProxy, ProxyStatus, PushOptions, XdsGenerator } from './types.js';
 import { claimedIdentity, type StreamAuthenticator } from './stream-auth.js';
 import { BudgetedStream, SendBudget } from './send-budget.js';
+import { responseSink } from './response-sink.js';
 
 export interface AdsServerOptions {
   generator: XdsGenerator;
@@ -151,11 +152,11 @@ export class AdsServer {
     mode: 'sotw' | 'delta',
     auth: StreamAuthenticator | undefined,
   ): void {
-    const out = new BudgetedStream(this.budget, call);
+    const out = new BudgetedStream(this.budget, responseSink(call));
     const conn = new Connection(
       mode,
       call.getPeer(),
-      (bytes) => out.write(bytes),
+      (framed) => out.write(framed),
       () => out.drained(),
     );
     conn.cancel = () => call.end();

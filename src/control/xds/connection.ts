@@ -2,6 +2,7 @@
 import type { WorkloadIdentity } from '../auth/identity-token.js';
 import type { XdsMetrics } from './metrics.js';
 import { buildResource, type BuiltResource } from './resources.js';
+import { Subscription } from './subscription.js';
 import type { ConnectedProxy, GeneratedResource, ProxyStatus, SyncStatus, TypeStatus, XdsGenerator } from './types.js';
 import { NAMESPACED_TYPES, shortName } from '../../xds/type-urls.js';
 
@@ -10,12 +11,11 @@ const builtCache = new WeakMap<readonly GeneratedResource[], { typeUrl: string; 
 
 /** One subscribed type on one stream. */
 export class Watch {
-  names = new Set<string>();
+  /** The names subscribed to (shared with every stream that subscribes to the same names). */
+  subscription = Subscription.NONE;
   wildcard = false;
   /** SotW: resource_names as the proxy last sent them (compared cheaply on each ACK). */
   requestedNames?: readonly string[];
-  /** `names` sorted, and joined (the generator's cache key); unset when the subscription changes. */
-  sortedNames?: { list: string[]; key: string };
   sentVersion?: string;
   sentNonce?: string;
   ackedVersion?: string;
@@ -54,10 +54,10 @@ export class Watch {
 
   /** Does the subscription cover a resource of this name? */
   covers(name: string): boolean {
-    if (this.wildcard || this.names.has(name)) return true;
+    if (this.wildcard || this.subscription.has(name)) return true;
     if (!this.namespaced) return false;
     const slash = name.indexOf('/');
-    return slash > 0 && this.names.has(name.slice(0, slash));
+    return slash > 0 && this.subscription.has(name.slice(0, slash));
   }
 
   status(): SyncStatus {
@@ -94,8 +94,8 @@ export class Connection {
   constructor(
     readonly mode: 'sotw' | 'delta',
     readonly peer: string,
-    /** Writes one response; false = the stream's buffer is full (wait for drained()). */
-    readonly write: (bytes: Buffer) => boolean,
+    /** Writes one response, framed (see frameMessage); false = the stream's buffer is full (wait for drained()). */
+    readonly write: (framed: Buffer) => boolean,
     readonly drained: () => Promise<void>,
   ) {}
 
@@ -107,13 +107,9 @@ export class Connection {
    */
   generate(ctx: ServingContext, watch: Watch): BuiltResource[] | undefined {
     if (this.proxy === undefined) return undefined;
-    if (!watch.wildcard && watch.names.size === 0) return [];
-    if (!watch.wildcard && watch.sortedNames === undefined) {
-      const list = [...watch.names].sort();
-      watch.sortedNames = { list, key: list.join(',') };
-    }
-    const names = watch.wildcard ? [] : watch.sortedNames!.list;
-    const subscription = watch.wildcard ? '*' : watch.sortedNames!.key;
+    if (!watch.wildcard && watch.subscription.size === 0) return [];
+    const names = watch.wildcard ? [] : watch.subscription.list;
+    const subscription = watch.wildcard ? '*' : watch.subscription.key;
     try {
       const generated = ctx.generator.generate(this.proxy, watch.typeUrl, names, subscription);
       const hit = builtCache.get(generated);
@@ -170,7 +166,7 @@ export class Connection {
         typeUrl: w.typeUrl,
         type: shortName(w.typeUrl),
         status: w.status(),
-        subscribed: w.wildcard ? '*' : [...w.names].sort(),
+        subscribed: w.wildcard ? '*' : [...w.subscription.list],
         resources: w.resources,
         sentVersion: w.sentVersion,
         sentNonce: w.sentNonce,

@@ -30,24 +30,22 @@ export function onDeltaRequest(ctx: ServingContext, conn: Connection, req: Delta
     else for (const [name, version] of initial) w.clientVersionMap().set(name, version);
     answer = true;
   }
-  if (subs.length > 0 || unsubs.length > 0) w.sortedNames = undefined;
   for (const n of subs) {
     if (n === '*') {
       answer ||= !w.wildcard;
       w.wildcard = true;
-    } else if (!w.names.has(n)) {
-      w.names.add(n);
-      answer = true;
-    }
+    } else answer ||= !w.subscription.has(n);
   }
-  for (const n of unsubs) {
-    if (n === '*') w.wildcard = false;
-    else w.names.delete(n);
+  if (unsubs.includes('*')) w.wildcard = false;
+  const dropped = unsubs.filter((n) => n !== '*');
+  if (subs.length > 0 || dropped.length > 0) w.subscription = w.subscription.with(subs.filter((n) => n !== '*'), dropped);
+  if (dropped.length > 0) {
     // the client drops it (a namespace: everything in it); forget versions so a later subscribe sends again
-    if (n === '*') continue;
     const held = w.clientVersionMap();
-    held.delete(n);
-    if (w.namespaced) for (const name of [...held.keys()]) if (name.startsWith(`${n}/`)) held.delete(name);
+    for (const n of dropped) {
+      held.delete(n);
+      if (w.namespaced) for (const name of [...held.keys()]) if (name.startsWith(`${n}/`)) held.delete(name);
+    }
   }
 
   const nonce = req.response_nonce ?? '';
@@ -160,12 +158,12 @@ export function sendDelta(
   w.heldList = built;
   if (!force && body.resources.length === 0 && body.removed.length === 0) return true;
   const version = setVersion(built);
-  const { nonce, bytes } = encodedDelta(body, version, w.typeUrl, ctx.identifier, w.sentNonce);
+  const { nonce, framed } = encodedDelta(body, version, w.typeUrl, ctx.identifier, w.sentNonce);
   w.sentVersion = version;
   w.sentNonce = nonce;
   w.resources = built.length;
   conn.sentForPush(trigger, w.typeUrl);
-  const ok = conn.write(bytes);
+  const ok = conn.write(framed);
   const type = shortName(w.typeUrl);
   ctx.metrics.pushed(type);
   ctx.metrics.pushTime(type, (performance.now() - t0) / 1000);

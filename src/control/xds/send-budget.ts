@@ -1,5 +1,5 @@
 // Serving: a byte budget for responses on their way out — bounds the control plane's memory while many streams sync.
-import type { Writable } from 'node:stream';
+import type { ResponseSink } from './response-sink.js';
 
 /** The slowest reading that still counts against the budget: 1 MiB/s. */
 const BYTES_PER_MS = 1024 * 1024 / 1000;
@@ -10,11 +10,9 @@ interface Waiting {
 }
 
 /**
- * grpc-js copies every response into a frame of its own and holds that copy until HTTP/2 has sent it, so a thousand
- * streams each answered a 5 MB EDS at once hold 5 GB. A response goes out only while the bytes in flight (written,
- * not yet sent) fit the budget; the others wait in order, as the encoded response they share (no copy). Fewer
- * copies alive also means the allocator reuses their memory instead of faulting in fresh pages (≈40× cheaper per
- * byte). One response always goes, however large, and a response that its peer does not take within `stallMs` plus
+ * Responses are shared between streams, but what the kernel and HTTP/2 hold on the way out is not: a thousand streams
+ * each answered a 5 MB EDS at once would queue 5 GB of writes. A response goes out only while the bytes in flight
+ * (written, not yet sent) fit the budget; the others wait in order, as the encoded response they share. One response always goes, however large, and a response that its peer does not take within `stallMs` plus
  * a second per MiB stops counting: a stuck client delays the others by that much at most, never for good.
  */
 export class SendBudget {
@@ -85,7 +83,7 @@ export class BudgetedStream {
 
   constructor(
     private readonly budget: SendBudget,
-    private readonly out: Writable,
+    private readonly out: ResponseSink,
   ) {}
 
   write(bytes: Buffer): boolean {

@@ -3,6 +3,7 @@ import { encodeDiscoveryResponseFields, type DiscoveryRequest } from '../../xds/
 import { shortName, WILDCARD_TYPES } from '../../xds/type-urls.js';
 import { Watch, type Connection, type ServingContext } from './connection.js';
 import type { Any } from '../../xds/codec.js';
+import { Subscription } from './subscription.js';
 import { setVersion, sharedEncoding, type BuiltResource, type SharedEncoding } from './resources.js';
 
 function sameNames(w: Watch, names: readonly string[], wildcard: boolean): boolean {
@@ -21,17 +22,16 @@ function sameNames(w: Watch, names: readonly string[], wildcard: boolean): boole
     if (same) return true;
   }
   const set = new Set(names);
-  if (set.size !== w.names.size) return false;
-  for (const n of set) if (!w.names.has(n)) return false;
+  if (set.size !== w.subscription.size) return false;
+  for (const n of set) if (!w.subscription.has(n)) return false;
   w.requestedNames = names;
   return true;
 }
 
 function subscribe(w: Watch, names: readonly string[], wildcard: boolean): void {
   w.wildcard = wildcard;
-  w.names = new Set(wildcard ? [] : names);
+  w.subscription = wildcard ? Subscription.NONE : Subscription.of(names);
   w.requestedNames = wildcard ? undefined : names;
-  w.sortedNames = undefined;
 }
 
 /**
@@ -132,13 +132,13 @@ export function sendSotw(ctx: ServingContext, conn: Connection, w: Watch, trigge
   const version = setVersion(built);
   if (!force && version === w.sentVersion) return true;
   const partial = !force && w.sentBuilt !== undefined && !WILDCARD_TYPES.has(w.typeUrl);
-  const { nonce, bytes } = encodedResponse(partial ? changedAnys(w.sentBuilt!, built) : allAnys(built), version, w.typeUrl, ctx.identifier, w.sentNonce);
+  const { nonce, framed } = encodedResponse(partial ? changedAnys(w.sentBuilt!, built) : allAnys(built), version, w.typeUrl, ctx.identifier, w.sentNonce);
   w.sentVersion = version;
   w.sentNonce = nonce;
   w.sentBuilt = built;
   w.resources = built.length;
   conn.sentForPush(trigger, w.typeUrl);
-  const ok = conn.write(bytes);
+  const ok = conn.write(framed);
   const type = shortName(w.typeUrl);
   ctx.metrics.pushed(type);
   ctx.metrics.pushTime(type, (performance.now() - t0) / 1000);

@@ -29,7 +29,8 @@ export interface XdsGenerator {
   /**
    * Resources of one type for one proxy; `names` = what the client subscribed to (empty = wildcard).
    * Returning the same objects for unchanged resources lets the server reuse their encoded bytes. `namesKey`, when
-   * given, is `names` joined by ',' — the same string object for an unchanged subscription (cheap to hash again).
+   * given, is unique to `names` ('*' for a wildcard) — the same string object for streams subscribed to the same names
+   * (cheap to hash again).
    */
   generate(proxy: ConnectedProxy, typeUrl: string, names: readonly string[], namesKey?: string): GeneratedResource[];
 }

@@ -1,0 +1,101 @@
+// Serving: where one ADS stream's responses go — gRPC messages framed once and shared by every stream, written
+// straight to the stream's HTTP/2 stream so that no stream holds a copy of its own.
+import type * as grpc from '@grpc/grpc-js';
+
+/** One stream's way out for framed gRPC messages (5-byte prefix, then the message). */
+export interface ResponseSink {
+  /** Writes one framed message; `sent` runs once it has left (or could not: the stream is gone). */
+  write(framed: Buffer, sent: () => void): void;
+  /** The stream's own buffer is full: wait for 'drain'. */
+  readonly writableNeedDrain: boolean;
+  on(event: 'drain', fn: () => void): unknown;
+  off(event: 'drain', fn: () => void): unknown;
+}
+
+/** A gRPC message with its 5-byte prefix (uncompressed, length), as it travels in HTTP/2 DATA frames. */
+export function frameMessage(message: Buffer): Buffer {
+  const framed = Buffer.allocUnsafe(message.length + 5);
+  framed[0] = 0;
+  framed.writeUInt32BE(message.length, 1);
+  message.copy(framed, 5);
+  return framed;
+}
+
+/** The parts of grpc-js' server call (1.10+, no interceptors) the direct path writes through. */
+interface GrpcServerCall {
+  stream: Writable2;
+  cancelled: boolean;
+  maxSendMessageSize: number;
+  maybeSendMetadata(): void;
+}
+interface Writable2 {
+  write(b: Buffer, cb: (err?: Error | null) => void): boolean;
+  on(event: string, fn: (...a: unknown[]) => void): unknown;
+  off(event: string, fn: (...a: unknown[]) => void): unknown;
+  readonly writableNeedDrain: boolean;
+  readonly writableEnded: boolean;
+  readonly destroyed: boolean;
+}
+
+function grpcCallOf(call: object): GrpcServerCall | undefined {
+  const inner = (call as { call?: Partial<GrpcServerCall> }).call;
+  if (inner === undefined || inner === null) return undefined;
+  const s = inner.stream as Partial<Writable2> | undefined;
+  const ok =
+    typeof inner.maybeSendMetadata === 'function' &&
+    typeof inner.cancelled === 'boolean' &&
+    typeof inner.maxSendMessageSize === 'number' &&
+    s !== undefined &&
+    typeof s.write === 'function' &&
+    typeof s.on === 'function' &&
+    typeof s.writableEnded === 'boolean';
+  return ok ? (inner as GrpcServerCall) : undefined;
+}
+
+/**
+ * grpc-js frames each message it is handed into a copy of its own (one per stream: a thousand sidecars syncing 7 MB
+ * each are 7 GB of copies, and the garbage collection they cause). When the call is grpc-js' own, the framed bytes go
+ * to its HTTP/2 stream as they are: HTTP/2 sends from the buffer it is given, so every stream shares one. Otherwise
+ * (another grpc-js layout) the message goes through the call as usual.
+ */
+export function responseSink(call: grpc.ServerDuplexStream<unknown, unknown>): ResponseSink {
+  const inner = grpcCallOf(call);
+  if (inner === undefined) return viaCall(call);
+  const h2 = inner.stream;
+  // grpc-js listens for one 'error' only; a write racing the stream's end must not become an unhandled one
+  h2.on('error', () => {});
+  return {
+    write(framed, sent) {
+      if (inner.cancelled || h2.destroyed || h2.writableEnded || call.writableEnded) return void setImmediate(sent);
+      if (inner.maxSendMessageSize !== -1 && framed.length - 5 > inner.maxSendMessageSize) {
+        // too large for this server's limit: grpc-js' own path ends the call with RESOURCE_EXHAUSTED
+        call.write(framed.subarray(5), () => sent());
+        return;
+      }
+      inner.maybeSendMetadata();
+      h2.write(framed, () => sent());
+    },
+    get writableNeedDrain() {
+      return h2.writableNeedDrain;
+    },
+    on: (event, fn) => h2.on(event, fn),
+    off: (event, fn) => h2.off(event, fn),
+  };
+}
+
+/** Through grpc-js' call (which copies the message into a frame of its own). */
+function viaCall(call: grpc.ServerDuplexStream<unknown, unknown>): ResponseSink {
+  return {
+    write: (framed, sent) => void call.write(framed.subarray(5), () => sent()),
+    get writableNeedDrain() {
+      return call.writableNeedDrain;
+    },
+    on: (event, fn) => call.on(event, fn),
+    off: (event, fn) => call.off(event, fn),
+  };
+}
+
+/** Whether `call`'s responses go straight to HTTP/2 (tests: a grpc-js upgrade that changes its layout shows here). */
+export function writesDirect(call: object): boolean {
+  return grpcCallOf(call) !== undefined;
+}

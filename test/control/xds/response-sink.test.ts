@@ -1,0 +1,120 @@
+// Response sinks: one framed response written straight to grpc-js' HTTP/2 streams reaches real clients intact; writes
+// racing the stream's end are dropped without an error; grpc-js' own send limit still applies.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as grpc from '@grpc/grpc-js';
+import { adsServiceDefinition, encodeDeltaDiscoveryResponseFields, type DeltaDiscoveryRequest, type DeltaDiscoveryResponse } from '../../../src/xds/ads-service.js';
+import { frameMessage, responseSink, writesDirect } from '../../../src/control/xds/response-sink.js';
+import { adsClient, delta } from './ads-client.js';
+
+type Call = grpc.ServerDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>;
+
+/** A server whose Delta handler hands each new call to `onCall`. */
+async function server(onCall: (call: Call) => void, options: grpc.ServerOptions = {}): Promise<{ port: number; stop: () => void }> {
+  const s = new grpc.Server(options);
+  s.addService(adsServiceDefinition(), {
+    StreamAggregatedResources: (call: grpc.ServerDuplexStream<unknown, unknown>) => call.end(),
+    DeltaAggregatedResources: onCall,
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    s.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e !== null ? reject(e) : resolve(p))),
+  );
+  return { port, stop: () => s.forceShutdown() };
+}
+
+function response(nonce: string, size = 0): Buffer {
+  const value = Buffer.alloc(size, 7);
+  return frameMessage(
+    encodeDeltaDiscoveryResponseFields({ system_version_info: 'v1', type_url: 't', nonce, removed_resources: [], resources: size > 0 ? [{ name: 'r', version: '1', resource: { type_url: 't', value } }] : [] }),
+  );
+}
+
+describe('responseSink', () => {
+  const stops: (() => void)[] = [];
+  after(() => stops.forEach((s) => s()));
+
+  it('frames a message with the 5-byte gRPC prefix', () => {
+    const f = frameMessage(Buffer.from('abc'));
+    assert.deepEqual([...f], [0, 0, 0, 0, 3, 97, 98, 99]);
+  });
+
+  it('writes one shared framed response to several real streams, straight to HTTP/2, and each client decodes it', async () => {
+    const shared = response('n-1', 300_000);
+    const direct: boolean[] = [];
+    const { port, stop } = await server((call) => {
+      direct.push(writesDirect(call));
+      const sink = responseSink(call);
+      call.on('data', () => sink.write(shared, () => {}));
+    });
+    stops.push(stop);
+    const clients = [adsClient(port), adsClient(port), adsClient(port)];
+    const streams = clients.map((c) => delta(c));
+    for (const s of streams) s.send({ type_url: 't' });
+    for (const s of streams) {
+      const r = await s.next();
+      assert.equal(r.nonce, 'n-1');
+      assert.equal(r.resources[0]?.resource?.value?.length, 300_000);
+      s.send({ type_url: 't', response_nonce: 'n-1' });
+      assert.equal((await s.next()).nonce, 'n-1', 'a second response on the same stream');
+    }
+    assert.deepEqual(direct, [true, true, true], 'with this grpc-js, responses bypass its per-stream copy');
+    streams.forEach((s) => s.close());
+    clients.forEach((c) => c.close());
+  });
+
+  it('drops a write after the call ended or the client went, calling back and raising no error', async () => {
+    const sent: string[] = [];
+    let ended: (() => void) | undefined;
+    const gone = new Promise<void>((r) => (ended = r));
+    const { port, stop } = await server((call) => {
+      const sink = responseSink(call);
+      call.on('data', () => {
+        sink.write(response('a'), () => sent.push('a'));
+        call.end();
+        sink.write(response('b'), () => sent.push('b'));
+      });
+      call.on('cancelled', () => {
+        sink.write(response('c'), () => sent.push('c'));
+        ended!();
+      });
+    });
+    stops.push(stop);
+    const client = adsClient(port);
+    const s = delta(client);
+    s.send({ type_url: 't' });
+    assert.equal((await s.next()).nonce, 'a');
+    const deadline = Date.now() + 5000;
+    while (!s.ended) {
+      assert.ok(Date.now() < deadline, 'the call ends');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    // a second stream, cancelled by its client while the server still writes
+    const s2 = delta(client);
+    s2.send({ type_url: 't' });
+    await s2.next();
+    s2.close();
+    await gone;
+    while (!sent.includes('c')) {
+      assert.ok(Date.now() < deadline, `every write is called back (got ${sent.join(',')})`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.ok(sent.includes('b'));
+    client.close();
+  });
+
+  it("keeps grpc-js' send limit: a response over it ends the call with RESOURCE_EXHAUSTED", async () => {
+    const { port, stop } = await server((call) => {
+      const sink = responseSink(call);
+      call.on('data', () => sink.write(response('big', 5000), () => {}));
+    }, { 'grpc.max_send_message_length': 1000 });
+    stops.push(stop);
+    const client = adsClient(port);
+    const call = client.DeltaAggregatedResources();
+    const status = new Promise<grpc.StatusObject>((r) => call.on('status', r));
+    call.on('error', () => {});
+    call.on('data', () => assert.fail('no response gets through'));
+    call.write({ type_url: 't' });
+    assert.equal((await status).code, grpc.status.RESOURCE_EXHAUSTED);
+    client.close();
+  });
+});
