@@ -4,7 +4,7 @@
 // parent's side: it forks the processes, spreads the sidecars round-robin over them and over the control-plane
 // replicas' xDS ports, and merges what the processes report. Both bench modes use it, so they measure the same way.
 import { fork, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { XdsNode } from '../src/xds/ads-service.js';
@@ -40,9 +40,20 @@ export type FromSim =
 const decoded = new Map<string, { name: string; json: Json }>();
 let decodes = 0;
 let resourceCount = 0;
+/** One string per resource name for all the sidecars of this process (each response brings its own copies). */
+const names = new Map<string, string>();
+function intern(name: string): string {
+  let n = names.get(name);
+  if (n === undefined) {
+    if (names.size > 200_000) names.clear();
+    names.set(name, (n = name));
+  }
+  return n;
+}
+
 function decodeShared(any: Any): { name: string; json: Json } {
   resourceCount++;
-  const key = any.type_url + createHash('sha1').update(any.value).digest('base64');
+  const key = any.type_url + hash('sha1', any.value, 'base64');
   let d = decoded.get(key);
   if (d === undefined) {
     if (decoded.size > 200_000) decoded.clear();
@@ -99,6 +110,7 @@ export class Simulator {
       const s: SimSidecar = new SimSidecar(m.ports[j % m.ports.length]!, nodeOf(j, o), {
         api: o.xdsApi,
         decode: decodeShared,
+        intern,
         onResponse: (typeUrl) => this.onResponse(index, s, typeUrl),
         onError: (e) => this.error(`sidecar ${j}: ${e.message}`),
       });

@@ -21,6 +21,8 @@ export interface SimSidecarOptions {
   api?: 'sotw' | 'delta';
   /** Decodes one resource (default decodeResource); the benchmark shares the decode of identical bytes. */
   decode?: (any: Any) => { name: string; json: Json };
+  /** The string to keep for a resource name (the benchmark shares one per name among its sidecars). */
+  intern?: (name: string) => string;
   /** Called after a response of `typeUrl` was applied and ACKed. */
   onResponse?: (typeUrl: string) => void;
   onError?: (e: Error) => void;
@@ -135,7 +137,7 @@ export class SimSidecar {
     const byName = new Map<string, Json>();
     for (const any of r.resources ?? []) {
       const d = this.decode(any);
-      byName.set(d.name, d.json);
+      byName.set(this.opts.intern?.(d.name) ?? d.name, d.json);
     }
     if (r.type_url === CLUSTER_TYPE || r.type_url === LISTENER_TYPE) this.resources.set(r.type_url, byName);
     else {
@@ -155,7 +157,7 @@ export class SimSidecar {
     const held = this.held(r.type_url);
     for (const res of r.resources ?? []) {
       if (res.resource === undefined || res.resource === null) continue;
-      held.set(res.name, this.decode(res.resource).json);
+      held.set(this.opts.intern?.(res.name) ?? res.name, this.decode(res.resource).json);
     }
     for (const n of r.removed_resources ?? []) held.delete(n);
     this.write({ type_url: r.type_url, response_nonce: r.nonce });
