@@ -1,4 +1,5 @@
 // Control plane assembly: store + registry + ingestion + ADS server + HTTP API wired into one `trellis control` process.
+import type { XdsResource } from './translate/generator.js';
 import os from 'node:os';
 import { scrubbingLog } from '../common/scrub-keys.js';
 import { ensureAdminToken, newAdminToken } from './auth/admin-token.js';
@@ -138,6 +139,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const generator = new SnapshotGenerator(() => ingestion!.current());
   // ingestion already debounces (and merges registry and config changes); the server's own debounce would only add delay
   const ads = new AdsServer({ generator, debounceMs: 0, metrics, log });
+  // decoded proto-JSON, the same shape translation produces
+  const lastSent = (connId: string, typeUrl: string): XdsResource[] | undefined => ads.lastSent(connId, typeUrl) as XdsResource[] | undefined;
   const jwks = new JwksResolver({ log });
   ingestion = new Ingestion({
     store,
@@ -176,7 +179,6 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     await ingestion.start();
     cleanups.push(() => ingestion!.close());
     cleanups.push(registry.attach(ads));
-    cleanups.push(ads.onDisconnect((p) => generator.forget(p.connId)));
     cleanups.push(() => ads.close());
     const tapHub = new TapHub();
     const withTap = (auth?: StreamAuthenticator) => (server: grpc.Server): void => addTapService(server, { hub: tapHub, connected: () => ads.connected(), log }, auth);
@@ -196,7 +198,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       },
       connected: () => ads.connected(),
       ...(opened.shared === undefined ? { disconnected: () => unconnectedProxies(registry.workloads(), ads.connected()) } : {}),
-      lastSent: (connId, typeUrl) => generator.lastSent(connId, typeUrl),
+      lastSent,
       acked: (connId, typeUrl) => ads.proxies().some((p) => p.connId === connId && p.types.some((t) => t.typeUrl === typeUrl && t.status === 'SYNCED')),
       ...(etcdStore !== undefined && opened.shared !== undefined ? { acrossReplicas: rotationLock(etcdStore) } : {}),
       log,
@@ -230,7 +232,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         store,
         registry,
         ads,
-        lastSent: (connId, typeUrl) => generator.lastSent(connId, typeUrl),
+        lastSent,
         snapshot: () => ingestion!.current(),
         xdsMetrics: () => metrics.render(),
         ready: () => ready,

@@ -76,7 +76,7 @@ function codec<T extends object>(name: string): { encode(v: T): Buffer; decode(b
   const type = requireType(`${PKG}.${name}`);
   return {
     encode: (v: T): Buffer => {
-      // already encoded (a server sharing one encoding of the same resources among many streams)
+      // already encoded (the control plane's framed responses, joined, when they go through grpc-js' call)
       if (Buffer.isBuffer(v)) return v;
       const w = type.encode(fromJson(type, v as Json)).finish();
       return Buffer.from(w.buffer, w.byteOffset, w.byteLength);
@@ -102,27 +102,6 @@ function method<Req extends object, Res extends object>(rpc: string, req: string
 export interface AdsServiceDefinition extends ServiceDefinition {
   StreamAggregatedResources: MethodDefinition<DiscoveryRequest, DiscoveryResponse>;
   DeltaAggregatedResources: MethodDefinition<DeltaDiscoveryRequest, DeltaDiscoveryResponse>;
-}
-
-/**
- * Encodes a DiscoveryResponse to the bytes the service writes; a server can encode one response once and write the
- * Buffer to many streams (the service's serializer passes Buffers through).
- */
-export function encodeDiscoveryResponseFields(fields: Partial<DiscoveryResponse>): Buffer {
-  return discoveryResponseCodec().encode(fields as DiscoveryResponse);
-}
-
-/** DeltaDiscoveryResponse to bytes, for the same sharing as encodeDiscoveryResponseFields. */
-export function encodeDeltaDiscoveryResponseFields(fields: Partial<DeltaDiscoveryResponse>): Buffer {
-  deltaCodec ??= codec<DeltaDiscoveryResponse>('DeltaDiscoveryResponse');
-  return deltaCodec.encode(fields as DeltaDiscoveryResponse);
-}
-
-let deltaCodec: ReturnType<typeof codec<DeltaDiscoveryResponse>> | undefined;
-let responseCodec: ReturnType<typeof codec<DiscoveryResponse>> | undefined;
-function discoveryResponseCodec(): ReturnType<typeof codec<DiscoveryResponse>> {
-  responseCodec ??= codec<DiscoveryResponse>('DiscoveryResponse');
-  return responseCodec;
 }
 
 let def: AdsServiceDefinition | undefined;

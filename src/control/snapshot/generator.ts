@@ -70,12 +70,10 @@ export function proxyNodeOf(p: ConnectedProxy): ProxyNode {
 }
 
 /**
- * Translation for the ADS server. The last answer per stream and type is kept (what the HTTP API shows as the
- * proxy's config "as sent"); streams are forgotten on disconnect. Answers are cached per snapshot, proxy shape and
- * subscription, so the server gets the same objects back and encodes each resource once per snapshot.
+ * Translation for the ADS server. Answers are cached per snapshot, proxy shape and subscription, so the server gets
+ * the same objects back and encodes each resource once per snapshot.
  */
 export class SnapshotGenerator implements XdsGenerator {
-  private readonly sent = new Map<string, Map<string, readonly XdsResource[]>>();
   /** Per snapshot: shape + type → subscription key → answer (two levels: a 1,000-name key is hashed once, not per stream). */
   private cache = new WeakMap<Snapshot, Map<string, Map<string, XdsResource[]>>>();
   /** Shape keys per snapshot (which labels matter depends on the snapshot's selectors). */
@@ -103,18 +101,6 @@ export class SnapshotGenerator implements XdsGenerator {
       out = gen.build(node, snap, names);
       bySubscription.set(key, out);
     }
-    let byType = this.sent.get(proxy.connId);
-    if (byType === undefined) this.sent.set(proxy.connId, (byType = new Map()));
-    byType.set(typeUrl, out);
     return out;
-  }
-
-  /** What the stream was last given for `typeUrl` (undefined if never asked). */
-  lastSent(connId: string, typeUrl: string): readonly XdsResource[] | undefined {
-    return this.sent.get(connId)?.get(typeUrl);
-  }
-
-  forget(connId: string): void {
-    this.sent.delete(connId);
   }
 }

@@ -2,6 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { adsServiceDefinition, type DeltaDiscoveryRequest, type DeltaDiscoveryResponse, type DiscoveryRequest, type DiscoveryResponse, type XdsNode } from '../../xds/ads-service.js';
 import { PUSH_ORDER } from '../../xds/type-urls.js';
+import { decodeResource, type Json } from '../../xds/codec.js';
 import { Connection, type ServingContext } from './connection.js';
 import { Debouncer, type PendingPush } from './debouncer.js';
 import { NOOP_METRICS, type XdsMetrics } from './metrics.js';
@@ -39,6 +40,7 @@ type ConnectListener = (p: ConnectedProxy) => void;
 
 export class AdsServer {
   private readonly conns = new Set<Connection>();
+  private readonly byConnId = new Map<string, Connection>();
   private readonly ctx: ServingContext;
   private readonly debouncer: Debouncer;
   private readonly queue: PushQueue;
@@ -136,6 +138,15 @@ export class AdsServer {
     return out;
   }
 
+  /**
+   * What a stream holds of a type after its last response, decoded from the bytes it was sent (undefined: not
+   * connected, or never answered for that type). Only the encoded resources are kept per stream: their JSON is
+   * rebuilt here, when asked, so that streams lagging behind do not keep old snapshots' JSON alive.
+   */
+  lastSent(connId: string, typeUrl: string): { name: string; resource: Json }[] | undefined {
+    return this.byConnId.get(connId)?.watches.get(typeUrl)?.lastBuilt?.map((b) => ({ name: b.name, resource: decodeResource(b.any).json }));
+  }
+
   /** Fires when a stream sends its first request (with the node), before that request is answered. */
   onConnect(fn: ConnectListener): () => void {
     this.connectListeners.add(fn);
@@ -226,6 +237,7 @@ export class AdsServer {
       ...(conn.identity !== undefined ? { identity: conn.identity } : {}),
     };
     conn.proxy = proxy;
+    this.byConnId.set(proxy.connId, conn);
     this.ctx.metrics.connected(++this.connectedCount);
     for (const fn of this.connectListeners) this.safely(() => fn(proxy));
     return true;
@@ -238,6 +250,7 @@ export class AdsServer {
     this.queue.remove(conn);
     const proxy = conn.proxy;
     if (proxy === undefined) return;
+    this.byConnId.delete(proxy.connId);
     this.ctx.metrics.connected(--this.connectedCount);
     for (const fn of this.disconnectListeners) this.safely(() => fn(proxy, withdrawn));
   }

@@ -3,6 +3,7 @@ import type { WorkloadIdentity } from '../auth/identity-token.js';
 import type { XdsMetrics } from './metrics.js';
 import { buildResource, type BuiltResource } from './resources.js';
 import { Subscription } from './subscription.js';
+import type { FramedResponse } from './framed-response.js';
 import type { ConnectedProxy, GeneratedResource, ProxyStatus, SyncStatus, TypeStatus, XdsGenerator } from './types.js';
 import { NAMESPACED_TYPES, shortName } from '../../xds/type-urls.js';
 
@@ -32,6 +33,8 @@ export class Watch {
    * `heldList` is set the client holds exactly that list instead and this map is stale (see clientVersionMap).
    */
   private readonly versions = new Map<string, string>();
+  /** The whole list the stream holds after its last response of this type (what `proxy-config` shows as sent). */
+  lastBuilt?: readonly BuiltResource[];
   /** Delta: the built list the client holds exactly (after a response); lets streams share one diff per push. */
   heldList?: readonly BuiltResource[];
 
@@ -94,8 +97,8 @@ export class Connection {
   constructor(
     readonly mode: 'sotw' | 'delta',
     readonly peer: string,
-    /** Writes one response, framed (see frameMessage); false = the stream's buffer is full (wait for drained()). */
-    readonly write: (framed: Buffer) => boolean,
+    /** Writes one framed response; false = the stream's buffer is full (wait for drained()). */
+    readonly write: (framed: FramedResponse) => boolean,
     readonly drained: () => Promise<void>,
   ) {}
 

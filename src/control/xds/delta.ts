@@ -1,5 +1,7 @@
 // Serving: incremental (Delta) ADS — subscribe/unsubscribe, per-resource versions, removals, ACK/NACK on one stream.
-import { encodeDeltaDiscoveryResponseFields, type DeltaDiscoveryRequest, type DeltaResource } from '../../xds/ads-service.js';
+import type { DeltaDiscoveryRequest } from '../../xds/ads-service.js';
+import type { Any } from '../../xds/codec.js';
+import { framedDelta } from './framed-response.js';
 import { shortName, WILDCARD_TYPES } from '../../xds/type-urls.js';
 import { Watch, type Connection, type ServingContext } from './connection.js';
 import { setVersion, sharedEncoding, type BuiltResource, type SharedEncoding } from './resources.js';
@@ -68,7 +70,7 @@ export function onDeltaRequest(ctx: ServingContext, conn: Connection, req: Delta
 
 /** What a response carries: changed resources and removed names. */
 interface DeltaBody {
-  resources: DeltaResource[];
+  resources: { name: string; version: string; resource: Any }[];
   removed: string[];
 }
 
@@ -97,7 +99,7 @@ function listDiff(prev: readonly BuiltResource[], next: readonly BuiltResource[]
 /** `next` against a stream's own name -> version map (after subscription changes or initial_resource_versions). */
 function mapDiff(held: ReadonlyMap<string, string>, next: readonly BuiltResource[]): DeltaBody {
   const current = new Set<string>();
-  const resources: DeltaResource[] = [];
+  const resources: DeltaBody['resources'] = [];
   for (const b of next) {
     current.add(b.name);
     if (held.get(b.name) !== b.version) resources.push({ name: b.name, version: b.version, resource: b.any });
@@ -112,7 +114,7 @@ const encoded = new WeakMap<DeltaBody, SharedEncoding>();
 
 function encodedDelta(body: DeltaBody, version: string, typeUrl: string, identifier: string, lastNonce: string | undefined): SharedEncoding {
   return sharedEncoding(encoded, body, `${typeUrl}\n${version}\n${identifier}`, lastNonce, (nonce) =>
-    encodeDeltaDiscoveryResponseFields({ system_version_info: version, resources: body.resources, type_url: typeUrl, removed_resources: body.removed, nonce, control_plane: { identifier } }),
+    framedDelta({ system_version_info: version, resources: body.resources, type_url: typeUrl, removed_resources: body.removed, nonce, identifier }),
   );
 }
 
@@ -156,6 +158,7 @@ export function sendDelta(
   const missing = w.namespaced || asked.size === 0 ? [] : missingNames(asked, built, body.removed);
   if (missing.length > 0) body = { resources: body.resources, removed: [...body.removed, ...missing].sort() };
   w.heldList = built;
+  w.lastBuilt = built;
   if (!force && body.resources.length === 0 && body.removed.length === 0) return true;
   const version = setVersion(built);
   const { nonce, framed } = encodedDelta(body, version, w.typeUrl, ctx.identifier, w.sentNonce);

@@ -1,7 +1,7 @@
 // Serving: turns generated resources into encoded Any + a content version (hash of the bytes), cached per object.
 import { createHash } from 'node:crypto';
 import { encodeResource, type Any, type Json } from '../../xds/codec.js';
-import { frameMessage } from './response-sink.js';
+import type { FramedResponse } from './framed-response.js';
 import type { GeneratedResource } from './types.js';
 
 export interface BuiltResource {
@@ -71,8 +71,8 @@ export function setVersion(resources: readonly BuiltResource[]): string {
 export interface SharedEncoding {
   key: string;
   nonce: string;
-  /** The response as a framed gRPC message (see frameMessage): written as it is to every stream that gets it. */
-  framed: Buffer;
+  /** The response as a framed gRPC message: written as it is to every stream that gets it. */
+  framed: FramedResponse;
 }
 
 /**
@@ -85,12 +85,12 @@ export function sharedEncoding<K extends object>(
   owner: K,
   key: string,
   lastNonce: string | undefined,
-  encode: (nonce: string) => Buffer,
+  encode: (nonce: string) => FramedResponse,
 ): SharedEncoding {
   const hit = cache.get(owner);
   if (hit !== undefined && hit.key === key && hit.nonce !== lastNonce) return hit;
   const nonce = nextNonce();
-  const e = { key, nonce, framed: frameMessage(encode(nonce)) };
+  const e = { key, nonce, framed: encode(nonce) };
   if (hit === undefined || hit.key !== key) cache.set(owner, e);
   return e;
 }

@@ -1,24 +1,16 @@
 // Serving: where one ADS stream's responses go — gRPC messages framed once and shared by every stream, written
 // straight to the stream's HTTP/2 stream so that no stream holds a copy of its own.
 import type * as grpc from '@grpc/grpc-js';
+import { joined, type FramedResponse } from './framed-response.js';
 
-/** One stream's way out for framed gRPC messages (5-byte prefix, then the message). */
+/** One stream's way out for framed gRPC messages. */
 export interface ResponseSink {
-  /** Writes one framed message; `sent` runs once it has left (or could not: the stream is gone). */
-  write(framed: Buffer, sent: () => void): void;
+  /** Writes one response; `sent` runs once it has left (or could not: the stream is gone). */
+  write(response: FramedResponse, sent: () => void): void;
   /** The stream's own buffer is full: wait for 'drain'. */
   readonly writableNeedDrain: boolean;
   on(event: 'drain', fn: () => void): unknown;
   off(event: 'drain', fn: () => void): unknown;
-}
-
-/** A gRPC message with its 5-byte prefix (uncompressed, length), as it travels in HTTP/2 DATA frames. */
-export function frameMessage(message: Buffer): Buffer {
-  const framed = Buffer.allocUnsafe(message.length + 5);
-  framed[0] = 0;
-  framed.writeUInt32BE(message.length, 1);
-  message.copy(framed, 5);
-  return framed;
 }
 
 /** The parts of grpc-js' server call (1.10+, no interceptors) the direct path writes through. */
@@ -29,7 +21,9 @@ interface GrpcServerCall {
   maybeSendMetadata(): void;
 }
 interface Writable2 {
-  write(b: Buffer, cb: (err?: Error | null) => void): boolean;
+  write(b: Buffer, cb?: (err?: Error | null) => void): boolean;
+  cork(): void;
+  uncork(): void;
   on(event: string, fn: (...a: unknown[]) => void): unknown;
   off(event: string, fn: (...a: unknown[]) => void): unknown;
   readonly writableNeedDrain: boolean;
@@ -47,6 +41,7 @@ function grpcCallOf(call: object): GrpcServerCall | undefined {
     typeof inner.maxSendMessageSize === 'number' &&
     s !== undefined &&
     typeof s.write === 'function' &&
+    typeof s.cork === 'function' &&
     typeof s.on === 'function' &&
     typeof s.writableEnded === 'boolean';
   return ok ? (inner as GrpcServerCall) : undefined;
@@ -54,9 +49,9 @@ function grpcCallOf(call: object): GrpcServerCall | undefined {
 
 /**
  * grpc-js frames each message it is handed into a copy of its own (one per stream: a thousand sidecars syncing 7 MB
- * each are 7 GB of copies, and the garbage collection they cause). When the call is grpc-js' own, the framed bytes go
- * to its HTTP/2 stream as they are: HTTP/2 sends from the buffer it is given, so every stream shares one. Otherwise
- * (another grpc-js layout) the message goes through the call as usual.
+ * each are 7 GB of copies, and the garbage collection they cause). When the call is grpc-js' own, the response's
+ * chunks go to its HTTP/2 stream as they are, in one writev: HTTP/2 sends from the buffers it is given, so streams
+ * share them. Otherwise (another grpc-js layout) the message goes through the call as usual.
  */
 export function responseSink(call: grpc.ServerDuplexStream<unknown, unknown>): ResponseSink {
   const inner = grpcCallOf(call);
@@ -65,15 +60,20 @@ export function responseSink(call: grpc.ServerDuplexStream<unknown, unknown>): R
   // grpc-js listens for one 'error' only; a write racing the stream's end must not become an unhandled one
   h2.on('error', () => {});
   return {
-    write(framed, sent) {
+    write(response, sent) {
       if (inner.cancelled || h2.destroyed || h2.writableEnded || call.writableEnded) return void setImmediate(sent);
-      if (inner.maxSendMessageSize !== -1 && framed.length - 5 > inner.maxSendMessageSize) {
+      if (inner.maxSendMessageSize !== -1 && response.size - 5 > inner.maxSendMessageSize) {
         // too large for this server's limit: grpc-js' own path ends the call with RESOURCE_EXHAUSTED
-        call.write(framed.subarray(5), () => sent());
+        call.write(joined(response).subarray(5), () => sent());
         return;
       }
       inner.maybeSendMetadata();
-      h2.write(framed, () => sent());
+      const { chunks } = response;
+      const last = chunks.length - 1;
+      h2.cork();
+      for (let i = 0; i < last; i++) h2.write(chunks[i]!);
+      h2.write(chunks[last]!, () => sent());
+      h2.uncork();
     },
     get writableNeedDrain() {
       return h2.writableNeedDrain;
@@ -86,7 +86,7 @@ export function responseSink(call: grpc.ServerDuplexStream<unknown, unknown>): R
 /** Through grpc-js' call (which copies the message into a frame of its own). */
 function viaCall(call: grpc.ServerDuplexStream<unknown, unknown>): ResponseSink {
   return {
-    write: (framed, sent) => void call.write(framed.subarray(5), () => sent()),
+    write: (response, sent) => void call.write(joined(response).subarray(5), () => sent()),
     get writableNeedDrain() {
       return call.writableNeedDrain;
     },

@@ -1,4 +1,5 @@
 // Serving: a byte budget for responses on their way out — bounds the control plane's memory while many streams sync.
+import type { FramedResponse } from './framed-response.js';
 import type { ResponseSink } from './response-sink.js';
 
 /** The slowest reading that still counts against the budget: 1 MiB/s. */
@@ -73,7 +74,7 @@ export class SendBudget {
  * the stream's turn or for budget) or the stream's own buffer is full; `drained` resolves once none of that holds.
  */
 export class BudgetedStream {
-  private readonly backlog: Buffer[] = [];
+  private readonly backlog: FramedResponse[] = [];
   /** Handed to the budget and not started yet. */
   private waiting = false;
   /** The response on its way out: called once it is sent (or the stream closed). */
@@ -86,9 +87,9 @@ export class BudgetedStream {
     private readonly out: ResponseSink,
   ) {}
 
-  write(bytes: Buffer): boolean {
+  write(response: FramedResponse): boolean {
     if (this.closed) return true;
-    this.backlog.push(bytes);
+    this.backlog.push(response);
     this.next();
     return this.idle();
   }
@@ -121,9 +122,9 @@ export class BudgetedStream {
 
   private next(): void {
     if (this.closed || this.waiting || this.current !== undefined || this.backlog.length === 0) return;
-    const bytes = this.backlog.shift()!;
+    const response = this.backlog.shift()!;
     this.waiting = true;
-    this.budget.submit(bytes.length, (done) => {
+    this.budget.submit(response.size, (done) => {
       this.waiting = false;
       if (this.closed) {
         done();
@@ -137,7 +138,7 @@ export class BudgetedStream {
         this.wake();
       };
       this.current = sent;
-      this.out.write(bytes, sent);
+      this.out.write(response, sent);
       this.wake();
     });
   }

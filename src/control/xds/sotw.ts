@@ -1,5 +1,6 @@
 // Serving: State-of-the-World ADS — requests (subscribe / ACK / NACK) and pushes on one stream.
-import { encodeDiscoveryResponseFields, type DiscoveryRequest } from '../../xds/ads-service.js';
+import type { DiscoveryRequest } from '../../xds/ads-service.js';
+import { framedSotw } from './framed-response.js';
 import { shortName, WILDCARD_TYPES } from '../../xds/type-urls.js';
 import { Watch, type Connection, type ServingContext } from './connection.js';
 import type { Any } from '../../xds/codec.js';
@@ -88,7 +89,7 @@ const encoded = new WeakMap<Any[], SharedEncoding>();
 
 function encodedResponse(resources: Any[], version: string, typeUrl: string, identifier: string, lastNonce: string | undefined): SharedEncoding {
   return sharedEncoding(encoded, resources, `${typeUrl}\n${version}\n${identifier}`, lastNonce, (nonce) =>
-    encodeDiscoveryResponseFields({ version_info: version, resources, type_url: typeUrl, nonce, control_plane: { identifier } }),
+    framedSotw({ version_info: version, resources, type_url: typeUrl, nonce, identifier }),
   );
 }
 
@@ -136,6 +137,7 @@ export function sendSotw(ctx: ServingContext, conn: Connection, w: Watch, trigge
   w.sentVersion = version;
   w.sentNonce = nonce;
   w.sentBuilt = built;
+  w.lastBuilt = built;
   w.resources = built.length;
   conn.sentForPush(trigger, w.typeUrl);
   const ok = conn.write(framed);

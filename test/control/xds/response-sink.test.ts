@@ -3,8 +3,9 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { adsServiceDefinition, encodeDeltaDiscoveryResponseFields, type DeltaDiscoveryRequest, type DeltaDiscoveryResponse } from '../../../src/xds/ads-service.js';
-import { frameMessage, responseSink, writesDirect } from '../../../src/control/xds/response-sink.js';
+import { adsServiceDefinition, type DeltaDiscoveryRequest, type DeltaDiscoveryResponse } from '../../../src/xds/ads-service.js';
+import { framedDelta, type FramedResponse } from '../../../src/control/xds/framed-response.js';
+import { responseSink, writesDirect } from '../../../src/control/xds/response-sink.js';
 import { adsClient, delta } from './ads-client.js';
 
 type Call = grpc.ServerDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>;
@@ -22,23 +23,18 @@ async function server(onCall: (call: Call) => void, options: grpc.ServerOptions 
   return { port, stop: () => s.forceShutdown() };
 }
 
-function response(nonce: string, size = 0): Buffer {
-  const value = Buffer.alloc(size, 7);
-  return frameMessage(
-    encodeDeltaDiscoveryResponseFields({ system_version_info: 'v1', type_url: 't', nonce, removed_resources: [], resources: size > 0 ? [{ name: 'r', version: '1', resource: { type_url: 't', value } }] : [] }),
-  );
+/** A response of one resource of `size` bytes per 100 kB chunk count (none for size 0). */
+function response(nonce: string, size = 0): FramedResponse {
+  const resources = [];
+  for (let i = 0; i * 100_000 < size; i++) resources.push({ name: `r${i}`, version: '1', resource: { type_url: 't', value: Buffer.alloc(Math.min(100_000, size - i * 100_000), i) } });
+  return framedDelta({ system_version_info: 'v1', type_url: 't', nonce, removed_resources: [], resources, identifier: 'test' });
 }
 
 describe('responseSink', () => {
   const stops: (() => void)[] = [];
   after(() => stops.forEach((s) => s()));
 
-  it('frames a message with the 5-byte gRPC prefix', () => {
-    const f = frameMessage(Buffer.from('abc'));
-    assert.deepEqual([...f], [0, 0, 0, 0, 3, 97, 98, 99]);
-  });
-
-  it('writes one shared framed response to several real streams, straight to HTTP/2, and each client decodes it', async () => {
+  it('writes one shared response, in chunks, to several real streams straight to HTTP/2, and each client decodes it', async () => {
     const shared = response('n-1', 300_000);
     const direct: boolean[] = [];
     const { port, stop } = await server((call) => {
@@ -53,7 +49,7 @@ describe('responseSink', () => {
     for (const s of streams) {
       const r = await s.next();
       assert.equal(r.nonce, 'n-1');
-      assert.equal(r.resources[0]?.resource?.value?.length, 300_000);
+      assert.deepEqual(r.resources.map((x) => [x.name, x.resource?.value?.length, x.resource?.value?.[0]]), [['r0', 100_000, 0], ['r1', 100_000, 1], ['r2', 100_000, 2]]);
       s.send({ type_url: 't', response_nonce: 'n-1' });
       assert.equal((await s.next()).nonce, 'n-1', 'a second response on the same stream');
     }

@@ -3,6 +3,8 @@ import { describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { BudgetedStream, SendBudget } from '../../../src/control/xds/send-budget.js';
+import type { FramedResponse } from '../../../src/control/xds/framed-response.js';
+import type { ResponseSink } from '../../../src/control/xds/response-sink.js';
 
 /** A sink whose writes complete only when the test says so (a peer that reads when told). */
 class Sink extends Writable {
@@ -20,6 +22,21 @@ class Sink extends Writable {
     this.pending.shift()?.();
   }
 }
+
+/** A sink writing each response's bytes to `w`. */
+function sinkOf(w: Writable): ResponseSink {
+  return {
+    write: (r, sent) => void w.write(Buffer.concat(r.chunks as Buffer[]), () => sent()),
+    get writableNeedDrain() {
+      return w.writableNeedDrain;
+    },
+    on: (e, fn) => w.on(e, fn),
+    off: (e, fn) => w.off(e, fn),
+  };
+}
+
+/** A response of `s`'s bytes (its size is their length). */
+const res = (s: string): FramedResponse => ({ chunks: [Buffer.from(s)], size: s.length });
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -78,11 +95,11 @@ describe('BudgetedStream', () => {
     const budget = new SendBudget(4, 60_000);
     const a = new Sink();
     const b = new Sink();
-    const sa = new BudgetedStream(budget, a);
-    const sb = new BudgetedStream(budget, b);
-    assert.equal(sa.write(Buffer.from('aaa')), true);
-    assert.equal(sb.write(Buffer.from('bbb')), false, 'waits for a to be taken');
-    assert.equal(sa.write(Buffer.from('a2')), false);
+    const sa = new BudgetedStream(budget, sinkOf(a));
+    const sb = new BudgetedStream(budget, sinkOf(b));
+    assert.equal(sa.write(res('aaa')), true);
+    assert.equal(sb.write(res('bbb')), false, 'waits for a to be taken');
+    assert.equal(sa.write(res('a2')), false);
     const drained = drainedYet(sb);
     await tick();
     assert.equal(drained(), false);
@@ -96,11 +113,11 @@ describe('BudgetedStream', () => {
     await tick();
     assert.deepEqual(a.got, ['aaa', 'a2']);
     const c = new Sink();
-    const sc = new BudgetedStream(budget, c);
-    sc.write(Buffer.from('cccc'));
+    const sc = new BudgetedStream(budget, sinkOf(c));
+    sc.write(res('cccc'));
     sc.close();
-    const sd = new BudgetedStream(budget, new Sink());
-    sd.write(Buffer.from('d'));
+    const sd = new BudgetedStream(budget, sinkOf(new Sink()));
+    sd.write(res('d'));
     a.take();
     await tick();
     assert.equal(budget.bytesInFlight, 1, 'the closed stream\'s queued write was dropped, d went');
@@ -110,10 +127,10 @@ describe('BudgetedStream', () => {
   it('hands a stream its next response only once its peer took the last, budget or not (one copy per stream)', async () => {
     const budget = new SendBudget(1 << 20, 60_000);
     const sink = new Sink();
-    const stream = new BudgetedStream(budget, sink);
-    assert.equal(stream.write(Buffer.from('x1')), true);
-    assert.equal(stream.write(Buffer.from('x2')), false, 'waits for x1 to be taken');
-    assert.equal(stream.write(Buffer.from('x3')), false);
+    const stream = new BudgetedStream(budget, sinkOf(sink));
+    assert.equal(stream.write(res('x1')), true);
+    assert.equal(stream.write(res('x2')), false, 'waits for x1 to be taken');
+    assert.equal(stream.write(res('x3')), false);
     const drained = drainedYet(stream);
     await tick();
     assert.deepEqual(sink.got, ['x1']);
