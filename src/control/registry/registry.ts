@@ -31,6 +31,8 @@ interface Registration {
   establishing?: boolean;
   /** Ends the wait before the next attempt at once (the stream ended, the registry closed). */
   stopWaiting?: () => void;
+  /** A keep-alive is in flight: the next tick skips rather than queue another behind a slow store. */
+  renewing?: boolean;
 }
 
 /**
@@ -180,7 +182,10 @@ export class WorkloadRegistry implements WorkloadSource {
   }
 
   private async renew(reg: Registration): Promise<void> {
-    if (reg.lease === undefined) return;
+    // a store slower than the renewal interval (etcd under a connection storm) would otherwise collect one waiting
+    // keep-alive per tick per stream: tens of thousands in a replica holding 1,667 streams
+    if (reg.lease === undefined || reg.renewing === true) return;
+    reg.renewing = true;
     try {
       await this.store.keepAlive(reg.lease);
     } catch (e) {
@@ -189,6 +194,8 @@ export class WorkloadRegistry implements WorkloadSource {
       // the lease is gone while the stream is alive (e.g. the process stalled past the TTL): register again
       reg.lease = undefined;
       await this.establish(reg);
+    } finally {
+      reg.renewing = false;
     }
   }
 

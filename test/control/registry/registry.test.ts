@@ -244,6 +244,31 @@ describe('WorkloadRegistry', () => {
     await store.close();
   });
 
+  it('a store slower than the renewal interval gets one keep-alive at a time per stream, not one per tick', async (t) => {
+    const store = createMemoryStore();
+    const reg = new WorkloadRegistry(store, { graceMs: 300 });
+    await reg.start();
+    t.mock.timers.enable({ apis: ['setInterval'] }); // the renewal interval starts at registration
+    await reg.register(fakeProxy('sidecar~10.0.0.5~r1.default~default.svc.cluster.local', meta));
+    let calls = 0;
+    let answer: (() => void) | undefined;
+    // etcd under a storm: the keep-alive is answered late
+    store.keepAlive = () => {
+      calls++;
+      return new Promise<void>((resolve) => (answer = resolve));
+    };
+    for (let i = 0; i < 10; i++) t.mock.timers.tick(100);
+    await wait(0);
+    assert.equal(calls, 1, 'the ticks while one waits add none');
+    answer!();
+    await wait(0);
+    t.mock.timers.tick(100);
+    await wait(0);
+    assert.equal(calls, 2, 'the next tick after the answer renews again');
+    reg.close();
+    await store.close();
+  });
+
   it('a second stream of the same workload that ends does not withdraw the first one\'s endpoint', async () => {
     const store = createMemoryStore();
     const reg = new WorkloadRegistry(store, { graceMs: 100 });
