@@ -21,13 +21,14 @@ function hash16(h: ReturnType<typeof createHash>): string {
 
 // Content-addressed second level: proxies of different shapes (or consecutive snapshots) get equal resources as
 // distinct objects; JSON.stringify is several times cheaper than encoding, so equal content is encoded once.
-// Two generations: entries not used since the previous rotation are dropped.
+// Two generations: entries not used since the previous rotation are dropped. Keyed by a hash of the JSON, not the
+// JSON itself: a load assignment's JSON is ~10 kB, and 100,000 such keys were most of a replica's heap under churn.
 const CONTENT_GENERATION = 50_000;
 let contentNow = new Map<string, { any: Any; version: string }>();
 let contentPrev = new Map<string, { any: Any; version: string }>();
 
 function encodeByContent(typeUrl: string, resource: object): { any: Any; version: string } {
-  const key = `${typeUrl}\n${JSON.stringify(resource)}`;
+  const key = `${typeUrl}\n${createHash('sha256').update(JSON.stringify(resource)).digest('base64')}`;
   let c = contentNow.get(key);
   if (c === undefined) {
     c = contentPrev.get(key);
