@@ -3,10 +3,11 @@
 // different snapshots get different responses; in chunks those still share the bytes of every resource they have in
 // common (a 3 MB EDS answer per snapshot becomes a list of references), and nothing is copied per response.
 import type { Any } from '../../xds/codec.js';
+import { WireWriter } from '../../xds/wire/writer.js';
 
 /** A gRPC message (5-byte prefix, then the protobuf) as the chunks it is written in; `size` counts all of them. */
 export interface FramedResponse {
-  readonly chunks: readonly Buffer[];
+  readonly chunks: readonly Uint8Array[];
   readonly size: number;
 }
 
@@ -27,127 +28,99 @@ export interface DeltaFields {
   identifier: string;
 }
 
-// Field tags (field number << 3 | 2, length-delimited) of envoy.service.discovery.v3 and google.protobuf.Any.
-const SOTW = { version_info: 0x0a, resources: 0x12, type_url: 0x22, nonce: 0x2a, control_plane: 0x32 };
-const DELTA = { system_version_info: 0x0a, resources: 0x12, type_url: 0x22, nonce: 0x2a, removed_resources: 0x32, control_plane: 0x3a };
-const RESOURCE = { version: 0x0a, resource: 0x12, name: 0x1a };
-const ANY = { type_url: 0x0a, value: 0x12 };
-const CONTROL_PLANE_IDENTIFIER = 0x0a;
+// Field numbers of envoy.service.discovery.v3's responses and google.protobuf.Any (all length-delimited here).
+const SOTW = { version_info: 1, resources: 2, type_url: 4, nonce: 5, control_plane: 6 };
+const DELTA = { system_version_info: 1, resources: 2, type_url: 4, nonce: 5, removed_resources: 6, control_plane: 7 };
+const RESOURCE = { version: 1, resource: 2, name: 3 };
+const ANY = { type_url: 1, value: 2 };
+const CONTROL_PLANE_IDENTIFIER = 1;
+const LENGTH_DELIMITED = 2;
 
 /** A DiscoveryResponse: header (prefix, version_info), one chunk per Any, trailer (type_url, nonce, control_plane). */
 export function framedSotw(f: SotwFields): FramedResponse {
-  const head = new Fields().string(SOTW.version_info, f.version_info);
-  const tail = new Fields().string(SOTW.type_url, f.type_url).string(SOTW.nonce, f.nonce).message(SOTW.control_plane, new Fields().string(CONTROL_PLANE_IDENTIFIER, f.identifier));
-  return assemble(head, f.resources.map(sotwEntry), tail);
+  const head = new WireWriter();
+  field(head, SOTW.version_info, f.version_info);
+  const tail = new WireWriter();
+  field(tail, SOTW.type_url, f.type_url);
+  field(tail, SOTW.nonce, f.nonce);
+  field(tail, SOTW.control_plane, controlPlane(f.identifier), true);
+  return assemble(head.finish(), f.resources.map(sotwEntry), tail.finish());
 }
 
 /** A DeltaDiscoveryResponse: header (prefix, system_version_info), one chunk per resource, trailer (the rest). */
 export function framedDelta(f: DeltaFields): FramedResponse {
-  const head = new Fields().string(DELTA.system_version_info, f.system_version_info);
-  const tail = new Fields().string(DELTA.type_url, f.type_url).string(DELTA.nonce, f.nonce);
-  for (const name of f.removed_resources) tail.string(DELTA.removed_resources, name, true);
-  tail.message(DELTA.control_plane, new Fields().string(CONTROL_PLANE_IDENTIFIER, f.identifier));
-  return assemble(head, f.resources.map((r) => deltaEntry(r.name, r.version, r.resource)), tail);
+  const head = new WireWriter();
+  field(head, DELTA.system_version_info, f.system_version_info);
+  const tail = new WireWriter();
+  field(tail, DELTA.type_url, f.type_url);
+  field(tail, DELTA.nonce, f.nonce);
+  for (const name of f.removed_resources) field(tail, DELTA.removed_resources, name, true);
+  field(tail, DELTA.control_plane, controlPlane(f.identifier), true);
+  return assemble(head.finish(), f.resources.map((r) => deltaEntry(r.name, r.version, r.resource)), tail.finish());
 }
 
 /** The whole message in one buffer (for a path that cannot write chunks). */
 export function joined(r: FramedResponse): Buffer {
-  return r.chunks.length === 1 ? r.chunks[0]! : Buffer.concat(r.chunks as Buffer[], r.size);
+  return Buffer.concat(r.chunks, r.size);
 }
 
-function assemble(head: Fields, entries: Buffer[], tail: Fields): FramedResponse {
-  let bodySize = head.size + tail.size;
+function assemble(head: Uint8Array, entries: Uint8Array[], tail: Uint8Array): FramedResponse {
+  let bodySize = head.length + tail.length;
   for (const e of entries) bodySize += e.length;
-  const first = Buffer.allocUnsafe(5 + head.size);
-  first[0] = 0;
+  const first = Buffer.allocUnsafe(5 + head.length);
+  first[0] = 0; // not compressed
   first.writeUInt32BE(bodySize, 1);
-  head.writeTo(first, 5);
-  return { chunks: [first, ...entries, tail.toBuffer()], size: 5 + bodySize };
+  first.set(head, 5);
+  return { chunks: [first, ...entries, tail], size: 5 + bodySize };
 }
 
-const sotwEntries = new WeakMap<Any, Buffer>();
+const sotwEntries = new WeakMap<Any, Uint8Array>();
 
 /** `resources` entry of a DiscoveryResponse: the Any, encoded once per Any object. */
-function sotwEntry(any: Any): Buffer {
+function sotwEntry(any: Any): Uint8Array {
   let e = sotwEntries.get(any);
-  if (e === undefined) sotwEntries.set(any, (e = new Fields().message(SOTW.resources, anyFields(any)).toBuffer()));
+  if (e === undefined) {
+    const w = new WireWriter();
+    field(w, SOTW.resources, anyBytes(any), true);
+    sotwEntries.set(any, (e = w.finish()));
+  }
   return e;
 }
 
-const deltaEntries = new WeakMap<Any, { name: string; version: string; entry: Buffer }>();
+const deltaEntries = new WeakMap<Any, { name: string; version: string; entry: Uint8Array }>();
 
 /** `resources` entry of a DeltaDiscoveryResponse (a Resource: version, the Any, name), encoded once per Any and name. */
-function deltaEntry(name: string, version: string, any: Any): Buffer {
+function deltaEntry(name: string, version: string, any: Any): Uint8Array {
   const hit = deltaEntries.get(any);
   if (hit !== undefined && hit.name === name && hit.version === version) return hit.entry;
-  const resource = new Fields().string(RESOURCE.version, version).message(RESOURCE.resource, anyFields(any)).string(RESOURCE.name, name);
-  const entry = new Fields().message(DELTA.resources, resource).toBuffer();
+  const resource = new WireWriter();
+  field(resource, RESOURCE.version, version);
+  field(resource, RESOURCE.resource, anyBytes(any), true);
+  field(resource, RESOURCE.name, name);
+  const w = new WireWriter();
+  field(w, DELTA.resources, resource.finish(), true);
+  const entry = w.finish();
   deltaEntries.set(any, { name, version, entry });
   return entry;
 }
 
-function anyFields(any: Any): Fields {
-  return new Fields().string(ANY.type_url, any.type_url).bytes(ANY.value, any.value);
+function anyBytes(any: Any): Uint8Array {
+  const w = new WireWriter();
+  field(w, ANY.type_url, any.type_url);
+  field(w, ANY.value, any.value);
+  return w.finish();
 }
 
-/** Length-delimited protobuf fields, sized before they are written (proto3: empty values are left out). */
-class Fields {
-  private readonly parts: ((buf: Buffer, at: number) => number)[] = [];
-  size = 0;
-
-  string(tag: number, s: string, keepEmpty = false): this {
-    if (s === '' && !keepEmpty) return this;
-    const n = Buffer.byteLength(s, 'utf8');
-    return this.field(tag, n, (buf, at) => at + buf.write(s, at, 'utf8'));
-  }
-
-  bytes(tag: number, b: Uint8Array): this {
-    if (b.length === 0) return this;
-    return this.field(tag, b.length, (buf, at) => {
-      buf.set(b, at);
-      return at + b.length;
-    });
-  }
-
-  message(tag: number, m: Fields): this {
-    return this.field(tag, m.size, (buf, at) => m.writeTo(buf, at));
-  }
-
-  writeTo(buf: Buffer, at: number): number {
-    for (const p of this.parts) at = p(buf, at);
-    return at;
-  }
-
-  toBuffer(): Buffer {
-    const buf = Buffer.allocUnsafe(this.size);
-    this.writeTo(buf, 0);
-    return buf;
-  }
-
-  private field(tag: number, length: number, body: (buf: Buffer, at: number) => number): this {
-    this.size += 1 + varintSize(length) + length;
-    this.parts.push((buf, at) => {
-      buf[at++] = tag;
-      return body(buf, writeVarint(buf, at, length));
-    });
-    return this;
-  }
+function controlPlane(identifier: string): Uint8Array {
+  const w = new WireWriter();
+  field(w, CONTROL_PLANE_IDENTIFIER, identifier);
+  return w.finish();
 }
 
-function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    size++;
-  }
-  return size;
-}
-
-function writeVarint(buf: Buffer, at: number, n: number): number {
-  while (n >= 0x80) {
-    buf[at++] = (n % 128) | 0x80;
-    n = Math.floor(n / 128);
-  }
-  buf[at++] = n;
-  return at;
+/** A length-delimited field; an empty value is left out (proto3) unless `keep` (a repeated element, a message). */
+function field(w: WireWriter, id: number, v: string | Uint8Array, keep = false): void {
+  if (v.length === 0 && !keep) return;
+  w.tag(id, LENGTH_DELIMITED);
+  if (typeof v === 'string') w.string(v);
+  else w.bytes(v);
 }

@@ -21,7 +21,7 @@ interface GrpcServerCall {
   maybeSendMetadata(): void;
 }
 interface Writable2 {
-  write(b: Buffer, cb?: (err?: Error | null) => void): boolean;
+  write(b: Uint8Array, cb?: (err?: Error | null) => void): boolean;
   cork(): void;
   uncork(): void;
   on(event: string, fn: (...a: unknown[]) => void): unknown;
