@@ -35,9 +35,18 @@ export type FromSim =
 /**
  * Decoded resources by content: the simulated sidecars receive the same bytes, and decoding each copy would make
  * the simulator (not the control plane) the bottleneck on a 2-core machine. Every resource of every response is
- * still hashed and looked up; only identical bytes share one decode.
+ * still compared byte for byte with what it is taken for; only identical bytes share one decode. The key is the
+ * resource's name and version where the response gives them (Delta), a hash of its bytes otherwise (SotW).
  */
-const decoded = new Map<string, { name: string; json: Json }>();
+interface Decoded {
+  bytes: Buffer;
+  version: string | undefined;
+  name: string;
+  json: Json;
+}
+/** Type URL → resource name (or, without one, a hash of the bytes) → the variants seen (namespaces may differ). */
+const decoded = new Map<string, Map<string, Decoded[]>>();
+let decodedCount = 0;
 let decodes = 0;
 let resourceCount = 0;
 /** One string per resource name for all the sidecars of this process (each response brings its own copies). */
@@ -51,17 +60,26 @@ function intern(name: string): string {
   return n;
 }
 
-function decodeShared(any: Any): { name: string; json: Json } {
+function decodeShared(any: Any, name?: string, version?: string): { name: string; json: Json } {
   resourceCount++;
-  const key = any.type_url + hash('sha1', any.value, 'base64');
-  let d = decoded.get(key);
-  if (d === undefined) {
-    if (decoded.size > 200_000) decoded.clear();
-    const r = decodeResource(any);
-    d = { name: r.name, json: r.json };
-    decoded.set(key, d);
-    decodes++;
+  let byKey = decoded.get(any.type_url);
+  if (byKey === undefined) decoded.set(any.type_url, (byKey = new Map()));
+  const key = name ?? hash('sha1', any.value, 'base64');
+  let variants = byKey.get(key);
+  if (variants === undefined) byKey.set(key, (variants = []));
+  for (const d of variants) if (d.version === version && d.bytes.equals(any.value)) return d;
+  if (decodedCount > 200_000) {
+    decoded.clear();
+    decodedCount = 0;
   }
+  const r = decodeResource(any);
+  // a copy: the value is a view into its whole response's buffer, which must not stay alive for it
+  const d: Decoded = { bytes: Buffer.from(any.value), version, name: r.name, json: r.json };
+  // the newest first (the next response most likely carries it); old variants age out
+  variants.unshift(d);
+  if (variants.length > 16) variants.pop();
+  decodedCount++;
+  decodes++;
   return d;
 }
 

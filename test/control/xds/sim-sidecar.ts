@@ -19,8 +19,11 @@ export function sidecarNode(name: string, ip: string, opts: { namespace?: string
 export interface SimSidecarOptions {
   /** Which ADS RPC to use. Default 'sotw'. */
   api?: 'sotw' | 'delta';
-  /** Decodes one resource (default decodeResource); the benchmark shares the decode of identical bytes. */
-  decode?: (any: Any) => { name: string; json: Json };
+  /**
+   * Decodes one resource (default decodeResource); the benchmark shares the decode of identical bytes. `name` and
+   * `version` come with the resource when the response gives them (Delta): a cheap key for bytes seen before.
+   */
+  decode?: (any: Any, name?: string, version?: string) => { name: string; json: Json };
   /** The string to keep for a resource name (the benchmark shares one per name among its sidecars). */
   intern?: (name: string) => string;
   /** Called after a response of `typeUrl` was applied and ACKed. */
@@ -52,7 +55,7 @@ export class SimSidecar {
   private readonly names = new Map<string, string[]>();
   private readonly versions = new Map<string, string>();
   private readonly nonces = new Map<string, string>();
-  private readonly decode: (any: Any) => { name: string; json: Json };
+  private readonly decode: (any: Any, name?: string, version?: string) => { name: string; json: Json };
   private first = true;
 
   constructor(
@@ -157,7 +160,9 @@ export class SimSidecar {
     const held = this.held(r.type_url);
     for (const res of r.resources ?? []) {
       if (res.resource === undefined || res.resource === null) continue;
-      held.set(this.opts.intern?.(res.name) ?? res.name, this.decode(res.resource).json);
+      const d = this.decode(res.resource, res.name, res.version);
+      // a shared decode's name is already one string for every sidecar (VHDS names differ: <route config>/<vhost>)
+      held.set(d.name === res.name ? d.name : (this.opts.intern?.(res.name) ?? res.name), d.json);
     }
     for (const n of r.removed_resources ?? []) held.delete(n);
     this.write({ type_url: r.type_url, response_nonce: r.nonce });
