@@ -44,7 +44,7 @@ export function framedSotw(f: SotwFields): FramedResponse {
   field(tail, SOTW.type_url, f.type_url);
   field(tail, SOTW.nonce, f.nonce);
   field(tail, SOTW.control_plane, controlPlane(f.identifier), true);
-  return assemble(head.finish(), f.resources.map(sotwEntry), tail.finish());
+  return assemble(head.finish(), f.resources.map(sotwEntry), tail.finishOwned());
 }
 
 /** A DeltaDiscoveryResponse: header (prefix, system_version_info), one chunk per resource, trailer (the rest). */
@@ -56,7 +56,7 @@ export function framedDelta(f: DeltaFields): FramedResponse {
   field(tail, DELTA.nonce, f.nonce);
   for (const name of f.removed_resources) field(tail, DELTA.removed_resources, name, true);
   field(tail, DELTA.control_plane, controlPlane(f.identifier), true);
-  return assemble(head.finish(), f.resources.map((r) => deltaEntry(r.name, r.version, r.resource)), tail.finish());
+  return assemble(head.finish(), f.resources.map((r) => deltaEntry(r.name, r.version, r.resource)), tail.finishOwned());
 }
 
 /** The whole message in one buffer (for a path that cannot write chunks). */
@@ -67,7 +67,8 @@ export function joined(r: FramedResponse): Buffer {
 function assemble(head: Uint8Array, entries: Uint8Array[], tail: Uint8Array): FramedResponse {
   let bodySize = head.length + tail.length;
   for (const e of entries) bodySize += e.length;
-  const first = Buffer.allocUnsafe(5 + head.length);
+  // responses are cached and shared: their own memory, not pool slabs (see ownedBytes)
+  const first = Buffer.allocUnsafeSlow(5 + head.length);
   first[0] = 0; // not compressed
   first.writeUInt32BE(bodySize, 1);
   first.set(head, 5);
@@ -82,7 +83,7 @@ function sotwEntry(any: Any): Uint8Array {
   if (e === undefined) {
     const w = new WireWriter();
     field(w, SOTW.resources, anyBytes(any), true);
-    sotwEntries.set(any, (e = w.finish()));
+    sotwEntries.set(any, (e = w.finishOwned()));
   }
   return e;
 }
@@ -99,7 +100,7 @@ function deltaEntry(name: string, version: string, any: Any): Uint8Array {
   field(resource, RESOURCE.name, name);
   const w = new WireWriter();
   field(w, DELTA.resources, resource.finish(), true);
-  const entry = w.finish();
+  const entry = w.finishOwned();
   deltaEntries.set(any, { name, version, entry });
   return entry;
 }

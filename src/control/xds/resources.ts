@@ -1,6 +1,7 @@
 // Serving: turns generated resources into encoded Any + a content version (hash of the bytes), cached per object.
 import { createHash } from 'node:crypto';
 import { encodeResource, type Any, type Json } from '../../xds/codec.js';
+import { ownedBytes } from '../../common/owned-bytes.js';
 import type { FramedResponse } from './framed-response.js';
 import type { GeneratedResource } from './types.js';
 
@@ -33,7 +34,9 @@ function encodeByContent(typeUrl: string, resource: object): { any: Any; version
   if (c === undefined) {
     c = contentPrev.get(key);
     if (c === undefined) {
-      const any = encodeResource(typeUrl, resource as Json);
+      const encoded = encodeResource(typeUrl, resource as Json);
+      // cached across snapshots: bytes of their own, so that a few kept resources do not pin pool slabs
+      const any: Any = { type_url: typeUrl, value: ownedBytes(encoded.value) };
       c = { any, version: hash16(createHash('sha256').update(typeUrl).update(any.value)) };
     }
     if (contentNow.size >= CONTENT_GENERATION) {

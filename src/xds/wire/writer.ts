@@ -1,4 +1,5 @@
 // xDS wire codec: writes the protobuf wire format into a growing buffer (varints, fixed-width numbers, length-delimited bytes).
+import { ownedBytes } from '../../common/owned-bytes.js';
 
 export class WireWriter {
   private buf = Buffer.allocUnsafe(128);
@@ -80,5 +81,10 @@ export class WireWriter {
   /** A copy of what was written. */
   finish(): Uint8Array {
     return Buffer.from(this.buf.subarray(0, this.len));
+  }
+
+  /** A copy in memory of its own (see ownedBytes): for bytes that are cached rather than sent and dropped. */
+  finishOwned(): Uint8Array {
+    return ownedBytes(this.buf.subarray(0, this.len));
   }
 }
