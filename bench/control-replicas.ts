@@ -272,6 +272,9 @@ async function initialSync(env: Env, fleet: SimFleet): Promise<{ ms: number; fir
   const timeout = Math.max(180_000, o.proxies * 600);
   const synced = await fleet.sync(env.replicas.map((r) => r.xdsPort), o, timeout);
   if (synced === undefined) throw new Error(`initial sync did not finish in ${ms(timeout)} (errors: ${fleet.errors.slice(0, 5).join('; ')})`);
+  // said at once: at the largest sizes the settling below can outlast the run
+  const rss = env.replicas.map((r) => r.rss());
+  env.log(`  every sidecar synced after ${ms(synced.at - t0)} (first after ${ms(synced.firstAt - t0)}); replica RSS now ${rss.map((x) => `${x.rssMb.toFixed(0)}`).join(' / ')} MB, peak ${rss.map((x) => `${x.peakMb.toFixed(0)}`).join(' / ')} MB; settling registrations`);
   // registration-driven pushes (each connecting sidecar registers as an endpoint, through etcd to every replica)
   await Promise.all(env.replicas.map((r) => r.call('settle', null, 300_000)));
   const u1 = await usage(env);
