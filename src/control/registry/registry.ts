@@ -1,4 +1,4 @@
-// Registry stage: workloads registered by their ADS streams, kept as ephemeral store keys on a lease that outlives the stream by a grace period.
+// Registry stage: workloads registered by their ADS streams, kept as ephemeral store keys on the replica's lease, and for a grace period after their stream ends.
 import { canonicalJson } from '../store/json.js';
 import { isStoreError, type ConfigStore, type LeaseId } from '../store/index.js';
 import type { ConnectedProxy } from '../xds/types.js';
@@ -24,22 +24,24 @@ export interface StreamEvents {
 
 interface Registration {
   workload: RegisteredWorkload;
+  /** The replica's lease its key was put on (undefined until the put succeeded). */
   lease?: LeaseId;
-  keepAlive?: NodeJS.Timeout;
   closed: boolean;
-  /** An attempt to grant the lease and put the key is under way (or waiting to retry). */
+  /** The stream ended cleanly (the proxy is shutting down): its key goes at once rather than after the grace. */
+  withdrawn?: boolean;
+  /** An attempt to put the key is under way (or waiting to retry). */
   establishing?: boolean;
   /** Ends the wait before the next attempt at once (the stream ended, the registry closed). */
   stopWaiting?: () => void;
-  /** A keep-alive is in flight: the next tick skips rather than queue another behind a slow store. */
-  renewing?: boolean;
 }
 
 /**
- * One lease per stream, TTL = grace, kept alive while the stream is open. When the stream ends the keep-alive stops
- * (after one last renewal, so the grace counts from the disconnect) and the store drops the key when the lease
- * runs out. A reconnect puts the same key on its new lease, which takes it over, so the old lease's expiry no
- * longer touches it — a brief stream break never removes an endpoint.
+ * The workloads of every open stream share one lease of this replica's (TTL = grace), renewed by one timer: a
+ * lease per stream was a keep-alive per sidecar every grace/3 (1,500 a second at 5,000 sidecars), which a busy etcd
+ * answered late enough to expire leases and re-register workloads. When a stream ends, its key moves onto a lease of
+ * its own that nobody renews, so it goes `graceMs` later; the move (and a clean end's delete) happens only while the
+ * key is still on this replica's lease, so a proxy that already reconnected elsewhere keeps its endpoint. A replica
+ * that dies stops renewing its lease, and every key still on it goes after the grace period unless re-put first.
  */
 export class WorkloadRegistry implements WorkloadSource {
   private readonly graceMs: number;
@@ -51,6 +53,14 @@ export class WorkloadRegistry implements WorkloadSource {
   private readonly listeners = new Set<(ev: RegistryEvent) => void>();
   private sorted: RegisteredWorkload[] | undefined;
   private unwatch: (() => void) | undefined;
+  /** This replica's lease for the keys of its open streams (granted on first use, again after it was lost). */
+  private live: Promise<LeaseId> | undefined;
+  /** The id `live` resolved to. */
+  private liveId: LeaseId | undefined;
+  private renewal: NodeJS.Timeout | undefined;
+  /** A keep-alive is in flight: the next tick skips rather than queue another behind a slow store. */
+  private renewing = false;
+  private closed = false;
 
   constructor(
     private readonly store: ConfigStore,
@@ -78,7 +88,7 @@ export class WorkloadRegistry implements WorkloadSource {
     };
   }
 
-  /** A stream opened: grant its lease and put its workload (no-op for nodes that cannot be endpoints). */
+  /** A stream opened: put its workload on this replica's lease (no-op for nodes that cannot be endpoints). */
   async register(proxy: ConnectedProxy): Promise<void> {
     const workload = workloadFromProxy(proxy);
     if (workload === undefined) return;
@@ -88,52 +98,54 @@ export class WorkloadRegistry implements WorkloadSource {
   }
 
   /**
-   * Grants the stream's lease and puts its workload, retrying with backoff while the stream is open: a store that is
-   * slow or briefly unreachable (a connection storm, an etcd election) must not leave a connected proxy out of the
-   * endpoints for the life of its stream. An attempt under way when the stream ends still completes, so the workload
-   * gets its grace period (the lease is then simply not renewed).
+   * Puts the stream's workload on this replica's lease, retrying with backoff while the stream is open: a store that
+   * is slow or briefly unreachable (a connection storm, an etcd election) must not leave a connected proxy out of the
+   * endpoints for the life of its stream. A put that lands after the stream ended is parted at once.
    */
   private async establish(reg: Registration): Promise<void> {
     if (reg.establishing === true) return;
     reg.establishing = true;
     try {
       for (let attempt = 0; ; attempt++) {
+        let lease: LeaseId | undefined;
         try {
-          reg.lease ??= await this.store.grantLease(this.graceMs);
-          await this.store.putWithLease(reg.workload.key, reg.workload, reg.lease);
+          lease = await this.liveLease();
+          await this.store.putWithLease(reg.workload.key, reg.workload, lease);
+          reg.lease = lease;
           if (attempt > 0) this.log(`registry: registered ${reg.workload.key} after ${attempt + 1} attempts`);
-          if (!reg.closed && reg.keepAlive === undefined) {
-            const every = Math.max(10, Math.floor(this.graceMs / 3));
-            reg.keepAlive = setInterval(() => void this.renew(reg), every);
-            reg.keepAlive.unref();
-          }
+          if (reg.closed) this.release(reg);
           return;
         } catch (e) {
           if (isStoreError(e, 'CLOSED')) return;
-          if (isStoreError(e, 'LEASE_NOT_FOUND')) reg.lease = undefined;
+          if (isStoreError(e, 'LEASE_NOT_FOUND') && lease !== undefined) this.lost(lease);
           // the first failure says why; a storm of them would only drown the log
           if (attempt === 0) this.log(`registry: registering ${reg.workload.key} failed (${e instanceof Error ? e.message : String(e)}); retrying while its stream is open`);
         }
         if (reg.closed) return;
-        const delay = Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** Math.min(attempt, 16)) * (0.5 + Math.random() / 2);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delay);
-          reg.stopWaiting = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        reg.stopWaiting = undefined;
-        if (reg.closed) return;
+        if (!(await this.backoff(reg, attempt))) return;
       }
     } finally {
       reg.establishing = false;
     }
   }
 
+  /** Waits before attempt `attempt + 1`; false once the stream ended meanwhile. */
+  private async backoff(reg: Registration, attempt: number): Promise<boolean> {
+    const delay = Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** Math.min(attempt, 16)) * (0.5 + Math.random() / 2);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, delay);
+      reg.stopWaiting = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    reg.stopWaiting = undefined;
+    return !reg.closed;
+  }
+
   /**
-   * A stream ended: stop renewing; the key goes when the lease expires, `graceMs` from now — unless another live
-   * stream registered the same workload: the key moves back to that stream's lease, so a stream that ends (an
+   * A stream ended: its key goes `graceMs` from now (at once if `withdrawn`: the proxy said it is leaving) — unless
+   * another live stream here registered the same workload: the key stays with that one, so a stream that ends (an
    * impostor's, or an old one after a reconnect) never withdraws an endpoint a connected proxy holds.
    */
   unregister(proxy: ConnectedProxy, withdrawn = false): void {
@@ -141,19 +153,89 @@ export class WorkloadRegistry implements WorkloadSource {
     if (reg === undefined) return;
     this.byConn.delete(proxy.connId);
     reg.closed = true;
+    reg.withdrawn = withdrawn;
     reg.stopWaiting?.();
-    if (reg.keepAlive !== undefined) clearInterval(reg.keepAlive);
+    if (reg.lease !== undefined) this.release(reg);
+  }
+
+  /** An ended stream's key: back to a live stream of the same workload if there is one, else parted. */
+  private release(reg: Registration): void {
     const live = [...this.byConn.values()].find((r) => r.workload.key === reg.workload.key && r.lease !== undefined);
-    if (withdrawn && live === undefined && reg.lease !== undefined) {
-      // the proxy said it is leaving: no grace period, its endpoint goes in the next push
-      this.store.revokeLease(reg.lease).catch((e: unknown) => this.log(`registry: withdrawing ${reg.workload.key} failed: ${e instanceof Error ? e.message : String(e)}`));
-      return;
+    if (live === undefined) return this.part(reg);
+    this.store.putWithLease(live.workload.key, live.workload, live.lease!).catch((e: unknown) => {
+      this.log(`registry: keeping ${live.workload.key} on its live stream failed: ${e instanceof Error ? e.message : String(e)}`);
+    });
+  }
+
+  /**
+   * Takes an ended stream's key off this replica's lease: onto a lease of its own that expires after the grace
+   * period, or deleted when withdrawn — only while it is still on our lease. Retried until done: a key left on the
+   * replica's lease would stay as long as the replica lives.
+   */
+  private part(reg: Registration): void {
+    const from = reg.lease!;
+    const key = reg.workload.key;
+    void (async () => {
+      for (let attempt = 0; !this.closed; attempt++) {
+        try {
+          const next = reg.withdrawn === true ? undefined : { value: reg.workload, lease: await this.store.grantLease(this.graceMs) };
+          await this.store.replaceEphemeralIf(key, from, next);
+          return;
+        } catch (e) {
+          if (isStoreError(e, 'CLOSED')) return;
+          if (attempt === 0) this.log(`registry: ${reg.withdrawn === true ? 'withdrawing' : 'releasing'} ${key} failed (${e instanceof Error ? e.message : String(e)}); retrying`);
+        }
+        await new Promise((r) => setTimeout(r, Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** Math.min(attempt, 16))));
+      }
+    })();
+  }
+
+  /** This replica's lease, granted (and its renewal started) on first use. */
+  private liveLease(): Promise<LeaseId> {
+    if (this.live === undefined) {
+      const granting = this.store.grantLease(this.graceMs);
+      this.live = granting;
+      granting.then(
+        (id) => {
+          if (this.live === granting) this.liveId = id;
+        },
+        () => {
+          if (this.live === granting) this.live = undefined;
+        },
+      );
     }
-    if (reg.lease !== undefined) void this.renew(reg);
-    if (live !== undefined) {
-      this.store.putWithLease(live.workload.key, live.workload, live.lease!).catch((e: unknown) => {
-        this.log(`registry: keeping ${live.workload.key} on its live stream failed: ${e instanceof Error ? e.message : String(e)}`);
-      });
+    if (this.renewal === undefined) {
+      this.renewal = setInterval(() => void this.renew(), Math.max(10, Math.floor(this.graceMs / 3)));
+      this.renewal.unref();
+    }
+    return this.live;
+  }
+
+  /** `lease` ran out (the process stalled past its TTL, or etcd lost it): a new one, and every open stream on it. */
+  private lost(lease: LeaseId): void {
+    if (this.liveId === lease) {
+      this.live = undefined;
+      this.liveId = undefined;
+    }
+    for (const reg of this.byConn.values()) {
+      if (reg.lease !== lease) continue;
+      reg.lease = undefined;
+      void this.establish(reg);
+    }
+  }
+
+  private async renew(): Promise<void> {
+    // a store slower than the renewal interval would otherwise collect one waiting keep-alive per tick
+    if (this.renewing || this.live === undefined) return;
+    this.renewing = true;
+    let lease: LeaseId | undefined;
+    try {
+      lease = await this.live;
+      await this.store.keepAlive(lease);
+    } catch (e) {
+      if (isStoreError(e, 'LEASE_NOT_FOUND') && lease !== undefined) this.lost(lease);
+    } finally {
+      this.renewing = false;
     }
   }
 
@@ -169,34 +251,18 @@ export class WorkloadRegistry implements WorkloadSource {
     return () => this.listeners.delete(fn);
   }
 
-  /** Stops timers and the watch; the keys stay until their leases run out (or the store closes). */
+  /** Stops renewing and the watch; the keys stay until this replica's lease runs out (or the store closes). */
   close(): void {
+    this.closed = true;
     for (const reg of this.byConn.values()) {
       reg.closed = true; // ends any registration still retrying
       reg.stopWaiting?.();
-      if (reg.keepAlive !== undefined) clearInterval(reg.keepAlive);
     }
     this.byConn.clear();
+    if (this.renewal !== undefined) clearInterval(this.renewal);
+    this.renewal = undefined;
     this.unwatch?.();
     this.unwatch = undefined;
-  }
-
-  private async renew(reg: Registration): Promise<void> {
-    // a store slower than the renewal interval (etcd under a connection storm) would otherwise collect one waiting
-    // keep-alive per tick per stream: tens of thousands in a replica holding 1,667 streams
-    if (reg.lease === undefined || reg.renewing === true) return;
-    reg.renewing = true;
-    try {
-      await this.store.keepAlive(reg.lease);
-    } catch (e) {
-      if (isStoreError(e, 'CLOSED')) return;
-      if (!isStoreError(e, 'LEASE_NOT_FOUND') || reg.closed) return;
-      // the lease is gone while the stream is alive (e.g. the process stalled past the TTL): register again
-      reg.lease = undefined;
-      await this.establish(reg);
-    } finally {
-      reg.renewing = false;
-    }
   }
 
   private apply(key: string, value: unknown): void {

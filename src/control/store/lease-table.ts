@@ -94,6 +94,13 @@ export class LeaseTable {
     this.emit({ key, op: 'put', value: JSON.parse(json) as unknown, lease: id });
   }
 
+  replaceIf(key: string, ifLease: LeaseId, next: { value: unknown; lease: LeaseId } | undefined): boolean {
+    if (this.entries.get(key)?.lease !== ifLease) return false;
+    if (next === undefined) this.delete(key);
+    else this.put(key, next.value, next.lease);
+    return true;
+  }
+
   get(key: string): unknown {
     const e = this.entries.get(key);
     return e ? (JSON.parse(e.json) as unknown) : undefined;

@@ -205,6 +205,11 @@ export class RevisionedStore implements ConfigStore {
     this.leases.put(key, value, lease);
   }
 
+  async replaceEphemeralIf(key: string, ifLease: LeaseId, next: { value: unknown; lease: LeaseId } | undefined): Promise<boolean> {
+    this.assertOpen();
+    return this.leases.replaceIf(key, ifLease, next);
+  }
+
   async getEphemeral(key: string): Promise<unknown> {
     this.assertOpen();
     return this.leases.get(key);

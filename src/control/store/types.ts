@@ -147,6 +147,11 @@ export interface ConfigStore {
   leaseTimeToLive(lease: LeaseId): Promise<number | undefined>;
   /** Puts an ephemeral key owned by `lease` (moved to it if another lease owned it). Not config, no revision. */
   putWithLease(key: string, value: unknown, lease: LeaseId): Promise<void>;
+  /**
+   * Only while `key` is still owned by `ifLease` (no other writer took it over since): moves it to `next.lease` with
+   * `next.value`, or deletes it when `next` is undefined. Atomic; says whether it did.
+   */
+  replaceEphemeralIf(key: string, ifLease: LeaseId, next: { value: unknown; lease: LeaseId } | undefined): Promise<boolean>;
   getEphemeral(key: string): Promise<unknown>;
   /** Ephemeral entries whose key starts with `prefix`, sorted by key. */
   listEphemeral(prefix?: string): Promise<Array<{ key: string; value: unknown; lease: LeaseId }>>;

@@ -232,8 +232,10 @@ describe('WorkloadRegistry', () => {
     assert.deepEqual(reg.workloads().map((w) => w.name), ['r1']);
     assert.equal(logs.filter((l) => /failed/.test(l)).length, 1, 'one line for the first failure, not one per attempt');
     assert.match(logs.at(-1)!, /registered registry\/workloads\/default\/.* after 4 attempts/);
-    // a stream that ends while its registration is still being retried stops trying
-    refuse = 1000;
+    // a stream that ends while its registration is still being retried stops trying (the lease exists: puts fail)
+    store.putWithLease = async () => {
+      throw new Error('etcd is unavailable: deadline exceeded');
+    };
     const q = fakeProxy('sidecar~10.0.0.6~r2.default~default.svc.cluster.local', { ...meta, INSTANCE_IPS: '10.0.0.6' });
     const pending = reg.register(q);
     await wait(30);
@@ -244,12 +246,14 @@ describe('WorkloadRegistry', () => {
     await store.close();
   });
 
-  it('a store slower than the renewal interval gets one keep-alive at a time per stream, not one per tick', async (t) => {
+  it('keeps one lease for all its streams: one keep-alive per tick whatever the streams, and one at a time when the store is slow', async (t) => {
     const store = createMemoryStore();
     const reg = new WorkloadRegistry(store, { graceMs: 300 });
     await reg.start();
-    t.mock.timers.enable({ apis: ['setInterval'] }); // the renewal interval starts at registration
-    await reg.register(fakeProxy('sidecar~10.0.0.5~r1.default~default.svc.cluster.local', meta));
+    t.mock.timers.enable({ apis: ['setInterval'] }); // the renewal interval starts with the first registration
+    for (let i = 1; i <= 20; i++) await reg.register(fakeProxy(`sidecar~10.0.0.${i}~r${i}.default~default.svc.cluster.local`, { ...meta, INSTANCE_IPS: `10.0.0.${i}` }));
+    const leases = new Set((await store.listEphemeral()).map((e) => e.lease));
+    assert.equal(leases.size, 1, 'twenty streams, one lease');
     let calls = 0;
     let answer: (() => void) | undefined;
     // etcd under a storm: the keep-alive is answered late
@@ -257,6 +261,9 @@ describe('WorkloadRegistry', () => {
       calls++;
       return new Promise<void>((resolve) => (answer = resolve));
     };
+    t.mock.timers.tick(100);
+    await wait(0);
+    assert.equal(calls, 1, 'one keep-alive for twenty streams');
     for (let i = 0; i < 10; i++) t.mock.timers.tick(100);
     await wait(0);
     assert.equal(calls, 1, 'the ticks while one waits add none');
@@ -266,6 +273,51 @@ describe('WorkloadRegistry', () => {
     await wait(0);
     assert.equal(calls, 2, 'the next tick after the answer renews again');
     reg.close();
+    await store.close();
+  });
+
+  it('a lease lost while streams are open (a stall past the TTL) is granted again and every open stream re-put on it', async () => {
+    const store = createMemoryStore();
+    const reg = new WorkloadRegistry(store, { graceMs: 90 });
+    await reg.start();
+    for (const i of [1, 2]) await reg.register(fakeProxy(`sidecar~10.0.0.${i}~r${i}.default~default.svc.cluster.local`, { ...meta, INSTANCE_IPS: `10.0.0.${i}` }));
+    const [first] = await store.listEphemeral();
+    await store.revokeLease(first!.lease);
+    const deadline = Date.now() + 3000;
+    while (Date.now() < deadline) {
+      const now = await store.listEphemeral();
+      if (now.length === 2 && now.every((e) => e.lease !== first!.lease)) break;
+      await wait(5);
+    }
+    const now = await store.listEphemeral();
+    assert.equal(now.length, 2, 'both workloads registered again');
+    assert.equal(new Set(now.map((e) => e.lease)).size, 1, 'on one new lease');
+    reg.close();
+    await store.close();
+  });
+
+  it('a stream that ends on one replica after its proxy reconnected to another leaves the endpoint on the other', async () => {
+    const store = createMemoryStore();
+    const a = new WorkloadRegistry(store, { graceMs: 100 });
+    const b = new WorkloadRegistry(store, { graceMs: 100 });
+    await a.start();
+    await b.start();
+    const ids = [1, 2].map((i) => `sidecar~10.0.0.${i}~r${i}.default~default.svc.cluster.local`);
+    const metaOf = (i: number) => ({ ...meta, INSTANCE_IPS: `10.0.0.${i + 1}` });
+    const onA = ids.map((id, i) => fakeProxy(id, metaOf(i)));
+    const onB = ids.map((id, i) => fakeProxy(id, metaOf(i)));
+    for (const p of onA) await a.register(p);
+    // both proxies reconnected to b before a noticed their streams were gone
+    for (const p of onB) await b.register(p);
+    a.unregister(onA[0]!); // a stream lost
+    a.unregister(onA[1]!, true); // a stream ended cleanly: still not a's endpoint to withdraw
+    await wait(350); // far past the grace period
+    assert.deepEqual(a.workloads().map((w) => w.name), ['r1', 'r2'], 'the endpoints stay while their proxies are connected to b');
+    for (const p of onB) b.unregister(p);
+    await wait(350);
+    assert.equal(a.workloads().length, 0, 'gone a grace period after their last streams ended');
+    a.close();
+    b.close();
     await store.close();
   });
 

@@ -436,6 +436,30 @@ export function configStoreContract(impl: string, make: StoreFactory, opts: Cont
       await s.close();
     });
 
+    it('leases: replaceEphemeralIf moves or deletes a key only while the given lease still owns it', async () => {
+      const s = await open();
+      const mine = await s.grantLease(10_000);
+      const parting = await s.grantLease(10_000);
+      const theirs = await s.grantLease(10_000);
+      await s.putWithLease('k', 'v1', mine);
+      assert.equal(await s.replaceEphemeralIf('k', mine, { value: 'v2', lease: parting }), true);
+      assert.deepEqual(await s.listEphemeral('k'), [{ key: 'k', value: 'v2', lease: parting }]);
+      assert.equal(await s.replaceEphemeralIf('k', mine, undefined), false, 'no longer on that lease');
+      // another writer took the key over: neither a move nor a delete by the old owner touches it
+      await s.putWithLease('k', 'v3', theirs);
+      assert.equal(await s.replaceEphemeralIf('k', parting, { value: 'v4', lease: mine }), false);
+      assert.equal(await s.replaceEphemeralIf('k', parting, undefined), false);
+      assert.deepEqual(await s.listEphemeral('k'), [{ key: 'k', value: 'v3', lease: theirs }]);
+      assert.equal(await s.replaceEphemeralIf('k', theirs, undefined), true);
+      assert.equal(await s.getEphemeral('k'), undefined);
+      assert.equal(await s.replaceEphemeralIf('missing', mine, undefined), false);
+      await s.revokeLease(parting);
+      await s.putWithLease('k', 'v5', mine);
+      await rejectsWith(s.replaceEphemeralIf('k', mine, { value: 'v6', lease: parting }), 'LEASE_NOT_FOUND');
+      assert.equal(await s.getEphemeral('k'), 'v5', 'a failed move leaves the key as it was');
+      await s.close();
+    });
+
     it('closed store rejects calls', async () => {
       const s = await open();
       await s.close();

@@ -92,6 +92,26 @@ export class EtcdLeases {
     }
   }
 
+  /** One transaction comparing the key's lease (a missing key has lease 0, so it never matches a granted one). */
+  async replaceIf(key: string, ifLease: LeaseId, next: { value: unknown; lease: LeaseId } | undefined): Promise<boolean> {
+    const k = this.layout.eph(key);
+    let op;
+    if (next === undefined) op = this.client.delete().key(k);
+    else {
+      const json = JSON.stringify(next.value);
+      if (json === undefined) throw new StoreError('INVALID', `ephemeral value for ${key} is not JSON`);
+      op = this.client.put(k).value(json).lease(next.lease);
+    }
+    try {
+      const res = await this.client.if(k, 'Lease', '==', ifLease).then(op).commit();
+      return res.succeeded;
+    } catch (e) {
+      const err = storeErrorFrom(e, `replacing ${key}`);
+      if (/lease not found/i.test(err.message)) throw new StoreError('LEASE_NOT_FOUND', `lease ${next?.lease} not found (expired or revoked)`);
+      throw err;
+    }
+  }
+
   async get(key: string): Promise<unknown> {
     try {
       const res = await this.client.get(this.layout.eph(key)).exec();
