@@ -185,7 +185,7 @@ export class WorkloadRegistry implements WorkloadSource {
           if (isStoreError(e, 'CLOSED')) return;
           if (attempt === 0) this.log(`registry: ${reg.withdrawn === true ? 'withdrawing' : 'releasing'} ${key} failed (${e instanceof Error ? e.message : String(e)}); retrying`);
         }
-        await new Promise((r) => setTimeout(r, Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** Math.min(attempt, 16))));
+        await new Promise((r) => setTimeout(r, Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** Math.min(attempt, 16))).unref());
       }
     })();
   }
