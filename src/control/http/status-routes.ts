@@ -1,4 +1,5 @@
 // HTTP API: runtime routes — analyze, connected proxies with their sync status, the config each was sent, metrics, readiness.
+import { renderProcessMetrics } from '../telemetry/process-metrics.js';
 import { analyze, parseDocuments, type Workload } from '../../api/index.js';
 import type { MeshResource } from '../../api/types.js';
 import { resourceKey } from '../../api/types.js';
@@ -124,6 +125,7 @@ export function addStatusRoutes(router: Router, deps: ApiDeps): void {
       '# HELP trellis_config_revision The config store revision the control plane serves.',
       '# TYPE trellis_config_revision gauge',
       `trellis_config_revision ${await deps.store.revision()}`,
+      renderProcessMetrics().trimEnd(),
     ];
     return { status: 200, text: lines.join('\n') + '\n', contentType: 'text/plain; version=0.0.4; charset=utf-8' };
   });

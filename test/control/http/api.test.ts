@@ -254,6 +254,8 @@ spec: {hosts: [ghost], http: [{route: [{destination: {host: ghost}}]}]}
         assert.match(metrics, /^pilot_xds_push_time_bucket\{type="cds",le="\+Inf"\} \d+$/m);
         assert.match(metrics, /^pilot_services 1$/m);
         assert.match(metrics, /^trellis_config_revision \d+$/m);
+        assert.match(metrics, /^process_resident_memory_bytes \d+$/m);
+        assert.match(metrics, /^nodejs_eventloop_lag_p99_seconds [\d.e-]+$/m);
       } finally {
         peer.close();
       }
