@@ -129,9 +129,14 @@ export class WorkloadRegistry implements WorkloadSource {
     }
   }
 
+  /** Exponential from `retry.baseMs`, capped at `retry.maxMs`. */
+  private retryDelay(attempt: number): number {
+    return Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** Math.min(attempt, 16));
+  }
+
   /** Waits before attempt `attempt + 1`; false once the stream ended meanwhile. */
   private async backoff(reg: Registration, attempt: number): Promise<boolean> {
-    const delay = Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** Math.min(attempt, 16)) * (0.5 + Math.random() / 2);
+    const delay = this.retryDelay(attempt) * (0.5 + Math.random() / 2);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, delay);
       reg.stopWaiting = () => {
@@ -185,7 +190,7 @@ export class WorkloadRegistry implements WorkloadSource {
           if (isStoreError(e, 'CLOSED')) return;
           if (attempt === 0) this.log(`registry: ${reg.withdrawn === true ? 'withdrawing' : 'releasing'} ${key} failed (${e instanceof Error ? e.message : String(e)}); retrying`);
         }
-        await new Promise((r) => setTimeout(r, Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** Math.min(attempt, 16))).unref());
+        await new Promise((r) => setTimeout(r, this.retryDelay(attempt)).unref());
       }
     })();
   }

@@ -95,6 +95,7 @@ export class LeaseTable {
   }
 
   replaceIf(key: string, ifLease: LeaseId, next: { value: unknown; lease: LeaseId } | undefined): boolean {
+    if (next !== undefined && JSON.stringify(next.value) === undefined) throw new StoreError('INVALID', `ephemeral value for ${key} is not JSON`);
     if (this.entries.get(key)?.lease !== ifLease) return false;
     if (next === undefined) this.delete(key);
     else this.put(key, next.value, next.lease);

@@ -89,8 +89,7 @@ export function responseSink(call: grpc.ServerDuplexStream<unknown, unknown>): R
       // The next window goes once the last is sent. Nothing else writes to the stream meanwhile (its responses wait
       // for `sent`); a call ended mid-message (shutdown, or the peer half-closed) cuts it short, as the stream ends.
       const writeWindow = (err?: Error | null): void => {
-        if (err !== undefined && err !== null) return sent();
-        if (gone()) return sent();
+        if ((err !== undefined && err !== null) || gone()) return sent();
         const end = windowEnd(chunks, next, WRITE_WINDOW_BYTES);
         h2.cork();
         for (; next < end - 1; next++) h2.write(chunks[next]!);

@@ -457,6 +457,9 @@ export function configStoreContract(impl: string, make: StoreFactory, opts: Cont
       await s.putWithLease('k', 'v5', mine);
       await rejectsWith(s.replaceEphemeralIf('k', mine, { value: 'v6', lease: parting }), 'LEASE_NOT_FOUND');
       assert.equal(await s.getEphemeral('k'), 'v5', 'a failed move leaves the key as it was');
+      await rejectsWith(s.replaceEphemeralIf('k', mine, { value: undefined, lease: mine }), 'INVALID');
+      await rejectsWith(s.replaceEphemeralIf('other', theirs, { value: () => 1, lease: mine }), 'INVALID');
+      assert.equal(await s.getEphemeral('k'), 'v5', 'a refused value changes nothing');
       await s.close();
     });
 
